@@ -1,0 +1,64 @@
+// The node's configuration: validated plain structs made from ember.yaml.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ember::config {
+
+// How a function's worker process is started.
+enum class RuntimeKind {
+  kProvided,  // the function's own executable `bootstrap` in its code directory
+  kPython,    // ember's Python runtime client running `handler` (module.function)
+};
+
+struct FunctionConfig {
+  std::string name;                // [A-Za-z0-9_-]{1,64}
+  std::string runtime;             // as written: "provided", "provided.al2", "python3", "python3.11"
+  RuntimeKind runtime_kind = RuntimeKind::kProvided;
+  std::filesystem::path interpreter;  // python runtimes: the interpreter that will run it
+  std::string handler;             // required for python ("module.function"), free text otherwise
+  std::filesystem::path code_dir;  // absolute, exists, is a directory
+  std::uint32_t memory_mb = 128;   // 128..10240
+  std::uint32_t timeout_s = 3;     // 1..900
+  std::vector<std::pair<std::string, std::string>> environment;  // in file order
+  std::uint32_t reserved_concurrency = 10;  // most workers at once; 0 disables the function
+  std::chrono::seconds keep_alive{600};     // idle worker time-to-live
+  std::string source;  // "file:line:col" of the function's entry, for messages
+};
+
+struct NodeConfig {
+  std::string listen_host = "127.0.0.1";  // Invoke API address
+  std::uint16_t listen_port = 9000;       // 0 picks a free port
+  std::filesystem::path state_dir;        // absolute; logs live under it
+  std::string region = "us-east-1";       // used in ARNs and AWS_REGION
+  std::string account_id = "000000000000";  // used in ARNs
+  std::chrono::seconds keep_alive{600};     // default for functions that do not set it
+};
+
+struct Config {
+  std::filesystem::path file;  // the YAML file it came from, absolute
+  NodeConfig node;
+  std::vector<FunctionConfig> functions;
+};
+
+// Thrown for any invalid configuration. what() is a single line:
+// "FILE:LINE:COL: KEY: problem".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads and validates the whole file; throws ConfigError on the first problem.
+Config load_config(const std::filesystem::path& file);
+
+// Same, from text already in memory; `file` names it in messages and anchors relative paths.
+Config parse_config(const std::string& yaml_text, const std::filesystem::path& file);
+
+}  // namespace ember::config

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs, builds and starts a node serving examples/ on 127.0.0.1:9000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build.sh release
+cat <<'MSG'
+
+ember is starting on http://127.0.0.1:9000 with the functions in examples/ember.yaml.
+From another terminal:
+  ./build/release/ember invoke hello --payload '{"key1":"value1","key2":"value2","key3":"value3"}' --log-tail
+  /usr/bin/aws lambda invoke --endpoint-url http://127.0.0.1:9000 --function-name hello \
+      --cli-binary-format raw-in-base64-out --payload '{"key1":"a","key2":"b","key3":"c"}' out.json
+Stop it with Ctrl-C.
+
+MSG
+exec ./build/release/ember serve --config examples/ember.yaml
