@@ -19,8 +19,8 @@ enum class RuntimeKind {
 };
 
 struct FunctionConfig {
-  std::string name;                // [A-Za-z0-9_-]{1,64}
-  std::string runtime;             // as written: "provided", "provided.al2", "python3", "python3.11"
+  std::string name;     // [A-Za-z0-9_-]{1,64}
+  std::string runtime;  // as written: "provided", "provided.al2", "python3", "python3.11"
   RuntimeKind runtime_kind = RuntimeKind::kProvided;
   std::filesystem::path interpreter;  // python runtimes: the interpreter that will run it
   std::string handler;             // required for python ("module.function"), free text otherwise
@@ -30,14 +30,14 @@ struct FunctionConfig {
   std::vector<std::pair<std::string, std::string>> environment;  // in file order
   std::uint32_t reserved_concurrency = 10;  // most workers at once; 0 disables the function
   std::chrono::seconds keep_alive{600};     // idle worker time-to-live
-  std::string source;  // "file:line:col" of the function's entry, for messages
+  std::string source;                       // "file:line:col" of the function's entry, for messages
 };
 
 struct NodeConfig {
-  std::string listen_host = "127.0.0.1";  // Invoke API address
-  std::uint16_t listen_port = 9000;       // 0 picks a free port
-  std::filesystem::path state_dir;        // absolute; logs live under it
-  std::string region = "us-east-1";       // used in ARNs and AWS_REGION
+  std::string listen_host = "127.0.0.1";    // Invoke API address; IPv6 without brackets
+  std::uint16_t listen_port = 9000;         // 0 picks a free port
+  std::filesystem::path state_dir;          // absolute; logs live under it
+  std::string region = "us-east-1";         // used in ARNs and AWS_REGION
   std::string account_id = "000000000000";  // used in ARNs
   std::chrono::seconds keep_alive{600};     // default for functions that do not set it
 };
