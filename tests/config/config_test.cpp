@@ -1,0 +1,525 @@
+#include "ember/config/config.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+
+namespace ember::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A valid python function on lines 1-5; tests append keys from line 6 on, indented 4 spaces.
+constexpr std::string_view kPythonFunction =
+    "functions:\n"
+    "  - name: hello\n"
+    "    runtime: python3\n"
+    "    handler: lambda_function.lambda_handler\n"
+    "    code: ./py\n";
+
+// Each test gets its own directory with real code directories, so the checks that look at
+// the file system (code dir, bootstrap, relative paths) run against real files.
+class LoadConfig : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "ember-config-test-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    fs::create_directories(dir_ / "py");
+    write_file(dir_ / "py" / "lambda_function.py", "def lambda_handler(event, context):\n");
+    fs::create_directories(dir_ / "bin");
+    write_file(dir_ / "bin" / "bootstrap", "#!/bin/sh\n");
+    fs::permissions(dir_ / "bin" / "bootstrap", fs::perms::owner_all);
+  }
+
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static void write_file(const fs::path& path, std::string_view text) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+    ASSERT_TRUE(out.good()) << path;
+  }
+
+  fs::path write_config(std::string_view text) {
+    fs::path path = dir_ / "ember.yaml";
+    write_file(path, text);
+    return path;
+  }
+
+  // The message load_config throws for `text`, or a test failure if it loads.
+  std::string error_for(std::string_view text) {
+    const fs::path path = write_config(text);
+    try {
+      load_config(path);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    ADD_FAILURE() << "expected a ConfigError for:\n" << text;
+    return {};
+  }
+
+  // The prefix every message about ember.yaml starts with.
+  [[nodiscard]] std::string at(int line, int column) const {
+    return (dir_ / "ember.yaml").string() + ":" + std::to_string(line) + ":" +
+           std::to_string(column) + ": ";
+  }
+
+  fs::path dir_;
+};
+
+std::string with_function(std::string_view extra) {
+  return std::string(kPythonFunction) + std::string(extra);
+}
+
+TEST_F(LoadConfig, AppliesDefaultsToAMinimalFile) {
+  const fs::path path = write_config(kPythonFunction);
+  const Config config = load_config(path);
+
+  EXPECT_EQ(config.file, path);
+  EXPECT_EQ(config.node.listen_host, "127.0.0.1");
+  EXPECT_EQ(config.node.listen_port, 9000);
+  EXPECT_EQ(config.node.state_dir, dir_ / "ember-state");
+  EXPECT_EQ(config.node.region, "us-east-1");
+  EXPECT_EQ(config.node.account_id, "000000000000");
+  EXPECT_EQ(config.node.keep_alive, std::chrono::seconds(600));
+
+  ASSERT_EQ(config.functions.size(), 1U);
+  const FunctionConfig& f = config.functions[0];
+  EXPECT_EQ(f.name, "hello");
+  EXPECT_EQ(f.runtime, "python3");
+  EXPECT_EQ(f.runtime_kind, RuntimeKind::kPython);
+  EXPECT_EQ(f.interpreter, fs::path("/usr/bin/python3"));
+  EXPECT_EQ(f.handler, "lambda_function.lambda_handler");
+  EXPECT_EQ(f.code_dir, dir_ / "py");
+  EXPECT_EQ(f.memory_mb, 128U);
+  EXPECT_EQ(f.timeout_s, 3U);
+  EXPECT_TRUE(f.environment.empty());
+  EXPECT_EQ(f.reserved_concurrency, 10U);
+  EXPECT_EQ(f.keep_alive, std::chrono::seconds(600));
+  EXPECT_EQ(f.source, path.string() + ":2:5");
+}
+
+TEST_F(LoadConfig, ReadsEveryKey) {
+  const Config config =
+      load_config(write_config("node:\n"
+                               "  listen: '[::1]:0'\n"
+                               "  state_dir: /var/tmp/ember-state/\n"
+                               "  region: eu-west-3\n"
+                               "  account_id: \"123456789012\"\n"
+                               "  keep_alive_s: 30\n"
+                               "functions:\n"
+                               "  - name: echo_1\n"
+                               "    runtime: provided.al2023\n"
+                               "    handler: anything goes\n"
+                               "    code: bin/\n"
+                               "    memory_mb: 10240\n"
+                               "    timeout_s: 900\n"
+                               "    environment: {B: 1, A: true, C: \"x y\", D: ''}\n"
+                               "    reserved_concurrency: 0\n"
+                               "    keep_alive_s: 86400\n"));
+
+  EXPECT_EQ(config.node.listen_host, "::1");
+  EXPECT_EQ(config.node.listen_port, 0);
+  EXPECT_EQ(config.node.state_dir, fs::path("/var/tmp/ember-state"));
+  EXPECT_EQ(config.node.region, "eu-west-3");
+  EXPECT_EQ(config.node.account_id, "123456789012");
+  EXPECT_EQ(config.node.keep_alive, std::chrono::seconds(30));
+
+  ASSERT_EQ(config.functions.size(), 1U);
+  const FunctionConfig& f = config.functions[0];
+  EXPECT_EQ(f.runtime_kind, RuntimeKind::kProvided);
+  EXPECT_TRUE(f.interpreter.empty());
+  EXPECT_EQ(f.handler, "anything goes");
+  EXPECT_EQ(f.code_dir, dir_ / "bin");
+  EXPECT_EQ(f.memory_mb, 10240U);
+  EXPECT_EQ(f.timeout_s, 900U);
+  using Env = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(f.environment, (Env{{"B", "1"}, {"A", "true"}, {"C", "x y"}, {"D", ""}}));
+  EXPECT_EQ(f.reserved_concurrency, 0U);
+  EXPECT_EQ(f.keep_alive, std::chrono::seconds(86400));
+}
+
+TEST_F(LoadConfig, FunctionKeepAliveDefaultsToNodeValueAndCanBeOverridden) {
+  const Config config =
+      load_config(write_config("node:\n"
+                               "  keep_alive_s: 42\n"
+                               "functions:\n"
+                               "  - {name: a, runtime: provided, code: bin}\n"
+                               "  - {name: b, runtime: provided, code: bin, keep_alive_s: 7}\n"));
+  ASSERT_EQ(config.functions.size(), 2U);
+  EXPECT_EQ(config.functions[0].keep_alive, std::chrono::seconds(42));
+  EXPECT_EQ(config.functions[1].keep_alive, std::chrono::seconds(7));
+}
+
+TEST_F(LoadConfig, ResolvesRelativePathsAgainstTheYamlFilesDirectory) {
+  fs::create_directories(dir_ / "conf");
+  const fs::path path = dir_ / "conf" / "node.yaml";
+  write_file(path,
+             "node:\n"
+             "  state_dir: ./state/../st\n"
+             "functions:\n"
+             "  - {name: a, runtime: python3.11, handler: m.f, code: ../py/}\n"
+             "  - {name: b, runtime: provided, code: " +
+                 (dir_ / "bin").string() + "}\n");
+  // The working directory must not matter, only where the YAML file is.
+  struct RestoreCwd {
+    fs::path saved = fs::current_path();
+    ~RestoreCwd() { fs::current_path(saved); }
+  } restore_cwd;
+  fs::current_path("/");
+  const Config config = load_config(path);
+
+  EXPECT_EQ(config.node.state_dir, dir_ / "conf" / "st");
+  ASSERT_EQ(config.functions.size(), 2U);
+  EXPECT_EQ(config.functions[0].code_dir, dir_ / "py");
+  EXPECT_EQ(config.functions[0].interpreter, fs::path("/usr/bin/python3.11"));
+  EXPECT_EQ(config.functions[1].code_dir, dir_ / "bin");
+}
+
+TEST_F(LoadConfig, ParseConfigAnchorsRelativePathsAndMessagesOnTheGivenName) {
+  const Config config = parse_config(std::string(kPythonFunction), dir_ / "virtual.yaml");
+  EXPECT_EQ(config.file, dir_ / "virtual.yaml");
+  EXPECT_EQ(config.functions.at(0).code_dir, dir_ / "py");
+
+  try {
+    parse_config("functions: {}\n", "some/where.yaml");
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "some/where.yaml:1:12: functions: expected a list, got a map");
+  }
+}
+
+TEST_F(LoadConfig, AllowsNoFunctionsButRequiresFunctionsToBeAList) {
+  EXPECT_TRUE(load_config(write_config("node: {listen: 'localhost:0'}\n")).functions.empty());
+  EXPECT_TRUE(load_config(write_config("functions: []\n")).functions.empty());
+  EXPECT_EQ(error_for("functions:\n"), at(1, 1) + "functions: expected a list, got null");
+  EXPECT_EQ(error_for("functions: hello\n"), at(1, 12) + "functions: expected a list, got `hello`");
+}
+
+TEST_F(LoadConfig, RejectsUnknownTopLevelKey) {
+  EXPECT_EQ(error_for("node: {}\nfunction: []\n"),
+            at(2, 1) + "function: unknown key; allowed keys: node, functions");
+}
+
+TEST_F(LoadConfig, RejectsUnknownNodeKeyWithLineAndColumn) {
+  EXPECT_EQ(error_for("node:\n"
+                      "  listen: 127.0.0.1:9000\n"
+                      "  port: 9000\n"),
+            at(3, 3) +
+                "node.port: unknown key; allowed keys: listen, state_dir, region, account_id, "
+                "keep_alive_s");
+}
+
+TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
+  EXPECT_EQ(error_for(with_function("    memory: 256\n")),
+            at(6, 5) +
+                "functions[0].memory: unknown key; allowed keys: name, runtime, handler, code, "
+                "memory_mb, timeout_s, environment, reserved_concurrency, keep_alive_s");
+}
+
+TEST_F(LoadConfig, RejectsRepeatedYamlKey) {
+  EXPECT_EQ(error_for(with_function("    timeout_s: 5\n    timeout_s: 6\n")),
+            at(7, 5) + "functions[0].timeout_s: duplicate key (first at line 6)");
+}
+
+TEST_F(LoadConfig, RejectsMissingRequiredKeysAtTheFunctionEntry) {
+  EXPECT_EQ(error_for("functions:\n  - name: a\n    runtime: provided\n"),
+            at(2, 5) + "functions[0].code: missing (required)");
+  EXPECT_EQ(error_for("functions:\n  - runtime: provided\n    code: bin\n"),
+            at(2, 5) + "functions[0].name: missing (required)");
+  EXPECT_EQ(error_for("functions:\n  - name: a\n    runtime: python3\n    code: py\n"),
+            at(2, 5) + "functions[0].handler: missing (required)");
+}
+
+TEST_F(LoadConfig, RejectsFunctionEntryThatIsNotAMap) {
+  EXPECT_EQ(error_for(with_function("  - hello\n")),
+            at(6, 5) + "functions[1]: expected a map, got `hello`");
+}
+
+TEST_F(LoadConfig, RejectsMemoryBelowMinimum) {
+  EXPECT_EQ(error_for(with_function("    memory_mb: 64\n")),
+            at(6, 16) + "functions[0].memory_mb: out of range: must be 128..10240, got 64");
+}
+
+TEST_F(LoadConfig, RejectsMemoryAboveMaximum) {
+  EXPECT_EQ(error_for(with_function("    memory_mb: 10241\n")),
+            at(6, 16) + "functions[0].memory_mb: out of range: must be 128..10240, got 10241");
+  EXPECT_EQ(
+      error_for(with_function("    memory_mb: 99999999999999999999999\n")),
+      at(6, 16) +
+          "functions[0].memory_mb: out of range: must be 128..10240, got 99999999999999999999999");
+}
+
+TEST_F(LoadConfig, RejectsMemoryThatIsNotAnInteger) {
+  const std::string key = "functions[0].memory_mb: ";
+  EXPECT_EQ(error_for(with_function("    memory_mb: abc\n")),
+            at(6, 16) + key + "expected an integer, got `abc`");
+  EXPECT_EQ(error_for(with_function("    memory_mb: 1.5\n")),
+            at(6, 16) + key + "expected an integer, got `1.5`");
+  EXPECT_EQ(error_for(with_function("    memory_mb: 12abc\n")),
+            at(6, 16) + key + "expected an integer, got `12abc`");
+  EXPECT_EQ(error_for(with_function("    memory_mb: 1e3\n")),
+            at(6, 16) + key + "expected an integer, got `1e3`");
+  EXPECT_EQ(error_for(with_function("    memory_mb: \"256\"\n")),
+            at(6, 16) + key + "expected an integer, got the string `256`");
+  EXPECT_EQ(error_for(with_function("    memory_mb: -256\n")),
+            at(6, 16) + key + "out of range: must be 128..10240, got -256");
+  EXPECT_EQ(error_for(with_function("    memory_mb: [256]\n")),
+            at(6, 16) + key + "expected an integer, got a list");
+  // An empty value is reported at its key: yaml-cpp places it on the following token.
+  EXPECT_EQ(error_for(with_function("    memory_mb:\n    timeout_s: 3\n")),
+            at(6, 5) + key + "expected an integer, got null");
+}
+
+TEST_F(LoadConfig, RejectsTimeoutOutOfRange) {
+  EXPECT_EQ(error_for(with_function("    timeout_s: 0\n")),
+            at(6, 16) + "functions[0].timeout_s: out of range: must be 1..900, got 0");
+  EXPECT_EQ(error_for(with_function("    timeout_s: 901\n")),
+            at(6, 16) + "functions[0].timeout_s: out of range: must be 1..900, got 901");
+}
+
+TEST_F(LoadConfig, RejectsOutOfRangeConcurrencyAndKeepAlive) {
+  EXPECT_EQ(
+      error_for(with_function("    reserved_concurrency: 1001\n")),
+      at(6, 27) + "functions[0].reserved_concurrency: out of range: must be 0..1000, got 1001");
+  EXPECT_EQ(error_for(with_function("    keep_alive_s: 0\n")),
+            at(6, 19) + "functions[0].keep_alive_s: out of range: must be 1..86400, got 0");
+  EXPECT_EQ(error_for("node:\n  keep_alive_s: 86401\n"),
+            at(2, 17) + "node.keep_alive_s: out of range: must be 1..86400, got 86401");
+}
+
+TEST_F(LoadConfig, RejectsDuplicateFunctionNameAndPointsAtTheFirst) {
+  EXPECT_EQ(error_for(with_function("  - name: other\n"
+                                    "    runtime: provided\n"
+                                    "    code: bin\n"
+                                    "  - name: hello\n"
+                                    "    runtime: provided\n"
+                                    "    code: bin\n")),
+            at(9, 11) +
+                "functions[2].name: duplicate function name `hello` (first defined at "
+                "line 2)");
+}
+
+TEST_F(LoadConfig, RejectsInvalidFunctionName) {
+  EXPECT_EQ(
+      error_for("functions:\n  - {name: 'hello world', runtime: provided, code: bin}\n"),
+      at(2, 12) + "functions[0].name: expected 1 to 64 of A-Z a-z 0-9 _ -, got `hello world`");
+  EXPECT_EQ(error_for("functions:\n  - {name: " + std::string(65, 'a') +
+                      ", runtime: provided, code: bin}\n"),
+            at(2, 12) + "functions[0].name: expected 1 to 64 of A-Z a-z 0-9 _ -, got `" +
+                std::string(60, 'a') + "...`");
+}
+
+TEST_F(LoadConfig, RejectsMissingCodeDirectory) {
+  EXPECT_EQ(
+      error_for("functions:\n  - {name: a, runtime: provided, code: ./nope}\n"),
+      at(2, 40) + "functions[0].code: directory " + (dir_ / "nope").string() + " does not exist");
+}
+
+TEST_F(LoadConfig, RejectsCodePathThatIsNotADirectory) {
+  EXPECT_EQ(error_for("functions:\n  - {name: a, runtime: provided, code: bin/bootstrap}\n"),
+            at(2, 40) + "functions[0].code: " + (dir_ / "bin" / "bootstrap").string() +
+                " is not a directory");
+}
+
+TEST_F(LoadConfig, RejectsUnsupportedRuntime) {
+  EXPECT_EQ(error_for("functions:\n  - {name: a, runtime: nodejs20.x, code: bin}\n"),
+            at(2, 24) +
+                "functions[0].runtime: unsupported runtime `nodejs20.x`; expected provided, "
+                "provided.al2, provided.al2023, python3 or python3.N");
+  EXPECT_EQ(error_for("functions:\n  - {name: a, runtime: python3.x, code: bin}\n"),
+            at(2, 24) +
+                "functions[0].runtime: unsupported runtime `python3.x`; expected provided, "
+                "provided.al2, provided.al2023, python3 or python3.N");
+}
+
+TEST_F(LoadConfig, RejectsPythonRuntimeWhoseInterpreterIsNotInstalled) {
+  EXPECT_EQ(error_for("functions:\n  - {name: a, runtime: python3.99, handler: m.f, code: py}\n"),
+            at(2, 24) +
+                "functions[0].runtime: interpreter /usr/bin/python3.99 is not installed or not "
+                "executable");
+}
+
+TEST_F(LoadConfig, RejectsMalformedPythonHandler) {
+  for (const std::string bad :
+       {"lambda_function", "a..b", "1mod.f", ".f", "mod.", "mod.f-g", "dir/mod.f"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(error_for("functions:\n  - {name: a, runtime: python3, code: py, handler: '" + bad +
+                        "'}\n"),
+              at(2, 52) +
+                  "functions[0].handler: expected module.function (like "
+                  "lambda_function.lambda_handler), got `" +
+                  bad + "`");
+  }
+}
+
+TEST_F(LoadConfig, AcceptsDottedPythonModulePath) {
+  const Config config = load_config(write_config(
+      "functions:\n  - {name: a, runtime: python3, code: py, handler: pkg.sub.mod.f}\n"));
+  EXPECT_EQ(config.functions.at(0).handler, "pkg.sub.mod.f");
+}
+
+TEST_F(LoadConfig, RejectsProvidedRuntimeWithoutBootstrap) {
+  EXPECT_EQ(error_for("functions:\n  - {name: a, runtime: provided.al2, code: py}\n"),
+            at(2, 44) + "functions[0].code: runtime provided.al2 needs an executable " +
+                (dir_ / "py" / "bootstrap").string() + ", which does not exist");
+}
+
+TEST_F(LoadConfig, RejectsBootstrapThatIsNotExecutable) {
+  fs::permissions(dir_ / "bin" / "bootstrap", fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(error_for("functions:\n  - {name: a, runtime: provided, code: bin}\n"),
+            at(2, 40) + "functions[0].code: " + (dir_ / "bin" / "bootstrap").string() +
+                " is not executable");
+}
+
+TEST_F(LoadConfig, RejectsBootstrapThatIsADirectory) {
+  fs::create_directories(dir_ / "py" / "bootstrap");
+  EXPECT_EQ(error_for("functions:\n  - {name: a, runtime: provided, code: py}\n"),
+            at(2, 40) + "functions[0].code: " + (dir_ / "py" / "bootstrap").string() +
+                " is not a regular file");
+}
+
+TEST_F(LoadConfig, RejectsReservedEnvironmentName) {
+  EXPECT_EQ(error_for(with_function("    environment:\n"
+                                    "      GREETING: hi\n"
+                                    "      AWS_REGION: eu-west-1\n")),
+            at(8, 7) +
+                "functions[0].environment.AWS_REGION: reserved: Lambda sets this variable "
+                "itself");
+  EXPECT_EQ(error_for(with_function("    environment: {_HANDLER: x}\n")),
+            at(6, 19) +
+                "functions[0].environment._HANDLER: reserved: Lambda sets this variable "
+                "itself");
+}
+
+TEST_F(LoadConfig, RejectsInvalidEnvironmentNamesAndValues) {
+  EXPECT_EQ(error_for(with_function("    environment: {1ABC: x}\n")),
+            at(6, 19) +
+                "functions[0].environment.1ABC: variable names must match "
+                "[A-Za-z_][A-Za-z0-9_]*");
+  EXPECT_EQ(error_for(with_function("    environment: {A: [x]}\n")),
+            at(6, 22) + "functions[0].environment.A: expected a string, got a list");
+  EXPECT_EQ(error_for(with_function("    environment:\n      A:\n")),
+            at(7, 7) +
+                "functions[0].environment.A: expected a string, got null (write \"\" for "
+                "an empty value)");
+  EXPECT_EQ(error_for(with_function("    environment: [A]\n")),
+            at(6, 18) + "functions[0].environment: expected a map, got a list");
+}
+
+TEST_F(LoadConfig, RejectsEnvironmentLargerThanFourKilobytes) {
+  // "BIG" plus 4093 characters is exactly Lambda's 4096-byte limit.
+  const std::string fits =
+      with_function("    environment: {BIG: " + std::string(4093, 'x') + "}\n");
+  EXPECT_EQ(load_config(write_config(fits)).functions.at(0).environment.at(0).second.size(), 4093U);
+  EXPECT_EQ(
+      error_for(with_function("    environment: {BIG: " + std::string(4093, 'x') + ", B: y}\n")),
+      at(6, 18) +
+          "functions[0].environment: names and values add up to 4098 bytes; Lambda allows "
+          "at most 4096");
+}
+
+TEST_F(LoadConfig, RejectsBadListenAddress) {
+  const std::string problem =
+      "node.listen: expected HOST:PORT with HOST an IPv4 address, [IPv6 address] or localhost "
+      "and PORT 0..65535, got ";
+  for (const std::string bad : {"9000", "example.com:9000", "127.0.0.1:65536", "127.0.0.1:",
+                                "::1:9000", "[::1]:http", "127.0.0.256:80", "127.0.0.1:-1"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(error_for("node:\n  listen: '" + bad + "'\n"), at(2, 11) + problem + "`" + bad + "`");
+  }
+  EXPECT_EQ(error_for("node:\n  listen: {host: x}\n"),
+            at(2, 11) + "node.listen: expected a string, got a map");
+}
+
+TEST_F(LoadConfig, AcceptsLocalhostAndIPv6Listen) {
+  const Config local = load_config(write_config("node: {listen: 'localhost:65535'}\n"));
+  EXPECT_EQ(local.node.listen_host, "localhost");
+  EXPECT_EQ(local.node.listen_port, 65535);
+  const Config any = load_config(write_config("node: {listen: '[::]:8080'}\n"));
+  EXPECT_EQ(any.node.listen_host, "::");
+  EXPECT_EQ(any.node.listen_port, 8080);
+}
+
+TEST_F(LoadConfig, RejectsBadRegionAndAccountId) {
+  EXPECT_EQ(error_for("node:\n  region: US_EAST\n"),
+            at(2, 11) +
+                "node.region: expected lowercase letters, digits and '-' (like us-east-1), got "
+                "`US_EAST`");
+  EXPECT_EQ(error_for("node:\n  account_id: 12345\n"),
+            at(2, 15) + "node.account_id: expected 12 digits, got `12345`");
+}
+
+TEST_F(LoadConfig, RejectsStateDirThatIsAFile) {
+  EXPECT_EQ(error_for("node:\n  state_dir: bin/bootstrap\n"),
+            at(2, 14) + "node.state_dir: " + (dir_ / "bin" / "bootstrap").string() +
+                " exists but is not a directory");
+}
+
+TEST_F(LoadConfig, ReportsYamlSyntaxErrorWithPosition) {
+  EXPECT_EQ(error_for("node:\n  listen: [127.0.0.1:9000\n"),
+            at(3, 1) + "<document>: YAML syntax error: end of sequence flow not found");
+  EXPECT_EQ(error_for("node:\n  listen: a: b\n"),
+            at(2, 12) + "<document>: YAML syntax error: illegal map value");
+}
+
+TEST_F(LoadConfig, RejectsEmptyFileAndNonMapDocument) {
+  EXPECT_EQ(error_for(""),
+            at(1, 1) + "<document>: empty configuration; expected a map with keys node, functions");
+  EXPECT_EQ(error_for("# nothing here\n"),
+            at(1, 1) + "<document>: empty configuration; expected a map with keys node, functions");
+  EXPECT_EQ(error_for("- hello\n"),
+            at(1, 1) + "<document>: expected a map with keys node, functions, got a list");
+  EXPECT_EQ(error_for("node: {}\n---\nnode: {}\n"),
+            at(3, 1) + "<document>: expected a single YAML document, found 2");
+}
+
+TEST_F(LoadConfig, ReportsUnreadableFile) {
+  const fs::path missing = dir_ / "missing.yaml";
+  try {
+    load_config(missing);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.what(), missing.string() + ": cannot read: No such file or directory");
+  }
+  try {
+    load_config(dir_);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.what(), dir_.string() + ": cannot read: Is a directory");
+  }
+}
+
+TEST_F(LoadConfig, KeepsMessagesOnOneLine) {
+  EXPECT_EQ(error_for(with_function("    timeout_s: |\n      1\n      2\n")),
+            at(6, 16) + "functions[0].timeout_s: expected an integer, got the string `1\\n2\\n`");
+}
+
+TEST(LoadExampleConfig, LoadsTheShippedExamplesEmberYaml) {
+  const fs::path examples = fs::path(EMBER_SOURCE_DIR) / "examples";
+  const Config config = load_config(examples / "ember.yaml");
+
+  EXPECT_EQ(config.node.listen_host, "127.0.0.1");
+  EXPECT_EQ(config.node.listen_port, 9000);
+  EXPECT_EQ(config.node.state_dir, (examples / "ember-state").lexically_normal());
+
+  ASSERT_EQ(config.functions.size(), 2U);
+  const FunctionConfig& hello = config.functions[0];
+  EXPECT_EQ(hello.name, "hello");
+  EXPECT_EQ(hello.runtime_kind, RuntimeKind::kPython);
+  EXPECT_EQ(hello.handler, "lambda_function.lambda_handler");
+  EXPECT_TRUE(fs::is_regular_file(hello.code_dir / "lambda_function.py"));
+
+  const FunctionConfig& echo = config.functions[1];
+  EXPECT_EQ(echo.name, "echo-provided");
+  EXPECT_EQ(echo.runtime_kind, RuntimeKind::kProvided);
+  EXPECT_TRUE(fs::is_regular_file(echo.code_dir / "bootstrap"));
+}
+
+}  // namespace
+}  // namespace ember::config
