@@ -1,0 +1,12 @@
+// The `ember` commands; each takes its own arguments (after the command name).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ember::cli {
+
+int serve_command(const std::vector<std::string>& args);
+int invoke_command(const std::vector<std::string>& args);
+
+}  // namespace ember::cli

@@ -1,0 +1,37 @@
+// ember: a self-hosted, Lambda-compatible invocation engine.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: ember <command> [options]
+
+commands:
+  serve    run a node serving the functions of a YAML file (ember serve --config ember.yaml)
+  invoke   invoke a function on a running node (ember invoke NAME --payload '{...}')
+
+ember <command> --help shows a command's options; ember --version prints the version.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);  // NOLINT: the C++ way to read argv
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::printf("ember %s\n", EMBER_VERSION);
+    return 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "serve") return ember::cli::serve_command(args);
+  if (command == "invoke") return ember::cli::invoke_command(args);
+  std::fprintf(stderr, "ember: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+  return 2;
+}

@@ -1,0 +1,153 @@
+// ember serve: loads the config, starts the node and its Invoke API, runs until a signal.
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/program_options.hpp>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+
+#include "commands.hpp"
+#include "ember/config/config.hpp"
+#include "ember/engine/node.hpp"
+#include "ember/isolation/sandbox.hpp"
+#include "ember/runtime_api/http_server.hpp"
+#include "ember/runtime_api/invoke_api.hpp"
+
+namespace ember::cli {
+
+namespace asio = boost::asio;
+namespace po = boost::program_options;
+
+namespace {
+
+std::filesystem::path default_runtimes_dir() {
+  if (const char* dir = std::getenv("EMBER_RUNTIMES_DIR")) return dir;  // NOLINT: read once
+  return EMBER_RUNTIMES_DIR;
+}
+
+asio::ip::address listen_address(const std::string& host) {
+  if (host == "localhost") return asio::ip::address_v4::loopback();
+  return asio::ip::make_address(host);
+}
+
+void echo_line(std::string_view function, std::string_view line) {
+  std::string text;
+  text.reserve(function.size() + line.size() + 4);
+  text.append("[").append(function).append("] ").append(line).push_back('\n');
+  std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+}  // namespace
+
+int serve_command(const std::vector<std::string>& args) {
+  po::options_description options("ember serve [options]");
+  std::string config_file;
+  int ready_fd = -1;
+  options.add_options()("help,h", "show this help")(
+      "config,c", po::value(&config_file)->default_value("ember.yaml"), "the node's YAML file")(
+      "ready-fd", po::value(&ready_fd),
+      "write the Invoke API's address (host:port and a newline) to this descriptor, then close "
+      "it, once the node accepts requests");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "ember serve: " << e.what() << "\n" << options;
+    return 2;
+  }
+  if (vm.count("help") != 0U) {
+    std::cout << "Runs a node serving the functions in a YAML file.\n\n" << options;
+    return 0;
+  }
+
+  config::Config config;
+  try {
+    config = config::load_config(config_file);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "ember serve: " << e.what() << "\n";
+    return 2;
+  }
+  std::error_code fs_error;
+  std::filesystem::create_directories(config.node.state_dir / "logs", fs_error);
+  if (fs_error) {
+    std::cerr << "ember serve: cannot create state directory " << config.node.state_dir.string()
+              << ": " << fs_error.message() << " (node.state_dir in " << config.file.string()
+              << ")\n";
+    return 2;
+  }
+
+  // A client that disconnects must not kill the node.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io);
+  const auto host = config.node.listen_host;
+  try {
+    const asio::ip::tcp::endpoint endpoint(listen_address(host), config.node.listen_port);
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(asio::socket_base::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+  } catch (const boost::system::system_error& e) {
+    std::cerr << "ember serve: cannot listen on " << host << ":" << config.node.listen_port
+              << ": " << e.code().message() << " (node.listen in " << config.file.string()
+              << ")\n";
+    return 2;
+  }
+
+  const std::size_t function_count = config.functions.size();
+  engine::Node node(io.get_executor(), std::move(config), isolation::make_process_backend(),
+                    engine::NodeOptions{default_runtimes_dir(), echo_line});
+  auto server = std::make_shared<runtime_api::HttpServer>(
+      std::move(acceptor), runtime_api::make_invoke_api(node), runtime_api::invoke_api_limits());
+  server->start();
+
+  const auto bound = server->local_endpoint();
+  const std::string address = bound.address().to_string() + ":" + std::to_string(bound.port());
+  std::printf("ember %s: Invoke API on http://%s serving %zu function(s); state in %s\n",
+              EMBER_VERSION, address.c_str(), function_count,
+              node.config().node.state_dir.c_str());
+  if (ready_fd >= 0) {
+    const std::string line = address + "\n";
+    [[maybe_unused]] auto n = ::write(ready_fd, line.data(), line.size());
+    ::close(ready_fd);
+  }
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::steady_timer drain(io);
+  const auto give_up_at = std::make_shared<std::chrono::steady_clock::time_point>();
+  // Waits for every worker to be gone, then stops; a descriptor nobody closes cannot hold
+  // the node open past the deadline. Workers still unreaped then are killed and reaped by
+  // their destructors.
+  std::function<void()> wait_for_workers = [&] {
+    if (node.total_workers() == 0 || std::chrono::steady_clock::now() >= *give_up_at) {
+      io.stop();
+      return;
+    }
+    drain.expires_after(std::chrono::milliseconds(10));
+    drain.async_wait([&](boost::system::error_code ec) {
+      if (!ec) wait_for_workers();
+    });
+  };
+  signals.async_wait([&](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    std::printf("ember: %s received, ending every worker\n", strsignal(signal));
+    server->close();
+    node.shutdown();
+    *give_up_at = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    wait_for_workers();
+  });
+  io.run();
+  std::printf("ember: stopped\n");
+  return 0;
+}
+
+}  // namespace ember::cli

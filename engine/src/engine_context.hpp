@@ -1,0 +1,25 @@
+// What every pool and worker of a node shares.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string_view>
+
+#include "ember/config/config.hpp"
+#include "ember/isolation/sandbox.hpp"
+
+namespace ember::engine {
+
+struct EngineContext {
+  boost::asio::any_io_executor executor;
+  isolation::SandboxBackend& backend;
+  const config::NodeConfig& node;
+  std::filesystem::path runtimes_dir;
+  std::filesystem::path log_dir;  // state_dir/logs
+  std::function<void(std::string_view function, std::string_view line)> echo;
+  std::uint64_t next_worker_number = 1;
+};
+
+}  // namespace ember::engine

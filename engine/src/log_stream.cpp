@@ -1,0 +1,62 @@
+#include "log_stream.hpp"
+
+#include <fcntl.h>
+#include <sys/uio.h>
+
+#include <boost/uuid/random_generator.hpp>
+#include <boost/uuid/uuid.hpp>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+
+namespace ember::engine {
+namespace {
+
+std::string random_hex32() {
+  thread_local boost::uuids::random_generator generator;
+  const boost::uuids::uuid id = generator();
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(32);
+  for (const auto byte : id) {
+    hex.push_back(kDigits[byte >> 4U]);
+    hex.push_back(kDigits[byte & 0xFU]);
+  }
+  return hex;
+}
+
+}  // namespace
+
+LogStream::LogStream(const std::filesystem::path& log_dir, std::string function, Echo echo)
+    : function_(std::move(function)), echo_(std::move(echo)) {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char date[16];
+  std::strftime(date, sizeof date, "%Y/%m/%d", &utc);
+  const std::string hex = random_hex32();
+  name_ = std::string(date) + "/[$LATEST]" + hex;
+  std::strftime(date, sizeof date, "%Y-%m-%d", &utc);
+
+  const auto dir = log_dir / function_;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("create log directory " + dir.string() + ": " + ec.message());
+  path_ = dir / (std::string(date) + "-" + hex + ".log");
+  fd_.reset(::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+  if (!fd_) {
+    throw std::runtime_error("open log file " + path_.string() + ": " + std::strerror(errno));
+  }
+}
+
+void LogStream::write(std::string_view line) {
+  // One writev per line keeps lines whole even if several processes read the file.
+  char newline = '\n';
+  iovec parts[2] = {{const_cast<char*>(line.data()), line.size()}, {&newline, 1}};  // NOLINT
+  // A full disk must not stop the node; the line still reaches the echo.
+  [[maybe_unused]] const auto written = ::writev(fd_.get(), parts, 2);
+  if (echo_) echo_(function_, line);
+}
+
+}  // namespace ember::engine

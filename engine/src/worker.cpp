@@ -1,0 +1,421 @@
+#include "worker.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/uuid/random_generator.hpp>
+#include <boost/uuid/uuid.hpp>
+#include <cstdio>
+
+#include "ember/engine/report.hpp"
+#include "function_pool.hpp"
+#include "worker_launch.hpp"
+
+namespace ember::engine {
+
+namespace asio = boost::asio;
+using runtime_api::InvokeResult;
+using runtime_api::RuntimeRefusal;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// Lambda's limit on the init phase of an on-demand environment.
+constexpr std::chrono::seconds kInitTimeout{10};
+// A runtime that prints without newlines still gets its output logged in pieces this big.
+constexpr std::size_t kMaxLineBytes = 256 * 1024;
+constexpr std::size_t kMaxInitLogBytes = 64 * 1024;
+
+std::string error_payload(std::string_view error_type, std::string_view message) {
+  boost::json::object body;
+  body["errorMessage"] = message;
+  body["errorType"] = error_type;
+  return boost::json::serialize(body);
+}
+
+bool is_json(std::string_view text) {
+  boost::system::error_code ec;
+  boost::json::parse(text, ec);
+  return !ec;
+}
+
+// X-Ray style: Root=1-<epoch hex>-<96 random bits>;Parent=<64 bits>;Sampled=0
+std::string new_trace_id() {
+  thread_local boost::uuids::random_generator generator;
+  const auto a = generator();
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (const auto byte : a) {
+    hex.push_back(kDigits[byte >> 4U]);
+    hex.push_back(kDigits[byte & 0xFU]);
+  }
+  char root[64];
+  std::snprintf(root, sizeof root, "Root=1-%08llx-",
+                static_cast<unsigned long long>(std::time(nullptr)));
+  return std::string(root) + hex.substr(0, 24) + ";Parent=" + hex.substr(16, 16) + ";Sampled=0";
+}
+
+std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+Worker::Worker(EngineContext& context, const config::FunctionConfig& function,
+               std::weak_ptr<FunctionPool> pool)
+    : context_(context),
+      function_(function),
+      pool_(std::move(pool)),
+      id_(function.name + "-" + std::to_string(context.next_worker_number++)),
+      output_(context.executor),
+      exit_watch_(context.executor),
+      events_(context.executor, 1),
+      deadline_(context.executor),
+      init_deadline_(context.executor) {}
+
+// Members end in reverse order; the sandbox's own destructor kills and reaps what is left.
+Worker::~Worker() = default;
+
+std::optional<StartFailure> Worker::start() {
+  const auto platform_failure = [](std::string message) {
+    return StartFailure{"", std::move(message), "", true, ""};
+  };
+  try {
+    log_ = std::make_unique<LogStream>(context_.log_dir, function_.name, context_.echo);
+  } catch (const std::exception& e) {
+    return platform_failure(e.what());
+  }
+
+  std::array<int, 2> pipe_fds{};
+  if (::pipe2(pipe_fds.data(), O_CLOEXEC) < 0) {
+    return platform_failure(isolation::last_error("pipe2").message());
+  }
+  isolation::UniqueFd read_end(pipe_fds[0]);
+  isolation::UniqueFd write_end(pipe_fds[1]);
+
+  const LaunchNames names{id_, log_->name()};
+  auto sandbox = context_.backend.create(make_sandbox_spec(context_, function_, names,
+                                                           write_end.get()));
+  if (!sandbox) return platform_failure("start worker " + id_ + ": " + sandbox.error().message());
+  sandbox_ = std::move(*sandbox);
+  write_end.reset();  // the worker holds the only write end now, so EOF means it is gone
+
+  output_.assign(read_end.release());
+  const int exit_fd = ::fcntl(sandbox_->exit_fd(), F_DUPFD_CLOEXEC, 0);
+  if (exit_fd < 0) return platform_failure(isolation::last_error("dup pidfd").message());
+  exit_watch_.assign(exit_fd);
+
+  auto listener = sandbox_->take_runtime_api_listener();
+  boost::system::error_code ec;
+  asio::ip::tcp::acceptor acceptor(context_.executor);
+  acceptor.assign(asio::ip::tcp::v4(), listener.release(), ec);
+  if (ec) return platform_failure("runtime API listener of " + id_ + ": " + ec.message());
+  runtime_api_ = std::make_shared<runtime_api::HttpServer>(
+      std::move(acceptor), runtime_api::make_runtime_api(weak_from_this()),
+      runtime_api::runtime_api_limits());
+  runtime_api_->start();
+
+  auto self = shared_from_this();
+  asio::co_spawn(context_.executor, [self] { return self->watch_exit(); }, asio::detached);
+  asio::co_spawn(context_.executor, [self] { return self->read_output(); }, asio::detached);
+
+  init_deadline_.expires_after(kInitTimeout);
+  init_deadline_.async_wait([weak = weak_from_this()](boost::system::error_code wait_ec) {
+    auto worker = weak.lock();
+    if (wait_ec || !worker || worker->state_ != WorkerState::kInitialising) return;
+    worker->sandbox_->kill_all();
+    worker->fail_start(StartFailure{
+        "Sandbox.Timedout",
+        "Init phase timed out after " + std::to_string(kInitTimeout.count()) + ".00 seconds", "",
+        false, ""});
+  });
+  return std::nullopt;
+}
+
+void Worker::assign(std::shared_ptr<Invocation> invocation) {
+  state_ = WorkerState::kBusy;
+  current_ = std::move(invocation);
+  handed_out_ = false;
+  assigned_at_ = Clock::now();
+  if (init_duration_) current_->capture_log(init_log_, /*raw=*/true);
+  log(start_line(current_->id()));
+
+  const auto timeout = std::chrono::seconds(function_.timeout_s);
+  const auto& request = current_->request();
+  runtime_api::NextEvent event;
+  event.request_id = request.request_id;
+  event.deadline_epoch_ms = epoch_ms(std::chrono::system_clock::now() + timeout);
+  event.invoked_function_arn = current_->invoked_arn();
+  event.trace_id = new_trace_id();
+  event.client_context = request.client_context;
+  event.payload = request.payload;
+
+  deadline_.expires_after(timeout);
+  deadline_.async_wait(
+      [weak = weak_from_this(), id = current_->id()](boost::system::error_code ec) {
+        auto worker = weak.lock();
+        if (ec || !worker || !worker->current_ || worker->current_->id() != id) return;
+        worker->on_timeout();
+      });
+  events_.try_send(boost::system::error_code{}, std::move(event));
+}
+
+asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefusal& refusal) {
+  auto self = shared_from_this();
+  if (state_ == WorkerState::kEnded) {
+    refusal = RuntimeRefusal::kWorkerGone;
+    co_return std::nullopt;
+  }
+  if (waiting_in_next_ || (state_ == WorkerState::kBusy && handed_out_)) {
+    refusal = RuntimeRefusal::kInvalidStateTransition;
+    co_return std::nullopt;
+  }
+  if (state_ == WorkerState::kInitialising) {
+    init_deadline_.cancel();
+    init_duration_ = Clock::now() - sandbox_->timings().create_begin;
+  }
+  if (state_ == WorkerState::kInitialising || state_ == WorkerState::kAnswered) {
+    state_ = WorkerState::kIdle;
+    if (auto pool = pool_.lock()) pool->worker_ready(self);
+  }
+  waiting_in_next_ = true;
+  auto [ec, event] = co_await events_.async_receive(kTuple);
+  waiting_in_next_ = false;
+  if (ec || state_ != WorkerState::kBusy) {
+    refusal = RuntimeRefusal::kWorkerGone;
+    co_return std::nullopt;
+  }
+  handed_out_ = true;
+  handed_out_at_ = Clock::now();
+  co_return std::move(event);
+}
+
+std::optional<RuntimeRefusal> Worker::check_answer(const std::string& request_id) const {
+  if (state_ == WorkerState::kEnded) return RuntimeRefusal::kWorkerGone;
+  if (state_ == WorkerState::kBusy && handed_out_ && current_->id() == request_id) {
+    return std::nullopt;
+  }
+  if (request_id == last_answered_id_ || (current_ && current_->id() == request_id)) {
+    return RuntimeRefusal::kInvalidStateTransition;
+  }
+  return RuntimeRefusal::kInvalidRequestId;
+}
+
+std::optional<RuntimeRefusal> Worker::response(const std::string& request_id,
+                                               std::string content_type, std::string body) {
+  if (auto refused = check_answer(request_id)) return refused;
+  InvokeResult result;
+  if (!content_type.empty()) result.content_type = std::move(content_type);
+  result.payload = std::move(body);
+  finish(std::move(result), WorkerState::kAnswered);
+  return std::nullopt;
+}
+
+std::optional<RuntimeRefusal> Worker::error(const std::string& request_id,
+                                            std::string error_type, std::string body) {
+  if (auto refused = check_answer(request_id)) return refused;
+  InvokeResult result;
+  result.function_error = "Unhandled";
+  result.payload = is_json(body) && !body.empty() ? std::move(body)
+                                                  : error_payload(error_type, body);
+  finish(std::move(result), WorkerState::kAnswered);
+  return std::nullopt;
+}
+
+std::optional<RuntimeRefusal> Worker::init_error(std::string error_type, std::string body) {
+  if (state_ == WorkerState::kEnded) return RuntimeRefusal::kWorkerGone;
+  if (state_ != WorkerState::kInitialising) return RuntimeRefusal::kInvalidStateTransition;
+  std::string message;
+  if (boost::system::error_code ec; !body.empty()) {
+    auto parsed = boost::json::parse(body, ec);
+    if (!ec && parsed.is_object()) {
+      if (const auto* m = parsed.as_object().if_contains("errorMessage"); m && m->is_string()) {
+        message = std::string(m->as_string());
+      }
+    }
+  }
+  // Lambda ends the environment after an init error; the runtime is expected to exit anyway.
+  fail_start(StartFailure{std::move(error_type), std::move(message), std::move(body), false, ""});
+  return std::nullopt;
+}
+
+void Worker::finish(InvokeResult result, WorkerState next_state) {
+  drain_output();
+  consume_output({}, /*flush_partial=*/true);
+  const auto now = Clock::now();
+  const auto duration = now - (handed_out_ ? handed_out_at_ : assigned_at_);
+  if (sandbox_) peak_memory_bytes_ = std::max(peak_memory_bytes_, sandbox_->peak_memory_bytes());
+
+  const std::string id = current_->id();
+  log(end_line(id));
+  ReportFields report;
+  report.request_id = id;
+  report.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(duration);
+  report.memory_size_mb = function_.memory_mb;
+  report.max_memory_used_bytes = peak_memory_bytes_;
+  report.init_duration = std::exchange(init_duration_, std::nullopt);
+  log(report_line(report));
+
+  ++invocations_;
+  last_answered_id_ = id;
+  deadline_.cancel();
+  handed_out_ = false;
+  state_ = next_state;
+  auto invocation = std::move(current_);
+  invocation->complete(std::move(result));
+}
+
+void Worker::on_timeout() {
+  const auto timeout = std::chrono::seconds(function_.timeout_s);
+  peak_memory_bytes_ = std::max(peak_memory_bytes_, sandbox_->peak_memory_bytes());
+  sandbox_->kill_all();
+  drain_output();
+  consume_output({}, /*flush_partial=*/true);
+  log(timeout_line(std::chrono::system_clock::now(), current_->id(), timeout));
+  InvokeResult result;
+  result.function_error = "Unhandled";
+  result.payload = error_payload(
+      "Sandbox.Timedout", "RequestId: " + current_->id() + " Error: " + timeout_message(timeout));
+  finish(std::move(result), WorkerState::kEnded);
+  retire("timed out");
+}
+
+void Worker::on_exit(const isolation::ExitStatus& status) {
+  drain_output();
+  consume_output({}, /*flush_partial=*/true);
+  const std::string why = "Runtime exited with error: " + status.describe();
+  switch (state_) {
+    case WorkerState::kInitialising:
+      fail_start(StartFailure{"Runtime.ExitError", why, "", false, ""});
+      return;
+    case WorkerState::kBusy: {
+      const std::string message = "RequestId: " + current_->id() + " Error: " + why;
+      log(message);
+      log("Runtime.ExitError");
+      InvokeResult result;
+      result.function_error = "Unhandled";
+      result.payload = error_payload("Runtime.ExitError", message);
+      finish(std::move(result), WorkerState::kEnded);
+      break;
+    }
+    case WorkerState::kIdle:
+    case WorkerState::kAnswered:
+    case WorkerState::kEnded:
+      break;
+  }
+  retire(why);
+}
+
+void Worker::fail_start(StartFailure failure) {
+  if (state_ == WorkerState::kEnded) return;
+  drain_output();
+  consume_output({}, /*flush_partial=*/true);
+  const auto init = Clock::now() - sandbox_->timings().create_begin;
+  log("INIT_REPORT Init Duration: " +
+      format_ms(std::chrono::duration_cast<std::chrono::nanoseconds>(init)) +
+      " ms\tPhase: init\tStatus: error\tError Type: " + failure.error_type);
+  failure.log = init_log_;
+  retire("failed to initialise: " + failure.error_type, std::move(failure));
+}
+
+void Worker::retire(std::string_view why, std::optional<StartFailure> failure) {
+  if (retired_) return;
+  retired_ = true;
+  auto self = shared_from_this();
+  state_ = WorkerState::kEnded;
+  deadline_.cancel();
+  init_deadline_.cancel();
+  events_.close();
+  if (runtime_api_) runtime_api_->close();
+  if (sandbox_) sandbox_->kill_all();
+  if (current_) {
+    // Only shutdown retires a worker with an invocation still open.
+    InvokeResult result;
+    result.service_error = runtime_api::ServiceError::kServiceUnavailable;
+    result.message = "The node is shutting down (worker " + id_ + ": " + std::string(why) + ")";
+    std::exchange(current_, nullptr)->complete(std::move(result));
+  }
+  drain_output();
+  consume_output({}, /*flush_partial=*/true);
+  boost::system::error_code ignored;
+  output_.close(ignored);
+  if (auto pool = pool_.lock()) pool->worker_ended(self, std::move(failure));
+}
+
+asio::awaitable<void> Worker::watch_exit() {
+  auto self = shared_from_this();
+  while (true) {
+    auto [ec] = co_await exit_watch_.async_wait(asio::posix::descriptor_base::wait_read, kTuple);
+    if (ec && ec != asio::error::interrupted) break;
+    if (auto status = sandbox_->try_reap()) {
+      on_exit(*status);
+      break;
+    }
+  }
+  boost::system::error_code ignored;
+  exit_watch_.close(ignored);
+}
+
+asio::awaitable<void> Worker::read_output() {
+  auto self = shared_from_this();
+  std::array<char, 16 * 1024> buffer{};
+  while (output_.is_open()) {
+    auto [ec, n] = co_await output_.async_read_some(asio::buffer(buffer), kTuple);
+    if (ec) break;
+    consume_output({buffer.data(), n}, false);
+  }
+}
+
+void Worker::drain_output() {
+  if (!output_.is_open()) return;
+  std::array<char, 16 * 1024> buffer{};
+  const int fd = output_.native_handle();
+  const int flags = ::fcntl(fd, F_GETFL);
+  if ((flags & O_NONBLOCK) == 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  while (true) {
+    const auto n = ::read(fd, buffer.data(), buffer.size());
+    if (n <= 0) break;
+    consume_output({buffer.data(), static_cast<std::size_t>(n)}, false);
+  }
+}
+
+void Worker::consume_output(std::string_view bytes, bool flush_partial) {
+  while (!bytes.empty()) {
+    const auto newline = bytes.find('\n');
+    if (newline == std::string_view::npos) {
+      partial_line_.append(bytes);
+      break;
+    }
+    partial_line_.append(bytes.substr(0, newline));
+    bytes.remove_prefix(newline + 1);
+    log(partial_line_);
+    partial_line_.clear();
+  }
+  while (partial_line_.size() >= kMaxLineBytes) {
+    log(std::string_view(partial_line_).substr(0, kMaxLineBytes));
+    partial_line_.erase(0, kMaxLineBytes);
+  }
+  if (flush_partial && !partial_line_.empty()) {
+    log(partial_line_);
+    partial_line_.clear();
+  }
+}
+
+void Worker::log(std::string_view line) {
+  if (log_) log_->write(line);
+  if (current_ && state_ == WorkerState::kBusy) {
+    current_->capture_log(line);
+  } else if (state_ == WorkerState::kInitialising && init_log_.size() < kMaxInitLogBytes) {
+    init_log_.append(line).push_back('\n');
+  }
+}
+
+}  // namespace ember::engine

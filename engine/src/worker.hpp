@@ -1,0 +1,128 @@
+// One worker: a runtime process in a sandbox, its Runtime API listener, its log, and the
+// state machine that decides which of its calls are allowed.
+#pragma once
+
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ember/config/config.hpp"
+#include "ember/isolation/sandbox.hpp"
+#include "ember/runtime_api/http_server.hpp"
+#include "ember/runtime_api/runtime_api.hpp"
+#include "engine_context.hpp"
+#include "invocation.hpp"
+#include "log_stream.hpp"
+
+namespace ember::engine {
+
+class FunctionPool;
+
+enum class WorkerState {
+  kInitialising,  // started, its runtime has not asked for an event yet
+  kIdle,          // parked in `next`
+  kBusy,          // has an invocation (handed out, or about to be)
+  kAnswered,      // answered; the runtime has not come back to `next` yet
+  kEnded,         // killed or exited; waiting to be reaped
+};
+
+// Why a worker stopped before it could serve: becomes the error of the invocation waiting for it.
+struct StartFailure {
+  std::string error_type;     // "Runtime.ExitError", a runtime's init/error type, ...
+  std::string message;        // without the "RequestId: ID Error: " prefix
+  std::string runtime_body;   // the runtime's own init/error body, when it sent one
+  bool platform = false;      // ember could not start it (a 500), rather than the runtime failing
+  std::string log;            // what the runtime printed while it initialised
+};
+
+class Worker final : public runtime_api::RuntimeApiHandler,
+                     public std::enable_shared_from_this<Worker> {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Worker(EngineContext& context, const config::FunctionConfig& function,
+         std::weak_ptr<FunctionPool> pool);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  Worker(Worker&&) = delete;
+  Worker& operator=(Worker&&) = delete;
+  ~Worker() override;
+
+  // Creates the sandbox and starts serving its Runtime API. Returns the reason on failure.
+  std::optional<StartFailure> start();
+
+  // Gives the worker an invocation. Only in kIdle, or right after start (it is handed out
+  // when the runtime asks).
+  void assign(std::shared_ptr<Invocation> invocation);
+
+  // Ends the worker: kills its processes and tells the pool, with the reason it never became
+  // ready when that is why. Idempotent.
+  void retire(std::string_view why, std::optional<StartFailure> failure = std::nullopt);
+
+  [[nodiscard]] WorkerState state() const { return state_; }
+  [[nodiscard]] const std::string& id() const { return id_; }
+  [[nodiscard]] std::uint64_t invocations() const { return invocations_; }
+
+  // --- runtime_api::RuntimeApiHandler
+  boost::asio::awaitable<std::optional<runtime_api::NextEvent>> next(
+      runtime_api::RuntimeRefusal& refusal) override;
+  std::optional<runtime_api::RuntimeRefusal> response(const std::string& request_id,
+                                                      std::string content_type,
+                                                      std::string body) override;
+  std::optional<runtime_api::RuntimeRefusal> error(const std::string& request_id,
+                                                   std::string error_type,
+                                                   std::string body) override;
+  std::optional<runtime_api::RuntimeRefusal> init_error(std::string error_type,
+                                                        std::string body) override;
+
+ private:
+  using EventChannel = boost::asio::experimental::channel<void(boost::system::error_code,
+                                                               runtime_api::NextEvent)>;
+
+  std::optional<runtime_api::RuntimeRefusal> check_answer(const std::string& request_id) const;
+  // Writes END and REPORT, answers the caller, and moves to kAnswered or kEnded.
+  void finish(runtime_api::InvokeResult result, WorkerState next_state);
+  void fail_start(StartFailure failure);
+  void on_timeout();
+  void on_exit(const isolation::ExitStatus& status);
+
+  boost::asio::awaitable<void> watch_exit();
+  boost::asio::awaitable<void> read_output();
+  void drain_output();
+  void consume_output(std::string_view bytes, bool flush_partial);
+  void log(std::string_view line);
+
+  EngineContext& context_;
+  const config::FunctionConfig& function_;
+  std::weak_ptr<FunctionPool> pool_;
+  std::string id_;
+  WorkerState state_ = WorkerState::kInitialising;
+  bool retired_ = false;
+
+  std::unique_ptr<LogStream> log_;
+  std::unique_ptr<isolation::Sandbox> sandbox_;
+  std::shared_ptr<runtime_api::HttpServer> runtime_api_;
+  boost::asio::posix::stream_descriptor output_;
+  boost::asio::posix::stream_descriptor exit_watch_;
+  std::string partial_line_;
+  std::string init_log_;  // what the runtime printed before its first `next`
+
+  EventChannel events_;
+  bool waiting_in_next_ = false;
+  std::shared_ptr<Invocation> current_;
+  std::string last_answered_id_;
+  bool handed_out_ = false;
+  Clock::time_point handed_out_at_{};
+  Clock::time_point assigned_at_{};
+  boost::asio::steady_timer deadline_;
+  boost::asio::steady_timer init_deadline_;
+  std::optional<std::chrono::nanoseconds> init_duration_;  // until the first REPORT carries it
+  std::uint64_t peak_memory_bytes_ = 0;
+  std::uint64_t invocations_ = 0;
+};
+
+}  // namespace ember::engine

@@ -1,0 +1,72 @@
+// The process backend: posix_spawn into a new session, no isolation.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <csignal>
+#include <fstream>
+
+#include "proc_memory.hpp"
+#include "ember/isolation/sandbox.hpp"
+#include "loopback_listener.hpp"
+#include "spawn_process.hpp"
+
+namespace ember::isolation {
+namespace {
+
+class ProcessSandbox final : public Sandbox {
+ public:
+  ProcessSandbox(SpawnedProcess process, UniqueFd listener, SandboxTimings timings)
+      : process_(std::move(process)), listener_(std::move(listener)), timings_(timings) {}
+  ProcessSandbox(const ProcessSandbox&) = delete;
+  ProcessSandbox& operator=(const ProcessSandbox&) = delete;
+  ProcessSandbox(ProcessSandbox&&) = delete;
+  ProcessSandbox& operator=(ProcessSandbox&&) = delete;
+  ~ProcessSandbox() override = default;  // SpawnedProcess kills and reaps
+
+  [[nodiscard]] pid_t pid() const override { return process_.pid(); }
+  [[nodiscard]] int exit_fd() const override { return process_.pidfd(); }
+  [[nodiscard]] const SandboxTimings& timings() const override { return timings_; }
+  UniqueFd take_runtime_api_listener() override { return std::move(listener_); }
+
+  [[nodiscard]] std::uint64_t peak_memory_bytes() const override {
+    return process_peak_rss_bytes(process_.pid());
+  }
+  void kill_all() noexcept override { process_.kill_group(); }
+  std::optional<ExitStatus> try_reap() override { return process_.try_reap(); }
+
+ private:
+  SpawnedProcess process_;
+  UniqueFd listener_;
+  SandboxTimings timings_;
+};
+
+class ProcessBackend final : public SandboxBackend {
+ public:
+  [[nodiscard]] std::string name() const override { return "process"; }
+
+  Result<std::unique_ptr<Sandbox>> create(const SandboxSpec& spec) override {
+    SandboxTimings timings;
+    timings.create_begin = std::chrono::steady_clock::now();
+    auto listener = listen_on_loopback();
+    if (!listener) return listener.error();
+    std::vector<std::string> env = spec.env;
+    env.push_back("AWS_LAMBDA_RUNTIME_API=" + listener->address);
+    auto process = spawn_in_new_session(spec.argv, env, spec.working_dir, spec.output_fd);
+    if (!process) return process.error();
+    timings.spawned = std::chrono::steady_clock::now();
+    return std::make_unique<ProcessSandbox>(std::move(*process), std::move(listener->fd), timings);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SandboxBackend> make_process_backend() {
+  return std::make_unique<ProcessBackend>();
+}
+
+}  // namespace ember::isolation

@@ -1,0 +1,122 @@
+#include "spawn_process.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <memory>
+
+namespace ember::isolation {
+namespace {
+
+// RAII for the two posix_spawn attribute objects.
+struct SpawnAttributes {
+  posix_spawn_file_actions_t actions{};
+  posix_spawnattr_t attr{};
+  SpawnAttributes() {
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+  }
+  SpawnAttributes(const SpawnAttributes&) = delete;
+  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
+  SpawnAttributes(SpawnAttributes&&) = delete;
+  SpawnAttributes& operator=(SpawnAttributes&&) = delete;
+  ~SpawnAttributes() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+};
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));  // NOLINT
+  out.push_back(nullptr);
+  return out;
+}
+
+Result<UniqueFd> open_pidfd(pid_t pid) {
+  const long fd = ::syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) return last_error("pidfd_open " + std::to_string(pid), "needs Linux 5.3 or later");
+  return UniqueFd(static_cast<int>(fd));
+}
+
+}  // namespace
+
+SpawnedProcess::SpawnedProcess(SpawnedProcess&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)),
+      pidfd_(std::move(other.pidfd_)),
+      reaped_(std::exchange(other.reaped_, true)) {}
+
+SpawnedProcess::~SpawnedProcess() {
+  if (pid_ <= 0 || reaped_) return;
+  kill_group();
+  siginfo_t info{};
+  // The child was just sent SIGKILL, so this wait is short.
+  while (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED) < 0 && errno == EINTR) {
+  }
+}
+
+void SpawnedProcess::kill_group() noexcept {
+  if (pid_ <= 0 || reaped_) return;
+  ::kill(-pid_, SIGKILL);
+  ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+}
+
+std::optional<ExitStatus> SpawnedProcess::try_reap() {
+  if (reaped_) return std::nullopt;
+  siginfo_t info{};
+  if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG) < 0 ||
+      info.si_pid == 0) {
+    return std::nullopt;
+  }
+  // Orphans the runtime left in its group die with it, as a Lambda sandbox's would.
+  ::kill(-pid_, SIGKILL);
+  reaped_ = true;
+  if (info.si_code == CLD_EXITED) return ExitStatus{false, info.si_status};
+  return ExitStatus{true, info.si_status};
+}
+
+Result<SpawnedProcess> spawn_in_new_session(const std::vector<std::string>& argv,
+                                            const std::vector<std::string>& env,
+                                            const std::filesystem::path& working_dir,
+                                            int output_fd) {
+  SpawnAttributes spawn;
+  posix_spawn_file_actions_addopen(&spawn.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&spawn.actions, output_fd, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&spawn.actions, output_fd, STDERR_FILENO);
+  posix_spawn_file_actions_addclosefrom_np(&spawn.actions, STDERR_FILENO + 1);
+  posix_spawn_file_actions_addchdir_np(&spawn.actions, working_dir.c_str());
+
+  // The engine ignores SIGPIPE; ignored dispositions survive exec, so reset every signal.
+  sigset_t all_signals;
+  sigfillset(&all_signals);
+  sigset_t no_signals;
+  sigemptyset(&no_signals);
+  posix_spawnattr_setsigdefault(&spawn.attr, &all_signals);
+  posix_spawnattr_setsigmask(&spawn.attr, &no_signals);
+  posix_spawnattr_setflags(&spawn.attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF |
+                                            POSIX_SPAWN_SETSIGMASK);
+
+  auto c_argv = c_strings(argv);
+  auto c_env = c_strings(env);
+  pid_t pid = -1;
+  if (const int err = ::posix_spawn(&pid, c_argv[0], &spawn.actions, &spawn.attr, c_argv.data(),
+                                    c_env.data());
+      err != 0) {
+    return SysError{err, "posix_spawn " + argv[0] + " (in " + working_dir.string() + ")", {}};
+  }
+  auto pidfd = open_pidfd(pid);
+  if (!pidfd) {
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return pidfd.error();
+  }
+  return SpawnedProcess(pid, std::move(*pidfd));
+}
+
+}  // namespace ember::isolation

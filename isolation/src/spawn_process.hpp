@@ -1,0 +1,50 @@
+// Starting a child process cheaply and owning it until it is reaped.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ember/isolation/sandbox.hpp"
+#include "ember/isolation/unique_fd.hpp"
+
+namespace ember::isolation {
+
+// A child process that leads its own session and process group. Destroying it kills the
+// whole group and reaps the child, so no process outlives its owner.
+class SpawnedProcess {
+ public:
+  SpawnedProcess(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+  SpawnedProcess(const SpawnedProcess&) = delete;
+  SpawnedProcess& operator=(const SpawnedProcess&) = delete;
+  SpawnedProcess(SpawnedProcess&& other) noexcept;
+  SpawnedProcess& operator=(SpawnedProcess&& other) = delete;
+  ~SpawnedProcess();
+
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] int pidfd() const { return pidfd_.get(); }
+
+  // SIGKILL to the process group. Safe after the leader exited: until it is reaped its pid,
+  // and so the group id, cannot be reused.
+  void kill_group() noexcept;
+  // Non-blocking; returns the status once, after the process exited.
+  std::optional<ExitStatus> try_reap();
+
+ private:
+  pid_t pid_ = -1;
+  UniqueFd pidfd_;
+  bool reaped_ = false;
+};
+
+// posix_spawn (vfork-like: the engine's memory is not copied) with stdin from /dev/null,
+// stdout and stderr to output_fd, every other descriptor closed, default signal handling,
+// and a new session so the worker's process tree can be killed as one group.
+Result<SpawnedProcess> spawn_in_new_session(const std::vector<std::string>& argv,
+                                            const std::vector<std::string>& env,
+                                            const std::filesystem::path& working_dir,
+                                            int output_fd);
+
+}  // namespace ember::isolation

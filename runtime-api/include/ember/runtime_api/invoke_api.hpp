@@ -1,0 +1,72 @@
+// The Lambda Invoke API (2015-03-31) that clients call: requests, answers, and the service
+// the engine implements behind it.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+
+#include "ember/runtime_api/function_ref.hpp"
+#include "ember/runtime_api/http_server.hpp"
+
+namespace ember::runtime_api {
+
+enum class InvocationType { kRequestResponse, kEvent, kDryRun };
+
+// A validated Invoke call: the HTTP layer has checked the path, headers and payload.
+struct InvokeRequest {
+  std::string request_id;      // x-amzn-RequestId, made by the front door
+  FunctionRef function;        // who is called
+  InvocationType type = InvocationType::kRequestResponse;
+  bool log_tail = false;       // X-Amz-Log-Type: Tail
+  std::string client_context;  // decoded JSON, empty when none
+  std::string payload;         // valid JSON ("{}" when the body was empty)
+};
+
+// Errors of the service itself (not of the function), with Lambda's names.
+enum class ServiceError {
+  kResourceNotFound,          // 404
+  kInvalidParameterValue,     // 400
+  kInvalidRequestContent,     // 400
+  kRequestTooLarge,           // 413
+  kTooManyRequests,           // 429
+  kServiceUnavailable,        // 503 (node shutting down)
+  kService,                   // 500
+};
+
+struct InvokeResult {
+  // Set for service errors; the rest then only uses message/reason/retry_after.
+  std::optional<ServiceError> service_error;
+  std::string message;
+  std::string reason;                      // 429 only: why (Lambda's Reason field)
+  std::optional<int> retry_after_seconds;  // 429 only
+
+  bool dry_run = false;        // 204, nothing ran
+  std::string function_error;  // "Unhandled" when the function failed
+  std::string content_type = "application/json";
+  std::string payload;
+  std::string log_tail;        // raw text; the HTTP layer base64-encodes it
+  std::string executed_version = "$LATEST";
+};
+
+class InvokeService {
+ public:
+  InvokeService() = default;
+  InvokeService(const InvokeService&) = delete;
+  InvokeService& operator=(const InvokeService&) = delete;
+  InvokeService(InvokeService&&) = delete;
+  InvokeService& operator=(InvokeService&&) = delete;
+  virtual ~InvokeService() = default;
+
+  virtual boost::asio::awaitable<InvokeResult> invoke(InvokeRequest request) = 0;
+};
+
+// Parses and validates an Invoke API request; on success calls the service. Exposed for tests.
+boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, Request& req);
+
+// The HttpApi of the Invoke API, for HttpServer. `service` must outlive the server.
+HttpApi make_invoke_api(InvokeService& service);
+
+ServerLimits invoke_api_limits();
+
+}  // namespace ember::runtime_api

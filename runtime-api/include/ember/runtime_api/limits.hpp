@@ -1,0 +1,15 @@
+// Lambda's documented size limits, shared by both APIs.
+#pragma once
+
+#include <cstddef>
+
+namespace ember::runtime_api {
+
+// Synchronous request and response payloads: 6 MB.
+inline constexpr std::size_t kMaxPayloadBytes = 6 * 1024 * 1024;
+// Log tail returned by X-Amz-Log-Type: Tail.
+inline constexpr std::size_t kLogTailBytes = 4 * 1024;
+// X-Amz-Client-Context, base64 encoded.
+inline constexpr std::size_t kMaxClientContextBytes = 3583;
+
+}  // namespace ember::runtime_api

@@ -1,0 +1,65 @@
+// The Lambda Runtime API (2018-06-01) served to one worker: routes and the worker's answers.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ember/runtime_api/http_server.hpp"
+
+namespace ember::runtime_api {
+
+// One event as `GET /runtime/invocation/next` hands it to the runtime.
+struct NextEvent {
+  std::string request_id;
+  std::int64_t deadline_epoch_ms = 0;
+  std::string invoked_function_arn;
+  std::string trace_id;
+  std::string client_context;     // decoded JSON, empty when the caller sent none
+  std::string cognito_identity;   // JSON, empty when none
+  std::string content_type = "application/json";
+  std::string payload;
+};
+
+// Why a runtime call was refused, with the status and errorType the spec gives it.
+enum class RuntimeRefusal {
+  kInvalidStateTransition,  // 403: the call is not allowed in the worker's current state
+  kInvalidRequestId,        // 400: unknown or stale request id
+  kWorkerGone,              // 500: the worker is being torn down
+};
+
+// What the engine does with each Runtime API call of one worker.
+class RuntimeApiHandler {
+ public:
+  RuntimeApiHandler() = default;
+  RuntimeApiHandler(const RuntimeApiHandler&) = delete;
+  RuntimeApiHandler& operator=(const RuntimeApiHandler&) = delete;
+  RuntimeApiHandler(RuntimeApiHandler&&) = delete;
+  RuntimeApiHandler& operator=(RuntimeApiHandler&&) = delete;
+  virtual ~RuntimeApiHandler() = default;
+
+  // Waits until an event is assigned to this worker. nullopt plus a refusal when refused.
+  virtual boost::asio::awaitable<std::optional<NextEvent>> next(RuntimeRefusal& refusal) = 0;
+  // The function's result for request_id.
+  virtual std::optional<RuntimeRefusal> response(const std::string& request_id,
+                                                 std::string content_type, std::string body) = 0;
+  // The function failed: error_type is already normalised (see normalise_error_type).
+  virtual std::optional<RuntimeRefusal> error(const std::string& request_id,
+                                              std::string error_type, std::string body) = 0;
+  // The runtime failed to initialise and will exit.
+  virtual std::optional<RuntimeRefusal> init_error(std::string error_type, std::string body) = 0;
+};
+
+// Lambda-Runtime-Function-Error-Type values must look like Category.Reason; anything else
+// becomes Runtime.Unknown (or Function.Unknown when it starts with "Function").
+std::string normalise_error_type(std::string_view header_value);
+
+// Builds the HttpApi for one worker. The handler is held weakly: once the worker is gone
+// every call gets a 500 and the connection closes.
+HttpApi make_runtime_api(std::weak_ptr<RuntimeApiHandler> handler);
+
+// Limits for a worker's Runtime API: 6 MB bodies, no idle limit while the runtime waits.
+ServerLimits runtime_api_limits();
+
+}  // namespace ember::runtime_api

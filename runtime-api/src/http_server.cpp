@@ -1,0 +1,203 @@
+#include "ember/runtime_api/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <unordered_set>
+
+namespace ember::runtime_api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+class ConnectionSet {
+ public:
+  void add(beast::tcp_stream* s) { streams_.insert(s); }
+  void remove(beast::tcp_stream* s) { streams_.erase(s); }
+  [[nodiscard]] std::size_t size() const { return streams_.size(); }
+  void close_all() {
+    for (auto* s : streams_) {
+      beast::error_code ignored;
+      s->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      s->socket().close(ignored);
+    }
+  }
+
+ private:
+  std::unordered_set<beast::tcp_stream*> streams_;
+};
+
+namespace {
+
+// Unregisters a connection when its session ends, however it ends.
+class ConnectionGuard {
+ public:
+  ConnectionGuard(ConnectionSet& set, beast::tcp_stream& stream) : set_(set), stream_(stream) {
+    set_.add(&stream_);
+  }
+  ConnectionGuard(const ConnectionGuard&) = delete;
+  ConnectionGuard& operator=(const ConnectionGuard&) = delete;
+  ConnectionGuard(ConnectionGuard&&) = delete;
+  ConnectionGuard& operator=(ConnectionGuard&&) = delete;
+  ~ConnectionGuard() { set_.remove(&stream_); }
+
+ private:
+  ConnectionSet& set_;
+  beast::tcp_stream& stream_;
+};
+
+// After refusing a request whose body we will not read, the client may still be sending it.
+// Closing at once could reset the connection before the client reads our answer, so stop
+// writing and drain a bounded amount first.
+asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  std::array<char, 64 * 1024> sink{};
+  std::size_t drained = 0;
+  constexpr std::size_t kMaxDrain = 32 * 1024 * 1024;
+  stream.expires_after(std::chrono::seconds(2));
+  while (drained < kMaxDrain) {
+    auto [err, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+    if (err) break;
+    drained += n;
+  }
+  stream.socket().close(ec);
+}
+
+}  // namespace
+
+HttpServer::HttpServer(tcp::acceptor acceptor, HttpApi api, ServerLimits limits)
+    : acceptor_(std::move(acceptor)),
+      api_(std::move(api)),
+      limits_(limits),
+      connections_(std::make_unique<ConnectionSet>()) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::start() {
+  asio::co_spawn(acceptor_.get_executor(),
+                 [self = shared_from_this()]() { return self->accept_loop(); }, asio::detached);
+}
+
+void HttpServer::close() {
+  if (closed_) return;
+  closed_ = true;
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+  connections_->close_all();
+}
+
+tcp::endpoint HttpServer::local_endpoint() const {
+  beast::error_code ec;
+  return acceptor_.local_endpoint(ec);
+}
+
+asio::awaitable<void> HttpServer::accept_loop() {
+  auto self = shared_from_this();
+  while (!closed_) {
+    auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
+    if (closed_) break;
+    if (ec) {
+      // EMFILE and friends: back off instead of spinning on a full descriptor table.
+      if (ec == asio::error::operation_aborted) break;
+      asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(kTuple);
+      continue;
+    }
+    if (connections_->size() >= limits_.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    asio::co_spawn(
+        acceptor_.get_executor(),
+        [self, s = std::move(socket)]() mutable { return self->session(std::move(s)); },
+        asio::detached);
+  }
+}
+
+asio::awaitable<void> HttpServer::session(tcp::socket socket) {
+  auto self = shared_from_this();
+  beast::tcp_stream stream(std::move(socket));
+  ConnectionGuard guard(*connections_, stream);
+  beast::flat_buffer buffer;
+
+  while (!closed_) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
+    parser.body_limit(limits_.body_bytes);
+
+    stream.expires_after(limits_.idle);
+    auto [head_ec, head_n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+    if (closed_) co_return;
+    if (head_ec == http::error::body_limit) {
+      // Content-Length alone already says the body is too large.
+      Response res = api_.too_large(parser.get());
+      res.keep_alive(false);
+      res.prepare_payload();
+      stream.expires_after(limits_.transfer);
+      co_await http::async_write(stream, res, kTuple);
+      co_await linger_close(stream);
+      co_return;
+    }
+    if (head_ec) {
+      if (head_ec != http::error::end_of_stream && head_ec != beast::error::timeout &&
+          head_ec != asio::error::operation_aborted && head_ec != asio::error::connection_reset) {
+        Response res = api_.malformed(head_ec.message());
+        res.keep_alive(false);
+        res.prepare_payload();
+        co_await http::async_write(stream, res, kTuple);
+      }
+      co_return;
+    }
+
+    if (parser.get()[http::field::expect] == "100-continue") {
+      http::response<http::empty_body> cont(http::status::continue_, 11);
+      stream.expires_after(limits_.transfer);
+      auto [ec, n] = co_await http::async_write(stream, cont, kTuple);
+      if (ec) co_return;
+    }
+
+    stream.expires_after(limits_.transfer);
+    auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kTuple);
+    if (closed_) co_return;
+    if (body_ec == http::error::body_limit) {
+      Response res = api_.too_large(parser.get());
+      res.keep_alive(false);
+      res.prepare_payload();
+      co_await http::async_write(stream, res, kTuple);
+      co_await linger_close(stream);
+      co_return;
+    }
+    if (body_ec) co_return;
+
+    Request req = parser.release();
+    // The handler may wait as long as it likes (a worker parked in `next`).
+    stream.expires_never();
+    Response res = co_await api_.handle(req);
+    if (closed_) co_return;
+    res.version(req.version());
+    res.keep_alive(req.keep_alive() && res.keep_alive());
+    res.prepare_payload();
+    stream.expires_after(limits_.transfer);
+    auto [write_ec, write_n] = co_await http::async_write(stream, res, kTuple);
+    if (write_ec || !res.keep_alive()) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace ember::runtime_api

@@ -1,0 +1,223 @@
+#include "ember/runtime_api/invoke_api.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/uuid/random_generator.hpp>
+#include <boost/uuid/uuid_io.hpp>
+
+#include "ember/runtime_api/base64.hpp"
+#include "ember/runtime_api/limits.hpp"
+
+namespace ember::runtime_api {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+std::string new_request_id() {
+  // One generator per thread: construction reads the entropy source.
+  thread_local boost::uuids::random_generator generator;
+  return boost::uuids::to_string(generator());
+}
+
+struct ErrorShape {
+  http::status status;
+  std::string_view type;
+  std::string_view origin;  // Lambda's "Type": who is at fault
+};
+
+ErrorShape shape_of(ServiceError error) {
+  switch (error) {
+    case ServiceError::kResourceNotFound:
+      return {http::status::not_found, "ResourceNotFoundException", "User"};
+    case ServiceError::kInvalidParameterValue:
+      return {http::status::bad_request, "InvalidParameterValueException", "User"};
+    case ServiceError::kInvalidRequestContent:
+      return {http::status::bad_request, "InvalidRequestContentException", "User"};
+    case ServiceError::kRequestTooLarge:
+      return {http::status::payload_too_large, "RequestTooLargeException", "User"};
+    case ServiceError::kTooManyRequests:
+      return {http::status::too_many_requests, "TooManyRequestsException", "User"};
+    case ServiceError::kServiceUnavailable:
+      return {http::status::service_unavailable, "ServiceException", "Service"};
+    case ServiceError::kService:
+      break;
+  }
+  return {http::status::internal_server_error, "ServiceException", "Service"};
+}
+
+Response service_error_reply(const std::string& request_id, ServiceError error,
+                             std::string_view message, std::string_view reason = {},
+                             std::optional<int> retry_after = std::nullopt) {
+  const auto shape = shape_of(error);
+  Response res{shape.status, 11};
+  res.set(http::field::content_type, "application/json");
+  res.set("x-amzn-RequestId", request_id);
+  res.set("x-amzn-ErrorType", shape.type);
+  boost::json::object body;
+  body["Type"] = shape.origin;
+  body["Message"] = message;
+  if (!reason.empty()) body["Reason"] = reason;
+  if (retry_after) res.set(http::field::retry_after, std::to_string(*retry_after));
+  res.body() = boost::json::serialize(body);
+  return res;
+}
+
+struct Rejection {
+  ServiceError error;
+  std::string message;
+};
+
+// Everything the path and headers say, checked before any state changes.
+std::variant<InvokeRequest, Rejection> parse_request(Request& req, const std::string& id) {
+  auto bad = [](ServiceError e, std::string m) { return Rejection{e, std::move(m)}; };
+  if (req.method() != http::verb::post) {
+    return bad(ServiceError::kResourceNotFound,
+               "No route for " + std::string(req.method_string()) + " " +
+                   std::string(req.target()));
+  }
+  auto url = boost::urls::parse_origin_form(req.target());
+  if (!url) return bad(ServiceError::kInvalidParameterValue, "Malformed request target");
+  std::vector<std::string> segments;
+  for (auto segment : url->segments()) segments.emplace_back(segment);
+  if (segments.size() != 4 || segments[0] != "2015-03-31" || segments[1] != "functions" ||
+      segments[3] != "invocations") {
+    return bad(ServiceError::kResourceNotFound,
+               "No route for POST " + std::string(url->path()) +
+                   "; invoke is POST /2015-03-31/functions/{FunctionName}/invocations");
+  }
+
+  InvokeRequest out;
+  out.request_id = id;
+  auto parsed = parse_function_ref(segments[2]);
+  if (auto* why = std::get_if<std::string>(&parsed)) {
+    return bad(ServiceError::kInvalidParameterValue, "Invalid FunctionName: " + *why);
+  }
+  out.function = std::get<FunctionRef>(std::move(parsed));
+  if (auto q = url->params().find("Qualifier"); q != url->params().end()) {
+    const std::string qualifier((*q).value);
+    if (out.function.qualifier && *out.function.qualifier != qualifier) {
+      return bad(ServiceError::kInvalidParameterValue,
+                 "The derived qualifier from the function name does not match the specified "
+                 "qualifier.");
+    }
+    out.function.qualifier = qualifier;
+  }
+
+  const auto type = req["X-Amz-Invocation-Type"];
+  if (type.empty() || type == "RequestResponse") {
+    out.type = InvocationType::kRequestResponse;
+  } else if (type == "Event") {
+    out.type = InvocationType::kEvent;
+  } else if (type == "DryRun") {
+    out.type = InvocationType::kDryRun;
+  } else {
+    return bad(ServiceError::kInvalidParameterValue,
+               "X-Amz-Invocation-Type '" + std::string(type) +
+                   "' must be one of RequestResponse, Event, DryRun");
+  }
+
+  const auto log_type = req["X-Amz-Log-Type"];
+  if (log_type == "Tail") {
+    out.log_tail = true;
+  } else if (!log_type.empty() && log_type != "None") {
+    return bad(ServiceError::kInvalidParameterValue,
+               "X-Amz-Log-Type '" + std::string(log_type) + "' must be None or Tail");
+  }
+
+  if (const auto context = req["X-Amz-Client-Context"]; !context.empty()) {
+    if (context.size() > kMaxClientContextBytes) {
+      return bad(ServiceError::kInvalidParameterValue,
+                 "X-Amz-Client-Context is " + std::to_string(context.size()) +
+                     " bytes; the limit is " + std::to_string(kMaxClientContextBytes));
+    }
+    auto decoded = base64_decode(context);
+    boost::system::error_code ec;
+    if (decoded) boost::json::parse(*decoded, ec);
+    if (!decoded || ec) {
+      return bad(ServiceError::kInvalidRequestContent,
+                 "Client context must be a valid Base64-encoded JSON object.");
+    }
+    out.client_context = std::move(*decoded);
+  }
+
+  if (req.body().empty()) {
+    out.payload = "{}";
+  } else {
+    boost::system::error_code ec;
+    boost::json::parse(req.body(), ec);
+    if (ec) {
+      return bad(ServiceError::kInvalidRequestContent,
+                 "Could not parse request body into json: " + ec.message());
+    }
+    out.payload = std::move(req.body());
+  }
+  return out;
+}
+
+Response result_reply(const InvokeRequest& request, InvokeResult result) {
+  if (result.service_error) {
+    return service_error_reply(request.request_id, *result.service_error, result.message,
+                               result.reason, result.retry_after_seconds);
+  }
+  Response res{result.dry_run ? http::status::no_content : http::status::ok, 11};
+  res.set("x-amzn-RequestId", request.request_id);
+  if (result.dry_run) return res;
+  res.set("X-Amz-Executed-Version", result.executed_version);
+  res.set(http::field::content_type, result.content_type.empty() ? std::string("application/json")
+                                                                 : result.content_type);
+  if (!result.function_error.empty()) res.set("X-Amz-Function-Error", result.function_error);
+  if (request.log_tail) {
+    std::string_view tail = result.log_tail;
+    if (tail.size() > kLogTailBytes) tail = tail.substr(tail.size() - kLogTailBytes);
+    res.set("X-Amz-Log-Result", base64_encode(tail));
+  }
+  res.body() = std::move(result.payload);
+  return res;
+}
+
+}  // namespace
+
+boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, Request& req) {
+  const std::string id = new_request_id();
+  auto parsed = parse_request(req, id);
+  if (auto* rejection = std::get_if<Rejection>(&parsed)) {
+    co_return service_error_reply(id, rejection->error, rejection->message);
+  }
+  auto request = std::get<InvokeRequest>(std::move(parsed));
+  auto result = co_await service.invoke(request);
+  co_return result_reply(request, std::move(result));
+}
+
+HttpApi make_invoke_api(InvokeService& service) {
+  HttpApi api;
+  api.handle = [&service](Request& req) { return handle_invoke_request(service, req); };
+  api.too_large = [](const Request& req) {
+    std::string length(req[http::field::content_length]);
+    return service_error_reply(
+        new_request_id(), ServiceError::kRequestTooLarge,
+        "Request must be smaller than " + std::to_string(kMaxPayloadBytes) +
+            " bytes for the InvokeFunction operation" +
+            (length.empty() ? std::string() : " (got " + length + " bytes)"));
+  };
+  api.malformed = [](std::string_view what) {
+    return service_error_reply(new_request_id(), ServiceError::kInvalidRequestContent,
+                               "Malformed HTTP request: " + std::string(what));
+  };
+  return api;
+}
+
+ServerLimits invoke_api_limits() {
+  ServerLimits limits;
+  limits.body_bytes = kMaxPayloadBytes;
+  limits.idle = std::chrono::seconds(120);
+  // The answer can take as long as the longest function timeout.
+  limits.transfer = std::chrono::seconds(60);
+  limits.max_connections = 1024;
+  return limits;
+}
+
+}  // namespace ember::runtime_api

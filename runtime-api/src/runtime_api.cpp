@@ -1,0 +1,162 @@
+#include "ember/runtime_api/runtime_api.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <regex>
+
+#include "ember/runtime_api/limits.hpp"
+
+namespace ember::runtime_api {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr std::string_view kPrefix = "/2018-06-01/runtime/";
+
+Response json_reply(http::status status, std::string_view error_type, std::string_view message) {
+  Response res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  boost::json::object body;
+  body["errorMessage"] = message;
+  body["errorType"] = error_type;
+  res.body() = boost::json::serialize(body);
+  return res;
+}
+
+Response accepted() {
+  Response res{http::status::accepted, 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = R"({"status":"OK"})";
+  return res;
+}
+
+Response refusal_reply(RuntimeRefusal refusal, std::string_view what) {
+  switch (refusal) {
+    case RuntimeRefusal::kInvalidStateTransition:
+      return json_reply(http::status::forbidden, "InvalidStateTransition",
+                        std::string("State transition is not allowed: ") + std::string(what));
+    case RuntimeRefusal::kInvalidRequestId:
+      return json_reply(http::status::bad_request, "InvalidRequestID",
+                        std::string("Invalid request ID: ") + std::string(what));
+    case RuntimeRefusal::kWorkerGone:
+      break;
+  }
+  return json_reply(http::status::internal_server_error, "ServiceException",
+                    "The worker is shutting down");
+}
+
+Response not_found(const Request& req) {
+  return json_reply(http::status::not_found, "InvalidURI",
+                    "No Runtime API route for " + std::string(req.method_string()) + " " +
+                        std::string(req.target()));
+}
+
+// "invocation/{id}/response" -> {id, "response"}
+std::optional<std::pair<std::string, std::string>> split_invocation_path(std::string_view rest) {
+  constexpr std::string_view kInvocation = "invocation/";
+  if (!rest.starts_with(kInvocation)) return std::nullopt;
+  rest.remove_prefix(kInvocation.size());
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+  return std::pair{std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))};
+}
+
+boost::asio::awaitable<Response> handle(std::weak_ptr<RuntimeApiHandler> weak, Request& req) {
+  auto target = std::string_view(req.target());
+  if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+  if (!target.starts_with(kPrefix)) co_return not_found(req);
+  const auto rest = target.substr(kPrefix.size());
+  auto handler = weak.lock();
+  if (!handler) co_return refusal_reply(RuntimeRefusal::kWorkerGone, {});
+
+  if (rest == "invocation/next") {
+    if (req.method() != http::verb::get) co_return not_found(req);
+    RuntimeRefusal refusal = RuntimeRefusal::kWorkerGone;
+    auto event = co_await handler->next(refusal);
+    if (!event) co_return refusal_reply(refusal, "next while an invocation is in progress");
+    Response res{http::status::ok, 11};
+    res.set(http::field::content_type, event->content_type);
+    res.set("Lambda-Runtime-Aws-Request-Id", event->request_id);
+    res.set("Lambda-Runtime-Deadline-Ms", std::to_string(event->deadline_epoch_ms));
+    res.set("Lambda-Runtime-Invoked-Function-Arn", event->invoked_function_arn);
+    if (!event->trace_id.empty()) res.set("Lambda-Runtime-Trace-Id", event->trace_id);
+    if (!event->client_context.empty()) {
+      res.set("Lambda-Runtime-Client-Context", event->client_context);
+    }
+    if (!event->cognito_identity.empty()) {
+      res.set("Lambda-Runtime-Cognito-Identity", event->cognito_identity);
+    }
+    res.body() = std::move(event->payload);
+    co_return res;
+  }
+
+  if (rest == "init/error") {
+    if (req.method() != http::verb::post) co_return not_found(req);
+    auto type = normalise_error_type(req["Lambda-Runtime-Function-Error-Type"]);
+    if (auto refused = handler->init_error(std::move(type), std::move(req.body()))) {
+      co_return refusal_reply(*refused, "init/error after initialisation finished");
+    }
+    co_return accepted();
+  }
+
+  auto parts = split_invocation_path(rest);
+  if (!parts || req.method() != http::verb::post) co_return not_found(req);
+  auto& [id, verb] = *parts;
+  if (verb == "response") {
+    if (const auto mode = req["Lambda-Runtime-Function-Response-Mode"];
+        !mode.empty() && mode != "buffered") {
+      co_return json_reply(http::status::bad_request, "InvalidFunctionResponseMode",
+                           "Response mode " + std::string(mode) + " is not supported");
+    }
+    std::string content_type(req[http::field::content_type]);
+    if (auto refused = handler->response(id, std::move(content_type), std::move(req.body()))) {
+      co_return refusal_reply(*refused, id);
+    }
+    co_return accepted();
+  }
+  if (verb == "error") {
+    auto type = normalise_error_type(req["Lambda-Runtime-Function-Error-Type"]);
+    if (auto refused = handler->error(id, std::move(type), std::move(req.body()))) {
+      co_return refusal_reply(*refused, id);
+    }
+    co_return accepted();
+  }
+  co_return not_found(req);
+}
+
+}  // namespace
+
+std::string normalise_error_type(std::string_view header_value) {
+  static const std::regex kShape("(Runtime|Function)\\.[A-Z][a-zA-Z]+");
+  const std::string value(header_value);
+  if (std::regex_match(value, kShape)) return value;
+  return value.starts_with("Function") ? "Function.Unknown" : "Runtime.Unknown";
+}
+
+HttpApi make_runtime_api(std::weak_ptr<RuntimeApiHandler> handler) {
+  HttpApi api;
+  api.handle = [handler](Request& req) { return handle(handler, req); };
+  api.too_large = [](const Request&) {
+    return json_reply(http::status::payload_too_large, "RequestEntityTooLarge",
+                      "Request must be smaller than " + std::to_string(kMaxPayloadBytes) +
+                          " bytes for the invoke operation");
+  };
+  api.malformed = [](std::string_view what) {
+    return json_reply(http::status::bad_request, "InvalidRequest", what);
+  };
+  return api;
+}
+
+ServerLimits runtime_api_limits() {
+  ServerLimits limits;
+  limits.body_bytes = kMaxPayloadBytes;
+  limits.max_connections = 8;
+  // A runtime may hold its connection idle for a whole invocation (up to 900 s) before it
+  // posts the response on it.
+  limits.idle = std::chrono::seconds(960);
+  return limits;
+}
+
+}  // namespace ember::runtime_api
