@@ -1,0 +1,5 @@
+"""Returns the event unchanged."""
+
+
+def lambda_handler(event, context):
+    return event
