@@ -96,13 +96,15 @@ int invoke_command(const std::vector<std::string>& args) {
       curl_easy_escape(curl.get(), name.c_str(), static_cast<int>(name.size())), &curl_free);
   const std::string url = endpoint + "/2015-03-31/functions/" + escaped.get() + "/invocations";
   curl_slist* raw_headers = curl_slist_append(nullptr, "Content-Type: application/json");
-  if (vm.count("log-tail") != 0U) raw_headers = curl_slist_append(raw_headers, "X-Amz-Log-Type: Tail");
+  if (vm.count("log-tail") != 0U)
+    raw_headers = curl_slist_append(raw_headers, "X-Amz-Log-Type: Tail");
   std::unique_ptr<curl_slist, CurlDeleter> headers(raw_headers);
 
   Reply reply;
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, payload.data());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE,
+                   static_cast<curl_off_t>(payload.size()));
   curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &reply);

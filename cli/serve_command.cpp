@@ -97,9 +97,8 @@ int serve_command(const std::vector<std::string>& args) {
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
   } catch (const boost::system::system_error& e) {
-    std::cerr << "ember serve: cannot listen on " << host << ":" << config.node.listen_port
-              << ": " << e.code().message() << " (node.listen in " << config.file.string()
-              << ")\n";
+    std::cerr << "ember serve: cannot listen on " << host << ":" << config.node.listen_port << ": "
+              << e.code().message() << " (node.listen in " << config.file.string() << ")\n";
     return 2;
   }
 
@@ -113,8 +112,7 @@ int serve_command(const std::vector<std::string>& args) {
   const auto bound = server->local_endpoint();
   const std::string address = bound.address().to_string() + ":" + std::to_string(bound.port());
   std::printf("ember %s: Invoke API on http://%s serving %zu function(s); state in %s\n",
-              EMBER_VERSION, address.c_str(), function_count,
-              node.config().node.state_dir.c_str());
+              EMBER_VERSION, address.c_str(), function_count, node.config().node.state_dir.c_str());
   if (ready_fd >= 0) {
     const std::string line = address + "\n";
     [[maybe_unused]] auto n = ::write(ready_fd, line.data(), line.size());

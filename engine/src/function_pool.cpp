@@ -14,7 +14,8 @@ InvokeResult too_many_requests(const config::FunctionConfig& function) {
   InvokeResult result;
   result.service_error = ServiceError::kTooManyRequests;
   result.reason = "ReservedFunctionConcurrentInvocationLimitExceeded";
-  result.message = "Rate Exceeded. Function " + function.name + " is at its reserved concurrency (" +
+  result.message = "Rate Exceeded. Function " + function.name +
+                   " is at its reserved concurrency (" +
                    std::to_string(function.reserved_concurrency) + ")";
   result.retry_after_seconds = 1;
   return result;
@@ -74,8 +75,8 @@ void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
   std::erase_if(idle_, [&](const IdleWorker& idle) { return idle.worker == worker; });
   // Keep the invariant: waiters beyond the starts still in flight fail now, the oldest first,
   // with the reason this start failed.
-  const StartFailure fallback{"Runtime.ExitError", "Runtime exited before it was ready", "",
-                              false, ""};
+  const StartFailure fallback{"Runtime.ExitError", "Runtime exited before it was ready", "", false,
+                              ""};
   while (waiters_.size() > starting_count()) {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();

@@ -15,9 +15,9 @@ using runtime_api::ServiceError;
 Node::Node(boost::asio::any_io_executor executor, config::Config config,
            std::unique_ptr<isolation::SandboxBackend> backend, NodeOptions options)
     : config_(std::move(config)), backend_(std::move(backend)) {
-  context_ = std::make_unique<EngineContext>(EngineContext{
-      executor, *backend_, config_.node, std::move(options.runtimes_dir),
-      config_.node.state_dir / "logs", std::move(options.echo)});
+  context_ = std::make_unique<EngineContext>(
+      EngineContext{executor, *backend_, config_.node, std::move(options.runtimes_dir),
+                    config_.node.state_dir / "logs", std::move(options.echo)});
   for (const auto& function : config_.functions) {
     pools_.emplace(function.name, std::make_shared<FunctionPool>(*context_, function));
   }
@@ -40,9 +40,9 @@ boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest req
   InvokeResult refusal;
   const auto& node = config_.node;
   const auto& ref = request.function;
-  const auto arn = runtime_api::function_arn(ref.region.value_or(node.region),
-                                             ref.account_id.value_or(node.account_id), ref.name,
-                                             ref.qualifier);
+  const auto arn =
+      runtime_api::function_arn(ref.region.value_or(node.region),
+                                ref.account_id.value_or(node.account_id), ref.name, ref.qualifier);
   if (shutting_down_) {
     refusal.service_error = ServiceError::kServiceUnavailable;
     refusal.message = "The node is shutting down";

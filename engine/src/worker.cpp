@@ -102,8 +102,8 @@ std::optional<StartFailure> Worker::start() {
   isolation::UniqueFd write_end(pipe_fds[1]);
 
   const LaunchNames names{id_, log_->name()};
-  auto sandbox = context_.backend.create(make_sandbox_spec(context_, function_, names,
-                                                           write_end.get()));
+  auto sandbox =
+      context_.backend.create(make_sandbox_spec(context_, function_, names, write_end.get()));
   if (!sandbox) return platform_failure("start worker " + id_ + ": " + sandbox.error().message());
   sandbox_ = std::move(*sandbox);
   write_end.reset();  // the worker holds the only write end now, so EOF means it is gone
@@ -124,13 +124,15 @@ std::optional<StartFailure> Worker::start() {
   runtime_api_->start();
 
   auto self = shared_from_this();
-  asio::co_spawn(context_.executor, [self] { return self->watch_exit(); }, asio::detached);
-  asio::co_spawn(context_.executor, [self] { return self->read_output(); }, asio::detached);
+  asio::co_spawn(
+      context_.executor, [self] { return self->watch_exit(); }, asio::detached);
+  asio::co_spawn(
+      context_.executor, [self] { return self->read_output(); }, asio::detached);
 
   init_deadline_.expires_after(kInitTimeout);
   init_deadline_.async_wait([weak = weak_from_this()](boost::system::error_code wait_ec) {
     auto worker = weak.lock();
-    if (wait_ec || !worker || worker->state_ != WorkerState::kInitialising) return;
+    if (wait_ec || !worker || worker->state() != WorkerState::kInitialising) return;
     worker->sandbox_->kill_all();
     worker->fail_start(StartFailure{
         "Sandbox.Timedout",
@@ -141,9 +143,8 @@ std::optional<StartFailure> Worker::start() {
 }
 
 void Worker::assign(std::shared_ptr<Invocation> invocation) {
-  state_ = WorkerState::kBusy;
+  protocol_.assign(invocation->id());
   current_ = std::move(invocation);
-  handed_out_ = false;
   assigned_at_ = Clock::now();
   if (init_duration_) current_->capture_log(init_log_, /*raw=*/true);
   log(start_line(current_->id()));
@@ -170,69 +171,52 @@ void Worker::assign(std::shared_ptr<Invocation> invocation) {
 
 asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefusal& refusal) {
   auto self = shared_from_this();
-  if (state_ == WorkerState::kEnded) {
-    refusal = RuntimeRefusal::kWorkerGone;
+  const WorkerState before = protocol_.state();
+  if (auto refused = protocol_.begin_next()) {
+    refusal = *refused;
     co_return std::nullopt;
   }
-  if (waiting_in_next_ || (state_ == WorkerState::kBusy && handed_out_)) {
-    refusal = RuntimeRefusal::kInvalidStateTransition;
-    co_return std::nullopt;
-  }
-  if (state_ == WorkerState::kInitialising) {
+  if (before == WorkerState::kInitialising) {
     init_deadline_.cancel();
     init_duration_ = Clock::now() - sandbox_->timings().create_begin;
   }
-  if (state_ == WorkerState::kInitialising || state_ == WorkerState::kAnswered) {
-    state_ = WorkerState::kIdle;
+  if (before == WorkerState::kInitialising || before == WorkerState::kAnswered) {
     if (auto pool = pool_.lock()) pool->worker_ready(self);
   }
-  waiting_in_next_ = true;
   auto [ec, event] = co_await events_.async_receive(kTuple);
-  waiting_in_next_ = false;
-  if (ec || state_ != WorkerState::kBusy) {
+  const bool delivered = !ec && protocol_.state() == WorkerState::kBusy;
+  protocol_.end_next(delivered);
+  if (!delivered) {
     refusal = RuntimeRefusal::kWorkerGone;
     co_return std::nullopt;
   }
-  handed_out_ = true;
   handed_out_at_ = Clock::now();
   co_return std::move(event);
 }
 
-std::optional<RuntimeRefusal> Worker::check_answer(const std::string& request_id) const {
-  if (state_ == WorkerState::kEnded) return RuntimeRefusal::kWorkerGone;
-  if (state_ == WorkerState::kBusy && handed_out_ && current_->id() == request_id) {
-    return std::nullopt;
-  }
-  if (request_id == last_answered_id_ || (current_ && current_->id() == request_id)) {
-    return RuntimeRefusal::kInvalidStateTransition;
-  }
-  return RuntimeRefusal::kInvalidRequestId;
-}
-
 std::optional<RuntimeRefusal> Worker::response(const std::string& request_id,
                                                std::string content_type, std::string body) {
-  if (auto refused = check_answer(request_id)) return refused;
+  if (auto refused = protocol_.check_answer(request_id)) return refused;
   InvokeResult result;
   if (!content_type.empty()) result.content_type = std::move(content_type);
   result.payload = std::move(body);
-  finish(std::move(result), WorkerState::kAnswered);
+  finish(std::move(result), /*answered=*/true);
   return std::nullopt;
 }
 
-std::optional<RuntimeRefusal> Worker::error(const std::string& request_id,
-                                            std::string error_type, std::string body) {
-  if (auto refused = check_answer(request_id)) return refused;
+std::optional<RuntimeRefusal> Worker::error(const std::string& request_id, std::string error_type,
+                                            std::string body) {
+  if (auto refused = protocol_.check_answer(request_id)) return refused;
   InvokeResult result;
   result.function_error = "Unhandled";
-  result.payload = is_json(body) && !body.empty() ? std::move(body)
-                                                  : error_payload(error_type, body);
-  finish(std::move(result), WorkerState::kAnswered);
+  result.payload =
+      is_json(body) && !body.empty() ? std::move(body) : error_payload(error_type, body);
+  finish(std::move(result), /*answered=*/true);
   return std::nullopt;
 }
 
 std::optional<RuntimeRefusal> Worker::init_error(std::string error_type, std::string body) {
-  if (state_ == WorkerState::kEnded) return RuntimeRefusal::kWorkerGone;
-  if (state_ != WorkerState::kInitialising) return RuntimeRefusal::kInvalidStateTransition;
+  if (auto refused = protocol_.check_init_error()) return refused;
   std::string message;
   if (boost::system::error_code ec; !body.empty()) {
     auto parsed = boost::json::parse(body, ec);
@@ -247,11 +231,11 @@ std::optional<RuntimeRefusal> Worker::init_error(std::string error_type, std::st
   return std::nullopt;
 }
 
-void Worker::finish(InvokeResult result, WorkerState next_state) {
+void Worker::finish(InvokeResult result, bool answered) {
   drain_output();
   consume_output({}, /*flush_partial=*/true);
   const auto now = Clock::now();
-  const auto duration = now - (handed_out_ ? handed_out_at_ : assigned_at_);
+  const auto duration = now - (protocol_.handed_out() ? handed_out_at_ : assigned_at_);
   if (sandbox_) peak_memory_bytes_ = std::max(peak_memory_bytes_, sandbox_->peak_memory_bytes());
 
   const std::string id = current_->id();
@@ -265,10 +249,12 @@ void Worker::finish(InvokeResult result, WorkerState next_state) {
   log(report_line(report));
 
   ++invocations_;
-  last_answered_id_ = id;
   deadline_.cancel();
-  handed_out_ = false;
-  state_ = next_state;
+  if (answered) {
+    protocol_.answered();
+  } else {
+    protocol_.abandoned();
+  }
   auto invocation = std::move(current_);
   invocation->complete(std::move(result));
 }
@@ -284,7 +270,7 @@ void Worker::on_timeout() {
   result.function_error = "Unhandled";
   result.payload = error_payload(
       "Sandbox.Timedout", "RequestId: " + current_->id() + " Error: " + timeout_message(timeout));
-  finish(std::move(result), WorkerState::kEnded);
+  finish(std::move(result), /*answered=*/false);
   retire("timed out");
 }
 
@@ -292,7 +278,7 @@ void Worker::on_exit(const isolation::ExitStatus& status) {
   drain_output();
   consume_output({}, /*flush_partial=*/true);
   const std::string why = "Runtime exited with error: " + status.describe();
-  switch (state_) {
+  switch (protocol_.state()) {
     case WorkerState::kInitialising:
       fail_start(StartFailure{"Runtime.ExitError", why, "", false, ""});
       return;
@@ -303,7 +289,7 @@ void Worker::on_exit(const isolation::ExitStatus& status) {
       InvokeResult result;
       result.function_error = "Unhandled";
       result.payload = error_payload("Runtime.ExitError", message);
-      finish(std::move(result), WorkerState::kEnded);
+      finish(std::move(result), /*answered=*/false);
       break;
     }
     case WorkerState::kIdle:
@@ -315,7 +301,7 @@ void Worker::on_exit(const isolation::ExitStatus& status) {
 }
 
 void Worker::fail_start(StartFailure failure) {
-  if (state_ == WorkerState::kEnded) return;
+  if (protocol_.state() == WorkerState::kEnded) return;
   drain_output();
   consume_output({}, /*flush_partial=*/true);
   const auto init = Clock::now() - sandbox_->timings().create_begin;
@@ -330,7 +316,7 @@ void Worker::retire(std::string_view why, std::optional<StartFailure> failure) {
   if (retired_) return;
   retired_ = true;
   auto self = shared_from_this();
-  state_ = WorkerState::kEnded;
+  protocol_.end();
   deadline_.cancel();
   init_deadline_.cancel();
   events_.close();
@@ -411,9 +397,10 @@ void Worker::consume_output(std::string_view bytes, bool flush_partial) {
 
 void Worker::log(std::string_view line) {
   if (log_) log_->write(line);
-  if (current_ && state_ == WorkerState::kBusy) {
+  if (current_) {
     current_->capture_log(line);
-  } else if (state_ == WorkerState::kInitialising && init_log_.size() < kMaxInitLogBytes) {
+  } else if (protocol_.state() == WorkerState::kInitialising &&
+             init_log_.size() < kMaxInitLogBytes) {
     init_log_.append(line).push_back('\n');
   }
 }

@@ -17,26 +17,19 @@
 #include "engine_context.hpp"
 #include "invocation.hpp"
 #include "log_stream.hpp"
+#include "runtime_state.hpp"
 
 namespace ember::engine {
 
 class FunctionPool;
 
-enum class WorkerState {
-  kInitialising,  // started, its runtime has not asked for an event yet
-  kIdle,          // parked in `next`
-  kBusy,          // has an invocation (handed out, or about to be)
-  kAnswered,      // answered; the runtime has not come back to `next` yet
-  kEnded,         // killed or exited; waiting to be reaped
-};
-
 // Why a worker stopped before it could serve: becomes the error of the invocation waiting for it.
 struct StartFailure {
-  std::string error_type;     // "Runtime.ExitError", a runtime's init/error type, ...
-  std::string message;        // without the "RequestId: ID Error: " prefix
-  std::string runtime_body;   // the runtime's own init/error body, when it sent one
-  bool platform = false;      // ember could not start it (a 500), rather than the runtime failing
-  std::string log;            // what the runtime printed while it initialised
+  std::string error_type;    // "Runtime.ExitError", a runtime's init/error type, ...
+  std::string message;       // without the "RequestId: ID Error: " prefix
+  std::string runtime_body;  // the runtime's own init/error body, when it sent one
+  bool platform = false;     // ember could not start it (a 500), rather than the runtime failing
+  std::string log;           // what the runtime printed while it initialised
 };
 
 class Worker final : public runtime_api::RuntimeApiHandler,
@@ -63,7 +56,7 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   // ready when that is why. Idempotent.
   void retire(std::string_view why, std::optional<StartFailure> failure = std::nullopt);
 
-  [[nodiscard]] WorkerState state() const { return state_; }
+  [[nodiscard]] WorkerState state() const { return protocol_.state(); }
   [[nodiscard]] const std::string& id() const { return id_; }
   [[nodiscard]] std::uint64_t invocations() const { return invocations_; }
 
@@ -80,12 +73,12 @@ class Worker final : public runtime_api::RuntimeApiHandler,
                                                         std::string body) override;
 
  private:
-  using EventChannel = boost::asio::experimental::channel<void(boost::system::error_code,
-                                                               runtime_api::NextEvent)>;
+  using EventChannel =
+      boost::asio::experimental::channel<void(boost::system::error_code, runtime_api::NextEvent)>;
 
-  std::optional<runtime_api::RuntimeRefusal> check_answer(const std::string& request_id) const;
-  // Writes END and REPORT, answers the caller, and moves to kAnswered or kEnded.
-  void finish(runtime_api::InvokeResult result, WorkerState next_state);
+  // Writes END and REPORT and answers the caller. `answered`: the runtime answered (the
+  // worker lives on); otherwise the invocation was abandoned and the worker ends.
+  void finish(runtime_api::InvokeResult result, bool answered);
   void fail_start(StartFailure failure);
   void on_timeout();
   void on_exit(const isolation::ExitStatus& status);
@@ -100,7 +93,7 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   const config::FunctionConfig& function_;
   std::weak_ptr<FunctionPool> pool_;
   std::string id_;
-  WorkerState state_ = WorkerState::kInitialising;
+  RuntimeStateMachine protocol_;
   bool retired_ = false;
 
   std::unique_ptr<LogStream> log_;
@@ -112,10 +105,7 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   std::string init_log_;  // what the runtime printed before its first `next`
 
   EventChannel events_;
-  bool waiting_in_next_ = false;
   std::shared_ptr<Invocation> current_;
-  std::string last_answered_id_;
-  bool handed_out_ = false;
   Clock::time_point handed_out_at_{};
   Clock::time_point assigned_at_{};
   boost::asio::steady_timer deadline_;

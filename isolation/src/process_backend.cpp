@@ -10,9 +10,9 @@
 #include <csignal>
 #include <fstream>
 
-#include "proc_memory.hpp"
 #include "ember/isolation/sandbox.hpp"
 #include "loopback_listener.hpp"
+#include "proc_memory.hpp"
 #include "spawn_process.hpp"
 
 namespace ember::isolation {

@@ -98,14 +98,14 @@ Result<SpawnedProcess> spawn_in_new_session(const std::vector<std::string>& argv
   sigemptyset(&no_signals);
   posix_spawnattr_setsigdefault(&spawn.attr, &all_signals);
   posix_spawnattr_setsigmask(&spawn.attr, &no_signals);
-  posix_spawnattr_setflags(&spawn.attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF |
-                                            POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setflags(&spawn.attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
   auto c_argv = c_strings(argv);
   auto c_env = c_strings(env);
   pid_t pid = -1;
-  if (const int err = ::posix_spawn(&pid, c_argv[0], &spawn.actions, &spawn.attr, c_argv.data(),
-                                    c_env.data());
+  if (const int err =
+          ::posix_spawn(&pid, c_argv[0], &spawn.actions, &spawn.attr, c_argv.data(), c_env.data());
       err != 0) {
     return SysError{err, "posix_spawn " + argv[0] + " (in " + working_dir.string() + ")", {}};
   }

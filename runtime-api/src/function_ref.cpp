@@ -8,16 +8,16 @@ namespace {
 
 bool valid_name(std::string_view name) {
   return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
-         });
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+  });
 }
 
 // Versions are digits or $LATEST; aliases are [A-Za-z0-9-_]{1,128} and not all digits.
 bool valid_qualifier(std::string_view q) {
   if (q == "$LATEST") return true;
   return !q.empty() && q.size() <= 128 && std::all_of(q.begin(), q.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
-         });
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+  });
 }
 
 std::vector<std::string_view> split(std::string_view text, char sep) {

@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -11,7 +12,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <unordered_set>
 
 namespace ember::runtime_api {
@@ -87,8 +87,9 @@ HttpServer::HttpServer(tcp::acceptor acceptor, HttpApi api, ServerLimits limits)
 HttpServer::~HttpServer() = default;
 
 void HttpServer::start() {
-  asio::co_spawn(acceptor_.get_executor(),
-                 [self = shared_from_this()]() { return self->accept_loop(); }, asio::detached);
+  asio::co_spawn(
+      acceptor_.get_executor(), [self = shared_from_this()]() { return self->accept_loop(); },
+      asio::detached);
 }
 
 void HttpServer::close() {

@@ -75,9 +75,8 @@ struct Rejection {
 std::variant<InvokeRequest, Rejection> parse_request(Request& req, const std::string& id) {
   auto bad = [](ServiceError e, std::string m) { return Rejection{e, std::move(m)}; };
   if (req.method() != http::verb::post) {
-    return bad(ServiceError::kResourceNotFound,
-               "No route for " + std::string(req.method_string()) + " " +
-                   std::string(req.target()));
+    return bad(ServiceError::kResourceNotFound, "No route for " + std::string(req.method_string()) +
+                                                    " " + std::string(req.target()));
   }
   auto url = boost::urls::parse_origin_form(req.target());
   if (!url) return bad(ServiceError::kInvalidParameterValue, "Malformed request target");
@@ -167,8 +166,8 @@ Response result_reply(const InvokeRequest& request, InvokeResult result) {
   res.set("x-amzn-RequestId", request.request_id);
   if (result.dry_run) return res;
   res.set("X-Amz-Executed-Version", result.executed_version);
-  res.set(http::field::content_type, result.content_type.empty() ? std::string("application/json")
-                                                                 : result.content_type);
+  res.set(http::field::content_type,
+          result.content_type.empty() ? std::string("application/json") : result.content_type);
   if (!result.function_error.empty()) res.set("X-Amz-Function-Error", result.function_error);
   if (request.log_tail) {
     std::string_view tail = result.log_tail;

@@ -18,13 +18,13 @@ namespace ember::isolation {
 
 // What to run and with which resources. Built by the engine from a function's config.
 struct SandboxSpec {
-  std::string id;                           // unique per sandbox; names its resources
-  std::vector<std::string> argv;            // argv[0] is the executable's absolute path
-  std::vector<std::string> env;             // "KEY=VALUE"; the backend adds AWS_LAMBDA_RUNTIME_API
-  std::filesystem::path working_dir;        // where the process starts
-  std::filesystem::path code_dir;           // the function's code, read-only for the function
-  int output_fd = -1;                       // becomes the worker's stdout and stderr
-  std::uint32_t memory_mb = 128;            // memory limit
+  std::string id;                     // unique per sandbox; names its resources
+  std::vector<std::string> argv;      // argv[0] is the executable's absolute path
+  std::vector<std::string> env;       // "KEY=VALUE"; the backend adds AWS_LAMBDA_RUNTIME_API
+  std::filesystem::path working_dir;  // where the process starts
+  std::filesystem::path code_dir;     // the function's code, read-only for the function
+  int output_fd = -1;                 // becomes the worker's stdout and stderr
+  std::uint32_t memory_mb = 128;      // memory limit
 };
 
 // How the worker's main process ended.

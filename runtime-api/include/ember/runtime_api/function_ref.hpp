@@ -9,10 +9,10 @@
 namespace ember::runtime_api {
 
 struct FunctionRef {
-  std::string name;                      // bare function name
-  std::optional<std::string> qualifier;  // version or alias, from the name or ?Qualifier=
-  std::optional<std::string> region;     // from an ARN
-  std::optional<std::string> account_id; // from an ARN
+  std::string name;                       // bare function name
+  std::optional<std::string> qualifier;   // version or alias, from the name or ?Qualifier=
+  std::optional<std::string> region;      // from an ARN
+  std::optional<std::string> account_id;  // from an ARN
 };
 
 // Parses an already percent-decoded FunctionName:

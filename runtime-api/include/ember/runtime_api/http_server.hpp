@@ -16,11 +16,11 @@ using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
 struct ServerLimits {
-  std::size_t header_bytes = 16 * 1024;           // request line plus headers
-  std::size_t body_bytes = 6 * 1024 * 1024;       // larger bodies get `too_large`
-  std::chrono::seconds idle{900};                 // a keep-alive connection with no request
-  std::chrono::seconds transfer{60};              // reading one request, writing one response
-  std::size_t max_connections = 256;              // more are accepted and closed at once
+  std::size_t header_bytes = 16 * 1024;      // request line plus headers
+  std::size_t body_bytes = 6 * 1024 * 1024;  // larger bodies get `too_large`
+  std::chrono::seconds idle{900};            // a keep-alive connection with no request
+  std::chrono::seconds transfer{60};         // reading one request, writing one response
+  std::size_t max_connections = 256;         // more are accepted and closed at once
 };
 
 // Everything the loop needs from the API it serves.

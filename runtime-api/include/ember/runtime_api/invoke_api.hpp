@@ -15,8 +15,8 @@ enum class InvocationType { kRequestResponse, kEvent, kDryRun };
 
 // A validated Invoke call: the HTTP layer has checked the path, headers and payload.
 struct InvokeRequest {
-  std::string request_id;      // x-amzn-RequestId, made by the front door
-  FunctionRef function;        // who is called
+  std::string request_id;  // x-amzn-RequestId, made by the front door
+  FunctionRef function;    // who is called
   InvocationType type = InvocationType::kRequestResponse;
   bool log_tail = false;       // X-Amz-Log-Type: Tail
   std::string client_context;  // decoded JSON, empty when none
@@ -25,13 +25,13 @@ struct InvokeRequest {
 
 // Errors of the service itself (not of the function), with Lambda's names.
 enum class ServiceError {
-  kResourceNotFound,          // 404
-  kInvalidParameterValue,     // 400
-  kInvalidRequestContent,     // 400
-  kRequestTooLarge,           // 413
-  kTooManyRequests,           // 429
-  kServiceUnavailable,        // 503 (node shutting down)
-  kService,                   // 500
+  kResourceNotFound,       // 404
+  kInvalidParameterValue,  // 400
+  kInvalidRequestContent,  // 400
+  kRequestTooLarge,        // 413
+  kTooManyRequests,        // 429
+  kServiceUnavailable,     // 503 (node shutting down)
+  kService,                // 500
 };
 
 struct InvokeResult {
@@ -45,7 +45,7 @@ struct InvokeResult {
   std::string function_error;  // "Unhandled" when the function failed
   std::string content_type = "application/json";
   std::string payload;
-  std::string log_tail;        // raw text; the HTTP layer base64-encodes it
+  std::string log_tail;  // raw text; the HTTP layer base64-encodes it
   std::string executed_version = "$LATEST";
 };
 

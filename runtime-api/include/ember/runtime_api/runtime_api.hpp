@@ -16,8 +16,8 @@ struct NextEvent {
   std::int64_t deadline_epoch_ms = 0;
   std::string invoked_function_arn;
   std::string trace_id;
-  std::string client_context;     // decoded JSON, empty when the caller sent none
-  std::string cognito_identity;   // JSON, empty when none
+  std::string client_context;    // decoded JSON, empty when the caller sent none
+  std::string cognito_identity;  // JSON, empty when none
   std::string content_type = "application/json";
   std::string payload;
 };
@@ -45,8 +45,8 @@ class RuntimeApiHandler {
   virtual std::optional<RuntimeRefusal> response(const std::string& request_id,
                                                  std::string content_type, std::string body) = 0;
   // The function failed: error_type is already normalised (see normalise_error_type).
-  virtual std::optional<RuntimeRefusal> error(const std::string& request_id,
-                                              std::string error_type, std::string body) = 0;
+  virtual std::optional<RuntimeRefusal> error(const std::string& request_id, std::string error_type,
+                                              std::string body) = 0;
   // The runtime failed to initialise and will exit.
   virtual std::optional<RuntimeRefusal> init_error(std::string error_type, std::string body) = 0;
 };
