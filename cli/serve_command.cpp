@@ -122,11 +122,11 @@ int serve_command(const std::vector<std::string>& args) {
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer drain(io);
   const auto give_up_at = std::make_shared<std::chrono::steady_clock::time_point>();
-  // Waits for every worker to be gone, then stops; a descriptor nobody closes cannot hold
-  // the node open past the deadline. Workers still unreaped then are killed and reaped by
-  // their destructors.
+  // Waits for every worker to be reaped, then closes the remaining connections and stops.
+  // Workers still there at the deadline are killed and reaped by their destructors.
   std::function<void()> wait_for_workers = [&] {
-    if (node.total_workers() == 0 || std::chrono::steady_clock::now() >= *give_up_at) {
+    if (node.live_workers() == 0 || std::chrono::steady_clock::now() >= *give_up_at) {
+      server->close();
       io.stop();
       return;
     }
@@ -138,7 +138,8 @@ int serve_command(const std::vector<std::string>& args) {
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     std::printf("ember: %s received, ending every worker\n", strsignal(signal));
-    server->close();
+    // Stop taking requests but keep open connections: callers still waiting get their 503.
+    server->stop_accepting();
     node.shutdown();
     *give_up_at = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     wait_for_workers();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string_view>
 
 #include "ember/config/config.hpp"
@@ -20,6 +21,9 @@ struct EngineContext {
   std::filesystem::path log_dir;  // state_dir/logs
   std::function<void(std::string_view function, std::string_view line)> echo;
   std::uint64_t next_worker_number = 1;
+  // Workers not yet destroyed, i.e. not yet reaped. Shared because a worker can outlive the
+  // node by a moment (its last coroutine holds it).
+  std::shared_ptr<std::size_t> live_workers = std::make_shared<std::size_t>(0);
 };
 
 }  // namespace ember::engine

@@ -1,6 +1,7 @@
 #include "function_pool.hpp"
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 namespace ember::engine {
@@ -21,6 +22,12 @@ InvokeResult too_many_requests(const config::FunctionConfig& function) {
   return result;
 }
 
+bool is_json_object(std::string_view text) {
+  boost::system::error_code ec;
+  const auto value = boost::json::parse(text, ec);
+  return !ec && value.is_object();
+}
+
 }  // namespace
 
 FunctionPool::FunctionPool(EngineContext& context, const config::FunctionConfig& function)
@@ -33,16 +40,37 @@ std::optional<InvokeResult> FunctionPool::admit(const std::shared_ptr<Invocation
     worker->assign(invocation);
     return std::nullopt;
   }
+  // A worker that just answered is back in `next` within microseconds, and one that is
+  // starting will be ready before a new one would: each such worker backs one waiter.
+  if (waiters_.size() < pending_count()) {
+    enqueue(invocation);
+    return std::nullopt;
+  }
   if (workers_.size() < function_.reserved_concurrency) {
-    waiters_.push_back(invocation);
+    enqueue(invocation);
     start_worker();
     return std::nullopt;
   }
-  if (waiters_.size() < starting_count()) {
-    waiters_.push_back(invocation);
-    return std::nullopt;
-  }
   return too_many_requests(function_);
+}
+
+void FunctionPool::enqueue(const std::shared_ptr<Invocation>& invocation) {
+  waiters_.push_back(invocation);
+  // A backstop only: the init deadline and the answered-worker deadline end every worker
+  // that could leave a waiter stranded, and worker_ended() then settles the waiter.
+  auto timer = std::make_shared<boost::asio::steady_timer>(context_.executor);
+  timer->expires_after(kInitTimeout + std::chrono::seconds(function_.timeout_s) +
+                       std::chrono::seconds(1));
+  timer->async_wait([weak = weak_from_this(), invocation, timer](boost::system::error_code ec) {
+    auto pool = weak.lock();
+    if (ec || !pool || invocation->completed()) return;
+    std::erase(pool->waiters_, invocation);
+    InvokeResult result;
+    result.service_error = ServiceError::kService;
+    result.message =
+        "No worker of " + pool->function_.name + " became ready for request " + invocation->id();
+    invocation->complete(std::move(result));
+  });
 }
 
 void FunctionPool::start_worker() {
@@ -51,9 +79,9 @@ void FunctionPool::start_worker() {
   if (auto failure = worker->start()) worker->retire("could not start", std::move(*failure));
 }
 
-std::size_t FunctionPool::starting_count() const {
+std::size_t FunctionPool::pending_count() const {
   return static_cast<std::size_t>(std::count_if(workers_.begin(), workers_.end(), [](auto& w) {
-    return w->state() == WorkerState::kInitialising;
+    return w->state() == WorkerState::kInitialising || w->state() == WorkerState::kAnswered;
   }));
 }
 
@@ -73,14 +101,22 @@ void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
                                 std::optional<StartFailure> failure) {
   std::erase(workers_, worker);
   std::erase_if(idle_, [&](const IdleWorker& idle) { return idle.worker == worker; });
-  // Keep the invariant: waiters beyond the starts still in flight fail now, the oldest first,
-  // with the reason this start failed.
-  const StartFailure fallback{"Runtime.ExitError", "Runtime exited before it was ready", "", false,
-                              ""};
-  while (waiters_.size() > starting_count()) {
+  if (shut_down_) return;
+  // Keep the invariant. A start that failed takes the oldest waiter down with its reason, as
+  // Lambda fails the invocation whose cold start failed; a worker lost otherwise is replaced.
+  if (failure && waiters_.size() > pending_count()) {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();
-    fail(invocation, failure ? *failure : fallback);
+    fail(invocation, *failure);
+  }
+  while (waiters_.size() > pending_count() && workers_.size() < function_.reserved_concurrency) {
+    start_worker();
+  }
+  while (waiters_.size() > pending_count()) {
+    auto invocation = std::move(waiters_.front());
+    waiters_.pop_front();
+    fail(invocation,
+         StartFailure{"Runtime.ExitError", "Runtime exited before it was ready", "", false, ""});
   }
 }
 
@@ -93,7 +129,7 @@ void FunctionPool::fail(const std::shared_ptr<Invocation>& invocation,
     result.message = failure.message;
   } else {
     result.function_error = "Unhandled";
-    if (!failure.runtime_body.empty()) {
+    if (is_json_object(failure.runtime_body)) {
       result.payload = failure.runtime_body;
     } else {
       boost::json::object body;

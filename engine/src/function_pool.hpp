@@ -16,9 +16,10 @@
 
 namespace ember::engine {
 
-// Admission keeps one invariant: no more invocations wait than there are workers starting,
-// so every waiter is backed by a start in progress and nothing waits in an unbounded list.
-// A waiter takes whichever worker is ready first, a new one or one that frees up.
+// Admission keeps one invariant: no more invocations wait than there are workers about to be
+// ready (starting, or answered and on their way back to `next`), so every waiter is backed by
+// one of them and nothing waits in an unbounded list. A waiter takes whichever worker is
+// ready first.
 class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
  public:
   using Clock = std::chrono::steady_clock;
@@ -48,7 +49,8 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   };
 
   void start_worker();
-  [[nodiscard]] std::size_t starting_count() const;
+  void enqueue(const std::shared_ptr<Invocation>& invocation);
+  [[nodiscard]] std::size_t pending_count() const;
   void fail(const std::shared_ptr<Invocation>& invocation, const StartFailure& failure) const;
   void schedule_sweep();
   void retire_expired();

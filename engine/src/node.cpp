@@ -30,11 +30,7 @@ std::size_t Node::worker_count(std::string_view function) const {
   return it == pools_.end() ? 0 : it->second->worker_count();
 }
 
-std::size_t Node::total_workers() const {
-  std::size_t total = 0;
-  for (const auto& [name, pool] : pools_) total += pool->worker_count();
-  return total;
-}
+std::size_t Node::live_workers() const { return *context_->live_workers; }
 
 boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest request) {
   InvokeResult refusal;

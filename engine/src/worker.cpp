@@ -16,6 +16,7 @@
 #include <cstdio>
 
 #include "ember/engine/report.hpp"
+#include "ember/runtime_api/limits.hpp"
 #include "function_pool.hpp"
 #include "worker_launch.hpp"
 
@@ -28,8 +29,6 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-// Lambda's limit on the init phase of an on-demand environment.
-constexpr std::chrono::seconds kInitTimeout{10};
 // A runtime that prints without newlines still gets its output logged in pieces this big.
 constexpr std::size_t kMaxLineBytes = 256 * 1024;
 constexpr std::size_t kMaxInitLogBytes = 64 * 1024;
@@ -60,7 +59,14 @@ std::string new_trace_id() {
   char root[64];
   std::snprintf(root, sizeof root, "Root=1-%08llx-",
                 static_cast<unsigned long long>(std::time(nullptr)));
-  return std::string(root) + hex.substr(0, 24) + ";Parent=" + hex.substr(16, 16) + ";Sampled=0";
+  const auto b = generator();
+  std::string parent;
+  for (const auto byte : b) {
+    if (parent.size() == 16) break;
+    parent.push_back(kDigits[byte >> 4U]);
+    parent.push_back(kDigits[byte & 0xFU]);
+  }
+  return std::string(root) + hex.substr(0, 24) + ";Parent=" + parent + ";Sampled=0";
 }
 
 std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
@@ -72,6 +78,7 @@ std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
 Worker::Worker(EngineContext& context, const config::FunctionConfig& function,
                std::weak_ptr<FunctionPool> pool)
     : context_(context),
+      live_workers_(context.live_workers),
       function_(function),
       pool_(std::move(pool)),
       id_(function.name + "-" + std::to_string(context.next_worker_number++)),
@@ -79,10 +86,15 @@ Worker::Worker(EngineContext& context, const config::FunctionConfig& function,
       exit_watch_(context.executor),
       events_(context.executor, 1),
       deadline_(context.executor),
-      init_deadline_(context.executor) {}
+      init_deadline_(context.executor) {
+  ++*live_workers_;
+}
 
-// Members end in reverse order; the sandbox's own destructor kills and reaps what is left.
-Worker::~Worker() = default;
+// The sandbox's own destructor kills and reaps whatever is left.
+Worker::~Worker() {
+  sandbox_.reset();
+  --*live_workers_;
+}
 
 std::optional<StartFailure> Worker::start() {
   const auto platform_failure = [](std::string message) {
@@ -104,7 +116,17 @@ std::optional<StartFailure> Worker::start() {
   const LaunchNames names{id_, log_->name()};
   auto sandbox =
       context_.backend.create(make_sandbox_spec(context_, function_, names, write_end.get()));
-  if (!sandbox) return platform_failure("start worker " + id_ + ": " + sandbox.error().message());
+  if (!sandbox) {
+    const auto& error = sandbox.error();
+    if (!error.bad_entrypoint) {
+      return platform_failure("start worker " + id_ + ": " + error.message());
+    }
+    // Lambda's answer when the runtime cannot be executed.
+    log("INIT_REPORT Init Duration: 0.00 ms\tPhase: init\tStatus: error\tError Type: "
+        "Runtime.InvalidEntrypoint");
+    log("ember: " + error.message());
+    return StartFailure{"Runtime.InvalidEntrypoint", error.message(), "", false, init_log_};
+  }
   sandbox_ = std::move(*sandbox);
   write_end.reset();  // the worker holds the only write end now, so EOF means it is gone
 
@@ -180,6 +202,7 @@ asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefus
     init_deadline_.cancel();
     init_duration_ = Clock::now() - sandbox_->timings().create_begin;
   }
+  if (before == WorkerState::kAnswered) deadline_.cancel();
   if (before == WorkerState::kInitialising || before == WorkerState::kAnswered) {
     if (auto pool = pool_.lock()) pool->worker_ready(self);
   }
@@ -213,6 +236,16 @@ std::optional<RuntimeRefusal> Worker::error(const std::string& request_id, std::
       is_json(body) && !body.empty() ? std::move(body) : error_payload(error_type, body);
   finish(std::move(result), /*answered=*/true);
   return std::nullopt;
+}
+
+void Worker::response_too_large(const std::string& request_id) {
+  if (protocol_.check_answer(request_id)) return;
+  InvokeResult result;
+  result.function_error = "Unhandled";
+  result.payload = error_payload("Function.ResponseSizeTooLarge",
+                                 "Response payload size exceeded maximum allowed payload size (" +
+                                     std::to_string(runtime_api::kMaxPayloadBytes) + " bytes).");
+  finish(std::move(result), /*answered=*/true);
 }
 
 std::optional<RuntimeRefusal> Worker::init_error(std::string error_type, std::string body) {
@@ -252,6 +285,17 @@ void Worker::finish(InvokeResult result, bool answered) {
   deadline_.cancel();
   if (answered) {
     protocol_.answered();
+    // The pool counts on an answered worker coming back to `next`; one that never does is
+    // hung, and is ended so it cannot hold a waiter.
+    deadline_.expires_after(std::chrono::seconds(function_.timeout_s));
+    deadline_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+      auto worker = weak.lock();
+      if (ec || !worker || worker->state() != WorkerState::kAnswered) return;
+      worker->log("ember: the runtime did not call next within " +
+                  std::to_string(worker->function_.timeout_s) +
+                  " s of answering; ending this worker");
+      worker->retire("did not return to next");
+    });
   } else {
     protocol_.abandoned();
   }
@@ -320,8 +364,9 @@ void Worker::retire(std::string_view why, std::optional<StartFailure> failure) {
   deadline_.cancel();
   init_deadline_.cancel();
   events_.close();
-  if (runtime_api_) runtime_api_->close();
+  // Kill first: a runtime that saw its Runtime API close would log a confusing last error.
   if (sandbox_) sandbox_->kill_all();
+  if (runtime_api_) runtime_api_->close();
   if (current_) {
     // Only shutdown retires a worker with an invocation still open.
     InvokeResult result;

@@ -23,6 +23,9 @@ namespace ember::engine {
 
 class FunctionPool;
 
+// Lambda's limit on the init phase of an on-demand environment.
+inline constexpr std::chrono::seconds kInitTimeout{10};
+
 // Why a worker stopped before it could serve: becomes the error of the invocation waiting for it.
 struct StartFailure {
   std::string error_type;    // "Runtime.ExitError", a runtime's init/error type, ...
@@ -69,6 +72,7 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   std::optional<runtime_api::RuntimeRefusal> error(const std::string& request_id,
                                                    std::string error_type,
                                                    std::string body) override;
+  void response_too_large(const std::string& request_id) override;
   std::optional<runtime_api::RuntimeRefusal> init_error(std::string error_type,
                                                         std::string body) override;
 
@@ -90,6 +94,7 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   void log(std::string_view line);
 
   EngineContext& context_;
+  std::shared_ptr<std::size_t> live_workers_;
   const config::FunctionConfig& function_;
   std::weak_ptr<FunctionPool> pool_;
   std::string id_;

@@ -1,3 +1,4 @@
+#include <cctype>
 #include <csignal>
 #include <cstring>
 
@@ -7,14 +8,12 @@ namespace ember::isolation {
 
 std::string ExitStatus::describe() const {
   if (!signaled) return "exit status " + std::to_string(value);
-  // Go's os.ProcessState wording, which Lambda's messages carry: "signal: killed".
-  const char* name = sigabbrev_np(value);
-  std::string text = "signal: ";
-  if (value == SIGKILL) return text + "killed";
-  if (value == SIGSEGV) return text + "segmentation fault";
-  if (value == SIGABRT) return text + "aborted";
-  if (value == SIGTERM) return text + "terminated";
-  return text + (name != nullptr ? name : std::to_string(value));
+  // Go's os.ProcessState wording, which Lambda's messages carry: "signal: killed". Go's
+  // names are glibc's descriptions with a lower-case first letter.
+  const char* description = sigdescr_np(value);
+  std::string name = description != nullptr ? description : "signal " + std::to_string(value);
+  if (!name.empty()) name[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[0])));
+  return "signal: " + name;
 }
 
 }  // namespace ember::isolation

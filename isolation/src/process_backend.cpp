@@ -7,8 +7,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <csignal>
-#include <fstream>
 
 #include "ember/isolation/sandbox.hpp"
 #include "loopback_listener.hpp"
@@ -34,13 +34,17 @@ class ProcessSandbox final : public Sandbox {
   UniqueFd take_runtime_api_listener() override { return std::move(listener_); }
 
   [[nodiscard]] std::uint64_t peak_memory_bytes() const override {
-    return process_peak_rss_bytes(process_.pid());
+    // After reaping, the pid may belong to someone else: only the kernel's final figure counts.
+    if (!process_.reaped())
+      last_peak_ = std::max(last_peak_, process_peak_rss_bytes(process_.pid()));
+    return std::max(last_peak_, process_.peak_rss_at_exit());
   }
   void kill_all() noexcept override { process_.kill_group(); }
   std::optional<ExitStatus> try_reap() override { return process_.try_reap(); }
 
  private:
   SpawnedProcess process_;
+  mutable std::uint64_t last_peak_ = 0;
   UniqueFd listener_;
   SandboxTimings timings_;
 };

@@ -1,7 +1,9 @@
 #include "spawn_process.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,10 +56,12 @@ SpawnedProcess::SpawnedProcess(SpawnedProcess&& other) noexcept
 SpawnedProcess::~SpawnedProcess() {
   if (pid_ <= 0 || reaped_) return;
   kill_group();
-  siginfo_t info{};
-  // The child was just sent SIGKILL, so this wait is short.
-  while (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED) < 0 && errno == EINTR) {
+  // The pidfd may be non-blocking (an event loop watched it), which would make a blocking
+  // waitid fail with EAGAIN; poll for the exit instead. SIGKILL was just sent: this is short.
+  pollfd exited{pidfd_.get(), POLLIN, 0};
+  while (::poll(&exited, 1, -1) < 0 && errno == EINTR) {
   }
+  try_reap();
 }
 
 void SpawnedProcess::kill_group() noexcept {
@@ -69,15 +73,23 @@ void SpawnedProcess::kill_group() noexcept {
 std::optional<ExitStatus> SpawnedProcess::try_reap() {
   if (reaped_) return std::nullopt;
   siginfo_t info{};
-  if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG) < 0 ||
+  // Look without reaping first: while the leader is a zombie its pid, and so its process
+  // group id, cannot be reused, so the group kill below cannot hit a stranger.
+  if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
       info.si_pid == 0) {
     return std::nullopt;
   }
   // Orphans the runtime left in its group die with it, as a Lambda sandbox's would.
   ::kill(-pid_, SIGKILL);
+  int status = 0;
+  rusage usage{};
+  // wait4 rather than waitid: it also reports the child's peak resident set size.
+  while (::wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
+  }
   reaped_ = true;
-  if (info.si_code == CLD_EXITED) return ExitStatus{false, info.si_status};
-  return ExitStatus{true, info.si_status};
+  peak_rss_bytes_ = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+  if (WIFEXITED(status)) return ExitStatus{false, WEXITSTATUS(status)};
+  return ExitStatus{true, WTERMSIG(status)};
 }
 
 Result<SpawnedProcess> spawn_in_new_session(const std::vector<std::string>& argv,
@@ -107,7 +119,11 @@ Result<SpawnedProcess> spawn_in_new_session(const std::vector<std::string>& argv
   if (const int err =
           ::posix_spawn(&pid, c_argv[0], &spawn.actions, &spawn.attr, c_argv.data(), c_env.data());
       err != 0) {
-    return SysError{err, "posix_spawn " + argv[0] + " (in " + working_dir.string() + ")", {}};
+    const bool bad_entrypoint = err == ENOENT || err == EACCES || err == ENOEXEC || err == ENOTDIR;
+    return SysError{
+        err, "exec " + argv[0] + " (in " + working_dir.string() + ")",
+        bad_entrypoint ? "a script needs a '#!' line naming an installed interpreter" : "",
+        bad_entrypoint};
   }
   auto pidfd = open_pidfd(pid);
   if (!pidfd) {

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -32,11 +33,15 @@ class SpawnedProcess {
   void kill_group() noexcept;
   // Non-blocking; returns the status once, after the process exited.
   std::optional<ExitStatus> try_reap();
+  [[nodiscard]] bool reaped() const { return reaped_; }
+  // The process's peak resident set size as the kernel reported it at reaping; 0 before.
+  [[nodiscard]] std::uint64_t peak_rss_at_exit() const { return peak_rss_bytes_; }
 
  private:
   pid_t pid_ = -1;
   UniqueFd pidfd_;
   bool reaped_ = false;
+  std::uint64_t peak_rss_bytes_ = 0;
 };
 
 // posix_spawn (vfork-like: the engine's memory is not copied) with stdin from /dev/null,

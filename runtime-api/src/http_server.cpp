@@ -92,11 +92,15 @@ void HttpServer::start() {
       asio::detached);
 }
 
+void HttpServer::stop_accepting() {
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+}
+
 void HttpServer::close() {
   if (closed_) return;
   closed_ = true;
-  beast::error_code ignored;
-  acceptor_.close(ignored);
+  stop_accepting();
   connections_->close_all();
 }
 
@@ -109,7 +113,7 @@ asio::awaitable<void> HttpServer::accept_loop() {
   auto self = shared_from_this();
   while (!closed_) {
     auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
-    if (closed_) break;
+    if (closed_ || !acceptor_.is_open()) break;
     if (ec) {
       // EMFILE and friends: back off instead of spinning on a full descriptor table.
       if (ec == asio::error::operation_aborted) break;

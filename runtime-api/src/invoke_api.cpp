@@ -213,7 +213,8 @@ ServerLimits invoke_api_limits() {
   ServerLimits limits;
   limits.body_bytes = kMaxPayloadBytes;
   limits.idle = std::chrono::seconds(120);
-  // The answer can take as long as the longest function timeout.
+  // Bounds reading one request and writing one answer; the wait for the function in between
+  // is not limited here (the function's own timeout ends it).
   limits.transfer = std::chrono::seconds(60);
   limits.max_connections = 1024;
   return limits;

@@ -75,7 +75,12 @@ boost::asio::awaitable<Response> handle(std::weak_ptr<RuntimeApiHandler> weak, R
     if (req.method() != http::verb::get) co_return not_found(req);
     RuntimeRefusal refusal = RuntimeRefusal::kWorkerGone;
     auto event = co_await handler->next(refusal);
-    if (!event) co_return refusal_reply(refusal, "next while an invocation is in progress");
+    if (!event) {
+      co_return refusal_reply(refusal, refusal == RuntimeRefusal::kInvalidStateTransition
+                                           ? "next while an invocation is unanswered or another "
+                                             "next is waiting"
+                                           : "");
+    }
     Response res{http::status::ok, 11};
     res.set(http::field::content_type, event->content_type);
     res.set("Lambda-Runtime-Aws-Request-Id", event->request_id);
@@ -138,7 +143,15 @@ std::string normalise_error_type(std::string_view header_value) {
 HttpApi make_runtime_api(std::weak_ptr<RuntimeApiHandler> handler) {
   HttpApi api;
   api.handle = [handler](Request& req) { return handle(handler, req); };
-  api.too_large = [](const Request&) {
+  api.too_large = [handler](const Request& req) {
+    // An oversized answer still ends its invocation, with Lambda's error for it.
+    auto target = std::string_view(req.target());
+    if (target.starts_with(kPrefix)) {
+      if (auto parts = split_invocation_path(target.substr(kPrefix.size()));
+          parts && parts->second == "response") {
+        if (auto h = handler.lock()) h->response_too_large(parts->first);
+      }
+    }
     return json_reply(http::status::payload_too_large, "RequestEntityTooLarge",
                       "Request must be smaller than " + std::to_string(kMaxPayloadBytes) +
                           " bytes for the invoke operation");

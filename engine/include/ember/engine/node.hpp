@@ -42,7 +42,8 @@ class Node final : public runtime_api::InvokeService {
   [[nodiscard]] const config::Config& config() const { return config_; }
   // Live workers of a function (any state but ended); for tests and `ember ps`.
   [[nodiscard]] std::size_t worker_count(std::string_view function) const;
-  [[nodiscard]] std::size_t total_workers() const;
+  // Workers whose processes have not been reaped yet, across all functions.
+  [[nodiscard]] std::size_t live_workers() const;
 
  private:
   config::Config config_;

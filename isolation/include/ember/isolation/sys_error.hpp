@@ -10,6 +10,9 @@ struct SysError {
   int err = 0;          // errno value, 0 when the failure is not a system call's
   std::string context;  // the call and its arguments, e.g. "mkdir /sys/fs/cgroup/x"
   std::string hint;     // how to fix it, when known
+  // The function's own program could not be executed (missing, not executable, bad
+  // interpreter line): the function's fault, not the node's.
+  bool bad_entrypoint = false;
 
   // "CONTEXT: strerror(err). Hint: HINT"
   [[nodiscard]] std::string message() const;

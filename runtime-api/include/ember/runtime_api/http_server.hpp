@@ -49,6 +49,8 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
 
   // Starts accepting on the acceptor's executor.
   void start();
+  // Stops accepting; open connections carry on.
+  void stop_accepting();
   // Stops accepting and closes every connection.
   void close();
   [[nodiscard]] boost::asio::ip::tcp::endpoint local_endpoint() const;

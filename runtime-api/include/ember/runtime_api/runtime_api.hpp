@@ -47,6 +47,8 @@ class RuntimeApiHandler {
   // The function failed: error_type is already normalised (see normalise_error_type).
   virtual std::optional<RuntimeRefusal> error(const std::string& request_id, std::string error_type,
                                               std::string body) = 0;
+  // The runtime tried to answer request_id with a body over the 6 MB limit; it gets 413.
+  virtual void response_too_large(const std::string& request_id) = 0;
   // The runtime failed to initialise and will exit.
   virtual std::optional<RuntimeRefusal> init_error(std::string error_type, std::string body) = 0;
 };

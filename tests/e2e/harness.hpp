@@ -1,0 +1,111 @@
+// End-to-end test harness: a real `ember serve` process on an ephemeral loopback port,
+// real HTTP clients (libcurl, the AWS CLIs, boto3), and the files and processes it leaves.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ember::test {
+
+std::filesystem::path source_dir();
+std::filesystem::path testcases_dir();
+std::filesystem::path ember_exe();
+
+// A fresh directory under /tmp, removed with everything in it.
+class TempDir {
+ public:
+  TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  TempDir(TempDir&&) = delete;
+  TempDir& operator=(TempDir&&) = delete;
+  ~TempDir();
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct FunctionSpec {
+  std::string name;
+  std::string runtime = "python3";
+  std::string handler = "lambda_function.lambda_handler";
+  std::filesystem::path code;
+  int timeout_s = 3;
+  int memory_mb = 128;
+  int reserved_concurrency = 10;
+  std::map<std::string, std::string> environment;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs a program to completion (bounded by `limit`) and captures its output.
+CommandResult run(const std::vector<std::string>& argv,
+                  const std::map<std::string, std::string>& extra_env = {},
+                  std::chrono::seconds limit = std::chrono::seconds(60));
+
+struct HttpReply {
+  long status = 0;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+  [[nodiscard]] std::string header(const std::string& lower_name) const;
+};
+
+// A running node. Every test gets its own, with its own state directory and a marker in
+// every function's environment, so the processes it started can be found afterwards.
+class Node {
+ public:
+  explicit Node(const std::vector<FunctionSpec>& functions);
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  Node(Node&&) = delete;
+  Node& operator=(Node&&) = delete;
+  ~Node();
+
+  [[nodiscard]] const std::string& endpoint() const { return endpoint_; }  // http://127.0.0.1:N
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
+
+  // POST /2015-03-31/functions/{function_path}/invocations[?query] with libcurl;
+  // function_path may end in "?query".
+  HttpReply invoke(const std::string& function_path, const std::string& payload,
+                   const std::vector<std::string>& headers = {}) const;
+
+  // SIGTERM, then waits for the node to exit; returns its exit status.
+  int stop();
+
+  [[nodiscard]] std::string stdout_text() const;
+  // Every log stream of a function, concatenated in file-name order.
+  [[nodiscard]] std::string logs(const std::string& function) const;
+  [[nodiscard]] std::size_t log_stream_count(const std::string& function) const;
+  // Polls the function's logs until `needle` shows up (at most 10 s); returns the logs.
+  std::string wait_for_log(const std::string& function, const std::string& needle) const;
+  // Live processes that carry this node's marker in their environment.
+  [[nodiscard]] std::vector<pid_t> worker_processes() const;
+  // SIGKILL is delivered asynchronously: true once no marked process is left (at most 5 s).
+  [[nodiscard]] bool worker_processes_end() const;
+  // The environment for AWS clients: dummy credentials, no metadata lookups.
+  [[nodiscard]] static std::map<std::string, std::string> aws_env();
+
+ private:
+  TempDir dir_;
+  std::string marker_;
+  pid_t pid_ = -1;
+  std::string endpoint_;
+  bool stopped_ = false;
+};
+
+// Occurrences of `needle` in `haystack`.
+std::size_t count(const std::string& haystack, const std::string& needle);
+
+}  // namespace ember::test

@@ -1,0 +1,148 @@
+// The Invoke API's answers, checked over real HTTP against a real node.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "harness.hpp"
+
+namespace ember::test {
+namespace {
+
+FunctionSpec echo() { return {.name = "echo", .code = testcases_dir() / "python" / "echo"}; }
+
+boost::json::object json_object(const std::string& text) {
+  return boost::json::parse(text).as_object();
+}
+
+TEST(InvokeApi, RequestResponseReturnsPayloadWithLambdaHeaders) {
+  Node node({echo()});
+  const auto reply = node.invoke("echo", R"({"a":[1,2,3]})");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(boost::json::parse(reply.body), boost::json::parse(R"({"a":[1,2,3]})"));
+  EXPECT_EQ(reply.header("x-amz-executed-version"), "$LATEST");
+  EXPECT_EQ(reply.header("x-amzn-requestid").size(), 36U);
+  EXPECT_EQ(reply.header("x-amz-function-error"), "");
+  EXPECT_EQ(reply.header("x-amz-log-result"), "") << "no tail unless asked for";
+}
+
+TEST(InvokeApi, AcceptsNameQualifierArnAndUrlEncodedForms) {
+  Node node({echo()});
+  for (const std::string path :
+       {"echo", "echo:$LATEST", "echo%3A%24LATEST", "echo?Qualifier=%24LATEST",
+        "arn:aws:lambda:us-east-1:000000000000:function:echo",
+        "arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Aecho",
+        "000000000000:function:echo"}) {
+    EXPECT_EQ(node.invoke(path, "{}").status, 200) << path;
+  }
+}
+
+TEST(InvokeApi, UnknownFunctionQualifierOrAccountIs404) {
+  Node node({echo()});
+  for (const std::string path :
+       {"nope", "echo:7", "arn:aws:lambda:us-east-1:111111111111:function:echo",
+        "arn:aws:lambda:eu-west-1:000000000000:function:echo"}) {
+    const auto reply = node.invoke(path, "{}");
+    EXPECT_EQ(reply.status, 404) << path;
+    EXPECT_EQ(reply.header("x-amzn-errortype"), "ResourceNotFoundException");
+    const auto body = json_object(reply.body);
+    EXPECT_EQ(body.at("Type"), "User");
+    EXPECT_NE(
+        std::string(body.at("Message").as_string()).find("Function not found: arn:aws:lambda:"),
+        std::string::npos);
+  }
+}
+
+TEST(InvokeApi, MalformedFunctionNameIs400) {
+  Node node({echo()});
+  const auto reply = node.invoke("bad%20name", "{}");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.header("x-amzn-errortype"), "InvalidParameterValueException");
+}
+
+TEST(InvokeApi, PayloadThatIsNotJsonIs400) {
+  Node node({echo()});
+  const auto reply = node.invoke("echo", "{not json");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(reply.header("x-amzn-errortype"), "InvalidRequestContentException");
+  EXPECT_NE(reply.body.find("Could not parse request body into json"), std::string::npos);
+}
+
+TEST(InvokeApi, EmptyPayloadIsAnEmptyObject) {
+  Node node({echo()});
+  const auto reply = node.invoke("echo", "");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, "{}");
+}
+
+TEST(InvokeApi, PayloadOver6MBIs413AndTheNodeKeepsServing) {
+  Node node({echo()});
+  const std::string big = "\"" + std::string(6 * 1024 * 1024, 'x') + "\"";
+  const auto reply = node.invoke("echo", big);
+  EXPECT_EQ(reply.status, 413);
+  EXPECT_EQ(reply.header("x-amzn-errortype"), "RequestTooLargeException");
+  // Just under the limit still goes through.
+  const std::string fits = "\"" + std::string(6 * 1024 * 1024 - 2, 'y') + "\"";
+  const auto ok = node.invoke("echo", fits);
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body.size(), fits.size());
+}
+
+TEST(InvokeApi, DryRunIs204AndStartsNothing) {
+  Node node({echo()});
+  const auto reply = node.invoke("echo", "{}", {"X-Amz-Invocation-Type: DryRun"});
+  EXPECT_EQ(reply.status, 204);
+  EXPECT_EQ(node.log_stream_count("echo"), 0U);
+  EXPECT_EQ(node.invoke("nope", "{}", {"X-Amz-Invocation-Type: DryRun"}).status, 404);
+}
+
+TEST(InvokeApi, EventInvocationIsRefusedClearlyUntilAsyncExists) {
+  Node node({echo()});
+  const auto reply = node.invoke("echo", "{}", {"X-Amz-Invocation-Type: Event"});
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(reply.body.find("Asynchronous invocation"), std::string::npos) << reply.body;
+  EXPECT_EQ(node.log_stream_count("echo"), 0U);
+}
+
+TEST(InvokeApi, BadInvocationTypeOrLogTypeIs400) {
+  Node node({echo()});
+  EXPECT_EQ(node.invoke("echo", "{}", {"X-Amz-Invocation-Type: Sometimes"}).status, 400);
+  EXPECT_EQ(node.invoke("echo", "{}", {"X-Amz-Log-Type: Everything"}).status, 400);
+}
+
+TEST(InvokeApi, ClientContextReachesTheFunctionDecoded) {
+  Node node({{.name = "context", .code = testcases_dir() / "python" / "context"}});
+  // base64 of {"custom":{"k":"v"},"env":{"e":"1"},"client":{"c":"2"}}
+  const auto reply =
+      node.invoke("context", "{}",
+                  {"X-Amz-Client-Context: "
+                   "eyJjdXN0b20iOnsiayI6InYifSwiZW52Ijp7ImUiOiIxIn0sImNsaWVudCI6eyJjIjoiMiJ9fQ=="});
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_NE(reply.body.find("\"k\": \"v\""), std::string::npos) << reply.body;
+  const auto bad = node.invoke("context", "{}", {"X-Amz-Client-Context: not base64!"});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("Client context must be a valid Base64-encoded JSON object"),
+            std::string::npos);
+}
+
+TEST(InvokeApi, FunctionSeesTheLambdaContextAndEnvironment) {
+  Node node({{.name = "context",
+              .code = testcases_dir() / "python" / "context",
+              .timeout_s = 7,
+              .memory_mb = 256}});
+  const auto reply = node.invoke("context", "{}");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const auto body = json_object(reply.body);
+  EXPECT_EQ(body.at("function_name"), "context");
+  EXPECT_EQ(body.at("function_version"), "$LATEST");
+  EXPECT_EQ(body.at("memory_limit_in_mb"), 256);
+  EXPECT_EQ(body.at("invoked_function_arn"),
+            "arn:aws:lambda:us-east-1:000000000000:function:context");
+  EXPECT_EQ(std::string(body.at("aws_request_id").as_string()), reply.header("x-amzn-requestid"));
+  EXPECT_EQ(body.at("log_group_name"), "/aws/lambda/context");
+  const auto remaining = body.at("remaining_ms").to_number<double>();
+  EXPECT_GT(remaining, 5000);
+  EXPECT_LE(remaining, 7000);
+}
+
+}  // namespace
+}  // namespace ember::test

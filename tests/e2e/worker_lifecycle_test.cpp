@@ -1,0 +1,264 @@
+// Workers over their life: cold then warm, timeouts, crashes, init errors, concurrency caps,
+// misbehaving runtimes, and shutdown, with real processes.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/json/parse.hpp>
+#include <fstream>
+#include <future>
+#include <set>
+
+#include "harness.hpp"
+
+namespace ember::test {
+namespace {
+
+std::filesystem::path python_case(const std::string& name) {
+  return testcases_dir() / "python" / name;
+}
+std::filesystem::path provided_case(const std::string& name) {
+  return testcases_dir() / "provided" / name;
+}
+
+boost::json::object json_object(const std::string& text) {
+  return boost::json::parse(text).as_object();
+}
+
+// A zombie has ended; only its parent's bookkeeping is left.
+bool alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] != 'Z';
+}
+
+TEST(Workers, FunctionExceptionComesBackWithFunctionErrorAndStackTrace) {
+  Node node({{.name = "raises", .code = python_case("raises")}});
+  const auto reply = node.invoke("raises", "{}");
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.header("x-amz-function-error"), "Unhandled");
+  const auto body = json_object(reply.body);
+  EXPECT_EQ(body.at("errorType"), "ValueError");
+  EXPECT_EQ(body.at("errorMessage"), "something broke");
+  ASSERT_EQ(body.at("stackTrace").as_array().size(), 2U);
+  EXPECT_NE(std::string(body.at("stackTrace").as_array()[1].as_string()).find("in fail"),
+            std::string::npos);
+  // The worker survives a function error and serves the next call warm.
+  EXPECT_EQ(node.invoke("raises", "{}").header("x-amz-function-error"), "Unhandled");
+  EXPECT_EQ(node.log_stream_count("raises"), 1U);
+}
+
+TEST(Workers, TimeoutKillsTheWholeProcessTreeAndReportsSandboxTimedout) {
+  Node node({{.name = "sleepy",
+              .runtime = "provided",
+              .handler = "",
+              .code = provided_case("sleeps_with_child"),
+              .timeout_s = 1}});
+  const auto reply = node.invoke("sleepy", "{}", {"X-Amz-Log-Type: Tail"});
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.header("x-amz-function-error"), "Unhandled");
+  const auto body = json_object(reply.body);
+  EXPECT_EQ(body.at("errorType"), "Sandbox.Timedout");
+  const std::string message(body.at("errorMessage").as_string());
+  EXPECT_EQ(message, "RequestId: " + reply.header("x-amzn-requestid") +
+                         " Error: Task timed out after 1.00 seconds");
+  const auto logs = node.logs("sleepy");
+  EXPECT_NE(logs.find(reply.header("x-amzn-requestid") + " Task timed out after 1.00 seconds\n"),
+            std::string::npos)
+      << logs;
+  EXPECT_NE(logs.find("END RequestId: "), std::string::npos);
+  EXPECT_NE(logs.find("REPORT RequestId: "), std::string::npos);
+  EXPECT_TRUE(node.worker_processes_end()) << "the runtime and its child must be gone";
+
+  // The next invocation gets a fresh worker (a new log stream, a cold start).
+  node.invoke("sleepy", "{}");
+  EXPECT_EQ(node.log_stream_count("sleepy"), 2U);
+}
+
+TEST(Workers, CrashingRuntimeYieldsRuntimeExitErrorWithItsStatus) {
+  Node node(
+      {{.name = "crash", .runtime = "provided", .handler = "", .code = provided_case("crash")}});
+  const auto reply = node.invoke("crash", "{}", {"X-Amz-Log-Type: Tail"});
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.header("x-amz-function-error"), "Unhandled");
+  const auto body = json_object(reply.body);
+  EXPECT_EQ(body.at("errorType"), "Runtime.ExitError");
+  EXPECT_EQ(std::string(body.at("errorMessage").as_string()),
+            "RequestId: " + reply.header("x-amzn-requestid") +
+                " Error: Runtime exited with error: exit status 42");
+  const auto logs = node.logs("crash");
+  EXPECT_NE(logs.find("about to crash\n"), std::string::npos);
+  EXPECT_LT(logs.find("about to crash"), logs.find("END RequestId"));
+  // A crashed worker is replaced on the next call.
+  const auto again = node.invoke("crash", "{}");
+  EXPECT_EQ(json_object(again.body).at("errorType"), "Runtime.ExitError");
+  EXPECT_EQ(node.log_stream_count("crash"), 2U);
+}
+
+TEST(Workers, PythonImportFailureIsAnInitErrorForTheCaller) {
+  Node node({{.name = "badimport", .code = python_case("badimport")},
+             {.name = "nohandler", .code = python_case("nohandler")}});
+  auto reply = node.invoke("badimport", "{}", {"X-Amz-Log-Type: Tail"});
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.header("x-amz-function-error"), "Unhandled");
+  EXPECT_EQ(json_object(reply.body).at("errorType"), "Runtime.ImportModuleError") << reply.body;
+  EXPECT_NE(node.logs("badimport").find("INIT_REPORT Init Duration: "), std::string::npos);
+
+  reply = node.invoke("nohandler", "{}");
+  EXPECT_EQ(json_object(reply.body).at("errorType"), "Runtime.HandlerNotFound") << reply.body;
+  EXPECT_TRUE(node.worker_processes_end());
+}
+
+TEST(Workers, BootstrapThatCannotBeExecutedIsAnInvalidEntrypoint) {
+  Node node({{.name = "badexec",
+              .runtime = "provided",
+              .handler = "",
+              .code = provided_case("bad_interpreter")}});
+  const auto reply = node.invoke("badexec", "{}");
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.header("x-amz-function-error"), "Unhandled");
+  const auto body = json_object(reply.body);
+  EXPECT_EQ(body.at("errorType"), "Runtime.InvalidEntrypoint");
+  EXPECT_NE(std::string(body.at("errorMessage").as_string()).find("bootstrap"), std::string::npos);
+  EXPECT_NE(node.logs("badexec").find("Runtime.InvalidEntrypoint"), std::string::npos);
+}
+
+TEST(Workers, RuntimeInitErrorBodyReachesTheCaller) {
+  Node node({{.name = "initerr",
+              .runtime = "provided",
+              .handler = "",
+              .code = provided_case("init_error")}});
+  const auto reply = node.invoke("initerr", "{}");
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.header("x-amz-function-error"), "Unhandled");
+  const auto body = json_object(reply.body);
+  EXPECT_EQ(body.at("errorType"), "Runtime.NoSuchHandler");
+  EXPECT_EQ(body.at("errorMessage"), "handler xyz not found");
+}
+
+TEST(Workers, RuntimeAnsweringTwiceOrWithAWrongIdIsRefused) {
+  Node node({{.name = "twice",
+              .runtime = "provided",
+              .handler = "",
+              .code = provided_case("answer_twice")}});
+  const auto reply = node.invoke("twice", "{}");
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, "\"first\"");
+  // The runtime logs what it was told after it answered.
+  const auto logs = node.wait_for_log("twice", " init=");
+  EXPECT_NE(logs.find("first=202 second={\"errorMessage\":\"State transition is not allowed: " +
+                      reply.header("x-amzn-requestid") +
+                      "\",\"errorType\":\"InvalidStateTransition\"} 403"),
+            std::string::npos)
+      << logs;
+  EXPECT_NE(logs.find("wrong={\"errorMessage\":\"Invalid request ID: not-a-real-id\","
+                      "\"errorType\":\"InvalidRequestID\"} 400"),
+            std::string::npos)
+      << logs;
+  EXPECT_NE(logs.find("\"errorType\":\"InvalidStateTransition\"} 403\n"), std::string::npos);
+}
+
+TEST(Workers, RuntimeResponseOver6MBIs413AndFailsTheInvocationAsLambdaDoes) {
+  Node node({{.name = "big",
+              .runtime = "provided",
+              .handler = "",
+              .code = provided_case("big_response"),
+              .timeout_s = 10}});
+  const auto reply = node.invoke("big", "{}");
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.header("x-amz-function-error"), "Unhandled");
+  EXPECT_EQ(json_object(reply.body).at("errorType"), "Function.ResponseSizeTooLarge");
+  EXPECT_NE(node.wait_for_log("big", "oversized=").find("oversized=413 small=403"),
+            std::string::npos)
+      << node.logs("big");
+}
+
+TEST(Workers, ConcurrentInvokesAllSucceedWithinTheCap) {
+  constexpr int kCap = 3;
+  Node node({{.name = "slow", .code = python_case("sleeps"), .reserved_concurrency = kCap}});
+  // Warm up the cap's worth of workers with overlapping calls, then run ten concurrent calls
+  // in rounds that stay within the cap.
+  std::vector<std::future<HttpReply>> calls;
+  for (int i = 0; i < 10; ++i) {
+    if (i % kCap == 0) {
+      for (auto& c : calls) EXPECT_EQ(c.get().body, "\"woke\"");
+      calls.clear();
+    }
+    calls.push_back(
+        std::async(std::launch::async, [&] { return node.invoke("slow", R"({"seconds": 0.3})"); }));
+  }
+  for (auto& c : calls) EXPECT_EQ(c.get().body, "\"woke\"");
+  EXPECT_LE(node.log_stream_count("slow"), static_cast<std::size_t>(kCap));
+  EXPECT_LE(node.worker_processes().size(), static_cast<std::size_t>(kCap));
+}
+
+TEST(Workers, BeyondTheCapIs429WithReasonAndRetryAfter) {
+  Node node({{.name = "slow", .code = python_case("sleeps"), .reserved_concurrency = 1}});
+  auto busy =
+      std::async(std::launch::async, [&] { return node.invoke("slow", R"({"seconds": 2})"); });
+  // Wait until the one allowed worker holds the call (its START line is logged).
+  node.wait_for_log("slow", "START");
+  const auto refused = node.invoke("slow", R"({"seconds": 0})");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.header("x-amzn-errortype"), "TooManyRequestsException");
+  EXPECT_EQ(refused.header("retry-after"), "1");
+  EXPECT_EQ(json_object(refused.body).at("Reason"),
+            "ReservedFunctionConcurrentInvocationLimitExceeded");
+  EXPECT_EQ(busy.get().body, "\"woke\"");
+}
+
+TEST(Workers, ZeroReservedConcurrencyDisablesTheFunction) {
+  Node node({{.name = "off", .code = python_case("echo"), .reserved_concurrency = 0}});
+  EXPECT_EQ(node.invoke("off", "{}").status, 429);
+}
+
+TEST(Workers, BurstFromManyClientsIsAnsweredWithoutExceedingTheCap) {
+  Node node({{.name = "echo", .code = python_case("echo"), .reserved_concurrency = 4}});
+  std::vector<std::future<HttpReply>> calls;
+  for (int i = 0; i < 8; ++i) {
+    calls.push_back(std::async(std::launch::async, [&, i] {
+      return node.invoke("echo", "{\"i\":" + std::to_string(i) + "}");
+    }));
+  }
+  int ok = 0;
+  int throttled = 0;
+  for (auto& c : calls) {
+    const auto reply = c.get();
+    if (reply.status == 200) ++ok;
+    if (reply.status == 429) ++throttled;
+  }
+  EXPECT_EQ(ok + throttled, 8) << "every request gets an answer";
+  EXPECT_GE(ok, 4);
+  EXPECT_LE(node.log_stream_count("echo"), 4U);
+}
+
+TEST(Workers, StoppingTheNodeEndsEveryWorker) {
+  Node node({{.name = "echo", .code = python_case("echo")},
+             {.name = "crash",
+              .runtime = "provided",
+              .handler = "",
+              .code = provided_case("sleeps_with_child"),
+              .timeout_s = 30}});
+  ASSERT_EQ(node.invoke("echo", "{}").status, 200);
+  auto pending = std::async(std::launch::async, [&] { return node.invoke("crash", "{}"); });
+  for (int i = 0; i < 500 && node.worker_processes().size() < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto workers = node.worker_processes();
+  ASSERT_GE(workers.size(), 3U) << "python worker, bash runtime and its sleeping child";
+  EXPECT_EQ(node.stop(), 0);
+  for (const pid_t pid : workers) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    EXPECT_FALSE(alive(pid)) << line;
+  }
+  EXPECT_TRUE(node.worker_processes_end());
+  const auto reply = pending.get();
+  EXPECT_EQ(reply.status, 503) << "a caller still waiting is told, not cut off";
+  EXPECT_EQ(reply.header("x-amzn-errortype"), "ServiceException");
+}
+
+}  // namespace
+}  // namespace ember::test
