@@ -149,7 +149,8 @@ Node::Node(const std::vector<FunctionSpec>& functions) : marker_(random_marker()
     if (!f.handler.empty()) yaml << "    handler: " << f.handler << "\n";
     yaml << "    code: " << f.code.string() << "\n    timeout_s: " << f.timeout_s
          << "\n    memory_mb: " << f.memory_mb
-         << "\n    reserved_concurrency: " << f.reserved_concurrency << "\n    environment:\n"
+         << "\n    reserved_concurrency: " << f.reserved_concurrency
+         << "\n    keep_alive_s: " << f.keep_alive_s << "\n    environment:\n"
          << "      EMBER_TEST_MARKER: \"" << marker_ << "\"\n";
     for (const auto& [k, v] : f.environment) yaml << "      " << k << ": \"" << v << "\"\n";
   }

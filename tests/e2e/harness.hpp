@@ -40,6 +40,7 @@ struct FunctionSpec {
   int timeout_s = 3;
   int memory_mb = 128;
   int reserved_concurrency = 10;
+  int keep_alive_s = 600;
   std::map<std::string, std::string> environment;
 };
 

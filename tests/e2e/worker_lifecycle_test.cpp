@@ -233,6 +233,18 @@ TEST(Workers, BurstFromManyClientsIsAnsweredWithoutExceedingTheCap) {
   EXPECT_LE(node.log_stream_count("echo"), 4U);
 }
 
+TEST(Workers, IdleWorkerRetiresAfterItsKeepAlive) {
+  Node node({{.name = "echo", .code = python_case("echo"), .keep_alive_s = 1}});
+  ASSERT_EQ(node.invoke("echo", "{}").status, 200);
+  ASSERT_FALSE(node.worker_processes().empty());
+  // Keep-alive is 1 s and the pool checks every second: gone within 5 s.
+  EXPECT_TRUE(node.worker_processes_end());
+  // The next call starts a fresh worker.
+  const auto reply = node.invoke("echo", "{}", {"X-Amz-Log-Type: Tail"});
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(node.log_stream_count("echo"), 2U);
+}
+
 TEST(Workers, StoppingTheNodeEndsEveryWorker) {
   Node node({{.name = "echo", .code = python_case("echo")},
              {.name = "crash",
