@@ -200,7 +200,8 @@ asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefus
   }
   if (before == WorkerState::kInitialising) {
     init_deadline_.cancel();
-    init_duration_ = Clock::now() - sandbox_->timings().create_begin;
+    init_done_at_ = Clock::now();
+    init_duration_ = init_done_at_ - sandbox_->timings().create_begin;
   }
   if (before == WorkerState::kAnswered) deadline_.cancel();
   if (before == WorkerState::kInitialising || before == WorkerState::kAnswered) {
@@ -273,6 +274,18 @@ void Worker::finish(InvokeResult result, bool answered) {
 
   const std::string id = current_->id();
   log(end_line(id));
+  if (current_->request().want_timings) {
+    result.cold = init_duration_.has_value();
+    if (result.cold) {
+      const auto& t = sandbox_->timings();
+      result.phases.push_back({"sandbox_begin", t.create_begin});
+      result.phases.push_back({"spawned", t.spawned});
+      result.phases.push_back({"init_done", init_done_at_});
+    }
+    result.phases.push_back({"assigned", assigned_at_});
+    if (protocol_.handed_out()) result.phases.push_back({"handed_out", handed_out_at_});
+    result.phases.push_back({"answered", now});
+  }
   ReportFields report;
   report.request_id = id;
   report.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(duration);

@@ -113,6 +113,7 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   std::shared_ptr<Invocation> current_;
   Clock::time_point handed_out_at_{};
   Clock::time_point assigned_at_{};
+  Clock::time_point init_done_at_{};
   boost::asio::steady_timer deadline_;
   boost::asio::steady_timer init_deadline_;
   std::optional<std::chrono::nanoseconds> init_duration_;  // until the first REPORT carries it

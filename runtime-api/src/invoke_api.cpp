@@ -91,6 +91,8 @@ std::variant<InvokeRequest, Rejection> parse_request(Request& req, const std::st
 
   InvokeRequest out;
   out.request_id = id;
+  out.received = std::chrono::steady_clock::now();
+  out.want_timings = req["X-Ember-Timings"] == "1";
   auto parsed = parse_function_ref(segments[2]);
   if (auto* why = std::get_if<std::string>(&parsed)) {
     return bad(ServiceError::kInvalidParameterValue, "Invalid FunctionName: " + *why);
@@ -157,6 +159,18 @@ std::variant<InvokeRequest, Rejection> parse_request(Request& req, const std::st
   return out;
 }
 
+// "cold=1;sandbox_begin=-12;spawned=850;...": microseconds since the request was received;
+// negative for what happened before it (a warm worker's start).
+std::string format_timings(const InvokeRequest& request, const InvokeResult& result) {
+  std::string text = result.cold ? "cold=1" : "cold=0";
+  for (const auto& phase : result.phases) {
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(phase.at - request.received).count();
+    text.append(";").append(phase.name).append("=").append(std::to_string(us));
+  }
+  return text;
+}
+
 Response result_reply(const InvokeRequest& request, InvokeResult result) {
   if (result.service_error) {
     return service_error_reply(request.request_id, *result.service_error, result.message,
@@ -169,6 +183,7 @@ Response result_reply(const InvokeRequest& request, InvokeResult result) {
   res.set(http::field::content_type,
           result.content_type.empty() ? std::string("application/json") : result.content_type);
   if (!result.function_error.empty()) res.set("X-Amz-Function-Error", result.function_error);
+  if (request.want_timings) res.set("X-Ember-Timings", format_timings(request, result));
   if (request.log_tail) {
     std::string_view tail = result.log_tail;
     if (tail.size() > kLogTailBytes) tail = tail.substr(tail.size() - kLogTailBytes);

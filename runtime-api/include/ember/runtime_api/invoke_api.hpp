@@ -3,8 +3,10 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ember/runtime_api/function_ref.hpp"
 #include "ember/runtime_api/http_server.hpp"
@@ -21,6 +23,15 @@ struct InvokeRequest {
   bool log_tail = false;       // X-Amz-Log-Type: Tail
   std::string client_context;  // decoded JSON, empty when none
   std::string payload;         // valid JSON ("{}" when the body was empty)
+  // X-Ember-Timings: 1 asks for the engine's phase timestamps in the answer (for `ember bench`).
+  bool want_timings = false;
+  std::chrono::steady_clock::time_point received{};  // when the front door had the request
+};
+
+// One named instant in the life of an invocation, for X-Ember-Timings.
+struct Phase {
+  std::string name;
+  std::chrono::steady_clock::time_point at;
 };
 
 // Errors of the service itself (not of the function), with Lambda's names.
@@ -47,6 +58,9 @@ struct InvokeResult {
   std::string payload;
   std::string log_tail;  // raw text; the HTTP layer base64-encodes it
   std::string executed_version = "$LATEST";
+
+  bool cold = false;          // a worker was started for this invocation
+  std::vector<Phase> phases;  // in order; sent as microseconds since `received`
 };
 
 class InvokeService {
