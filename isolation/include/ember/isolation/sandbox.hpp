@@ -16,7 +16,18 @@
 
 namespace ember::isolation {
 
+// Changes to the default seccomp policy (docs/isolation.md has the table). Each name must be a
+// syscall the C library knows; `allow` names must be entries of the default deny list.
+struct SeccompPolicy {
+  std::vector<std::string> extra_deny;  // also fail these with EPERM
+  std::vector<std::string> allow;       // weakens the sandbox: lift these default denials
+
+  friend bool operator==(const SeccompPolicy&, const SeccompPolicy&) = default;
+};
+
 // What to run and with which resources. Built by the engine from a function's config.
+// With the native backend argv, env and working_dir are paths inside the sandbox: build them
+// from SandboxBackend::task_root() and runtime_root(), not from the host paths below.
 struct SandboxSpec {
   std::string id;                     // unique per sandbox; names its resources
   std::vector<std::string> argv;      // argv[0] is the executable's absolute path
@@ -25,6 +36,13 @@ struct SandboxSpec {
   std::filesystem::path code_dir;     // the function's code, read-only for the function
   int output_fd = -1;                 // becomes the worker's stdout and stderr
   std::uint32_t memory_mb = 128;      // memory limit
+
+  // --- native backend (the process backend ignores these)
+  std::filesystem::path runtime_dir;  // host dir of ember's runtimes: read-only at /var/runtime
+  std::filesystem::path opt_dir;      // optional layers: read-only at /opt; empty = no /opt
+  std::uint32_t tmp_mb = 512;         // size of the writable /tmp (ephemeral storage)
+  bool network_host = false;          // `network: host`: share the host's network (weaker, opt-in)
+  SeccompPolicy seccomp;              // default policy plus the function's changes
 };
 
 // How the worker's main process ended.
@@ -40,6 +58,15 @@ struct ExitStatus {
 struct SandboxTimings {
   std::chrono::steady_clock::time_point create_begin;  // backend.create() entered
   std::chrono::steady_clock::time_point spawned;       // the runtime process exists
+
+  // Native backend steps, in order; left at the epoch by backends that have no such step.
+  std::chrono::steady_clock::time_point cgroup_created;      // directories made, limits set
+  std::chrono::steady_clock::time_point namespaces_created;  // clone returned, init running
+  std::chrono::steady_clock::time_point cgroup_attached;     // init is in the cgroup
+  std::chrono::steady_clock::time_point listener_ready;      // Runtime API socket listens
+  std::chrono::steady_clock::time_point mounts_done;         // new root pivoted, read-only
+  std::chrono::steady_clock::time_point seccomp_loaded;      // worker: filter on, next is exec
+  std::chrono::steady_clock::time_point exec_done;           // the runtime's execve succeeded
 };
 
 class Sandbox {
@@ -66,6 +93,8 @@ class Sandbox {
   // --- resources
   // Highest memory use of the sandbox so far, in bytes; 0 when it cannot be read.
   [[nodiscard]] virtual std::uint64_t peak_memory_bytes() const = 0;
+  // True once the kernel killed a process of the sandbox for memory (Runtime.OutOfMemory).
+  [[nodiscard]] virtual bool oom_killed() const { return false; }
 
   // --- ending
   // SIGKILL to every process of the sandbox. Idempotent.
@@ -87,10 +116,44 @@ class SandboxBackend {
   [[nodiscard]] virtual std::string name() const = 0;
   // Starts the worker's process in a new sandbox.
   virtual Result<std::unique_ptr<Sandbox>> create(const SandboxSpec& spec) = 0;
+
+  // Where the worker sees spec.code_dir and spec.runtime_dir: LAMBDA_TASK_ROOT,
+  // LAMBDA_RUNTIME_DIR, argv and working_dir must be built from these. The process backend
+  // answers the host paths; the native backend "/var/task" and "/var/runtime".
+  [[nodiscard]] virtual std::filesystem::path task_root(const SandboxSpec& spec) const {
+    return spec.code_dir;
+  }
+  [[nodiscard]] virtual std::filesystem::path runtime_root(const SandboxSpec& spec) const {
+    return spec.runtime_dir;
+  }
 };
 
 // A plain child process in its own session, no isolation: the foundation's backend and the
 // explicit `isolation: none` opt-out. Its Runtime API listens on an ephemeral loopback port.
 std::unique_ptr<SandboxBackend> make_process_backend();
+
+// Node-wide settings of the native backend. Defaults suit a host where ember runs as root.
+struct NativeOptions {
+  // The helper that runs as pid 1 inside each sandbox; empty = "ember-sandbox-init" in the
+  // directory of the running executable.
+  std::filesystem::path init_path;
+  uid_t uid = 993;  // the worker's user and group inside the sandbox (Lambda's sbx_user1051)
+  gid_t gid = 993;
+  std::uint32_t pids_max = 1024;        // per sandbox, contains fork bombs
+  std::string cgroup_parent = "ember";  // cgroups are "<hierarchy>/<parent>/<spec.id>"
+  // An empty host directory each sandbox mounts its new root on, inside its own mount
+  // namespace (the host sees it stay empty). Created when missing.
+  std::filesystem::path root_mount_point = "/run/ember/root";
+  std::chrono::milliseconds setup_timeout{10'000};  // create() fails after this
+};
+
+// Namespaces, cgroups, a read-only root, dropped privileges and seccomp around each worker
+// (docs/isolation.md). Fails when the host cannot provide that (see detect_native_support).
+Result<std::unique_ptr<SandboxBackend>> make_native_backend(NativeOptions options = {});
+
+// Checks everything the native backend needs (root, a writable cgroup hierarchy with memory,
+// cpu, pids and freezer, namespaces, seccomp, the init helper). The error names every missing
+// piece and how to get it, so `ember serve` can refuse to start with that message.
+Result<void> detect_native_support(const NativeOptions& options = {});
 
 }  // namespace ember::isolation

@@ -1,0 +1,141 @@
+// cgroup v2: one directory "<own cgroup>/<parent>/<id>" in the unified hierarchy.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <string>
+
+#include "cgroup.hpp"
+#include "cgroup_common.hpp"
+#include "cgroup_files.hpp"
+
+namespace ember::isolation {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kEnable = "+memory +cpu +pids";
+
+class CgroupV2 final : public Cgroup {
+ public:
+  CgroupV2(fs::path dir, CgroupFsHooks hooks) : dir_(std::move(dir)), hooks_(std::move(hooks)) {}
+  CgroupV2(const CgroupV2&) = delete;
+  CgroupV2& operator=(const CgroupV2&) = delete;
+  CgroupV2(CgroupV2&&) = delete;
+  CgroupV2& operator=(CgroupV2&&) = delete;
+  ~CgroupV2() override {
+    if (!created_) return;
+    (void)kill_all();
+    (void)remove_cgroup_dir(dir_, hooks_);
+  }
+
+  void mark_created() { created_ = true; }
+
+  Result<void> attach(pid_t pid) override {
+    return write_control(dir_ / "cgroup.procs", std::to_string(pid));
+  }
+  [[nodiscard]] fs::path path() const override { return dir_; }
+
+  Result<void> freeze() override {
+    if (auto r = write_control(dir_ / "cgroup.freeze", "1"); !r) return r;
+    return wait_for_text(dir_ / "cgroup.events", "frozen 1");
+  }
+  Result<void> thaw() override { return write_control(dir_ / "cgroup.freeze", "0"); }
+
+  [[nodiscard]] std::uint64_t peak_memory_bytes() const override {
+    // memory.peak exists since Linux 5.19; before that, the highest sample we have seen.
+    if (auto peak = read_control_u64(dir_ / "memory.peak")) return *peak;
+    if (auto current = read_control_u64(dir_ / "memory.current")) {
+      sampled_peak_ = std::max(sampled_peak_, *current);
+    }
+    return sampled_peak_;
+  }
+  [[nodiscard]] bool oom_killed() const override {
+    return read_keyed_u64(dir_ / "memory.events", "oom_kill") > 0;
+  }
+
+  Result<void> kill_all() override {
+    const auto procs = dir_ / "cgroup.procs";
+    if (control_exists(dir_ / "cgroup.kill")) {  // Linux 5.14+: one write kills the group
+      if (auto r = write_control(dir_ / "cgroup.kill", "1"); !r) return r;
+    } else {
+      const bool frozen = freeze().has_value();
+      kill_listed_pids(procs);
+      (void)thaw();
+      for (int pass = 0; !frozen && pass < 100 && kill_listed_pids(procs) > 0; ++pass) {
+      }
+    }
+    return wait_until_empty(procs);
+  }
+
+ private:
+  fs::path dir_;
+  CgroupFsHooks hooks_;
+  bool created_ = false;
+  mutable std::uint64_t sampled_peak_ = 0;
+};
+
+class CgroupV2Manager final : public CgroupManager {
+ public:
+  CgroupV2Manager(fs::path parent, CgroupOptions options)
+      : parent_(std::move(parent)), options_(std::move(options)) {}
+
+  [[nodiscard]] CgroupVersion version() const override { return CgroupVersion::kV2; }
+
+  Result<std::unique_ptr<Cgroup>> create(std::string_view id, const CgroupLimits& limits) override {
+    const fs::path dir = parent_ / std::string(id);
+    auto cgroup = std::make_unique<CgroupV2>(dir, options_.hooks);
+    if (auto r = make_cgroup_dir(dir, false, options_.hooks); !r) return r.error();
+    cgroup->mark_created();
+    const std::string bytes = std::to_string(std::uint64_t{limits.memory_mb} << 20);
+    if (auto r = write_control(dir / "memory.max", bytes); !r) return r.error();
+    if (control_exists(dir / "memory.swap.max")) {  // absent when swap accounting is off
+      if (auto r = write_control(dir / "memory.swap.max", "0"); !r) return r.error();
+    }
+    const std::string cpu_max = std::to_string(cpu_quota_us(limits.memory_mb, kCpuPeriodUs)) + " " +
+                                std::to_string(kCpuPeriodUs);
+    if (auto r = write_control(dir / "cpu.max", cpu_max); !r) return r.error();
+    if (auto r = write_control(dir / "pids.max", std::to_string(limits.pids_max)); !r) {
+      return r.error();
+    }
+    return std::unique_ptr<Cgroup>(std::move(cgroup));
+  }
+
+ private:
+  fs::path parent_;
+  CgroupOptions options_;
+};
+
+// Controllers reach a child only through its parent's cgroup.subtree_control, and v2 refuses
+// that (EBUSY) on a cgroup that holds processes ("no internal processes"). When ember runs
+// directly in its cgroup, it moves itself into a "<base>/engine" leaf first, as systemd's
+// init.scope does, so the base can delegate controllers to "<base>/<parent>".
+Result<void> enable_controllers(const fs::path& base, const fs::path& parent,
+                                const CgroupOptions& options) {
+  auto r = write_control(base / "cgroup.subtree_control", kEnable);
+  if (!r && r.error().err == EBUSY) {
+    const fs::path leaf = base / "engine";
+    if (auto m = make_cgroup_dir(leaf, true, options.hooks); !m) return m;
+    if (auto m = write_control(leaf / "cgroup.procs", std::to_string(::getpid())); !m) return m;
+    r = write_control(base / "cgroup.subtree_control", kEnable);
+  }
+  if (!r) {
+    auto error = r.error();
+    error.hint = "delegate memory, cpu and pids to ember's cgroup (systemd: Delegate=yes)";
+    return error;
+  }
+  if (auto m = make_cgroup_dir(parent, true, options.hooks); !m) return m;
+  return write_control(parent / "cgroup.subtree_control", kEnable);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CgroupManager>> make_cgroup_v2_manager(fs::path base,
+                                                              CgroupOptions options) {
+  const fs::path parent = base / options.parent;
+  if (auto r = enable_controllers(base, parent, options); !r) return r.error();
+  return std::unique_ptr<CgroupManager>(
+      std::make_unique<CgroupV2Manager>(parent, std::move(options)));
+}
+
+}  // namespace ember::isolation

@@ -1,0 +1,145 @@
+#include "clone_init.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "init_protocol.hpp"
+
+namespace ember::isolation {
+namespace {
+
+constexpr std::size_t kStackSize = 64 * 1024;
+
+// Everything the child needs, prepared by the parent: the child only makes system calls.
+struct ChildArgs {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  int handshake_fd;
+  int output_fd;
+  int exec_errno;  // written by the child when execve fails; shared memory (CLONE_VM)
+};
+
+// Runs on the borrowed stack with the engine's memory: no allocation, no locks, no
+// sanitizer instrumentation (its shadow memory is the parent's).
+__attribute__((no_sanitize("address", "undefined"))) int child_main(void* opaque) {
+  auto* args = static_cast<ChildArgs*>(opaque);
+  if (args->output_fd >= 0) {
+    ::dup2(args->output_fd, STDOUT_FILENO);
+    ::dup2(args->output_fd, STDERR_FILENO);
+  }
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
+  if (args->handshake_fd == init::kHandshakeFd) {
+    ::fcntl(init::kHandshakeFd, F_SETFD, 0);
+  } else {
+    ::dup2(args->handshake_fd, init::kHandshakeFd);  // dup2 clears FD_CLOEXEC
+  }
+  ::execve(args->path, args->argv, args->envp);
+  args->exec_errno = errno;
+  ::_exit(127);
+}
+
+// Blocks every signal for the lifetime of the clone, so no engine signal handler runs in the
+// child while it shares the engine's memory; init resets the mask.
+class AllSignalsBlocked {
+ public:
+  AllSignalsBlocked() {
+    sigset_t all;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &saved_);
+  }
+  AllSignalsBlocked(const AllSignalsBlocked&) = delete;
+  AllSignalsBlocked& operator=(const AllSignalsBlocked&) = delete;
+  AllSignalsBlocked(AllSignalsBlocked&&) = delete;
+  AllSignalsBlocked& operator=(AllSignalsBlocked&&) = delete;
+  ~AllSignalsBlocked() { ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+
+ private:
+  sigset_t saved_{};
+};
+
+class Stack {
+ public:
+  Stack()
+      : base_(::mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0)) {}
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+  Stack(Stack&&) = delete;
+  Stack& operator=(Stack&&) = delete;
+  ~Stack() {
+    if (valid()) ::munmap(base_, kStackSize);
+  }
+  [[nodiscard]] bool valid() const { return base_ != MAP_FAILED; }
+  [[nodiscard]] void* top() const { return static_cast<char*>(base_) + kStackSize; }
+
+ private:
+  void* base_;
+};
+
+}  // namespace
+
+InitProcess::~InitProcess() {
+  if (pid_ <= 0 || reaped_) return;
+  kill();
+  siginfo_t info{};
+  while (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED) < 0 && errno == EINTR) {
+  }
+}
+
+void InitProcess::kill() noexcept {
+  if (pid_ <= 0 || reaped_) return;
+  ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+}
+
+std::optional<siginfo_t> InitProcess::try_reap() {
+  if (pid_ <= 0 || reaped_) return std::nullopt;
+  siginfo_t info{};
+  if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG) < 0 ||
+      info.si_pid == 0) {
+    return std::nullopt;
+  }
+  reaped_ = true;
+  return info;
+}
+
+Result<InitProcess> clone_init(const CloneRequest& request) {
+  Stack stack;
+  if (!stack.valid()) return last_error("mmap clone stack");
+  const std::string path = request.init_path.string();
+  char* argv[] = {const_cast<char*>("ember-sandbox-init"), nullptr};
+  char* envp[] = {nullptr};
+  ChildArgs args{path.c_str(), argv, envp, request.handshake_fd, request.output_fd, 0};
+
+  int flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+              CLONE_NEWUTS | SIGCHLD;
+  if (request.new_network) flags |= CLONE_NEWNET;
+  int pidfd = -1;
+  pid_t pid = -1;
+  {
+    const AllSignalsBlocked blocked;
+    pid = ::clone(child_main, stack.top(), flags, &args, &pidfd);
+  }
+  if (pid < 0) {
+    return last_error("clone(CLONE_NEWNS|CLONE_NEWPID|...)",
+                      "needs root (CAP_SYS_ADMIN) and a kernel with namespaces");
+  }
+  InitProcess process(pid, UniqueFd(pidfd));
+  if (args.exec_errno != 0) {
+    // The child already exited; the destructor reaps it.
+    return SysError{args.exec_errno, "execve " + path,
+                    "build ember-sandbox-init and install it next to ember, or set "
+                    "NativeOptions::init_path"};
+  }
+  return process;
+}
+
+}  // namespace ember::isolation

@@ -1,0 +1,214 @@
+#include "rootfs.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "../ember_paths.hpp"
+
+namespace ember::isolation::init {
+namespace {
+
+constexpr unsigned long kReadOnly = MS_RDONLY | MS_NOSUID | MS_NODEV;
+
+std::string in_root(const InitConfig& c, const std::string& path) { return c.root + path; }
+
+StepResult make_dir(const std::string& path, mode_t mode = 0755) {
+  if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST) return check(-1, "mkdir " + path);
+  return std::nullopt;
+}
+
+StepResult make_file(const std::string& path, std::string_view content = {}) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return check(-1, "create " + path);
+  const ssize_t n = ::write(fd, content.data(), content.size());
+  ::close(fd);
+  if (n != static_cast<ssize_t>(content.size())) return check(-1, "write " + path);
+  return std::nullopt;
+}
+
+// Bind src at dst and remount it with flags (a bind ignores them on the first call).
+StepResult bind(const std::string& src, const std::string& dst, unsigned long flags,
+                bool recursive) {
+  const unsigned long rec = recursive ? MS_REC : 0;
+  if (auto r = check(::mount(src.c_str(), dst.c_str(), nullptr, MS_BIND | rec, nullptr),
+                     "mount --bind " + src + " " + dst)) {
+    return r;
+  }
+  return check(::mount(nullptr, dst.c_str(), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr),
+               "mount -o remount,bind " + dst);
+}
+
+// Read-only bind of a host file or directory, creating the mount point; absent sources are
+// skipped (a host without /lib32 or /etc/ssl still works).
+StepResult bind_host(const std::string& host, const std::string& target, bool recursive) {
+  struct stat st {};
+  if (::stat(host.c_str(), &st) < 0) return std::nullopt;
+  if (S_ISDIR(st.st_mode)) {
+    if (auto r = make_dir(target)) return r;
+  } else if (auto r = make_file(target)) {
+    return r;
+  }
+  return bind(host, target, kReadOnly, recursive);
+}
+
+StepResult make_private(const InitConfig&) {
+  // Nothing mounted from now on propagates to the host, and no host mount event reaches us.
+  return check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr),
+               "mount --make-rprivate /");
+}
+
+StepResult mount_root(const InitConfig& c) {
+  // Holds only mount points and a few generated files; read-only once assembled.
+  if (auto r = check(::mount("tmpfs", c.root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
+                             "size=1m,nr_inodes=4096,mode=0755"),
+                     "mount -t tmpfs " + c.root)) {
+    return r;
+  }
+  for (const char* dir : {"/etc", "/var", "/proc", "/dev", "/tmp"}) {
+    if (auto r = make_dir(in_root(c, dir))) return r;
+  }
+  return std::nullopt;
+}
+
+StepResult bind_system(const InitConfig& c) {
+  if (auto r = bind_host("/usr", in_root(c, "/usr"), true)) return r;
+  // Merged-/usr hosts (Debian 12) have /bin -> usr/bin: copy the link, not the directory.
+  for (const char* top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+    struct stat st {};
+    if (::lstat(top, &st) < 0) continue;
+    if (S_ISLNK(st.st_mode)) {
+      char target[256];
+      const ssize_t n = ::readlink(top, target, sizeof target - 1);
+      if (n < 0) return check(-1, std::string("readlink ") + top);
+      target[n] = '\0';
+      if (auto r = check(::symlink(target, in_root(c, top).c_str()),
+                         std::string("symlink ") + target + " " + in_root(c, top))) {
+        return r;
+      }
+    } else if (auto r = bind_host(top, in_root(c, top), true)) {
+      return r;
+    }
+  }
+  return std::nullopt;
+}
+
+StepResult populate_etc(const InitConfig& c) {
+  // What a runtime reads: name resolution, TLS roots, the dynamic loader's cache, time zone.
+  for (const char* file : {"/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf",
+                           "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime",
+                           "/etc/mime.types", "/etc/os-release", "/etc/ssl/openssl.cnf"}) {
+    if (std::string(file).starts_with("/etc/ssl/")) {
+      if (auto r = make_dir(in_root(c, "/etc/ssl"))) return r;
+    }
+    if (auto r = bind_host(file, in_root(c, file), false)) return r;
+  }
+  for (const char* dir : {"/etc/ssl/certs", "/etc/ld.so.conf.d", "/etc/alternatives",
+                          "/etc/ca-certificates", "/etc/pki"}) {
+    if (auto r = make_dir(in_root(c, "/etc/ssl"))) return r;
+    if (auto r = bind_host(dir, in_root(c, dir), false)) return r;
+  }
+  // Only the sandbox user and root exist inside; /etc/ssl/private stays out.
+  const std::string uid = std::to_string(c.uid);
+  const std::string gid = std::to_string(c.gid);
+  if (auto r = make_file(in_root(c, "/etc/passwd"),
+                         "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                         "sbx_user1051:x:" +
+                             uid + ":" + gid + "::/tmp:/usr/sbin/nologin\n")) {
+    return r;
+  }
+  if (auto r = make_file(in_root(c, "/etc/group"), "root:x:0:\nsbx_user1051:x:" + gid + ":\n")) {
+    return r;
+  }
+  return make_file(in_root(c, "/etc/hostname"), c.hostname + "\n");
+}
+
+StepResult bind_function(const InitConfig& c) {
+  if (auto r = make_dir(in_root(c, kTaskRoot))) return r;
+  if (auto r = bind(c.code_dir, in_root(c, kTaskRoot), kReadOnly, true)) return r;
+  if (!c.runtime_dir.empty()) {
+    if (auto r = make_dir(in_root(c, kRuntimeRoot))) return r;
+    if (auto r = bind(c.runtime_dir, in_root(c, kRuntimeRoot), kReadOnly, true)) return r;
+  }
+  if (!c.opt_dir.empty()) {
+    if (auto r = make_dir(in_root(c, "/opt"))) return r;
+    if (auto r = bind(c.opt_dir, in_root(c, "/opt"), kReadOnly, true)) return r;
+  }
+  return std::nullopt;
+}
+
+StepResult mount_tmp(const InitConfig& c) {
+  // Ephemeral storage. tmpfs pages are charged to the sandbox's memory cgroup
+  // (docs/isolation.md: "/tmp and memory").
+  const std::string options = "size=" + std::to_string(c.tmp_mb) + "m,mode=1777";
+  return check(
+      ::mount("tmpfs", in_root(c, "/tmp").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()),
+      "mount -t tmpfs -o " + options + " " + in_root(c, "/tmp"));
+}
+
+StepResult populate_dev(const InitConfig& c) {
+  const std::string dev = in_root(c, "/dev");
+  if (auto r = check(::mount("tmpfs", dev.c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC,
+                             "size=64k,nr_inodes=64,mode=0755"),
+                     "mount -t tmpfs " + dev)) {
+    return r;
+  }
+  for (const char* node : {"null", "zero", "full", "random", "urandom"}) {
+    const std::string target = dev + "/" + node;
+    if (auto r = make_file(target)) return r;
+    if (auto r = bind(std::string("/dev/") + node, target, MS_NOSUID | MS_NOEXEC, false)) {
+      return r;
+    }
+  }
+  const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
+                                                       {"/proc/self/fd/0", "stdin"},
+                                                       {"/proc/self/fd/1", "stdout"},
+                                                       {"/proc/self/fd/2", "stderr"}};
+  for (const auto& [target, name] : links) {
+    const std::string link = dev + "/" + name;
+    if (auto r = check(::symlink(target, link.c_str()), "symlink " + link)) return r;
+  }
+  return check(::mount(nullptr, dev.c_str(), nullptr,
+                       MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, nullptr),
+               "mount -o remount,ro " + dev);
+}
+
+StepResult mount_proc(const InitConfig& c) {
+  // A fresh proc for the new pid namespace: only the sandbox's processes are in it.
+  const std::string proc = in_root(c, "/proc");
+  return check(::mount("proc", proc.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
+               "mount -t proc " + proc);
+}
+
+StepResult pivot(const InitConfig& c) {
+  // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only
+  // the new root, and no path back to the host's file system.
+  if (auto r = check(::chdir(c.root.c_str()), "chdir " + c.root)) return r;
+  if (auto r = check(::syscall(SYS_pivot_root, ".", "."), "pivot_root . .")) return r;
+  if (auto r = check(::umount2(".", MNT_DETACH), "umount2 old root")) return r;
+  if (auto r = check(::chdir("/"), "chdir /")) return r;
+  return check(::mount(nullptr, "/", nullptr, MS_REMOUNT | kReadOnly, nullptr),
+               "mount -o remount,ro /");
+}
+
+constexpr Step kSteps[] = {
+    {"make mounts private", make_private},
+    {"mount root tmpfs", mount_root},
+    {"bind /usr and /lib", bind_system},
+    {"populate /etc", populate_etc},
+    {"bind function code", bind_function},
+    {"mount /tmp", mount_tmp},
+    {"populate /dev", populate_dev},
+    {"mount /proc", mount_proc},
+    {"pivot_root", pivot},
+};
+
+}  // namespace
+
+std::span<const Step> rootfs_steps() { return kSteps; }
+
+}  // namespace ember::isolation::init

@@ -1,0 +1,64 @@
+// What the native backend and ember-sandbox-init (pid 1 of a sandbox) tell each other over
+// their SOCK_SEQPACKET socket pair: one message per datagram, each a list of tagged records.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ember::isolation::init {
+
+// The fd number the handshake socket has in ember-sandbox-init.
+inline constexpr int kHandshakeFd = 3;
+
+// engine -> init, once the init process is in its cgroup (and its netns has the listener).
+struct InitConfig {
+  std::vector<std::string> argv;  // argv[0]: absolute path inside the sandbox
+  std::vector<std::string> env;
+  std::string working_dir;  // inside the sandbox
+  std::string root;         // host directory the new root is mounted on
+  std::string code_dir;     // host paths, bound read-only at /var/task, /var/runtime, /opt
+  std::string runtime_dir;
+  std::string opt_dir;
+  std::uint32_t tmp_mb = 512;
+  std::uint32_t uid = 993;
+  std::uint32_t gid = 993;
+  std::string hostname;
+  std::vector<sock_filter> seccomp;
+};
+
+// init -> engine.
+struct Ready {  // the runtime's execve succeeded; CLOCK_MONOTONIC nanoseconds
+  std::int64_t mounts_done_ns = 0;
+  std::int64_t seccomp_loaded_ns = 0;
+  std::int64_t exec_done_ns = 0;
+};
+struct StepFailed {  // a named step failed; the sandbox is gone
+  int err = 0;
+  std::string step;
+  std::string call;
+};
+struct WorkerExited {  // the runtime ended; init exits right after
+  bool signaled = false;
+  int value = 0;
+};
+
+std::string encode(const InitConfig& config);
+std::optional<InitConfig> decode_config(std::string_view message);
+
+std::string encode(const Ready& ready);
+std::string encode(const StepFailed& failed);
+std::string encode(const WorkerExited& exited);
+
+struct Reply {
+  std::optional<Ready> ready;
+  std::optional<StepFailed> failed;
+  std::optional<WorkerExited> exited;
+};
+std::optional<Reply> decode_reply(std::string_view message);
+
+}  // namespace ember::isolation::init

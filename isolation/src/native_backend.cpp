@@ -1,0 +1,292 @@
+// The native backend: each worker in its own namespaces, cgroup, root file system, without
+// privileges and under seccomp. The parent's half of the setup is here; the child's half is
+// ember-sandbox-init (init/). docs/isolation.md walks through both.
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <mutex>
+
+#include "cgroup.hpp"
+#include "clone_init.hpp"
+#include "ember/isolation/sandbox.hpp"
+#include "ember_paths.hpp"
+#include "init_protocol.hpp"
+#include "loopback_listener.hpp"
+#include "netns_listener.hpp"
+#include "seccomp_policy.hpp"
+
+namespace ember::isolation {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr unsigned short kRuntimeApiPort = 9001;
+
+Clock::time_point from_monotonic_ns(std::int64_t ns) {
+  // libstdc++'s steady_clock is CLOCK_MONOTONIC, the clock init reads.
+  return Clock::time_point(
+      std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
+}
+
+ExitStatus exit_status_of(const siginfo_t& info) {
+  if (info.si_code == CLD_EXITED) return ExitStatus{false, info.si_status};
+  return ExitStatus{true, info.si_status};
+}
+
+// One datagram from init within timeout; nullopt on EOF, timeout or garbage.
+Result<init::Reply> receive_reply(int fd, std::chrono::milliseconds timeout) {
+  pollfd pfd{fd, POLLIN, 0};
+  const int ready = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+  if (ready < 0) return last_error("poll sandbox handshake");
+  if (ready == 0) {
+    return SysError{ETIMEDOUT, "wait for the sandbox to start",
+                    "init did not report within NativeOptions::setup_timeout"};
+  }
+  std::string buffer(4096, '\0');
+  const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+  if (n < 0) return last_error("recv sandbox handshake");
+  if (n == 0) {
+    return SysError{EPIPE, "sandbox init exited before reporting",
+                    "see the function's log for init's own messages"};
+  }
+  buffer.resize(static_cast<std::size_t>(n));
+  auto reply = init::decode_reply(buffer);
+  if (!reply) return SysError{EPROTO, "malformed message from sandbox init", {}};
+  return *reply;
+}
+
+std::string hint_for(const init::StepFailed& failed, const NativeOptions& options) {
+  if (failed.step == "working directory" && failed.err == EACCES) {
+    return "the code directory must be readable by uid " + std::to_string(options.uid) +
+           " (chmod o+rx)";
+  }
+  if (failed.step == "exec runtime" && failed.err == ENOENT) {
+    return "argv[0] must be a path inside the sandbox (under /var/task, /var/runtime, /usr, "
+           "...), see SandboxBackend::task_root()";
+  }
+  if (failed.step == "exec runtime" && failed.err == EACCES) {
+    return "the runtime must be executable by uid " + std::to_string(options.uid);
+  }
+  return {};
+}
+
+class NativeSandbox final : public Sandbox {
+ public:
+  NativeSandbox(std::unique_ptr<Cgroup> cgroup, InitProcess init, UniqueFd handshake,
+                UniqueFd listener, SandboxTimings timings)
+      : cgroup_(std::move(cgroup)),
+        init_(std::move(init)),
+        handshake_(std::move(handshake)),
+        listener_(std::move(listener)),
+        timings_(timings) {}
+  NativeSandbox(const NativeSandbox&) = delete;
+  NativeSandbox& operator=(const NativeSandbox&) = delete;
+  NativeSandbox(NativeSandbox&&) = delete;
+  NativeSandbox& operator=(NativeSandbox&&) = delete;
+  // Members end in reverse order: listener, handshake, init (SIGKILL and reap, which takes
+  // the whole pid namespace down), then the cgroup (kill stragglers, rmdir).
+  ~NativeSandbox() override = default;
+
+  [[nodiscard]] pid_t pid() const override { return init_.pid(); }
+  [[nodiscard]] int exit_fd() const override { return init_.pidfd(); }
+  [[nodiscard]] const SandboxTimings& timings() const override { return timings_; }
+  UniqueFd take_runtime_api_listener() override { return std::move(listener_); }
+
+  [[nodiscard]] std::uint64_t peak_memory_bytes() const override {
+    return cgroup_->peak_memory_bytes();
+  }
+  [[nodiscard]] bool oom_killed() const override { return cgroup_->oom_killed(); }
+
+  void kill_all() noexcept override {
+    init_.kill();
+    (void)cgroup_->kill_all();
+  }
+
+  std::optional<ExitStatus> try_reap() override {
+    auto info = init_.try_reap();
+    if (!info) return std::nullopt;
+    // init exits right after telling how the worker ended; without that message (init
+    // itself was killed) its own status is the answer.
+    ExitStatus status = exit_status_of(*info);
+    std::string buffer(256, '\0');
+    for (;;) {
+      const ssize_t n = ::recv(handshake_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+      if (n <= 0) break;
+      auto reply = init::decode_reply(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+      if (reply && reply->exited)
+        status = ExitStatus{reply->exited->signaled, reply->exited->value};
+    }
+    (void)cgroup_->kill_all();
+    return status;
+  }
+
+ private:
+  std::unique_ptr<Cgroup> cgroup_;
+  InitProcess init_;
+  UniqueFd handshake_;
+  UniqueFd listener_;
+  SandboxTimings timings_;
+};
+
+class NativeBackend final : public SandboxBackend {
+ public:
+  NativeBackend(NativeOptions options, std::unique_ptr<CgroupManager> cgroups)
+      : options_(std::move(options)), cgroups_(std::move(cgroups)) {}
+
+  [[nodiscard]] std::string name() const override { return "native"; }
+
+  [[nodiscard]] fs::path task_root(const SandboxSpec&) const override { return kTaskRoot; }
+  [[nodiscard]] fs::path runtime_root(const SandboxSpec&) const override { return kRuntimeRoot; }
+
+  Result<std::unique_ptr<Sandbox>> create(const SandboxSpec& spec) override {
+    SandboxTimings t;
+    t.create_begin = Clock::now();
+    auto program = seccomp_.get(spec.seccomp);  // compiled on first use of a policy only
+    if (!program) return program.error();
+
+    auto cgroup = cgroups_->create(spec.id, CgroupLimits{spec.memory_mb, options_.pids_max});
+    if (!cgroup) return cgroup.error();
+    t.cgroup_created = Clock::now();
+
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+      return last_error("socketpair for the sandbox handshake");
+    }
+    UniqueFd handshake(pair[0]);
+    UniqueFd child_end(pair[1]);
+    auto init = clone_init(
+        CloneRequest{options_.init_path, child_end.get(), spec.output_fd, !spec.network_host});
+    if (!init) return init.error();
+    child_end.reset();  // init holds its copy; EOF on ours now means init is gone
+    t.namespaces_created = Clock::now();
+
+    if (auto attached = (*cgroup)->attach(init->pid()); !attached) return attached.error();
+    t.cgroup_attached = Clock::now();
+
+    auto listener =
+        spec.network_host ? listen_on_loopback(0) : listen_in_netns(init->pid(), kRuntimeApiPort);
+    if (!listener) return listener.error();
+    t.listener_ready = Clock::now();
+
+    init::InitConfig config;
+    config.argv = spec.argv;
+    config.env = spec.env;
+    config.env.push_back("AWS_LAMBDA_RUNTIME_API=" + listener->address);
+    config.working_dir = sandbox_path(spec, spec.working_dir);
+    config.root = options_.root_mount_point.string();
+    config.code_dir = spec.code_dir.string();
+    config.runtime_dir = spec.runtime_dir.string();
+    config.opt_dir = spec.opt_dir.string();
+    config.tmp_mb = spec.tmp_mb;
+    config.uid = options_.uid;
+    config.gid = options_.gid;
+    config.hostname = "sandbox";
+    config.seccomp = (*program)->instructions;
+    const std::string message = init::encode(config);
+    if (::send(handshake.get(), message.data(), message.size(), MSG_NOSIGNAL) < 0) {
+      return last_error("send the sandbox its configuration");
+    }
+
+    auto reply = receive_reply(handshake.get(), options_.setup_timeout);
+    if (!reply) {
+      auto error = reply.error();
+      error.context = "sandbox " + spec.id + ": " + error.context;
+      return error;
+    }
+    if (reply->failed) {
+      const auto& failed = *reply->failed;
+      return SysError{failed.err,
+                      "sandbox " + spec.id + ": step '" + failed.step + "': " + failed.call,
+                      hint_for(failed, options_)};
+    }
+    if (!reply->ready) return SysError{EPROTO, "sandbox " + spec.id + ": unexpected reply", {}};
+    t.mounts_done = from_monotonic_ns(reply->ready->mounts_done_ns);
+    t.seccomp_loaded = from_monotonic_ns(reply->ready->seccomp_loaded_ns);
+    t.exec_done = from_monotonic_ns(reply->ready->exec_done_ns);
+    t.spawned = t.exec_done;
+    return std::unique_ptr<Sandbox>(std::make_unique<NativeSandbox>(
+        std::move(*cgroup), std::move(*init), std::move(handshake), std::move(listener->fd), t));
+  }
+
+ private:
+  // working_dir inside the sandbox: host paths under code_dir or runtime_dir are mapped,
+  // anything else is taken as a path inside already.
+  static std::string sandbox_path(const SandboxSpec& spec, const fs::path& path) {
+    if (path.empty()) return kTaskRoot;
+    for (const auto& [host, inside] :
+         {std::pair{spec.code_dir, kTaskRoot}, std::pair{spec.runtime_dir, kRuntimeRoot}}) {
+      if (host.empty()) continue;
+      const fs::path rel = path.lexically_relative(host);
+      if (rel.empty() || *rel.begin() == "..") continue;
+      return rel == "." ? std::string(inside) : (fs::path(inside) / rel).string();
+    }
+    return path.string();
+  }
+
+  NativeOptions options_;
+  std::unique_ptr<CgroupManager> cgroups_;
+  SeccompProgramCache seccomp_;
+};
+
+fs::path default_init_path() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path("ember-sandbox-init") : self.parent_path() / "ember-sandbox-init";
+}
+
+}  // namespace
+
+Result<void> detect_native_support(const NativeOptions& options) {
+  std::string missing;
+  const auto add = [&](const std::string& what) {
+    missing += missing.empty() ? "" : "; ";
+    missing += what;
+  };
+  if (::geteuid() != 0) {
+    add("not root (euid " + std::to_string(::geteuid()) +
+        "): namespaces, mounts and cgroups need it; run `ember serve` as root");
+  }
+  if (auto cgroups = detect_cgroup_manager(CgroupOptions{options.cgroup_parent, {}}); !cgroups) {
+    add(cgroups.error().message());
+  }
+  for (const char* ns : {"mnt", "pid", "ipc", "uts", "net", "cgroup"}) {
+    if (::access(("/proc/self/ns/" + std::string(ns)).c_str(), F_OK) < 0) {
+      add(std::string("no ") + ns + " namespaces (kernel built without them)");
+    }
+  }
+  if (::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0) {
+    add("no seccomp (kernel without CONFIG_SECCOMP_FILTER)");
+  }
+  const fs::path init_path = options.init_path.empty() ? default_init_path() : options.init_path;
+  if (::access(init_path.c_str(), X_OK) < 0) {
+    add("no executable " + init_path.string() +
+        " (install ember-sandbox-init next to ember or set its path)");
+  }
+  if (missing.empty()) return {};
+  return SysError{0, "the native sandbox is not available here: " + missing,
+                  "fix the above, or opt out per function or node with `isolation: none` "
+                  "(no isolation)"};
+}
+
+Result<std::unique_ptr<SandboxBackend>> make_native_backend(NativeOptions options) {
+  if (options.init_path.empty()) options.init_path = default_init_path();
+  if (auto supported = detect_native_support(options); !supported) return supported.error();
+  auto cgroups = detect_cgroup_manager(CgroupOptions{options.cgroup_parent, {}});
+  if (!cgroups) return cgroups.error();
+  std::error_code ec;
+  fs::create_directories(options.root_mount_point, ec);
+  if (ec) {
+    return SysError{ec.value(), "mkdir -p " + options.root_mount_point.string(),
+                    "NativeOptions::root_mount_point must be creatable by root"};
+  }
+  return std::unique_ptr<SandboxBackend>(
+      std::make_unique<NativeBackend>(std::move(options), std::move(*cgroups)));
+}
+
+}  // namespace ember::isolation

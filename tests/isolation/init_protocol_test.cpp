@@ -1,0 +1,59 @@
+#include "init_protocol.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ember::isolation::init {
+namespace {
+
+TEST(InitProtocol, ConfigSurvivesTheRoundTrip) {
+  InitConfig config;
+  config.argv = {"/var/task/bootstrap", "with space", ""};
+  config.env = {"A=1", "B="};
+  config.working_dir = "/var/task";
+  config.root = "/run/ember/root";
+  config.code_dir = "/srv/fn";
+  config.runtime_dir = "/srv/runtimes";
+  config.tmp_mb = 10240;
+  config.uid = 1000;
+  config.gid = 1001;
+  config.hostname = "sandbox";
+  config.seccomp = {{0x20, 0, 0, 4}, {0x6, 0, 0, 0x7fff0000}};
+  const auto decoded = decode_config(encode(config));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->argv, config.argv);
+  EXPECT_EQ(decoded->env, config.env);
+  EXPECT_EQ(decoded->root, config.root);
+  EXPECT_EQ(decoded->runtime_dir, config.runtime_dir);
+  EXPECT_TRUE(decoded->opt_dir.empty());
+  EXPECT_EQ(decoded->tmp_mb, 10240u);
+  EXPECT_EQ(decoded->uid, 1000u);
+  EXPECT_EQ(decoded->gid, 1001u);
+  ASSERT_EQ(decoded->seccomp.size(), 2u);
+  EXPECT_EQ(decoded->seccomp[1].k, 0x7fff0000u);
+}
+
+TEST(InitProtocol, TruncatedMessagesAreRejected) {
+  InitConfig config;
+  config.argv = {"/x"};
+  const auto message = encode(config);
+  EXPECT_FALSE(decode_config(message.substr(0, message.size() - 1)));
+  EXPECT_FALSE(decode_config(""));  // no argv
+}
+
+TEST(InitProtocol, RepliesSurviveTheRoundTrip) {
+  const auto ready = decode_reply(encode(Ready{1, 2, 3}));
+  ASSERT_TRUE(ready && ready->ready);
+  EXPECT_EQ(ready->ready->exec_done_ns, 3);
+  const auto failed = decode_reply(encode(StepFailed{2, "mount /tmp", "mount -t tmpfs x"}));
+  ASSERT_TRUE(failed && failed->failed);
+  EXPECT_EQ(failed->failed->err, 2);
+  EXPECT_EQ(failed->failed->step, "mount /tmp");
+  EXPECT_EQ(failed->failed->call, "mount -t tmpfs x");
+  const auto exited = decode_reply(encode(WorkerExited{true, 9}));
+  ASSERT_TRUE(exited && exited->exited);
+  EXPECT_TRUE(exited->exited->signaled);
+  EXPECT_EQ(exited->exited->value, 9);
+}
+
+}  // namespace
+}  // namespace ember::isolation::init
