@@ -98,7 +98,11 @@ int serve_command(const std::vector<std::string>& args) {
   po::options_description options("ember serve [options]");
   std::string config_file;
   int ready_fd = -1;
+  double time_scale = 1.0;
   options.add_options()("help,h", "show this help")(
+      "time-scale", po::value(&time_scale)->default_value(1.0),
+      "run the scheduler's clock (keep-alive, pre-warming, idle accounting) this many times "
+      "faster than wall time, for trace replays")(
       "config,c", po::value(&config_file)->default_value("ember.yaml"), "the node's YAML file")(
       "ready-fd", po::value(&ready_fd),
       "write the Invoke API's address (host:port and a newline) to this descriptor, then close "
@@ -154,11 +158,22 @@ int serve_command(const std::vector<std::string>& args) {
   auto backends = make_backends(config);
   if (!backends) return 2;
   const std::size_t function_count = config.functions.size();
+  if (time_scale <= 0) {
+    std::cerr << "ember serve: --time-scale must be positive\n";
+    return 2;
+  }
+  engine::NodeOptions node_options;
+  node_options.runtimes_dir = default_runtimes_dir();
+  node_options.echo = echo_line;
+  node_options.time_scale = time_scale;
+  const auto grace = config.node.shutdown_grace;
   engine::Node node(io.get_executor(), std::move(config), std::move(*backends),
-                    engine::NodeOptions{default_runtimes_dir(), echo_line});
-  auto server = std::make_shared<runtime_api::HttpServer>(
-      std::move(acceptor), runtime_api::make_invoke_api(node), runtime_api::invoke_api_limits());
+                    std::move(node_options));
+  auto server = std::make_shared<runtime_api::HttpServer>(std::move(acceptor),
+                                                          runtime_api::make_invoke_api(node, &node),
+                                                          runtime_api::invoke_api_limits());
   server->start();
+  node.start();
 
   const auto bound = server->local_endpoint();
   const std::string address = bound.address().to_string() + ":" + std::to_string(bound.port());
@@ -171,30 +186,73 @@ int serve_command(const std::vector<std::string>& args) {
   }
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  asio::steady_timer drain(io);
-  const auto give_up_at = std::make_shared<std::chrono::steady_clock::time_point>();
-  // Waits for every worker to be reaped, then closes the remaining connections and stops.
-  // Workers still there at the deadline are killed and reaped by their destructors.
+  asio::steady_timer poll(io);
+  asio::steady_timer grace_timer(io);
+  bool draining = false;
+  bool finishing = false;
+  std::chrono::steady_clock::time_point give_up_at;
+  // Final stage: end everything, wait for every worker to be reaped, then close the remaining
+  // connections and stop. Workers still there after 5 s are killed and reaped by their
+  // destructors.
   std::function<void()> wait_for_workers = [&] {
-    if (node.live_workers() == 0 || std::chrono::steady_clock::now() >= *give_up_at) {
+    if (node.live_workers() == 0 || std::chrono::steady_clock::now() >= give_up_at) {
       server->close();
       io.stop();
       return;
     }
-    drain.expires_after(std::chrono::milliseconds(10));
-    drain.async_wait([&](boost::system::error_code ec) {
+    poll.expires_after(std::chrono::milliseconds(10));
+    poll.async_wait([&](boost::system::error_code ec) {
       if (!ec) wait_for_workers();
     });
   };
-  signals.async_wait([&](boost::system::error_code ec, int signal) {
-    if (ec) return;
-    std::printf("ember: %s received, ending every worker\n", strsignal(signal));
-    // Stop taking requests but keep open connections: callers still waiting get their 503.
-    server->stop_accepting();
+  auto finish = [&] {
+    if (finishing) return;
+    finishing = true;
+    grace_timer.cancel();
     node.shutdown();
-    *give_up_at = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    give_up_at = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     wait_for_workers();
-  });
+  };
+  // Draining: running invocations finish (their workers end as they answer); done early
+  // once no worker is left.
+  std::function<void()> wait_for_drain = [&] {
+    if (finishing) return;
+    if (node.live_workers() == 0) {
+      finish();
+      return;
+    }
+    poll.expires_after(std::chrono::milliseconds(10));
+    poll.async_wait([&](boost::system::error_code ec) {
+      if (!ec) wait_for_drain();
+    });
+  };
+  // First signal: stop taking requests (open connections carry on, so callers still waiting
+  // get their answer) and drain for up to node.shutdown_grace_s. A second signal, or the end
+  // of the grace period, ends everything at once.
+  std::function<void()> on_signal = [&] {
+    signals.async_wait([&](boost::system::error_code ec, int signal) {
+      if (ec) return;
+      server->stop_accepting();
+      if (draining || grace.count() == 0) {
+        std::printf("ember: %s received, ending every worker\n", strsignal(signal));
+        finish();
+        return;
+      }
+      draining = true;
+      std::printf(
+          "ember: %s received, draining: running invocations have %llds to finish "
+          "(signal again to stop now)\n",
+          strsignal(signal), static_cast<long long>(grace.count()));
+      node.drain();
+      grace_timer.expires_after(grace);
+      grace_timer.async_wait([&](boost::system::error_code timer_ec) {
+        if (!timer_ec) finish();
+      });
+      wait_for_drain();
+      on_signal();
+    });
+  };
+  on_signal();
   io.run();
   std::printf("ember: stopped\n");
   return 0;

@@ -9,9 +9,32 @@
 #include <string_view>
 
 #include "ember/config/config.hpp"
+#include "ember/engine/clock.hpp"
 #include "ember/isolation/sandbox.hpp"
 
 namespace ember::engine {
+
+class FunctionPool;
+
+// The node-wide budget every worker start draws from (issue: memory budget, worker cap).
+struct NodeCapacity {
+  std::uint64_t budget_mb = 0;  // sum of the memory_mb of live workers may not exceed this
+  std::uint32_t max_workers = 0;
+  std::uint64_t used_mb = 0;
+  std::uint32_t workers = 0;
+
+  [[nodiscard]] bool fits(std::uint64_t mb) const {
+    return used_mb + mb <= budget_mb && workers < max_workers;
+  }
+  void take(std::uint64_t mb) {
+    used_mb += mb;
+    ++workers;
+  }
+  void give_back(std::uint64_t mb) {
+    used_mb -= mb;
+    --workers;
+  }
+};
 
 struct EngineContext {
   boost::asio::any_io_executor executor;
@@ -22,6 +45,11 @@ struct EngineContext {
   std::filesystem::path runtimes_dir;
   std::filesystem::path log_dir;  // state_dir/logs
   std::function<void(std::string_view function, std::string_view line)> echo;
+  Clock& clock;
+  NodeCapacity capacity{};
+  // Ends the least recently used idle worker of a function other than `except`; false when
+  // there is none. Set by the node, which sees every pool.
+  std::function<bool(const FunctionPool* except)> evict_one{};
   std::uint64_t next_worker_number = 1;
   // Workers not yet destroyed, i.e. not yet reaped. Shared because a worker can outlive the
   // node by a moment (its last coroutine holds it).

@@ -11,13 +11,11 @@ using runtime_api::ServiceError;
 
 namespace {
 
-InvokeResult too_many_requests(const config::FunctionConfig& function) {
+InvokeResult too_many_requests(std::string reason, std::string message) {
   InvokeResult result;
   result.service_error = ServiceError::kTooManyRequests;
-  result.reason = "ReservedFunctionConcurrentInvocationLimitExceeded";
-  result.message = "Rate Exceeded. Function " + function.name +
-                   " is at its reserved concurrency (" +
-                   std::to_string(function.reserved_concurrency) + ")";
+  result.reason = std::move(reason);
+  result.message = std::move(message);
   result.retry_after_seconds = 1;
   return result;
 }
@@ -28,15 +26,20 @@ bool is_json_object(std::string_view text) {
   return !ec && value.is_object();
 }
 
+double seconds(Clock::Duration d) { return std::chrono::duration<double>(d).count(); }
+
 }  // namespace
 
 FunctionPool::FunctionPool(EngineContext& context, const config::FunctionConfig& function)
-    : context_(context), function_(function), sweep_(context.executor) {}
+    : context_(context), function_(function), policy_(make_keep_alive_policy(function)) {}
 
 std::optional<InvokeResult> FunctionPool::admit(const std::shared_ptr<Invocation>& invocation) {
+  const auto now = context_.clock.now();
+  ++invocations_;
+  policy_->on_arrival(now);
   if (!idle_.empty()) {
-    auto worker = std::move(idle_.back().worker);
-    idle_.pop_back();
+    auto worker = idle_.back().worker;
+    leave_idle(std::prev(idle_.end()), now);
     worker->assign(invocation);
     return std::nullopt;
   }
@@ -47,11 +50,23 @@ std::optional<InvokeResult> FunctionPool::admit(const std::shared_ptr<Invocation
     return std::nullopt;
   }
   if (workers_.size() < function_.reserved_concurrency) {
+    if (!make_room()) {
+      ++throttles_;
+      return too_many_requests(
+          "ConcurrentInvocationLimitExceeded",
+          "Rate Exceeded. The node's memory budget or worker limit is reached and no idle "
+          "worker of another function can be evicted");
+    }
+    // Queued first: a start that fails at once settles this waiter with its reason.
     enqueue(invocation);
-    start_worker();
+    start_worker(WorkerKind::kOnDemand);
     return std::nullopt;
   }
-  return too_many_requests(function_);
+  ++throttles_;
+  return too_many_requests("ReservedFunctionConcurrentInvocationLimitExceeded",
+                           "Rate Exceeded. Function " + function_.name +
+                               " is at its reserved concurrency (" +
+                               std::to_string(function_.reserved_concurrency) + ")");
 }
 
 void FunctionPool::enqueue(const std::shared_ptr<Invocation>& invocation) {
@@ -73,10 +88,20 @@ void FunctionPool::enqueue(const std::shared_ptr<Invocation>& invocation) {
   });
 }
 
-void FunctionPool::start_worker() {
-  auto worker = std::make_shared<Worker>(context_, function_, weak_from_this());
+bool FunctionPool::make_room() {
+  while (!context_.capacity.fits(function_.memory_mb)) {
+    if (!context_.evict_one || !context_.evict_one(this)) return false;
+  }
+  return true;
+}
+
+bool FunctionPool::start_worker(WorkerKind kind) {
+  if (!make_room()) return false;
+  context_.capacity.take(function_.memory_mb);
+  auto worker = std::make_shared<Worker>(context_, function_, weak_from_this(), kind);
   workers_.push_back(worker);
   if (auto failure = worker->start()) worker->retire("could not start", std::move(*failure));
+  return true;
 }
 
 std::size_t FunctionPool::pending_count() const {
@@ -85,22 +110,58 @@ std::size_t FunctionPool::pending_count() const {
   }));
 }
 
+std::size_t FunctionPool::provisioned_count() const {
+  return static_cast<std::size_t>(std::count_if(workers_.begin(), workers_.end(), [](auto& w) {
+    return w->kind() == WorkerKind::kProvisioned;
+  }));
+}
+
 void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker) {
-  if (shut_down_) return;
-  if (!waiters_.empty()) {
+  const auto now = context_.clock.now();
+  const bool first = worker->invocations() == 0 && !worker->parked_before();
+  if (!waiters_.empty() && !shut_down_) {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();
+    // The waiter paid for this worker's start only if it is the worker's very first turn.
+    if (first && worker->kind() == WorkerKind::kOnDemand) ++cold_starts_;
     worker->assign(invocation);
     return;
   }
-  idle_.push_back({worker, Clock::now()});
-  schedule_sweep();
+  if (draining_ || shut_down_) {
+    worker->retire("node shutting down");
+    return;
+  }
+  if (function_.max_reuse != 0 && worker->invocations() >= function_.max_reuse) {
+    worker->retire("served max_reuse invocations");
+    return;
+  }
+  const auto window = policy_->window();
+  if (worker->kind() != WorkerKind::kProvisioned && window.prewarm > Clock::Duration{}) {
+    // Adaptive: nothing is expected for a while, so end this one and start a fresh one just
+    // before the next invocation is due.
+    prewarm_at_ = now + window.prewarm;
+    prewarm_keep_ = window.keep_alive;
+    worker->retire("adaptive keep-alive: pre-warm before the next call instead");
+    return;
+  }
+  const auto keep =
+      worker->kind() == WorkerKind::kPrewarmed && first ? prewarm_keep_ : window.keep_alive;
+  worker->park();
+  idle_.push_back({worker, now, now + keep});
+}
+
+void FunctionPool::leave_idle(std::vector<IdleWorker>::iterator it, TimePoint now) {
+  idle_time_ += now - it->since;
+  idle_.erase(it);
 }
 
 void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
                                 std::optional<StartFailure> failure) {
-  std::erase(workers_, worker);
-  std::erase_if(idle_, [&](const IdleWorker& idle) { return idle.worker == worker; });
+  const auto now = context_.clock.now();
+  if (std::erase(workers_, worker) > 0) context_.capacity.give_back(function_.memory_mb);
+  const auto idle = std::find_if(idle_.begin(), idle_.end(),
+                                 [&](const IdleWorker& i) { return i.worker == worker; });
+  if (idle != idle_.end()) leave_idle(idle, now);
   if (shut_down_) return;
   // Keep the invariant. A start that failed takes the oldest waiter down with its reason, as
   // Lambda fails the invocation whose cold start failed; a worker lost otherwise is replaced.
@@ -109,8 +170,8 @@ void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
     waiters_.pop_front();
     fail(invocation, *failure);
   }
-  while (waiters_.size() > pending_count() && workers_.size() < function_.reserved_concurrency) {
-    start_worker();
+  while (waiters_.size() > pending_count() && workers_.size() < function_.reserved_concurrency &&
+         start_worker(WorkerKind::kOnDemand)) {
   }
   while (waiters_.size() > pending_count()) {
     auto invocation = std::move(waiters_.front());
@@ -141,33 +202,59 @@ void FunctionPool::fail(const std::shared_ptr<Invocation>& invocation,
   invocation->complete(std::move(result));
 }
 
-void FunctionPool::schedule_sweep() {
-  if (sweep_scheduled_ || idle_.empty()) return;
-  sweep_scheduled_ = true;
-  // Keep-alive is measured in minutes; a one-second resolution is plenty.
-  sweep_.expires_after(std::min<Clock::duration>(function_.keep_alive, std::chrono::seconds(1)));
-  sweep_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    auto pool = weak.lock();
-    if (!pool) return;
-    pool->sweep_scheduled_ = false;
-    if (ec || pool->shut_down_) return;
-    pool->retire_expired();
-    pool->schedule_sweep();
-  });
-}
-
-void FunctionPool::retire_expired() {
-  const auto cutoff = Clock::now() - function_.keep_alive;
+void FunctionPool::tick(TimePoint now) {
+  if (draining_ || shut_down_) return;
   std::vector<std::shared_ptr<Worker>> expired;
   for (const auto& idle : idle_) {
-    if (idle.since <= cutoff) expired.push_back(idle.worker);
+    if (idle.worker->kind() != WorkerKind::kProvisioned && idle.expires <= now) {
+      expired.push_back(idle.worker);
+    }
   }
   for (const auto& worker : expired) worker->retire("idle past keep-alive");
+
+  if (prewarm_at_ && *prewarm_at_ <= now) {
+    prewarm_at_.reset();
+    if (idle_.empty() && pending_count() == 0 && workers_.size() < function_.reserved_concurrency) {
+      start_worker(WorkerKind::kPrewarmed);
+    }
+  }
+  while (provisioned_count() < function_.provisioned &&
+         workers_.size() < function_.reserved_concurrency &&
+         start_worker(WorkerKind::kProvisioned)) {
+  }
+}
+
+std::optional<FunctionPool::TimePoint> FunctionPool::oldest_idle() const {
+  std::optional<TimePoint> oldest;
+  for (const auto& idle : idle_) {
+    if (idle.worker->kind() == WorkerKind::kProvisioned) continue;
+    if (!oldest || idle.since < *oldest) oldest = idle.since;
+  }
+  return oldest;
+}
+
+void FunctionPool::evict_oldest_idle() {
+  const auto oldest = oldest_idle();
+  if (!oldest) return;
+  for (const auto& idle : idle_) {
+    if (idle.since == *oldest && idle.worker->kind() != WorkerKind::kProvisioned) {
+      auto worker = idle.worker;
+      worker->retire("evicted: the node's memory budget is needed by another function");
+      return;
+    }
+  }
+}
+
+void FunctionPool::drain() {
+  draining_ = true;
+  prewarm_at_.reset();
+  std::vector<std::shared_ptr<Worker>> idle;
+  for (const auto& i : idle_) idle.push_back(i.worker);
+  for (const auto& worker : idle) worker->retire("node shutting down");
 }
 
 void FunctionPool::shutdown() {
   shut_down_ = true;
-  sweep_.cancel();
   while (!waiters_.empty()) {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();
@@ -178,6 +265,24 @@ void FunctionPool::shutdown() {
   }
   auto workers = workers_;
   for (const auto& worker : workers) worker->retire("node shutting down");
+}
+
+boost::json::object FunctionPool::status(TimePoint now) const {
+  boost::json::object out;
+  out["name"] = function_.name;
+  out["invocations"] = invocations_;
+  out["cold_starts"] = cold_starts_;
+  out["throttles"] = throttles_;
+  auto idle_total = idle_time_;
+  for (const auto& idle : idle_) idle_total += now - idle.since;
+  out["idle_worker_seconds"] = seconds(idle_total);
+  out["reserved_concurrency"] = function_.reserved_concurrency;
+  out["provisioned"] = function_.provisioned;
+  out["waiting"] = waiters_.size();
+  boost::json::array workers;
+  for (const auto& worker : workers_) workers.push_back(worker->status(now));
+  out["workers"] = std::move(workers);
+  return out;
 }
 
 }  // namespace ember::engine

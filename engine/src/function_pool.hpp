@@ -1,14 +1,15 @@
-// The warm pool of one function: its workers, the invocations waiting for one, and the
-// concurrency cap between them.
+// The warm pool of one function: its workers, the invocations waiting for one, the
+// concurrency cap between them, and the keep-alive policy that decides what stays warm.
 #pragma once
 
-#include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "ember/config/config.hpp"
+#include "ember/engine/keep_alive.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
 #include "engine_context.hpp"
 #include "invocation.hpp"
@@ -22,47 +23,76 @@ namespace ember::engine {
 // ready first.
 class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
  public:
-  using Clock = std::chrono::steady_clock;
+  using TimePoint = Clock::TimePoint;
 
   FunctionPool(EngineContext& context, const config::FunctionConfig& function);
 
   // Hands the invocation to an idle worker, or queues it behind a start. Returns the 429
-  // answer when the function is at its concurrency cap.
+  // answer when the function or the node is at its limit.
   std::optional<runtime_api::InvokeResult> admit(const std::shared_ptr<Invocation>& invocation);
 
   // --- from workers
-  // The worker is parked in `next`: give it the oldest waiter or keep it idle.
+  // The worker is parked in `next`: give it the oldest waiter, keep it, or end it.
   void worker_ready(const std::shared_ptr<Worker>& worker);
   // The worker ended. `failure` says why it never became ready, when that is what happened.
   void worker_ended(const std::shared_ptr<Worker>& worker, std::optional<StartFailure> failure);
 
-  // Fails every waiter with 503 and ends every worker.
+  // --- time-driven work, called by the node's ticker with its clock's time
+  // Ends idle workers past their keep-alive, starts pre-warmed and provisioned ones.
+  void tick(TimePoint now);
+
+  // --- node-wide memory budget
+  // When this pool's least recently used idle worker went idle; none for provisioned ones.
+  [[nodiscard]] std::optional<TimePoint> oldest_idle() const;
+  // Ends that worker to make room for another function.
+  void evict_oldest_idle();
+
+  // --- shutdown
+  // Graceful: idle workers end now, busy ones once they answer; waiters are still served.
+  void drain();
+  // Final: waiters and running invocations get 503 and every worker ends.
   void shutdown();
 
   [[nodiscard]] std::size_t worker_count() const { return workers_.size(); }
+  [[nodiscard]] std::size_t idle_count() const { return idle_.size(); }
   [[nodiscard]] const config::FunctionConfig& function() const { return function_; }
+  // Counters and workers, for `ember ps` and GET /ember/v1/functions.
+  [[nodiscard]] boost::json::object status(TimePoint now) const;
 
  private:
   struct IdleWorker {
     std::shared_ptr<Worker> worker;
-    Clock::time_point since;
+    TimePoint since;
+    TimePoint expires;  // ignored for provisioned workers
   };
 
-  void start_worker();
+  // Starts a worker if the node's budget allows (evicting other functions' idle workers);
+  // false when it does not.
+  bool start_worker(WorkerKind kind);
+  // Evicts other functions' least recently used idle workers until this one's memory fits.
+  bool make_room();
   void enqueue(const std::shared_ptr<Invocation>& invocation);
+  void leave_idle(std::vector<IdleWorker>::iterator it, TimePoint now);
   [[nodiscard]] std::size_t pending_count() const;
+  [[nodiscard]] std::size_t provisioned_count() const;
   void fail(const std::shared_ptr<Invocation>& invocation, const StartFailure& failure) const;
-  void schedule_sweep();
-  void retire_expired();
 
   EngineContext& context_;
   const config::FunctionConfig& function_;
+  std::unique_ptr<KeepAlivePolicy> policy_;
   std::vector<std::shared_ptr<Worker>> workers_;
   std::vector<IdleWorker> idle_;  // most recently parked last; reused first (stays warm)
   std::deque<std::shared_ptr<Invocation>> waiters_;
-  boost::asio::steady_timer sweep_;
-  bool sweep_scheduled_ = false;
+  std::optional<TimePoint> prewarm_at_;  // adaptive policy: start a worker then
+  Clock::Duration prewarm_keep_{};       // ... and keep it this long
+  bool draining_ = false;
   bool shut_down_ = false;
+
+  // Counters since start.
+  std::uint64_t invocations_ = 0;
+  std::uint64_t cold_starts_ = 0;
+  std::uint64_t throttles_ = 0;
+  Clock::Duration idle_time_{};  // summed over workers, node clock
 };
 
 }  // namespace ember::engine

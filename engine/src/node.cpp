@@ -2,6 +2,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <fstream>
+#include <limits>
 
 #include "engine_context.hpp"
 #include "function_pool.hpp"
@@ -14,16 +16,98 @@ using runtime_api::ServiceError;
 
 Node::Node(boost::asio::any_io_executor executor, config::Config config, Backends backends,
            NodeOptions options)
-    : config_(std::move(config)), backends_(std::move(backends)) {
-  context_ = std::make_unique<EngineContext>(EngineContext{
-      executor, backends_.native.get(), *backends_.process, config_.node,
-      std::move(options.runtimes_dir), config_.node.state_dir / "logs", std::move(options.echo)});
+    : config_(std::move(config)),
+      backends_(std::move(backends)),
+      tick_interval_(options.tick_interval) {
+  if (options.clock == nullptr) {
+    own_clock_ = std::make_unique<SteadyClock>(options.time_scale);
+    options.clock = own_clock_.get();
+  }
+  context_ = std::make_unique<EngineContext>(
+      EngineContext{executor, backends_.native.get(), *backends_.process, config_.node,
+                    std::move(options.runtimes_dir), config_.node.state_dir / "logs",
+                    std::move(options.echo), *options.clock});
+  auto& capacity = context_->capacity;
+  const auto machine_mb =
+      options.machine_memory_mb != 0 ? options.machine_memory_mb : machine_memory_mb();
+  capacity.budget_mb =
+      config_.node.memory_budget_mb != 0 ? config_.node.memory_budget_mb : machine_mb * 8 / 10;
+  capacity.max_workers = config_.node.max_workers;
+  context_->evict_one = [this](const FunctionPool* except) { return evict_one(except); };
   for (const auto& function : config_.functions) {
     pools_.emplace(function.name, std::make_shared<FunctionPool>(*context_, function));
   }
 }
 
 Node::~Node() { shutdown(); }
+
+std::uint64_t Node::machine_memory_mb() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  std::uint64_t kib = 0;
+  while (meminfo >> key >> kib) {
+    if (key == "MemTotal:") return kib / 1024;
+    meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return 0;
+}
+
+bool Node::evict_one(const FunctionPool* except) {
+  FunctionPool* victim = nullptr;
+  std::optional<Clock::TimePoint> oldest;
+  for (auto& [name, pool] : pools_) {
+    if (pool.get() == except) continue;
+    const auto since = pool->oldest_idle();
+    if (since && (!oldest || *since < *oldest)) {
+      oldest = since;
+      victim = pool.get();
+    }
+  }
+  if (victim == nullptr) return false;
+  victim->evict_oldest_idle();
+  return true;
+}
+
+void Node::start() {
+  tick();
+  if (tick_interval_.count() == 0) return;
+  ticker_ = std::make_unique<boost::asio::steady_timer>(context_->executor);
+  schedule_tick();
+}
+
+void Node::schedule_tick() {
+  ticker_->expires_after(tick_interval_);
+  ticker_->async_wait([this](boost::system::error_code ec) {
+    if (ec || shutting_down_) return;
+    tick();
+    schedule_tick();
+  });
+}
+
+void Node::tick() {
+  const auto now = context_->clock.now();
+  for (auto& [name, pool] : pools_) pool->tick(now);
+}
+
+void Node::drain() {
+  if (draining_) return;
+  draining_ = true;
+  for (auto& [name, pool] : pools_) pool->drain();
+}
+
+boost::json::object Node::status() {
+  const auto now = context_->clock.now();
+  boost::json::object out;
+  boost::json::array functions;
+  for (auto& [name, pool] : pools_) functions.push_back(pool->status(now));
+  out["functions"] = std::move(functions);
+  const auto& capacity = context_->capacity;
+  out["memory_budget_mb"] = capacity.budget_mb;
+  out["memory_used_mb"] = capacity.used_mb;
+  out["max_workers"] = capacity.max_workers;
+  out["workers"] = capacity.workers;
+  return out;
+}
 
 std::size_t Node::worker_count(std::string_view function) const {
   const auto it = pools_.find(function);
@@ -39,7 +123,7 @@ boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest req
   const auto arn =
       runtime_api::function_arn(ref.region.value_or(node.region),
                                 ref.account_id.value_or(node.account_id), ref.name, ref.qualifier);
-  if (shutting_down_) {
+  if (shutting_down_ || draining_) {
     refusal.service_error = ServiceError::kServiceUnavailable;
     refusal.message = "The node is shutting down";
     co_return refusal;
@@ -81,6 +165,7 @@ boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest req
 void Node::shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
+  if (ticker_) ticker_->cancel();
   for (auto& [name, pool] : pools_) pool->shutdown();
 }
 

@@ -76,11 +76,12 @@ std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
 }  // namespace
 
 Worker::Worker(EngineContext& context, const config::FunctionConfig& function,
-               std::weak_ptr<FunctionPool> pool)
+               std::weak_ptr<FunctionPool> pool, WorkerKind kind)
     : context_(context),
       live_workers_(context.live_workers),
       function_(function),
       pool_(std::move(pool)),
+      kind_(kind),
       // Unique on the host, not just in this node: it names the worker's cgroup.
       id_(function.name + "-" + std::to_string(::getpid()) + "-" +
           std::to_string(context.next_worker_number++)),
@@ -89,6 +90,7 @@ Worker::Worker(EngineContext& context, const config::FunctionConfig& function,
       events_(context.executor, 1),
       deadline_(context.executor),
       init_deadline_(context.executor) {
+  created_at_ = context.clock.now();
   ++*live_workers_;
 }
 
@@ -115,7 +117,9 @@ std::optional<StartFailure> Worker::start() {
   isolation::UniqueFd read_end(pipe_fds[0]);
   isolation::UniqueFd write_end(pipe_fds[1]);
 
-  const LaunchNames names{id_, log_->name()};
+  const LaunchNames names{
+      id_, log_->name(),
+      kind_ == WorkerKind::kProvisioned ? "provisioned-concurrency" : "on-demand"};
   auto& backend = context_.backend_for(function_);
   auto sandbox =
       backend.create(make_sandbox_spec(context_, backend, function_, names, write_end.get()));
@@ -167,10 +171,27 @@ std::optional<StartFailure> Worker::start() {
   return std::nullopt;
 }
 
+void Worker::park() {
+  parked_before_ = true;
+  init_duration_.reset();  // nobody waited for this init
+  if (!context_.node.freeze_idle || frozen_) return;
+  if (auto frozen = sandbox_->freeze(); frozen) {
+    frozen_ = true;
+  } else {
+    log("ember: could not freeze idle worker " + id_ + ": " + frozen.error().message());
+  }
+}
+
 void Worker::assign(std::shared_ptr<Invocation> invocation) {
+  if (frozen_) {
+    frozen_ = false;
+    if (auto thawed = sandbox_->thaw(); !thawed) {
+      log("ember: could not thaw worker " + id_ + ": " + thawed.error().message());
+    }
+  }
   protocol_.assign(invocation->id());
   current_ = std::move(invocation);
-  assigned_at_ = Clock::now();
+  assigned_at_ = Steady::now();
   if (init_duration_) current_->capture_log(init_log_, /*raw=*/true);
   log(start_line(current_->id()));
 
@@ -203,8 +224,11 @@ asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefus
   }
   if (before == WorkerState::kInitialising) {
     init_deadline_.cancel();
-    init_done_at_ = Clock::now();
-    init_duration_ = init_done_at_ - sandbox_->timings().create_begin;
+    init_done_at_ = Steady::now();
+    // Provisioned and pre-warmed workers start ahead of traffic: their init is nobody's.
+    if (kind_ == WorkerKind::kOnDemand) {
+      init_duration_ = init_done_at_ - sandbox_->timings().create_begin;
+    }
   }
   if (before == WorkerState::kAnswered) deadline_.cancel();
   if (before == WorkerState::kInitialising || before == WorkerState::kAnswered) {
@@ -217,7 +241,7 @@ asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefus
     refusal = RuntimeRefusal::kWorkerGone;
     co_return std::nullopt;
   }
-  handed_out_at_ = Clock::now();
+  handed_out_at_ = Steady::now();
   co_return std::move(event);
 }
 
@@ -271,7 +295,7 @@ std::optional<RuntimeRefusal> Worker::init_error(std::string error_type, std::st
 void Worker::finish(InvokeResult result, bool answered) {
   drain_output();
   consume_output({}, /*flush_partial=*/true);
-  const auto now = Clock::now();
+  const auto now = Steady::now();
   const auto duration = now - (protocol_.handed_out() ? handed_out_at_ : assigned_at_);
   if (sandbox_) peak_memory_bytes_ = std::max(peak_memory_bytes_, sandbox_->peak_memory_bytes());
 
@@ -298,6 +322,7 @@ void Worker::finish(InvokeResult result, bool answered) {
   log(report_line(report));
 
   ++invocations_;
+  last_used_ = context_.clock.now();
   deadline_.cancel();
   if (answered) {
     protocol_.answered();
@@ -317,6 +342,31 @@ void Worker::finish(InvokeResult result, bool answered) {
   }
   auto invocation = std::move(current_);
   invocation->complete(std::move(result));
+  if (answered && function_.max_reuse != 0 && invocations_ >= function_.max_reuse) {
+    retire("served max_reuse (" + std::to_string(function_.max_reuse) + ") invocations");
+  }
+}
+
+boost::json::object Worker::status(engine::Clock::TimePoint now) const {
+  static constexpr const char* kStates[] = {"initialising", "idle", "busy", "answered", "ended"};
+  static constexpr const char* kKinds[] = {"on-demand", "provisioned", "prewarmed"};
+  boost::json::object out;
+  out["id"] = id_;
+  out["pid"] = sandbox_ ? sandbox_->pid() : 0;
+  const auto state = protocol_.state();
+  out["state"] =
+      frozen_ && state == WorkerState::kIdle ? "frozen" : kStates[static_cast<std::size_t>(state)];
+  out["kind"] = kKinds[static_cast<std::size_t>(kind_)];
+  out["age_s"] = std::chrono::duration<double>(now - created_at_).count();
+  out["invocations"] = invocations_;
+  if (last_used_) {
+    out["last_used_s"] = std::chrono::duration<double>(now - *last_used_).count();
+  } else {
+    out["last_used_s"] = nullptr;
+  }
+  out["memory_peak_mb"] =
+      memory_used_mb(std::max(peak_memory_bytes_, sandbox_ ? sandbox_->peak_memory_bytes() : 0));
+  return out;
 }
 
 void Worker::on_timeout() {
@@ -367,7 +417,7 @@ void Worker::fail_start(StartFailure failure) {
   if (protocol_.state() == WorkerState::kEnded) return;
   drain_output();
   consume_output({}, /*flush_partial=*/true);
-  const auto init = Clock::now() - sandbox_->timings().create_begin;
+  const auto init = Steady::now() - sandbox_->timings().create_begin;
   log("INIT_REPORT Init Duration: " +
       format_ms(std::chrono::duration_cast<std::chrono::nanoseconds>(init)) +
       " ms\tPhase: init\tStatus: error\tError Type: " + failure.error_type);
@@ -385,6 +435,7 @@ void Worker::retire(std::string_view why, std::optional<StartFailure> failure) {
   events_.close();
   // Kill first: a runtime that saw its Runtime API close would log a confusing last error.
   if (sandbox_) sandbox_->kill_all();
+  if (frozen_ && sandbox_) (void)sandbox_->thaw();  // a frozen process dies only once thawed
   if (runtime_api_) runtime_api_->close();
   if (current_) {
     // Only shutdown retires a worker with an invocation still open.

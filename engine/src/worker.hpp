@@ -5,6 +5,7 @@
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -23,6 +24,13 @@ namespace ember::engine {
 
 class FunctionPool;
 
+// Why a worker was started.
+enum class WorkerKind {
+  kOnDemand,     // for an invocation that found no idle worker
+  kProvisioned,  // kept ready by `provisioned`; its init never shows on an invocation
+  kPrewarmed,    // started by the adaptive keep-alive just before an expected invocation
+};
+
 // Lambda's limit on the init phase of an on-demand environment.
 inline constexpr std::chrono::seconds kInitTimeout{10};
 
@@ -38,10 +46,10 @@ struct StartFailure {
 class Worker final : public runtime_api::RuntimeApiHandler,
                      public std::enable_shared_from_this<Worker> {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Steady = std::chrono::steady_clock;  // wall time: durations, deadlines
 
   Worker(EngineContext& context, const config::FunctionConfig& function,
-         std::weak_ptr<FunctionPool> pool);
+         std::weak_ptr<FunctionPool> pool, WorkerKind kind);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   Worker(Worker&&) = delete;
@@ -52,8 +60,11 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   std::optional<StartFailure> start();
 
   // Gives the worker an invocation. Only in kIdle, or right after start (it is handed out
-  // when the runtime asks).
+  // when the runtime asks). Thaws a parked worker first.
   void assign(std::shared_ptr<Invocation> invocation);
+  // The pool keeps the worker idle: freeze it (node.freeze_idle), and no later invocation
+  // reports its init.
+  void park();
 
   // Ends the worker: kills its processes and tells the pool, with the reason it never became
   // ready when that is why. Idempotent.
@@ -62,6 +73,10 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   [[nodiscard]] WorkerState state() const { return protocol_.state(); }
   [[nodiscard]] const std::string& id() const { return id_; }
   [[nodiscard]] std::uint64_t invocations() const { return invocations_; }
+  [[nodiscard]] WorkerKind kind() const { return kind_; }
+  [[nodiscard]] bool parked_before() const { return parked_before_; }
+  // For `ember ps`: id, pid, state, age, invocations, last use, memory peak.
+  [[nodiscard]] boost::json::object status(engine::Clock::TimePoint now) const;
 
   // --- runtime_api::RuntimeApiHandler
   boost::asio::awaitable<std::optional<runtime_api::NextEvent>> next(
@@ -97,7 +112,12 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   std::shared_ptr<std::size_t> live_workers_;
   const config::FunctionConfig& function_;
   std::weak_ptr<FunctionPool> pool_;
+  WorkerKind kind_;
   std::string id_;
+  engine::Clock::TimePoint created_at_;                // node clock
+  std::optional<engine::Clock::TimePoint> last_used_;  // node clock
+  bool parked_before_ = false;
+  bool frozen_ = false;
   RuntimeStateMachine protocol_;
   bool retired_ = false;
 
@@ -111,9 +131,9 @@ class Worker final : public runtime_api::RuntimeApiHandler,
 
   EventChannel events_;
   std::shared_ptr<Invocation> current_;
-  Clock::time_point handed_out_at_{};
-  Clock::time_point assigned_at_{};
-  Clock::time_point init_done_at_{};
+  Steady::time_point handed_out_at_{};
+  Steady::time_point assigned_at_{};
+  Steady::time_point init_done_at_{};
   boost::asio::steady_timer deadline_;
   boost::asio::steady_timer init_deadline_;
   std::optional<std::chrono::nanoseconds> init_duration_;  // until the first REPORT carries it

@@ -103,6 +103,9 @@ class NativeSandbox final : public Sandbox {
   }
   [[nodiscard]] bool oom_killed() const override { return cgroup_->oom_killed(); }
 
+  Result<void> freeze() override { return cgroup_->freeze(); }
+  Result<void> thaw() override { return cgroup_->thaw(); }
+
   void kill_all() noexcept override {
     init_.kill();
     (void)cgroup_->kill_all();

@@ -39,10 +39,21 @@ class ProcessSandbox final : public Sandbox {
       last_peak_ = std::max(last_peak_, process_peak_rss_bytes(process_.pid()));
     return std::max(last_peak_, process_.peak_rss_at_exit());
   }
+  // Without a freezer cgroup, SIGSTOP/SIGCONT of the process group does the same job.
+  Result<void> freeze() override { return signal_group(SIGSTOP, "SIGSTOP"); }
+  Result<void> thaw() override { return signal_group(SIGCONT, "SIGCONT"); }
   void kill_all() noexcept override { process_.kill_group(); }
   std::optional<ExitStatus> try_reap() override { return process_.try_reap(); }
 
  private:
+  Result<void> signal_group(int signal, const char* name) {
+    if (process_.reaped()) return {};
+    if (::kill(-process_.pid(), signal) < 0) {
+      return last_error(std::string("kill -") + name + " -" + std::to_string(process_.pid()));
+    }
+    return {};
+  }
+
   SpawnedProcess process_;
   mutable std::uint64_t last_peak_ = 0;
   UniqueFd listener_;

@@ -206,9 +206,18 @@ boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, R
   co_return result_reply(request, std::move(result));
 }
 
-HttpApi make_invoke_api(InvokeService& service) {
+HttpApi make_invoke_api(InvokeService& service, StatusService* status) {
   HttpApi api;
-  api.handle = [&service](Request& req) { return handle_invoke_request(service, req); };
+  api.handle = [&service, status](Request& req) -> boost::asio::awaitable<Response> {
+    if (status != nullptr && req.method() == http::verb::get &&
+        req.target() == "/ember/v1/functions") {
+      Response res{http::status::ok, 11};
+      res.set(http::field::content_type, "application/json");
+      res.body() = boost::json::serialize(status->status());
+      co_return res;
+    }
+    co_return co_await handle_invoke_request(service, req);
+  };
   api.too_large = [](const Request& req) {
     std::string length(req[http::field::content_length]);
     return service_error_reply(

@@ -2,12 +2,15 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 
 #include "ember/config/config.hpp"
+#include "ember/engine/clock.hpp"
 #include "ember/isolation/sandbox.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
 
@@ -27,9 +30,17 @@ struct NodeOptions {
   std::filesystem::path runtimes_dir;
   // Receives every log line of every function ("[function] line"); stdout by default.
   std::function<void(std::string_view function, std::string_view line)> echo;
+  // The scheduler's clock; null: the steady clock sped up by time_scale (trace replays).
+  Clock* clock = nullptr;
+  double time_scale = 1.0;
+  // How often keep-alive, pre-warming and provisioning are checked (wall time). Zero: never
+  // by itself; a test with a ManualClock calls tick().
+  std::chrono::milliseconds tick_interval{50};
+  // Total memory of the machine, for the default budget (80 %); 0: read /proc/meminfo.
+  std::uint64_t machine_memory_mb = 0;
 };
 
-class Node final : public runtime_api::InvokeService {
+class Node final : public runtime_api::InvokeService, public runtime_api::StatusService {
  public:
   Node(boost::asio::any_io_executor executor, config::Config config, Backends backends,
        NodeOptions options);
@@ -42,8 +53,17 @@ class Node final : public runtime_api::InvokeService {
   boost::asio::awaitable<runtime_api::InvokeResult> invoke(
       runtime_api::InvokeRequest request) override;
 
-  // Fails waiting and running invocations with 503, ends every worker and reaps it.
+  // Starts provisioned workers and the ticker.
+  void start();
+  // Runs the scheduler's time-driven work now (the ticker calls it).
+  void tick();
+
+  // Graceful: new invocations get 503, idle workers end, running ones may finish.
+  void drain();
+  // Final: waiting and running invocations get 503; every worker ends.
   void shutdown();
+
+  boost::json::object status() override;
 
   [[nodiscard]] const config::Config& config() const { return config_; }
   // Live workers of a function (any state but ended); for tests and `ember ps`.
@@ -52,10 +72,18 @@ class Node final : public runtime_api::InvokeService {
   [[nodiscard]] std::size_t live_workers() const;
 
  private:
+  static std::uint64_t machine_memory_mb();
+  bool evict_one(const FunctionPool* except);
+  void schedule_tick();
+
   config::Config config_;
   Backends backends_;
+  std::unique_ptr<Clock> own_clock_;
   std::unique_ptr<EngineContext> context_;
   std::map<std::string, std::shared_ptr<FunctionPool>, std::less<>> pools_;
+  std::chrono::milliseconds tick_interval_;
+  std::unique_ptr<boost::asio::steady_timer> ticker_;
+  bool draining_ = false;
   bool shutting_down_ = false;
 };
 

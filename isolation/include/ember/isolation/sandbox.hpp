@@ -96,6 +96,11 @@ class Sandbox {
   // True once the kernel killed a process of the sandbox for memory (Runtime.OutOfMemory).
   [[nodiscard]] virtual bool oom_killed() const { return false; }
 
+  // --- freezer: a parked worker costs no CPU
+  // Stops every process of the sandbox until thaw(). kill_all() works on a frozen sandbox.
+  virtual Result<void> freeze() = 0;
+  virtual Result<void> thaw() = 0;
+
   // --- ending
   // SIGKILL to every process of the sandbox. Idempotent.
   virtual void kill_all() noexcept = 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -75,11 +76,25 @@ class InvokeService {
   virtual boost::asio::awaitable<InvokeResult> invoke(InvokeRequest request) = 0;
 };
 
+// What the node reports about itself on GET /ember/v1/functions (`ember ps`).
+class StatusService {
+ public:
+  StatusService() = default;
+  StatusService(const StatusService&) = delete;
+  StatusService& operator=(const StatusService&) = delete;
+  StatusService(StatusService&&) = delete;
+  StatusService& operator=(StatusService&&) = delete;
+  virtual ~StatusService() = default;
+
+  virtual boost::json::object status() = 0;
+};
+
 // Parses and validates an Invoke API request; on success calls the service. Exposed for tests.
 boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, Request& req);
 
-// The HttpApi of the Invoke API, for HttpServer. `service` must outlive the server.
-HttpApi make_invoke_api(InvokeService& service);
+// The HttpApi of the Invoke API, for HttpServer, with the node's status route when `status`
+// is given. Both must outlive the server.
+HttpApi make_invoke_api(InvokeService& service, StatusService* status = nullptr);
 
 ServerLimits invoke_api_limits();
 
