@@ -135,6 +135,12 @@ void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker) {
     worker->retire("served max_reuse invocations");
     return;
   }
+  if (worker->kind() == WorkerKind::kPrewarmed && first) {
+    // Started ahead of the expected call: it waits for it, for the window the policy gave.
+    worker->park();
+    idle_.push_back({worker, now, now + prewarm_keep_});
+    return;
+  }
   const auto window = policy_->window();
   if (worker->kind() != WorkerKind::kProvisioned && window.prewarm > Clock::Duration{}) {
     // Adaptive: nothing is expected for a while, so end this one and start a fresh one just

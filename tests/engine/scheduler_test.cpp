@@ -1,0 +1,336 @@
+// The warm-pool scheduler with real worker processes and a hand-moved clock, so keep-alive,
+// pre-warming and eviction are tested without sleeping for them.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/serialize.hpp>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "ember/engine/clock.hpp"
+#include "ember/engine/node.hpp"
+
+namespace ember::engine {
+namespace {
+
+namespace fs = std::filesystem;
+using runtime_api::InvokeResult;
+using std::chrono::minutes;
+
+fs::path testcase(const std::string& kind, const std::string& name) {
+  return fs::path(EMBER_SOURCE_DIR) / "tests" / "testcases" / kind / name;
+}
+
+config::FunctionConfig python_function(const std::string& name, const std::string& code) {
+  config::FunctionConfig f;
+  f.name = name;
+  f.runtime = "python3";
+  f.runtime_kind = config::RuntimeKind::kPython;
+  f.interpreter = "/usr/bin/python3";
+  f.handler = "lambda_function.lambda_handler";
+  f.code_dir = testcase("python", code);
+  // Plain processes: these tests are about scheduling, and run without root.
+  f.isolation = config::Isolation::kNone;
+  return f;
+}
+
+class Scheduler : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "ember-sched-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    config_.node.state_dir = dir_;
+    config_.node.freeze_idle = false;
+  }
+  void TearDown() override {
+    if (node_) {
+      node_->shutdown();
+      run_until([&] { return node_->live_workers() == 0; });
+      node_.reset();
+    }
+    fs::remove_all(dir_);
+  }
+
+  Node& start() {
+    Backends backends;
+    backends.process = isolation::make_process_backend();
+    NodeOptions options;
+    options.runtimes_dir = fs::path(EMBER_SOURCE_DIR) / "runtimes";
+    options.clock = &clock_;
+    options.tick_interval = std::chrono::milliseconds(0);  // ticks come from the test
+    options.machine_memory_mb = 16384;
+    node_ = std::make_unique<Node>(io_.get_executor(), config_, std::move(backends),
+                                   std::move(options));
+    node_->start();
+    return *node_;
+  }
+
+  // Runs the event loop until `done` holds (at most 20 s of wall time).
+  template <class Predicate>
+  bool run_until(Predicate done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      io_.run_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
+  // Starts an invocation; its result shows up in the returned slot.
+  std::shared_ptr<std::optional<InvokeResult>> start_invoke(const std::string& function,
+                                                            std::string payload = "{}") {
+    runtime_api::InvokeRequest request;
+    request.request_id = "req-" + std::to_string(++requests_);
+    request.function.name = function;
+    request.payload = std::move(payload);
+    auto slot = std::make_shared<std::optional<InvokeResult>>();
+    boost::asio::co_spawn(io_, node_->invoke(std::move(request)),
+                          [slot](const std::exception_ptr&, InvokeResult result) {
+                            *slot = std::move(result);
+                          });
+    return slot;
+  }
+
+  InvokeResult invoke(const std::string& function, std::string payload = "{}") {
+    auto slot = start_invoke(function, std::move(payload));
+    EXPECT_TRUE(run_until([&] { return slot->has_value(); })) << "no answer from " << function;
+    return slot->value_or(InvokeResult{});
+  }
+
+  boost::json::object function_status(const std::string& name) {
+    const auto status = node_->status();
+    for (const auto& f : status.at("functions").as_array()) {
+      if (f.as_object().at("name").as_string() == name) return f.as_object();
+    }
+    ADD_FAILURE() << "no function " << name;
+    return {};
+  }
+
+  std::size_t idle_workers(const std::string& name) {
+    std::size_t n = 0;
+    const auto status = function_status(name);
+    for (const auto& w : status.at("workers").as_array()) {
+      const auto& state = w.as_object().at("state").as_string();
+      if (state == "idle" || state == "frozen") ++n;
+    }
+    return n;
+  }
+
+  std::size_t workers(const std::string& name) {
+    return function_status(name).at("workers").as_array().size();
+  }
+
+  std::string logs(const std::string& function) {
+    std::string all;
+    const auto path = dir_ / "logs" / function;
+    if (!fs::exists(path)) return all;
+    for (const auto& entry : fs::directory_iterator(path)) {
+      std::ifstream in(entry.path());
+      std::ostringstream text;
+      text << in.rdbuf();
+      all += text.str();
+    }
+    return all;
+  }
+
+  void advance(Clock::Duration d) {
+    clock_.advance(d);
+    node_->tick();
+  }
+
+  boost::asio::io_context io_;
+  ManualClock clock_;
+  config::Config config_;
+  fs::path dir_;
+  std::unique_ptr<Node> node_;
+  int requests_ = 0;
+};
+
+TEST_F(Scheduler, ProvisionedWorkersAreReadyBeforeTheFirstInvokeAndReportNoInit) {
+  auto f = python_function("ctx", "context");
+  f.provisioned = 2;
+  config_.functions = {f};
+  start();
+  ASSERT_TRUE(run_until([&] { return idle_workers("ctx") == 2; }));
+  const auto result = invoke("ctx");
+  EXPECT_NE(result.payload.find("\"AWS_LAMBDA_INITIALIZATION_TYPE\": \"provisioned-concurrency\""),
+            std::string::npos)
+      << result.payload;
+  EXPECT_EQ(logs("ctx").find("Init Duration"), std::string::npos) << logs("ctx");
+  EXPECT_EQ(function_status("ctx").at("cold_starts"), 0);
+}
+
+TEST_F(Scheduler, ProvisionedWorkersAreReplacedAndNeverExpire) {
+  auto f = python_function("echo", "echo");
+  f.provisioned = 1;
+  f.keep_alive = std::chrono::seconds(60);
+  config_.functions = {f};
+  start();
+  ASSERT_TRUE(run_until([&] { return idle_workers("echo") == 1; }));
+  advance(std::chrono::hours(5));
+  io_.run_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(idle_workers("echo"), 1U) << "keep-alive does not apply to provisioned workers";
+}
+
+TEST_F(Scheduler, FixedKeepAliveEndsAnIdleWorkerOnlyAfterItsTtl) {
+  auto f = python_function("echo", "echo");
+  f.keep_alive = std::chrono::seconds(600);
+  config_.functions = {f};
+  start();
+  ASSERT_EQ(invoke("echo").payload, "{}");
+  ASSERT_TRUE(run_until([&] { return idle_workers("echo") == 1; }));
+  advance(std::chrono::seconds(599));
+  EXPECT_EQ(workers("echo"), 1U);
+  advance(std::chrono::seconds(2));
+  EXPECT_TRUE(run_until([&] { return node_->live_workers() == 0; }));
+  // The next call is a cold start again.
+  invoke("echo");
+  EXPECT_EQ(function_status("echo").at("cold_starts"), 2);
+}
+
+TEST_F(Scheduler, LruEvictionPicksTheLeastRecentlyUsedIdleWorkerOfAnotherFunction) {
+  config_.node.memory_budget_mb = 256;  // room for two 128 MB workers
+  config_.functions = {python_function("a", "echo"), python_function("b", "echo"),
+                       python_function("c", "echo")};
+  start();
+  invoke("a");
+  ASSERT_TRUE(run_until([&] { return idle_workers("a") == 1; }));
+  advance(minutes(1));
+  invoke("b");
+  ASSERT_TRUE(run_until([&] { return idle_workers("b") == 1; }));
+  advance(minutes(1));
+  ASSERT_EQ(invoke("c").payload, "{}");
+  EXPECT_EQ(workers("a"), 0U) << "a was idle longest";
+  EXPECT_EQ(workers("b"), 1U);
+  EXPECT_EQ(workers("c"), 1U);
+}
+
+TEST_F(Scheduler, BudgetWithNothingToEvictIs429ConcurrentInvocationLimitExceeded) {
+  config_.node.memory_budget_mb = 128;
+  config_.functions = {python_function("slow", "sleeps"), python_function("b", "echo")};
+  start();
+  auto busy = start_invoke("slow", R"({"seconds": 1})");
+  ASSERT_TRUE(run_until([&] { return function_status("slow").at("workers").as_array().size(); }));
+  const auto refused = invoke("b");
+  ASSERT_TRUE(refused.service_error.has_value());
+  EXPECT_EQ(*refused.service_error, runtime_api::ServiceError::kTooManyRequests);
+  EXPECT_EQ(refused.reason, "ConcurrentInvocationLimitExceeded");
+  EXPECT_EQ(refused.retry_after_seconds, 1);
+  ASSERT_TRUE(run_until([&] { return busy->has_value(); }));
+}
+
+TEST_F(Scheduler, ReservedCapIs429WithItsReason) {
+  auto f = python_function("slow", "sleeps");
+  f.reserved_concurrency = 1;
+  config_.functions = {f};
+  start();
+  auto busy = start_invoke("slow", R"({"seconds": 0.5})");
+  ASSERT_TRUE(run_until([&] { return workers("slow") == 1; }));
+  const auto refused = invoke("slow");
+  EXPECT_EQ(refused.reason, "ReservedFunctionConcurrentInvocationLimitExceeded");
+  ASSERT_TRUE(run_until([&] { return busy->has_value(); }));
+  EXPECT_EQ(busy->value().payload, "\"woke\"");
+}
+
+TEST_F(Scheduler, AdaptivePolicyPrewarmsBeforeAPeriodicFunctionsNextCall) {
+  auto f = python_function("cron", "echo");
+  f.keep_alive_policy = config::KeepAlivePolicy::kAdaptive;
+  config_.functions = {f};
+  start();
+  // A call every 5 minutes: after enough of them the policy has seen the pattern.
+  for (int i = 0; i < 12; ++i) {
+    invoke("cron");
+    advance(minutes(5));
+  }
+  const auto cold_before = function_status("cron").at("cold_starts").to_number<std::int64_t>();
+  invoke("cron");
+  // Nothing is kept between calls now...
+  EXPECT_TRUE(run_until([&] { return workers("cron") == 0; }));
+  // ...and a worker is started at 4.5 minutes, ready before the call at 5.
+  advance(std::chrono::seconds(280));
+  EXPECT_TRUE(run_until([&] { return idle_workers("cron") == 1; }));
+  advance(std::chrono::seconds(20));
+  invoke("cron");
+  EXPECT_EQ(function_status("cron").at("cold_starts").to_number<std::int64_t>(), cold_before)
+      << "the pre-warmed worker served the call";
+}
+
+TEST_F(Scheduler, AdaptivePolicyKeepsNoWorkerForARareFunction) {
+  auto f = python_function("rare", "echo");
+  f.keep_alive_policy = config::KeepAlivePolicy::kAdaptive;
+  config_.functions = {f};
+  start();
+  for (int i = 0; i < 12; ++i) {
+    invoke("rare");
+    advance(std::chrono::hours(6));
+  }
+  invoke("rare");
+  EXPECT_TRUE(run_until([&] { return workers("rare") == 0; }));
+  advance(std::chrono::hours(1));
+  EXPECT_EQ(workers("rare"), 0U);
+}
+
+TEST_F(Scheduler, FrozenWorkersAreThawedAndAnswer) {
+  config_.node.freeze_idle = true;
+  config_.functions = {python_function("echo", "echo")};
+  start();
+  invoke("echo");
+  ASSERT_TRUE(run_until([&] { return idle_workers("echo") == 1; }));
+  const auto worker = function_status("echo").at("workers").as_array().at(0).as_object();
+  EXPECT_EQ(worker.at("state"), "frozen");
+  std::ifstream stat("/proc/" + std::to_string(worker.at("pid").to_number<std::int64_t>()) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  EXPECT_EQ(line.at(line.rfind(')') + 2), 'T') << "a frozen worker is stopped: " << line;
+  EXPECT_EQ(invoke("echo", R"({"x": 1})").payload, R"({"x": 1})");
+}
+
+TEST_F(Scheduler, BurstBelowTheCapIsServedByAWorkerThatFreesUpBeforeAColdStartCompletes) {
+  config::FunctionConfig f;
+  f.name = "slowinit";
+  f.runtime = "provided";
+  f.code_dir = testcase("provided", "slow_init");  // half a second to initialise
+  f.isolation = config::Isolation::kNone;
+  f.reserved_concurrency = 4;
+  config_.functions = {f};
+  start();
+  invoke("slowinit");  // one warm worker
+  std::vector<std::shared_ptr<std::optional<InvokeResult>>> burst;
+  for (int i = 0; i < 4; ++i) burst.push_back(start_invoke("slowinit"));
+  ASSERT_TRUE(run_until([&] {
+    return std::all_of(burst.begin(), burst.end(), [](auto& r) { return r->has_value(); });
+  }));
+  for (auto& r : burst) EXPECT_EQ(r->value().payload, "{}");
+  EXPECT_EQ(function_status("slowinit").at("cold_starts"), 1)
+      << "the warm worker answered the burst before any new worker was ready";
+  EXPECT_LE(workers("slowinit"), 4U);
+}
+
+TEST_F(Scheduler, MaxReuseRetiresAWorkerAfterNInvocations) {
+  auto f = python_function("echo", "echo");
+  f.max_reuse = 2;
+  config_.functions = {f};
+  start();
+  for (int i = 0; i < 3; ++i) invoke("echo");
+  EXPECT_EQ(function_status("echo").at("cold_starts"), 2);
+}
+
+TEST_F(Scheduler, ShutdownLeavesNoProcess) {
+  config_.functions = {python_function("echo", "echo")};
+  start();
+  invoke("echo");
+  const auto pid = function_status("echo").at("workers").as_array().at(0).as_object().at("pid");
+  node_->shutdown();
+  ASSERT_TRUE(run_until([&] { return node_->live_workers() == 0; }));
+  EXPECT_FALSE(fs::exists("/proc/" + std::to_string(pid.to_number<std::int64_t>()) + "/environ") &&
+               [&] {
+                 std::ifstream env("/proc/" + std::to_string(pid.to_number<std::int64_t>()) + "/environ");
+                 return env.peek() != EOF;
+               }());
+}
+
+}  // namespace
+}  // namespace ember::engine
