@@ -12,6 +12,7 @@ constexpr const char* kUsage = R"(usage: ember <command> [options]
 commands:
   serve    run a node serving the functions of a YAML file (ember serve --config ember.yaml)
   invoke   invoke a function on a running node (ember invoke NAME --payload '{...}')
+  ps       list each function's workers on a running node
 
 ember <command> --help shows a command's options; ember --version prints the version.
 )";
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "serve") return ember::cli::serve_command(args);
   if (command == "invoke") return ember::cli::invoke_command(args);
+  if (command == "ps") return ember::cli::ps_command(args);
   std::fprintf(stderr, "ember: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }

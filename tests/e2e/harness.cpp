@@ -140,9 +140,11 @@ CommandResult run(const std::vector<std::string>& argv,
   return result;
 }
 
-Node::Node(const std::vector<FunctionSpec>& functions) : marker_(random_marker()) {
+Node::Node(const std::vector<FunctionSpec>& functions, const std::string& node_yaml)
+    : marker_(random_marker()) {
   std::ostringstream yaml;
-  yaml << "node:\n  listen: 127.0.0.1:0\n  state_dir: " << (dir() / "state").string() << "\n";
+  yaml << "node:\n  listen: 127.0.0.1:0\n  state_dir: " << (dir() / "state").string() << "\n"
+       << node_yaml;
   yaml << "functions:\n";
   for (const auto& f : functions) {
     yaml << "  - name: " << f.name << "\n    runtime: " << f.runtime << "\n";
@@ -190,6 +192,9 @@ int Node::stop() {
 
 HttpReply Node::invoke(const std::string& function_path, const std::string& payload,
                        const std::vector<std::string>& headers) const {
+  // curl_global_init is not thread-safe and tests call this from several threads.
+  static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  if (!curl_ready) return {};
   HttpReply reply;
   CURL* curl = curl_easy_init();
   const auto query_at = function_path.find('?');

@@ -67,7 +67,8 @@ struct HttpReply {
 // every function's environment, so the processes it started can be found afterwards.
 class Node {
  public:
-  explicit Node(const std::vector<FunctionSpec>& functions);
+  // node_yaml: more node keys, each line indented by two spaces.
+  explicit Node(const std::vector<FunctionSpec>& functions, const std::string& node_yaml = "");
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
   Node(Node&&) = delete;

@@ -245,13 +245,26 @@ TEST(Workers, IdleWorkerRetiresAfterItsKeepAlive) {
   EXPECT_EQ(node.log_stream_count("echo"), 2U);
 }
 
+TEST(Workers, StoppingTheNodeLetsRunningInvocationsFinishWithinTheGrace) {
+  Node node({{.name = "slow", .code = python_case("sleeps")}}, "  shutdown_grace_s: 10\n");
+  auto running =
+      std::async(std::launch::async, [&] { return node.invoke("slow", R"({"seconds": 0.5})"); });
+  node.wait_for_log("slow", "START");
+  EXPECT_EQ(node.stop(), 0);
+  const auto reply = running.get();
+  EXPECT_EQ(reply.status, 200) << "accepted work finishes before the node stops";
+  EXPECT_EQ(reply.body, "\"woke\"");
+  EXPECT_TRUE(node.worker_processes().empty());
+}
+
 TEST(Workers, StoppingTheNodeEndsEveryWorker) {
   Node node({{.name = "echo", .code = python_case("echo")},
              {.name = "crash",
               .runtime = "provided",
               .handler = "",
               .code = provided_case("sleeps_with_child"),
-              .timeout_s = 30}});
+              .timeout_s = 30}},
+            "  shutdown_grace_s: 1\n");
   ASSERT_EQ(node.invoke("echo", "{}").status, 200);
   auto pending = std::async(std::launch::async, [&] { return node.invoke("crash", "{}"); });
   for (int i = 0; i < 500 && node.worker_processes().size() < 4; ++i) {

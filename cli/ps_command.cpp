@@ -1,0 +1,94 @@
+// ember ps: the workers of a running node, from its GET /ember/v1/functions.
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "commands.hpp"
+#include "http_client.hpp"
+
+namespace ember::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+double number(const boost::json::value& v) { return v.is_null() ? -1 : v.to_number<double>(); }
+
+std::string seconds_text(const boost::json::value& v) {
+  const double s = number(v);
+  if (s < 0) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fs", s);
+  return buf;
+}
+
+}  // namespace
+
+int ps_command(const std::vector<std::string>& args) {
+  po::options_description options("ember ps [options]");
+  std::string endpoint;
+  options.add_options()("help,h", "show this help")(
+      "endpoint,e", po::value(&endpoint)->default_value("http://127.0.0.1:9000"),
+      "the node's Invoke API")("json", "print the node's JSON as it is");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "ember ps: " << e.what() << "\n" << options;
+    return 2;
+  }
+  if (vm.count("help") != 0U) {
+    std::cout << "Lists each function's workers on a running node.\n\n" << options;
+    return 0;
+  }
+  const auto reply = http_request(endpoint + "/ember/v1/functions", nullptr);
+  if (!reply.error.empty() || reply.status != 200) {
+    std::cerr << "ember ps: "
+              << (reply.error.empty() ? "HTTP " + std::to_string(reply.status) : reply.error)
+              << "\n";
+    return 2;
+  }
+  if (vm.count("json") != 0U) {
+    std::cout << reply.body << "\n";
+    return 0;
+  }
+  boost::system::error_code ec;
+  const auto status = boost::json::parse(reply.body, ec);
+  if (ec || !status.is_object()) {
+    std::cerr << "ember ps: the node answered something that is not JSON\n";
+    return 2;
+  }
+  const auto& node = status.as_object();
+  std::printf("memory %s of %s MB, %s of %s workers\n",
+              boost::json::serialize(node.at("memory_used_mb")).c_str(),
+              boost::json::serialize(node.at("memory_budget_mb")).c_str(),
+              boost::json::serialize(node.at("workers")).c_str(),
+              boost::json::serialize(node.at("max_workers")).c_str());
+  std::printf("%-24s %-28s %-12s %-12s %8s %9s %11s %10s %9s\n", "FUNCTION", "WORKER", "STATE",
+              "KIND", "PID", "AGE", "INVOCATIONS", "LAST USED", "MEM PEAK");
+  for (const auto& f : node.at("functions").as_array()) {
+    const auto& function = f.as_object();
+    const std::string name(function.at("name").as_string());
+    for (const auto& w : function.at("workers").as_array()) {
+      const auto& worker = w.as_object();
+      std::printf("%-24s %-28s %-12s %-12s %8.0f %9s %11.0f %10s %6.0f MB\n", name.c_str(),
+                  std::string(worker.at("id").as_string()).c_str(),
+                  std::string(worker.at("state").as_string()).c_str(),
+                  std::string(worker.at("kind").as_string()).c_str(), number(worker.at("pid")),
+                  seconds_text(worker.at("age_s")).c_str(), number(worker.at("invocations")),
+                  seconds_text(worker.at("last_used_s")).c_str(),
+                  number(worker.at("memory_peak_mb")));
+    }
+    std::printf(
+        "%-24s invocations %.0f, cold starts %.0f, throttled %.0f, idle worker-seconds "
+        "%.1f\n",
+        name.c_str(), number(function.at("invocations")), number(function.at("cold_starts")),
+        number(function.at("throttles")), number(function.at("idle_worker_seconds")));
+  }
+  return 0;
+}
+
+}  // namespace ember::cli
