@@ -12,6 +12,7 @@ constexpr const char* kUsage = R"(usage: ember <command> [options]
 commands:
   serve    run a node serving the functions of a YAML file (ember serve --config ember.yaml)
   invoke   invoke a function on a running node (ember invoke NAME --payload '{...}')
+  bench    measure cold and warm starts, throughput, trace replay (ember bench cold|warm|...)
 
 ember <command> --help shows a command's options; ember --version prints the version.
 )";
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "serve") return ember::cli::serve_command(args);
   if (command == "invoke") return ember::cli::invoke_command(args);
+  if (command == "bench") return ember::cli::bench_command(args);
   std::fprintf(stderr, "ember: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }
