@@ -1,6 +1,7 @@
 // ember serve: loads the config, starts the node and its Invoke API, runs until a signal.
 #include <unistd.h>
 
+#include <boost/algorithm/string/join.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <optional>
 
 #include "commands.hpp"
 #include "ember/config/config.hpp"
@@ -41,6 +43,53 @@ void echo_line(std::string_view function, std::string_view line) {
   text.reserve(function.size() + line.size() + 4);
   text.append("[").append(function).append("] ").append(line).push_back('\n');
   std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+// Native sandboxes for every function that does not opt out; refuses to start, naming what
+// is missing, when the host cannot provide them. Never falls back silently.
+std::optional<engine::Backends> make_backends(const config::Config& config) {
+  engine::Backends backends;
+  backends.process = isolation::make_process_backend();
+  std::vector<std::string> isolated;
+  for (const auto& f : config.functions) {
+    if (f.isolation == config::Isolation::kNone) {
+      std::printf(
+          "ember: function %s runs without isolation (isolation: none at %s): it can "
+          "see the host and the node\n",
+          f.name.c_str(), f.source.c_str());
+      continue;
+    }
+    isolated.push_back(f.name);
+    isolation::SeccompPolicy policy{f.seccomp_deny, f.seccomp_allow};
+    if (auto ok = isolation::validate_seccomp_policy(policy); !ok) {
+      std::cerr << "ember serve: " << f.source << ": functions." << f.name
+                << ".seccomp: " << ok.error().message() << "\n";
+      return std::nullopt;
+    }
+    if (!f.seccomp_allow.empty()) {
+      std::printf("ember: function %s lifts seccomp denials: %s\n", f.name.c_str(),
+                  boost::algorithm::join(f.seccomp_allow, ", ").c_str());
+    }
+  }
+  if (isolated.empty()) return backends;
+
+  isolation::NativeOptions options;
+  options.uid = config.node.sandbox_uid;
+  options.gid = config.node.sandbox_gid;
+  auto native = isolation::detect_native_support(options);
+  auto backend =
+      native ? isolation::make_native_backend(options)
+             : isolation::Result<std::unique_ptr<isolation::SandboxBackend>>(native.error());
+  if (!backend) {
+    std::cerr << "ember serve: cannot isolate " << boost::algorithm::join(isolated, ", ") << ": "
+              << backend.error().message()
+              << "\nTo run functions as plain processes instead (weaker: they can reach the "
+                 "host and the node), set `isolation: none` on the node or on each function in "
+              << config.file.string() << ".\n";
+    return std::nullopt;
+  }
+  backends.native = std::move(*backend);
+  return backends;
 }
 
 }  // namespace
@@ -102,8 +151,10 @@ int serve_command(const std::vector<std::string>& args) {
     return 2;
   }
 
+  auto backends = make_backends(config);
+  if (!backends) return 2;
   const std::size_t function_count = config.functions.size();
-  engine::Node node(io.get_executor(), std::move(config), isolation::make_process_backend(),
+  engine::Node node(io.get_executor(), std::move(config), std::move(*backends),
                     engine::NodeOptions{default_runtimes_dir(), echo_line});
   auto server = std::make_shared<runtime_api::HttpServer>(
       std::move(acceptor), runtime_api::make_invoke_api(node), runtime_api::invoke_api_limits());

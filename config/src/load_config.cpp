@@ -251,8 +251,10 @@ class Loader {
 
   void load_node(const Entry& section, NodeConfig& node) const {
     expect_map(section);
-    const auto entries = read_map(section.value, section.key_path,
-                                  {"listen", "state_dir", "region", "account_id", "keep_alive_s"});
+    const auto entries = read_map(
+        section.value, section.key_path,
+        {"listen", "state_dir", "region", "account_id", "keep_alive_s", "isolation", "sandbox_uid",
+         "sandbox_gid", "memory_budget_mb", "max_workers", "freeze_idle", "shutdown_grace_s"});
     if (const Entry* e = find(entries, "listen")) {
       const auto address = detail::parse_listen(get_string(*e));
       if (!address) {
@@ -292,6 +294,48 @@ class Loader {
     if (const Entry* e = find(entries, "keep_alive_s")) {
       node.keep_alive = std::chrono::seconds(get_integer(*e, 1, kMaxKeepAliveS));
     }
+    if (const Entry* e = find(entries, "isolation")) node.isolation = get_isolation(*e);
+    if (const Entry* e = find(entries, "sandbox_uid")) node.sandbox_uid = get_u32(*e, 1, 65534);
+    if (const Entry* e = find(entries, "sandbox_gid")) node.sandbox_gid = get_u32(*e, 1, 65534);
+    if (const Entry* e = find(entries, "memory_budget_mb")) {
+      node.memory_budget_mb = get_integer(*e, 128, 1ULL << 30U);
+    }
+    if (const Entry* e = find(entries, "max_workers")) node.max_workers = get_u32(*e, 1, 100000);
+    if (const Entry* e = find(entries, "freeze_idle")) node.freeze_idle = get_bool(*e);
+    if (const Entry* e = find(entries, "shutdown_grace_s")) {
+      node.shutdown_grace = std::chrono::seconds(get_integer(*e, 0, 900));
+    }
+  }
+
+  [[nodiscard]] std::string get_choice(const Entry& entry,
+                                       std::initializer_list<std::string_view> choices) const {
+    const std::string text = get_string(entry);
+    if (std::find(choices.begin(), choices.end(), text) == choices.end()) {
+      fail(entry, "expected one of " + join(choices) + ", got " + in_backticks(text));
+    }
+    return text;
+  }
+
+  [[nodiscard]] Isolation get_isolation(const Entry& entry) const {
+    return get_choice(entry, {"native", "none"}) == "none" ? Isolation::kNone : Isolation::kNative;
+  }
+
+  [[nodiscard]] bool get_bool(const Entry& entry) const {
+    return get_choice(entry, {"true", "false"}) == "true";
+  }
+
+  [[nodiscard]] std::vector<std::string> get_string_list(const Entry& entry) const {
+    if (!entry.value.IsSequence()) fail(entry, "expected a list, got " + describe(entry.value));
+    std::vector<std::string> out;
+    std::size_t index = 0;
+    for (const auto& item : entry.value) {
+      const Entry element{entry.key_path + "[" + std::to_string(index++) + "]", item, item};
+      out.push_back(get_string(element));
+      if (!detail::is_environment_name(out.back())) {
+        fail(element, "expected a system call name like ptrace, got " + in_backticks(out.back()));
+      }
+    }
+    return out;
   }
 
   void load_functions(const Entry& section, const NodeConfig& node,
@@ -314,9 +358,11 @@ class Loader {
   FunctionConfig load_function(const YAML::Node& item, const std::string& path,
                                const NodeConfig& node,
                                std::map<std::string, YAML::Node>& seen_names) const {
-    const auto entries = read_map(item, path,
-                                  {"name", "runtime", "handler", "code", "memory_mb", "timeout_s",
-                                   "environment", "reserved_concurrency", "keep_alive_s"});
+    const auto entries =
+        read_map(item, path,
+                 {"name", "runtime", "handler", "code", "memory_mb", "timeout_s", "environment",
+                  "reserved_concurrency", "keep_alive_s", "keep_alive", "provisioned", "max_reuse",
+                  "isolation", "network", "ephemeral_storage_mb", "seccomp"});
     const auto required = [&](std::string_view key) -> const Entry& {
       const Entry* e = find(entries, key);
       if (e == nullptr) {
@@ -329,6 +375,7 @@ class Loader {
     const Position at = position_of(item.Mark());
     function.source = file_ + ':' + std::to_string(at.line) + ':' + std::to_string(at.column);
     function.keep_alive = node.keep_alive;
+    function.isolation = node.isolation;
 
     const Entry& name = required("name");
     function.name = get_string(name);
@@ -391,6 +438,35 @@ class Loader {
     }
     if (const Entry* e = find(entries, "keep_alive_s")) {
       function.keep_alive = std::chrono::seconds(get_integer(*e, 1, kMaxKeepAliveS));
+    }
+    if (const Entry* e = find(entries, "keep_alive")) {
+      function.keep_alive_policy = get_choice(*e, {"fixed", "adaptive"}) == "adaptive"
+                                       ? KeepAlivePolicy::kAdaptive
+                                       : KeepAlivePolicy::kFixed;
+    }
+    if (const Entry* e = find(entries, "provisioned")) {
+      function.provisioned = get_u32(*e, 0, 1000);
+      if (function.provisioned > function.reserved_concurrency) {
+        fail(*e, "provisioned (" + std::to_string(function.provisioned) +
+                     ") cannot exceed reserved_concurrency (" +
+                     std::to_string(function.reserved_concurrency) + ")");
+      }
+    }
+    if (const Entry* e = find(entries, "max_reuse")) function.max_reuse = get_u32(*e, 1, 1000000);
+    if (const Entry* e = find(entries, "isolation")) function.isolation = get_isolation(*e);
+    if (const Entry* e = find(entries, "network")) {
+      function.network_host = get_choice(*e, {"none", "host"}) == "host";
+    }
+    if (const Entry* e = find(entries, "ephemeral_storage_mb")) {
+      function.ephemeral_storage_mb = get_u32(*e, 512, 10240);
+    }
+    if (const Entry* e = find(entries, "seccomp")) {
+      expect_map(*e);
+      const auto policy = read_map(e->value, e->key_path, {"deny", "allow"});
+      if (const Entry* deny = find(policy, "deny")) function.seccomp_deny = get_string_list(*deny);
+      if (const Entry* allow = find(policy, "allow")) {
+        function.seccomp_allow = get_string_list(*allow);
+      }
     }
     return function;
   }

@@ -12,12 +12,12 @@ using runtime_api::InvocationType;
 using runtime_api::InvokeResult;
 using runtime_api::ServiceError;
 
-Node::Node(boost::asio::any_io_executor executor, config::Config config,
-           std::unique_ptr<isolation::SandboxBackend> backend, NodeOptions options)
-    : config_(std::move(config)), backend_(std::move(backend)) {
-  context_ = std::make_unique<EngineContext>(
-      EngineContext{executor, *backend_, config_.node, std::move(options.runtimes_dir),
-                    config_.node.state_dir / "logs", std::move(options.echo)});
+Node::Node(boost::asio::any_io_executor executor, config::Config config, Backends backends,
+           NodeOptions options)
+    : config_(std::move(config)), backends_(std::move(backends)) {
+  context_ = std::make_unique<EngineContext>(EngineContext{
+      executor, backends_.native.get(), *backends_.process, config_.node,
+      std::move(options.runtimes_dir), config_.node.state_dir / "logs", std::move(options.echo)});
   for (const auto& function : config_.functions) {
     pools_.emplace(function.name, std::make_shared<FunctionPool>(*context_, function));
   }

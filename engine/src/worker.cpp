@@ -81,7 +81,9 @@ Worker::Worker(EngineContext& context, const config::FunctionConfig& function,
       live_workers_(context.live_workers),
       function_(function),
       pool_(std::move(pool)),
-      id_(function.name + "-" + std::to_string(context.next_worker_number++)),
+      // Unique on the host, not just in this node: it names the worker's cgroup.
+      id_(function.name + "-" + std::to_string(::getpid()) + "-" +
+          std::to_string(context.next_worker_number++)),
       output_(context.executor),
       exit_watch_(context.executor),
       events_(context.executor, 1),
@@ -114,8 +116,9 @@ std::optional<StartFailure> Worker::start() {
   isolation::UniqueFd write_end(pipe_fds[1]);
 
   const LaunchNames names{id_, log_->name()};
+  auto& backend = context_.backend_for(function_);
   auto sandbox =
-      context_.backend.create(make_sandbox_spec(context_, function_, names, write_end.get()));
+      backend.create(make_sandbox_spec(context_, backend, function_, names, write_end.get()));
   if (!sandbox) {
     const auto& error = sandbox.error();
     if (!error.bad_entrypoint) {
@@ -340,12 +343,15 @@ void Worker::on_exit(const isolation::ExitStatus& status) {
       fail_start(StartFailure{"Runtime.ExitError", why, "", false, ""});
       return;
     case WorkerState::kBusy: {
+      // The memory cgroup's OOM killer ended it: Lambda calls that Runtime.OutOfMemory.
+      const std::string error_type =
+          sandbox_->oom_killed() ? "Runtime.OutOfMemory" : "Runtime.ExitError";
       const std::string message = "RequestId: " + current_->id() + " Error: " + why;
       log(message);
-      log("Runtime.ExitError");
+      log(error_type);
       InvokeResult result;
       result.function_error = "Unhandled";
-      result.payload = error_payload("Runtime.ExitError", message);
+      result.payload = error_payload(error_type, message);
       finish(std::move(result), /*answered=*/false);
       break;
     }

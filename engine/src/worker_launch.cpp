@@ -3,31 +3,38 @@
 namespace ember::engine {
 
 isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
+                                         const isolation::SandboxBackend& backend,
                                          const config::FunctionConfig& function,
                                          const LaunchNames& names, int output_fd) {
   isolation::SandboxSpec spec;
   spec.id = names.worker_id;
-  spec.working_dir = function.code_dir;
   spec.code_dir = function.code_dir;
+  spec.runtime_dir = context.runtimes_dir;
   spec.output_fd = output_fd;
   spec.memory_mb = function.memory_mb;
+  spec.tmp_mb = function.ephemeral_storage_mb;
+  spec.network_host = function.network_host;
+  spec.seccomp.extra_deny = function.seccomp_deny;
+  spec.seccomp.allow = function.seccomp_allow;
 
-  std::string runtime_dir = function.code_dir.string();
-  std::string execution_env;
+  // Paths as the worker sees them: /var/task and /var/runtime in a native sandbox.
+  const std::string task_root = backend.task_root(spec).string();
+  const auto runtime_root = backend.runtime_root(spec);
+  spec.working_dir = task_root;
+
+  std::string runtime_dir = task_root;
   if (function.runtime_kind == config::RuntimeKind::kPython) {
-    const auto python_dir = context.runtimes_dir / "python";
+    const auto python_dir = runtime_root / "python";
     runtime_dir = python_dir.string();
     // -s: no user site-packages (not part of a function's world); -u: unbuffered, so the
     // function's prints reach the log in order with the platform's lines even if it crashes.
     spec.argv = {function.interpreter.string(), "-s", "-u", (python_dir / "bootstrap.py").string()};
-    execution_env = "AWS_Lambda_" + function.runtime;
   } else {
-    spec.argv = {(function.code_dir / "bootstrap").string()};
-    execution_env = "AWS_Lambda_" + function.runtime;
+    spec.argv = {task_root + "/bootstrap"};
   }
+  const std::string execution_env = "AWS_Lambda_" + function.runtime;
 
   const auto& node = context.node;
-  const std::string task_root = function.code_dir.string();
   spec.env = {
       "_HANDLER=" + function.handler,
       "LAMBDA_TASK_ROOT=" + task_root,

@@ -16,6 +16,7 @@ struct LaunchNames {
 };
 
 isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
+                                         const isolation::SandboxBackend& backend,
                                          const config::FunctionConfig& function,
                                          const LaunchNames& names, int output_fd);
 

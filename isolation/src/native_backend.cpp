@@ -201,9 +201,12 @@ class NativeBackend final : public SandboxBackend {
     }
     if (reply->failed) {
       const auto& failed = *reply->failed;
+      const bool exec_failed =
+          failed.step == "exec runtime" && (failed.err == ENOENT || failed.err == EACCES ||
+                                            failed.err == ENOEXEC || failed.err == ENOTDIR);
       return SysError{failed.err,
                       "sandbox " + spec.id + ": step '" + failed.step + "': " + failed.call,
-                      hint_for(failed, options_)};
+                      hint_for(failed, options_), exec_failed};
     }
     if (!reply->ready) return SysError{EPROTO, "sandbox " + spec.id + ": unexpected reply", {}};
     t.mounts_done = from_monotonic_ns(reply->ready->mounts_done_ns);

@@ -232,4 +232,10 @@ Result<std::shared_ptr<const SeccompProgram>> SeccompProgramCache::get(
   return program;
 }
 
+Result<void> validate_seccomp_policy(const SeccompPolicy& policy) {
+  auto program = compile_seccomp_policy(policy);
+  if (!program) return program.error();
+  return {};
+}
+
 }  // namespace ember::isolation

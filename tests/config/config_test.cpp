@@ -212,14 +212,54 @@ TEST_F(LoadConfig, RejectsUnknownNodeKeyWithLineAndColumn) {
                       "  port: 9000\n"),
             at(3, 3) +
                 "node.port: unknown key; allowed keys: listen, state_dir, region, account_id, "
-                "keep_alive_s");
+                "keep_alive_s, isolation, sandbox_uid, sandbox_gid, memory_budget_mb, max_workers, "
+                "freeze_idle, shutdown_grace_s");
 }
 
 TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
-  EXPECT_EQ(error_for(with_function("    memory: 256\n")),
-            at(6, 5) +
-                "functions[0].memory: unknown key; allowed keys: name, runtime, handler, code, "
-                "memory_mb, timeout_s, environment, reserved_concurrency, keep_alive_s");
+  EXPECT_EQ(
+      error_for(with_function("    memory: 256\n")),
+      at(6, 5) +
+          "functions[0].memory: unknown key; allowed keys: name, runtime, handler, code, "
+          "memory_mb, timeout_s, environment, reserved_concurrency, keep_alive_s, keep_alive, "
+          "provisioned, max_reuse, isolation, network, ephemeral_storage_mb, seccomp");
+}
+
+TEST_F(LoadConfig, ReadsSchedulerAndIsolationKeys) {
+  const auto config = load_config(write_config(
+      with_function("    reserved_concurrency: 4\n    provisioned: 2\n    keep_alive: adaptive\n"
+                    "    max_reuse: 100\n    isolation: none\n    network: host\n"
+                    "    ephemeral_storage_mb: 1024\n    seccomp:\n      deny: [socket]\n"
+                    "      allow: [ptrace]\n")));
+  const auto& f = config.functions.at(0);
+  EXPECT_EQ(f.provisioned, 2U);
+  EXPECT_EQ(f.keep_alive_policy, KeepAlivePolicy::kAdaptive);
+  EXPECT_EQ(f.max_reuse, 100U);
+  EXPECT_EQ(f.isolation, Isolation::kNone);
+  EXPECT_TRUE(f.network_host);
+  EXPECT_EQ(f.ephemeral_storage_mb, 1024U);
+  EXPECT_EQ(f.seccomp_deny, std::vector<std::string>{"socket"});
+  EXPECT_EQ(f.seccomp_allow, std::vector<std::string>{"ptrace"});
+}
+
+TEST_F(LoadConfig, FunctionsInheritTheNodesIsolation) {
+  const auto config = load_config(write_config("node:\n  isolation: none\n" + with_function("")));
+  EXPECT_EQ(config.functions.at(0).isolation, Isolation::kNone);
+}
+
+TEST_F(LoadConfig, RejectsProvisionedAboveTheReservedCap) {
+  EXPECT_NE(error_for(with_function("    reserved_concurrency: 1\n    provisioned: 2\n"))
+                .find("provisioned (2) cannot exceed reserved_concurrency (1)"),
+            std::string::npos);
+}
+
+TEST_F(LoadConfig, RejectsUnknownChoices) {
+  EXPECT_NE(error_for(with_function("    keep_alive: sometimes\n"))
+                .find("functions[0].keep_alive: expected one of fixed, adaptive, got `sometimes`"),
+            std::string::npos);
+  EXPECT_NE(error_for(with_function("    seccomp:\n      deny: [\"bad name!\"]\n"))
+                .find("functions[0].seccomp.deny[0]: expected a system call name"),
+            std::string::npos);
 }
 
 TEST_F(LoadConfig, RejectsRepeatedYamlKey) {

@@ -153,6 +153,7 @@ Node::Node(const std::vector<FunctionSpec>& functions) : marker_(random_marker()
          << "\n    keep_alive_s: " << f.keep_alive_s << "\n    environment:\n"
          << "      EMBER_TEST_MARKER: \"" << marker_ << "\"\n";
     for (const auto& [k, v] : f.environment) yaml << "      " << k << ": \"" << v << "\"\n";
+    yaml << f.extra_yaml;
   }
   const auto config = dir() / "ember.yaml";
   std::ofstream(config) << yaml.str();

@@ -42,6 +42,7 @@ struct FunctionSpec {
   int reserved_concurrency = 10;
   int keep_alive_s = 600;
   std::map<std::string, std::string> environment;
+  std::string extra_yaml;  // more keys, each line indented by four spaces
 };
 
 struct CommandResult {

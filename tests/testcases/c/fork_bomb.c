@@ -10,6 +10,9 @@ int main(void) {
   for (;;) {
     const pid_t pid = fork();
     if (pid == 0) {
+      /* Let go of the output, so whoever reads it sees EOF when the parent exits. */
+      close(1);
+      close(2);
       pause();
       _exit(0);
     }

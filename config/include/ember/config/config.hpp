@@ -18,6 +18,18 @@ enum class RuntimeKind {
   kPython,    // ember's Python runtime client running `handler` (module.function)
 };
 
+// Which sandbox backend runs a function's workers.
+enum class Isolation {
+  kNative,  // namespaces, cgroups, seccomp, own root (docs/isolation.md)
+  kNone,    // a plain child process: an explicit, logged opt-out
+};
+
+// How long an idle worker is kept (docs/scheduler.md).
+enum class KeepAlivePolicy {
+  kFixed,     // keep_alive seconds after its last invocation
+  kAdaptive,  // learned from the function's inter-arrival times (hybrid histogram policy)
+};
+
 struct FunctionConfig {
   std::string name;     // [A-Za-z0-9_-]{1,64}
   std::string runtime;  // as written: "provided", "provided.al2", "python3", "python3.11"
@@ -29,17 +41,32 @@ struct FunctionConfig {
   std::uint32_t timeout_s = 3;     // 1..900
   std::vector<std::pair<std::string, std::string>> environment;  // in file order
   std::uint32_t reserved_concurrency = 10;  // most workers at once; 0 disables the function
-  std::chrono::seconds keep_alive{600};     // idle worker time-to-live
-  std::string source;                       // "file:line:col" of the function's entry, for messages
+  std::chrono::seconds keep_alive{600};     // idle worker time-to-live (fixed policy)
+  KeepAlivePolicy keep_alive_policy = KeepAlivePolicy::kFixed;
+  std::uint32_t provisioned = 0;  // workers kept initialised before traffic (<= reserved)
+  std::uint32_t max_reuse = 0;    // retire a worker after this many invocations; 0 = never
+  Isolation isolation = Isolation::kNative;  // node.isolation unless the function sets it
+  bool network_host = false;                 // `network: host`: share the host's network (weaker)
+  std::uint32_t ephemeral_storage_mb = 512;  // size of /tmp, 512..10240
+  std::vector<std::string> seccomp_deny;     // syscalls denied on top of the default policy
+  std::vector<std::string> seccomp_allow;    // default denials lifted (weakens the sandbox)
+  std::string source;  // "file:line:col" of the function's entry, for messages
 };
 
 struct NodeConfig {
-  std::string listen_host = "127.0.0.1";    // Invoke API address; IPv6 without brackets
-  std::uint16_t listen_port = 9000;         // 0 picks a free port
-  std::filesystem::path state_dir;          // absolute; logs live under it
-  std::string region = "us-east-1";         // used in ARNs and AWS_REGION
-  std::string account_id = "000000000000";  // used in ARNs
-  std::chrono::seconds keep_alive{600};     // default for functions that do not set it
+  std::string listen_host = "127.0.0.1";     // Invoke API address; IPv6 without brackets
+  std::uint16_t listen_port = 9000;          // 0 picks a free port
+  std::filesystem::path state_dir;           // absolute; logs live under it
+  std::string region = "us-east-1";          // used in ARNs and AWS_REGION
+  std::string account_id = "000000000000";   // used in ARNs
+  std::chrono::seconds keep_alive{600};      // default for functions that do not set it
+  Isolation isolation = Isolation::kNative;  // default for functions that do not set it
+  std::uint32_t sandbox_uid = 993;           // the worker's user inside native sandboxes
+  std::uint32_t sandbox_gid = 993;
+  std::uint64_t memory_budget_mb = 0;       // sum of memory_mb of all workers; 0: 80 % of RAM
+  std::uint32_t max_workers = 256;          // workers of all functions together
+  bool freeze_idle = true;                  // freeze parked workers, thaw them for an event
+  std::chrono::seconds shutdown_grace{10};  // in-flight invocations may finish this long
 };
 
 struct Config {

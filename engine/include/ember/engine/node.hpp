@@ -16,6 +16,12 @@ namespace ember::engine {
 class FunctionPool;
 struct EngineContext;
 
+// The sandbox backends a node uses; `native` may be null when every function opts out.
+struct Backends {
+  std::unique_ptr<isolation::SandboxBackend> native;
+  std::unique_ptr<isolation::SandboxBackend> process;
+};
+
 struct NodeOptions {
   // Where ember's own runtimes live (runtimes/python/...).
   std::filesystem::path runtimes_dir;
@@ -25,8 +31,8 @@ struct NodeOptions {
 
 class Node final : public runtime_api::InvokeService {
  public:
-  Node(boost::asio::any_io_executor executor, config::Config config,
-       std::unique_ptr<isolation::SandboxBackend> backend, NodeOptions options);
+  Node(boost::asio::any_io_executor executor, config::Config config, Backends backends,
+       NodeOptions options);
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
   Node(Node&&) = delete;
@@ -47,7 +53,7 @@ class Node final : public runtime_api::InvokeService {
 
  private:
   config::Config config_;
-  std::unique_ptr<isolation::SandboxBackend> backend_;
+  Backends backends_;
   std::unique_ptr<EngineContext> context_;
   std::map<std::string, std::shared_ptr<FunctionPool>, std::less<>> pools_;
   bool shutting_down_ = false;

@@ -128,6 +128,10 @@ class SandboxBackend {
   }
 };
 
+// Checks a function's seccomp changes (names exist, allows lift real denials) and compiles the
+// result once, so a bad policy stops the node at start rather than a cold start later.
+Result<void> validate_seccomp_policy(const SeccompPolicy& policy);
+
 // A plain child process in its own session, no isolation: the foundation's backend and the
 // explicit `isolation: none` opt-out. Its Runtime API listens on an ephemeral loopback port.
 std::unique_ptr<SandboxBackend> make_process_backend();

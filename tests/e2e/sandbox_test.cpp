@@ -1,0 +1,176 @@
+// Functions in native sandboxes, end to end: each escape or abuse runs as a real function
+// behind `ember serve` and must fail for the right reason while the node keeps serving.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fstream>
+
+#include "harness.hpp"
+
+namespace ember::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+boost::json::object json_object(const std::string& text) {
+  return boost::json::parse(text).as_object();
+}
+
+class Sandboxed : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "native sandboxes need root";
+    if (!fs::exists("/sys/fs/cgroup/memory") && !fs::exists("/sys/fs/cgroup/cgroup.controllers")) {
+      GTEST_SKIP() << "no cgroup hierarchy";
+    }
+    // The probe's code: its handler plus the testcase programs, readable by the sandbox user.
+    code_ = code_dir_.path() / "probe";
+    fs::create_directories(code_);
+    fs::copy(testcases_dir() / "python" / "probe" / "lambda_function.py", code_);
+    for (const auto& entry :
+         fs::directory_iterator(fs::path(EMBER_BINARY_DIR) / "tests" / "testcases" / "c")) {
+      fs::copy(entry.path(), code_ / entry.path().filename());
+    }
+    fs::permissions(code_dir_.path(), fs::perms::owner_all | fs::perms::group_read |
+                                          fs::perms::group_exec | fs::perms::others_read |
+                                          fs::perms::others_exec);
+  }
+
+  // Runs one testcase program as the function's handler; returns {exit, out}.
+  static boost::json::object probe(Node& node, const std::string& program,
+                                   const std::vector<std::string>& args = {}) {
+    boost::json::object event;
+    event["probe"] = program;
+    boost::json::array a;
+    for (const auto& arg : args) a.emplace_back(arg);
+    event["args"] = a;
+    const auto reply = node.invoke("probe", boost::json::serialize(event));
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    EXPECT_EQ(reply.header("x-amz-function-error"), "") << reply.body;
+    return json_object(reply.body);
+  }
+
+  static void expect_held(const boost::json::object& result) {
+    EXPECT_EQ(result.at("exit"), 0) << result.at("out").as_string();
+  }
+
+  FunctionSpec probe_function() const {
+    return {.name = "probe", .code = code_, .timeout_s = 30, .memory_mb = 256};
+  }
+
+  TempDir code_dir_;
+  fs::path code_;
+};
+
+TEST_F(Sandboxed, FunctionCannotReadHostFilesOrWriteItsCode) {
+  Node node({probe_function()});
+  expect_held(probe(node, "read_host_file", {(source_dir() / "CMakeLists.txt").string()}));
+  expect_held(probe(node, "read_host_file", {"/root/.bashrc"}));
+  expect_held(probe(node, "write_task"));
+}
+
+TEST_F(Sandboxed, FunctionSeesOnlyItsOwnProcessesAndCannotSignalTheHost) {
+  Node node({probe_function()});
+  // init, the Python runtime and the probe itself.
+  const auto result = probe(node, "list_processes", {"3"});
+  expect_held(result);
+  EXPECT_NE(std::string(result.at("out").as_string()).find("pids: 1 2 "), std::string::npos)
+      << result.at("out").as_string();
+  expect_held(probe(node, "kill_outside", {std::to_string(node.pid())}));
+}
+
+TEST_F(Sandboxed, BlockedSystemCallsReturnEperm) {
+  Node node({probe_function()});
+  for (const char* program : {"mount_it", "ptrace_it", "load_module", "new_namespace"}) {
+    SCOPED_TRACE(program);
+    expect_held(probe(node, program));
+  }
+}
+
+TEST_F(Sandboxed, FunctionCannotReachTheInvokeApiOrHostLoopback) {
+  Node node({probe_function()});
+  const auto port = node.endpoint().substr(node.endpoint().rfind(':') + 1);
+  const auto result = probe(node, "connect_port", {port});
+  expect_held(result);
+  EXPECT_NE(std::string(result.at("out").as_string()).find("Connection refused"),
+            std::string::npos);
+}
+
+TEST_F(Sandboxed, ForkBombIsContainedAndTheNodeKeepsServing) {
+  auto bomb = probe_function();
+  bomb.memory_mb = 1769;  // a full CPU, so a thousand forks take milliseconds
+  Node node({bomb, {.name = "echo", .code = testcases_dir() / "python" / "echo"}});
+  expect_held(probe(node, "fork_bomb"));
+  EXPECT_EQ(node.invoke("echo", R"({"still":"here"})").body, R"({"still": "here"})");
+}
+
+TEST_F(Sandboxed, FillingTmpPastItsSizeFailsClearly) {
+  // /tmp is a tmpfs charged to the memory cgroup (docs/isolation.md): with less memory than
+  // /tmp the memory limit would end the function first.
+  auto fill = probe_function();
+  fill.memory_mb = 1024;
+  fill.extra_yaml = "    ephemeral_storage_mb: 512\n";
+  Node node({fill});
+  const auto result = probe(node, "fill_tmp");
+  expect_held(result);
+  EXPECT_NE(std::string(result.at("out").as_string()).find("wrote 512 MB"), std::string::npos)
+      << result.at("out").as_string();
+}
+
+TEST_F(Sandboxed, CpuQuotaIsProportionalToMemory) {
+  Node node({probe_function()});
+  const auto result = probe(node, "cpu_quota");
+  expect_held(result);
+}
+
+TEST_F(Sandboxed, MemoryOverTheLimitIsRuntimeOutOfMemoryWithThePeakReported) {
+  Node node({{.name = "hog", .code = testcases_dir() / "python" / "eats_memory"}});
+  const auto reply = node.invoke("hog", "{}");
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.header("x-amz-function-error"), "Unhandled");
+  EXPECT_EQ(json_object(reply.body).at("errorType"), "Runtime.OutOfMemory") << reply.body;
+  const auto logs = node.logs("hog");
+  // The peak is the cgroup's real high-water mark, at the 128 MB limit, not a copy of it.
+  const auto at = logs.find("Max Memory Used: ");
+  ASSERT_NE(at, std::string::npos) << logs;
+  const int peak = std::stoi(logs.substr(at + 17));
+  EXPECT_GE(peak, 100);
+  EXPECT_LE(peak, 129);
+  // The sandbox is replaced: the next call is a fresh cold start.
+  EXPECT_EQ(json_object(node.invoke("hog", "{}").body).at("errorType"), "Runtime.OutOfMemory");
+  EXPECT_EQ(node.log_stream_count("hog"), 2U);
+}
+
+TEST_F(Sandboxed, TimeoutLeavesNoProcessAndNoCgroup) {
+  Node node({{.name = "sleepy",
+              .runtime = "provided",
+              .handler = "",
+              .code = testcases_dir() / "provided" / "sleeps_with_child",
+              .timeout_s = 1}});
+  const auto reply = node.invoke("sleepy", "{}");
+  EXPECT_EQ(json_object(reply.body).at("errorType"), "Sandbox.Timedout");
+  EXPECT_TRUE(node.worker_processes_end());
+  // Worker cgroups are named FUNCTION-NODEPID-N under <hierarchy>/ember.
+  const std::string prefix = "sleepy-" + std::to_string(node.pid()) + "-";
+  for (const char* hierarchy :
+       {"/sys/fs/cgroup/pids/ember", "/sys/fs/cgroup/memory/ember", "/sys/fs/cgroup/ember"}) {
+    if (!fs::exists(hierarchy)) continue;
+    for (const auto& entry : fs::directory_iterator(hierarchy)) {
+      EXPECT_NE(entry.path().filename().string().rfind(prefix, 0), 0U) << entry.path();
+    }
+  }
+}
+
+TEST_F(Sandboxed, WorkerSeesTheLambdaLayout) {
+  Node node({{.name = "context", .code = testcases_dir() / "python" / "context"}});
+  const auto body = json_object(node.invoke("context", "{}").body);
+  const auto& env = body.at("env").as_object();
+  EXPECT_EQ(env.at("LAMBDA_TASK_ROOT"), "/var/task");
+  EXPECT_EQ(env.at("_HANDLER"), "lambda_function.lambda_handler");
+}
+
+}  // namespace
+}  // namespace ember::test
