@@ -29,6 +29,7 @@ BenchFunction function_for(const BenchOptions& o, const std::string& name) {
   f.runtime = o.runtime;
   f.handler = o.handler;
   f.code = o.code;
+  f.isolation = o.isolation;
   return f;
 }
 
@@ -141,8 +142,9 @@ void add_loopback_baseline(Report& report, const BenchOptions& o, std::size_t n)
                            loopback_rtt_us(o.client, event_payload(o.payload_bytes), n)});
 }
 
-// The cold function: one with max_reuse: 1. A node too old for that key refuses the config;
-// then N copies of the function, each invoked once, give the same cold starts.
+// The cold function: one with max_reuse: 1, checked with two unmeasured calls (a node that
+// does not retire the worker answers the second warm). Where max_reuse is refused or ignored,
+// N copies of the function, each invoked once, give the same cold starts.
 std::vector<std::string> cold_functions(const BenchOptions& o, NodeSpec& spec,
                                         std::unique_ptr<NodeProcess>& node, Report& report) {
   BenchFunction cold = function_for(o, "cold");
@@ -151,8 +153,16 @@ std::vector<std::string> cold_functions(const BenchOptions& o, NodeSpec& spec,
   spec.functions.push_back(cold);
   std::string error;
   node = NodeProcess::start(spec, error);
-  if (node) return {"cold"};
-  if (error.find("max_reuse") == std::string::npos) throw std::runtime_error(error);
+  if (!node && error.find("max_reuse") == std::string::npos) throw std::runtime_error(error);
+  if (node) {
+    auto client = make_client(o.client, node->endpoint());
+    const auto payload = event_payload(o.payload_bytes);
+    const auto first = invoke_once(*client, "cold", payload);
+    const auto second = invoke_once(*client, "cold", payload);
+    if (!first.ok) throw std::runtime_error("cold function: " + first.error);
+    if (second.ok && second.engine.cold) return {"cold"};
+    node.reset();
+  }
   spec.functions.pop_back();
   std::vector<std::string> names;
   for (std::size_t i = 0; i < o.n; ++i) {
@@ -161,8 +171,8 @@ std::vector<std::string> cold_functions(const BenchOptions& o, NodeSpec& spec,
     spec.functions.push_back(f);
     names.push_back(f.name);
   }
-  report.notes.push_back("this node has no max_reuse; cold starts use " + std::to_string(o.n) +
-                         " copies of the function, each invoked once");
+  report.notes.push_back("this node does not honour max_reuse: 1; cold starts use " +
+                         std::to_string(o.n) + " copies of the function, each invoked once");
   node = start_node(spec);
   return names;
 }

@@ -23,6 +23,7 @@ struct BenchFunction {
   std::optional<std::uint32_t> max_reuse;  // 1: every invocation is a cold start
   std::optional<std::string> keep_alive;   // "fixed" or "adaptive"
   std::optional<std::uint32_t> keep_alive_s;
+  std::optional<std::string> isolation;  // "native" or "none"; the node's default when unset
 };
 
 struct NodeSpec {

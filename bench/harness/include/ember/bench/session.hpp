@@ -22,6 +22,7 @@ struct BenchOptions {
   std::filesystem::path code;  // the function's code directory (also used by the baselines)
   std::string runtime = "provided";
   std::string handler;
+  std::optional<std::string> isolation;  // the functions' `isolation:` (native, none)
 
   std::size_t n = 100;          // invocations (cold, warm, throughput when no duration)
   std::size_t concurrency = 2;  // throughput and trace client threads
