@@ -246,12 +246,12 @@ void run_throughput_mode(const BenchOptions& o, Report& report) {
                             n, o.duration_s, &progress);
   }
   node.reset();
-  report.series.push_back(
-      {"throughput", "client total", SeriesKind::kFigure, std::move(result.client_us)});
   report.figures.emplace_back("invocations_per_s", result.per_second());
   report.figures.emplace_back("clients", static_cast<double>(o.concurrency));
   report.figures.emplace_back("wall_s", result.wall_s);
   report.figures.emplace_back("errors", static_cast<double>(result.errors));
+  report.series.push_back(
+      {"throughput", "client total", SeriesKind::kFigure, std::move(result.client_us)});
   if (o.baselines) {
     add_loopback_baseline(report, o, std::min<std::size_t>(o.n, 1000));
     report.add_ratio("throughput: client total", kLoopBaseline);
