@@ -9,5 +9,6 @@ namespace ember::cli {
 int serve_command(const std::vector<std::string>& args);
 int invoke_command(const std::vector<std::string>& args);
 int ps_command(const std::vector<std::string>& args);
+int bench_command(const std::vector<std::string>& args);
 
 }  // namespace ember::cli

@@ -13,6 +13,7 @@ commands:
   serve    run a node serving the functions of a YAML file (ember serve --config ember.yaml)
   invoke   invoke a function on a running node (ember invoke NAME --payload '{...}')
   ps       list each function's workers on a running node
+  bench    measure cold and warm starts, throughput, trace replay (ember bench cold|warm|...)
 
 ember <command> --help shows a command's options; ember --version prints the version.
 )";
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
   if (command == "serve") return ember::cli::serve_command(args);
   if (command == "invoke") return ember::cli::invoke_command(args);
   if (command == "ps") return ember::cli::ps_command(args);
+  if (command == "bench") return ember::cli::bench_command(args);
   std::fprintf(stderr, "ember: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }

@@ -87,10 +87,9 @@ class Scheduler : public ::testing::Test {
     request.function.name = function;
     request.payload = std::move(payload);
     auto slot = std::make_shared<std::optional<InvokeResult>>();
-    boost::asio::co_spawn(io_, node_->invoke(std::move(request)),
-                          [slot](const std::exception_ptr&, InvokeResult result) {
-                            *slot = std::move(result);
-                          });
+    boost::asio::co_spawn(
+        io_, node_->invoke(std::move(request)),
+        [slot](const std::exception_ptr&, InvokeResult result) { *slot = std::move(result); });
     return slot;
   }
 
@@ -281,7 +280,8 @@ TEST_F(Scheduler, FrozenWorkersAreThawedAndAnswer) {
   ASSERT_TRUE(run_until([&] { return idle_workers("echo") == 1; }));
   const auto worker = function_status("echo").at("workers").as_array().at(0).as_object();
   EXPECT_EQ(worker.at("state"), "frozen");
-  std::ifstream stat("/proc/" + std::to_string(worker.at("pid").to_number<std::int64_t>()) + "/stat");
+  std::ifstream stat("/proc/" + std::to_string(worker.at("pid").to_number<std::int64_t>()) +
+                     "/stat");
   std::string line;
   std::getline(stat, line);
   EXPECT_EQ(line.at(line.rfind(')') + 2), 'T') << "a frozen worker is stopped: " << line;
@@ -323,13 +323,12 @@ TEST_F(Scheduler, ShutdownLeavesNoProcess) {
   start();
   invoke("echo");
   const auto pid = function_status("echo").at("workers").as_array().at(0).as_object().at("pid");
+  const auto environ_path = "/proc/" + std::to_string(pid.to_number<std::int64_t>()) + "/environ";
   node_->shutdown();
   ASSERT_TRUE(run_until([&] { return node_->live_workers() == 0; }));
-  EXPECT_FALSE(fs::exists("/proc/" + std::to_string(pid.to_number<std::int64_t>()) + "/environ") &&
-               [&] {
-                 std::ifstream env("/proc/" + std::to_string(pid.to_number<std::int64_t>()) + "/environ");
-                 return env.peek() != EOF;
-               }());
+  // Gone, or at most a zombie (whose environment reads empty) until its parent reaps it.
+  std::ifstream env(environ_path);
+  EXPECT_TRUE(!env || env.peek() == EOF) << environ_path;
 }
 
 }  // namespace

@@ -1,0 +1,47 @@
+// One `ember bench` run from options to Report: starts its own node when no endpoint is
+// given, runs the mode, measures the baselines in the same run, and stops what it started.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "ember/bench/http_client.hpp"
+#include "ember/bench/report.hpp"
+#include "ember/bench/trace.hpp"
+
+namespace ember::bench {
+
+struct BenchOptions {
+  std::string mode;  // cold, warm, all (cold then warm), throughput, trace
+
+  // Against a running node (both set), or else a node of the bench's own for `code`.
+  std::optional<Endpoint> endpoint;
+  std::string function;
+  std::filesystem::path code;  // the function's code directory (also used by the baselines)
+  std::string runtime = "provided";
+  std::string handler;
+  std::optional<std::string> isolation;  // the functions' `isolation:` (native, none)
+
+  std::size_t n = 100;          // invocations (cold, warm, throughput when no duration)
+  std::size_t concurrency = 2;  // throughput and trace client threads
+  double duration_s = 0;        // throughput: run this long (0: run n invocations)
+  std::size_t payload_bytes = 1024;
+  ClientKind client = ClientKind::kBeast;
+  bool baselines = true;
+
+  std::string trace_file;
+  TraceFormat trace_format = TraceFormat::kAzure2019;
+  double time_scale = 600;  // trace time runs this many times faster than wall time
+  TraceLimits trace_limits;
+  std::uint32_t keep_alive_s = 600;  // fixed policy's TTL (and the adaptive one's cap)
+
+  std::filesystem::path ember;         // the ember executable, to start nodes
+  std::filesystem::path runtimes_dir;  // ember's runtimes/ (the Python runtime client)
+};
+
+// Throws std::runtime_error with a message for the user when the run cannot be done.
+Report run_bench(const BenchOptions& options);
+
+}  // namespace ember::bench

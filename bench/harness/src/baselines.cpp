@@ -1,0 +1,233 @@
+#include "ember/bench/baselines.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include "ember/bench/process.hpp"
+
+namespace ember::bench {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kWaitMs = 10'000;  // a runtime that has not called by then is broken
+
+// A socket descriptor, closed on scope exit.
+class Socket {
+ public:
+  explicit Socket(int fd = -1) : fd_(fd) {}
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  Socket(Socket&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  Socket& operator=(Socket&&) = delete;
+  ~Socket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  [[nodiscard]] int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// A listening socket on 127.0.0.1 with an ephemeral port.
+Socket listen_loopback(std::uint16_t& port) {
+  Socket s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  // sockaddr_in is what the socket API takes as a generic sockaddr.
+  auto* generic = reinterpret_cast<sockaddr*>(&addr);  // NOLINT
+  if (s.get() < 0 || ::bind(s.get(), generic, len) != 0 || ::listen(s.get(), 16) != 0 ||
+      ::getsockname(s.get(), generic, &len) != 0) {
+    throw std::runtime_error(std::string("loopback listener: ") + std::strerror(errno));
+  }
+  port = ntohs(addr.sin_port);
+  return s;
+}
+
+bool wait_readable(int fd, int timeout_ms) {
+  pollfd pfd{fd, POLLIN, 0};
+  return ::poll(&pfd, 1, timeout_ms) > 0;
+}
+
+// Reads from fd until `buffer` holds a full request head; false on EOF or timeout.
+bool read_head(int fd, std::string& buffer) {
+  char chunk[4096];
+  while (buffer.find("\r\n\r\n") == std::string::npos) {
+    if (!wait_readable(fd, kWaitMs)) return false;
+    const auto n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buffer.append(chunk, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// Accepts the runtime's connection and waits for its first request head.
+bool wait_for_next(int listener) {
+  if (!wait_readable(listener, kWaitMs)) return false;
+  Socket conn(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+  if (conn.get() < 0) return false;
+  std::string head;
+  return read_head(conn.get(), head) && head.starts_with("GET ") &&
+         head.find("/runtime/invocation/next") != std::string::npos;
+}
+
+double us_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+}
+
+void write_oci_config(const fs::path& bundle, std::uint16_t port) {
+  namespace json = boost::json;
+  json::object process{
+      {"terminal", false},
+      {"user", {{"uid", 0}, {"gid", 0}}},
+      {"args", json::array{"/bootstrap"}},
+      {"env", json::array{"PATH=/", "AWS_LAMBDA_RUNTIME_API=127.0.0.1:" + std::to_string(port)}},
+      {"cwd", "/"},
+      {"noNewPrivileges", true},
+  };
+  json::array mounts{
+      json::object{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+      json::object{{"destination", "/dev"},
+                   {"type", "tmpfs"},
+                   {"source", "tmpfs"},
+                   {"options", json::array{"nosuid", "strictatime", "mode=755", "size=65536k"}}},
+  };
+  // No "network" namespace: the container shares the host's, so 127.0.0.1 is the bench's.
+  json::array namespaces{json::object{{"type", "pid"}}, json::object{{"type", "ipc"}},
+                         json::object{{"type", "uts"}}, json::object{{"type", "mount"}}};
+  const json::object config{
+      {"ociVersion", "1.0.2"},
+      {"process", process},
+      {"root", {{"path", "rootfs"}, {"readonly", true}}},
+      {"hostname", "ember-bench"},
+      {"mounts", mounts},
+      {"linux", {{"namespaces", namespaces}}},
+  };
+  std::ofstream(bundle / "config.json") << json::serialize(config);
+}
+
+}  // namespace
+
+std::vector<double> spawn_to_next_us(const BootstrapCommand& command, std::size_t n) {
+  std::uint16_t port = 0;
+  const Socket listener = listen_loopback(port);
+  std::vector<double> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    SpawnOptions options;
+    options.argv = command.argv;
+    options.env = command.env;
+    options.env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:" + std::to_string(port);
+    options.replace_env = true;
+    options.cwd = command.cwd;
+    const auto start = Clock::now();
+    Child child(options);
+    if (!wait_for_next(listener.get())) {
+      throw std::runtime_error(command.argv.at(0) + " never called next");
+    }
+    out.push_back(us_since(start));
+    child.stop(std::chrono::milliseconds(0));
+  }
+  return out;
+}
+
+std::vector<double> runc_to_next_us(const fs::path& runc, const fs::path& static_bootstrap,
+                                    std::size_t n) {
+  std::uint16_t port = 0;
+  const Socket listener = listen_loopback(port);
+  TempDir bundle("ember-bench-oci-");
+  fs::create_directories(bundle.path() / "rootfs");
+  fs::copy_file(static_bootstrap, bundle.path() / "rootfs" / "bootstrap");
+  write_oci_config(bundle.path(), port);
+  const auto log = bundle.path() / "runc.log";
+
+  std::vector<double> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string id = "ember-bench-" + std::to_string(::getpid()) + "-" + std::to_string(i);
+    SpawnOptions options;
+    options.argv = {runc.string(), "run", "--bundle", bundle.path().string(), id};
+    options.output = log;
+    const auto start = Clock::now();
+    Child run(options);
+    const bool called = wait_for_next(listener.get());
+    const double us = us_since(start);
+    // The closed connection ends the runtime, and with it `runc run`; make sure of both.
+    if (!run.wait_for(std::chrono::seconds(5))) {
+      SpawnOptions kill_options;
+      kill_options.argv = {runc.string(), "kill", id, "KILL"};
+      Child kill(kill_options);
+      kill.wait_for(std::chrono::seconds(5));
+      run.stop(std::chrono::seconds(1));
+    }
+    SpawnOptions remove_options;
+    remove_options.argv = {runc.string(), "delete", "--force", id};
+    Child remove(remove_options);
+    remove.wait_for(std::chrono::seconds(5));
+    if (!called) {
+      std::ifstream in(log);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      throw std::runtime_error("runc run: the bootstrap never called next. " + text);
+    }
+    out.push_back(us);
+  }
+  return out;
+}
+
+std::vector<double> loopback_rtt_us(ClientKind client, const std::string& payload, std::size_t n) {
+  std::uint16_t port = 0;
+  const Socket listener = listen_loopback(port);
+  // The server: one connection, answered request by request until the client closes it.
+  std::thread server([fd = listener.get()] {
+    if (!wait_readable(fd, kWaitMs)) return;
+    Socket conn(::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC));
+    const int one = 1;
+    ::setsockopt(conn.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    static constexpr std::string_view kAnswer =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
+        "{\"ok\":true}";
+    std::string buffer;
+    while (read_head(conn.get(), buffer)) {
+      const auto head_end = buffer.find("\r\n\r\n") + 4;
+      std::size_t body = 0;
+      const auto cl = buffer.find("ontent-Length: ");  // Beast and curl both send this case
+      if (cl != std::string::npos && cl < head_end) body = std::stoul(buffer.substr(cl + 15));
+      char chunk[4096];
+      while (buffer.size() < head_end + body) {
+        const auto got = ::recv(conn.get(), chunk, sizeof chunk, 0);
+        if (got <= 0) return;
+        buffer.append(chunk, static_cast<std::size_t>(got));
+      }
+      buffer.erase(0, head_end + body);
+      if (::send(conn.get(), kAnswer.data(), kAnswer.size(), MSG_NOSIGNAL) < 0) return;
+    }
+  });
+
+  std::vector<double> out;
+  {
+    auto http = make_client(client, {"127.0.0.1", port});
+    for (std::size_t i = 0; i < n + 1; ++i) {
+      const auto reply = http->post("/", payload, false);
+      if (!reply.ok) break;
+      if (i > 0) out.push_back(reply.total_us);  // the first one pays for connect
+    }
+  }  // the client's connection closes here, which ends the server's loop
+  server.join();
+  if (out.size() != n) throw std::runtime_error("loopback baseline: the round trip failed");
+  return out;
+}
+
+}  // namespace ember::bench

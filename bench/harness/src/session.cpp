@@ -1,0 +1,363 @@
+#include "ember/bench/session.hpp"
+
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <stdexcept>
+
+#include "ember/bench/baselines.hpp"
+#include "ember/bench/node_process.hpp"
+#include "ember/bench/process.hpp"
+#include "ember/bench/progress.hpp"
+#include "ember/bench/runner.hpp"
+
+namespace ember::bench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kSpawnBaseline = "baseline: posix_spawn->first next";
+constexpr const char* kRuncBaseline = "baseline: runc run->first next";
+constexpr const char* kLoopBaseline = "baseline: loopback round trip";
+
+bool is_python(const std::string& runtime) { return runtime.starts_with("python"); }
+
+BenchFunction function_for(const BenchOptions& o, const std::string& name) {
+  BenchFunction f;
+  f.name = name;
+  f.runtime = o.runtime;
+  f.handler = o.handler;
+  f.code = o.code;
+  f.isolation = o.isolation;
+  return f;
+}
+
+std::unique_ptr<NodeProcess> start_node(const NodeSpec& spec) {
+  std::string error;
+  auto node = NodeProcess::start(spec, error);
+  if (!node) throw std::runtime_error(error);
+  return node;
+}
+
+std::string target_text(const BenchOptions& o) {
+  if (o.endpoint) return "function " + o.function + " at " + o.endpoint->url();
+  std::string text = o.runtime + " " + o.code.string();
+  if (!o.handler.empty()) text += " (" + o.handler + ")";
+  return text + " on a node started by the bench";
+}
+
+// Adds the client totals, the figures derived from the engine's stamps and the phase steps
+// of a sequential run to the report.
+void add_sequential(Report& report, const std::string& group, const std::vector<Measured>& runs,
+                    bool expect_cold) {
+  Series total{group, "client total", SeriesKind::kFigure, {}};
+  Series to_next{group, "received->first next", SeriesKind::kFigure, {}};
+  Series added{group, "engine-added (total - handler)", SeriesKind::kFigure, {}};
+  std::vector<Series> phases;
+  std::size_t failed = 0;
+  std::size_t wrong_kind = 0;
+  std::string first_error;
+  for (const auto& m : runs) {
+    if (!m.ok) {
+      if (failed++ == 0) first_error = m.error;
+      continue;
+    }
+    if (m.engine.cold != expect_cold) ++wrong_kind;
+    total.us.push_back(m.client_us);
+    if (const auto init = m.engine.at("init_done"); init && *init >= 0) to_next.us.push_back(*init);
+    const auto out = m.engine.at("handed_out");
+    const auto back = m.engine.at("answered");
+    if (out && back) added.us.push_back(m.client_us - (*back - *out));
+    for (const auto& span : spans(m.engine, m.client_us)) {
+      auto it = std::find_if(phases.begin(), phases.end(),
+                             [&](const Series& s) { return s.name == span.name; });
+      if (it == phases.end()) {
+        phases.push_back({group, span.name, SeriesKind::kPhase, {}});
+        it = phases.end() - 1;
+      }
+      it->us.push_back(span.us);
+    }
+  }
+  report.series.push_back(std::move(total));
+  if (expect_cold) report.series.push_back(std::move(to_next));
+  if (!expect_cold) report.series.push_back(std::move(added));
+  for (auto& p : phases) report.series.push_back(std::move(p));
+  if (failed > 0) {
+    report.notes.push_back(group + ": " + std::to_string(failed) + " of " +
+                           std::to_string(runs.size()) +
+                           " invocations failed; first: " + first_error);
+  }
+  if (wrong_kind > 0) {
+    report.notes.push_back(group + ": " + std::to_string(wrong_kind) + " invocations were " +
+                           (expect_cold ? "warm" : "cold") + " starts, not " +
+                           (expect_cold ? "cold" : "warm"));
+  }
+}
+
+BootstrapCommand bootstrap_command(const BenchOptions& o) {
+  BootstrapCommand c;
+  c.cwd = o.code;
+  c.env = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+           {"_HANDLER", o.handler},
+           {"LAMBDA_TASK_ROOT", o.code.string()},
+           {"TZ", ":UTC"}};
+  if (is_python(o.runtime)) {
+    const auto python_dir = o.runtimes_dir / "python";
+    c.argv = {"/usr/bin/" + o.runtime, "-s", "-u", (python_dir / "bootstrap.py").string()};
+    c.env["LAMBDA_RUNTIME_DIR"] = python_dir.string();
+  } else {
+    c.argv = {(o.code / "bootstrap").string()};
+    c.env["LAMBDA_RUNTIME_DIR"] = o.code.string();
+  }
+  return c;
+}
+
+void add_cold_baselines(Report& report, const BenchOptions& o, std::size_t n) {
+  {
+    Progress progress("baseline posix_spawn", n);
+    report.series.push_back({"baseline", "posix_spawn->first next", SeriesKind::kBaseline,
+                             spawn_to_next_us(bootstrap_command(o), n)});
+  }
+  const auto runc = find_program("runc");
+  if (!runc) {
+    report.notes.push_back("runc baseline skipped: runc is not installed");
+  } else if (is_python(o.runtime)) {
+    report.notes.push_back("runc baseline skipped: it needs a static bootstrap, not Python");
+  } else if (::geteuid() != 0) {
+    report.notes.push_back("runc baseline skipped: runc run needs root");
+  } else {
+    try {
+      Progress progress("baseline runc", n);
+      report.series.push_back({"baseline", "runc run->first next", SeriesKind::kBaseline,
+                               runc_to_next_us(*runc, o.code / "bootstrap", n)});
+    } catch (const std::exception& e) {
+      report.notes.push_back(std::string("runc baseline failed: ") + e.what());
+    }
+  }
+}
+
+void add_loopback_baseline(Report& report, const BenchOptions& o, std::size_t n) {
+  report.series.push_back({"baseline", "loopback round trip", SeriesKind::kBaseline,
+                           loopback_rtt_us(o.client, event_payload(o.payload_bytes), n)});
+}
+
+// The cold function: one with max_reuse: 1, checked with two unmeasured calls (a node that
+// does not retire the worker answers the second warm). Where max_reuse is refused or ignored,
+// N copies of the function, each invoked once, give the same cold starts.
+std::vector<std::string> cold_functions(const BenchOptions& o, NodeSpec& spec,
+                                        std::unique_ptr<NodeProcess>& node, Report& report) {
+  BenchFunction cold = function_for(o, "cold");
+  cold.max_reuse = 1;
+  cold.reserved_concurrency = 1;
+  spec.functions.push_back(cold);
+  std::string error;
+  node = NodeProcess::start(spec, error);
+  if (!node && error.find("max_reuse") == std::string::npos) throw std::runtime_error(error);
+  if (node) {
+    auto client = make_client(o.client, node->endpoint());
+    const auto payload = event_payload(o.payload_bytes);
+    const auto first = invoke_once(*client, "cold", payload);
+    const auto second = invoke_once(*client, "cold", payload);
+    if (!first.ok) throw std::runtime_error("cold function: " + first.error);
+    if (second.ok && second.engine.cold) return {"cold"};
+    node.reset();
+  }
+  spec.functions.pop_back();
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < o.n; ++i) {
+    auto f = function_for(o, "cold-" + std::to_string(i));
+    f.reserved_concurrency = 1;
+    spec.functions.push_back(f);
+    names.push_back(f.name);
+  }
+  report.notes.push_back("this node does not honour max_reuse: 1; cold starts use " +
+                         std::to_string(o.n) + " copies of the function, each invoked once");
+  node = start_node(spec);
+  return names;
+}
+
+void run_cold_warm(const BenchOptions& o, Report& report, bool cold, bool warm) {
+  std::unique_ptr<NodeProcess> node;
+  Endpoint endpoint;
+  std::vector<std::string> cold_names{o.function};
+  std::string warm_name = o.function;
+  if (o.endpoint) {
+    endpoint = *o.endpoint;
+  } else {
+    NodeSpec spec{o.ember, {}, std::nullopt};
+    if (warm) spec.functions.push_back(function_for(o, "warm"));
+    warm_name = "warm";
+    if (cold) {
+      cold_names = cold_functions(o, spec, node, report);
+    } else {
+      node = start_node(spec);
+    }
+    endpoint = node->endpoint();
+  }
+  const auto payload = event_payload(o.payload_bytes);
+  auto client = make_client(o.client, endpoint);
+  if (cold) {
+    Progress progress("cold", o.n);
+    add_sequential(report, "cold", run_sequential(*client, cold_names, payload, o.n, &progress),
+                   true);
+  }
+  if (warm) {
+    invoke_once(*client, warm_name, payload);  // the one cold start, not measured
+    Progress progress("warm", o.n);
+    add_sequential(report, "warm", run_sequential(*client, {warm_name}, payload, o.n, &progress),
+                   false);
+  }
+  client.reset();
+  node.reset();  // stops the node before the baselines run, so they have the machine
+
+  if (!o.baselines) return;
+  if (cold) {
+    add_cold_baselines(report, o, o.n);
+    report.add_ratio("cold: received->first next", kSpawnBaseline);
+    report.add_ratio("cold: client total", kSpawnBaseline);
+    report.add_ratio("cold: received->first next", kRuncBaseline);
+  }
+  if (warm) {
+    add_loopback_baseline(report, o, o.n);
+    report.add_ratio("warm: client total", kLoopBaseline);
+    report.add_ratio("warm: engine-added (total - handler)", kLoopBaseline);
+  }
+}
+
+void run_throughput_mode(const BenchOptions& o, Report& report) {
+  std::unique_ptr<NodeProcess> node;
+  Endpoint endpoint;
+  std::string name = o.function;
+  if (o.endpoint) {
+    endpoint = *o.endpoint;
+  } else {
+    auto f = function_for(o, "warm");
+    f.reserved_concurrency = static_cast<std::uint32_t>(std::max<std::size_t>(o.concurrency, 1));
+    node = start_node({o.ember, {f}, std::nullopt});
+    endpoint = node->endpoint();
+    name = "warm";
+  }
+  const std::size_t n = o.duration_s > 0 ? 0 : o.n;
+  ThroughputResult result;
+  {
+    Progress progress("throughput", n);
+    result = run_throughput(o.client, endpoint, name, event_payload(o.payload_bytes), o.concurrency,
+                            n, o.duration_s, &progress);
+  }
+  node.reset();
+  report.figures.emplace_back("invocations_per_s", result.per_second());
+  report.figures.emplace_back("clients", static_cast<double>(o.concurrency));
+  report.figures.emplace_back("wall_s", result.wall_s);
+  report.figures.emplace_back("errors", static_cast<double>(result.errors));
+  report.series.push_back(
+      {"throughput", "client total", SeriesKind::kFigure, std::move(result.client_us)});
+  if (o.baselines) {
+    add_loopback_baseline(report, o, std::min<std::size_t>(o.n, 1000));
+    report.add_ratio("throughput: client total", kLoopBaseline);
+  }
+}
+
+// Sums a field over every function of GET /ember/v1/functions; nullopt when not served.
+std::optional<double> functions_total(const std::string& body, const char* field) {
+  boost::system::error_code ec;
+  const auto doc = boost::json::parse(body, ec);
+  if (ec || !doc.is_object()) return std::nullopt;
+  const auto* list = doc.as_object().if_contains("functions");
+  if (list == nullptr || !list->is_array()) return std::nullopt;
+  double total = 0;
+  for (const auto& f : list->as_array()) {
+    const auto* v = f.is_object() ? f.as_object().if_contains(field) : nullptr;
+    if (v == nullptr) return std::nullopt;
+    total += v->is_double() ? v->as_double() : static_cast<double>(v->to_number<double>());
+  }
+  return total;
+}
+
+void run_trace_mode(const BenchOptions& o, Report& report) {
+  const auto trace = load_trace(o.trace_file, o.trace_format, o.trace_limits);
+  report.figures.emplace_back("trace_functions", static_cast<double>(trace.functions.size()));
+  report.figures.emplace_back("trace_invocations", static_cast<double>(trace.events.size()));
+  report.figures.emplace_back("trace_span_s", trace.span_s);
+  report.figures.emplace_back("time_scale", o.time_scale);
+  const auto payload = event_payload(o.payload_bytes);
+
+  std::vector<std::string> policies = {"fixed", "adaptive"};
+  if (o.endpoint) policies = {"as configured"};
+  for (const auto& policy : policies) {
+    std::unique_ptr<NodeProcess> node;
+    Endpoint endpoint;
+    std::vector<std::string> names;
+    if (o.endpoint) {
+      endpoint = *o.endpoint;
+      names.assign(trace.functions.size(), o.function);
+    } else {
+      NodeSpec spec{o.ember, {}, o.time_scale};
+      for (std::size_t i = 0; i < trace.functions.size(); ++i) {
+        auto f = function_for(o, "f" + std::to_string(i));
+        f.keep_alive = policy;
+        f.keep_alive_s = o.keep_alive_s;
+        f.reserved_concurrency =
+            static_cast<std::uint32_t>(std::max<std::size_t>(o.concurrency, 1));
+        spec.functions.push_back(f);
+        names.push_back(f.name);
+      }
+      node = start_node(spec);
+      endpoint = node->endpoint();
+    }
+    ReplayOutcome outcome;
+    {
+      Progress progress("trace " + policy, trace.events.size());
+      outcome =
+          replay(trace, names, o.client, endpoint, o.time_scale, o.concurrency, payload, &progress);
+    }
+    PolicyOutcome p;
+    p.policy = policy;
+    p.invocations = outcome.invocations;
+    p.errors = outcome.errors;
+    p.cold = outcome.cold;
+    p.cold_share = outcome.invocations > 0 ? static_cast<double>(outcome.cold) /
+                                                 static_cast<double>(outcome.invocations)
+                                           : 0;
+    p.max_lateness_s = outcome.max_lateness_s;
+    p.wall_s = outcome.wall_s;
+    auto client = make_client(o.client, endpoint);
+    const auto reply = client->get("/ember/v1/functions");
+    if (reply.ok && reply.status == 200) {
+      p.idle_worker_seconds = functions_total(reply.body, "idle_worker_seconds");
+      p.engine_cold_starts = functions_total(reply.body, "cold_starts");
+    } else {
+      report.notes.push_back("GET /ember/v1/functions: not served by this node (status " +
+                             std::to_string(reply.status) + "); no idle worker-seconds");
+    }
+    report.series.push_back(
+        {"trace " + policy, "client total", SeriesKind::kFigure, std::move(outcome.client_us)});
+    report.policies.push_back(p);
+  }
+}
+
+}  // namespace
+
+Report run_bench(const BenchOptions& o) {
+  Report report;
+  report.mode = o.mode;
+  report.target = target_text(o);
+  report.client = o.client == ClientKind::kCurl ? "libcurl" : "Beast";
+  report.payload = std::to_string(event_payload(o.payload_bytes).size()) + "-byte JSON event";
+  if (o.mode == "cold") {
+    run_cold_warm(o, report, true, false);
+  } else if (o.mode == "warm") {
+    run_cold_warm(o, report, false, true);
+  } else if (o.mode == "all") {
+    run_cold_warm(o, report, true, true);
+  } else if (o.mode == "throughput") {
+    run_throughput_mode(o, report);
+  } else if (o.mode == "trace") {
+    run_trace_mode(o, report);
+  } else {
+    throw std::runtime_error("unknown mode '" + o.mode + "'");
+  }
+  return report;
+}
+
+}  // namespace ember::bench

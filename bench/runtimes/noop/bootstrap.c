@@ -1,0 +1,116 @@
+/* A no-op custom runtime for `ember bench`: the floor of what a runtime can cost.
+ *
+ * One keep-alive connection to AWS_LAMBDA_RUNTIME_API (numeric host:port, no DNS), then
+ * forever: GET next, read the event, POST a small JSON answer. Raw sockets and a static
+ * link, so the same binary runs under ember, under a plain posix_spawn and inside a runc
+ * container with an empty rootfs. Any error ends the process (status 1): ember then reports
+ * Runtime.ExitError, and the baselines simply close the connection to stop it. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { kBufSize = 1 << 20 };
+
+static char buf[kBufSize + 1]; /* one more for the terminating NUL */
+static size_t have;            /* bytes in buf */
+
+static void die(void) { _exit(1); }
+
+static void send_all(int fd, const char* data, size_t len) {
+  while (len > 0) {
+    ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+    if (n <= 0) die();
+    data += n;
+    len -= (size_t)n;
+  }
+}
+
+static void fill(int fd) {
+  if (have == kBufSize) die();
+  ssize_t n = recv(fd, buf + have, kBufSize - have, 0);
+  if (n <= 0) die();
+  have += (size_t)n;
+}
+
+/* Finds `name` (with its colon) in the header block; copies its value into out. */
+static int header(const char* head, const char* name, char* out, size_t out_size) {
+  size_t name_len = strlen(name);
+  for (const char* line = strstr(head, "\r\n"); line != NULL; line = strstr(line + 2, "\r\n")) {
+    const char* start = line + 2;
+    if (strncasecmp(start, name, name_len) != 0 || start[name_len] != ':') continue;
+    start += name_len + 1;
+    while (*start == ' ') ++start;
+    const char* end = strstr(start, "\r\n");
+    size_t len = end != NULL ? (size_t)(end - start) : strlen(start);
+    if (len >= out_size) return 0;
+    memcpy(out, start, len);
+    out[len] = '\0';
+    return 1;
+  }
+  return 0;
+}
+
+/* Reads one response: head and Content-Length body. Leaves the request id in `id` (if any). */
+static void read_response(int fd, char* id, size_t id_size) {
+  char* end;
+  buf[have] = '\0';
+  while ((end = strstr(buf, "\r\n\r\n")) == NULL) {
+    fill(fd);
+    buf[have] = '\0';
+  }
+  size_t head_len = (size_t)(end - buf) + 4;
+  end[2] = '\0'; /* the head, ending after its last header's \r\n */
+  char value[64];
+  size_t body_len =
+      header(buf, "Content-Length", value, sizeof value) ? strtoul(value, NULL, 10) : 0;
+  if (id != NULL && !header(buf, "Lambda-Runtime-Aws-Request-Id", id, id_size)) die();
+  if (head_len + body_len > kBufSize - 1) die();
+  while (have < head_len + body_len) fill(fd);
+  /* Keep whatever came after this response (nothing, in practice). */
+  memmove(buf, buf + head_len + body_len, have - head_len - body_len);
+  have -= head_len + body_len;
+}
+
+int main(void) {
+  const char* api = getenv("AWS_LAMBDA_RUNTIME_API");
+  if (api == NULL) die();
+  char host[64];
+  const char* colon = strrchr(api, ':');
+  if (colon == NULL || (size_t)(colon - api) >= sizeof host) die();
+  memcpy(host, api, (size_t)(colon - api));
+  host[colon - api] = '\0';
+
+  struct sockaddr_in addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((unsigned short)atoi(colon + 1));
+  if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) die();
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect(fd, (struct sockaddr*)&addr, sizeof addr) != 0) die();
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+  static const char next[] =
+      "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: runtime\r\n\r\n";
+  static const char answer[] = "{\"ok\":true}";
+  char id[128];
+  char request[512];
+  for (;;) {
+    send_all(fd, next, sizeof next - 1);
+    read_response(fd, id, sizeof id);
+    int len = snprintf(request, sizeof request,
+                       "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\n"
+                       "Host: runtime\r\nContent-Type: application/json\r\n"
+                       "Content-Length: %zu\r\n\r\n%s",
+                       id, sizeof answer - 1, answer);
+    if (len <= 0 || (size_t)len >= sizeof request) die();
+    send_all(fd, request, (size_t)len);
+    read_response(fd, NULL, 0);
+  }
+}

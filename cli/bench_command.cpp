@@ -1,0 +1,183 @@
+// ember bench: cold, warm, throughput and trace-replay measurements (bench/harness does the
+// work; this file only turns the command line into BenchOptions and writes the outputs).
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "commands.hpp"
+#include "ember/bench/html_report.hpp"
+#include "ember/bench/session.hpp"
+
+namespace ember::cli {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Where this executable lives: the bench starts nodes with the same `ember`, and the no-op
+// runtime is built next to it (<build>/bench/runtimes/noop).
+fs::path self_exe() {
+  std::error_code ec;
+  auto path = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path("ember") : path;
+}
+
+fs::path runtimes_dir() {
+  if (const char* dir = std::getenv("EMBER_RUNTIMES_DIR")) return dir;  // NOLINT: read once
+  return EMBER_RUNTIMES_DIR;
+}
+
+constexpr const char* kAbout =
+    R"(Measures ember: cold and warm invocations with the engine's phase split, throughput,
+and trace replay per keep-alive policy, each next to baselines measured in the same run.
+
+modes:
+  cold        N invocations, each on a fresh sandbox
+  warm        N sequential invocations on one warm worker
+  all         cold, then warm, in one run and one report
+  throughput  C concurrent clients for --duration seconds (or -n invocations)
+  trace       replay a trace CSV in compressed time, once per keep-alive policy
+
+Without --endpoint the bench starts its own node (this ember binary) serving --code, by
+default the no-op C runtime built next to it, and stops it at the end.
+
+)";
+
+}  // namespace
+
+int bench_command(const std::vector<std::string>& args) {
+  bench::BenchOptions o;
+  std::string mode, endpoint, code, client = "beast", format = "azure2019", report_file;
+  std::string isolation;
+  bool json = false, no_baselines = false;
+  double trace_minutes = 0;
+  std::size_t trace_functions = 0;
+  po::options_description options("ember bench cold|warm|all|throughput|trace [options]");
+  options.add_options()("help,h", "show this help")("function", po::value(&o.function),
+                                                    "function to invoke on --endpoint")(
+      "endpoint", po::value(&endpoint), "a running node's Invoke API, http://127.0.0.1:PORT")(
+      "code", po::value(&code), "function code directory (default: the no-op C runtime)")(
+      "runtime", po::value(&o.runtime)->default_value("provided"), "provided or python3[.N]")(
+      "handler", po::value(&o.handler), "handler (Python: module.function)")(
+      "isolation", po::value(&isolation), "functions' isolation: native or none (node default)")(
+      "n,n", po::value(&o.n)->default_value(100), "invocations")(
+      "concurrency,c", po::value(&o.concurrency)->default_value(2),
+      "client threads (throughput, trace)")(
+      "duration", po::value(&o.duration_s)->default_value(10),
+      "throughput: seconds to run; 0 runs -n invocations instead")(
+      "payload-bytes", po::value(&o.payload_bytes)->default_value(1024), "event size")(
+      "client", po::value(&client)->default_value("beast"), "HTTP client: beast or curl")(
+      "no-baselines", po::bool_switch(&no_baselines), "skip the baselines")(
+      "json", po::bool_switch(&json), "print JSON instead of the table")(
+      "report", po::value(&report_file), "also write a self-contained HTML report here")(
+      "trace", po::value(&o.trace_file), "trace CSV file (trace mode)")(
+      "format", po::value(&format)->default_value("azure2019"), "azure2019 or azure2021")(
+      "time-scale", po::value(&o.time_scale)->default_value(600),
+      "trace time runs this many times faster than the wall clock")(
+      "trace-minutes", po::value(&trace_minutes)->default_value(0),
+      "replay only the first M trace minutes (0: all)")(
+      "trace-functions", po::value(&trace_functions)->default_value(0),
+      "replay only the first F functions (0: all)")(
+      "keep-alive-s", po::value(&o.keep_alive_s)->default_value(600),
+      "trace mode: keep_alive_s of the functions (trace seconds)");
+  po::positional_options_description positional;
+  positional.add("mode", 1);
+  po::options_description hidden;
+  hidden.add_options()("mode", po::value(&mode));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "ember bench: " << e.what() << "\n" << options;
+    return 2;
+  }
+  if (vm.count("help") != 0U) {
+    std::cout << kAbout << options;
+    return 0;
+  }
+  if (mode != "cold" && mode != "warm" && mode != "all" && mode != "throughput" &&
+      mode != "trace") {
+    std::cerr << "ember bench: give a mode: cold, warm, all, throughput or trace\n" << options;
+    return 2;
+  }
+  o.mode = mode;
+  if (mode == "throughput" && vm["n"].defaulted() == false && vm["duration"].defaulted()) {
+    o.duration_s = 0;  // -n alone bounds the run by count
+  }
+  if (!endpoint.empty()) {
+    o.endpoint = bench::parse_endpoint(endpoint);
+    if (!o.endpoint) {
+      std::cerr << "ember bench: --endpoint must be http://IPv4:PORT (no DNS), got " << endpoint
+                << "\n";
+      return 2;
+    }
+    if (o.function.empty()) {
+      std::cerr << "ember bench: --endpoint needs --function\n";
+      return 2;
+    }
+  }
+  if (client != "beast" && client != "curl") {
+    std::cerr << "ember bench: --client must be beast or curl\n";
+    return 2;
+  }
+  o.client = client == "curl" ? bench::ClientKind::kCurl : bench::ClientKind::kBeast;
+  const auto parsed_format = bench::parse_trace_format(format);
+  if (!parsed_format) {
+    std::cerr << "ember bench: --format must be azure2019 or azure2021\n";
+    return 2;
+  }
+  o.trace_format = *parsed_format;
+  if (mode == "trace" && o.trace_file.empty()) {
+    std::cerr << "ember bench trace: --trace FILE is required\n";
+    return 2;
+  }
+  if (o.time_scale <= 0 || o.n == 0) {
+    std::cerr << "ember bench: -n and --time-scale must be positive\n";
+    return 2;
+  }
+  o.trace_limits.max_span_s = trace_minutes * 60;
+  o.trace_limits.max_functions = trace_functions;
+  o.baselines = !no_baselines;
+  if (!isolation.empty()) o.isolation = isolation;
+  o.ember = self_exe();
+  o.runtimes_dir = runtimes_dir();
+  o.code = code.empty() ? o.ember.parent_path() / "bench" / "runtimes" / "noop" : fs::path(code);
+  std::error_code ec;
+  o.code = fs::absolute(o.code, ec);
+  if (!o.endpoint && !fs::is_directory(o.code)) {
+    std::cerr << "ember bench: code directory " << o.code.string() << " does not exist\n";
+    return 2;
+  }
+  if (o.runtime.starts_with("python") && o.handler.empty()) {
+    o.handler = "lambda_function.lambda_handler";
+  }
+
+  std::signal(SIGPIPE, SIG_IGN);  // a node that dies mid-run must not take the bench with it
+  bench::Report report;
+  try {
+    report = bench::run_bench(o);
+  } catch (const std::exception& e) {
+    std::cerr << "ember bench " << mode << ": " << e.what() << "\n";
+    return 1;
+  }
+  std::cout << (json ? bench::json_text(report) : bench::table_text(report));
+  if (!report_file.empty()) {
+    std::ofstream out(report_file);
+    out << bench::html_text(report);
+    if (!out) {
+      std::cerr << "ember bench: cannot write " << report_file << "\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace ember::cli
