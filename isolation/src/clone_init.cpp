@@ -1,6 +1,8 @@
 #include "clone_init.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -42,6 +44,11 @@ __attribute__((no_sanitize("address", "undefined"))) int child_main(void* opaque
   } else {
     ::dup2(args->handshake_fd, init::kHandshakeFd);  // dup2 clears FD_CLOEXEC
   }
+  // Nothing else of the engine's may reach the sandbox: Asio opens its sockets (the Invoke
+  // API listener, client connections) without close-on-exec. This fd table is the child's
+  // own copy (no CLONE_FILES), so the parent's is untouched.
+  static_assert(init::kHandshakeFd == STDERR_FILENO + 1);
+  ::close_range(init::kHandshakeFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
   ::execve(args->path, args->argv, args->envp);
   args->exec_errno = errno;
   ::_exit(127);
@@ -90,8 +97,14 @@ class Stack {
 InitProcess::~InitProcess() {
   if (pid_ <= 0 || reaped_) return;
   kill();
+  // The pidfd may be non-blocking (an event loop watched it), which would make a blocking
+  // waitid fail with EAGAIN and leave a zombie; poll for the exit first.
+  pollfd exited{pidfd_.get(), POLLIN, 0};
+  while (::poll(&exited, 1, -1) < 0 && errno == EINTR) {
+  }
   siginfo_t info{};
-  while (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED) < 0 && errno == EINTR) {
+  while (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG) < 0 &&
+         errno == EINTR) {
   }
 }
 

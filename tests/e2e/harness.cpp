@@ -27,17 +27,6 @@ fs::path source_dir() { return EMBER_SOURCE_DIR; }
 fs::path testcases_dir() { return source_dir() / "tests" / "testcases"; }
 fs::path ember_exe() { return fs::path(EMBER_BINARY_DIR) / "ember"; }
 
-TempDir::TempDir() {
-  std::string pattern = (fs::temp_directory_path() / "ember-test-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
 namespace {
 
 std::string read_file(const fs::path& path) {

@@ -11,26 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "ember/bench/process.hpp"
+
 namespace ember::test {
 
 std::filesystem::path source_dir();
 std::filesystem::path testcases_dir();
 std::filesystem::path ember_exe();
 
-// A fresh directory under /tmp, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir(TempDir&&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-  ~TempDir();
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+// A fresh directory under $TMPDIR, removed with everything in it (the bench's own).
+using TempDir = ember::bench::TempDir;
 
 struct FunctionSpec {
   std::string name;

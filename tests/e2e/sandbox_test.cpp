@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fstream>
+#include <set>
 
 #include "harness.hpp"
 
@@ -160,6 +161,42 @@ TEST_F(Sandboxed, TimeoutLeavesNoProcessAndNoCgroup) {
     if (!fs::exists(hierarchy)) continue;
     for (const auto& entry : fs::directory_iterator(hierarchy)) {
       EXPECT_NE(entry.path().filename().string().rfind(prefix, 0), 0U) << entry.path();
+    }
+  }
+}
+
+// The socket inodes a process holds open.
+std::set<std::string> socket_inodes(pid_t pid) {
+  std::set<std::string> inodes;
+  std::error_code ec;
+  for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    const auto target = fs::read_symlink(fd.path(), ec).string();
+    if (target.rfind("socket:", 0) == 0) inodes.insert(target);
+  }
+  return inodes;
+}
+
+pid_t parent_of(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("PPid:", 0) == 0) return std::stoi(line.substr(5));
+  }
+  return 0;
+}
+
+TEST_F(Sandboxed, NoSandboxProcessHoldsAnyOfTheNodesSockets) {
+  Node node({{.name = "echo", .code = testcases_dir() / "python" / "echo"}});
+  ASSERT_EQ(node.invoke("echo", "{}").status, 200);
+  const auto node_sockets = socket_inodes(node.pid());
+  ASSERT_FALSE(node_sockets.empty());
+  const auto workers = node.worker_processes();
+  ASSERT_FALSE(workers.empty());
+  for (const pid_t worker : workers) {
+    for (const pid_t pid : {worker, parent_of(worker)}) {  // the runtime and its sandbox init
+      for (const auto& inode : socket_inodes(pid)) {
+        EXPECT_EQ(node_sockets.count(inode), 0U) << "pid " << pid << " holds " << inode;
+      }
     }
   }
 }
