@@ -142,18 +142,26 @@ void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker) {
     return;
   }
   const auto window = policy_->window();
-  if (worker->kind() != WorkerKind::kProvisioned && window.prewarm > Clock::Duration{}) {
-    // Adaptive: nothing is expected for a while, so end this one and start a fresh one just
-    // before the next invocation is due.
-    prewarm_at_ = now + window.prewarm;
-    prewarm_keep_ = window.keep_alive;
-    worker->retire("adaptive keep-alive: pre-warm before the next call instead");
+  if (window.prewarm > Clock::Duration{}) {
+    // Adaptive: nothing is expected for a while, so the last worker standing ends and a
+    // fresh one starts just before the next invocation is due. While others still run (a
+    // burst) this one stays for the whole window instead: the policy models one instance.
+    const bool alone =
+        idle_.empty() && std::none_of(workers_.begin(), workers_.end(), [&](const auto& w) {
+          return w != worker && w->state() != WorkerState::kEnded;
+        });
+    if (alone && worker->kind() != WorkerKind::kProvisioned) {
+      prewarm_at_ = now + window.prewarm;
+      prewarm_keep_ = window.keep_alive;
+      worker->retire("adaptive keep-alive: pre-warm before the next call instead");
+      return;
+    }
+    worker->park();
+    idle_.push_back({worker, now, now + window.prewarm + window.keep_alive});
     return;
   }
-  const auto keep =
-      worker->kind() == WorkerKind::kPrewarmed && first ? prewarm_keep_ : window.keep_alive;
   worker->park();
-  idle_.push_back({worker, now, now + keep});
+  idle_.push_back({worker, now, now + window.keep_alive});
 }
 
 void FunctionPool::leave_idle(std::vector<IdleWorker>::iterator it, TimePoint now) {
