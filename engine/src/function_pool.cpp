@@ -157,11 +157,20 @@ void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker) {
       return;
     }
     worker->park();
-    idle_.push_back({worker, now, now + window.prewarm + window.keep_alive});
+    idle_.push_back({worker, now, now + extra_worker_keep(window.prewarm + window.keep_alive)});
     return;
   }
   worker->park();
-  idle_.push_back({worker, now, now + window.keep_alive});
+  idle_.push_back({worker, now, now + extra_worker_keep(window.keep_alive)});
+}
+
+Clock::Duration FunctionPool::extra_worker_keep(Clock::Duration keep) const {
+  // The adaptive window is learned for one instance; workers beyond the first idle one (left
+  // over from a burst) get no more than the fixed keep-alive.
+  if (idle_.empty() || function_.keep_alive_policy != config::KeepAlivePolicy::kAdaptive) {
+    return keep;
+  }
+  return std::min<Clock::Duration>(keep, function_.keep_alive);
 }
 
 void FunctionPool::leave_idle(std::vector<IdleWorker>::iterator it, TimePoint now) {

@@ -73,6 +73,7 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   bool make_room();
   void enqueue(const std::shared_ptr<Invocation>& invocation);
   void leave_idle(std::vector<IdleWorker>::iterator it, TimePoint now);
+  [[nodiscard]] Clock::Duration extra_worker_keep(Clock::Duration keep) const;
   [[nodiscard]] std::size_t pending_count() const;
   [[nodiscard]] std::size_t provisioned_count() const;
   void fail(const std::shared_ptr<Invocation>& invocation, const StartFailure& failure) const;
