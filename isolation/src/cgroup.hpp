@@ -47,7 +47,11 @@ class Cgroup {
   [[nodiscard]] virtual std::filesystem::path path() const = 0;  // memory's dir on v1
 
   // --- freezer
+  // Freezes and waits until every process is frozen.
   virtual Result<void> freeze() = 0;
+  // Asks for a freeze and returns at once; the kernel finishes it on its own. For parking
+  // an idle worker, where nobody needs to wait for it.
+  virtual Result<void> request_freeze() = 0;
   virtual Result<void> thaw() = 0;
 
   // --- accounting

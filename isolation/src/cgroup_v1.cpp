@@ -47,6 +47,9 @@ class CgroupV1 final : public Cgroup {
     if (auto r = write_control(state, "FROZEN"); !r) return r;
     return wait_for_text(state, "FROZEN");
   }
+  Result<void> request_freeze() override {
+    return write_control(dirs_.at("freezer") / "freezer.state", "FROZEN");
+  }
   Result<void> thaw() override {
     return write_control(dirs_.at("freezer") / "freezer.state", "THAWED");
   }

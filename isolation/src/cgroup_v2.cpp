@@ -40,6 +40,7 @@ class CgroupV2 final : public Cgroup {
     if (auto r = write_control(dir_ / "cgroup.freeze", "1"); !r) return r;
     return wait_for_text(dir_ / "cgroup.events", "frozen 1");
   }
+  Result<void> request_freeze() override { return write_control(dir_ / "cgroup.freeze", "1"); }
   Result<void> thaw() override { return write_control(dir_ / "cgroup.freeze", "0"); }
 
   [[nodiscard]] std::uint64_t peak_memory_bytes() const override {

@@ -103,7 +103,8 @@ class NativeSandbox final : public Sandbox {
   }
   [[nodiscard]] bool oom_killed() const override { return cgroup_->oom_killed(); }
 
-  Result<void> freeze() override { return cgroup_->freeze(); }
+  // Parking an idle worker must not stall the engine's thread until the freeze completes.
+  Result<void> freeze() override { return cgroup_->request_freeze(); }
   Result<void> thaw() override { return cgroup_->thaw(); }
 
   void kill_all() noexcept override {

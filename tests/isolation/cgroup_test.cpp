@@ -142,6 +142,15 @@ TEST_F(CgroupV1Fake, FreezeAndThawWriteTheFreezerState) {
   EXPECT_EQ(slurp(root_ / "freezer/ember/sb1/freezer.state"), "THAWED");
 }
 
+TEST_F(CgroupV1Fake, RequestFreezeWritesTheFreezerState) {
+  auto manager = make_cgroup_v1_manager(mounts(), options(kV1Files));
+  auto cgroup = manager->create("sb1", CgroupLimits{});
+  ASSERT_TRUE(cgroup);
+  put(root_ / "freezer/ember/sb1/freezer.state", "THAWED");
+  ASSERT_TRUE((*cgroup)->request_freeze());
+  EXPECT_EQ(slurp(root_ / "freezer/ember/sb1/freezer.state"), "FROZEN");
+}
+
 TEST_F(CgroupV1Fake, ReadsPeakMemoryAndOomKills) {
   auto manager = make_cgroup_v1_manager(mounts(), options(kV1Files));
   auto cgroup = manager->create("sb1", CgroupLimits{});
