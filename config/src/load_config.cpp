@@ -298,7 +298,11 @@ class Loader {
     if (const Entry* e = find(entries, "sandbox_uid")) node.sandbox_uid = get_u32(*e, 1, 65534);
     if (const Entry* e = find(entries, "sandbox_gid")) node.sandbox_gid = get_u32(*e, 1, 65534);
     if (const Entry* e = find(entries, "memory_budget_mb")) {
-      node.memory_budget_mb = get_integer(*e, 128, 1ULL << 30U);
+      node.memory_budget_mb = get_integer(*e, 0, 1ULL << 30U);
+      if (node.memory_budget_mb != 0 && node.memory_budget_mb < 128) {
+        fail(*e, "must be 0 (80 % of the machine's memory) or at least 128, got " +
+                     std::to_string(node.memory_budget_mb));
+      }
     }
     if (const Entry* e = find(entries, "max_workers")) node.max_workers = get_u32(*e, 1, 100000);
     if (const Entry* e = find(entries, "freeze_idle")) node.freeze_idle = get_bool(*e);
@@ -452,7 +456,7 @@ class Loader {
                      std::to_string(function.reserved_concurrency) + ")");
       }
     }
-    if (const Entry* e = find(entries, "max_reuse")) function.max_reuse = get_u32(*e, 1, 1000000);
+    if (const Entry* e = find(entries, "max_reuse")) function.max_reuse = get_u32(*e, 0, 1000000);
     if (const Entry* e = find(entries, "isolation")) function.isolation = get_isolation(*e);
     if (const Entry* e = find(entries, "network")) {
       function.network_host = get_choice(*e, {"none", "host"}) == "host";

@@ -50,6 +50,8 @@ struct EngineContext {
   // Ends the least recently used idle worker of a function other than `except`; false when
   // there is none. Set by the node, which sees every pool.
   std::function<bool(const FunctionPool* except)> evict_one{};
+  // Memory (MB) and count of the idle workers of other functions that eviction could end.
+  std::function<std::pair<std::uint64_t, std::uint32_t>(const FunctionPool* except)> evictable{};
   std::uint64_t next_worker_number = 1;
   // Workers not yet destroyed, i.e. not yet reaped. Shared because a worker can outlive the
   // node by a moment (its last coroutine holds it).

@@ -89,10 +89,28 @@ void FunctionPool::enqueue(const std::shared_ptr<Invocation>& invocation) {
 }
 
 bool FunctionPool::make_room() {
-  while (!context_.capacity.fits(function_.memory_mb)) {
+  auto& capacity = context_.capacity;
+  if (capacity.fits(function_.memory_mb)) return true;
+  // Evict only when that is enough: emptying the node for a start that still cannot fit
+  // would cost every other function its warm workers for nothing.
+  const auto [idle_mb, idle_workers] =
+      context_.evictable ? context_.evictable(this) : std::pair<std::uint64_t, std::uint32_t>{};
+  if (capacity.used_mb - idle_mb + function_.memory_mb > capacity.budget_mb ||
+      capacity.workers - idle_workers >= capacity.max_workers) {
+    return false;
+  }
+  while (!capacity.fits(function_.memory_mb)) {
     if (!context_.evict_one || !context_.evict_one(this)) return false;
   }
   return true;
+}
+
+std::pair<std::uint64_t, std::uint32_t> FunctionPool::evictable() const {
+  std::uint32_t n = 0;
+  for (const auto& idle : idle_) {
+    if (idle.worker->kind() != WorkerKind::kProvisioned) ++n;
+  }
+  return {std::uint64_t{n} * function_.memory_mb, n};
 }
 
 bool FunctionPool::start_worker(WorkerKind kind) {
@@ -122,8 +140,9 @@ void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker) {
   if (!waiters_.empty() && !shut_down_) {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();
-    // The waiter paid for this worker's start only if it is the worker's very first turn.
-    if (first && worker->kind() == WorkerKind::kOnDemand) ++cold_starts_;
+    // The waiter waited for this worker's start if it is the worker's very first turn
+    // (whatever started it; only on-demand starts show Init Duration, as in Lambda).
+    if (first) ++cold_starts_;
     worker->assign(invocation);
     return;
   }
@@ -199,6 +218,15 @@ void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
   while (waiters_.size() > pending_count()) {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();
+    if (workers_.size() < function_.reserved_concurrency) {
+      // Below its own cap, so the node's budget is what kept a replacement from starting.
+      ++throttles_;
+      invocation->complete(too_many_requests(
+          "ConcurrentInvocationLimitExceeded",
+          "Rate Exceeded. The worker for this request ended and the node's memory budget or "
+          "worker limit leaves no room for another"));
+      continue;
+    }
     fail(invocation,
          StartFailure{"Runtime.ExitError", "Runtime exited before it was ready", "", false, ""});
   }

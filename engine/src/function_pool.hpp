@@ -46,6 +46,8 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   [[nodiscard]] std::optional<TimePoint> oldest_idle() const;
   // Ends that worker to make room for another function.
   void evict_oldest_idle();
+  // Memory and count of the idle workers eviction could end (not provisioned ones).
+  [[nodiscard]] std::pair<std::uint64_t, std::uint32_t> evictable() const;
 
   // --- shutdown
   // Graceful: idle workers end now, busy ones once they answer; waiters are still served.

@@ -34,6 +34,16 @@ Node::Node(boost::asio::any_io_executor executor, config::Config config, Backend
       config_.node.memory_budget_mb != 0 ? config_.node.memory_budget_mb : machine_mb * 8 / 10;
   capacity.max_workers = config_.node.max_workers;
   context_->evict_one = [this](const FunctionPool* except) { return evict_one(except); };
+  context_->evictable = [this](const FunctionPool* except) {
+    std::pair<std::uint64_t, std::uint32_t> total{};
+    for (const auto& [name, pool] : pools_) {
+      if (pool.get() == except) continue;
+      const auto [mb, n] = pool->evictable();
+      total.first += mb;
+      total.second += n;
+    }
+    return total;
+  };
   for (const auto& function : config_.functions) {
     pools_.emplace(function.name, std::make_shared<FunctionPool>(*context_, function));
   }

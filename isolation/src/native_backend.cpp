@@ -67,8 +67,8 @@ std::string hint_for(const init::StepFailed& failed, const NativeOptions& option
            " (chmod o+rx)";
   }
   if (failed.step == "exec runtime" && failed.err == ENOENT) {
-    return "argv[0] must be a path inside the sandbox (under /var/task, /var/runtime, /usr, "
-           "...), see SandboxBackend::task_root()";
+    return "the program, or the interpreter its '#!' line names, does not exist inside the "
+           "sandbox (the code is at /var/task; /usr, /bin and /lib come from the host)";
   }
   if (failed.step == "exec runtime" && failed.err == EACCES) {
     return "the runtime must be executable by uid " + std::to_string(options.uid);

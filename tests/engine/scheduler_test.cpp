@@ -207,6 +207,21 @@ TEST_F(Scheduler, LruEvictionPicksTheLeastRecentlyUsedIdleWorkerOfAnotherFunctio
   EXPECT_EQ(workers("c"), 1U);
 }
 
+TEST_F(Scheduler, EvictsNothingWhenEvictingCouldNotMakeRoom) {
+  config_.node.memory_budget_mb = 256;
+  auto big = python_function("big", "echo");
+  big.memory_mb = 512;
+  config_.functions = {python_function("a", "echo"), python_function("b", "echo"), big};
+  start();
+  invoke("a");
+  invoke("b");
+  ASSERT_TRUE(run_until([&] { return idle_workers("a") == 1 && idle_workers("b") == 1; }));
+  const auto refused = invoke("big");
+  EXPECT_EQ(refused.reason, "ConcurrentInvocationLimitExceeded");
+  EXPECT_EQ(workers("a"), 1U) << "nothing is evicted for a start that cannot fit anyway";
+  EXPECT_EQ(workers("b"), 1U);
+}
+
 TEST_F(Scheduler, BudgetWithNothingToEvictIs429ConcurrentInvocationLimitExceeded) {
   config_.node.memory_budget_mb = 128;
   config_.functions = {python_function("slow", "sleeps"), python_function("b", "echo")};
@@ -244,8 +259,8 @@ TEST_F(Scheduler, AdaptivePolicyPrewarmsBeforeAPeriodicFunctionsNextCall) {
     invoke("cron");
     advance(minutes(5));
   }
-  const auto cold_before = function_status("cron").at("cold_starts").to_number<std::int64_t>();
   invoke("cron");
+  const auto cold_before = function_status("cron").at("cold_starts").to_number<std::int64_t>();
   // Nothing is kept between calls now...
   EXPECT_TRUE(run_until([&] { return workers("cron") == 0; }));
   // ...and a worker is started at 4.5 minutes, ready before the call at 5.
