@@ -8,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "harness.hpp"
 
@@ -154,15 +155,25 @@ TEST_F(Sandboxed, TimeoutLeavesNoProcessAndNoCgroup) {
   const auto reply = node.invoke("sleepy", "{}");
   EXPECT_EQ(json_object(reply.body).at("errorType"), "Sandbox.Timedout");
   EXPECT_TRUE(node.worker_processes_end());
-  // Worker cgroups are named FUNCTION-NODEPID-N under <hierarchy>/ember.
+  // Worker cgroups are named FUNCTION-NODEPID-N under <hierarchy>/ember. The node removes
+  // them once it has reaped the sandbox, which may come a moment after the answer.
   const std::string prefix = "sleepy-" + std::to_string(node.pid()) + "-";
-  for (const char* hierarchy :
-       {"/sys/fs/cgroup/pids/ember", "/sys/fs/cgroup/memory/ember", "/sys/fs/cgroup/ember"}) {
-    if (!fs::exists(hierarchy)) continue;
-    for (const auto& entry : fs::directory_iterator(hierarchy)) {
-      EXPECT_NE(entry.path().filename().string().rfind(prefix, 0), 0U) << entry.path();
+  auto leftovers = [&] {
+    std::vector<fs::path> found;
+    for (const char* hierarchy :
+         {"/sys/fs/cgroup/pids/ember", "/sys/fs/cgroup/memory/ember", "/sys/fs/cgroup/ember"}) {
+      std::error_code ec;
+      for (const auto& entry : fs::directory_iterator(hierarchy, ec)) {
+        if (entry.path().filename().string().rfind(prefix, 0) == 0) found.push_back(entry.path());
+      }
     }
+    return found;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!leftovers().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  for (const auto& path : leftovers()) ADD_FAILURE() << "cgroup left behind: " << path;
 }
 
 // The socket inodes a process holds open.
