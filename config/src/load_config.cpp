@@ -251,10 +251,11 @@ class Loader {
 
   void load_node(const Entry& section, NodeConfig& node) const {
     expect_map(section);
-    const auto entries = read_map(
-        section.value, section.key_path,
-        {"listen", "state_dir", "region", "account_id", "keep_alive_s", "isolation", "sandbox_uid",
-         "sandbox_gid", "memory_budget_mb", "max_workers", "freeze_idle", "shutdown_grace_s"});
+    const auto entries =
+        read_map(section.value, section.key_path,
+                 {"listen", "state_dir", "region", "account_id", "keep_alive_s", "isolation",
+                  "sandbox_uid", "sandbox_gid", "memory_budget_mb", "max_workers", "freeze_idle",
+                  "freeze_idle_after_ms", "shutdown_grace_s"});
     if (const Entry* e = find(entries, "listen")) {
       const auto address = detail::parse_listen(get_string(*e));
       if (!address) {
@@ -306,6 +307,9 @@ class Loader {
     }
     if (const Entry* e = find(entries, "max_workers")) node.max_workers = get_u32(*e, 1, 100000);
     if (const Entry* e = find(entries, "freeze_idle")) node.freeze_idle = get_bool(*e);
+    if (const Entry* e = find(entries, "freeze_idle_after_ms")) {
+      node.freeze_idle_after = std::chrono::milliseconds(get_integer(*e, 0, 3'600'000));
+    }
     if (const Entry* e = find(entries, "shutdown_grace_s")) {
       node.shutdown_grace = std::chrono::seconds(get_integer(*e, 0, 900));
     }

@@ -136,6 +136,7 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   Steady::time_point init_done_at_{};
   boost::asio::steady_timer deadline_;
   boost::asio::steady_timer init_deadline_;
+  boost::asio::steady_timer freeze_timer_;
   std::optional<std::chrono::nanoseconds> init_duration_;  // until the first REPORT carries it
   std::uint64_t peak_memory_bytes_ = 0;
   std::uint64_t invocations_ = 0;

@@ -289,12 +289,14 @@ TEST_F(Scheduler, AdaptivePolicyKeepsNoWorkerForARareFunction) {
 
 TEST_F(Scheduler, FrozenWorkersAreThawedAndAnswer) {
   config_.node.freeze_idle = true;
+  config_.node.freeze_idle_after = std::chrono::milliseconds(0);
   config_.functions = {python_function("echo", "echo")};
   start();
   invoke("echo");
-  ASSERT_TRUE(run_until([&] { return idle_workers("echo") == 1; }));
+  ASSERT_TRUE(run_until([&] {
+    return function_status("echo").at("workers").as_array().at(0).at("state") == "frozen";
+  }));
   const auto worker = function_status("echo").at("workers").as_array().at(0).as_object();
-  EXPECT_EQ(worker.at("state"), "frozen");
   std::ifstream stat("/proc/" + std::to_string(worker.at("pid").to_number<std::int64_t>()) +
                      "/stat");
   std::string line;

@@ -63,9 +63,11 @@ struct NodeConfig {
   Isolation isolation = Isolation::kNative;  // default for functions that do not set it
   std::uint32_t sandbox_uid = 993;           // the worker's user inside native sandboxes
   std::uint32_t sandbox_gid = 993;
-  std::uint64_t memory_budget_mb = 0;       // sum of memory_mb of all workers; 0: 80 % of RAM
-  std::uint32_t max_workers = 256;          // workers of all functions together
-  bool freeze_idle = true;                  // freeze parked workers, thaw them for an event
+  std::uint64_t memory_budget_mb = 0;  // sum of memory_mb of all workers; 0: 80 % of RAM
+  std::uint32_t max_workers = 256;     // workers of all functions together
+  bool freeze_idle = true;             // freeze parked workers, thaw them for an event
+  // ... once they have been idle this long, so back-to-back invocations never pay for it.
+  std::chrono::milliseconds freeze_idle_after{1000};
   std::chrono::seconds shutdown_grace{10};  // in-flight invocations may finish this long
 };
 
