@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -357,7 +358,11 @@ void Worker::finish(InvokeResult result, bool answered) {
   auto invocation = std::move(current_);
   invocation->complete(std::move(result));
   if (answered && function_.max_reuse != 0 && invocations_ >= function_.max_reuse) {
-    retire("served max_reuse (" + std::to_string(function_.max_reuse) + ") invocations");
+    // After the caller's answer is on its way: ending a sandbox waits for its cgroup to empty.
+    asio::post(context_.executor, [self = shared_from_this()] {
+      self->retire("served max_reuse (" + std::to_string(self->function_.max_reuse) +
+                   ") invocations");
+    });
   }
 }
 

@@ -61,6 +61,9 @@ class Cgroup {
   [[nodiscard]] virtual bool oom_killed() const = 0;
 
   // --- ending
+  // SIGKILL to every process listed now, without waiting for them to go: for ending a
+  // sandbox whose pid namespace dies with its init anyway. kill_all() finishes the job.
+  virtual Result<void> kill_now() = 0;
   // SIGKILL to every process in the cgroup, then waits until it is empty. Idempotent.
   virtual Result<void> kill_all() = 0;
 };

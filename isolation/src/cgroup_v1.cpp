@@ -68,6 +68,11 @@ class CgroupV1 final : public Cgroup {
     return failcnt && *failcnt > 0;
   }
 
+  Result<void> kill_now() override {
+    kill_listed_pids(dirs_.at("freezer") / "cgroup.procs");
+    return {};
+  }
+
   // v1 has no cgroup.kill: freeze so nothing forks while we read the list, SIGKILL each
   // listed process, thaw so the signals are delivered, then wait until every list is empty.
   Result<void> kill_all() override {

@@ -55,6 +55,12 @@ class CgroupV2 final : public Cgroup {
     return read_keyed_u64(dir_ / "memory.events", "oom_kill") > 0;
   }
 
+  Result<void> kill_now() override {
+    if (control_exists(dir_ / "cgroup.kill")) return write_control(dir_ / "cgroup.kill", "1");
+    kill_listed_pids(dir_ / "cgroup.procs");
+    return {};
+  }
+
   Result<void> kill_all() override {
     const auto procs = dir_ / "cgroup.procs";
     if (control_exists(dir_ / "cgroup.kill")) {  // Linux 5.14+: one write kills the group

@@ -107,9 +107,12 @@ class NativeSandbox final : public Sandbox {
   Result<void> freeze() override { return cgroup_->request_freeze(); }
   Result<void> thaw() override { return cgroup_->thaw(); }
 
+  // Killing init takes the whole pid namespace down; the cgroup kill catches anything else
+  // without waiting, so the engine's thread is not held up. The destructor waits until the
+  // cgroup is empty before removing it.
   void kill_all() noexcept override {
     init_.kill();
-    (void)cgroup_->kill_all();
+    (void)cgroup_->kill_now();
   }
 
   std::optional<ExitStatus> try_reap() override {
