@@ -192,6 +192,8 @@ Clock::Duration FunctionPool::extra_worker_keep(Clock::Duration keep) const {
   return std::min<Clock::Duration>(keep, function_.keep_alive);
 }
 
+void FunctionPool::invocation_finished() { policy_->on_completion(context_.clock.now()); }
+
 void FunctionPool::leave_idle(std::vector<IdleWorker>::iterator it, TimePoint now) {
   idle_time_ += now - it->since;
   idle_.erase(it);

@@ -34,6 +34,8 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   // --- from workers
   // The worker is parked in `next`: give it the oldest waiter, keep it, or end it.
   void worker_ready(const std::shared_ptr<Worker>& worker);
+  // One of its invocations finished (answered, failed, timed out): feeds the keep-alive policy.
+  void invocation_finished();
   // The worker ended. `failure` says why it never became ready, when that is what happened.
   void worker_ended(const std::shared_ptr<Worker>& worker, std::optional<StartFailure> failure);
 

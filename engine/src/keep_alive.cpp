@@ -19,20 +19,33 @@ Clock::Duration scale(Clock::Duration d, double factor) {
 HybridHistogramKeepAlive::HybridHistogramKeepAlive(Options options)
     : options_(options), counts_(options.bins, 0) {}
 
+// The paper bins idle times: from the end of one invocation to the start of the next. An
+// arrival with nothing finished since the previous arrival overlaps it (a burst, or a call
+// while another runs) and counts as no idle time at all. Without completions (a policy fed
+// arrivals only) the time between arrivals stands in.
 void HybridHistogramKeepAlive::on_arrival(Clock::TimePoint at) {
-  if (last_arrival_ && at >= *last_arrival_) {
-    const auto idle = at - *last_arrival_;
-    const auto bin = static_cast<std::size_t>(idle / options_.bin);
+  std::optional<Clock::Duration> idle;
+  if (last_completion_ && last_arrival_ && *last_completion_ >= *last_arrival_) {
+    idle = at >= *last_completion_ ? at - *last_completion_ : Clock::Duration{};
+  } else if (last_completion_ && last_arrival_) {
+    idle = Clock::Duration{};
+  } else if (last_arrival_ && at >= *last_arrival_) {
+    idle = at - *last_arrival_;
+  }
+  if (idle) {
+    const auto bin = static_cast<std::size_t>(*idle / options_.bin);
     if (bin < counts_.size()) {
       ++counts_[bin];
       ++in_range_;
     } else {
-      out_of_bounds_.push_back(idle);
+      out_of_bounds_.push_back(*idle);
       if (out_of_bounds_.size() > kMaxOutOfBounds) out_of_bounds_.erase(out_of_bounds_.begin());
     }
   }
   last_arrival_ = at;
 }
+
+void HybridHistogramKeepAlive::on_completion(Clock::TimePoint at) { last_completion_ = at; }
 
 Clock::Duration HybridHistogramKeepAlive::percentile(double p) const {
   const double target = p / 100.0 * static_cast<double>(in_range_);

@@ -338,6 +338,7 @@ void Worker::finish(InvokeResult result, bool answered) {
 
   ++invocations_;
   last_used_ = context_.clock.now();
+  if (auto pool = pool_.lock()) pool->invocation_finished();
   deadline_.cancel();
   if (answered) {
     protocol_.answered();

@@ -56,6 +56,31 @@ TEST(HybridHistogramKeepAlive, RareFunctionKeepsNothingAndPrewarmsBeforeTheExpec
   EXPECT_LT(w.keep_alive, hours(2));
 }
 
+TEST(HybridHistogramKeepAlive, BinsIdleTimeFromTheEndOfOneCallToTheNext) {
+  HybridHistogramKeepAlive policy({});
+  Clock::TimePoint t{};
+  // Each call runs 3 minutes, then the function is idle for 2: the idle time is what counts.
+  for (int i = 0; i < 20; ++i) {
+    policy.on_arrival(t);
+    policy.on_completion(t + minutes(3));
+    t += minutes(5);
+  }
+  const auto w = policy.window();
+  EXPECT_EQ(w.prewarm, std::chrono::seconds(108));  // 90 % of the 2-minute bin's lower edge
+}
+
+TEST(HybridHistogramKeepAlive, OverlappingCallsCountAsNoIdleTime) {
+  HybridHistogramKeepAlive policy({});
+  Clock::TimePoint t{};
+  for (int i = 0; i < 20; ++i) {
+    policy.on_arrival(t += minutes(5));  // a burst of two, both arriving before either ends
+    policy.on_arrival(t + std::chrono::seconds(1));
+    policy.on_completion(t + std::chrono::seconds(2));
+  }
+  // Half the samples are zero idle time: the head is the first bin, so nothing is pre-warmed.
+  EXPECT_EQ(policy.window().prewarm, Clock::Duration{});
+}
+
 TEST(HybridHistogramKeepAlive, EvenlySpreadIdleTimesAreNotAPattern) {
   HybridHistogramKeepAlive::Options options;
   options.bins = 10;

@@ -30,6 +30,8 @@ class KeepAlivePolicy {
 
   // An invocation arrived at `at` (node time).
   virtual void on_arrival(Clock::TimePoint at) = 0;
+  // An invocation finished at `at`.
+  virtual void on_completion(Clock::TimePoint /*at*/) {}
   // The window to apply now that a worker went idle.
   [[nodiscard]] virtual KeepAliveWindow window() const = 0;
 };
@@ -63,6 +65,7 @@ class HybridHistogramKeepAlive final : public KeepAlivePolicy {
 
   explicit HybridHistogramKeepAlive(Options options);
   void on_arrival(Clock::TimePoint at) override;
+  void on_completion(Clock::TimePoint at) override;
   [[nodiscard]] KeepAliveWindow window() const override;
 
   [[nodiscard]] std::size_t samples() const { return in_range_ + out_of_bounds_.size(); }
@@ -76,6 +79,7 @@ class HybridHistogramKeepAlive final : public KeepAlivePolicy {
   std::size_t in_range_ = 0;
   std::vector<Clock::Duration> out_of_bounds_;  // the most recent, bounded
   std::optional<Clock::TimePoint> last_arrival_;
+  std::optional<Clock::TimePoint> last_completion_;
 };
 
 std::unique_ptr<KeepAlivePolicy> make_keep_alive_policy(const config::FunctionConfig& function);
