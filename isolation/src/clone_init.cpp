@@ -94,36 +94,6 @@ class Stack {
 
 }  // namespace
 
-InitProcess::~InitProcess() {
-  if (pid_ <= 0 || reaped_) return;
-  kill();
-  // The pidfd may be non-blocking (an event loop watched it), which would make a blocking
-  // waitid fail with EAGAIN and leave a zombie; poll for the exit first.
-  pollfd exited{pidfd_.get(), POLLIN, 0};
-  while (::poll(&exited, 1, -1) < 0 && errno == EINTR) {
-  }
-  siginfo_t info{};
-  while (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG) < 0 &&
-         errno == EINTR) {
-  }
-}
-
-void InitProcess::kill() noexcept {
-  if (pid_ <= 0 || reaped_) return;
-  ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
-}
-
-std::optional<siginfo_t> InitProcess::try_reap() {
-  if (pid_ <= 0 || reaped_) return std::nullopt;
-  siginfo_t info{};
-  if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG) < 0 ||
-      info.si_pid == 0) {
-    return std::nullopt;
-  }
-  reaped_ = true;
-  return info;
-}
-
 Result<InitProcess> clone_init(const CloneRequest& request) {
   Stack stack;
   if (!stack.valid()) return last_error("mmap clone stack");

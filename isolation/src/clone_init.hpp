@@ -9,6 +9,7 @@
 
 #include "ember/isolation/sandbox.hpp"
 #include "ember/isolation/unique_fd.hpp"
+#include "pidfd_child.hpp"
 
 namespace ember::isolation {
 
@@ -16,26 +17,16 @@ namespace ember::isolation {
 // everything else in its pid namespace, and reaps it.
 class InitProcess {
  public:
-  InitProcess(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
-  InitProcess(const InitProcess&) = delete;
-  InitProcess& operator=(const InitProcess&) = delete;
-  InitProcess(InitProcess&& other) noexcept
-      : pid_(std::exchange(other.pid_, -1)),
-        pidfd_(std::move(other.pidfd_)),
-        reaped_(std::exchange(other.reaped_, true)) {}
-  InitProcess& operator=(InitProcess&&) = delete;
-  ~InitProcess();
+  InitProcess(pid_t pid, UniqueFd pidfd) : child_(pid, std::move(pidfd)) {}
 
-  [[nodiscard]] pid_t pid() const { return pid_; }
-  [[nodiscard]] int pidfd() const { return pidfd_.get(); }
-  void kill() noexcept;
+  [[nodiscard]] pid_t pid() const { return child_.pid(); }
+  [[nodiscard]] int pidfd() const { return child_.pidfd(); }
+  void kill() noexcept { child_.signal(SIGKILL); }
   // The raw wait status once it exited; nullopt while it runs or after it was reaped.
-  std::optional<siginfo_t> try_reap();
+  std::optional<siginfo_t> try_reap() { return child_.try_reap(); }
 
  private:
-  pid_t pid_ = -1;
-  UniqueFd pidfd_;
-  bool reaped_ = false;
+  PidfdChild child_;  // its destructor kills and reaps
 };
 
 struct CloneRequest {

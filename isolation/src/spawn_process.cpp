@@ -48,45 +48,24 @@ Result<UniqueFd> open_pidfd(pid_t pid) {
 
 }  // namespace
 
-SpawnedProcess::SpawnedProcess(SpawnedProcess&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)),
-      pidfd_(std::move(other.pidfd_)),
-      reaped_(std::exchange(other.reaped_, true)) {}
-
-SpawnedProcess::~SpawnedProcess() {
-  if (pid_ <= 0 || reaped_) return;
-  kill_group();
-  // The pidfd may be non-blocking (an event loop watched it), which would make a blocking
-  // waitid fail with EAGAIN; poll for the exit instead. SIGKILL was just sent: this is short.
-  pollfd exited{pidfd_.get(), POLLIN, 0};
-  while (::poll(&exited, 1, -1) < 0 && errno == EINTR) {
-  }
-  try_reap();
-}
-
 void SpawnedProcess::kill_group() noexcept {
-  if (pid_ <= 0 || reaped_) return;
-  ::kill(-pid_, SIGKILL);
-  ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+  if (!child_.running()) return;
+  ::kill(-child_.pid(), SIGKILL);
+  child_.signal(SIGKILL);
 }
 
 std::optional<ExitStatus> SpawnedProcess::try_reap() {
-  if (reaped_) return std::nullopt;
-  siginfo_t info{};
   // Look without reaping first: while the leader is a zombie its pid, and so its process
   // group id, cannot be reused, so the group kill below cannot hit a stranger.
-  if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
-      info.si_pid == 0) {
-    return std::nullopt;
-  }
+  if (!child_.exited()) return std::nullopt;
   // Orphans the runtime left in its group die with it, as a Lambda sandbox's would.
-  ::kill(-pid_, SIGKILL);
+  ::kill(-child_.pid(), SIGKILL);
   int status = 0;
   rusage usage{};
   // wait4 rather than waitid: it also reports the child's peak resident set size.
-  while (::wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
+  while (::wait4(child_.pid(), &status, 0, &usage) < 0 && errno == EINTR) {
   }
-  reaped_ = true;
+  child_.mark_reaped();
   peak_rss_bytes_ = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
   if (WIFEXITED(status)) return ExitStatus{false, WEXITSTATUS(status)};
   return ExitStatus{true, WTERMSIG(status)};

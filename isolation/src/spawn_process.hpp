@@ -11,6 +11,7 @@
 
 #include "ember/isolation/sandbox.hpp"
 #include "ember/isolation/unique_fd.hpp"
+#include "pidfd_child.hpp"
 
 namespace ember::isolation {
 
@@ -18,29 +19,28 @@ namespace ember::isolation {
 // whole group and reaps the child, so no process outlives its owner.
 class SpawnedProcess {
  public:
-  SpawnedProcess(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+  SpawnedProcess(pid_t pid, UniqueFd pidfd) : child_(pid, std::move(pidfd)) {}
   SpawnedProcess(const SpawnedProcess&) = delete;
   SpawnedProcess& operator=(const SpawnedProcess&) = delete;
-  SpawnedProcess(SpawnedProcess&& other) noexcept;
+  SpawnedProcess(SpawnedProcess&& other) noexcept = default;
   SpawnedProcess& operator=(SpawnedProcess&& other) = delete;
-  ~SpawnedProcess();
+  // Kills the group first; the child's own destructor then waits and reaps.
+  ~SpawnedProcess() { kill_group(); }
 
-  [[nodiscard]] pid_t pid() const { return pid_; }
-  [[nodiscard]] int pidfd() const { return pidfd_.get(); }
+  [[nodiscard]] pid_t pid() const { return child_.pid(); }
+  [[nodiscard]] int pidfd() const { return child_.pidfd(); }
 
   // SIGKILL to the process group. Safe after the leader exited: until it is reaped its pid,
   // and so the group id, cannot be reused.
   void kill_group() noexcept;
   // Non-blocking; returns the status once, after the process exited.
   std::optional<ExitStatus> try_reap();
-  [[nodiscard]] bool reaped() const { return reaped_; }
+  [[nodiscard]] bool reaped() const { return child_.reaped(); }
   // The process's peak resident set size as the kernel reported it at reaping; 0 before.
   [[nodiscard]] std::uint64_t peak_rss_at_exit() const { return peak_rss_bytes_; }
 
  private:
-  pid_t pid_ = -1;
-  UniqueFd pidfd_;
-  bool reaped_ = false;
+  PidfdChild child_;
   std::uint64_t peak_rss_bytes_ = 0;
 };
 
