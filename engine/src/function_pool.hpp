@@ -58,7 +58,6 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   void shutdown();
 
   [[nodiscard]] std::size_t worker_count() const { return workers_.size(); }
-  [[nodiscard]] std::size_t idle_count() const { return idle_.size(); }
   [[nodiscard]] const config::FunctionConfig& function() const { return function_; }
   // Counters and workers, for `ember ps` and GET /ember/v1/functions.
   [[nodiscard]] boost::json::object status(TimePoint now) const;

@@ -23,7 +23,6 @@ class RuntimeStateMachine {
 
   [[nodiscard]] WorkerState state() const { return state_; }
   [[nodiscard]] bool handed_out() const { return handed_out_; }
-  [[nodiscard]] const std::string& current_id() const { return current_id_; }
 
   // The runtime called `next`. On success the worker is idle (or keeps the invocation it was
   // given before it asked) and waits for an event.
