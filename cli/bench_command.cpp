@@ -56,6 +56,7 @@ int bench_command(const std::vector<std::string>& args) {
   std::string isolation;
   bool json = false, no_baselines = false;
   double trace_minutes = 0;
+  unsigned cold_gap_ms = 10;
   std::size_t trace_functions = 0;
   po::options_description options("ember bench cold|warm|all|throughput|trace [options]");
   options.add_options()("help,h", "show this help")("function", po::value(&o.function),
@@ -71,6 +72,9 @@ int bench_command(const std::vector<std::string>& args) {
       "duration", po::value(&o.duration_s)->default_value(10),
       "throughput: seconds to run; 0 runs -n invocations instead")(
       "payload-bytes", po::value(&o.payload_bytes)->default_value(1024), "event size")(
+      "cold-gap-ms", po::value(&cold_gap_ms)->default_value(10),
+      "cold: pause between invocations, so the node can refill its prepared sandboxes as "
+      "between real cold starts (0: back to back)")(
       "client", po::value(&client)->default_value("beast"), "HTTP client: beast or curl")(
       "no-baselines", po::bool_switch(&no_baselines), "skip the baselines")(
       "json", po::bool_switch(&json), "print JSON instead of the table")(
@@ -144,6 +148,7 @@ int bench_command(const std::vector<std::string>& args) {
     return 2;
   }
   o.trace_limits.max_span_s = trace_minutes * 60;
+  o.cold_gap = std::chrono::milliseconds(cold_gap_ms);
   o.trace_limits.max_functions = trace_functions;
   o.baselines = !no_baselines;
   if (!isolation.empty()) o.isolation = isolation;

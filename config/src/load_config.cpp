@@ -370,7 +370,7 @@ class Loader {
         read_map(item, path,
                  {"name", "runtime", "handler", "code", "memory_mb", "timeout_s", "environment",
                   "reserved_concurrency", "keep_alive_s", "keep_alive", "provisioned", "max_reuse",
-                  "isolation", "network", "ephemeral_storage_mb", "seccomp"});
+                  "prepared_sandboxes", "isolation", "network", "ephemeral_storage_mb", "seccomp"});
     const auto required = [&](std::string_view key) -> const Entry& {
       const Entry* e = find(entries, key);
       if (e == nullptr) {
@@ -461,6 +461,9 @@ class Loader {
       }
     }
     if (const Entry* e = find(entries, "max_reuse")) function.max_reuse = get_u32(*e, 0, 1000000);
+    if (const Entry* e = find(entries, "prepared_sandboxes")) {
+      function.prepared_sandboxes = get_u32(*e, 0, 64);
+    }
     if (const Entry* e = find(entries, "isolation")) function.isolation = get_isolation(*e);
     if (const Entry* e = find(entries, "network")) {
       function.network_host = get_choice(*e, {"none", "host"}) == "host";

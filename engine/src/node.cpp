@@ -7,6 +7,7 @@
 
 #include "engine_context.hpp"
 #include "function_pool.hpp"
+#include "sandbox_preparer.hpp"
 
 namespace ember::engine {
 
@@ -27,6 +28,8 @@ Node::Node(boost::asio::any_io_executor executor, config::Config config, Backend
       EngineContext{executor, backends_.native.get(), *backends_.process, config_.node,
                     std::move(options.runtimes_dir), config_.node.state_dir / "logs",
                     std::move(options.echo), *options.clock});
+  preparer_ = std::make_unique<SandboxPreparer>(executor);
+  context_->preparer = preparer_.get();
   auto& capacity = context_->capacity;
   const auto machine_mb =
       options.machine_memory_mb != 0 ? options.machine_memory_mb : machine_memory_mb();
@@ -176,6 +179,7 @@ void Node::shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
   if (ticker_) ticker_->cancel();
+  preparer_->stop();
   for (auto& [name, pool] : pools_) pool->shutdown();
 }
 

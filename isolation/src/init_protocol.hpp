@@ -15,13 +15,17 @@ namespace ember::isolation::init {
 // The fd number the handshake socket has in ember-sandbox-init.
 inline constexpr int kHandshakeFd = 3;
 
-// engine -> init, once the init process is in its cgroup (and its netns has the listener).
+// engine -> init, twice. First the sandbox, once the init process is in its cgroup (and its
+// netns has the listener); init builds the root and answers Prepared. Then, possibly much
+// later, the Launch that fills in argv, env and working_dir; init answers Ready or StepFailed.
 struct InitConfig {
+  // --- the Launch
   std::vector<std::string> argv;  // argv[0]: absolute path inside the sandbox
   std::vector<std::string> env;
   std::string working_dir;  // inside the sandbox
-  std::string root;         // host directory the new root is mounted on
-  std::string code_dir;     // host paths, bound read-only at /var/task, /var/runtime, /opt
+  // --- the sandbox
+  std::string root;      // host directory the new root is mounted on
+  std::string code_dir;  // host paths, bound read-only at /var/task, /var/runtime, /opt
   std::string runtime_dir;
   std::string opt_dir;
   std::uint32_t tmp_mb = 512;
@@ -31,7 +35,16 @@ struct InitConfig {
   std::vector<sock_filter> seccomp;
 };
 
+struct Launch {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string working_dir;
+};
+
 // init -> engine.
+struct Prepared {  // the root is built; init waits for the Launch
+  std::int64_t mounts_done_ns = 0;
+};
 struct Ready {  // the runtime's execve succeeded; CLOCK_MONOTONIC nanoseconds
   std::int64_t mounts_done_ns = 0;
   std::int64_t seccomp_loaded_ns = 0;
@@ -47,14 +60,19 @@ struct WorkerExited {  // the runtime ended; init exits right after
   int value = 0;
 };
 
+// The sandbox part of the config; argv, env and working_dir travel in the Launch.
 std::string encode(const InitConfig& config);
 std::optional<InitConfig> decode_config(std::string_view message);
+std::string encode(const Launch& launch);
+std::optional<Launch> decode_launch(std::string_view message);
 
+std::string encode(const Prepared& prepared);
 std::string encode(const Ready& ready);
 std::string encode(const StepFailed& failed);
 std::string encode(const WorkerExited& exited);
 
 struct Reply {
+  std::optional<Prepared> prepared;
   std::optional<Ready> ready;
   std::optional<StepFailed> failed;
   std::optional<WorkerExited> exited;

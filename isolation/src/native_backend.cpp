@@ -141,6 +141,91 @@ class NativeSandbox final : public Sandbox {
   SandboxTimings timings_;
 };
 
+// working_dir inside the sandbox: host paths under code_dir or runtime_dir are mapped,
+// anything else is taken as a path inside already.
+std::string sandbox_path(const SandboxSpec& spec, const fs::path& path) {
+  if (path.empty()) return kTaskRoot;
+  for (const auto& [host, inside] :
+       {std::pair{spec.code_dir, kTaskRoot}, std::pair{spec.runtime_dir, kRuntimeRoot}}) {
+    if (host.empty()) continue;
+    const fs::path rel = path.lexically_relative(host);
+    if (rel.empty() || *rel.begin() == "..") continue;
+    return rel == "." ? std::string(inside) : (fs::path(inside) / rel).string();
+  }
+  return path.string();
+}
+
+// Init has built the root and waits for its Launch.
+class NativePrepared final : public PreparedSandbox {
+ public:
+  NativePrepared(const SandboxSpec& spec, const NativeOptions& options,
+                 std::unique_ptr<Cgroup> cgroup, InitProcess init, UniqueFd handshake,
+                 Listener listener, SandboxTimings timings)
+      : spec_(spec),
+        options_(options),
+        cgroup_(std::move(cgroup)),
+        init_(std::move(init)),
+        handshake_(std::move(handshake)),
+        listener_(std::move(listener)),
+        timings_(timings) {}
+
+  [[nodiscard]] const std::string& id() const override { return spec_.id; }
+  [[nodiscard]] const SandboxTimings& timings() const override { return timings_; }
+
+  Result<std::unique_ptr<Sandbox>> start(const LaunchSpec& launch) override {
+    timings_.launch_begin = Clock::now();
+    init::Launch message_data{launch.argv, launch.env, sandbox_path(spec_, launch.working_dir)};
+    message_data.env.push_back("AWS_LAMBDA_RUNTIME_API=" + listener_.address);
+    const std::string message = init::encode(message_data);
+    if (::send(handshake_.get(), message.data(), message.size(), MSG_NOSIGNAL) < 0) {
+      return last_error("sandbox " + spec_.id + ": send the launch");
+    }
+    auto reply = receive_reply(handshake_.get(), options_.setup_timeout);
+    if (!reply) return in_context(reply.error());
+    if (reply->failed) return step_failed(*reply->failed);
+    if (!reply->ready) return SysError{EPROTO, "sandbox " + spec_.id + ": unexpected reply", {}};
+    timings_.seccomp_loaded = from_monotonic_ns(reply->ready->seccomp_loaded_ns);
+    timings_.exec_done = from_monotonic_ns(reply->ready->exec_done_ns);
+    timings_.spawned = timings_.exec_done;
+    return std::unique_ptr<Sandbox>(
+        std::make_unique<NativeSandbox>(std::move(cgroup_), std::move(init_), std::move(handshake_),
+                                        std::move(listener_.fd), timings_));
+  }
+
+  // Waits for init's Prepared, or the reason it failed.
+  Result<void> wait_until_prepared() {
+    auto reply = receive_reply(handshake_.get(), options_.setup_timeout);
+    if (!reply) return in_context(reply.error());
+    if (reply->failed) return step_failed(*reply->failed);
+    if (!reply->prepared) return SysError{EPROTO, "sandbox " + spec_.id + ": unexpected reply", {}};
+    timings_.mounts_done = from_monotonic_ns(reply->prepared->mounts_done_ns);
+    return {};
+  }
+
+ private:
+  [[nodiscard]] SysError in_context(SysError error) const {
+    error.context = "sandbox " + spec_.id + ": " + error.context;
+    return error;
+  }
+
+  [[nodiscard]] SysError step_failed(const init::StepFailed& failed) const {
+    const bool exec_failed =
+        failed.step == "exec runtime" && (failed.err == ENOENT || failed.err == EACCES ||
+                                          failed.err == ENOEXEC || failed.err == ENOTDIR);
+    return SysError{failed.err,
+                    "sandbox " + spec_.id + ": step '" + failed.step + "': " + failed.call,
+                    hint_for(failed, options_), exec_failed};
+  }
+
+  SandboxSpec spec_;       // for its id and host paths
+  NativeOptions options_;  // a copy: a prepared sandbox may outlive its backend
+  std::unique_ptr<Cgroup> cgroup_;
+  InitProcess init_;
+  UniqueFd handshake_;
+  Listener listener_;
+  SandboxTimings timings_;
+};
+
 class NativeBackend final : public SandboxBackend {
  public:
   NativeBackend(NativeOptions options, std::unique_ptr<CgroupManager> cgroups)
@@ -151,7 +236,7 @@ class NativeBackend final : public SandboxBackend {
   [[nodiscard]] fs::path task_root(const SandboxSpec&) const override { return kTaskRoot; }
   [[nodiscard]] fs::path runtime_root(const SandboxSpec&) const override { return kRuntimeRoot; }
 
-  Result<std::unique_ptr<Sandbox>> create(const SandboxSpec& spec) override {
+  Result<std::unique_ptr<PreparedSandbox>> prepare(const SandboxSpec& spec) override {
     SandboxTimings t;
     t.create_begin = Clock::now();
     auto program = seccomp_.get(spec.seccomp);  // compiled on first use of a policy only
@@ -182,10 +267,6 @@ class NativeBackend final : public SandboxBackend {
     t.listener_ready = Clock::now();
 
     init::InitConfig config;
-    config.argv = spec.argv;
-    config.env = spec.env;
-    config.env.push_back("AWS_LAMBDA_RUNTIME_API=" + listener->address);
-    config.working_dir = sandbox_path(spec, spec.working_dir);
     config.root = options_.root_mount_point.string();
     config.code_dir = spec.code_dir.string();
     config.runtime_dir = spec.runtime_dir.string();
@@ -199,46 +280,14 @@ class NativeBackend final : public SandboxBackend {
     if (::send(handshake.get(), message.data(), message.size(), MSG_NOSIGNAL) < 0) {
       return last_error("send the sandbox its configuration");
     }
-
-    auto reply = receive_reply(handshake.get(), options_.setup_timeout);
-    if (!reply) {
-      auto error = reply.error();
-      error.context = "sandbox " + spec.id + ": " + error.context;
-      return error;
-    }
-    if (reply->failed) {
-      const auto& failed = *reply->failed;
-      const bool exec_failed =
-          failed.step == "exec runtime" && (failed.err == ENOENT || failed.err == EACCES ||
-                                            failed.err == ENOEXEC || failed.err == ENOTDIR);
-      return SysError{failed.err,
-                      "sandbox " + spec.id + ": step '" + failed.step + "': " + failed.call,
-                      hint_for(failed, options_), exec_failed};
-    }
-    if (!reply->ready) return SysError{EPROTO, "sandbox " + spec.id + ": unexpected reply", {}};
-    t.mounts_done = from_monotonic_ns(reply->ready->mounts_done_ns);
-    t.seccomp_loaded = from_monotonic_ns(reply->ready->seccomp_loaded_ns);
-    t.exec_done = from_monotonic_ns(reply->ready->exec_done_ns);
-    t.spawned = t.exec_done;
-    return std::unique_ptr<Sandbox>(std::make_unique<NativeSandbox>(
-        std::move(*cgroup), std::move(*init), std::move(handshake), std::move(listener->fd), t));
+    auto prepared =
+        std::make_unique<NativePrepared>(spec, options_, std::move(*cgroup), std::move(*init),
+                                         std::move(handshake), std::move(*listener), t);
+    if (auto ready = prepared->wait_until_prepared(); !ready) return ready.error();
+    return std::unique_ptr<PreparedSandbox>(std::move(prepared));
   }
 
  private:
-  // working_dir inside the sandbox: host paths under code_dir or runtime_dir are mapped,
-  // anything else is taken as a path inside already.
-  static std::string sandbox_path(const SandboxSpec& spec, const fs::path& path) {
-    if (path.empty()) return kTaskRoot;
-    for (const auto& [host, inside] :
-         {std::pair{spec.code_dir, kTaskRoot}, std::pair{spec.runtime_dir, kRuntimeRoot}}) {
-      if (host.empty()) continue;
-      const fs::path rel = path.lexically_relative(host);
-      if (rel.empty() || *rel.begin() == "..") continue;
-      return rel == "." ? std::string(inside) : (fs::path(inside) / rel).string();
-    }
-    return path.string();
-  }
-
   NativeOptions options_;
   std::unique_ptr<CgroupManager> cgroups_;
   SeccompProgramCache seccomp_;

@@ -222,19 +222,22 @@ TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
       at(6, 5) +
           "functions[0].memory: unknown key; allowed keys: name, runtime, handler, code, "
           "memory_mb, timeout_s, environment, reserved_concurrency, keep_alive_s, keep_alive, "
-          "provisioned, max_reuse, isolation, network, ephemeral_storage_mb, seccomp");
+          "provisioned, max_reuse, prepared_sandboxes, isolation, network, ephemeral_storage_mb, "
+          "seccomp");
 }
 
 TEST_F(LoadConfig, ReadsSchedulerAndIsolationKeys) {
   const auto config = load_config(write_config(
       with_function("    reserved_concurrency: 4\n    provisioned: 2\n    keep_alive: adaptive\n"
-                    "    max_reuse: 100\n    isolation: none\n    network: host\n"
+                    "    max_reuse: 100\n    prepared_sandboxes: 3\n    isolation: none\n"
+                    "    network: host\n"
                     "    ephemeral_storage_mb: 1024\n    seccomp:\n      deny: [socket]\n"
                     "      allow: [ptrace]\n")));
   const auto& f = config.functions.at(0);
   EXPECT_EQ(f.provisioned, 2U);
   EXPECT_EQ(f.keep_alive_policy, KeepAlivePolicy::kAdaptive);
   EXPECT_EQ(f.max_reuse, 100U);
+  EXPECT_EQ(f.prepared_sandboxes, 3U);
   EXPECT_EQ(f.isolation, Isolation::kNone);
   EXPECT_TRUE(f.network_host);
   EXPECT_EQ(f.ephemeral_storage_mb, 1024U);

@@ -18,6 +18,7 @@ namespace ember::engine {
 
 class FunctionPool;
 struct EngineContext;
+class SandboxPreparer;
 
 // The sandbox backends a node uses; `native` may be null when every function opts out.
 struct Backends {
@@ -81,6 +82,8 @@ class Node final : public runtime_api::InvokeService, public runtime_api::Status
   std::unique_ptr<Clock> own_clock_;
   std::unique_ptr<EngineContext> context_;
   std::map<std::string, std::shared_ptr<FunctionPool>, std::less<>> pools_;
+  // After the pools: stops (joins its thread) before they and the backends go.
+  std::unique_ptr<SandboxPreparer> preparer_;
   std::chrono::milliseconds tick_interval_;
   std::unique_ptr<boost::asio::steady_timer> ticker_;
   bool draining_ = false;

@@ -56,7 +56,8 @@ struct ExitStatus {
 
 // Timestamps of sandbox creation, for Init Duration and the benchmark's phase split.
 struct SandboxTimings {
-  std::chrono::steady_clock::time_point create_begin;  // backend.create() entered
+  std::chrono::steady_clock::time_point create_begin;  // backend.prepare() entered
+  std::chrono::steady_clock::time_point launch_begin;  // PreparedSandbox::start() entered
   std::chrono::steady_clock::time_point spawned;       // the runtime process exists
 
   // Native backend steps, in order; left at the epoch by backends that have no such step.
@@ -108,6 +109,34 @@ class Sandbox {
   virtual std::optional<ExitStatus> try_reap() = 0;
 };
 
+// What runs in a sandbox: decided when a worker starts, which may be long after its sandbox
+// was prepared. Paths are as the worker sees them (see SandboxSpec).
+struct LaunchSpec {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::filesystem::path working_dir;
+};
+
+// A sandbox made ahead of time: its namespaces, cgroup, root file system and Runtime API
+// listener exist, and nothing of the function has run in it yet. Keeping a few per function
+// takes their creation off the cold-start path (docs/isolation.md, "Prepared sandboxes").
+// Destroying one unused releases everything, as ~Sandbox does.
+class PreparedSandbox {
+ public:
+  PreparedSandbox() = default;
+  PreparedSandbox(const PreparedSandbox&) = delete;
+  PreparedSandbox& operator=(const PreparedSandbox&) = delete;
+  PreparedSandbox(PreparedSandbox&&) = delete;
+  PreparedSandbox& operator=(PreparedSandbox&&) = delete;
+  virtual ~PreparedSandbox() = default;
+
+  [[nodiscard]] virtual const std::string& id() const = 0;
+  [[nodiscard]] virtual const SandboxTimings& timings() const = 0;
+  // Starts the runtime in it. The prepared sandbox is used up either way: on success its
+  // resources belong to the returned Sandbox, on failure they are released.
+  virtual Result<std::unique_ptr<Sandbox>> start(const LaunchSpec& launch) = 0;
+};
+
 class SandboxBackend {
  public:
   SandboxBackend() = default;
@@ -119,8 +148,15 @@ class SandboxBackend {
 
   // Short name for logs: "process", "native", ...
   [[nodiscard]] virtual std::string name() const = 0;
-  // Starts the worker's process in a new sandbox.
-  virtual Result<std::unique_ptr<Sandbox>> create(const SandboxSpec& spec) = 0;
+  // Makes everything of a sandbox but its process. spec.argv, env and working_dir are not
+  // used: they come with start(). Safe to call from another thread than create() and start().
+  virtual Result<std::unique_ptr<PreparedSandbox>> prepare(const SandboxSpec& spec) = 0;
+  // Starts the worker's process in a new sandbox: prepare(), then start() at once.
+  Result<std::unique_ptr<Sandbox>> create(const SandboxSpec& spec) {
+    auto prepared = prepare(spec);
+    if (!prepared) return prepared.error();
+    return (*prepared)->start(LaunchSpec{spec.argv, spec.env, spec.working_dir});
+  }
 
   // Where the worker sees spec.code_dir and spec.runtime_dir: LAMBDA_TASK_ROOT,
   // LAMBDA_RUNTIME_DIR, argv and working_dir must be built from these. The process backend

@@ -2,6 +2,7 @@
 // given, runs the mode, measures the baselines in the same run, and stops what it started.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <optional>
@@ -28,6 +29,9 @@ struct BenchOptions {
   std::size_t concurrency = 2;  // throughput and trace client threads
   double duration_s = 0;        // throughput: run this long (0: run n invocations)
   std::size_t payload_bytes = 1024;
+  // cold: pause between invocations, as between real cold starts of a function; it lets the
+  // node refill its prepared sandboxes (0: back to back).
+  std::chrono::milliseconds cold_gap{10};
   ClientKind client = ClientKind::kBeast;
   bool baselines = true;
 
