@@ -337,7 +337,11 @@ void Worker::finish(InvokeResult result, bool answered) {
         result.phases.push_back({"sandbox_prepared", *sandbox_prepared_at_});
       }
       result.phases.push_back({"sandbox_begin", start_requested_at_});
-      result.phases.push_back({"spawned", t.spawned});
+      // Init observes the exec after the fact; when it was scheduled only after the runtime
+      // already called `next`, that call bounds the exec.
+      const bool seen = t.spawned != Steady::time_point{};
+      result.phases.push_back(
+          {"spawned", seen ? std::min(t.spawned, init_done_at_) : init_done_at_});
       result.phases.push_back({"init_done", init_done_at_});
     }
     result.phases.push_back({"assigned", assigned_at_});
@@ -427,6 +431,18 @@ void Worker::on_exit(const isolation::ExitStatus& status) {
   const std::string why = "Runtime exited with error: " + status.describe();
   switch (protocol_.state()) {
     case WorkerState::kInitialising:
+      // The sandbox could not exec the runtime: the function's fault (a missing or
+      // unexecutable bootstrap) or the node's.
+      if (auto failure = sandbox_->launch_failure()) {
+        log("ember: " + failure->message());
+        if (failure->bad_entrypoint) {
+          fail_start(StartFailure{"Runtime.InvalidEntrypoint", failure->message(), "", false, ""});
+        } else {
+          retire("could not start",
+                 StartFailure{"", "start worker " + id_ + ": " + failure->message(), "", true, ""});
+        }
+        return;
+      }
       fail_start(StartFailure{"Runtime.ExitError", why, "", false, ""});
       return;
     case WorkerState::kBusy: {

@@ -12,12 +12,16 @@
 
 namespace ember::isolation::init {
 
-// The fd number the handshake socket has in ember-sandbox-init.
+// The fd numbers the handshake socket and the launch pipe's read end have in
+// ember-sandbox-init. The engine writes the Launch straight into the pipe; init hands the read
+// end to the worker it forks, which execs once the Launch is in.
 inline constexpr int kHandshakeFd = 3;
+inline constexpr int kLaunchFd = 4;
 
-// engine -> init, twice. First the sandbox, once the init process is in its cgroup (and its
-// netns has the listener); init builds the root and answers Prepared. Then, possibly much
-// later, the Launch that fills in argv, env and working_dir; init answers Ready or StepFailed.
+// engine -> init: the sandbox, once the init process is in its cgroup (and its netns has the
+// listener); init builds the root, forks the worker, and answers Prepared once the worker is
+// armed. Then, possibly much later, the engine writes the Launch (argv, env, working_dir) to
+// the launch pipe and closes it; the worker execs and init answers Ready or StepFailed.
 struct InitConfig {
   // --- the Launch
   std::vector<std::string> argv;  // argv[0]: absolute path inside the sandbox

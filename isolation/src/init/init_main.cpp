@@ -117,16 +117,26 @@ std::int64_t wait_until_armed(int report_fd) {
   return std::atoll(text.c_str() + 2);
 }
 
-// Writes the Launch to the worker and closes the pipe, so the worker reads it to EOF.
-void forward_launch(int launch_fd, const std::string& message) {
-  std::size_t sent = 0;
-  while (sent < message.size()) {
-    const ssize_t n = ::write(launch_fd, message.data() + sent, message.size() - sent);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail({errno, "launch", "write the launch to the worker"});
-    sent += static_cast<std::size_t>(n);
+// Reads the worker's report to EOF (its execve closed the pipe, or it died), unless the
+// engine closes the handshake first: then the sandbox was never used and init just exits.
+std::string wait_for_exec(int report_fd) {
+  std::string text;
+  char chunk[512];
+  for (;;) {
+    pollfd fds[2] = {{kHandshakeFd, POLLIN, 0}, {report_fd, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) continue;
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      const ssize_t n = ::read(report_fd, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return text;
+      text.append(chunk, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      char byte = 0;
+      if (::recv(kHandshakeFd, &byte, 1, MSG_DONTWAIT) == 0) ::_exit(0);
+    }
   }
-  ::close(launch_fd);
 }
 
 // Reaps every child (orphans are re-parented to us) until the worker exits, and stops when
@@ -173,35 +183,27 @@ int main() {
   const std::int64_t mounts_done_ns = monotonic_ns();
 
   // The worker is forked and armed now, while the sandbox is prepared: a cold start then
-  // costs only the Launch's trip and the runtime's execve.
+  // costs only the Launch's trip through a pipe and the runtime's execve.
   int report[2];
-  int launch_pipe[2];
-  if (::pipe2(report, O_CLOEXEC) < 0 || ::pipe2(launch_pipe, O_CLOEXEC) < 0) {
-    fail({errno, "fork worker", "pipe2"});
-  }
+  if (::pipe2(report, O_CLOEXEC) < 0) fail({errno, "fork worker", "pipe2"});
   const pid_t worker = ::fork();
   if (worker < 0) fail({errno, "fork worker", "fork"});
   if (worker == 0) {
     ::close(report[0]);
-    ::close(launch_pipe[1]);
-    run_worker(*config, report[1], launch_pipe[0]);
+    run_worker(*config, report[1]);
   }
   ::close(report[1]);
-  ::close(launch_pipe[0]);
+  ::close(kLaunchFd);  // the worker's alone: its EOF must mean the engine closed it
   const std::int64_t armed_ns = wait_until_armed(report[0]);
   // Prepared in the background (SCHED_IDLE, from the engine's preparer); the launch is not.
   const sched_param normal{0};
   if (::sched_setscheduler(0, SCHED_OTHER, &normal) < 0) {
     fail({errno, "scheduling policy", "sched_setscheduler SCHED_OTHER"});
   }
+  message.reset();
   send_message(encode(Prepared{mounts_done_ns}));
 
-  // An unused prepared sandbox ends here: the engine closes its end, and the worker dies with
-  // pid 1.
-  message = receive_message();
-  if (!message) return 0;
-  forward_launch(launch_pipe[1], *message);
-  const std::string text = read_report(report[0], [](const std::string&) { return false; });
+  const std::string text = wait_for_exec(report[0]);
   const std::int64_t exec_done_ns = monotonic_ns();
   ::close(report[0]);
   // "T" then EOF: execve succeeded and closed the pipe. Anything else: it failed or died.
@@ -215,6 +217,5 @@ int main() {
                     failed->call.c_str(), ::strerror(failed->err));
     ::_exit(1);
   }
-  message.reset();
   reap(worker);
 }

@@ -20,9 +20,9 @@
 namespace ember::isolation::init {
 namespace {
 
-// The worker's report and launch pipes, moved to these numbers so close_range keeps them.
-constexpr int kReportFd = 3;
-constexpr int kLaunchFd = 4;
+// The worker's report pipe takes the handshake's number (the worker must not hold the
+// handshake); the launch pipe is inherited at kLaunchFd. close_range keeps both.
+constexpr int kReportFd = kHandshakeFd;
 
 void report(int fd, const std::string& text) {
   const ssize_t n = ::write(fd, text.data(), text.size());
@@ -143,11 +143,10 @@ std::int64_t monotonic_ns() {
   return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-void run_worker(const InitConfig& config, int report_fd, int launch_fd) {
-  // Both pipes were made after fd 3 (the handshake) and 0-2, so neither is 3 and the first
-  // dup2 cannot clobber the second's source.
+void run_worker(const InitConfig& config, int report_fd) {
+  // The report pipe was made after fds 0-4 were taken, so it is above both targets.
   ::dup2(report_fd, kReportFd);
-  if (launch_fd != kLaunchFd) ::dup2(launch_fd, kLaunchFd);
+  ::close(report_fd);
   ::fcntl(kReportFd, F_SETFD, FD_CLOEXEC);
   ::fcntl(kLaunchFd, F_SETFD, FD_CLOEXEC);
   const auto fail = [](const StepFailed& failure) {

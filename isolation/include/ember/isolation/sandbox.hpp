@@ -107,6 +107,9 @@ class Sandbox {
   virtual void kill_all() noexcept = 0;
   // Collects the main process's status once exit_fd() is readable; nullopt while it runs.
   virtual std::optional<ExitStatus> try_reap() = 0;
+  // After try_reap(): why the runtime never ran, when the sandbox could not exec it (the
+  // native backend learns that after start() returned). bad_entrypoint says whose fault.
+  [[nodiscard]] virtual std::optional<SysError> launch_failure() const { return std::nullopt; }
 };
 
 // What runs in a sandbox: decided when a worker starts, which may be long after its sandbox
