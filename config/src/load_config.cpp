@@ -255,7 +255,7 @@ class Loader {
         read_map(section.value, section.key_path,
                  {"listen", "state_dir", "region", "account_id", "keep_alive_s", "isolation",
                   "sandbox_uid", "sandbox_gid", "memory_budget_mb", "max_workers", "freeze_idle",
-                  "freeze_idle_after_ms", "shutdown_grace_s"});
+                  "freeze_idle_after_ms", "shutdown_grace_s", "init_cpu_burst"});
     if (const Entry* e = find(entries, "listen")) {
       const auto address = detail::parse_listen(get_string(*e));
       if (!address) {
@@ -313,6 +313,7 @@ class Loader {
     if (const Entry* e = find(entries, "shutdown_grace_s")) {
       node.shutdown_grace = std::chrono::seconds(get_integer(*e, 0, 900));
     }
+    if (const Entry* e = find(entries, "init_cpu_burst")) node.init_cpu_burst = get_bool(*e);
   }
 
   [[nodiscard]] std::string get_choice(const Entry& entry,

@@ -246,6 +246,14 @@ void Worker::assign(std::shared_ptr<Invocation> invocation) {
 asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefusal& refusal) {
   auto self = shared_from_this();
   const WorkerState before = protocol_.state();
+  if (before == WorkerState::kInitialising) {
+    if (auto limited = sandbox_->end_init_burst(); !limited) {
+      // A worker that keeps the whole CPU would starve its neighbours: it ends (and its
+      // start fails with the exit), rather than serve unlimited.
+      log("ember: could not apply the CPU quota after init: " + limited.error().message());
+      sandbox_->kill_all();
+    }
+  }
   if (auto refused = protocol_.begin_next()) {
     refusal = *refused;
     co_return std::nullopt;
@@ -253,6 +261,7 @@ asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefus
   if (before == WorkerState::kInitialising) {
     init_deadline_.cancel();
     init_done_at_ = Steady::now();
+
     // Provisioned and pre-warmed workers start ahead of traffic: their init is nobody's.
     if (kind_ == WorkerKind::kOnDemand) {
       init_duration_ = init_done_at_ - start_requested_at_;

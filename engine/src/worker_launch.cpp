@@ -14,6 +14,7 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   spec.memory_mb = function.memory_mb;
   spec.tmp_mb = function.ephemeral_storage_mb;
   spec.network_host = function.network_host;
+  spec.init_cpu_burst = context.node.init_cpu_burst;
   spec.seccomp.extra_deny = function.seccomp_deny;
   spec.seccomp.allow = function.seccomp_allow;
 

@@ -90,9 +90,11 @@ SysError launch_step_failed(const std::string& id, const init::StepFailed& faile
 // (with the exec's time) or StepFailed is read when asked for, or when init has exited.
 class NativeSandbox final : public Sandbox {
  public:
-  NativeSandbox(std::string id, NativeOptions options, std::unique_ptr<Cgroup> cgroup,
+  NativeSandbox(const SandboxSpec& spec, NativeOptions options, std::unique_ptr<Cgroup> cgroup,
                 InitProcess init, UniqueFd handshake, UniqueFd listener, SandboxTimings timings)
-      : id_(std::move(id)),
+      : id_(spec.id),
+        memory_mb_(spec.memory_mb),
+        burst_(spec.init_cpu_burst),
         options_(std::move(options)),
         cgroup_(std::move(cgroup)),
         init_(std::move(init)),
@@ -121,6 +123,12 @@ class NativeSandbox final : public Sandbox {
     return cgroup_->peak_memory_bytes();
   }
   [[nodiscard]] bool oom_killed() const override { return cgroup_->oom_killed(); }
+
+  Result<void> end_init_burst() override {
+    if (!burst_) return {};
+    burst_ = false;
+    return cgroup_->limit_cpu(memory_mb_);
+  }
 
   // Parking an idle worker must not stall the engine's thread until the freeze completes.
   Result<void> freeze() override { return cgroup_->request_freeze(); }
@@ -178,6 +186,8 @@ class NativeSandbox final : public Sandbox {
   }
 
   std::string id_;
+  std::uint32_t memory_mb_;
+  bool burst_;  // no CPU quota yet
   NativeOptions options_;
   std::unique_ptr<Cgroup> cgroup_;
   InitProcess init_;
@@ -238,7 +248,7 @@ class NativePrepared final : public PreparedSandbox {
     }
     launch_.reset();
     return std::unique_ptr<Sandbox>(
-        std::make_unique<NativeSandbox>(spec_.id, options_, std::move(cgroup_), std::move(init_),
+        std::make_unique<NativeSandbox>(spec_, options_, std::move(cgroup_), std::move(init_),
                                         std::move(handshake_), std::move(listener_.fd), timings_));
   }
 
@@ -288,7 +298,8 @@ class NativeBackend final : public SandboxBackend {
     auto program = seccomp_.get(spec.seccomp);  // compiled on first use of a policy only
     if (!program) return program.error();
 
-    auto cgroup = cgroups_->create(spec.id, CgroupLimits{spec.memory_mb, options_.pids_max});
+    auto cgroup = cgroups_->create(
+        spec.id, CgroupLimits{spec.memory_mb, options_.pids_max, spec.init_cpu_burst});
     if (!cgroup) return cgroup.error();
     t.cgroup_created = Clock::now();
 

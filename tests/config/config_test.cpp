@@ -213,7 +213,7 @@ TEST_F(LoadConfig, RejectsUnknownNodeKeyWithLineAndColumn) {
             at(3, 3) +
                 "node.port: unknown key; allowed keys: listen, state_dir, region, account_id, "
                 "keep_alive_s, isolation, sandbox_uid, sandbox_gid, memory_budget_mb, max_workers, "
-                "freeze_idle, freeze_idle_after_ms, shutdown_grace_s");
+                "freeze_idle, freeze_idle_after_ms, shutdown_grace_s, init_cpu_burst");
 }
 
 TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {

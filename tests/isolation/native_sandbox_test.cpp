@@ -227,6 +227,34 @@ TEST_F(NativeSandbox, CpuQuotaFollowsMemory) {
   EXPECT_LT(std::stod(result.output.substr(at + 10)), 0.2) << result.output;
 }
 
+// The last figure: the fixture's output file collects every sandbox's.
+double cpu_share(const std::string& output) {
+  const auto at = output.rfind("cpu_share=");
+  return at == std::string::npos ? -1 : std::stod(output.substr(at + 10));
+}
+
+// The init burst: no quota until end_init_burst(), then memory_mb's share.
+TEST_F(NativeSandbox, InitCpuBurstLiftsTheQuotaUntilInitEnds) {
+  auto s = spec({"cpu_quota", "300"});
+  s.memory_mb = 128;
+  s.init_cpu_burst = true;
+  const auto burst = run(s);
+  expect_exit(burst, 0);
+  EXPECT_GT(cpu_share(burst.output), 0.3) << burst.output;
+
+  auto limited = spec({"cpu_quota", "1000"});
+  limited.memory_mb = 128;
+  limited.init_cpu_burst = true;
+  auto sandbox = backend_->create(limited);
+  ASSERT_TRUE(sandbox) << sandbox.error().message();
+  ASSERT_TRUE((*sandbox)->end_init_burst());
+  const auto status = wait(**sandbox, 30s);
+  ASSERT_TRUE(status);
+  const auto share = cpu_share(output());
+  EXPECT_GE(share, 0) << output();
+  EXPECT_LT(share, 0.2) << output();
+}
+
 TEST_F(NativeSandbox, KillAllEndsTheSandboxAndNothingIsLeftBehind) {
   auto s = spec({"cpu_quota", "60000"});
   const fs::path cgroup = fs::path("/sys/fs/cgroup/pids/ember-test") / s.id;

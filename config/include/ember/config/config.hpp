@@ -71,6 +71,7 @@ struct NodeConfig {
   // ... once they have been idle this long, so back-to-back invocations never pay for it.
   std::chrono::milliseconds freeze_idle_after{1000};
   std::chrono::seconds shutdown_grace{10};  // in-flight invocations may finish this long
+  bool init_cpu_burst = true;               // no CPU quota until a native worker's first `next`
 };
 
 struct Config {

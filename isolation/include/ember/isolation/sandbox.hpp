@@ -42,7 +42,10 @@ struct SandboxSpec {
   std::filesystem::path opt_dir;      // optional layers: read-only at /opt; empty = no /opt
   std::uint32_t tmp_mb = 512;         // size of the writable /tmp (ephemeral storage)
   bool network_host = false;          // `network: host`: share the host's network (weaker, opt-in)
-  SeccompPolicy seccomp;              // default policy plus the function's changes
+  // No CPU quota until Sandbox::end_init_burst(): the init phase runs at full speed, as on
+  // Lambda; afterwards memory_mb buys its share (1769 MB = one CPU).
+  bool init_cpu_burst = false;
+  SeccompPolicy seccomp;  // default policy plus the function's changes
 };
 
 // How the worker's main process ended.
@@ -96,6 +99,10 @@ class Sandbox {
   [[nodiscard]] virtual std::uint64_t peak_memory_bytes() const = 0;
   // True once the kernel killed a process of the sandbox for memory (Runtime.OutOfMemory).
   [[nodiscard]] virtual bool oom_killed() const { return false; }
+
+  // The runtime finished its init: the CPU quota of its memory size applies from now on
+  // (SandboxSpec::init_cpu_burst). Idempotent.
+  virtual Result<void> end_init_burst() { return {}; }
 
   // --- freezer: a parked worker costs no CPU
   // Stops every process of the sandbox until thaw(). kill_all() works on a frozen sandbox.
