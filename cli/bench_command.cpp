@@ -66,6 +66,7 @@ int bench_command(const std::vector<std::string>& args) {
       "runtime", po::value(&o.runtime)->default_value("provided"), "provided or python3[.N]")(
       "handler", po::value(&o.handler), "handler (Python: module.function)")(
       "isolation", po::value(&isolation), "functions' isolation: native or none (node default)")(
+      "zygote", po::bool_switch(&o.zygote), "python: fork workers from the zygote")(
       "n,n", po::value(&o.n)->default_value(100), "invocations")(
       "concurrency,c", po::value(&o.concurrency)->default_value(2),
       "client threads (throughput, trace)")(

@@ -371,7 +371,8 @@ class Loader {
         read_map(item, path,
                  {"name", "runtime", "handler", "code", "memory_mb", "timeout_s", "environment",
                   "reserved_concurrency", "keep_alive_s", "keep_alive", "provisioned", "max_reuse",
-                  "prepared_sandboxes", "isolation", "network", "ephemeral_storage_mb", "seccomp"});
+                  "prepared_sandboxes", "zygote", "isolation", "network", "ephemeral_storage_mb",
+                  "seccomp"});
     const auto required = [&](std::string_view key) -> const Entry& {
       const Entry* e = find(entries, key);
       if (e == nullptr) {
@@ -462,6 +463,12 @@ class Loader {
       }
     }
     if (const Entry* e = find(entries, "max_reuse")) function.max_reuse = get_u32(*e, 0, 1000000);
+    if (const Entry* e = find(entries, "zygote")) {
+      function.zygote = get_bool(*e);
+      if (function.zygote && function.runtime_kind != RuntimeKind::kPython) {
+        fail(*e, "only python runtimes have a zygote; runtime is " + function.runtime);
+      }
+    }
     if (const Entry* e = find(entries, "prepared_sandboxes")) {
       function.prepared_sandboxes = get_u32(*e, 0, 64);
     }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ember/isolation/sys_error.hpp"
 
@@ -47,6 +48,8 @@ class Cgroup {
   // Moves pid (the whole process on v2, the process on v1) into the cgroup.
   virtual Result<void> attach(pid_t pid) = 0;
   [[nodiscard]] virtual std::filesystem::path path() const = 0;  // memory's dir on v1
+  // The cgroup.procs files a process writes "0" to, to join (every hierarchy on v1).
+  [[nodiscard]] virtual std::vector<std::filesystem::path> procs_files() const = 0;
 
   // --- cpu
   // The CPU quota memory_mb buys (cpu_quota_us); ends a CgroupLimits::cpu_burst.

@@ -46,6 +46,11 @@ class CgroupV1 final : public Cgroup {
     return {};
   }
   [[nodiscard]] fs::path path() const override { return dirs_.at("memory"); }
+  [[nodiscard]] std::vector<fs::path> procs_files() const override {
+    std::vector<fs::path> files;
+    for (const auto& dir : distinct_) files.push_back(dir / "cgroup.procs");
+    return files;
+  }
 
   Result<void> freeze() override {
     const auto state = dirs_.at("freezer") / "freezer.state";

@@ -43,6 +43,9 @@ class CgroupV2 final : public Cgroup {
     return write_control(dir_ / "cgroup.procs", std::to_string(pid));
   }
   [[nodiscard]] fs::path path() const override { return dir_; }
+  [[nodiscard]] std::vector<fs::path> procs_files() const override {
+    return {dir_ / "cgroup.procs"};
+  }
 
   Result<void> freeze() override {
     if (auto r = write_control(dir_ / "cgroup.freeze", "1"); !r) return r;

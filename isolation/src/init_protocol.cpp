@@ -19,6 +19,7 @@ enum Tag : unsigned char {
   kGid,
   kHostname,
   kSeccomp,
+  kAdopt,
   kReady = 32,
   kFailed,
   kExited,
@@ -89,6 +90,7 @@ std::string encode(const InitConfig& config) {
   put_number(out, kUid, config.uid);
   put_number(out, kGid, config.gid);
   put(out, kHostname, config.hostname);
+  if (config.adopt) put(out, kAdopt, "1");
   put(out, kSeccomp,
       std::string_view(reinterpret_cast<const char*>(config.seccomp.data()),
                        config.seccomp.size() * sizeof(sock_filter)));
@@ -125,6 +127,9 @@ std::optional<InitConfig> decode_config(std::string_view message) {
         break;
       case kHostname:
         config.hostname = payload;
+        break;
+      case kAdopt:
+        config.adopt = payload == "1";
         break;
       case kSeccomp:
         if (payload.size() % sizeof(sock_filter) != 0) return std::nullopt;

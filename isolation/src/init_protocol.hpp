@@ -37,7 +37,13 @@ struct InitConfig {
   std::uint32_t gid = 993;
   std::string hostname;
   std::vector<sock_filter> seccomp;
+  // No worker of init's own: a process from outside enters the sandbox and forks the worker
+  // (pid kAdoptedWorkerPid), which init adopts (SandboxSpec::adopt_worker).
+  bool adopt = false;
 };
+
+// The adopted worker's pid in the sandbox: init is 1, the entering process 2, its child 3.
+inline constexpr int kAdoptedWorkerPid = 3;
 
 struct Launch {
   std::vector<std::string> argv;

@@ -95,6 +95,7 @@ class NativeSandbox final : public Sandbox {
       : id_(spec.id),
         memory_mb_(spec.memory_mb),
         burst_(spec.init_cpu_burst),
+        adopted_(static_cast<bool>(spec.adopter)),
         options_(std::move(options)),
         cgroup_(std::move(cgroup)),
         init_(std::move(init)),
@@ -158,8 +159,9 @@ class NativeSandbox final : public Sandbox {
  private:
   static constexpr std::chrono::milliseconds kReadyWait{100};
 
+  // An adopted worker was not exec'd by init: no Ready comes.
   [[nodiscard]] bool launch_settled() const {
-    return timings_.exec_done != Clock::time_point{} || launch_failure_.has_value() ||
+    return adopted_ || timings_.exec_done != Clock::time_point{} || launch_failure_.has_value() ||
            worker_exit_.has_value();
   }
 
@@ -188,6 +190,7 @@ class NativeSandbox final : public Sandbox {
   std::string id_;
   std::uint32_t memory_mb_;
   bool burst_;  // no CPU quota yet
+  bool adopted_;
   NativeOptions options_;
   std::unique_ptr<Cgroup> cgroup_;
   InitProcess init_;
@@ -217,19 +220,37 @@ std::string sandbox_path(const SandboxSpec& spec, const fs::path& path) {
 class NativePrepared final : public PreparedSandbox {
  public:
   NativePrepared(const SandboxSpec& spec, const NativeOptions& options,
-                 std::unique_ptr<Cgroup> cgroup, InitProcess init, UniqueFd handshake,
-                 UniqueFd launch, Listener listener, SandboxTimings timings)
+                 std::shared_ptr<const SeccompProgram> seccomp, std::unique_ptr<Cgroup> cgroup,
+                 InitProcess init, UniqueFd handshake, UniqueFd launch_read, UniqueFd launch,
+                 Listener listener, SandboxTimings timings)
       : spec_(spec),
+        seccomp_(std::move(seccomp)),
         options_(options),
         cgroup_(std::move(cgroup)),
         init_(std::move(init)),
         handshake_(std::move(handshake)),
+        launch_read_(std::move(launch_read)),
         launch_(std::move(launch)),
         listener_(std::move(listener)),
         timings_(timings) {}
 
   [[nodiscard]] const std::string& id() const override { return spec_.id; }
   [[nodiscard]] const SandboxTimings& timings() const override { return timings_; }
+
+  // For SandboxSpec::adopter: the way in, with the launch pipe's read end (once).
+  Result<SandboxEntry> entry() {
+    SandboxEntry out;
+    out.init_pidfd = UniqueFd(::fcntl(init_.pidfd(), F_DUPFD_CLOEXEC, 0));
+    if (!out.init_pidfd) return in_context(last_error("dup init's pidfd"));
+    out.launch_fd = std::move(launch_read_);
+    out.output_fd = spec_.output_fd;
+    out.cgroup_procs = cgroup_->procs_files();
+    out.uid = options_.uid;
+    out.gid = options_.gid;
+    out.seccomp.assign(reinterpret_cast<const char*>(seccomp_->instructions.data()),
+                       seccomp_->instructions.size() * sizeof(sock_filter));
+    return out;
+  }
 
   // Writes the Launch into the armed worker's pipe and closes it; the worker execs while the
   // engine goes on. Failing to exec shows as init's StepFailed and exit (launch_failure()).
@@ -272,11 +293,13 @@ class NativePrepared final : public PreparedSandbox {
     return launch_step_failed(spec_.id, failed, options_);
   }
 
-  SandboxSpec spec_;       // for its id and host paths
+  SandboxSpec spec_;  // for its id and host paths
+  std::shared_ptr<const SeccompProgram> seccomp_;
   NativeOptions options_;  // a copy: a prepared sandbox may outlive its backend
   std::unique_ptr<Cgroup> cgroup_;
   InitProcess init_;
   UniqueFd handshake_;
+  UniqueFd launch_read_;  // kept for an adopter's worker only
   UniqueFd launch_;  // write end of the worker's launch pipe; closing it unused ends the worker
   Listener listener_;
   SandboxTimings timings_;
@@ -317,7 +340,7 @@ class NativeBackend final : public SandboxBackend {
                                         spec.output_fd, !spec.network_host});
     if (!init) return init.error();
     child_end.reset();  // init holds its copy; EOF on ours now means init is gone
-    launch_read.reset();
+    if (!spec.adopter) launch_read.reset();  // else it goes to the adopted worker
     t.namespaces_created = Clock::now();
 
     if (auto attached = (*cgroup)->attach(init->pid()); !attached) return attached.error();
@@ -338,14 +361,24 @@ class NativeBackend final : public SandboxBackend {
     config.gid = options_.gid;
     config.hostname = "sandbox";
     config.seccomp = (*program)->instructions;
+    config.adopt = static_cast<bool>(spec.adopter);
     const std::string message = init::encode(config);
     if (::send(handshake.get(), message.data(), message.size(), MSG_NOSIGNAL) < 0) {
       return last_error("send the sandbox its configuration");
     }
     auto prepared = std::make_unique<NativePrepared>(
-        spec, options_, std::move(*cgroup), std::move(*init), std::move(handshake),
-        std::move(launch_write), std::move(*listener), t);
+        spec, options_, *program, std::move(*cgroup), std::move(*init), std::move(handshake),
+        std::move(launch_read), std::move(launch_write), std::move(*listener), t);
     if (auto ready = prepared->wait_until_prepared(); !ready) return ready.error();
+    if (spec.adopter) {
+      auto entry = prepared->entry();
+      if (!entry) return entry.error();
+      if (auto adopted = spec.adopter(*entry); !adopted) {
+        auto error = adopted.error();
+        error.context = "sandbox " + spec.id + ": " + error.context;
+        return error;
+      }
+    }
     return std::unique_ptr<PreparedSandbox>(std::move(prepared));
   }
 

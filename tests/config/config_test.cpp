@@ -222,7 +222,8 @@ TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
       at(6, 5) +
           "functions[0].memory: unknown key; allowed keys: name, runtime, handler, code, "
           "memory_mb, timeout_s, environment, reserved_concurrency, keep_alive_s, keep_alive, "
-          "provisioned, max_reuse, prepared_sandboxes, isolation, network, ephemeral_storage_mb, "
+          "provisioned, max_reuse, prepared_sandboxes, zygote, isolation, network, "
+          "ephemeral_storage_mb, "
           "seccomp");
 }
 

@@ -181,6 +181,19 @@ int main() {
   if (auto failed = run_steps(kPrepare, *config)) fail(*failed);
   if (auto failed = run_steps(rootfs_steps(), *config)) fail(*failed);
   const std::int64_t mounts_done_ns = monotonic_ns();
+  const sched_param normal{0};
+
+  if (config->adopt) {
+    // The worker comes from outside (the Python zygote): nothing to fork, nothing to launch.
+    ::close(kLaunchFd);
+    if (::sched_setscheduler(0, SCHED_OTHER, &normal) < 0) {
+      fail({errno, "scheduling policy", "sched_setscheduler SCHED_OTHER"});
+    }
+    if (auto failed = restrict_init(*config)) fail(*failed);
+    message.reset();
+    send_message(encode(Prepared{mounts_done_ns}));
+    reap(kAdoptedWorkerPid);
+  }
 
   // The worker is forked and armed now, while the sandbox is prepared: a cold start then
   // costs only the Launch's trip through a pipe and the runtime's execve.
@@ -196,7 +209,6 @@ int main() {
   ::close(kLaunchFd);  // the worker's alone: its EOF must mean the engine closed it
   const std::int64_t armed_ns = wait_until_armed(report[0]);
   // Prepared in the background (SCHED_IDLE, from the engine's preparer); the launch is not.
-  const sched_param normal{0};
   if (::sched_setscheduler(0, SCHED_OTHER, &normal) < 0) {
     fail({errno, "scheduling policy", "sched_setscheduler SCHED_OTHER"});
   }

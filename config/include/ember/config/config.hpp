@@ -47,6 +47,8 @@ struct FunctionConfig {
   std::uint32_t max_reuse = 0;    // retire a worker after this many invocations; 0 = never
   // Sandboxes made ahead of time, so a cold start only starts the runtime (native only).
   std::uint32_t prepared_sandboxes = 1;
+  // Python: fork workers from a pre-initialised interpreter (the zygote) instead of starting one.
+  bool zygote = false;
   Isolation isolation = Isolation::kNative;  // node.isolation unless the function sets it
   bool network_host = false;                 // `network: host`: share the host's network (weaker)
   std::uint32_t ephemeral_storage_mb = 512;  // size of /tmp, 512..10240

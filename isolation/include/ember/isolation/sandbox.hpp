@@ -3,9 +3,11 @@
 
 #include <sys/types.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +25,22 @@ struct SeccompPolicy {
   std::vector<std::string> allow;       // weakens the sandbox: lift these default denials
 
   friend bool operator==(const SeccompPolicy&, const SeccompPolicy&) = default;
+};
+
+// What a privileged process outside needs to put a process of its own into a sandbox made
+// with SandboxSpec::adopter: join the cgroup (write "0" to each procs file), then, with
+// pid_for_children set to the sandbox's pid namespace (setns(init_pidfd, CLONE_NEWPID)), fork
+// a child that enters the rest (setns(init_pidfd, mount|net|ipc|uts|cgroup)) and forks the
+// worker: pid init::kAdoptedWorkerPid, which init reaps. The worker drops to uid/gid, loads
+// `seccomp`, and reads its Launch (the init protocol's encoding) from launch_fd to EOF.
+struct SandboxEntry {
+  UniqueFd init_pidfd;
+  UniqueFd launch_fd;  // read end; the engine writes the Launch at start()
+  int output_fd = -1;  // borrowed: the worker's stdout and stderr
+  std::vector<std::filesystem::path> cgroup_procs;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::string seccomp;  // the compiled filter: struct sock_filter[], raw bytes
 };
 
 // What to run and with which resources. Built by the engine from a function's config.
@@ -45,6 +63,10 @@ struct SandboxSpec {
   // No CPU quota until Sandbox::end_init_burst(): the init phase runs at full speed, as on
   // Lambda; afterwards memory_mb buys its share (1769 MB = one CPU).
   bool init_cpu_burst = false;
+  // No worker of the sandbox's own: prepare() hands the sandbox's entry to this (the Python
+  // zygote), which puts a worker in; it returns once that worker waits for its Launch.
+  // Native only.
+  std::function<Result<void>(SandboxEntry&)> adopter;
   SeccompPolicy seccomp;  // default policy plus the function's changes
 };
 

@@ -24,6 +24,7 @@ struct BenchFunction {
   std::optional<std::string> keep_alive;   // "fixed" or "adaptive"
   std::optional<std::uint32_t> keep_alive_s;
   std::optional<std::string> isolation;  // "native" or "none"; the node's default when unset
+  bool zygote = false;                   // python: workers forked from the zygote
 };
 
 struct NodeSpec {

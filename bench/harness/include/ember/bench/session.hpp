@@ -24,6 +24,7 @@ struct BenchOptions {
   std::string runtime = "provided";
   std::string handler;
   std::optional<std::string> isolation;  // the functions' `isolation:` (native, none)
+  bool zygote = false;                   // python functions: `zygote: true`
 
   std::size_t n = 100;          // invocations (cold, warm, throughput when no duration)
   std::size_t concurrency = 2;  // throughput and trace client threads
