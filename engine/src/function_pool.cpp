@@ -1,6 +1,7 @@
 #include "function_pool.hpp"
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -130,8 +131,11 @@ bool FunctionPool::start_worker(WorkerKind kind) {
   workers_.push_back(worker);
   if (auto failure = worker->start(std::move(prepared))) {
     worker->retire("could not start", std::move(*failure));
+    refill_prepared();
   }
-  refill_prepared();
+  // Otherwise the refill waits until the worker's first invocation finished (or the worker
+  // ended): making a sandbox takes kernel locks (cgroup attach, namespace creation) that the
+  // starting runtime's exec and the invocation's round trip also need.
   return true;
 }
 
@@ -244,7 +248,13 @@ Clock::Duration FunctionPool::extra_worker_keep(Clock::Duration keep) const {
   return std::min<Clock::Duration>(keep, function_.keep_alive);
 }
 
-void FunctionPool::invocation_finished() { policy_->on_completion(context_.clock.now()); }
+void FunctionPool::invocation_finished() {
+  policy_->on_completion(context_.clock.now());
+  // After the caller's answer is on its way.
+  boost::asio::post(context_.executor, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->refill_prepared();
+  });
+}
 
 void FunctionPool::leave_idle(std::vector<IdleWorker>::iterator it, TimePoint now) {
   idle_time_ += now - it->since;
@@ -253,6 +263,7 @@ void FunctionPool::leave_idle(std::vector<IdleWorker>::iterator it, TimePoint no
 
 void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
                                 std::optional<StartFailure> failure) {
+  refill_prepared();
   const auto now = context_.clock.now();
   if (std::erase(workers_, worker) > 0) context_.capacity.give_back(function_.memory_mb);
   const auto idle = std::find_if(idle_.begin(), idle_.end(),
