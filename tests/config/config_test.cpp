@@ -257,6 +257,24 @@ TEST_F(LoadConfig, RejectsProvisionedAboveTheReservedCap) {
             std::string::npos);
 }
 
+TEST_F(LoadConfig, ZygoteIsForPythonOnly) {
+  EXPECT_TRUE(
+      load_config(write_config(with_function("    zygote: true\n"))).functions.at(0).zygote);
+  const auto error =
+      error_for("functions:\n  - {name: a, runtime: provided, code: bin, zygote: true}\n");
+  EXPECT_NE(error.find("functions[0].zygote: only python runtimes have a zygote; runtime is "
+                       "provided"),
+            std::string::npos)
+      << error;
+}
+
+TEST_F(LoadConfig, ReadsTheInitCpuBurst) {
+  EXPECT_TRUE(load_config(write_config(kPythonFunction)).node.init_cpu_burst);
+  EXPECT_FALSE(
+      load_config(write_config("node:\n  init_cpu_burst: false\n" + std::string(kPythonFunction)))
+          .node.init_cpu_burst);
+}
+
 TEST_F(LoadConfig, RejectsUnknownChoices) {
   EXPECT_NE(error_for(with_function("    keep_alive: sometimes\n"))
                 .find("functions[0].keep_alive: expected one of fixed, adaptive, got `sometimes`"),
