@@ -18,8 +18,9 @@ namespace http = boost::beast::http;
 namespace {
 
 std::string new_request_id() {
-  // One generator per thread: construction reads the entropy source.
-  thread_local boost::uuids::random_generator generator;
+  // One generator per thread, seeded once from the entropy source: ids must be unique, not
+  // secret, and a getrandom() per request is a syscall on the warm path.
+  thread_local boost::uuids::random_generator_mt19937 generator;
   return boost::uuids::to_string(generator());
 }
 
