@@ -1,6 +1,7 @@
 // ember serve: loads the config, starts the node and its Invoke API, runs until a signal.
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/algorithm/string/join.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -38,10 +39,18 @@ asio::ip::address listen_address(const std::string& host) {
   return asio::ip::make_address(host);
 }
 
-void echo_line(std::string_view function, std::string_view line) {
+// `lines` are whole lines, each ending in a newline: one fwrite, so one write() to stdout.
+void echo_lines(std::string_view function, std::string_view lines) {
   std::string text;
-  text.reserve(function.size() + line.size() + 4);
-  text.append("[").append(function).append("] ").append(line).push_back('\n');
+  const auto count = static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n'));
+  text.reserve(lines.size() + count * (function.size() + 3));
+  while (!lines.empty()) {
+    const auto end = lines.find('\n');
+    const auto line = lines.substr(0, end);
+    text.append("[").append(function).append("] ").append(line).push_back('\n');
+    if (end == std::string_view::npos) break;
+    lines.remove_prefix(end + 1);
+  }
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
@@ -164,7 +173,7 @@ int serve_command(const std::vector<std::string>& args) {
   }
   engine::NodeOptions node_options;
   node_options.runtimes_dir = default_runtimes_dir();
-  node_options.echo = echo_line;
+  node_options.echo = echo_lines;
   node_options.time_scale = time_scale;
   const auto grace = config.node.shutdown_grace;
   engine::Node node(io.get_executor(), std::move(config), std::move(*backends),

@@ -12,9 +12,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/uuid/random_generator.hpp>
-#include <boost/uuid/uuid.hpp>
 #include <cstdio>
+#include <ctime>
+#include <random>
 
 #include "ember/engine/report.hpp"
 #include "ember/runtime_api/limits.hpp"
@@ -47,27 +47,27 @@ bool is_json(std::string_view text) {
   return !ec;
 }
 
-// X-Ray style: Root=1-<epoch hex>-<96 random bits>;Parent=<64 bits>;Sampled=0
+// X-Ray style: Root=1-<epoch hex>-<96 random bits>;Parent=<64 bits>;Sampled=0. Trace ids need
+// not be secret: a generator seeded once per thread saves a getrandom() per invocation.
 std::string new_trace_id() {
-  thread_local boost::uuids::random_generator generator;
-  const auto a = generator();
+  thread_local std::mt19937_64 generator = [] {
+    std::random_device entropy;
+    std::seed_seq seed{entropy(), entropy(), entropy(), entropy()};
+    return std::mt19937_64(seed);
+  }();
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  for (const auto byte : a) {
-    hex.push_back(kDigits[byte >> 4U]);
-    hex.push_back(kDigits[byte & 0xFU]);
-  }
-  char root[64];
-  std::snprintf(root, sizeof root, "Root=1-%08llx-",
-                static_cast<unsigned long long>(std::time(nullptr)));
-  const auto b = generator();
-  std::string parent;
-  for (const auto byte : b) {
-    if (parent.size() == 16) break;
-    parent.push_back(kDigits[byte >> 4U]);
-    parent.push_back(kDigits[byte & 0xFU]);
-  }
-  return std::string(root) + hex.substr(0, 24) + ";Parent=" + parent + ";Sampled=0";
+  char text[] = "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0";
+  const auto put_hex = [&](std::size_t at, std::uint64_t value, int digits) {
+    for (int i = digits - 1; i >= 0; --i) {
+      text[at + static_cast<std::size_t>(i)] = kDigits[value & 0xFU];
+      value >>= 4U;
+    }
+  };
+  put_hex(7, static_cast<std::uint64_t>(std::time(nullptr)) & 0xFFFFFFFFU, 8);
+  put_hex(16, generator() & 0xFFFFFFFFU, 8);
+  put_hex(24, generator(), 16);
+  put_hex(48, generator(), 16);
+  return {text, sizeof text - 1};
 }
 
 std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
@@ -208,7 +208,8 @@ void Worker::assign(std::shared_ptr<Invocation> invocation) {
   current_ = std::move(invocation);
   assigned_at_ = Steady::now();
   if (init_duration_) current_->capture_log(init_log_, /*raw=*/true);
-  log(start_line(current_->id()));
+  // Written with the invocation's first output line or with its END, whichever comes first.
+  log(start_line(current_->id()), /*flush=*/false);
 
   const auto timeout = std::chrono::seconds(function_.timeout_s);
   const auto& request = current_->request();
@@ -315,7 +316,7 @@ void Worker::finish(InvokeResult result, bool answered) {
   if (sandbox_) peak_memory_bytes_ = std::max(peak_memory_bytes_, sandbox_->peak_memory_bytes());
 
   const std::string id = current_->id();
-  log(end_line(id));
+  log(end_line(id), /*flush=*/false);
   if (current_->request().want_timings) {
     result.cold = init_duration_.has_value();
     if (result.cold) {
@@ -467,6 +468,7 @@ void Worker::retire(std::string_view why, std::optional<StartFailure> failure) {
   }
   drain_output();
   consume_output({}, /*flush_partial=*/true);
+  flush_log();
   boost::system::error_code ignored;
   output_.close(ignored);
   if (auto pool = pool_.lock()) pool->worker_ended(self, std::move(failure));
@@ -493,6 +495,7 @@ asio::awaitable<void> Worker::read_output() {
     auto [ec, n] = co_await output_.async_read_some(asio::buffer(buffer), kTuple);
     if (ec) break;
     consume_output({buffer.data(), n}, false);
+    flush_log();
   }
 }
 
@@ -500,8 +503,11 @@ void Worker::drain_output() {
   if (!output_.is_open()) return;
   std::array<char, 16 * 1024> buffer{};
   const int fd = output_.native_handle();
-  const int flags = ::fcntl(fd, F_GETFL);
-  if ((flags & O_NONBLOCK) == 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  if (!output_nonblocking_) {  // once: an fcntl per invocation is a syscall on the warm path
+    const int flags = ::fcntl(fd, F_GETFL);
+    if ((flags & O_NONBLOCK) == 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    output_nonblocking_ = true;
+  }
   while (true) {
     const auto n = ::read(fd, buffer.data(), buffer.size());
     if (n <= 0) break;
@@ -518,21 +524,25 @@ void Worker::consume_output(std::string_view bytes, bool flush_partial) {
     }
     partial_line_.append(bytes.substr(0, newline));
     bytes.remove_prefix(newline + 1);
-    log(partial_line_);
+    log(partial_line_, /*flush=*/false);
     partial_line_.clear();
   }
   while (partial_line_.size() >= kMaxLineBytes) {
-    log(std::string_view(partial_line_).substr(0, kMaxLineBytes));
+    log(std::string_view(partial_line_).substr(0, kMaxLineBytes), /*flush=*/false);
     partial_line_.erase(0, kMaxLineBytes);
   }
   if (flush_partial && !partial_line_.empty()) {
-    log(partial_line_);
+    log(partial_line_, /*flush=*/false);
     partial_line_.clear();
   }
 }
 
-void Worker::log(std::string_view line) {
-  if (log_) log_->write(line);
+void Worker::flush_log() {
+  if (log_) log_->flush();
+}
+
+void Worker::log(std::string_view line, bool flush) {
+  if (log_) log_->write(line, flush);
   if (current_) {
     current_->capture_log(line);
   } else if (protocol_.state() == WorkerState::kInitialising &&

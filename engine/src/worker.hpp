@@ -106,7 +106,10 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   boost::asio::awaitable<void> read_output();
   void drain_output();
   void consume_output(std::string_view bytes, bool flush_partial);
-  void log(std::string_view line);
+  // Logs one line; `flush`: write it (and whatever is pending) now rather than with the
+  // invocation's next line that is flushed. The warm path writes START, END and REPORT at once.
+  void log(std::string_view line, bool flush = true);
+  void flush_log();
 
   EngineContext& context_;
   std::shared_ptr<std::size_t> live_workers_;
@@ -126,6 +129,7 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   std::shared_ptr<runtime_api::HttpServer> runtime_api_;
   boost::asio::posix::stream_descriptor output_;
   boost::asio::posix::stream_descriptor exit_watch_;
+  bool output_nonblocking_ = false;  // drain_output() set O_NONBLOCK on the pipe
   std::string partial_line_;
   std::string init_log_;  // what the runtime printed before its first `next`
 
