@@ -179,25 +179,74 @@ void Worker::park() {
   if (!context_.node.freeze_idle || frozen_) return;
   // Only a worker that stays idle is frozen: a busy function's workers would otherwise pay
   // a freeze and a thaw (a few hundred microseconds on cgroup v1) on every invocation.
-  const auto parked_for = invocations_;
-  freeze_timer_.expires_after(context_.node.freeze_idle_after);
-  freeze_timer_.async_wait([weak = weak_from_this(), parked_for](boost::system::error_code ec) {
+  freeze_at_ = Steady::now() + context_.node.freeze_idle_after;
+  if (!freeze_armed_) arm_freeze_timer();
+}
+
+void Worker::arm_freeze_timer() {
+  freeze_armed_ = true;
+  freeze_timer_.expires_at(freeze_at_);
+  freeze_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto worker = weak.lock();
-    if (ec || !worker || worker->frozen_ || worker->invocations_ != parked_for ||
-        worker->state() != WorkerState::kIdle || worker->current_) {
-      return;
-    }
-    if (auto frozen = worker->sandbox_->freeze(); frozen) {
-      worker->frozen_ = true;
-    } else {
-      worker->log("ember: could not freeze idle worker " + worker->id_ + ": " +
-                  frozen.error().message());
-    }
+    if (!worker) return;
+    worker->freeze_armed_ = false;
+    if (!ec) worker->on_freeze_timer();
   });
 }
 
+void Worker::on_freeze_timer() {
+  // Busy since it was parked: the next park() arms the timer again.
+  if (retired_ || frozen_ || state() != WorkerState::kIdle || current_) return;
+  if (Steady::now() < freeze_at_) {  // parked again since the timer was armed
+    arm_freeze_timer();
+    return;
+  }
+  if (auto frozen = sandbox_->freeze(); frozen) {
+    frozen_ = true;
+  } else {
+    log("ember: could not freeze idle worker " + id_ + ": " + frozen.error().message());
+  }
+}
+
+void Worker::set_deadline(Deadline kind, std::chrono::seconds after) {
+  deadline_kind_ = kind;
+  if (kind == Deadline::kNone) return;
+  deadline_at_ = Steady::now() + after;
+  // Every deadline is timeout_s away, so one armed earlier expires no later than this one;
+  // on_deadline() re-arms it for the rest.
+  if (!deadline_armed_) arm_deadline();
+}
+
+void Worker::arm_deadline() {
+  deadline_armed_ = true;
+  deadline_.expires_at(deadline_at_);
+  deadline_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto worker = weak.lock();
+    if (!worker) return;
+    worker->deadline_armed_ = false;
+    if (!ec) worker->on_deadline();
+  });
+}
+
+void Worker::on_deadline() {
+  if (retired_ || deadline_kind_ == Deadline::kNone) return;
+  if (Steady::now() < deadline_at_) {
+    arm_deadline();
+    return;
+  }
+  const auto kind = std::exchange(deadline_kind_, Deadline::kNone);
+  if (kind == Deadline::kInvocation && current_) {
+    on_timeout();
+  } else if (kind == Deadline::kNextCall && state() == WorkerState::kAnswered) {
+    // The pool counts on an answered worker coming back to `next`; one that never does is
+    // hung, and is ended so it cannot hold a waiter.
+    log("ember: the runtime did not call next within " + std::to_string(function_.timeout_s) +
+        " s of answering; ending this worker");
+    retire("did not return to next");
+  }
+}
+
 void Worker::assign(std::shared_ptr<Invocation> invocation) {
-  freeze_timer_.cancel();
   if (frozen_) {
     frozen_ = false;
     if (auto thawed = sandbox_->thaw(); !thawed) {
@@ -221,13 +270,7 @@ void Worker::assign(std::shared_ptr<Invocation> invocation) {
   event.client_context = request.client_context;
   event.payload = request.payload;
 
-  deadline_.expires_after(timeout);
-  deadline_.async_wait(
-      [weak = weak_from_this(), id = current_->id()](boost::system::error_code ec) {
-        auto worker = weak.lock();
-        if (ec || !worker || !worker->current_ || worker->current_->id() != id) return;
-        worker->on_timeout();
-      });
+  set_deadline(Deadline::kInvocation, timeout);
   events_.try_send(boost::system::error_code{}, std::move(event));
 }
 
@@ -246,7 +289,7 @@ asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefus
       init_duration_ = init_done_at_ - sandbox_->timings().create_begin;
     }
   }
-  if (before == WorkerState::kAnswered) deadline_.cancel();
+  if (before == WorkerState::kAnswered) set_deadline(Deadline::kNone, {});
   if (before == WorkerState::kInitialising || before == WorkerState::kAnswered) {
     if (auto pool = pool_.lock()) pool->worker_ready(self);
   }
@@ -340,21 +383,11 @@ void Worker::finish(InvokeResult result, bool answered) {
   ++invocations_;
   last_used_ = context_.clock.now();
   if (auto pool = pool_.lock()) pool->invocation_finished();
-  deadline_.cancel();
   if (answered) {
     protocol_.answered();
-    // The pool counts on an answered worker coming back to `next`; one that never does is
-    // hung, and is ended so it cannot hold a waiter.
-    deadline_.expires_after(std::chrono::seconds(function_.timeout_s));
-    deadline_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-      auto worker = weak.lock();
-      if (ec || !worker || worker->state() != WorkerState::kAnswered) return;
-      worker->log("ember: the runtime did not call next within " +
-                  std::to_string(worker->function_.timeout_s) +
-                  " s of answering; ending this worker");
-      worker->retire("did not return to next");
-    });
+    set_deadline(Deadline::kNextCall, std::chrono::seconds(function_.timeout_s));
   } else {
+    set_deadline(Deadline::kNone, {});
     protocol_.abandoned();
   }
   auto invocation = std::move(current_);

@@ -100,6 +100,16 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   void finish(runtime_api::InvokeResult result, bool answered);
   void fail_start(StartFailure failure);
   void on_timeout();
+
+  // The invocation's timeout and the answered worker's wait for `next` share one timer that is
+  // re-armed lazily: setting or clearing a deadline per invocation costs no timer operation.
+  enum class Deadline { kNone, kInvocation, kNextCall };
+  void set_deadline(Deadline kind, std::chrono::seconds after);
+  void arm_deadline();
+  void on_deadline();
+  // The same for freezing an idle worker after node.freeze_idle_after.
+  void arm_freeze_timer();
+  void on_freeze_timer();
   void on_exit(const isolation::ExitStatus& status);
 
   boost::asio::awaitable<void> watch_exit();
@@ -141,6 +151,11 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   boost::asio::steady_timer deadline_;
   boost::asio::steady_timer init_deadline_;
   boost::asio::steady_timer freeze_timer_;
+  Deadline deadline_kind_ = Deadline::kNone;
+  Steady::time_point deadline_at_{};
+  bool deadline_armed_ = false;
+  Steady::time_point freeze_at_{};  // while parked (kIdle): freeze from then on
+  bool freeze_armed_ = false;
   std::optional<std::chrono::nanoseconds> init_duration_;  // until the first REPORT carries it
   std::uint64_t peak_memory_bytes_ = 0;
   std::uint64_t invocations_ = 0;
