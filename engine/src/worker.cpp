@@ -257,7 +257,7 @@ void Worker::assign(std::shared_ptr<Invocation> invocation) {
   current_ = std::move(invocation);
   assigned_at_ = Steady::now();
   if (init_duration_) current_->capture_log(init_log_, /*raw=*/true);
-  // Written with the invocation's first output line or with its END, whichever comes first.
+  // Written once the event is handed out (see next()), not before it.
   log(start_line(current_->id()), /*flush=*/false);
 
   const auto timeout = std::chrono::seconds(function_.timeout_s);
@@ -301,6 +301,11 @@ asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefus
     co_return std::nullopt;
   }
   handed_out_at_ = Steady::now();
+  // START goes to the log right after the event is written to the runtime (this coroutine's
+  // caller writes it before the posted flush runs), while the runtime works on it.
+  asio::post(context_.executor, [weak = weak_from_this()] {
+    if (auto worker = weak.lock()) worker->flush_log();
+  });
   co_return std::move(event);
 }
 

@@ -117,7 +117,7 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   void drain_output();
   void consume_output(std::string_view bytes, bool flush_partial);
   // Logs one line; `flush`: write it (and whatever is pending) now rather than with the
-  // invocation's next line that is flushed. The warm path writes START, END and REPORT at once.
+  // invocation's next line that is flushed: START once the event is out, END and REPORT together.
   void log(std::string_view line, bool flush = true);
   void flush_log();
 
