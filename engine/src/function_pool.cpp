@@ -34,7 +34,10 @@ double seconds(Clock::Duration d) { return std::chrono::duration<double>(d).coun
 }  // namespace
 
 FunctionPool::FunctionPool(EngineContext& context, const config::FunctionConfig& function)
-    : context_(context), function_(function), policy_(make_keep_alive_policy(function)) {}
+    : context_(context),
+      function_(function),
+      policy_(make_keep_alive_policy(function)),
+      backstop_(context.executor) {}
 
 std::optional<InvokeResult> FunctionPool::admit(const std::shared_ptr<Invocation>& invocation) {
   const auto now = context_.clock.now();
@@ -73,22 +76,39 @@ std::optional<InvokeResult> FunctionPool::admit(const std::shared_ptr<Invocation
 }
 
 void FunctionPool::enqueue(const std::shared_ptr<Invocation>& invocation) {
-  waiters_.push_back(invocation);
   // A backstop only: the init deadline and the answered-worker deadline end every worker
   // that could leave a waiter stranded, and worker_ended() then settles the waiter.
-  auto timer = std::make_shared<boost::asio::steady_timer>(context_.executor);
-  timer->expires_after(kInitTimeout + std::chrono::seconds(function_.timeout_s) +
-                       std::chrono::seconds(1));
-  timer->async_wait([weak = weak_from_this(), invocation, timer](boost::system::error_code ec) {
+  invocation->set_queued_until(std::chrono::steady_clock::now() + kInitTimeout +
+                               std::chrono::seconds(function_.timeout_s) + std::chrono::seconds(1));
+  waiters_.push_back(invocation);
+  if (!backstop_armed_) arm_backstop();
+}
+
+void FunctionPool::arm_backstop() {
+  backstop_armed_ = true;
+  backstop_.expires_at(waiters_.front()->queued_until());
+  backstop_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto pool = weak.lock();
-    if (ec || !pool || invocation->completed()) return;
-    std::erase(pool->waiters_, invocation);
+    if (ec || !pool) return;
+    pool->backstop_armed_ = false;
+    pool->expire_waiters();
+  });
+}
+
+void FunctionPool::expire_waiters() {
+  const auto now = std::chrono::steady_clock::now();
+  while (!waiters_.empty() &&
+         (waiters_.front()->completed() || waiters_.front()->queued_until() <= now)) {
+    auto invocation = std::move(waiters_.front());
+    waiters_.pop_front();
+    if (invocation->completed()) continue;
     InvokeResult result;
     result.service_error = ServiceError::kService;
     result.message =
-        "No worker of " + pool->function_.name + " became ready for request " + invocation->id();
+        "No worker of " + function_.name + " became ready for request " + invocation->id();
     invocation->complete(std::move(result));
-  });
+  }
+  if (!waiters_.empty()) arm_backstop();
 }
 
 bool FunctionPool::make_room() {

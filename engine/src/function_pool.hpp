@@ -75,6 +75,9 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   // Evicts other functions' least recently used idle workers until this one's memory fits.
   bool make_room();
   void enqueue(const std::shared_ptr<Invocation>& invocation);
+  // Fails the waiters queued for longer than the backstop; re-arms for the oldest one left.
+  void expire_waiters();
+  void arm_backstop();
   void leave_idle(std::vector<IdleWorker>::iterator it, TimePoint now);
   [[nodiscard]] Clock::Duration extra_worker_keep(Clock::Duration keep) const;
   [[nodiscard]] std::size_t pending_count() const;
@@ -94,6 +97,10 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   std::deque<PreparedWorker> prepared_;  // oldest first
   std::size_t preparing_ = 0;            // submitted to the preparer, not back yet
   bool prepare_failed_ = false;          // the last one failed: retry on the next tick
+  // One timer for every waiter: all wait at most as long, so the oldest expires first. Armed
+  // only while one is queued, never cancelled: a served waiter costs no timer operation.
+  boost::asio::steady_timer backstop_;
+  bool backstop_armed_ = false;
   std::optional<TimePoint> prewarm_at_;  // adaptive policy: start a worker then
   Clock::Duration prewarm_keep_{};       // ... and keep it this long
   bool draining_ = false;

@@ -22,6 +22,9 @@ class Invocation {
   [[nodiscard]] const std::string& id() const { return request_.request_id; }
   [[nodiscard]] const std::string& invoked_arn() const { return invoked_arn_; }
   [[nodiscard]] bool completed() const { return completed_; }
+  // When a queued invocation gives up waiting for a worker (FunctionPool's backstop).
+  [[nodiscard]] std::chrono::steady_clock::time_point queued_until() const { return queued_until_; }
+  void set_queued_until(std::chrono::steady_clock::time_point t) { queued_until_ = t; }
 
   // The log lines of this invocation, for X-Amz-Log-Result; keeps only what a tail needs.
   // `raw` text already ends in newlines.
@@ -48,6 +51,7 @@ class Invocation {
   std::string invoked_arn_;
   std::string log_;
   bool completed_ = false;
+  std::chrono::steady_clock::time_point queued_until_{};
   ResultChannel done_;
 };
 

@@ -1,7 +1,7 @@
 #include "log_stream.hpp"
 
 #include <fcntl.h>
-#include <sys/uio.h>
+#include <unistd.h>
 
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid.hpp>
@@ -50,13 +50,21 @@ LogStream::LogStream(const std::filesystem::path& log_dir, std::string function,
   }
 }
 
-void LogStream::write(std::string_view line) {
-  // One writev per line keeps lines whole even if several processes read the file.
-  char newline = '\n';
-  iovec parts[2] = {{const_cast<char*>(line.data()), line.size()}, {&newline, 1}};  // NOLINT
-  // A full disk must not stop the node; the line still reaches the echo.
-  [[maybe_unused]] const auto written = ::writev(fd_.get(), parts, 2);
-  if (echo_) echo_(function_, line);
+LogStream::~LogStream() { flush(); }
+
+void LogStream::write(std::string_view line, bool flush_now) {
+  constexpr std::size_t kMaxPending = 64 * 1024;
+  pending_.append(line).push_back('\n');
+  if (flush_now || pending_.size() >= kMaxPending) flush();
+}
+
+void LogStream::flush() {
+  if (pending_.empty()) return;
+  // One write per batch of whole lines keeps lines whole even if several processes read the
+  // file. A full disk must not stop the node; the lines still reach the echo.
+  [[maybe_unused]] const auto written = ::write(fd_.get(), pending_.data(), pending_.size());
+  if (echo_) echo_(function_, pending_);
+  pending_.clear();
 }
 
 }  // namespace ember::engine

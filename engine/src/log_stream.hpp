@@ -12,17 +12,26 @@ namespace ember::engine {
 
 class LogStream {
  public:
-  using Echo = std::function<void(std::string_view function, std::string_view line)>;
+  // Receives one or more whole lines, each ending in a newline.
+  using Echo = std::function<void(std::string_view function, std::string_view lines)>;
 
   // Creates log_dir/FUNCTION/DATE-ID.log. Throws std::runtime_error naming the path on failure.
   LogStream(const std::filesystem::path& log_dir, std::string function, Echo echo);
+  LogStream(const LogStream&) = delete;
+  LogStream& operator=(const LogStream&) = delete;
+  LogStream(LogStream&&) = delete;
+  LogStream& operator=(LogStream&&) = delete;
+  ~LogStream();
 
   // Lambda's stream name: "2026/11/27/[$LATEST]<32 hex>".
   [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
-  // Appends one line (without its newline).
-  void write(std::string_view line);
+  // Adds one line (without its newline). It reaches the file and the echo at the next flush(),
+  // or at once when `flush_now`; a large backlog is flushed on its own.
+  void write(std::string_view line, bool flush_now = true);
+  // Writes what is pending: one write() to the file and one call of the echo.
+  void flush();
 
  private:
   std::string function_;
@@ -30,6 +39,7 @@ class LogStream {
   std::string name_;
   std::filesystem::path path_;
   isolation::UniqueFd fd_;
+  std::string pending_;  // whole lines not yet written
 };
 
 }  // namespace ember::engine

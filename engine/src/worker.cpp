@@ -12,9 +12,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/uuid/random_generator.hpp>
-#include <boost/uuid/uuid.hpp>
 #include <cstdio>
+#include <ctime>
+#include <random>
 
 #include "ember/engine/report.hpp"
 #include "ember/runtime_api/limits.hpp"
@@ -47,27 +47,27 @@ bool is_json(std::string_view text) {
   return !ec;
 }
 
-// X-Ray style: Root=1-<epoch hex>-<96 random bits>;Parent=<64 bits>;Sampled=0
+// X-Ray style: Root=1-<epoch hex>-<96 random bits>;Parent=<64 bits>;Sampled=0. Trace ids need
+// not be secret: a generator seeded once per thread saves a getrandom() per invocation.
 std::string new_trace_id() {
-  thread_local boost::uuids::random_generator generator;
-  const auto a = generator();
+  thread_local std::mt19937_64 generator = [] {
+    std::random_device entropy;
+    std::seed_seq seed{entropy(), entropy(), entropy(), entropy()};
+    return std::mt19937_64(seed);
+  }();
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  for (const auto byte : a) {
-    hex.push_back(kDigits[byte >> 4U]);
-    hex.push_back(kDigits[byte & 0xFU]);
-  }
-  char root[64];
-  std::snprintf(root, sizeof root, "Root=1-%08llx-",
-                static_cast<unsigned long long>(std::time(nullptr)));
-  const auto b = generator();
-  std::string parent;
-  for (const auto byte : b) {
-    if (parent.size() == 16) break;
-    parent.push_back(kDigits[byte >> 4U]);
-    parent.push_back(kDigits[byte & 0xFU]);
-  }
-  return std::string(root) + hex.substr(0, 24) + ";Parent=" + parent + ";Sampled=0";
+  char text[] = "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0";
+  const auto put_hex = [&](std::size_t at, std::uint64_t value, int digits) {
+    for (int i = digits - 1; i >= 0; --i) {
+      text[at + static_cast<std::size_t>(i)] = kDigits[value & 0xFU];
+      value >>= 4U;
+    }
+  };
+  put_hex(7, static_cast<std::uint64_t>(std::time(nullptr)) & 0xFFFFFFFFU, 8);
+  put_hex(16, generator() & 0xFFFFFFFFU, 8);
+  put_hex(24, generator(), 16);
+  put_hex(48, generator(), 16);
+  return {text, sizeof text - 1};
 }
 
 std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
@@ -192,25 +192,74 @@ void Worker::park() {
   if (!context_.node.freeze_idle || frozen_) return;
   // Only a worker that stays idle is frozen: a busy function's workers would otherwise pay
   // a freeze and a thaw (a few hundred microseconds on cgroup v1) on every invocation.
-  const auto parked_for = invocations_;
-  freeze_timer_.expires_after(context_.node.freeze_idle_after);
-  freeze_timer_.async_wait([weak = weak_from_this(), parked_for](boost::system::error_code ec) {
+  freeze_at_ = Steady::now() + context_.node.freeze_idle_after;
+  if (!freeze_armed_) arm_freeze_timer();
+}
+
+void Worker::arm_freeze_timer() {
+  freeze_armed_ = true;
+  freeze_timer_.expires_at(freeze_at_);
+  freeze_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto worker = weak.lock();
-    if (ec || !worker || worker->frozen_ || worker->invocations_ != parked_for ||
-        worker->state() != WorkerState::kIdle || worker->current_) {
-      return;
-    }
-    if (auto frozen = worker->sandbox_->freeze(); frozen) {
-      worker->frozen_ = true;
-    } else {
-      worker->log("ember: could not freeze idle worker " + worker->id_ + ": " +
-                  frozen.error().message());
-    }
+    if (!worker) return;
+    worker->freeze_armed_ = false;
+    if (!ec) worker->on_freeze_timer();
   });
 }
 
+void Worker::on_freeze_timer() {
+  // Busy since it was parked: the next park() arms the timer again.
+  if (retired_ || frozen_ || state() != WorkerState::kIdle || current_) return;
+  if (Steady::now() < freeze_at_) {  // parked again since the timer was armed
+    arm_freeze_timer();
+    return;
+  }
+  if (auto frozen = sandbox_->freeze(); frozen) {
+    frozen_ = true;
+  } else {
+    log("ember: could not freeze idle worker " + id_ + ": " + frozen.error().message());
+  }
+}
+
+void Worker::set_deadline(Deadline kind, std::chrono::seconds after) {
+  deadline_kind_ = kind;
+  if (kind == Deadline::kNone) return;
+  deadline_at_ = Steady::now() + after;
+  // Every deadline is timeout_s away, so one armed earlier expires no later than this one;
+  // on_deadline() re-arms it for the rest.
+  if (!deadline_armed_) arm_deadline();
+}
+
+void Worker::arm_deadline() {
+  deadline_armed_ = true;
+  deadline_.expires_at(deadline_at_);
+  deadline_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto worker = weak.lock();
+    if (!worker) return;
+    worker->deadline_armed_ = false;
+    if (!ec) worker->on_deadline();
+  });
+}
+
+void Worker::on_deadline() {
+  if (retired_ || deadline_kind_ == Deadline::kNone) return;
+  if (Steady::now() < deadline_at_) {
+    arm_deadline();
+    return;
+  }
+  const auto kind = std::exchange(deadline_kind_, Deadline::kNone);
+  if (kind == Deadline::kInvocation && current_) {
+    on_timeout();
+  } else if (kind == Deadline::kNextCall && state() == WorkerState::kAnswered) {
+    // The pool counts on an answered worker coming back to `next`; one that never does is
+    // hung, and is ended so it cannot hold a waiter.
+    log("ember: the runtime did not call next within " + std::to_string(function_.timeout_s) +
+        " s of answering; ending this worker");
+    retire("did not return to next");
+  }
+}
+
 void Worker::assign(std::shared_ptr<Invocation> invocation) {
-  freeze_timer_.cancel();
   if (frozen_) {
     frozen_ = false;
     if (auto thawed = sandbox_->thaw(); !thawed) {
@@ -221,7 +270,8 @@ void Worker::assign(std::shared_ptr<Invocation> invocation) {
   current_ = std::move(invocation);
   assigned_at_ = Steady::now();
   if (init_duration_) current_->capture_log(init_log_, /*raw=*/true);
-  log(start_line(current_->id()));
+  // Written once the event is handed out (see next()), not before it.
+  log(start_line(current_->id()), /*flush=*/false);
 
   const auto timeout = std::chrono::seconds(function_.timeout_s);
   const auto& request = current_->request();
@@ -233,13 +283,7 @@ void Worker::assign(std::shared_ptr<Invocation> invocation) {
   event.client_context = request.client_context;
   event.payload = request.payload;
 
-  deadline_.expires_after(timeout);
-  deadline_.async_wait(
-      [weak = weak_from_this(), id = current_->id()](boost::system::error_code ec) {
-        auto worker = weak.lock();
-        if (ec || !worker || !worker->current_ || worker->current_->id() != id) return;
-        worker->on_timeout();
-      });
+  set_deadline(Deadline::kInvocation, timeout);
   events_.try_send(boost::system::error_code{}, std::move(event));
 }
 
@@ -267,7 +311,7 @@ asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefus
       init_duration_ = init_done_at_ - start_requested_at_;
     }
   }
-  if (before == WorkerState::kAnswered) deadline_.cancel();
+  if (before == WorkerState::kAnswered) set_deadline(Deadline::kNone, {});
   if (before == WorkerState::kInitialising || before == WorkerState::kAnswered) {
     if (auto pool = pool_.lock()) pool->worker_ready(self);
   }
@@ -279,6 +323,11 @@ asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefus
     co_return std::nullopt;
   }
   handed_out_at_ = Steady::now();
+  // START goes to the log right after the event is written to the runtime (this coroutine's
+  // caller writes it before the posted flush runs), while the runtime works on it.
+  asio::post(context_.executor, [weak = weak_from_this()] {
+    if (auto worker = weak.lock()) worker->flush_log();
+  });
   co_return std::move(event);
 }
 
@@ -337,7 +386,7 @@ void Worker::finish(InvokeResult result, bool answered) {
   if (sandbox_) peak_memory_bytes_ = std::max(peak_memory_bytes_, sandbox_->peak_memory_bytes());
 
   const std::string id = current_->id();
-  log(end_line(id));
+  log(end_line(id), /*flush=*/false);
   if (current_->request().want_timings) {
     result.cold = init_duration_.has_value();
     if (result.cold) {
@@ -368,21 +417,11 @@ void Worker::finish(InvokeResult result, bool answered) {
   ++invocations_;
   last_used_ = context_.clock.now();
   if (auto pool = pool_.lock()) pool->invocation_finished();
-  deadline_.cancel();
   if (answered) {
     protocol_.answered();
-    // The pool counts on an answered worker coming back to `next`; one that never does is
-    // hung, and is ended so it cannot hold a waiter.
-    deadline_.expires_after(std::chrono::seconds(function_.timeout_s));
-    deadline_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-      auto worker = weak.lock();
-      if (ec || !worker || worker->state() != WorkerState::kAnswered) return;
-      worker->log("ember: the runtime did not call next within " +
-                  std::to_string(worker->function_.timeout_s) +
-                  " s of answering; ending this worker");
-      worker->retire("did not return to next");
-    });
+    set_deadline(Deadline::kNextCall, std::chrono::seconds(function_.timeout_s));
   } else {
+    set_deadline(Deadline::kNone, {});
     protocol_.abandoned();
   }
   auto invocation = std::move(current_);
@@ -509,6 +548,7 @@ void Worker::retire(std::string_view why, std::optional<StartFailure> failure) {
   }
   drain_output();
   consume_output({}, /*flush_partial=*/true);
+  flush_log();
   boost::system::error_code ignored;
   output_.close(ignored);
   if (auto pool = pool_.lock()) pool->worker_ended(self, std::move(failure));
@@ -535,6 +575,7 @@ asio::awaitable<void> Worker::read_output() {
     auto [ec, n] = co_await output_.async_read_some(asio::buffer(buffer), kTuple);
     if (ec) break;
     consume_output({buffer.data(), n}, false);
+    flush_log();
   }
 }
 
@@ -542,8 +583,11 @@ void Worker::drain_output() {
   if (!output_.is_open()) return;
   std::array<char, 16 * 1024> buffer{};
   const int fd = output_.native_handle();
-  const int flags = ::fcntl(fd, F_GETFL);
-  if ((flags & O_NONBLOCK) == 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  if (!output_nonblocking_) {  // once: an fcntl per invocation is a syscall on the warm path
+    const int flags = ::fcntl(fd, F_GETFL);
+    if ((flags & O_NONBLOCK) == 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    output_nonblocking_ = true;
+  }
   while (true) {
     const auto n = ::read(fd, buffer.data(), buffer.size());
     if (n <= 0) break;
@@ -560,21 +604,25 @@ void Worker::consume_output(std::string_view bytes, bool flush_partial) {
     }
     partial_line_.append(bytes.substr(0, newline));
     bytes.remove_prefix(newline + 1);
-    log(partial_line_);
+    log(partial_line_, /*flush=*/false);
     partial_line_.clear();
   }
   while (partial_line_.size() >= kMaxLineBytes) {
-    log(std::string_view(partial_line_).substr(0, kMaxLineBytes));
+    log(std::string_view(partial_line_).substr(0, kMaxLineBytes), /*flush=*/false);
     partial_line_.erase(0, kMaxLineBytes);
   }
   if (flush_partial && !partial_line_.empty()) {
-    log(partial_line_);
+    log(partial_line_, /*flush=*/false);
     partial_line_.clear();
   }
 }
 
-void Worker::log(std::string_view line) {
-  if (log_) log_->write(line);
+void Worker::flush_log() {
+  if (log_) log_->flush();
+}
+
+void Worker::log(std::string_view line, bool flush) {
+  if (log_) log_->write(line, flush);
   if (current_) {
     current_->capture_log(line);
   } else if (protocol_.state() == WorkerState::kInitialising &&

@@ -106,13 +106,26 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   void finish(runtime_api::InvokeResult result, bool answered);
   void fail_start(StartFailure failure);
   void on_timeout();
+
+  // The invocation's timeout and the answered worker's wait for `next` share one timer that is
+  // re-armed lazily: setting or clearing a deadline per invocation costs no timer operation.
+  enum class Deadline { kNone, kInvocation, kNextCall };
+  void set_deadline(Deadline kind, std::chrono::seconds after);
+  void arm_deadline();
+  void on_deadline();
+  // The same for freezing an idle worker after node.freeze_idle_after.
+  void arm_freeze_timer();
+  void on_freeze_timer();
   void on_exit(const isolation::ExitStatus& status);
 
   boost::asio::awaitable<void> watch_exit();
   boost::asio::awaitable<void> read_output();
   void drain_output();
   void consume_output(std::string_view bytes, bool flush_partial);
-  void log(std::string_view line);
+  // Logs one line; `flush`: write it (and whatever is pending) now rather than with the
+  // invocation's next line that is flushed: START once the event is out, END and REPORT together.
+  void log(std::string_view line, bool flush = true);
+  void flush_log();
 
   EngineContext& context_;
   std::shared_ptr<std::size_t> live_workers_;
@@ -132,6 +145,7 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   std::shared_ptr<runtime_api::HttpServer> runtime_api_;
   boost::asio::posix::stream_descriptor output_;
   boost::asio::posix::stream_descriptor exit_watch_;
+  bool output_nonblocking_ = false;  // drain_output() set O_NONBLOCK on the pipe
   std::string partial_line_;
   std::string init_log_;  // what the runtime printed before its first `next`
 
@@ -146,6 +160,11 @@ class Worker final : public runtime_api::RuntimeApiHandler,
   boost::asio::steady_timer deadline_;
   boost::asio::steady_timer init_deadline_;
   boost::asio::steady_timer freeze_timer_;
+  Deadline deadline_kind_ = Deadline::kNone;
+  Steady::time_point deadline_at_{};
+  bool deadline_armed_ = false;
+  Steady::time_point freeze_at_{};  // while parked (kIdle): freeze from then on
+  bool freeze_armed_ = false;
   std::optional<std::chrono::nanoseconds> init_duration_;  // until the first REPORT carries it
   std::uint64_t peak_memory_bytes_ = 0;
   std::uint64_t invocations_ = 0;

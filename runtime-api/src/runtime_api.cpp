@@ -1,5 +1,8 @@
 #include "ember/runtime_api/runtime_api.hpp"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -63,6 +66,13 @@ std::optional<std::pair<std::string, std::string>> split_invocation_path(std::st
   return std::pair{std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))};
 }
 
+// The answer just given completed an invocation, whose caller resumes from the executor's
+// queue. Queue behind it, so the caller's answer is written before the runtime's 202: the
+// caller waits for it, the runtime only for its next event.
+boost::asio::awaitable<void> caller_first() {
+  co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
+}
+
 boost::asio::awaitable<Response> handle(std::weak_ptr<RuntimeApiHandler> weak, Request& req) {
   auto target = std::string_view(req.target());
   if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
@@ -119,6 +129,7 @@ boost::asio::awaitable<Response> handle(std::weak_ptr<RuntimeApiHandler> weak, R
     if (auto refused = handler->response(id, std::move(content_type), std::move(req.body()))) {
       co_return refusal_reply(*refused, id);
     }
+    co_await caller_first();
     co_return accepted();
   }
   if (verb == "error") {
@@ -126,6 +137,7 @@ boost::asio::awaitable<Response> handle(std::weak_ptr<RuntimeApiHandler> weak, R
     if (auto refused = handler->error(id, std::move(type), std::move(req.body()))) {
       co_return refusal_reply(*refused, id);
     }
+    co_await caller_first();
     co_return accepted();
   }
   co_return not_found(req);
