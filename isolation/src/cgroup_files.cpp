@@ -17,7 +17,11 @@ Result<void> write_control(const std::filesystem::path& file, std::string_view t
     return last_error("open " + file.string(),
                       "is the cgroup hierarchy mounted read-write and are we root?");
   }
-  const ssize_t n = ::write(fd.get(), text.data(), text.size());
+  // A memory limit write reclaims first and can be interrupted by a signal to this thread.
+  ssize_t n = 0;
+  do {
+    n = ::write(fd.get(), text.data(), text.size());
+  } while (n < 0 && errno == EINTR);
   if (n < 0) return last_error("write '" + std::string(text) + "' to " + file.string());
   if (static_cast<std::size_t>(n) != text.size()) {
     return SysError{EIO, "short write to " + file.string(), {}};
@@ -42,9 +46,9 @@ Result<std::string> read_control(const std::filesystem::path& file) {
   return text;
 }
 
-Result<std::uint64_t> read_control_u64(const std::filesystem::path& file) {
-  auto text = read_control(file);
-  if (!text) return text.error();
+namespace {
+
+Result<std::uint64_t> parse_u64(const std::filesystem::path& file, const std::string* text) {
   if (text->starts_with("max"))
     return Result<std::uint64_t>(boost::system::in_place_value,
                                  std::numeric_limits<std::uint64_t>::max());
@@ -52,6 +56,26 @@ Result<std::uint64_t> read_control_u64(const std::filesystem::path& file) {
   const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
   if (ec != std::errc{}) return SysError{EINVAL, "parse a number from " + file.string(), {}};
   return Result<std::uint64_t>(boost::system::in_place_value, value);
+}
+
+}  // namespace
+
+Result<std::uint64_t> read_control_u64(const std::filesystem::path& file) {
+  auto text = read_control(file);
+  if (!text) return text.error();
+  return parse_u64(file, &*text);
+}
+
+Result<std::uint64_t> OpenControl::read_u64() const {
+  if (!fd_) {
+    fd_ = UniqueFd(::open(file_.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd_) return last_error("open " + file_.string());
+  }
+  std::string text(64, '\0');
+  const ssize_t n = ::pread(fd_.get(), text.data(), text.size(), 0);
+  if (n < 0) return last_error("read " + file_.string());
+  text.resize(static_cast<std::size_t>(n));
+  return parse_u64(file_, &text);
 }
 
 std::uint64_t read_keyed_u64(const std::filesystem::path& file, std::string_view key) {

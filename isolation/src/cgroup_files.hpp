@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "ember/isolation/sys_error.hpp"
+#include "ember/isolation/unique_fd.hpp"
 
 namespace ember::isolation {
 
@@ -19,5 +20,19 @@ Result<std::uint64_t> read_control_u64(const std::filesystem::path& file);
 // The value of "KEY VALUE" lines (memory.events, memory.oom_control); 0 when absent.
 std::uint64_t read_keyed_u64(const std::filesystem::path& file, std::string_view key);
 bool control_exists(const std::filesystem::path& file);
+
+// A control file read again and again (the memory peak, after every invocation): opened
+// once, re-read in place with pread, closed before its cgroup is removed.
+class OpenControl {
+ public:
+  explicit OpenControl(std::filesystem::path file) : file_(std::move(file)) {}
+  // As read_control_u64; opens the file on first use.
+  Result<std::uint64_t> read_u64() const;
+  void close() { fd_.reset(); }
+
+ private:
+  std::filesystem::path file_;
+  mutable UniqueFd fd_;
+};
 
 }  // namespace ember::isolation

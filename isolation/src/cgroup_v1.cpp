@@ -18,7 +18,9 @@ constexpr const char* kControllers[] = {"memory", "cpu", "pids", "freezer"};
 class CgroupV1 final : public Cgroup {
  public:
   CgroupV1(std::map<std::string, fs::path> dirs, CgroupFsHooks hooks)
-      : dirs_(std::move(dirs)), hooks_(std::move(hooks)) {
+      : dirs_(std::move(dirs)),
+        peak_(dirs_.at("memory") / "memory.max_usage_in_bytes"),
+        hooks_(std::move(hooks)) {
     for (const auto& [controller, dir] : dirs_) {
       if (std::find(distinct_.begin(), distinct_.end(), dir) == distinct_.end()) {
         distinct_.push_back(dir);
@@ -65,7 +67,7 @@ class CgroupV1 final : public Cgroup {
   }
 
   [[nodiscard]] std::uint64_t peak_memory_bytes() const override {
-    auto peak = read_control_u64(dirs_.at("memory") / "memory.max_usage_in_bytes");
+    auto peak = peak_.read_u64();
     return peak ? *peak : 0;
   }
   [[nodiscard]] bool oom_killed() const override {
@@ -102,6 +104,7 @@ class CgroupV1 final : public Cgroup {
 
  private:
   Result<void> destroy() {
+    peak_.close();
     if (created_.empty()) return {};
     Result<void> result = kill_all();
     for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
@@ -112,6 +115,7 @@ class CgroupV1 final : public Cgroup {
   }
 
   std::map<std::string, fs::path> dirs_;  // controller -> this cgroup's directory
+  OpenControl peak_;                      // read after every invocation
   std::vector<fs::path> distinct_;        // each directory once
   std::vector<fs::path> created_;
   CgroupFsHooks hooks_;

@@ -21,12 +21,14 @@ std::string cpu_max(const std::string& quota) { return quota + " " + std::to_str
 
 class CgroupV2 final : public Cgroup {
  public:
-  CgroupV2(fs::path dir, CgroupFsHooks hooks) : dir_(std::move(dir)), hooks_(std::move(hooks)) {}
+  CgroupV2(fs::path dir, CgroupFsHooks hooks)
+      : dir_(std::move(dir)), peak_(dir_ / "memory.peak"), hooks_(std::move(hooks)) {}
   CgroupV2(const CgroupV2&) = delete;
   CgroupV2& operator=(const CgroupV2&) = delete;
   CgroupV2(CgroupV2&&) = delete;
   CgroupV2& operator=(CgroupV2&&) = delete;
   ~CgroupV2() override {
+    peak_.close();
     if (!created_) return;
     (void)kill_all();
     (void)remove_cgroup_dir(dir_, hooks_);
@@ -56,7 +58,7 @@ class CgroupV2 final : public Cgroup {
 
   [[nodiscard]] std::uint64_t peak_memory_bytes() const override {
     // memory.peak exists since Linux 5.19; before that, the highest sample we have seen.
-    if (auto peak = read_control_u64(dir_ / "memory.peak")) return *peak;
+    if (auto peak = peak_.read_u64()) return *peak;
     if (auto current = read_control_u64(dir_ / "memory.current")) {
       sampled_peak_ = std::max(sampled_peak_, *current);
     }
@@ -88,6 +90,7 @@ class CgroupV2 final : public Cgroup {
 
  private:
   fs::path dir_;
+  OpenControl peak_;  // read after every invocation
   CgroupFsHooks hooks_;
   bool created_ = false;
   mutable std::uint64_t sampled_peak_ = 0;
