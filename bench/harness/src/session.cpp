@@ -64,11 +64,12 @@ void add_sequential(Report& report, const std::string& group, const std::vector<
       continue;
     }
     if (m.engine.cold != expect_cold) ++wrong_kind;
-    total.us.push_back(m.client_us);
-    if (const auto init = m.engine.at("init_done"); init && *init >= 0) to_next.us.push_back(*init);
+    total.values.push_back(m.client_us);
+    if (const auto init = m.engine.at("init_done"); init && *init >= 0)
+      to_next.values.push_back(*init);
     const auto out = m.engine.at("handed_out");
     const auto back = m.engine.at("answered");
-    if (out && back) added.us.push_back(m.client_us - (*back - *out));
+    if (out && back) added.values.push_back(m.client_us - (*back - *out));
     for (const auto& span : spans(m.engine, m.client_us)) {
       auto it = std::find_if(phases.begin(), phases.end(),
                              [&](const Series& s) { return s.name == span.name; });
@@ -76,7 +77,7 @@ void add_sequential(Report& report, const std::string& group, const std::vector<
         phases.push_back({group, span.name, SeriesKind::kPhase, {}});
         it = phases.end() - 1;
       }
-      it->us.push_back(span.us);
+      it->values.push_back(span.us);
     }
   }
   report.series.push_back(std::move(total));
