@@ -58,7 +58,7 @@ default the no-op C runtime built next to it, and stops it at the end.
 int bench_command(const std::vector<std::string>& args) {
   bench::BenchOptions o;
   std::string mode, endpoint, code, client = "beast", format = "azure2019", report_file;
-  std::string isolation;
+  std::string isolation, network;
   bool json = false, no_baselines = false;
   double trace_minutes = 0;
   std::size_t trace_functions = 0;
@@ -71,6 +71,7 @@ int bench_command(const std::vector<std::string>& args) {
       "runtime", po::value(&o.runtime)->default_value("provided"), "provided or python3[.N]")(
       "handler", po::value(&o.handler), "handler (Python: module.function)")(
       "isolation", po::value(&isolation), "functions' isolation: native or none (node default)")(
+      "network", po::value(&network), "functions' network: none (own namespace, default) or host")(
       "n,n", po::value(&o.n)->default_value(100), "invocations (memory: workers)")(
       "concurrency,c", po::value(&o.concurrency)->default_value(2),
       "client threads (throughput, trace, rate)")(
@@ -161,6 +162,7 @@ int bench_command(const std::vector<std::string>& args) {
   o.trace_limits.max_functions = trace_functions;
   o.baselines = !no_baselines;
   if (!isolation.empty()) o.isolation = isolation;
+  if (!network.empty()) o.network = network;
   o.ember = self_exe();
   o.runtimes_dir = runtimes_dir();
   o.code = code.empty() ? o.ember.parent_path() / "bench" / "runtimes" / "noop" : fs::path(code);

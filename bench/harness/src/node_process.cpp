@@ -67,6 +67,7 @@ std::string node_yaml(const std::vector<BenchFunction>& functions, const fs::pat
     if (f.keep_alive) yaml << "    keep_alive: " << *f.keep_alive << "\n";
     if (f.keep_alive_s) yaml << "    keep_alive_s: " << *f.keep_alive_s << "\n";
     if (f.isolation) yaml << "    isolation: " << *f.isolation << "\n";
+    if (f.network) yaml << "    network: " << *f.network << "\n";
   }
   return yaml.str();
 }

@@ -27,6 +27,7 @@ BenchFunction function_for(const BenchOptions& o, const std::string& name) {
   f.handler = o.handler;
   f.code = o.code;
   f.isolation = o.isolation;
+  f.network = o.network;
   return f;
 }
 

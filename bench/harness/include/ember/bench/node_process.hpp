@@ -25,6 +25,7 @@ struct BenchFunction {
   std::optional<std::string> keep_alive;     // "fixed" or "adaptive"
   std::optional<std::uint32_t> keep_alive_s;
   std::optional<std::string> isolation;  // "native" or "none"; the node's default when unset
+  std::optional<std::string> network;    // "none" (own namespace) or "host"; default none
 };
 
 // Node keys the bench may set; the node's defaults when unset.

@@ -23,6 +23,7 @@ struct BenchOptions {
   std::string runtime = "provided";
   std::string handler;
   std::optional<std::string> isolation;  // the functions' `isolation:` (native, none)
+  std::optional<std::string> network;    // the functions' `network:` (none, host)
 
   std::size_t n = 100;          // invocations (cold, warm, rate, throughput when no duration);
                                 // memory: workers
