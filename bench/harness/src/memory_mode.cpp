@@ -3,8 +3,8 @@
 //  - system-wide, /proc/meminfo before and after (medians of a few reads, after a settle),
 //    minus the same delta for the node without workers, divided by N;
 //  - per worker, the memory cgroup's charge and the Pss of every process in the cgroup.
-// Baseline: N copies of the same bootstrap started with posix_spawn, each blocked in its
-// first `next`, measured the same way.
+// Baseline (measured first): N copies of the same bootstrap started with posix_spawn, each
+// blocked in its first `next`, measured the same way.
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
@@ -15,6 +15,7 @@
 
 #include "ember/bench/memory.hpp"
 #include "ember/bench/progress.hpp"
+#include "ember/bench/stats.hpp"
 #include "modes.hpp"
 
 namespace ember::bench::detail {
@@ -121,6 +122,19 @@ double load_average() {
   return one;
 }
 
+// The kernel's own memory in a delta, which it cannot reclaim (this host has no swap):
+// SUnreclaim + KernelStack + PageTables + Percpu + Shmem. Unlike MemAvailable it does not
+// move with other processes' page cache, so it reads well on a busy machine; with the Pss of
+// the processes it is a second estimate of the whole.
+double unreclaimable_kib(const std::map<std::string, double>& d) {
+  double sum = 0;
+  for (const auto* name :
+       {"slab_unreclaimable", "kernel_stack", "page_tables", "percpu", "shmem"}) {
+    if (const auto it = d.find(name); it != d.end()) sum += it->second;
+  }
+  return sum;
+}
+
 void add_system_figures(Report& report, const std::string& prefix, const std::string& per,
                         const std::map<std::string, double>& total, std::size_t n) {
   for (const auto& [name, kib] : total) {
@@ -141,6 +155,23 @@ void run_memory_mode(const BenchOptions& o, Report& report) {
   const std::chrono::milliseconds settle(static_cast<std::int64_t>(o.settle_ms));
   report.figures.emplace_back("workers", static_cast<double>(n));
   report.figures.emplace_back("load_average_1m_at_start", load_average());
+
+  // The baseline first: after a node, the kernel would still be freeing its N sandboxes
+  // (network namespaces go in a work queue) while the baseline reads /proc/meminfo.
+  Series spawned{
+      "baseline", "Pss per process (posix_spawn)", SeriesKind::kBaseline, {}, Unit::kKibibytes};
+  std::map<std::string, double> parked;
+  if (o.baselines) {
+    Progress progress("baseline: parked processes", n);
+    const auto parked_before = settled_meminfo(settle);
+    with_parked_runtimes(
+        bootstrap_command(o), n,
+        [&](const std::vector<pid_t>& parked_pids) {
+          parked = delta(parked_before, settled_meminfo(settle));
+          for (const pid_t pid : parked_pids) spawned.values.push_back(pss_kib(pid).value_or(0));
+        },
+        &progress);
+  }
 
   auto f = function_for(o, "idle");
   f.reserved_concurrency = n;
@@ -164,7 +195,6 @@ void run_memory_mode(const BenchOptions& o, Report& report) {
   const auto pids = wait_frozen(node->endpoint(), "idle", n);
   auto with_workers = delta(before, settled_meminfo(settle));
   for (auto& [name, kib] : with_workers) kib -= node_alone[name];
-  add_system_figures(report, "system_", "worker", with_workers, n);
 
   Series charge{"memory", "cgroup charge per worker", SeriesKind::kFigure, {}, Unit::kKibibytes};
   Series kernel{"memory", "cgroup charge, kernel part", SeriesKind::kFigure, {}, Unit::kKibibytes};
@@ -195,31 +225,26 @@ void run_memory_mode(const BenchOptions& o, Report& report) {
   } else {
     report.notes.push_back("memory: cgroup charge is " + cgroup_kind + " of each worker's cgroup");
   }
+  add_system_figures(report, "system_", "worker", with_workers, n);
+  const double worker_total = unreclaimable_kib(with_workers) / n + summarize(pss.values).mean;
+  report.figures.emplace_back("unreclaimable_plus_pss_kib_per_worker", worker_total);
   report.series.push_back(std::move(charge));
   if (!kernel.values.empty()) report.series.push_back(std::move(kernel));
   report.series.push_back(std::move(pss));
-
   if (!o.baselines) return;
-  Series spawned{
-      "baseline", "Pss per process (posix_spawn)", SeriesKind::kBaseline, {}, Unit::kKibibytes};
-  std::map<std::string, double> parked;
-  {
-    Progress progress("baseline: parked processes", n);
-    const auto parked_before = settled_meminfo(settle);
-    with_parked_runtimes(
-        bootstrap_command(o), n,
-        [&](const std::vector<pid_t>& parked_pids) {
-          parked = delta(parked_before, settled_meminfo(settle));
-          for (const pid_t pid : parked_pids) spawned.values.push_back(pss_kib(pid).value_or(0));
-        },
-        &progress);
-  }
-  report.series.push_back(std::move(spawned));
+
   add_system_figures(report, "baseline_system_", "process", parked, n);
+  const double process_total = unreclaimable_kib(parked) / n + summarize(spawned.values).mean;
+  report.figures.emplace_back("baseline_unreclaimable_plus_pss_kib_per_process", process_total);
+  if (process_total > 0) {
+    report.figures.emplace_back("unreclaimable_plus_pss_ratio_to_spawn",
+                                worker_total / process_total);
+  }
   if (parked["unavailable"] > 0) {
     report.figures.emplace_back("system_unavailable_ratio_to_spawn",
                                 with_workers["unavailable"] / parked["unavailable"]);
   }
+  report.series.push_back(std::move(spawned));
   report.add_ratio("memory: Pss per worker (all its processes)",
                    "baseline: Pss per process (posix_spawn)");
 }
