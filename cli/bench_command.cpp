@@ -61,6 +61,7 @@ int bench_command(const std::vector<std::string>& args) {
   std::string isolation, network;
   bool json = false, no_baselines = false;
   double trace_minutes = 0;
+  unsigned cold_gap_ms = 10;
   std::size_t trace_functions = 0;
   po::options_description options(
       "ember bench cold|warm|all|throughput|trace|memory|rate [options]");
@@ -72,6 +73,7 @@ int bench_command(const std::vector<std::string>& args) {
       "handler", po::value(&o.handler), "handler (Python: module.function)")(
       "isolation", po::value(&isolation), "functions' isolation: native or none (node default)")(
       "network", po::value(&network), "functions' network: none (own namespace, default) or host")(
+      "zygote", po::bool_switch(&o.zygote), "python: fork workers from the zygote")(
       "n,n", po::value(&o.n)->default_value(100), "invocations (memory: workers)")(
       "concurrency,c", po::value(&o.concurrency)->default_value(2),
       "client threads (throughput, trace, rate)")(
@@ -80,6 +82,9 @@ int bench_command(const std::vector<std::string>& args) {
       "payload-bytes", po::value(&o.payload_bytes)->default_value(1024), "event size")(
       "settle-ms", po::value(&o.settle_ms)->default_value(1000),
       "memory: milliseconds to wait before reading /proc/meminfo")(
+      "cold-gap-ms", po::value(&cold_gap_ms)->default_value(10),
+      "cold: pause between invocations, so the node can refill its prepared sandboxes as "
+      "between real cold starts (0: back to back)")(
       "client", po::value(&client)->default_value("beast"), "HTTP client: beast or curl")(
       "no-baselines", po::bool_switch(&no_baselines), "skip the baselines")(
       "json", po::bool_switch(&json), "print JSON instead of the table")(
@@ -159,6 +164,7 @@ int bench_command(const std::vector<std::string>& args) {
     return 2;
   }
   o.trace_limits.max_span_s = trace_minutes * 60;
+  o.cold_gap = std::chrono::milliseconds(cold_gap_ms);
   o.trace_limits.max_functions = trace_functions;
   o.baselines = !no_baselines;
   if (!isolation.empty()) o.isolation = isolation;

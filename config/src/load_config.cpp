@@ -255,7 +255,7 @@ class Loader {
         read_map(section.value, section.key_path,
                  {"listen", "state_dir", "region", "account_id", "keep_alive_s", "isolation",
                   "sandbox_uid", "sandbox_gid", "memory_budget_mb", "max_workers", "freeze_idle",
-                  "freeze_idle_after_ms", "shutdown_grace_s"});
+                  "freeze_idle_after_ms", "shutdown_grace_s", "init_cpu_burst"});
     if (const Entry* e = find(entries, "listen")) {
       const auto address = detail::parse_listen(get_string(*e));
       if (!address) {
@@ -313,6 +313,7 @@ class Loader {
     if (const Entry* e = find(entries, "shutdown_grace_s")) {
       node.shutdown_grace = std::chrono::seconds(get_integer(*e, 0, 900));
     }
+    if (const Entry* e = find(entries, "init_cpu_burst")) node.init_cpu_burst = get_bool(*e);
   }
 
   [[nodiscard]] std::string get_choice(const Entry& entry,
@@ -370,7 +371,8 @@ class Loader {
         read_map(item, path,
                  {"name", "runtime", "handler", "code", "memory_mb", "timeout_s", "environment",
                   "reserved_concurrency", "keep_alive_s", "keep_alive", "provisioned", "max_reuse",
-                  "isolation", "network", "ephemeral_storage_mb", "seccomp"});
+                  "prepared_sandboxes", "zygote", "isolation", "network", "ephemeral_storage_mb",
+                  "seccomp"});
     const auto required = [&](std::string_view key) -> const Entry& {
       const Entry* e = find(entries, key);
       if (e == nullptr) {
@@ -461,6 +463,15 @@ class Loader {
       }
     }
     if (const Entry* e = find(entries, "max_reuse")) function.max_reuse = get_u32(*e, 0, 1000000);
+    if (const Entry* e = find(entries, "zygote")) {
+      function.zygote = get_bool(*e);
+      if (function.zygote && function.runtime_kind != RuntimeKind::kPython) {
+        fail(*e, "only python runtimes have a zygote; runtime is " + function.runtime);
+      }
+    }
+    if (const Entry* e = find(entries, "prepared_sandboxes")) {
+      function.prepared_sandboxes = get_u32(*e, 0, 64);
+    }
     if (const Entry* e = find(entries, "isolation")) function.isolation = get_isolation(*e);
     if (const Entry* e = find(entries, "network")) {
       function.network_host = get_choice(*e, {"none", "host"}) == "host";

@@ -15,6 +15,8 @@
 namespace ember::engine {
 
 class FunctionPool;
+class SandboxPreparer;
+class PythonZygote;
 
 // The node-wide budget every worker start draws from (issue: memory budget, worker cap).
 struct NodeCapacity {
@@ -52,6 +54,11 @@ struct EngineContext {
   std::function<bool(const FunctionPool* except)> evict_one{};
   // Memory (MB) and count of the idle workers of other functions that eviction could end.
   std::function<std::pair<std::uint64_t, std::uint32_t>(const FunctionPool* except)> evictable{};
+  // Makes the pools' prepared sandboxes off the engine's thread; set by the node.
+  SandboxPreparer* preparer = nullptr;
+  // The zygote that forks this function's workers; null when it has none (not a zygote
+  // function, not native, or its zygote could not start). Set by the node.
+  std::function<PythonZygote*(const config::FunctionConfig&)> zygote_for{};
   std::uint64_t next_worker_number = 1;
   // Workers not yet destroyed, i.e. not yet reaped. Shared because a worker can outlive the
   // node by a moment (its last coroutine holds it).

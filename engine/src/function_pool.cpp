@@ -1,8 +1,11 @@
 #include "function_pool.hpp"
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+
+#include "worker_launch.hpp"
 
 namespace ember::engine {
 
@@ -116,10 +119,63 @@ std::pair<std::uint64_t, std::uint32_t> FunctionPool::evictable() const {
 bool FunctionPool::start_worker(WorkerKind kind) {
   if (!make_room()) return false;
   context_.capacity.take(function_.memory_mb);
-  auto worker = std::make_shared<Worker>(context_, function_, weak_from_this(), kind);
+  std::optional<PreparedWorker> prepared;
+  if (!prepared_.empty()) {
+    prepared = std::move(prepared_.front());
+    prepared_.pop_front();
+    ++prepared_starts_;
+  }
+  auto id = prepared ? prepared->sandbox->id() : new_worker_id(context_, function_);
+  auto worker =
+      std::make_shared<Worker>(context_, function_, weak_from_this(), kind, std::move(id));
   workers_.push_back(worker);
-  if (auto failure = worker->start()) worker->retire("could not start", std::move(*failure));
+  if (auto failure = worker->start(std::move(prepared))) {
+    worker->retire("could not start", std::move(*failure));
+    refill_prepared();
+  }
+  // Otherwise the refill waits until the worker's first invocation finished (or the worker
+  // ended): making a sandbox takes kernel locks (cgroup attach, namespace creation) that the
+  // starting runtime's exec and the invocation's round trip also need.
   return true;
+}
+
+std::size_t FunctionPool::prepared_target() const {
+  const bool native = context_.native_backend != nullptr &&
+                      &context_.backend_for(function_) == context_.native_backend;
+  return native && context_.preparer != nullptr ? function_.prepared_sandboxes : 0;
+}
+
+void FunctionPool::refill_prepared() {
+  if (draining_ || shut_down_ || prepare_failed_) return;
+  while (prepared_.size() + preparing_ < prepared_target()) {
+    ++preparing_;
+    auto& backend = context_.backend_for(function_);
+    // The launch half of the spec (argv, env) is rebuilt when a worker takes the sandbox.
+    auto spec = make_sandbox_spec(context_, backend, function_,
+                                  LaunchNames{new_worker_id(context_, function_), "", ""}, -1);
+    context_.preparer->submit(backend, std::move(spec),
+                              [weak = weak_from_this()](isolation::Result<PreparedWorker> result) {
+                                auto self = weak.lock();
+                                if (!self)
+                                  return;  // the prepared sandbox, if any, is released here
+                                --self->preparing_;
+                                if (!result) {
+                                  // Cold starts make their own sandbox meanwhile, and report what
+                                  // fails to callers.
+                                  self->prepare_failed_ = true;
+                                  if (self->context_.echo) {
+                                    self->context_.echo(
+                                        self->function_.name,
+                                        "ember: could not prepare a sandbox (retrying on the next "
+                                        "tick): " +
+                                            result.error().message());
+                                  }
+                                  return;
+                                }
+                                if (self->draining_ || self->shut_down_) return;
+                                self->prepared_.push_back(std::move(*result));
+                              });
+  }
 }
 
 std::size_t FunctionPool::pending_count() const {
@@ -192,7 +248,13 @@ Clock::Duration FunctionPool::extra_worker_keep(Clock::Duration keep) const {
   return std::min<Clock::Duration>(keep, function_.keep_alive);
 }
 
-void FunctionPool::invocation_finished() { policy_->on_completion(context_.clock.now()); }
+void FunctionPool::invocation_finished() {
+  policy_->on_completion(context_.clock.now());
+  // After the caller's answer is on its way.
+  boost::asio::post(context_.executor, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->refill_prepared();
+  });
+}
 
 void FunctionPool::leave_idle(std::vector<IdleWorker>::iterator it, TimePoint now) {
   idle_time_ += now - it->since;
@@ -201,6 +263,7 @@ void FunctionPool::leave_idle(std::vector<IdleWorker>::iterator it, TimePoint no
 
 void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
                                 std::optional<StartFailure> failure) {
+  refill_prepared();
   const auto now = context_.clock.now();
   if (std::erase(workers_, worker) > 0) context_.capacity.give_back(function_.memory_mb);
   const auto idle = std::find_if(idle_.begin(), idle_.end(),
@@ -257,6 +320,8 @@ void FunctionPool::fail(const std::shared_ptr<Invocation>& invocation,
 
 void FunctionPool::tick(TimePoint now) {
   if (draining_ || shut_down_) return;
+  prepare_failed_ = false;
+  refill_prepared();
   std::vector<std::shared_ptr<Worker>> expired;
   for (const auto& idle : idle_) {
     if (idle.worker->kind() != WorkerKind::kProvisioned && idle.expires <= now) {
@@ -300,6 +365,7 @@ void FunctionPool::evict_oldest_idle() {
 
 void FunctionPool::drain() {
   draining_ = true;
+  prepared_.clear();
   prewarm_at_.reset();
   std::vector<std::shared_ptr<Worker>> idle;
   for (const auto& i : idle_) idle.push_back(i.worker);
@@ -308,6 +374,7 @@ void FunctionPool::drain() {
 
 void FunctionPool::shutdown() {
   shut_down_ = true;
+  prepared_.clear();
   while (!waiters_.empty()) {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();
@@ -331,6 +398,8 @@ boost::json::object FunctionPool::status(TimePoint now) const {
   out["idle_worker_seconds"] = seconds(idle_total);
   out["reserved_concurrency"] = function_.reserved_concurrency;
   out["provisioned"] = function_.provisioned;
+  out["prepared_sandboxes"] = prepared_.size();
+  out["prepared_starts"] = prepared_starts_;
   out["waiting"] = waiters_.size();
   boost::json::array workers;
   for (const auto& worker : workers_) workers.push_back(worker->status(now));

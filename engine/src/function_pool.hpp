@@ -80,6 +80,10 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   [[nodiscard]] std::size_t pending_count() const;
   [[nodiscard]] std::size_t provisioned_count() const;
   void fail(const std::shared_ptr<Invocation>& invocation, const StartFailure& failure) const;
+  // Asks the preparer for sandboxes until prepared + in the making = the function's
+  // prepared_sandboxes (native isolation only).
+  void refill_prepared();
+  [[nodiscard]] std::size_t prepared_target() const;
 
   EngineContext& context_;
   const config::FunctionConfig& function_;
@@ -87,6 +91,9 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   std::vector<std::shared_ptr<Worker>> workers_;
   std::vector<IdleWorker> idle_;  // most recently parked last; reused first (stays warm)
   std::deque<std::shared_ptr<Invocation>> waiters_;
+  std::deque<PreparedWorker> prepared_;  // oldest first
+  std::size_t preparing_ = 0;            // submitted to the preparer, not back yet
+  bool prepare_failed_ = false;          // the last one failed: retry on the next tick
   std::optional<TimePoint> prewarm_at_;  // adaptive policy: start a worker then
   Clock::Duration prewarm_keep_{};       // ... and keep it this long
   bool draining_ = false;
@@ -96,7 +103,8 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   std::uint64_t invocations_ = 0;
   std::uint64_t cold_starts_ = 0;
   std::uint64_t throttles_ = 0;
-  Clock::Duration idle_time_{};  // summed over workers, node clock
+  std::uint64_t prepared_starts_ = 0;  // cold starts that found a prepared sandbox
+  Clock::Duration idle_time_{};        // summed over workers, node clock
 };
 
 }  // namespace ember::engine

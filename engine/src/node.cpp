@@ -7,6 +7,8 @@
 
 #include "engine_context.hpp"
 #include "function_pool.hpp"
+#include "python_zygote.hpp"
+#include "sandbox_preparer.hpp"
 
 namespace ember::engine {
 
@@ -27,6 +29,8 @@ Node::Node(boost::asio::any_io_executor executor, config::Config config, Backend
       EngineContext{executor, backends_.native.get(), *backends_.process, config_.node,
                     std::move(options.runtimes_dir), config_.node.state_dir / "logs",
                     std::move(options.echo), *options.clock});
+  preparer_ = std::make_unique<SandboxPreparer>(executor);
+  context_->preparer = preparer_.get();
   auto& capacity = context_->capacity;
   const auto machine_mb =
       options.machine_memory_mb != 0 ? options.machine_memory_mb : machine_memory_mb();
@@ -44,9 +48,37 @@ Node::Node(boost::asio::any_io_executor executor, config::Config config, Backend
     }
     return total;
   };
+  start_zygotes();
   for (const auto& function : config_.functions) {
     pools_.emplace(function.name, std::make_shared<FunctionPool>(*context_, function));
   }
+}
+
+void Node::start_zygotes() {
+  for (const auto& function : config_.functions) {
+    if (!function.zygote || &context_->backend_for(function) != context_->native_backend) continue;
+    if (zygotes_.contains(function.interpreter)) continue;
+    auto zygote = PythonZygote::start(function.interpreter, context_->runtimes_dir);
+    if (!zygote) {
+      // Its functions start a fresh interpreter per worker instead, as without `zygote`.
+      if (context_->echo) {
+        context_->echo(function.name, "ember: the Python zygote for " +
+                                          function.interpreter.string() + " did not start (" +
+                                          zygote.error().message() +
+                                          "); workers start a fresh interpreter");
+      }
+      zygotes_.emplace(function.interpreter, nullptr);
+      continue;
+    }
+    zygotes_.emplace(function.interpreter, std::move(*zygote));
+  }
+  context_->zygote_for = [this](const config::FunctionConfig& function) -> PythonZygote* {
+    if (!function.zygote || &context_->backend_for(function) != context_->native_backend) {
+      return nullptr;
+    }
+    const auto it = zygotes_.find(function.interpreter);
+    return it == zygotes_.end() ? nullptr : it->second.get();
+  };
 }
 
 Node::~Node() { shutdown(); }
@@ -176,6 +208,7 @@ void Node::shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
   if (ticker_) ticker_->cancel();
+  preparer_->stop();
   for (auto& [name, pool] : pools_) pool->shutdown();
 }
 

@@ -77,15 +77,13 @@ std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
 }  // namespace
 
 Worker::Worker(EngineContext& context, const config::FunctionConfig& function,
-               std::weak_ptr<FunctionPool> pool, WorkerKind kind)
+               std::weak_ptr<FunctionPool> pool, WorkerKind kind, std::string id)
     : context_(context),
       live_workers_(context.live_workers),
       function_(function),
       pool_(std::move(pool)),
       kind_(kind),
-      // Unique on the host, not just in this node: it names the worker's cgroup.
-      id_(function.name + "-" + std::to_string(::getpid()) + "-" +
-          std::to_string(context.next_worker_number++)),
+      id_(std::move(id)),
       output_(context.executor),
       exit_watch_(context.executor),
       events_(context.executor, 1),
@@ -102,7 +100,13 @@ Worker::~Worker() {
   --*live_workers_;
 }
 
-std::optional<StartFailure> Worker::start() {
+std::string new_worker_id(EngineContext& context, const config::FunctionConfig& function) {
+  return function.name + "-" + std::to_string(::getpid()) + "-" +
+         std::to_string(context.next_worker_number++);
+}
+
+std::optional<StartFailure> Worker::start(std::optional<PreparedWorker> prepared) {
+  start_requested_at_ = Steady::now();
   const auto platform_failure = [](std::string message) {
     return StartFailure{"", std::move(message), "", true, ""};
   };
@@ -112,19 +116,28 @@ std::optional<StartFailure> Worker::start() {
     return platform_failure(e.what());
   }
 
-  std::array<int, 2> pipe_fds{};
-  if (::pipe2(pipe_fds.data(), O_CLOEXEC) < 0) {
-    return platform_failure(isolation::last_error("pipe2").message());
+  isolation::UniqueFd read_end;
+  isolation::UniqueFd write_end;
+  if (prepared) {
+    read_end = std::move(prepared->output_read);
+    write_end = std::move(prepared->output_write);
+  } else {
+    std::array<int, 2> pipe_fds{};
+    if (::pipe2(pipe_fds.data(), O_CLOEXEC) < 0) {
+      return platform_failure(isolation::last_error("pipe2").message());
+    }
+    read_end = isolation::UniqueFd(pipe_fds[0]);
+    write_end = isolation::UniqueFd(pipe_fds[1]);
   }
-  isolation::UniqueFd read_end(pipe_fds[0]);
-  isolation::UniqueFd write_end(pipe_fds[1]);
 
   const LaunchNames names{
       id_, log_->name(),
       kind_ == WorkerKind::kProvisioned ? "provisioned-concurrency" : "on-demand"};
   auto& backend = context_.backend_for(function_);
-  auto sandbox =
-      backend.create(make_sandbox_spec(context_, backend, function_, names, write_end.get()));
+  const auto spec = make_sandbox_spec(context_, backend, function_, names, write_end.get());
+  if (prepared) sandbox_prepared_at_ = prepared->ready_at;
+  auto sandbox = prepared ? prepared->sandbox->start({spec.argv, spec.env, spec.working_dir})
+                          : backend.create(spec);
   if (!sandbox) {
     const auto& error = sandbox.error();
     if (!error.bad_entrypoint) {
@@ -233,6 +246,14 @@ void Worker::assign(std::shared_ptr<Invocation> invocation) {
 asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefusal& refusal) {
   auto self = shared_from_this();
   const WorkerState before = protocol_.state();
+  if (before == WorkerState::kInitialising) {
+    if (auto limited = sandbox_->end_init_burst(); !limited) {
+      // A worker that keeps the whole CPU would starve its neighbours: it ends (and its
+      // start fails with the exit), rather than serve unlimited.
+      log("ember: could not apply the CPU quota after init: " + limited.error().message());
+      sandbox_->kill_all();
+    }
+  }
   if (auto refused = protocol_.begin_next()) {
     refusal = *refused;
     co_return std::nullopt;
@@ -240,9 +261,10 @@ asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefus
   if (before == WorkerState::kInitialising) {
     init_deadline_.cancel();
     init_done_at_ = Steady::now();
+
     // Provisioned and pre-warmed workers start ahead of traffic: their init is nobody's.
     if (kind_ == WorkerKind::kOnDemand) {
-      init_duration_ = init_done_at_ - sandbox_->timings().create_begin;
+      init_duration_ = init_done_at_ - start_requested_at_;
     }
   }
   if (before == WorkerState::kAnswered) deadline_.cancel();
@@ -320,8 +342,15 @@ void Worker::finish(InvokeResult result, bool answered) {
     result.cold = init_duration_.has_value();
     if (result.cold) {
       const auto& t = sandbox_->timings();
-      result.phases.push_back({"sandbox_begin", t.create_begin});
-      result.phases.push_back({"spawned", t.spawned});
+      if (sandbox_prepared_at_) {
+        result.phases.push_back({"sandbox_prepared", *sandbox_prepared_at_});
+      }
+      result.phases.push_back({"sandbox_begin", start_requested_at_});
+      // Init observes the exec after the fact; when it was scheduled only after the runtime
+      // already called `next`, that call bounds the exec.
+      const bool seen = t.spawned != Steady::time_point{};
+      result.phases.push_back(
+          {"spawned", seen ? std::min(t.spawned, init_done_at_) : init_done_at_});
       result.phases.push_back({"init_done", init_done_at_});
     }
     result.phases.push_back({"assigned", assigned_at_});
@@ -377,6 +406,7 @@ boost::json::object Worker::status(engine::Clock::TimePoint now) const {
   out["state"] =
       frozen_ && state == WorkerState::kIdle ? "frozen" : kStates[static_cast<std::size_t>(state)];
   out["kind"] = kKinds[static_cast<std::size_t>(kind_)];
+  out["sandbox"] = sandbox_prepared_at_ ? "prepared" : "made at start";
   out["age_s"] = std::chrono::duration<double>(now - created_at_).count();
   out["invocations"] = invocations_;
   if (last_used_) {
@@ -410,6 +440,18 @@ void Worker::on_exit(const isolation::ExitStatus& status) {
   const std::string why = "Runtime exited with error: " + status.describe();
   switch (protocol_.state()) {
     case WorkerState::kInitialising:
+      // The sandbox could not exec the runtime: the function's fault (a missing or
+      // unexecutable bootstrap) or the node's.
+      if (auto failure = sandbox_->launch_failure()) {
+        log("ember: " + failure->message());
+        if (failure->bad_entrypoint) {
+          fail_start(StartFailure{"Runtime.InvalidEntrypoint", failure->message(), "", false, ""});
+        } else {
+          retire("could not start",
+                 StartFailure{"", "start worker " + id_ + ": " + failure->message(), "", true, ""});
+        }
+        return;
+      }
       fail_start(StartFailure{"Runtime.ExitError", why, "", false, ""});
       return;
     case WorkerState::kBusy: {
@@ -437,7 +479,7 @@ void Worker::fail_start(StartFailure failure) {
   if (protocol_.state() == WorkerState::kEnded) return;
   drain_output();
   consume_output({}, /*flush_partial=*/true);
-  const auto init = Steady::now() - sandbox_->timings().create_begin;
+  const auto init = Steady::now() - start_requested_at_;
   log("INIT_REPORT Init Duration: " +
       format_ms(std::chrono::duration_cast<std::chrono::nanoseconds>(init)) +
       " ms\tPhase: init\tStatus: error\tError Type: " + failure.error_type);

@@ -19,10 +19,14 @@
 #include "invocation.hpp"
 #include "log_stream.hpp"
 #include "runtime_state.hpp"
+#include "sandbox_preparer.hpp"
 
 namespace ember::engine {
 
 class FunctionPool;
+
+// "<function>-<engine pid>-<n>": unique on the host, so it can name cgroups.
+std::string new_worker_id(EngineContext& context, const config::FunctionConfig& function);
 
 // Why a worker was started.
 enum class WorkerKind {
@@ -48,16 +52,18 @@ class Worker final : public runtime_api::RuntimeApiHandler,
  public:
   using Steady = std::chrono::steady_clock;  // wall time: durations, deadlines
 
+  // `id` is unique on the host (it names the sandbox's cgroup): see new_worker_id().
   Worker(EngineContext& context, const config::FunctionConfig& function,
-         std::weak_ptr<FunctionPool> pool, WorkerKind kind);
+         std::weak_ptr<FunctionPool> pool, WorkerKind kind, std::string id);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   Worker(Worker&&) = delete;
   Worker& operator=(Worker&&) = delete;
   ~Worker() override;
 
-  // Creates the sandbox and starts serving its Runtime API. Returns the reason on failure.
-  std::optional<StartFailure> start();
+  // Starts the runtime in `prepared` (made with this worker's id), or in a sandbox made now,
+  // and starts serving its Runtime API. Returns the reason on failure.
+  std::optional<StartFailure> start(std::optional<PreparedWorker> prepared = std::nullopt);
 
   // Gives the worker an invocation. Only in kIdle, or right after start (it is handed out
   // when the runtime asks). Thaws a parked worker first.
@@ -131,6 +137,9 @@ class Worker final : public runtime_api::RuntimeApiHandler,
 
   EventChannel events_;
   std::shared_ptr<Invocation> current_;
+  Steady::time_point start_requested_at_{};  // Init Duration counts from here
+  // When the sandbox it started in was made ahead of time, when that was done.
+  std::optional<Steady::time_point> sandbox_prepared_at_;
   Steady::time_point handed_out_at_{};
   Steady::time_point assigned_at_{};
   Steady::time_point init_done_at_{};

@@ -1,5 +1,7 @@
 #include "worker_launch.hpp"
 
+#include "python_zygote.hpp"
+
 namespace ember::engine {
 
 isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
@@ -14,6 +16,11 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   spec.memory_mb = function.memory_mb;
   spec.tmp_mb = function.ephemeral_storage_mb;
   spec.network_host = function.network_host;
+  spec.init_cpu_burst = context.node.init_cpu_burst;
+  if (auto* zygote = context.zygote_for ? context.zygote_for(function) : nullptr) {
+    // The sandbox's worker is forked from the zygote when the sandbox is prepared.
+    spec.adopter = [zygote](isolation::SandboxEntry& entry) { return zygote->spawn(entry); };
+  }
   spec.seccomp.extra_deny = function.seccomp_deny;
   spec.seccomp.allow = function.seccomp_allow;
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ember/isolation/sys_error.hpp"
 
@@ -22,6 +23,8 @@ std::string_view to_string(CgroupVersion version);
 struct CgroupLimits {
   std::uint32_t memory_mb = 128;  // memory.max / memory.limit_in_bytes; swap is turned off
   std::uint32_t pids_max = 1024;  // pids.max: contains fork bombs
+  // No CPU quota until limit_cpu(): the init phase's burst, as Lambda gives it.
+  bool cpu_burst = false;
 };
 
 // CPU time per period for memory_mb: 1769 MB buys one full CPU, as on Lambda. Never below
@@ -45,6 +48,12 @@ class Cgroup {
   // Moves pid (the whole process on v2, the process on v1) into the cgroup.
   virtual Result<void> attach(pid_t pid) = 0;
   [[nodiscard]] virtual std::filesystem::path path() const = 0;  // memory's dir on v1
+  // The cgroup.procs files a process writes "0" to, to join (every hierarchy on v1).
+  [[nodiscard]] virtual std::vector<std::filesystem::path> procs_files() const = 0;
+
+  // --- cpu
+  // The CPU quota memory_mb buys (cpu_quota_us); ends a CgroupLimits::cpu_burst.
+  virtual Result<void> limit_cpu(std::uint32_t memory_mb) = 0;
 
   // --- freezer
   // Freezes and waits until every process is frozen.

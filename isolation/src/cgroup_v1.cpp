@@ -34,6 +34,11 @@ class CgroupV1 final : public Cgroup {
   // Directories created so far, so a failed create() removes exactly those.
   void add_created(const fs::path& dir) { created_.push_back(dir); }
 
+  Result<void> limit_cpu(std::uint32_t memory_mb) override {
+    return write_control(dirs_.at("cpu") / "cpu.cfs_quota_us",
+                         std::to_string(cpu_quota_us(memory_mb, kCpuPeriodUs)));
+  }
+
   Result<void> attach(pid_t pid) override {
     for (const auto& dir : distinct_) {
       if (auto r = write_control(dir / "cgroup.procs", std::to_string(pid)); !r) return r;
@@ -41,6 +46,11 @@ class CgroupV1 final : public Cgroup {
     return {};
   }
   [[nodiscard]] fs::path path() const override { return dirs_.at("memory"); }
+  [[nodiscard]] std::vector<fs::path> procs_files() const override {
+    std::vector<fs::path> files;
+    for (const auto& dir : distinct_) files.push_back(dir / "cgroup.procs");
+    return files;
+  }
 
   Result<void> freeze() override {
     const auto state = dirs_.at("freezer") / "freezer.state";
@@ -154,8 +164,10 @@ class CgroupV1Manager final : public CgroupManager {
     if (auto r = write_control(cpu / "cpu.cfs_period_us", std::to_string(kCpuPeriodUs)); !r) {
       return r;
     }
-    const auto quota = cpu_quota_us(limits.memory_mb, kCpuPeriodUs);
-    if (auto r = write_control(cpu / "cpu.cfs_quota_us", std::to_string(quota)); !r) return r;
+    // -1: no quota, for the init burst.
+    const std::string quota =
+        limits.cpu_burst ? "-1" : std::to_string(cpu_quota_us(limits.memory_mb, kCpuPeriodUs));
+    if (auto r = write_control(cpu / "cpu.cfs_quota_us", quota); !r) return r;
     return write_control(dirs.at("pids") / "pids.max", std::to_string(limits.pids_max));
   }
 

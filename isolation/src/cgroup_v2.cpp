@@ -16,6 +16,9 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kEnable = "+memory +cpu +pids";
 
+// cpu.max: "QUOTA PERIOD".
+std::string cpu_max(const std::string& quota) { return quota + " " + std::to_string(kCpuPeriodUs); }
+
 class CgroupV2 final : public Cgroup {
  public:
   CgroupV2(fs::path dir, CgroupFsHooks hooks) : dir_(std::move(dir)), hooks_(std::move(hooks)) {}
@@ -31,10 +34,18 @@ class CgroupV2 final : public Cgroup {
 
   void mark_created() { created_ = true; }
 
+  Result<void> limit_cpu(std::uint32_t memory_mb) override {
+    return write_control(dir_ / "cpu.max",
+                         cpu_max(std::to_string(cpu_quota_us(memory_mb, kCpuPeriodUs))));
+  }
+
   Result<void> attach(pid_t pid) override {
     return write_control(dir_ / "cgroup.procs", std::to_string(pid));
   }
   [[nodiscard]] fs::path path() const override { return dir_; }
+  [[nodiscard]] std::vector<fs::path> procs_files() const override {
+    return {dir_ / "cgroup.procs"};
+  }
 
   Result<void> freeze() override {
     if (auto r = write_control(dir_ / "cgroup.freeze", "1"); !r) return r;
@@ -99,9 +110,10 @@ class CgroupV2Manager final : public CgroupManager {
     if (control_exists(dir / "memory.swap.max")) {  // absent when swap accounting is off
       if (auto r = write_control(dir / "memory.swap.max", "0"); !r) return r.error();
     }
-    const std::string cpu_max = std::to_string(cpu_quota_us(limits.memory_mb, kCpuPeriodUs)) + " " +
-                                std::to_string(kCpuPeriodUs);
-    if (auto r = write_control(dir / "cpu.max", cpu_max); !r) return r.error();
+    // "max": no quota, for the init burst.
+    const std::string quota =
+        limits.cpu_burst ? "max" : std::to_string(cpu_quota_us(limits.memory_mb, kCpuPeriodUs));
+    if (auto r = write_control(dir / "cpu.max", cpu_max(quota)); !r) return r.error();
     if (auto r = write_control(dir / "pids.max", std::to_string(limits.pids_max)); !r) {
       return r.error();
     }

@@ -25,6 +25,7 @@ struct ChildArgs {
   char* const* argv;
   char* const* envp;
   int handshake_fd;
+  int launch_fd;
   int output_fd;
   int exec_errno;  // written by the child when execve fails; shared memory (CLONE_VM)
 };
@@ -39,16 +40,18 @@ __attribute__((no_sanitize("address", "undefined"))) int child_main(void* opaque
   }
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
-  if (args->handshake_fd == init::kHandshakeFd) {
-    ::fcntl(init::kHandshakeFd, F_SETFD, 0);
-  } else {
-    ::dup2(args->handshake_fd, init::kHandshakeFd);  // dup2 clears FD_CLOEXEC
-  }
+  // Copies above both targets first, so neither dup2 overwrites the other's source; the
+  // copies are closed at exec with everything else.
+  const int handshake = ::fcntl(args->handshake_fd, F_DUPFD, init::kLaunchFd + 1);
+  const int launch = ::fcntl(args->launch_fd, F_DUPFD, init::kLaunchFd + 1);
+  ::dup2(handshake, init::kHandshakeFd);  // dup2 clears FD_CLOEXEC
+  ::dup2(launch, init::kLaunchFd);
   // Nothing else of the engine's may reach the sandbox: Asio opens its sockets (the Invoke
   // API listener, client connections) without close-on-exec. This fd table is the child's
   // own copy (no CLONE_FILES), so the parent's is untouched.
-  static_assert(init::kHandshakeFd == STDERR_FILENO + 1);
-  ::close_range(init::kHandshakeFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+  static_assert(init::kHandshakeFd == STDERR_FILENO + 1 &&
+                init::kLaunchFd == init::kHandshakeFd + 1);
+  ::close_range(init::kLaunchFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
   ::execve(args->path, args->argv, args->envp);
   args->exec_errno = errno;
   ::_exit(127);
@@ -100,7 +103,8 @@ Result<InitProcess> clone_init(const CloneRequest& request) {
   const std::string path = request.init_path.string();
   char* argv[] = {const_cast<char*>("ember-sandbox-init"), nullptr};
   char* envp[] = {nullptr};
-  ChildArgs args{path.c_str(), argv, envp, request.handshake_fd, request.output_fd, 0};
+  ChildArgs args{path.c_str(),      argv, envp, request.handshake_fd, request.launch_fd,
+                 request.output_fd, 0};
 
   int flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
               CLONE_NEWUTS | SIGCHLD;

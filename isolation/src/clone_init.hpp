@@ -32,6 +32,7 @@ class InitProcess {
 struct CloneRequest {
   std::filesystem::path init_path;
   int handshake_fd = -1;  // becomes fd 3 in init
+  int launch_fd = -1;     // the launch pipe's read end: fd 4 in init
   int output_fd = -1;     // becomes stdout and stderr
   bool new_network = true;
 };

@@ -19,9 +19,11 @@ enum Tag : unsigned char {
   kGid,
   kHostname,
   kSeccomp,
+  kAdopt,
   kReady = 32,
   kFailed,
   kExited,
+  kPrepared,
 };
 
 // Record: tag byte, 4-byte little-endian length, payload.
@@ -80,9 +82,6 @@ bool parse_numbers(std::string_view text, std::initializer_list<T*> values) {
 
 std::string encode(const InitConfig& config) {
   std::string out;
-  for (const auto& arg : config.argv) put(out, kArgv, arg);
-  for (const auto& var : config.env) put(out, kEnv, var);
-  put(out, kWorkingDir, config.working_dir);
   put(out, kRoot, config.root);
   put(out, kCodeDir, config.code_dir);
   put(out, kRuntimeDir, config.runtime_dir);
@@ -91,6 +90,7 @@ std::string encode(const InitConfig& config) {
   put_number(out, kUid, config.uid);
   put_number(out, kGid, config.gid);
   put(out, kHostname, config.hostname);
+  if (config.adopt) put(out, kAdopt, "1");
   put(out, kSeccomp,
       std::string_view(reinterpret_cast<const char*>(config.seccomp.data()),
                        config.seccomp.size() * sizeof(sock_filter)));
@@ -104,15 +104,6 @@ std::optional<InitConfig> decode_config(std::string_view message) {
   for (const auto& [tag, payload] : *parts) {
     bool ok = true;
     switch (tag) {
-      case kArgv:
-        config.argv.emplace_back(payload);
-        break;
-      case kEnv:
-        config.env.emplace_back(payload);
-        break;
-      case kWorkingDir:
-        config.working_dir = payload;
-        break;
       case kRoot:
         config.root = payload;
         break;
@@ -137,6 +128,9 @@ std::optional<InitConfig> decode_config(std::string_view message) {
       case kHostname:
         config.hostname = payload;
         break;
+      case kAdopt:
+        config.adopt = payload == "1";
+        break;
       case kSeccomp:
         if (payload.size() % sizeof(sock_filter) != 0) return std::nullopt;
         config.seccomp.resize(payload.size() / sizeof(sock_filter));
@@ -147,8 +141,45 @@ std::optional<InitConfig> decode_config(std::string_view message) {
     }
     if (!ok) return std::nullopt;
   }
-  if (config.argv.empty()) return std::nullopt;
+  if (config.root.empty()) return std::nullopt;
   return config;
+}
+
+std::string encode(const Launch& launch) {
+  std::string out;
+  for (const auto& arg : launch.argv) put(out, kArgv, arg);
+  for (const auto& var : launch.env) put(out, kEnv, var);
+  put(out, kWorkingDir, launch.working_dir);
+  return out;
+}
+
+std::optional<Launch> decode_launch(std::string_view message) {
+  auto parts = records(message);
+  if (!parts) return std::nullopt;
+  Launch launch;
+  for (const auto& [tag, payload] : *parts) {
+    switch (tag) {
+      case kArgv:
+        launch.argv.emplace_back(payload);
+        break;
+      case kEnv:
+        launch.env.emplace_back(payload);
+        break;
+      case kWorkingDir:
+        launch.working_dir = payload;
+        break;
+      default:
+        return std::nullopt;
+    }
+  }
+  if (launch.argv.empty()) return std::nullopt;
+  return launch;
+}
+
+std::string encode(const Prepared& prepared) {
+  std::string out;
+  put_number(out, kPrepared, prepared.mounts_done_ns);
+  return out;
 }
 
 std::string encode(const Ready& ready) {
@@ -176,7 +207,11 @@ std::optional<Reply> decode_reply(std::string_view message) {
   if (!parts || parts->size() != 1) return std::nullopt;
   const auto [tag, payload] = parts->front();
   Reply reply;
-  if (tag == kReady) {
+  if (tag == kPrepared) {
+    Prepared prepared;
+    if (!parse_number(payload, prepared.mounts_done_ns)) return std::nullopt;
+    reply.prepared = prepared;
+  } else if (tag == kReady) {
     Ready ready;
     if (!parse_numbers<std::int64_t>(
             payload, {&ready.mounts_done_ns, &ready.seccomp_loaded_ns, &ready.exec_done_ns})) {

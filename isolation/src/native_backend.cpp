@@ -1,6 +1,7 @@
 // The native backend: each worker in its own namespaces, cgroup, root file system, without
 // privileges and under seccomp. The parent's half of the setup is here; the child's half is
 // ember-sandbox-init (init/). docs/isolation.md walks through both.
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -76,11 +77,27 @@ std::string hint_for(const init::StepFailed& failed, const NativeOptions& option
   return {};
 }
 
+SysError launch_step_failed(const std::string& id, const init::StepFailed& failed,
+                            const NativeOptions& options) {
+  const bool exec_failed =
+      failed.step == "exec runtime" && (failed.err == ENOENT || failed.err == EACCES ||
+                                        failed.err == ENOEXEC || failed.err == ENOTDIR);
+  return SysError{failed.err, "sandbox " + id + ": step '" + failed.step + "': " + failed.call,
+                  hint_for(failed, options), exec_failed};
+}
+
+// A launched sandbox. The runtime's execve completes while the engine goes on: init's Ready
+// (with the exec's time) or StepFailed is read when asked for, or when init has exited.
 class NativeSandbox final : public Sandbox {
  public:
-  NativeSandbox(std::unique_ptr<Cgroup> cgroup, InitProcess init, UniqueFd handshake,
-                UniqueFd listener, SandboxTimings timings)
-      : cgroup_(std::move(cgroup)),
+  NativeSandbox(const SandboxSpec& spec, NativeOptions options, std::unique_ptr<Cgroup> cgroup,
+                InitProcess init, UniqueFd handshake, UniqueFd listener, SandboxTimings timings)
+      : id_(spec.id),
+        memory_mb_(spec.memory_mb),
+        burst_(spec.init_cpu_burst),
+        adopted_(static_cast<bool>(spec.adopter)),
+        options_(std::move(options)),
+        cgroup_(std::move(cgroup)),
         init_(std::move(init)),
         handshake_(std::move(handshake)),
         listener_(std::move(listener)),
@@ -95,13 +112,24 @@ class NativeSandbox final : public Sandbox {
 
   [[nodiscard]] pid_t pid() const override { return init_.pid(); }
   [[nodiscard]] int exit_fd() const override { return init_.pidfd(); }
-  [[nodiscard]] const SandboxTimings& timings() const override { return timings_; }
+  // Init reports the exec right after it happens; the runtime talking to the engine proves it
+  // did, so a short wait for the report only covers init not having been scheduled yet.
+  [[nodiscard]] const SandboxTimings& timings() const override {
+    if (!launch_settled()) read_messages(kReadyWait);
+    return timings_;
+  }
   UniqueFd take_runtime_api_listener() override { return std::move(listener_); }
 
   [[nodiscard]] std::uint64_t peak_memory_bytes() const override {
     return cgroup_->peak_memory_bytes();
   }
   [[nodiscard]] bool oom_killed() const override { return cgroup_->oom_killed(); }
+
+  Result<void> end_init_burst() override {
+    if (!burst_) return {};
+    burst_ = false;
+    return cgroup_->limit_cpu(memory_mb_);
+  }
 
   // Parking an idle worker must not stall the engine's thread until the freeze completes.
   Result<void> freeze() override { return cgroup_->request_freeze(); }
@@ -118,26 +146,162 @@ class NativeSandbox final : public Sandbox {
   std::optional<ExitStatus> try_reap() override {
     auto info = init_.try_reap();
     if (!info) return std::nullopt;
-    // init exits right after telling how the worker ended; without that message (init
-    // itself was killed) its own status is the answer.
-    ExitStatus status = exit_status_of(*info);
-    std::string buffer(256, '\0');
-    for (;;) {
-      const ssize_t n = ::recv(handshake_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
-      if (n <= 0) break;
-      auto reply = init::decode_reply(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
-      if (reply && reply->exited)
-        status = ExitStatus{reply->exited->signaled, reply->exited->value};
-    }
+    // Everything init sent is queued by now. It exits right after telling how the worker
+    // ended; without that message (init itself was killed, or the launch failed) its own
+    // status is the answer.
+    read_messages(std::chrono::milliseconds(0));
     (void)cgroup_->kill_all();
-    return status;
+    return worker_exit_.value_or(exit_status_of(*info));
   }
 
+  [[nodiscard]] std::optional<SysError> launch_failure() const override { return launch_failure_; }
+
  private:
+  static constexpr std::chrono::milliseconds kReadyWait{100};
+
+  // An adopted worker was not exec'd by init: no Ready comes.
+  [[nodiscard]] bool launch_settled() const {
+    return adopted_ || timings_.exec_done != Clock::time_point{} || launch_failure_.has_value() ||
+           worker_exit_.has_value();
+  }
+
+  // Takes init's messages: the first within `wait`, then whatever else is queued.
+  void read_messages(std::chrono::milliseconds wait) const {
+    std::string buffer(256, '\0');
+    for (bool first = true;; first = false) {
+      if (first && wait.count() > 0) {
+        pollfd pfd{handshake_.get(), POLLIN, 0};
+        if (::poll(&pfd, 1, static_cast<int>(wait.count())) <= 0) return;
+      }
+      const ssize_t n = ::recv(handshake_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+      if (n <= 0) return;
+      auto reply = init::decode_reply(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+      if (!reply) continue;
+      if (reply->ready) {
+        timings_.seccomp_loaded = from_monotonic_ns(reply->ready->seccomp_loaded_ns);
+        timings_.exec_done = from_monotonic_ns(reply->ready->exec_done_ns);
+        timings_.spawned = timings_.exec_done;
+      }
+      if (reply->failed) launch_failure_ = launch_step_failed(id_, *reply->failed, options_);
+      if (reply->exited) worker_exit_ = ExitStatus{reply->exited->signaled, reply->exited->value};
+    }
+  }
+
+  std::string id_;
+  std::uint32_t memory_mb_;
+  bool burst_;  // no CPU quota yet
+  bool adopted_;
+  NativeOptions options_;
   std::unique_ptr<Cgroup> cgroup_;
   InitProcess init_;
   UniqueFd handshake_;
   UniqueFd listener_;
+  // What init reported so far; read lazily, hence mutable.
+  mutable SandboxTimings timings_;
+  mutable std::optional<SysError> launch_failure_;
+  mutable std::optional<ExitStatus> worker_exit_;
+};
+
+// working_dir inside the sandbox: host paths under code_dir or runtime_dir are mapped,
+// anything else is taken as a path inside already.
+std::string sandbox_path(const SandboxSpec& spec, const fs::path& path) {
+  if (path.empty()) return kTaskRoot;
+  for (const auto& [host, inside] :
+       {std::pair{spec.code_dir, kTaskRoot}, std::pair{spec.runtime_dir, kRuntimeRoot}}) {
+    if (host.empty()) continue;
+    const fs::path rel = path.lexically_relative(host);
+    if (rel.empty() || *rel.begin() == "..") continue;
+    return rel == "." ? std::string(inside) : (fs::path(inside) / rel).string();
+  }
+  return path.string();
+}
+
+// Init has built the root and waits for its Launch.
+class NativePrepared final : public PreparedSandbox {
+ public:
+  NativePrepared(const SandboxSpec& spec, const NativeOptions& options,
+                 std::shared_ptr<const SeccompProgram> seccomp, std::unique_ptr<Cgroup> cgroup,
+                 InitProcess init, UniqueFd handshake, UniqueFd launch_read, UniqueFd launch,
+                 Listener listener, SandboxTimings timings)
+      : spec_(spec),
+        seccomp_(std::move(seccomp)),
+        options_(options),
+        cgroup_(std::move(cgroup)),
+        init_(std::move(init)),
+        handshake_(std::move(handshake)),
+        launch_read_(std::move(launch_read)),
+        launch_(std::move(launch)),
+        listener_(std::move(listener)),
+        timings_(timings) {}
+
+  [[nodiscard]] const std::string& id() const override { return spec_.id; }
+  [[nodiscard]] const SandboxTimings& timings() const override { return timings_; }
+
+  // For SandboxSpec::adopter: the way in, with the launch pipe's read end (once).
+  Result<SandboxEntry> entry() {
+    SandboxEntry out;
+    out.init_pidfd = UniqueFd(::fcntl(init_.pidfd(), F_DUPFD_CLOEXEC, 0));
+    if (!out.init_pidfd) return in_context(last_error("dup init's pidfd"));
+    out.launch_fd = std::move(launch_read_);
+    out.output_fd = spec_.output_fd;
+    out.cgroup_procs = cgroup_->procs_files();
+    out.uid = options_.uid;
+    out.gid = options_.gid;
+    out.seccomp.assign(reinterpret_cast<const char*>(seccomp_->instructions.data()),
+                       seccomp_->instructions.size() * sizeof(sock_filter));
+    return out;
+  }
+
+  // Writes the Launch into the armed worker's pipe and closes it; the worker execs while the
+  // engine goes on. Failing to exec shows as init's StepFailed and exit (launch_failure()).
+  Result<std::unique_ptr<Sandbox>> start(const LaunchSpec& launch) override {
+    timings_.launch_begin = Clock::now();
+    init::Launch message_data{launch.argv, launch.env, sandbox_path(spec_, launch.working_dir)};
+    message_data.env.push_back("AWS_LAMBDA_RUNTIME_API=" + listener_.address);
+    const std::string message = init::encode(message_data);
+    std::size_t sent = 0;
+    while (sent < message.size()) {
+      // The pipe holds 64 KiB and the worker is reading: this does not block for long.
+      const ssize_t n = ::write(launch_.get(), message.data() + sent, message.size() - sent);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return in_context(last_error("write the launch"));
+      sent += static_cast<std::size_t>(n);
+    }
+    launch_.reset();
+    return std::unique_ptr<Sandbox>(
+        std::make_unique<NativeSandbox>(spec_, options_, std::move(cgroup_), std::move(init_),
+                                        std::move(handshake_), std::move(listener_.fd), timings_));
+  }
+
+  // Waits for init's Prepared, or the reason it failed.
+  Result<void> wait_until_prepared() {
+    auto reply = receive_reply(handshake_.get(), options_.setup_timeout);
+    if (!reply) return in_context(reply.error());
+    if (reply->failed) return step_failed(*reply->failed);
+    if (!reply->prepared) return SysError{EPROTO, "sandbox " + spec_.id + ": unexpected reply", {}};
+    timings_.mounts_done = from_monotonic_ns(reply->prepared->mounts_done_ns);
+    return {};
+  }
+
+ private:
+  [[nodiscard]] SysError in_context(SysError error) const {
+    error.context = "sandbox " + spec_.id + ": " + error.context;
+    return error;
+  }
+
+  [[nodiscard]] SysError step_failed(const init::StepFailed& failed) const {
+    return launch_step_failed(spec_.id, failed, options_);
+  }
+
+  SandboxSpec spec_;  // for its id and host paths
+  std::shared_ptr<const SeccompProgram> seccomp_;
+  NativeOptions options_;  // a copy: a prepared sandbox may outlive its backend
+  std::unique_ptr<Cgroup> cgroup_;
+  InitProcess init_;
+  UniqueFd handshake_;
+  UniqueFd launch_read_;  // kept for an adopter's worker only
+  UniqueFd launch_;  // write end of the worker's launch pipe; closing it unused ends the worker
+  Listener listener_;
   SandboxTimings timings_;
 };
 
@@ -151,13 +315,14 @@ class NativeBackend final : public SandboxBackend {
   [[nodiscard]] fs::path task_root(const SandboxSpec&) const override { return kTaskRoot; }
   [[nodiscard]] fs::path runtime_root(const SandboxSpec&) const override { return kRuntimeRoot; }
 
-  Result<std::unique_ptr<Sandbox>> create(const SandboxSpec& spec) override {
+  Result<std::unique_ptr<PreparedSandbox>> prepare(const SandboxSpec& spec) override {
     SandboxTimings t;
     t.create_begin = Clock::now();
     auto program = seccomp_.get(spec.seccomp);  // compiled on first use of a policy only
     if (!program) return program.error();
 
-    auto cgroup = cgroups_->create(spec.id, CgroupLimits{spec.memory_mb, options_.pids_max});
+    auto cgroup = cgroups_->create(
+        spec.id, CgroupLimits{spec.memory_mb, options_.pids_max, spec.init_cpu_burst});
     if (!cgroup) return cgroup.error();
     t.cgroup_created = Clock::now();
 
@@ -167,10 +332,15 @@ class NativeBackend final : public SandboxBackend {
     }
     UniqueFd handshake(pair[0]);
     UniqueFd child_end(pair[1]);
-    auto init = clone_init(
-        CloneRequest{options_.init_path, child_end.get(), spec.output_fd, !spec.network_host});
+    int launch_pipe[2];
+    if (::pipe2(launch_pipe, O_CLOEXEC) < 0) return last_error("pipe2 for the sandbox launch");
+    UniqueFd launch_read(launch_pipe[0]);
+    UniqueFd launch_write(launch_pipe[1]);
+    auto init = clone_init(CloneRequest{options_.init_path, child_end.get(), launch_read.get(),
+                                        spec.output_fd, !spec.network_host});
     if (!init) return init.error();
     child_end.reset();  // init holds its copy; EOF on ours now means init is gone
+    if (!spec.adopter) launch_read.reset();  // else it goes to the adopted worker
     t.namespaces_created = Clock::now();
 
     if (auto attached = (*cgroup)->attach(init->pid()); !attached) return attached.error();
@@ -182,10 +352,6 @@ class NativeBackend final : public SandboxBackend {
     t.listener_ready = Clock::now();
 
     init::InitConfig config;
-    config.argv = spec.argv;
-    config.env = spec.env;
-    config.env.push_back("AWS_LAMBDA_RUNTIME_API=" + listener->address);
-    config.working_dir = sandbox_path(spec, spec.working_dir);
     config.root = options_.root_mount_point.string();
     config.code_dir = spec.code_dir.string();
     config.runtime_dir = spec.runtime_dir.string();
@@ -195,50 +361,28 @@ class NativeBackend final : public SandboxBackend {
     config.gid = options_.gid;
     config.hostname = "sandbox";
     config.seccomp = (*program)->instructions;
+    config.adopt = static_cast<bool>(spec.adopter);
     const std::string message = init::encode(config);
     if (::send(handshake.get(), message.data(), message.size(), MSG_NOSIGNAL) < 0) {
       return last_error("send the sandbox its configuration");
     }
-
-    auto reply = receive_reply(handshake.get(), options_.setup_timeout);
-    if (!reply) {
-      auto error = reply.error();
-      error.context = "sandbox " + spec.id + ": " + error.context;
-      return error;
+    auto prepared = std::make_unique<NativePrepared>(
+        spec, options_, *program, std::move(*cgroup), std::move(*init), std::move(handshake),
+        std::move(launch_read), std::move(launch_write), std::move(*listener), t);
+    if (auto ready = prepared->wait_until_prepared(); !ready) return ready.error();
+    if (spec.adopter) {
+      auto entry = prepared->entry();
+      if (!entry) return entry.error();
+      if (auto adopted = spec.adopter(*entry); !adopted) {
+        auto error = adopted.error();
+        error.context = "sandbox " + spec.id + ": " + error.context;
+        return error;
+      }
     }
-    if (reply->failed) {
-      const auto& failed = *reply->failed;
-      const bool exec_failed =
-          failed.step == "exec runtime" && (failed.err == ENOENT || failed.err == EACCES ||
-                                            failed.err == ENOEXEC || failed.err == ENOTDIR);
-      return SysError{failed.err,
-                      "sandbox " + spec.id + ": step '" + failed.step + "': " + failed.call,
-                      hint_for(failed, options_), exec_failed};
-    }
-    if (!reply->ready) return SysError{EPROTO, "sandbox " + spec.id + ": unexpected reply", {}};
-    t.mounts_done = from_monotonic_ns(reply->ready->mounts_done_ns);
-    t.seccomp_loaded = from_monotonic_ns(reply->ready->seccomp_loaded_ns);
-    t.exec_done = from_monotonic_ns(reply->ready->exec_done_ns);
-    t.spawned = t.exec_done;
-    return std::unique_ptr<Sandbox>(std::make_unique<NativeSandbox>(
-        std::move(*cgroup), std::move(*init), std::move(handshake), std::move(listener->fd), t));
+    return std::unique_ptr<PreparedSandbox>(std::move(prepared));
   }
 
  private:
-  // working_dir inside the sandbox: host paths under code_dir or runtime_dir are mapped,
-  // anything else is taken as a path inside already.
-  static std::string sandbox_path(const SandboxSpec& spec, const fs::path& path) {
-    if (path.empty()) return kTaskRoot;
-    for (const auto& [host, inside] :
-         {std::pair{spec.code_dir, kTaskRoot}, std::pair{spec.runtime_dir, kRuntimeRoot}}) {
-      if (host.empty()) continue;
-      const fs::path rel = path.lexically_relative(host);
-      if (rel.empty() || *rel.begin() == "..") continue;
-      return rel == "." ? std::string(inside) : (fs::path(inside) / rel).string();
-    }
-    return path.string();
-  }
-
   NativeOptions options_;
   std::unique_ptr<CgroupManager> cgroups_;
   SeccompProgramCache seccomp_;

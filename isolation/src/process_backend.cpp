@@ -60,21 +60,41 @@ class ProcessSandbox final : public Sandbox {
   SandboxTimings timings_;
 };
 
+// A plain process needs nothing ahead of time but its listener; the spec is kept for start().
+class ProcessPrepared final : public PreparedSandbox {
+ public:
+  ProcessPrepared(SandboxSpec spec, Listener listener, SandboxTimings timings)
+      : spec_(std::move(spec)), listener_(std::move(listener)), timings_(timings) {}
+
+  [[nodiscard]] const std::string& id() const override { return spec_.id; }
+  [[nodiscard]] const SandboxTimings& timings() const override { return timings_; }
+
+  Result<std::unique_ptr<Sandbox>> start(const LaunchSpec& launch) override {
+    timings_.launch_begin = std::chrono::steady_clock::now();
+    std::vector<std::string> env = launch.env;
+    env.push_back("AWS_LAMBDA_RUNTIME_API=" + listener_.address);
+    auto process = spawn_in_new_session(launch.argv, env, launch.working_dir, spec_.output_fd);
+    if (!process) return process.error();
+    timings_.spawned = std::chrono::steady_clock::now();
+    return std::make_unique<ProcessSandbox>(std::move(*process), std::move(listener_.fd), timings_);
+  }
+
+ private:
+  SandboxSpec spec_;
+  Listener listener_;
+  SandboxTimings timings_;
+};
+
 class ProcessBackend final : public SandboxBackend {
  public:
   [[nodiscard]] std::string name() const override { return "process"; }
 
-  Result<std::unique_ptr<Sandbox>> create(const SandboxSpec& spec) override {
+  Result<std::unique_ptr<PreparedSandbox>> prepare(const SandboxSpec& spec) override {
     SandboxTimings timings;
     timings.create_begin = std::chrono::steady_clock::now();
     auto listener = listen_on_loopback();
     if (!listener) return listener.error();
-    std::vector<std::string> env = spec.env;
-    env.push_back("AWS_LAMBDA_RUNTIME_API=" + listener->address);
-    auto process = spawn_in_new_session(spec.argv, env, spec.working_dir, spec.output_fd);
-    if (!process) return process.error();
-    timings.spawned = std::chrono::steady_clock::now();
-    return std::make_unique<ProcessSandbox>(std::move(*process), std::move(listener->fd), timings);
+    return std::make_unique<ProcessPrepared>(spec, std::move(*listener), timings);
   }
 };
 

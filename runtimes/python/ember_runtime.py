@@ -619,21 +619,32 @@ def _exit_on_sigterm(signum, frame):
     sys.exit(0)
 
 
+def prepare_process():
+    """What the runtime sets up before it knows its function: the zygote's
+    worker does this before its launch, off the cold-start path."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # This runtime's own directory (put on the path by the interpreter as the
+    # script's directory) comes off it, so it cannot shadow or be shadowed by
+    # user modules.
+    runtime_dir = os.path.dirname(os.path.realpath(__file__))
+    sys.path[:] = [entry for entry in sys.path if os.path.realpath(entry) != runtime_dir]
+
+
 def main():
     """Run the runtime; return the process exit status."""
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    prepare_process()
+    return run()
 
+
+def run():
+    """Serve the function named by the environment; return the exit status."""
     address = os.environ.get("AWS_LAMBDA_RUNTIME_API")
     if not address:
         log("[ember-runtime] AWS_LAMBDA_RUNTIME_API is not set")
         return 1
 
-    # The function's code comes first on the path; this runtime's own
-    # directory (put there by the interpreter as the script's directory)
-    # comes off it, so it cannot shadow or be shadowed by user modules.
-    runtime_dir = os.path.dirname(os.path.realpath(__file__))
+    # The function's code comes first on the path.
     task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
-    sys.path[:] = [entry for entry in sys.path if os.path.realpath(entry) != runtime_dir]
     sys.path.insert(0, task_root)
 
     try:

@@ -213,7 +213,7 @@ TEST_F(LoadConfig, RejectsUnknownNodeKeyWithLineAndColumn) {
             at(3, 3) +
                 "node.port: unknown key; allowed keys: listen, state_dir, region, account_id, "
                 "keep_alive_s, isolation, sandbox_uid, sandbox_gid, memory_budget_mb, max_workers, "
-                "freeze_idle, freeze_idle_after_ms, shutdown_grace_s");
+                "freeze_idle, freeze_idle_after_ms, shutdown_grace_s, init_cpu_burst");
 }
 
 TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
@@ -222,19 +222,23 @@ TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
       at(6, 5) +
           "functions[0].memory: unknown key; allowed keys: name, runtime, handler, code, "
           "memory_mb, timeout_s, environment, reserved_concurrency, keep_alive_s, keep_alive, "
-          "provisioned, max_reuse, isolation, network, ephemeral_storage_mb, seccomp");
+          "provisioned, max_reuse, prepared_sandboxes, zygote, isolation, network, "
+          "ephemeral_storage_mb, "
+          "seccomp");
 }
 
 TEST_F(LoadConfig, ReadsSchedulerAndIsolationKeys) {
   const auto config = load_config(write_config(
       with_function("    reserved_concurrency: 4\n    provisioned: 2\n    keep_alive: adaptive\n"
-                    "    max_reuse: 100\n    isolation: none\n    network: host\n"
+                    "    max_reuse: 100\n    prepared_sandboxes: 3\n    isolation: none\n"
+                    "    network: host\n"
                     "    ephemeral_storage_mb: 1024\n    seccomp:\n      deny: [socket]\n"
                     "      allow: [ptrace]\n")));
   const auto& f = config.functions.at(0);
   EXPECT_EQ(f.provisioned, 2U);
   EXPECT_EQ(f.keep_alive_policy, KeepAlivePolicy::kAdaptive);
   EXPECT_EQ(f.max_reuse, 100U);
+  EXPECT_EQ(f.prepared_sandboxes, 3U);
   EXPECT_EQ(f.isolation, Isolation::kNone);
   EXPECT_TRUE(f.network_host);
   EXPECT_EQ(f.ephemeral_storage_mb, 1024U);
@@ -251,6 +255,24 @@ TEST_F(LoadConfig, RejectsProvisionedAboveTheReservedCap) {
   EXPECT_NE(error_for(with_function("    reserved_concurrency: 1\n    provisioned: 2\n"))
                 .find("provisioned (2) cannot exceed reserved_concurrency (1)"),
             std::string::npos);
+}
+
+TEST_F(LoadConfig, ZygoteIsForPythonOnly) {
+  EXPECT_TRUE(
+      load_config(write_config(with_function("    zygote: true\n"))).functions.at(0).zygote);
+  const auto error =
+      error_for("functions:\n  - {name: a, runtime: provided, code: bin, zygote: true}\n");
+  EXPECT_NE(error.find("functions[0].zygote: only python runtimes have a zygote; runtime is "
+                       "provided"),
+            std::string::npos)
+      << error;
+}
+
+TEST_F(LoadConfig, ReadsTheInitCpuBurst) {
+  EXPECT_TRUE(load_config(write_config(kPythonFunction)).node.init_cpu_burst);
+  EXPECT_FALSE(
+      load_config(write_config("node:\n  init_cpu_burst: false\n" + std::string(kPythonFunction)))
+          .node.init_cpu_burst);
 }
 
 TEST_F(LoadConfig, RejectsUnknownChoices) {

@@ -108,6 +108,15 @@ TEST_F(CgroupV1Fake, CreateWritesLimitsIntoEachHierarchy) {
   EXPECT_EQ((*cgroup)->path(), root_ / "memory/ember/sb1");
 }
 
+TEST_F(CgroupV1Fake, InitBurstStartsWithoutQuotaUntilLimitCpu) {
+  auto manager = make_cgroup_v1_manager(mounts(), options(kV1Files));
+  auto cgroup = manager->create("sb1", CgroupLimits{128, 1024, true});
+  ASSERT_TRUE(cgroup) << cgroup.error().message();
+  EXPECT_EQ(slurp(root_ / "cpu/ember/sb1/cpu.cfs_quota_us"), "-1");
+  ASSERT_TRUE((*cgroup)->limit_cpu(128));
+  EXPECT_EQ(slurp(root_ / "cpu/ember/sb1/cpu.cfs_quota_us"), "7235");
+}
+
 TEST_F(CgroupV1Fake, WithoutSwapAccountingSetsSwappinessZero) {
   auto files = kV1Files;
   std::erase(files, "memory.memsw.limit_in_bytes");
@@ -218,6 +227,17 @@ TEST_F(CgroupV2Fake, EnablesControllersAndWritesLimits) {
   ASSERT_TRUE((*cgroup)->attach(999999998));
   EXPECT_EQ(slurp(dir / "cgroup.procs"), "999999998");
   put(dir / "cgroup.procs", "");  // the kernel empties it; no such pid exists anyway
+}
+
+TEST_F(CgroupV2Fake, InitBurstStartsWithoutQuotaUntilLimitCpu) {
+  for (const auto& name : kV2Files) put(root_ / name, "");
+  auto manager = make_cgroup_v2_manager(root_, options(kV2Files));
+  ASSERT_TRUE(manager);
+  auto cgroup = (*manager)->create("sb2", CgroupLimits{128, 1024, true});
+  ASSERT_TRUE(cgroup) << cgroup.error().message();
+  EXPECT_EQ(slurp(root_ / "ember/sb2/cpu.max"), "max 100000");
+  ASSERT_TRUE((*cgroup)->limit_cpu(128));
+  EXPECT_EQ(slurp(root_ / "ember/sb2/cpu.max"), "7235 100000");
 }
 
 TEST_F(CgroupV2Fake, FreezesThroughCgroupFreeze) {

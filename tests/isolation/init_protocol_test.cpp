@@ -7,9 +7,6 @@ namespace {
 
 TEST(InitProtocol, ConfigSurvivesTheRoundTrip) {
   InitConfig config;
-  config.argv = {"/var/task/bootstrap", "with space", ""};
-  config.env = {"A=1", "B="};
-  config.working_dir = "/var/task";
   config.root = "/run/ember/root";
   config.code_dir = "/srv/fn";
   config.runtime_dir = "/srv/runtimes";
@@ -20,8 +17,7 @@ TEST(InitProtocol, ConfigSurvivesTheRoundTrip) {
   config.seccomp = {{0x20, 0, 0, 4}, {0x6, 0, 0, 0x7fff0000}};
   const auto decoded = decode_config(encode(config));
   ASSERT_TRUE(decoded);
-  EXPECT_EQ(decoded->argv, config.argv);
-  EXPECT_EQ(decoded->env, config.env);
+  EXPECT_TRUE(decoded->argv.empty());  // travels in the Launch
   EXPECT_EQ(decoded->root, config.root);
   EXPECT_EQ(decoded->runtime_dir, config.runtime_dir);
   EXPECT_TRUE(decoded->opt_dir.empty());
@@ -32,15 +28,31 @@ TEST(InitProtocol, ConfigSurvivesTheRoundTrip) {
   EXPECT_EQ(decoded->seccomp[1].k, 0x7fff0000u);
 }
 
+TEST(InitProtocol, LaunchSurvivesTheRoundTrip) {
+  const Launch launch{{"/var/task/bootstrap", "with space", ""}, {"A=1", "B="}, "/var/task"};
+  const auto decoded = decode_launch(encode(launch));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->argv, launch.argv);
+  EXPECT_EQ(decoded->env, launch.env);
+  EXPECT_EQ(decoded->working_dir, launch.working_dir);
+  EXPECT_FALSE(decode_config(encode(launch)));  // a Launch is not a config
+}
+
 TEST(InitProtocol, TruncatedMessagesAreRejected) {
   InitConfig config;
-  config.argv = {"/x"};
+  config.root = "/run/ember/root";
   const auto message = encode(config);
   EXPECT_FALSE(decode_config(message.substr(0, message.size() - 1)));
-  EXPECT_FALSE(decode_config(""));  // no argv
+  EXPECT_FALSE(decode_config(""));  // no root
+  const auto launch = encode(Launch{{"/x"}, {}, "/"});
+  EXPECT_FALSE(decode_launch(launch.substr(0, launch.size() - 1)));
+  EXPECT_FALSE(decode_launch(""));  // no argv
 }
 
 TEST(InitProtocol, RepliesSurviveTheRoundTrip) {
+  const auto prepared = decode_reply(encode(Prepared{42}));
+  ASSERT_TRUE(prepared && prepared->prepared);
+  EXPECT_EQ(prepared->prepared->mounts_done_ns, 42);
   const auto ready = decode_reply(encode(Ready{1, 2, 3}));
   ASSERT_TRUE(ready && ready->ready);
   EXPECT_EQ(ready->ready->exec_done_ns, 3);

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "ember/isolation/sandbox.hpp"
 
@@ -226,6 +227,34 @@ TEST_F(NativeSandbox, CpuQuotaFollowsMemory) {
   EXPECT_LT(std::stod(result.output.substr(at + 10)), 0.2) << result.output;
 }
 
+// The last figure: the fixture's output file collects every sandbox's.
+double cpu_share(const std::string& output) {
+  const auto at = output.rfind("cpu_share=");
+  return at == std::string::npos ? -1 : std::stod(output.substr(at + 10));
+}
+
+// The init burst: no quota until end_init_burst(), then memory_mb's share.
+TEST_F(NativeSandbox, InitCpuBurstLiftsTheQuotaUntilInitEnds) {
+  auto s = spec({"cpu_quota", "300"});
+  s.memory_mb = 128;
+  s.init_cpu_burst = true;
+  const auto burst = run(s);
+  expect_exit(burst, 0);
+  EXPECT_GT(cpu_share(burst.output), 0.3) << burst.output;
+
+  auto limited = spec({"cpu_quota", "1000"});
+  limited.memory_mb = 128;
+  limited.init_cpu_burst = true;
+  auto sandbox = backend_->create(limited);
+  ASSERT_TRUE(sandbox) << sandbox.error().message();
+  ASSERT_TRUE((*sandbox)->end_init_burst());
+  const auto status = wait(**sandbox, 30s);
+  ASSERT_TRUE(status);
+  const auto share = cpu_share(output());
+  EXPECT_GE(share, 0) << output();
+  EXPECT_LT(share, 0.2) << output();
+}
+
 TEST_F(NativeSandbox, KillAllEndsTheSandboxAndNothingIsLeftBehind) {
   auto s = spec({"cpu_quota", "60000"});
   const fs::path cgroup = fs::path("/sys/fs/cgroup/pids/ember-test") / s.id;
@@ -244,14 +273,81 @@ TEST_F(NativeSandbox, KillAllEndsTheSandboxAndNothingIsLeftBehind) {
   EXPECT_EQ(text.str().find(test_options().root_mount_point.string()), std::string::npos);
 }
 
-TEST_F(NativeSandbox, AFailedStepIsNamedInTheError) {
+// The runtime is exec'd after start() returned; a failed exec ends the sandbox and is
+// reported by launch_failure(), naming the step, as the function's fault.
+TEST_F(NativeSandbox, AFailedExecIsNamedInTheLaunchFailure) {
   auto sandbox = backend_->create(spec({"no-such-program"}));
-  ASSERT_FALSE(sandbox);
-  const auto message = sandbox.error().message();
-  EXPECT_NE(message.find("step 'exec runtime': execve /var/task/no-such-program"),
+  ASSERT_TRUE(sandbox) << sandbox.error().message();
+  ASSERT_TRUE(wait(**sandbox, 5s));
+  const auto failure = (*sandbox)->launch_failure();
+  ASSERT_TRUE(failure);
+  EXPECT_NE(failure->message().find("step 'exec runtime': execve /var/task/no-such-program"),
             std::string::npos)
-      << message;
-  EXPECT_EQ(sandbox.error().err, ENOENT);
+      << failure->message();
+  EXPECT_EQ(failure->err, ENOENT);
+  EXPECT_TRUE(failure->bad_entrypoint);
+}
+
+// Pids in a sandbox's pids cgroup (this host: cgroup v1).
+std::vector<pid_t> cgroup_pids(const std::string& id) {
+  std::ifstream procs(fs::path("/sys/fs/cgroup/pids/ember-test") / id / "cgroup.procs");
+  std::vector<pid_t> pids;
+  for (pid_t pid = 0; procs >> pid;) pids.push_back(pid);
+  return pids;
+}
+
+std::string proc_status(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/status");
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+TEST_F(NativeSandbox, APreparedSandboxHoldsAnArmedWorkerUntilItsLaunch) {
+  auto s = spec({"hello"});
+  auto prepared = backend_->prepare(s);
+  ASSERT_TRUE(prepared) << prepared.error().message();
+  // Init and the worker it forked, which already dropped everything and loaded the filter
+  // before anything of the function was known.
+  const auto pids = cgroup_pids(s.id);
+  ASSERT_EQ(pids.size(), 2U);
+  std::size_t armed = 0;
+  for (const pid_t pid : pids) {
+    const auto status = proc_status(pid);
+    if (status.find("Uid:\t993\t993\t993\t993") == std::string::npos) continue;
+    ++armed;
+    for (const char* line : {"CapEff:\t0000000000000000", "CapBnd:\t0000000000000000",
+                             "NoNewPrivs:\t1", "Seccomp:\t2"}) {
+      EXPECT_NE(status.find(line), std::string::npos) << line << "\n" << status;
+    }
+  }
+  EXPECT_EQ(armed, 1U);
+
+  // The launch decides what runs, with which environment.
+  auto sandbox = (*prepared)->start(LaunchSpec{{"/var/task/hello"}, {"PATH=/bin"}, kTestcases});
+  ASSERT_TRUE(sandbox) << sandbox.error().message();
+  const auto status = wait(**sandbox, 10s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->describe(), "exit status 0");
+  EXPECT_NE(output().find("uid=993 gid=993 pid=2 ppid=1 cwd=/var/task api=127.0.0.1:9001"),
+            std::string::npos)
+      << output();
+  EXPECT_GE((*sandbox)->timings().exec_done, (*sandbox)->timings().launch_begin);
+}
+
+TEST_F(NativeSandbox, AnUnusedPreparedSandboxLeavesNothingBehind) {
+  auto s = spec({"hello"});
+  const fs::path cgroup = fs::path("/sys/fs/cgroup/pids/ember-test") / s.id;
+  std::vector<pid_t> pids;
+  {
+    auto prepared = backend_->prepare(s);
+    ASSERT_TRUE(prepared) << prepared.error().message();
+    pids = cgroup_pids(s.id);
+    EXPECT_EQ(pids.size(), 2U);
+  }
+  EXPECT_FALSE(fs::exists(cgroup));
+  for (const pid_t pid : pids) EXPECT_NE(::kill(pid, 0), 0) << "pid " << pid << " still runs";
+  EXPECT_EQ(output(), "");  // the worker never ran anything
 }
 
 TEST_F(NativeSandbox, InSandboxPathsComeFromTheBackend) {

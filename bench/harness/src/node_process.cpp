@@ -68,6 +68,7 @@ std::string node_yaml(const std::vector<BenchFunction>& functions, const fs::pat
     if (f.keep_alive_s) yaml << "    keep_alive_s: " << *f.keep_alive_s << "\n";
     if (f.isolation) yaml << "    isolation: " << *f.isolation << "\n";
     if (f.network) yaml << "    network: " << *f.network << "\n";
+    if (f.zygote) yaml << "    zygote: true\n";
   }
   return yaml.str();
 }

@@ -45,11 +45,12 @@ Measured invoke_once(HttpClient& client, const std::string& function, const std:
 }
 
 std::vector<Measured> run_sequential(HttpClient& client, const std::vector<std::string>& functions,
-                                     const std::string& payload, std::size_t n,
-                                     Progress* progress) {
+                                     const std::string& payload, std::size_t n, Progress* progress,
+                                     std::chrono::milliseconds gap) {
   std::vector<Measured> out;
   out.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0 && gap.count() > 0) std::this_thread::sleep_for(gap);
     out.push_back(invoke_once(client, functions[i % functions.size()], payload));
     if (progress != nullptr) progress->tick();
   }

@@ -1,6 +1,7 @@
 // ember-sandbox-init: pid 1 of a sandbox. The native backend clones it into new namespaces;
-// it waits for its configuration, builds the root file system, forks the worker (which drops
-// privileges, loads seccomp and execs the runtime), reports, then reaps until the worker ends.
+// it waits for its configuration, builds the root file system, reports, waits for the launch
+// (at once, or when a prepared sandbox is taken), forks the worker (which drops privileges,
+// loads seccomp and execs the runtime), reports, then reaps until the worker ends.
 // A separate small executable, so the engine's memory is never copied into a sandbox and the
 // child side runs as ordinary code (no vfork restrictions, no sanitizer runtime).
 #include <fcntl.h>
@@ -11,8 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "../init_protocol.hpp"
@@ -59,45 +63,80 @@ constexpr Step kPrepare[] = {
     {"hostname", hostname},
 };
 
-std::optional<InitConfig> receive_config() {
-  std::string buffer(1 << 20, '\0');
-  const ssize_t n = ::recv(kHandshakeFd, buffer.data(), buffer.size(), 0);
-  if (n <= 0) return std::nullopt;  // the engine went away before sending
-  buffer.resize(static_cast<std::size_t>(n));
-  return decode_config(buffer);
+// One datagram from the engine; nullopt when it went away before sending. Sized by a peek,
+// so an idle sandbox's init holds no big buffer (it counts in every idle worker's memory).
+std::optional<std::string> receive_message() {
+  ssize_t size = 0;
+  do {
+    size = ::recv(kHandshakeFd, nullptr, 0, MSG_PEEK | MSG_TRUNC);
+  } while (size < 0 && errno == EINTR);
+  if (size <= 0) return std::nullopt;
+  std::string buffer(static_cast<std::size_t>(size), '\0');
+  ssize_t n = 0;
+  do {
+    n = ::recv(kHandshakeFd, buffer.data(), buffer.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n != size) return std::nullopt;
+  return buffer;
 }
 
-// Reads the worker's report pipe to EOF (execve closed it, or the worker died).
-Reply read_worker_report(int fd, std::int64_t mounts_done_ns) {
+// The worker's failure report "E <errno>\n<step>\n<call>", or a generic one.
+StepFailed worker_failure(const std::string& text) {
+  const auto error = text.find("E ");
+  if (error == std::string::npos) return StepFailed{0, "worker", "ended without a report"};
+  const std::string body = text.substr(error + 2);
+  const auto first = body.find('\n');
+  const auto second = body.find('\n', first + 1);
+  StepFailed failed{std::atoi(body.c_str()), "worker", body};
+  if (first != std::string::npos && second != std::string::npos) {
+    failed.step = body.substr(first + 1, second - first - 1);
+    failed.call = body.substr(second + 1);
+  }
+  return failed;
+}
+
+// Reads the worker's report pipe until `done` says the text is complete, or to EOF.
+template <class Done>
+std::string read_report(int fd, Done done) {
   std::string text;
   char chunk[512];
-  for (;;) {
+  while (!done(text)) {
     const ssize_t n = ::read(fd, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     text.append(chunk, static_cast<std::size_t>(n));
   }
-  const std::int64_t exec_done_ns = monotonic_ns();
-  Reply reply;
-  const auto error = text.find("E ");
-  if (error != std::string::npos) {
-    const std::string body = text.substr(error + 2);
-    const auto first = body.find('\n');
-    const auto second = body.find('\n', first + 1);
-    StepFailed failed{std::atoi(body.c_str()), "worker", body};
-    if (first != std::string::npos && second != std::string::npos) {
-      failed.step = body.substr(first + 1, second - first - 1);
-      failed.call = body.substr(second + 1);
+  return text;
+}
+
+// "A <ns>": the worker dropped its privileges and loaded the filter; its CLOCK_MONOTONIC time.
+std::int64_t wait_until_armed(int report_fd) {
+  const std::string text =
+      read_report(report_fd, [](const std::string& t) { return t.starts_with("A "); });
+  if (!text.starts_with("A ")) fail(worker_failure(text));
+  return std::atoll(text.c_str() + 2);
+}
+
+// Reads the worker's report to EOF (its execve closed the pipe, or it died), unless the
+// engine closes the handshake first: then the sandbox was never used and init just exits.
+std::string wait_for_exec(int report_fd) {
+  std::string text;
+  char chunk[512];
+  for (;;) {
+    pollfd fds[2] = {{kHandshakeFd, POLLIN, 0}, {report_fd, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) continue;
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      const ssize_t n = ::read(report_fd, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return text;
+      text.append(chunk, static_cast<std::size_t>(n));
+      continue;
     }
-    reply.failed = failed;
-    return reply;
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      char byte = 0;
+      if (::recv(kHandshakeFd, &byte, 1, MSG_DONTWAIT) == 0) ::_exit(0);
+    }
   }
-  if (!text.starts_with("T ")) {
-    reply.failed = StepFailed{0, "worker", "ended before exec without a report"};
-    return reply;
-  }
-  reply.ready = Ready{mounts_done_ns, std::atoll(text.c_str() + 2), exec_done_ns};
-  return reply;
 }
 
 // Reaps every child (orphans are re-parented to us) until the worker exits, and stops when
@@ -135,12 +174,29 @@ Reply read_worker_report(int fd, std::int64_t mounts_done_ns) {
 
 int main() {
   using namespace ember::isolation::init;
-  auto config = receive_config();
+  auto message = receive_message();
+  if (!message) return 2;
+  auto config = decode_config(*message);
   if (!config) return 2;
   if (auto failed = run_steps(kPrepare, *config)) fail(*failed);
   if (auto failed = run_steps(rootfs_steps(), *config)) fail(*failed);
   const std::int64_t mounts_done_ns = monotonic_ns();
+  const sched_param normal{0};
 
+  if (config->adopt) {
+    // The worker comes from outside (the Python zygote): nothing to fork, nothing to launch.
+    ::close(kLaunchFd);
+    if (::sched_setscheduler(0, SCHED_OTHER, &normal) < 0) {
+      fail({errno, "scheduling policy", "sched_setscheduler SCHED_OTHER"});
+    }
+    if (auto failed = restrict_init(*config)) fail(*failed);
+    message.reset();
+    send_message(encode(Prepared{mounts_done_ns}));
+    reap(kAdoptedWorkerPid);
+  }
+
+  // The worker is forked and armed now, while the sandbox is prepared: a cold start then
+  // costs only the Launch's trip through a pipe and the runtime's execve.
   int report[2];
   if (::pipe2(report, O_CLOEXEC) < 0) fail({errno, "fork worker", "pipe2"});
   const pid_t worker = ::fork();
@@ -150,10 +206,28 @@ int main() {
     run_worker(*config, report[1]);
   }
   ::close(report[1]);
-  const Reply reply = read_worker_report(report[0], mounts_done_ns);
+  ::close(kLaunchFd);  // the worker's alone: its EOF must mean the engine closed it
+  const std::int64_t armed_ns = wait_until_armed(report[0]);
+  // Prepared in the background (SCHED_IDLE, from the engine's preparer); the launch is not.
+  if (::sched_setscheduler(0, SCHED_OTHER, &normal) < 0) {
+    fail({errno, "scheduling policy", "sched_setscheduler SCHED_OTHER"});
+  }
+  message.reset();
+  send_message(encode(Prepared{mounts_done_ns}));
+
+  const std::string text = wait_for_exec(report[0]);
+  const std::int64_t exec_done_ns = monotonic_ns();
   ::close(report[0]);
-  if (reply.failed) fail(*reply.failed);
-  if (auto failed = restrict_init(*config)) fail(*failed);
-  send_message(encode(*reply.ready));
+  // "T" then EOF: execve succeeded and closed the pipe. Anything else: it failed or died.
+  if (text != "T") fail(worker_failure(text));
+  // Ready first: the engine waits for it on the cold-start path, and the worker, already
+  // unprivileged, cannot touch init meanwhile.
+  send_message(encode(Ready{mounts_done_ns, armed_ns, exec_done_ns}));
+  if (auto failed = restrict_init(*config)) {
+    // Too late for the engine's start() to fail: end the sandbox, naming the step in its log.
+    (void)::dprintf(STDERR_FILENO, "ember-sandbox-init: %s: %s: %s\n", failed->step.c_str(),
+                    failed->call.c_str(), ::strerror(failed->err));
+    ::_exit(1);
+  }
   reap(worker);
 }

@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -19,8 +20,9 @@
 namespace ember::isolation::init {
 namespace {
 
-// The worker's report pipe, moved to this number so close_range can keep it.
-constexpr int kReportFd = 3;
+// The worker's report pipe takes the handshake's number (the worker must not hold the
+// handshake); the launch pipe is inherited at kLaunchFd. close_range keeps both.
+constexpr int kReportFd = kHandshakeFd;
 
 void report(int fd, const std::string& text) {
   const ssize_t n = ::write(fd, text.data(), text.size());
@@ -41,6 +43,12 @@ StepResult stdin_null(const InitConfig&) {
   const int rc = ::dup2(fd, STDIN_FILENO);
   ::close(fd);
   return check(rc, "dup2 /dev/null 0");
+}
+
+StepResult normal_scheduling(const InitConfig&) {
+  // A sandbox prepared in the background starts at SCHED_IDLE; the runtime must not.
+  const sched_param normal{0};
+  return check(::sched_setscheduler(0, SCHED_OTHER, &normal), "sched_setscheduler SCHED_OTHER");
 }
 
 StepResult limits(const InitConfig&) {
@@ -93,13 +101,8 @@ StepResult no_new_privs(const InitConfig&) {
   return check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl PR_SET_NO_NEW_PRIVS");
 }
 
-StepResult working_dir(const InitConfig& c) {
-  // As the worker's uid, so an unreadable code directory fails here with a clear name.
-  return check(::chdir(c.working_dir.c_str()), "chdir " + c.working_dir);
-}
-
 StepResult close_other_fds(const InitConfig&) {
-  return check(::syscall(SYS_close_range, kReportFd + 1, ~0u, 0), "close_range");
+  return check(::syscall(SYS_close_range, kLaunchFd + 1, ~0u, 0), "close_range");
 }
 
 StepResult load_seccomp(const InitConfig& c) {
@@ -108,19 +111,19 @@ StepResult load_seccomp(const InitConfig& c) {
       "seccomp SECCOMP_SET_MODE_FILTER (" + std::to_string(c.seccomp.size()) + " instructions)");
 }
 
-// Order matters: bounding set and securebits need root's CAP_SETPCAP; chdir runs as the
-// worker; fds close before the filter (close_range stays allowed anyway); seccomp last.
+// Order matters: bounding set and securebits need root's CAP_SETPCAP; fds close before the
+// filter (close_range stays allowed anyway); seccomp last.
 constexpr Step kSteps[] = {
     {"reset signal mask", reset_signals},
     {"new session", new_session},
     {"stdin from /dev/null", stdin_null},
+    {"scheduling policy", normal_scheduling},
     {"rlimits", limits},
     {"drop capability bounding set", drop_bounding_set},
     {"lock securebits", lock_securebits},
     {"change uid and gid", change_ids},
     {"clear capabilities", clear_capabilities},
     {"no_new_privs", no_new_privs},
-    {"working directory", working_dir},
     {"close other fds", close_other_fds},
     {"load seccomp filter", load_seccomp},
 };
@@ -141,22 +144,41 @@ std::int64_t monotonic_ns() {
 }
 
 void run_worker(const InitConfig& config, int report_fd) {
-  // Prepared before the filter so nothing allocates between seccomp and execve.
-  auto argv = c_strings(config.argv);
-  auto envp = c_strings(config.env);
-  if (report_fd != kReportFd) {
-    ::dup2(report_fd, kReportFd);
-    ::close(report_fd);
-  }
+  // The report pipe was made after fds 0-4 were taken, so it is above both targets.
+  ::dup2(report_fd, kReportFd);
+  ::close(report_fd);
   ::fcntl(kReportFd, F_SETFD, FD_CLOEXEC);
-  auto failure = run_steps(kSteps, config);
-  if (!failure) {
-    report(kReportFd, "T " + std::to_string(monotonic_ns()));
-    ::execve(argv[0], argv.data(), envp.data());
-    failure = StepFailed{errno, "exec runtime", "execve " + config.argv[0]};
+  ::fcntl(kLaunchFd, F_SETFD, FD_CLOEXEC);
+  const auto fail = [](const StepFailed& failure) {
+    report(kReportFd,
+           "E " + std::to_string(failure.err) + "\n" + failure.step + "\n" + failure.call);
+    ::_exit(127);
+  };
+  if (auto failure = run_steps(kSteps, config)) fail(*failure);
+  report(kReportFd, "A " + std::to_string(monotonic_ns()));
+
+  // Armed: from here on only the Launch is awaited, under the filter and without privileges.
+  std::string message;
+  char chunk[4096];
+  for (;;) {
+    const ssize_t n = ::read(kLaunchFd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail({errno, "launch", "read the launch"});
+    if (n == 0) break;
+    message.append(chunk, static_cast<std::size_t>(n));
   }
-  report(kReportFd,
-         "E " + std::to_string(failure->err) + "\n" + failure->step + "\n" + failure->call);
+  if (message.empty()) ::_exit(0);  // the sandbox was never used
+  auto launch = decode_launch(message);
+  if (!launch) fail({EPROTO, "launch", "malformed launch message"});
+  // As the worker's uid, so an unreadable code directory fails here with a clear name.
+  if (::chdir(launch->working_dir.c_str()) < 0) {
+    fail({errno, "working directory", "chdir " + launch->working_dir});
+  }
+  auto argv = c_strings(launch->argv);
+  auto envp = c_strings(launch->env);
+  report(kReportFd, "T");
+  ::execve(argv[0], argv.data(), envp.data());
+  fail({errno, "exec runtime", "execve " + launch->argv[0]});
   ::_exit(127);
 }
 

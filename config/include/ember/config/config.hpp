@@ -45,6 +45,10 @@ struct FunctionConfig {
   KeepAlivePolicy keep_alive_policy = KeepAlivePolicy::kFixed;
   std::uint32_t provisioned = 0;  // workers kept initialised before traffic (<= reserved)
   std::uint32_t max_reuse = 0;    // retire a worker after this many invocations; 0 = never
+  // Sandboxes made ahead of time, so a cold start only starts the runtime (native only).
+  std::uint32_t prepared_sandboxes = 1;
+  // Python: fork workers from a pre-initialised interpreter (the zygote) instead of starting one.
+  bool zygote = false;
   Isolation isolation = Isolation::kNative;  // node.isolation unless the function sets it
   bool network_host = false;                 // `network: host`: share the host's network (weaker)
   std::uint32_t ephemeral_storage_mb = 512;  // size of /tmp, 512..10240
@@ -69,6 +73,7 @@ struct NodeConfig {
   // ... once they have been idle this long, so back-to-back invocations never pay for it.
   std::chrono::milliseconds freeze_idle_after{1000};
   std::chrono::seconds shutdown_grace{10};  // in-flight invocations may finish this long
+  bool init_cpu_burst = true;               // no CPU quota until a native worker's first `next`
 };
 
 struct Config {

@@ -18,6 +18,8 @@ namespace ember::engine {
 
 class FunctionPool;
 struct EngineContext;
+class SandboxPreparer;
+class PythonZygote;
 
 // The sandbox backends a node uses; `native` may be null when every function opts out.
 struct Backends {
@@ -74,13 +76,18 @@ class Node final : public runtime_api::InvokeService, public runtime_api::Status
  private:
   static std::uint64_t machine_memory_mb();
   bool evict_one(const FunctionPool* except);
+  void start_zygotes();
   void schedule_tick();
 
   config::Config config_;
   Backends backends_;
   std::unique_ptr<Clock> own_clock_;
   std::unique_ptr<EngineContext> context_;
+  // One per interpreter that zygote functions use; before the pools, so they go after them.
+  std::map<std::filesystem::path, std::unique_ptr<PythonZygote>> zygotes_;
   std::map<std::string, std::shared_ptr<FunctionPool>, std::less<>> pools_;
+  // After the pools: stops (joins its thread) before they and the backends go.
+  std::unique_ptr<SandboxPreparer> preparer_;
   std::chrono::milliseconds tick_interval_;
   std::unique_ptr<boost::asio::steady_timer> ticker_;
   bool draining_ = false;

@@ -3,9 +3,11 @@
 
 #include <sys/types.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +27,22 @@ struct SeccompPolicy {
   friend bool operator==(const SeccompPolicy&, const SeccompPolicy&) = default;
 };
 
+// What a privileged process outside needs to put a process of its own into a sandbox made
+// with SandboxSpec::adopter: join the cgroup (write "0" to each procs file), then, with
+// pid_for_children set to the sandbox's pid namespace (setns(init_pidfd, CLONE_NEWPID)), fork
+// a child that enters the rest (setns(init_pidfd, mount|net|ipc|uts|cgroup)) and forks the
+// worker: pid init::kAdoptedWorkerPid, which init reaps. The worker drops to uid/gid, loads
+// `seccomp`, and reads its Launch (the init protocol's encoding) from launch_fd to EOF.
+struct SandboxEntry {
+  UniqueFd init_pidfd;
+  UniqueFd launch_fd;  // read end; the engine writes the Launch at start()
+  int output_fd = -1;  // borrowed: the worker's stdout and stderr
+  std::vector<std::filesystem::path> cgroup_procs;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::string seccomp;  // the compiled filter: struct sock_filter[], raw bytes
+};
+
 // What to run and with which resources. Built by the engine from a function's config.
 // With the native backend argv, env and working_dir are paths inside the sandbox: build them
 // from SandboxBackend::task_root() and runtime_root(), not from the host paths below.
@@ -42,7 +60,14 @@ struct SandboxSpec {
   std::filesystem::path opt_dir;      // optional layers: read-only at /opt; empty = no /opt
   std::uint32_t tmp_mb = 512;         // size of the writable /tmp (ephemeral storage)
   bool network_host = false;          // `network: host`: share the host's network (weaker, opt-in)
-  SeccompPolicy seccomp;              // default policy plus the function's changes
+  // No CPU quota until Sandbox::end_init_burst(): the init phase runs at full speed, as on
+  // Lambda; afterwards memory_mb buys its share (1769 MB = one CPU).
+  bool init_cpu_burst = false;
+  // No worker of the sandbox's own: prepare() hands the sandbox's entry to this (the Python
+  // zygote), which puts a worker in; it returns once that worker waits for its Launch.
+  // Native only.
+  std::function<Result<void>(SandboxEntry&)> adopter;
+  SeccompPolicy seccomp;  // default policy plus the function's changes
 };
 
 // How the worker's main process ended.
@@ -56,7 +81,8 @@ struct ExitStatus {
 
 // Timestamps of sandbox creation, for Init Duration and the benchmark's phase split.
 struct SandboxTimings {
-  std::chrono::steady_clock::time_point create_begin;  // backend.create() entered
+  std::chrono::steady_clock::time_point create_begin;  // backend.prepare() entered
+  std::chrono::steady_clock::time_point launch_begin;  // PreparedSandbox::start() entered
   std::chrono::steady_clock::time_point spawned;       // the runtime process exists
 
   // Native backend steps, in order; left at the epoch by backends that have no such step.
@@ -96,6 +122,10 @@ class Sandbox {
   // True once the kernel killed a process of the sandbox for memory (Runtime.OutOfMemory).
   [[nodiscard]] virtual bool oom_killed() const { return false; }
 
+  // The runtime finished its init: the CPU quota of its memory size applies from now on
+  // (SandboxSpec::init_cpu_burst). Idempotent.
+  virtual Result<void> end_init_burst() { return {}; }
+
   // --- freezer: a parked worker costs no CPU
   // Stops every process of the sandbox until thaw(). kill_all() works on a frozen sandbox.
   virtual Result<void> freeze() = 0;
@@ -106,6 +136,37 @@ class Sandbox {
   virtual void kill_all() noexcept = 0;
   // Collects the main process's status once exit_fd() is readable; nullopt while it runs.
   virtual std::optional<ExitStatus> try_reap() = 0;
+  // After try_reap(): why the runtime never ran, when the sandbox could not exec it (the
+  // native backend learns that after start() returned). bad_entrypoint says whose fault.
+  [[nodiscard]] virtual std::optional<SysError> launch_failure() const { return std::nullopt; }
+};
+
+// What runs in a sandbox: decided when a worker starts, which may be long after its sandbox
+// was prepared. Paths are as the worker sees them (see SandboxSpec).
+struct LaunchSpec {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::filesystem::path working_dir;
+};
+
+// A sandbox made ahead of time: its namespaces, cgroup, root file system and Runtime API
+// listener exist, and nothing of the function has run in it yet. Keeping a few per function
+// takes their creation off the cold-start path (docs/isolation.md, "Prepared sandboxes").
+// Destroying one unused releases everything, as ~Sandbox does.
+class PreparedSandbox {
+ public:
+  PreparedSandbox() = default;
+  PreparedSandbox(const PreparedSandbox&) = delete;
+  PreparedSandbox& operator=(const PreparedSandbox&) = delete;
+  PreparedSandbox(PreparedSandbox&&) = delete;
+  PreparedSandbox& operator=(PreparedSandbox&&) = delete;
+  virtual ~PreparedSandbox() = default;
+
+  [[nodiscard]] virtual const std::string& id() const = 0;
+  [[nodiscard]] virtual const SandboxTimings& timings() const = 0;
+  // Starts the runtime in it. The prepared sandbox is used up either way: on success its
+  // resources belong to the returned Sandbox, on failure they are released.
+  virtual Result<std::unique_ptr<Sandbox>> start(const LaunchSpec& launch) = 0;
 };
 
 class SandboxBackend {
@@ -119,8 +180,15 @@ class SandboxBackend {
 
   // Short name for logs: "process", "native", ...
   [[nodiscard]] virtual std::string name() const = 0;
-  // Starts the worker's process in a new sandbox.
-  virtual Result<std::unique_ptr<Sandbox>> create(const SandboxSpec& spec) = 0;
+  // Makes everything of a sandbox but its process. spec.argv, env and working_dir are not
+  // used: they come with start(). Safe to call from another thread than create() and start().
+  virtual Result<std::unique_ptr<PreparedSandbox>> prepare(const SandboxSpec& spec) = 0;
+  // Starts the worker's process in a new sandbox: prepare(), then start() at once.
+  Result<std::unique_ptr<Sandbox>> create(const SandboxSpec& spec) {
+    auto prepared = prepare(spec);
+    if (!prepared) return prepared.error();
+    return (*prepared)->start(LaunchSpec{spec.argv, spec.env, spec.working_dir});
+  }
 
   // Where the worker sees spec.code_dir and spec.runtime_dir: LAMBDA_TASK_ROOT,
   // LAMBDA_RUNTIME_DIR, argv and working_dir must be built from these. The process backend

@@ -26,6 +26,7 @@ struct BenchFunction {
   std::optional<std::uint32_t> keep_alive_s;
   std::optional<std::string> isolation;  // "native" or "none"; the node's default when unset
   std::optional<std::string> network;    // "none" (own namespace) or "host"; default none
+  bool zygote = false;                   // python: workers forked from the zygote
 };
 
 // Node keys the bench may set; the node's defaults when unset.

@@ -2,6 +2,7 @@
 // engine's own phase stamps alongside.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -25,9 +26,11 @@ struct Measured {
 // is retried after a millisecond, at most 1000 times, and the retry is not timed.
 Measured invoke_once(HttpClient& client, const std::string& function, const std::string& payload);
 
-// Sequential invocations, the i-th on functions[i % size]; one call per tick of `progress`.
+// Sequential invocations, the i-th on functions[i % size], `gap` apart (not timed); one call
+// per tick of `progress`.
 std::vector<Measured> run_sequential(HttpClient& client, const std::vector<std::string>& functions,
-                                     const std::string& payload, std::size_t n, Progress* progress);
+                                     const std::string& payload, std::size_t n, Progress* progress,
+                                     std::chrono::milliseconds gap = {});
 
 struct ThroughputResult {
   std::vector<double> client_us;  // successful invocations only

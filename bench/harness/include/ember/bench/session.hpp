@@ -2,6 +2,7 @@
 // given, runs the mode, measures the baselines in the same run, and stops what it started.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <optional>
@@ -24,12 +25,16 @@ struct BenchOptions {
   std::string handler;
   std::optional<std::string> isolation;  // the functions' `isolation:` (native, none)
   std::optional<std::string> network;    // the functions' `network:` (none, host)
+  bool zygote = false;                   // python functions: `zygote: true`
 
   std::size_t n = 100;          // invocations (cold, warm, rate, throughput when no duration);
                                 // memory: workers
   std::size_t concurrency = 2;  // throughput, trace and rate client threads
   double duration_s = 0;        // throughput: run this long (0: run n invocations)
   std::size_t payload_bytes = 1024;
+  // cold: pause between invocations, as between real cold starts of a function; it lets the
+  // node refill its prepared sandboxes (0: back to back).
+  std::chrono::milliseconds cold_gap{10};
   ClientKind client = ClientKind::kBeast;
   bool baselines = true;
 

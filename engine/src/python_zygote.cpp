@@ -1,0 +1,151 @@
+#include "python_zygote.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <csignal>
+#include <cstring>
+
+#include "ember/runtime_api/base64.hpp"
+
+namespace ember::engine {
+namespace {
+
+namespace json = boost::json;
+using isolation::Result;
+using isolation::SysError;
+using isolation::UniqueFd;
+
+constexpr int kControlFd = 3;  // as zygote.py expects it
+
+// One datagram within timeout, as text.
+Result<std::string> receive(int fd, std::chrono::milliseconds timeout, const char* what) {
+  pollfd pfd{fd, POLLIN, 0};
+  const int ready = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+  if (ready < 0) return isolation::last_error(std::string("poll the Python zygote: ") + what);
+  if (ready == 0) {
+    return SysError{ETIMEDOUT, std::string("the Python zygote did not answer: ") + what, {}};
+  }
+  std::string buffer(4096, '\0');
+  const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+  if (n < 0) return isolation::last_error(std::string("recv from the Python zygote: ") + what);
+  if (n == 0) {
+    return SysError{EPIPE, std::string("the Python zygote exited: ") + what,
+                    "its messages are in ember's own log"};
+  }
+  buffer.resize(static_cast<std::size_t>(n));
+  return buffer;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PythonZygote>> PythonZygote::start(const std::filesystem::path& interpreter,
+                                                          const std::filesystem::path& runtimes_dir,
+                                                          std::chrono::milliseconds timeout) {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+    return isolation::last_error("socketpair for the Python zygote");
+  }
+  UniqueFd control(pair[0]);
+  UniqueFd child_end(pair[1]);
+  const std::string program = interpreter.string();
+  const std::string script = (runtimes_dir / "python" / "zygote.py").string();
+  std::array<char*, 6> argv{const_cast<char*>(program.c_str()),
+                            const_cast<char*>("-s"),
+                            const_cast<char*>("-u"),
+                            const_cast<char*>("-B"),
+                            const_cast<char*>(script.c_str()),
+                            nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, child_end.get(), kControlFd);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // The engine ignores SIGPIPE and may block signals; the zygote starts clean.
+  sigset_t none;
+  sigset_t all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  // Its workers' /proc/self/environ is this, not their function's: nothing of the engine's.
+  std::array<char*, 3> env{const_cast<char*>("PATH=/usr/local/bin:/usr/bin:/bin"),
+                           const_cast<char*>("LANG=C.UTF-8"), nullptr};
+  const int rc = ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return SysError{rc, "posix_spawn " + program + " " + script, {}};
+  child_end.reset();
+  auto zygote = std::unique_ptr<PythonZygote>(new PythonZygote(pid, std::move(control)));
+  auto hello = receive(zygote->control_.get(), timeout, "start");
+  if (!hello) return hello.error();
+  if (*hello != R"({"ready": true})") {
+    return SysError{EPROTO, "the Python zygote said " + *hello + " instead of ready", {}};
+  }
+  return zygote;
+}
+
+PythonZygote::~PythonZygote() {
+  control_.reset();
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+Result<void> PythonZygote::spawn(isolation::SandboxEntry& entry) {
+  json::object request;
+  json::array procs;
+  for (const auto& file : entry.cgroup_procs) procs.emplace_back(file.string());
+  request["cgroup_procs"] = std::move(procs);
+  request["uid"] = entry.uid;
+  request["gid"] = entry.gid;
+  request["seccomp"] = runtime_api::base64_encode(entry.seccomp);
+  request["nofile"] = 1024;
+  const std::string text = json::serialize(request);
+
+  std::array<int, 3> fds{entry.init_pidfd.get(), entry.output_fd, entry.launch_fd.get()};
+  alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof fds)> control{};
+  iovec iov{const_cast<char*>(text.data()), text.size()};
+  msghdr message{};
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  message.msg_control = control.data();
+  message.msg_controllen = control.size();
+  cmsghdr* header = CMSG_FIRSTHDR(&message);
+  header->cmsg_level = SOL_SOCKET;
+  header->cmsg_type = SCM_RIGHTS;
+  header->cmsg_len = CMSG_LEN(sizeof fds);
+  std::memcpy(CMSG_DATA(header), fds.data(), sizeof fds);
+  const std::lock_guard lock(mutex_);
+  if (::sendmsg(control_.get(), &message, MSG_NOSIGNAL) < 0) {
+    return isolation::last_error("send the Python zygote its request");
+  }
+  auto reply = receive(control_.get(), std::chrono::seconds(5), "fork a worker");
+  if (!reply) return reply.error();
+  boost::system::error_code ec;
+  const auto parsed = json::parse(*reply, ec);
+  if (ec || !parsed.is_object()) {
+    return SysError{EPROTO, "malformed answer from the Python zygote: " + *reply, {}};
+  }
+  if (const auto* error = parsed.as_object().if_contains("error")) {
+    return SysError{0,
+                    "the Python zygote could not fork a worker: " +
+                        std::string(error->is_string() ? error->as_string().c_str() : "?"),
+                    {}};
+  }
+  return {};
+}
+
+}  // namespace ember::engine

@@ -1,0 +1,294 @@
+"""ember's Python zygote: a pre-initialised interpreter that forks workers into sandboxes.
+
+The engine starts it once per interpreter, as root and outside any sandbox:
+
+    /usr/bin/python3 -s -u -B <repo>/runtimes/python/zygote.py
+
+with a SOCK_SEQPACKET socket at fd 3. It imports the runtime client (and what the
+runtime client imports) once, says "ready", then serves one request per datagram:
+a JSON object plus, as SCM_RIGHTS, the sandbox init's pidfd, the output pipe and the
+read end of the sandbox's launch pipe. Requests come while the engine prepares a
+sandbox, ahead of any invocation.
+
+For each request it forks a worker into the prepared sandbox:
+
+1. The zygote points its pid_for_children at the sandbox's pid namespace, forks, and
+   points it back. The child is pid 2 in the sandbox; the zygote's own namespaces
+   never change.
+2. The child joins the sandbox's cgroup, enters its mount, network, IPC, UTS and
+   cgroup namespaces (its root becomes the sandbox's root), forks the worker (pid 3)
+   and exits, so the worker is re-parented to the sandbox's init, which reaps it and
+   reports its exit like any other worker.
+3. The worker drops everything as ember-sandbox-init's worker does (bounding set,
+   securebits, uid and gid, no_new_privs, other fds), loads the same seccomp filter and
+   tells the zygote it is armed; the zygote answers the engine then.
+4. At the cold start the engine writes the Launch (argv, env, working directory; the
+   init protocol's records) into the launch pipe and closes it. The worker takes that
+   environment and runs the runtime client, which imports the function's handler:
+   nothing of the function runs before the sandbox is complete.
+
+No function code ever runs in the zygote. A request that cannot be served gets
+{"error": "..."}; the sandbox it was for is then discarded by the engine.
+"""
+
+import array
+import base64
+import ctypes
+import gc
+import json
+import os
+import resource
+import signal
+import sys
+import _socket
+
+import ember_runtime
+
+CONTROL_FD = 3
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+PR_CAPBSET_READ = 23
+PR_CAPBSET_DROP = 24
+PR_SET_SECUREBITS = 28
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+# SECBIT_NOROOT, _LOCKED, NO_SETUID_FIXUP_LOCKED, KEEP_CAPS_LOCKED,
+# NO_CAP_AMBIENT_RAISE and _LOCKED: as ember-sandbox-init sets them.
+SECUREBITS = 0x01 | 0x02 | 0x08 | 0x20 | 0x40 | 0x80
+
+# The worker's pid inside the sandbox: init is 1, the zygote's child 2.
+WORKER_PID = 3
+# The worker's pipes, moved here before every other fd is closed.
+ARMED_FD = 3
+LAUNCH_FD = 4
+# Launch records (isolation/src/init_protocol.cpp): tag byte, 4-byte little-endian size.
+TAG_ARGV, TAG_ENV, TAG_WORKING_DIR = 1, 2, 3
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                        ctypes.c_ulong]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+class StepFailed(Exception):
+    """A named step of entering the sandbox failed."""
+
+
+def _check(rc, step):
+    if rc < 0:
+        err = ctypes.get_errno()
+        raise StepFailed(f"{step}: {os.strerror(err)}")
+
+
+def _setns(fd, flags, step):
+    _check(_libc.setns(fd, flags), step)
+
+
+def _prctl(option, arg2=0, arg3=0, step="prctl"):
+    _check(_libc.prctl(option, arg2, arg3, 0, 0), step)
+
+
+def _fail(message):
+    """A failure in the child or the worker: name it in the function's log and end. The
+    engine sees the worker never call `next` and init's exit."""
+    try:
+        os.write(2, f"ember-zygote: {message}\n".encode())
+    finally:
+        os._exit(126)
+
+
+def _enter(request, pidfd, output_fd, launch_fd, armed_fd):
+    """Child (pid 2 in the sandbox): join the sandbox, fork the worker, exit."""
+    try:
+        os.dup2(output_fd, 1)
+        os.dup2(output_fd, 2)
+        for procs in request["cgroup_procs"]:
+            with open(procs, "w") as f:
+                f.write("0")  # "0": the writing process itself
+        _setns(pidfd, CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+               CLONE_NEWCGROUP, "setns into the sandbox's namespaces")
+    except (OSError, StepFailed) as exc:
+        _fail(f"enter sandbox: {exc}")
+    if os.fork() == 0:
+        _become_worker(request, launch_fd, armed_fd)
+    os._exit(0)
+
+
+def _read_launch(fd):
+    """The Launch's records, read to EOF: (argv, env dict, working directory)."""
+    data = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except InterruptedError:
+            continue
+        if not chunk:
+            break
+        data += chunk
+    argv, env, cwd = [], {}, "/var/task"
+    at = 0
+    while at + 5 <= len(data):
+        tag, size = data[at], int.from_bytes(data[at + 1:at + 5], "little")
+        payload = data[at + 5:at + 5 + size].decode("utf-8", "surrogateescape")
+        at += 5 + size
+        if tag == TAG_ARGV:
+            argv.append(payload)
+        elif tag == TAG_ENV:
+            key, _, value = payload.partition("=")
+            env[key] = value
+        elif tag == TAG_WORKING_DIR:
+            cwd = payload
+    return argv, env, cwd, bool(data)
+
+
+def _become_worker(request, launch_fd, armed_fd):
+    """The worker (pid 3): drop everything, load the filter, wait for the launch, run."""
+    try:
+        if os.getpid() != WORKER_PID:
+            raise StepFailed(f"worker is pid {os.getpid()}, not {WORKER_PID}: the sandbox "
+                             "was not fresh")
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        os.setsid()
+        null = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        os.dup2(armed_fd, ARMED_FD)
+        os.dup2(launch_fd, LAUNCH_FD)
+        nofile = request["nofile"]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        cap = 0
+        while _libc.prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0:
+            _prctl(PR_CAPBSET_DROP, cap, step=f"prctl PR_CAPBSET_DROP {cap}")
+            cap += 1
+        _prctl(PR_SET_SECUREBITS, SECUREBITS, step="prctl PR_SET_SECUREBITS")
+        uid, gid = request["uid"], request["gid"]
+        os.setgroups([gid])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)  # with the securebits above: no capability survives
+        _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, step="prctl PR_CAP_AMBIENT")
+        _prctl(PR_SET_NO_NEW_PRIVS, 1, step="prctl PR_SET_NO_NEW_PRIVS")
+        os.closerange(LAUNCH_FD + 1, nofile)
+        program = base64.b64decode(request["seccomp"])
+        buffer = ctypes.create_string_buffer(program, len(program))
+        fprog = _SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+        _prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog),
+               step="prctl PR_SET_SECCOMP")
+        ember_runtime.prepare_process()
+        os.write(ARMED_FD, b"A")
+        os.close(ARMED_FD)
+    except (OSError, StepFailed) as exc:
+        _fail(f"prepare worker: {exc}")
+
+    # Armed. Nothing of the function is known before this read returns.
+    argv, env, cwd, launched = _read_launch(LAUNCH_FD)
+    os.close(LAUNCH_FD)
+    if not launched:
+        os._exit(0)  # the sandbox was discarded unused
+    try:
+        os.chdir(cwd)  # as the worker's uid: an unreadable code directory fails here
+    except OSError as exc:
+        _fail(f"working directory {cwd}: {exc.strerror}")
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv = argv[:1] or ["python3"]
+    try:
+        status = ember_runtime.run()
+    except SystemExit as exc:
+        status = exc.code
+    ember_runtime.flush_output()
+    os._exit(status if isinstance(status, int) else 1)
+
+
+def _fork_worker(request, pidfd, output_fd, launch_fd, own_pidns):
+    """Forks the child into the sandbox's pid namespace; waits until its worker is armed."""
+    # Everything allocated so far is left alone by the collector in the children, so its
+    # pages stay shared instead of being copied when a collection touches them.
+    gc.freeze()
+    armed_read, armed_write = os.pipe()
+    try:
+        _setns(pidfd, CLONE_NEWPID, "setns pid_for_children")
+        try:
+            child = os.fork()
+        except OSError:
+            _setns(own_pidns, CLONE_NEWPID, "setns back to the zygote's pid namespace")
+            raise
+        if child == 0:
+            os.close(armed_read)
+            _enter(request, pidfd, output_fd, launch_fd, armed_write)  # never returns
+        _setns(own_pidns, CLONE_NEWPID, "setns back to the zygote's pid namespace")
+        os.close(armed_write)
+        armed_write = -1
+        # "A" from the worker, or EOF when it died first (its reason is in the function's log).
+        while True:
+            try:
+                answer = os.read(armed_read, 1)
+                break
+            except InterruptedError:
+                continue
+        if answer != b"A":
+            return {"error": "the worker died before it was armed; see the function's log"}
+        return {"ok": True}
+    finally:
+        os.close(armed_read)
+        if armed_write >= 0:
+            os.close(armed_write)
+
+
+def _serve(control):
+    own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    while True:
+        try:
+            message, ancillary, _, _ = control.recvmsg(1 << 20, _socket.CMSG_SPACE(12))
+        except InterruptedError:
+            continue
+        if not message:
+            return  # the engine went away
+        fds = array.array("i")
+        for level, kind, data in ancillary:
+            if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+                fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
+        reply = {}
+        try:
+            if len(fds) != 3:
+                raise StepFailed(f"expected 3 fds (init pidfd, output, launch), got {len(fds)}")
+            request = json.loads(message)
+            pidfd, output_fd, launch_fd = fds
+            reply = _fork_worker(request, pidfd, output_fd, launch_fd, own_pidns)
+        except (OSError, ValueError, KeyError, StepFailed) as exc:
+            reply = {"error": str(exc)}
+        finally:
+            for fd in fds:
+                os.close(fd)
+        control.send(json.dumps(reply).encode())
+
+
+def main():
+    # Children are never waited for: the first exits at once, the worker belongs to the
+    # sandbox's init.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    # Whatever the engine's process had open (its sockets) is not the zygote's business.
+    os.closerange(CONTROL_FD + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    control = _socket.socket(fileno=CONTROL_FD)
+    control.send(b'{"ready": true}')
+    _serve(control)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
