@@ -1,5 +1,6 @@
-// ember bench: cold, warm, throughput and trace-replay measurements (bench/harness does the
-// work; this file only turns the command line into BenchOptions and writes the outputs).
+// ember bench: cold, warm, throughput, trace-replay, memory and sandbox-rate measurements
+// (bench/harness does the work; this file only turns the command line into BenchOptions and writes
+// the outputs).
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
@@ -42,6 +43,10 @@ modes:
   all         cold, then warm, in one run and one report
   throughput  C concurrent clients for --duration seconds (or -n invocations)
   trace       replay a trace CSV in compressed time, once per keep-alive policy
+  memory      memory per idle warm worker: N provisioned workers, frozen, against N plain
+              processes of the same bootstrap blocked in their first `next`
+  rate        sandboxes created per second to the first `next`: N invocations of a
+              max_reuse: 1 function from C clients, against posix_spawn at the same C
 
 Without --endpoint the bench starts its own node (this ember binary) serving --code, by
 default the no-op C runtime built next to it, and stops it at the end.
@@ -53,12 +58,13 @@ default the no-op C runtime built next to it, and stops it at the end.
 int bench_command(const std::vector<std::string>& args) {
   bench::BenchOptions o;
   std::string mode, endpoint, code, client = "beast", format = "azure2019", report_file;
-  std::string isolation;
+  std::string isolation, network;
   bool json = false, no_baselines = false;
   double trace_minutes = 0;
   unsigned cold_gap_ms = 10;
   std::size_t trace_functions = 0;
-  po::options_description options("ember bench cold|warm|all|throughput|trace [options]");
+  po::options_description options(
+      "ember bench cold|warm|all|throughput|trace|memory|rate [options]");
   options.add_options()("help,h", "show this help")("function", po::value(&o.function),
                                                     "function to invoke on --endpoint")(
       "endpoint", po::value(&endpoint), "a running node's Invoke API, http://127.0.0.1:PORT")(
@@ -66,13 +72,16 @@ int bench_command(const std::vector<std::string>& args) {
       "runtime", po::value(&o.runtime)->default_value("provided"), "provided or python3[.N]")(
       "handler", po::value(&o.handler), "handler (Python: module.function)")(
       "isolation", po::value(&isolation), "functions' isolation: native or none (node default)")(
+      "network", po::value(&network), "functions' network: none (own namespace, default) or host")(
       "zygote", po::bool_switch(&o.zygote), "python: fork workers from the zygote")(
-      "n,n", po::value(&o.n)->default_value(100), "invocations")(
+      "n,n", po::value(&o.n)->default_value(100), "invocations (memory: workers)")(
       "concurrency,c", po::value(&o.concurrency)->default_value(2),
-      "client threads (throughput, trace)")(
+      "client threads (throughput, trace, rate)")(
       "duration", po::value(&o.duration_s)->default_value(10),
       "throughput: seconds to run; 0 runs -n invocations instead")(
       "payload-bytes", po::value(&o.payload_bytes)->default_value(1024), "event size")(
+      "settle-ms", po::value(&o.settle_ms)->default_value(1000),
+      "memory: milliseconds to wait before reading /proc/meminfo")(
       "cold-gap-ms", po::value(&cold_gap_ms)->default_value(10),
       "cold: pause between invocations, so the node can refill its prepared sandboxes as "
       "between real cold starts (0: back to back)")(
@@ -109,8 +118,14 @@ int bench_command(const std::vector<std::string>& args) {
     return 0;
   }
   if (mode != "cold" && mode != "warm" && mode != "all" && mode != "throughput" &&
-      mode != "trace") {
-    std::cerr << "ember bench: give a mode: cold, warm, all, throughput or trace\n" << options;
+      mode != "trace" && mode != "memory" && mode != "rate") {
+    std::cerr << "ember bench: give a mode: cold, warm, all, throughput, trace, memory or rate\n"
+              << options;
+    return 2;
+  }
+  if (mode == "memory" && !endpoint.empty()) {
+    std::cerr << "ember bench memory: starts its own nodes (it compares the machine before and "
+                 "after the workers start); drop --endpoint\n";
     return 2;
   }
   o.mode = mode;
@@ -153,6 +168,7 @@ int bench_command(const std::vector<std::string>& args) {
   o.trace_limits.max_functions = trace_functions;
   o.baselines = !no_baselines;
   if (!isolation.empty()) o.isolation = isolation;
+  if (!network.empty()) o.network = network;
   o.ember = self_exe();
   o.runtimes_dir = runtimes_dir();
   o.code = code.empty() ? o.ember.parent_path() / "bench" / "runtimes" / "noop" : fs::path(code);

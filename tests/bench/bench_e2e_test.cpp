@@ -1,7 +1,10 @@
 // `ember bench` end to end against the no-op C runtime: the JSON it prints holds ordered
-// engine phases and totals that add up. Speed is never asserted.
+// engine phases and totals that add up, memory that follows what the function holds, and
+// sandbox counts that match the invocations. Speed and size are never asserted as targets.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <map>
@@ -30,17 +33,35 @@ Output run_bench(const std::string& args) {
   return out;
 }
 
-// Series by "group: name", samples in invocation order.
+// Series by "group: name", samples in invocation order (microseconds or KiB).
 std::map<std::string, std::vector<double>> series(const json::object& doc) {
   std::map<std::string, std::vector<double>> out;
   for (const auto& s : doc.at("series").as_array()) {
     const auto& o = s.as_object();
     auto& samples =
         out[std::string(o.at("group").as_string()) + ": " + std::string(o.at("name").as_string())];
-    for (const auto& v : o.at("samples_us").as_array()) samples.push_back(v.to_number<double>());
+    const auto* values = o.if_contains("samples_us");
+    if (values == nullptr) values = &o.at("samples_kib");
+    for (const auto& v : values->as_array()) samples.push_back(v.to_number<double>());
   }
   return out;
 }
+
+double figure(const json::object& doc, const std::string& name) {
+  const auto* value = doc.at("figures").as_object().if_contains(name);
+  if (value == nullptr) {
+    ADD_FAILURE() << "no figure " << name;
+    return 0;
+  }
+  return value->to_number<double>();
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0 : values[values.size() / 2];
+}
+
+bool native_sandbox_possible() { return ::geteuid() == 0; }
 
 std::vector<std::string> phase_names(const json::object& doc, const std::string& group) {
   std::vector<std::string> out;
@@ -102,6 +123,60 @@ TEST(BenchEndToEnd, ColdRunSplitsTheSandboxAndInitAndStaysWithinTheTotal) {
     EXPECT_LT(to_next, total[i]) << "the client waits for more than the engine's init";
   }
   EXPECT_EQ(s.at("baseline: posix_spawn->first next").size(), 5U);
+}
+
+TEST(BenchEndToEnd, MemoryPerWorkerGrowsByWhatTheFunctionHolds) {
+  if (!native_sandbox_possible()) GTEST_SKIP() << "the memory mode's cgroup figures need root";
+  const auto plain = run_bench("memory -n 2 --settle-ms 50");
+  ASSERT_EQ(plain.status, 0) << plain.text;
+  const std::string hold_dir = std::string(EMBER_BINARY_DIR) + "/tests/bench/hold_memory";
+  const auto holding = run_bench("memory -n 2 --settle-ms 50 --no-baselines --code " + hold_dir);
+  ASSERT_EQ(holding.status, 0) << holding.text;
+  const auto plain_doc = json::parse(plain.text).as_object();
+  const auto holding_doc = json::parse(holding.text).as_object();
+  const auto p = series(plain_doc);
+  const auto h = series(holding_doc);
+  constexpr double kHeldKib = 16 * 1024;  // hold_memory.c holds 16 MiB
+  for (const auto* name :
+       {"memory: cgroup charge per worker", "memory: Pss per worker (all its processes)"}) {
+    ASSERT_EQ(p.at(name).size(), 2U) << name;
+    ASSERT_EQ(h.at(name).size(), 2U) << name;
+    EXPECT_GT(median(p.at(name)), 0) << name;
+    const double grew = median(h.at(name)) - median(p.at(name));
+    EXPECT_GT(grew, kHeldKib * 0.9) << name;
+    EXPECT_LT(grew, kHeldKib * 1.5) << name;
+  }
+  EXPECT_EQ(figure(plain_doc, "workers"), 2);
+  // System-wide deltas move with whatever else the machine does: present, not asserted.
+  figure(plain_doc, "system_unavailable_kib_per_worker");
+  figure(plain_doc, "system_slab_kib_per_worker");
+  figure(plain_doc, "baseline_system_unavailable_kib_per_process");
+  EXPECT_GT(figure(plain_doc, "baseline_unreclaimable_plus_pss_kib_per_process"), 0);
+  figure(plain_doc, "unreclaimable_plus_pss_kib_per_worker");
+  ASSERT_EQ(p.at("baseline: Pss per process (posix_spawn)").size(), 2U);
+  EXPECT_GT(median(p.at("baseline: Pss per process (posix_spawn)")), 0);
+}
+
+TEST(BenchEndToEnd, RateModeCreatesOneSandboxPerInvocation) {
+  const auto out = run_bench("rate -n 12 -c 2");
+  ASSERT_EQ(out.status, 0) << out.text;
+  const auto doc = json::parse(out.text).as_object();
+  const auto s = series(doc);
+  EXPECT_EQ(figure(doc, "sandboxes"), 12);
+  EXPECT_EQ(figure(doc, "invocations"), 12);
+  EXPECT_EQ(figure(doc, "errors"), 0);
+  EXPECT_GT(figure(doc, "wall_s"), 0);
+  EXPECT_GT(figure(doc, "sandboxes_per_s"), 0);
+  EXPECT_GT(figure(doc, "creation_window_s"), 0);
+  EXPECT_LE(figure(doc, "creation_window_s"), figure(doc, "wall_s"));
+  const auto& creation = s.at("rate: sandbox_begin->first next");
+  const auto& to_next = s.at("rate: received->first next");
+  ASSERT_EQ(creation.size(), 12U);
+  ASSERT_EQ(to_next.size(), 12U);
+  EXPECT_GT(median(creation), 0);
+  EXPECT_LE(median(creation), median(to_next)) << "creation is part of received->first next";
+  EXPECT_EQ(s.at("baseline: posix_spawn->first next").size(), 12U);
+  EXPECT_GT(figure(doc, "baseline_spawns_per_s"), 0);
 }
 
 }  // namespace

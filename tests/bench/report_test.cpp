@@ -103,5 +103,48 @@ TEST(Report, RatiosAreOfTheSeriesPercentilesAndSkipMissingBaselines) {
   EXPECT_NE(table.find("note: runc baseline skipped"), std::string::npos);
 }
 
+Report memory_report() {
+  Report r;
+  r.mode = "memory";
+  r.target = "provided noop";
+  r.client = "Beast";
+  r.payload = "1024-byte JSON event";
+  r.series.push_back(
+      {"memory", "Pss per worker", SeriesKind::kFigure, {300, 310, 320}, Unit::kKibibytes});
+  r.series.push_back(
+      {"baseline", "Pss per process", SeriesKind::kBaseline, {100, 100, 110}, Unit::kKibibytes});
+  r.add_ratio("memory: Pss per worker", "baseline: Pss per process");
+  r.figures.emplace_back("system_unavailable_kib_per_worker", 512);
+  return r;
+}
+
+TEST(Report, KibibyteSeriesCarryTheirUnitInTableJsonAndHtml) {
+  const auto r = memory_report();
+  ASSERT_EQ(r.ratios.size(), 1U);
+  EXPECT_DOUBLE_EQ(r.ratios[0].p50, 310.0 / 100.0);
+  const auto table = table_text(r);
+  EXPECT_NE(table.find("KiB"), std::string::npos);
+  EXPECT_EQ(table.find("microseconds"), std::string::npos);
+  const auto doc = boost::json::parse(json_text(r)).as_object();
+  const auto& first = doc.at("series").as_array().at(0).as_object();
+  EXPECT_EQ(first.at("unit").as_string(), "KiB");
+  EXPECT_EQ(first.at("samples_kib").as_array().size(), 3U);
+  EXPECT_EQ(first.at("summary_kib").at("p50").to_number<double>(), 310);
+  EXPECT_EQ(first.if_contains("samples_us"), nullptr);
+  const auto html = html_text(r);
+  std::string why;
+  EXPECT_TRUE(well_formed(html, why)) << why;
+  EXPECT_NE(html.find("Memory CDF"), std::string::npos);
+  EXPECT_EQ(html.find("Latency CDF"), std::string::npos);
+  EXPECT_NE(html.find("memory, KiB"), std::string::npos);
+}
+
+TEST(Report, MicrosecondSeriesKeepTheirJsonKeys) {
+  const auto doc = boost::json::parse(json_text(sample_report())).as_object();
+  const auto& first = doc.at("series").as_array().at(0).as_object();
+  EXPECT_EQ(first.at("unit").as_string(), "us");
+  EXPECT_NE(first.if_contains("samples_us"), nullptr);
+}
+
 }  // namespace
 }  // namespace ember::bench

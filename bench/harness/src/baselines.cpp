@@ -7,14 +7,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 #include <thread>
 
 #include "ember/bench/process.hpp"
+#include "ember/bench/progress.hpp"
 
 namespace ember::bench {
 
@@ -43,7 +46,7 @@ class Socket {
 };
 
 // A listening socket on 127.0.0.1 with an ephemeral port.
-Socket listen_loopback(std::uint16_t& port) {
+Socket listen_loopback(std::uint16_t& port, int backlog = 16) {
   Socket s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -51,7 +54,7 @@ Socket listen_loopback(std::uint16_t& port) {
   socklen_t len = sizeof addr;
   // sockaddr_in is what the socket API takes as a generic sockaddr.
   auto* generic = reinterpret_cast<sockaddr*>(&addr);  // NOLINT
-  if (s.get() < 0 || ::bind(s.get(), generic, len) != 0 || ::listen(s.get(), 16) != 0 ||
+  if (s.get() < 0 || ::bind(s.get(), generic, len) != 0 || ::listen(s.get(), backlog) != 0 ||
       ::getsockname(s.get(), generic, &len) != 0) {
     throw std::runtime_error(std::string("loopback listener: ") + std::strerror(errno));
   }
@@ -121,19 +124,25 @@ void write_oci_config(const fs::path& bundle, std::uint16_t port) {
   std::ofstream(bundle / "config.json") << json::serialize(config);
 }
 
+SpawnOptions runtime_spawn(const BootstrapCommand& command, std::uint16_t port) {
+  SpawnOptions options;
+  options.argv = command.argv;
+  options.env = command.env;
+  options.env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:" + std::to_string(port);
+  options.replace_env = true;
+  options.cwd = command.cwd;
+  return options;
+}
+
 }  // namespace
 
-std::vector<double> spawn_to_next_us(const BootstrapCommand& command, std::size_t n) {
+std::vector<double> spawn_to_next_us(const BootstrapCommand& command, std::size_t n,
+                                     Progress* progress) {
   std::uint16_t port = 0;
   const Socket listener = listen_loopback(port);
+  const auto options = runtime_spawn(command, port);
   std::vector<double> out;
   for (std::size_t i = 0; i < n; ++i) {
-    SpawnOptions options;
-    options.argv = command.argv;
-    options.env = command.env;
-    options.env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:" + std::to_string(port);
-    options.replace_env = true;
-    options.cwd = command.cwd;
     const auto start = Clock::now();
     Child child(options);
     if (!wait_for_next(listener.get())) {
@@ -141,9 +150,66 @@ std::vector<double> spawn_to_next_us(const BootstrapCommand& command, std::size_
     }
     out.push_back(us_since(start));
     child.stop(std::chrono::milliseconds(0));
+    if (progress != nullptr) progress->tick();
   }
   return out;
 }
+
+SpawnRate spawn_rate(const BootstrapCommand& command, std::size_t n, std::size_t concurrency,
+                     Progress* progress) {
+  concurrency = std::clamp<std::size_t>(concurrency, 1, std::max<std::size_t>(n, 1));
+  std::vector<std::vector<double>> per_thread(concurrency);
+  std::vector<std::string> errors(concurrency);
+  const auto start = Clock::now();
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t t = 0; t < concurrency; ++t) {
+      // n split as evenly as it goes: the first n % concurrency threads take one more.
+      const std::size_t share = n / concurrency + (t < n % concurrency ? 1 : 0);
+      threads.emplace_back([&, t, share] {
+        try {
+          per_thread[t] = spawn_to_next_us(command, share, progress);
+        } catch (const std::exception& e) {
+          errors[t] = e.what();
+        }
+      });
+    }
+  }  // joins
+  SpawnRate out;
+  out.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+  for (std::size_t t = 0; t < concurrency; ++t) {
+    if (!errors[t].empty()) throw std::runtime_error(errors[t]);
+    out.us.insert(out.us.end(), per_thread[t].begin(), per_thread[t].end());
+  }
+  return out;
+}
+
+void with_parked_runtimes(const BootstrapCommand& command, std::size_t n,
+                          const std::function<void(const std::vector<pid_t>&)>& measure,
+                          Progress* progress) {
+  std::uint16_t port = 0;
+  const Socket listener = listen_loopback(port, static_cast<int>(std::min<std::size_t>(n, 4096)));
+  const auto options = runtime_spawn(command, port);
+  std::vector<Socket> connections;  // held open, never answered: each runtime waits in recv
+  std::vector<Child> children;      // declared last, so killed first
+  children.reserve(n);
+  connections.reserve(n);
+  std::vector<pid_t> pids;
+  for (std::size_t i = 0; i < n; ++i) {
+    children.emplace_back(options);
+    pids.push_back(children.back().pid());
+    if (!wait_readable(listener.get(), kWaitMs)) {
+      throw std::runtime_error(command.argv.at(0) + " never connected");
+    }
+    connections.emplace_back(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    std::string head;
+    if (connections.back().get() < 0 || !read_head(connections.back().get(), head)) {
+      throw std::runtime_error(command.argv.at(0) + " never called next");
+    }
+    if (progress != nullptr) progress->tick();
+  }
+  measure(pids);
+}  // children are killed and reaped, then the connections and the listener closed
 
 std::vector<double> runc_to_next_us(const fs::path& runc, const fs::path& static_bootstrap,
                                     std::size_t n) {

@@ -46,12 +46,13 @@ std::string escape(const std::string& text) {
 const char* colour(std::size_t i) { return kColours[i % kColourCount]; }
 
 // Latencies span from tens of microseconds (warm) to tens of milliseconds (cold Python):
-// the CDF's x axis is logarithmic so both read well on one chart.
-std::string cdf_svg(const std::vector<const Series*>& all) {
+// the CDF's x axis is logarithmic so both read well on one chart. All series share one unit,
+// named on the axis.
+std::string cdf_svg(const std::vector<const Series*>& all, const std::string& axis) {
   constexpr double kW = 760, kH = 360, kLeft = 60, kRight = 20, kTop = 20, kBottom = 50;
   double lo = 1e300, hi = 0;
   for (const auto* s : all) {
-    for (const double v : s->us) {
+    for (const double v : s->values) {
       if (v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
     }
   }
@@ -78,11 +79,11 @@ std::string cdf_svg(const std::vector<const Series*>& all) {
            "\" text-anchor=\"end\" font-size=\"11\">" + num(f, 2) + "</text>\n";
   }
   svg += "<text x=\"" + num(kW / 2) + "\" y=\"" + num(kH - 12) +
-         "\" text-anchor=\"middle\" font-size=\"12\">latency, microseconds (log scale)</text>\n";
+         "\" text-anchor=\"middle\" font-size=\"12\">" + escape(axis) + " (log scale)</text>\n";
   for (std::size_t i = 0; i < all.size(); ++i) {
     std::string points;
     double prev = 0;
-    for (const auto& p : cdf(all[i]->us)) {  // a step function: across, then up
+    for (const auto& p : cdf(all[i]->values)) {  // a step function: across, then up
       points += num(x(p.value)) + "," + num(y(prev)) + " " + num(x(p.value)) + "," +
                 num(y(p.fraction)) + " ";
       prev = p.fraction;
@@ -102,7 +103,7 @@ std::string cdf_svg(const std::vector<const Series*>& all) {
 
 std::string histogram_svg(const Series& s, std::size_t index) {
   constexpr double kW = 370, kH = 200, kLeft = 40, kBottom = 34, kTop = 10;
-  const auto bins = histogram(s.us, 30);
+  const auto bins = histogram(s.values, 30);
   if (bins.empty()) return "";
   std::size_t top = 1;
   for (const auto& b : bins) top = std::max(top, b.count);
@@ -117,12 +118,14 @@ std::string histogram_svg(const Series& s, std::size_t index) {
     svg += "<rect x=\"" + num(kLeft + bw * static_cast<double>(i)) + "\" y=\"" +
            num(kH - kBottom - h) + "\" width=\"" + num(std::max(bw - 1, 1.0)) + "\" height=\"" +
            num(h) + "\" fill=\"" + colour(index) + "\"><title>" + num(bins[i].lo) + "-" +
-           num(bins[i].hi) + " us: " + std::to_string(bins[i].count) + "</title></rect>\n";
+           num(bins[i].hi) + " " + unit_name(s.unit) + ": " + std::to_string(bins[i].count) +
+           "</title></rect>\n";
   }
   svg += "<text x=\"" + num(kLeft) + "\" y=\"" + num(kH - kBottom + 14) + "\" font-size=\"11\">" +
          num(bins.front().lo) + "</text>\n";
   svg += "<text x=\"" + num(kW - 10) + "\" y=\"" + num(kH - kBottom + 14) +
-         "\" text-anchor=\"end\" font-size=\"11\">" + num(bins.back().hi) + " us</text>\n";
+         "\" text-anchor=\"end\" font-size=\"11\">" + num(bins.back().hi) + " " +
+         unit_name(s.unit) + "</text>\n";
   svg += "<text x=\"" + num(kLeft - 4) + "\" y=\"" + num(kTop + 24) +
          "\" text-anchor=\"end\" font-size=\"11\">" + std::to_string(top) + "</text>\n";
   return svg + "</svg>\n";
@@ -135,7 +138,7 @@ std::string phases_svg(const std::map<std::string, std::vector<const Series*>>& 
   double widest = 0;
   for (const auto& [group, phases] : groups) {
     double total = 0;
-    for (const auto* p : phases) total += summarize(p->us).mean;
+    for (const auto* p : phases) total += summarize(p->values).mean;
     widest = std::max(widest, total);
   }
   if (widest <= 0) return "";
@@ -153,7 +156,7 @@ std::string phases_svg(const std::map<std::string, std::vector<const Series*>>& 
            "\" text-anchor=\"end\" font-size=\"12\">" + escape(group) + "</text>\n";
     double x = kLeft;
     for (std::size_t i = 0; i < phases.size(); ++i) {
-      const double mean = std::max(0.0, summarize(phases[i]->us).mean);
+      const double mean = std::max(0.0, summarize(phases[i]->values).mean);
       const double w = mean / widest * (kW - kLeft - 20);
       svg += "<rect x=\"" + num(x) + "\" y=\"" + num(y) + "\" width=\"" + num(w) + "\" height=\"" +
              num(kBar) + "\" fill=\"" + colour(i) + "\"><title>" + escape(phases[i]->name) + ": " +
@@ -184,13 +187,14 @@ std::string html_text(const Report& report) {
   h += "<h1>ember bench " + escape(report.mode) + "</h1>\n<p>" + escape(report.target) + "; " +
        escape(report.payload) + "; " + escape(report.client) + " client.</p>\n";
 
-  h += "<h2>Summary (microseconds)</h2>\n<table><tr><th>series</th><th>count</th><th>min</th>"
+  h += "<h2>Summary</h2>\n<table><tr><th>series</th><th>unit</th><th>count</th><th>min</th>"
        "<th>p50</th><th>p90</th><th>p99</th><th>max</th><th>mean</th></tr>\n";
   for (const auto& s : report.series) {
-    const auto sum = summarize(s.us);
-    h += "<tr><td>" + escape(s.label()) + "</td><td>" + std::to_string(sum.count) + "</td><td>" +
-         num(sum.min) + "</td><td>" + num(sum.p50) + "</td><td>" + num(sum.p90) + "</td><td>" +
-         num(sum.p99) + "</td><td>" + num(sum.max) + "</td><td>" + num(sum.mean) + "</td></tr>\n";
+    const auto sum = summarize(s.values);
+    h += "<tr><td>" + escape(s.label()) + "</td><td>" + unit_name(s.unit) + "</td><td>" +
+         std::to_string(sum.count) + "</td><td>" + num(sum.min) + "</td><td>" + num(sum.p50) +
+         "</td><td>" + num(sum.p90) + "</td><td>" + num(sum.p99) + "</td><td>" + num(sum.max) +
+         "</td><td>" + num(sum.mean) + "</td></tr>\n";
   }
   h += "</table>\n";
   if (!report.ratios.empty()) {
@@ -215,13 +219,24 @@ std::string html_text(const Report& report) {
   for (const auto& s : report.series) {
     if (s.kind == SeriesKind::kPhase) {
       phase_groups[s.group].push_back(&s);
-    } else if (!s.us.empty()) {
+    } else if (!s.values.empty()) {
       distributions.push_back(&s);
     }
   }
-  h += "<h2>Latency CDF</h2>\n<p>Share of invocations at or below a latency; dashed lines are "
-       "baselines.</p>\n" +
-       cdf_svg(distributions);
+  std::vector<const Series*> latencies;
+  std::vector<const Series*> memory;
+  for (const auto* s : distributions)
+    (s->unit == Unit::kKibibytes ? memory : latencies).push_back(s);
+  if (!latencies.empty()) {
+    h += "<h2>Latency CDF</h2>\n<p>Share of invocations at or below a latency; dashed lines are "
+         "baselines.</p>\n" +
+         cdf_svg(latencies, "latency, microseconds");
+  }
+  if (!memory.empty()) {
+    h += "<h2>Memory CDF</h2>\n<p>Share of workers (or baseline processes) at or below an amount "
+         "of memory; dashed lines are baselines.</p>\n" +
+         cdf_svg(memory, "memory, KiB");
+  }
   h += "<h2>Histograms</h2>\n<div class=\"histograms\">\n";
   for (std::size_t i = 0; i < distributions.size(); ++i) {
     h += histogram_svg(*distributions[i], i);

@@ -46,9 +46,16 @@ struct Fd {
 
 }  // namespace
 
-std::string node_yaml(const std::vector<BenchFunction>& functions, const fs::path& state_dir) {
+std::string node_yaml(const std::vector<BenchFunction>& functions, const fs::path& state_dir,
+                      const NodeSettings& settings) {
   std::ostringstream yaml;
   yaml << "node:\n  listen: 127.0.0.1:0\n  state_dir: " << quoted(state_dir.string()) << "\n";
+  if (settings.memory_budget_mb)
+    yaml << "  memory_budget_mb: " << *settings.memory_budget_mb << "\n";
+  if (settings.max_workers) yaml << "  max_workers: " << *settings.max_workers << "\n";
+  if (settings.freeze_idle_after_ms) {
+    yaml << "  freeze_idle_after_ms: " << *settings.freeze_idle_after_ms << "\n";
+  }
   yaml << "functions:\n";
   for (const auto& f : functions) {
     yaml << "  - name: " << f.name << "\n    runtime: " << f.runtime << "\n";
@@ -56,9 +63,11 @@ std::string node_yaml(const std::vector<BenchFunction>& functions, const fs::pat
     yaml << "    code: " << quoted(f.code.string()) << "\n";
     yaml << "    reserved_concurrency: " << f.reserved_concurrency << "\n";
     if (f.max_reuse) yaml << "    max_reuse: " << *f.max_reuse << "\n";
+    if (f.provisioned) yaml << "    provisioned: " << *f.provisioned << "\n";
     if (f.keep_alive) yaml << "    keep_alive: " << *f.keep_alive << "\n";
     if (f.keep_alive_s) yaml << "    keep_alive_s: " << *f.keep_alive_s << "\n";
     if (f.isolation) yaml << "    isolation: " << *f.isolation << "\n";
+    if (f.network) yaml << "    network: " << *f.network << "\n";
     if (f.zygote) yaml << "    zygote: true\n";
   }
   return yaml.str();
@@ -67,7 +76,7 @@ std::string node_yaml(const std::vector<BenchFunction>& functions, const fs::pat
 std::unique_ptr<NodeProcess> NodeProcess::start(const NodeSpec& spec, std::string& error) {
   std::unique_ptr<NodeProcess> node(new NodeProcess());
   const auto config = node->dir_.path() / "ember.yaml";
-  std::ofstream(config) << node_yaml(spec.functions, node->dir_.path() / "state");
+  std::ofstream(config) << node_yaml(spec.functions, node->dir_.path() / "state", spec.settings);
 
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) {

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <optional>
 
 namespace ember::bench {
 
@@ -40,6 +42,8 @@ json::object summary_json(const Summary& s) {
 
 }  // namespace
 
+const char* unit_name(Unit unit) { return unit == Unit::kKibibytes ? "KiB" : "us"; }
+
 const Series* Report::find(const std::string& label) const {
   for (const auto& s : series) {
     if (s.label() == label) return &s;
@@ -50,9 +54,9 @@ const Series* Report::find(const std::string& label) const {
 void Report::add_ratio(const std::string& figure, const std::string& baseline) {
   const auto* f = find(figure);
   const auto* b = find(baseline);
-  if (f == nullptr || b == nullptr || f->us.empty() || b->us.empty()) return;
-  const auto fs = summarize(f->us);
-  const auto bs = summarize(b->us);
+  if (f == nullptr || b == nullptr || f->values.empty() || b->values.empty()) return;
+  const auto fs = summarize(f->values);
+  const auto bs = summarize(b->values);
   ratios.push_back(
       {figure, baseline, bs.p50 > 0 ? fs.p50 / bs.p50 : 0, bs.p99 > 0 ? fs.p99 / bs.p99 : 0});
 }
@@ -60,10 +64,15 @@ void Report::add_ratio(const std::string& figure, const std::string& baseline) {
 std::string table_text(const Report& report) {
   std::string out = "ember bench " + report.mode + ": " + report.target + "; " + report.payload +
                     "; " + report.client + " client\n";
-  out += format("%-48s %7s %9s %9s %9s %9s %9s %9s\n", "microseconds", "count", "min", "p50", "p90",
-                "p99", "max", "mean");
+  std::optional<Unit> unit;
   for (const auto& s : report.series) {
-    const auto sum = summarize(s.us);
+    if (unit != s.unit) {
+      unit = s.unit;
+      out += format("%-48s %7s %9s %9s %9s %9s %9s %9s\n",
+                    s.unit == Unit::kKibibytes ? "KiB" : "microseconds", "count", "min", "p50",
+                    "p90", "p99", "max", "mean");
+    }
+    const auto sum = summarize(s.values);
     const std::string label = (s.kind == SeriesKind::kPhase ? "  " : "") + s.label();
     out += format("%-48s %7zu %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", label.c_str(), sum.count,
                   sum.min, sum.p50, sum.p90, sum.p99, sum.max, sum.mean);
@@ -75,7 +84,8 @@ std::string table_text(const Report& report) {
   }
   if (!report.figures.empty()) out += "\n";
   for (const auto& [name, value] : report.figures) {
-    out += format("%-48s %12.1f\n", name.c_str(), value);
+    // Small figures (ratios, seconds) keep three decimals, the others one.
+    out += format(std::abs(value) < 10 ? "%-48s %12.3f\n" : "%-48s %12.1f\n", name.c_str(), value);
   }
   if (!report.policies.empty()) {
     out += format("\n%-10s %11s %7s %6s %11s %18s %12s\n", "policy", "invocations", "errors",
@@ -96,12 +106,14 @@ std::string json_text(const Report& report) {
   json::array series;
   for (const auto& s : report.series) {
     json::array samples;
-    for (const double v : s.us) samples.push_back(v);
+    for (const double v : s.values) samples.push_back(v);
+    const std::string suffix = s.unit == Unit::kKibibytes ? "kib" : "us";
     series.push_back(json::object{{"group", s.group},
                                   {"name", s.name},
                                   {"kind", kind_name(s.kind)},
-                                  {"summary_us", summary_json(summarize(s.us))},
-                                  {"samples_us", samples}});
+                                  {"unit", unit_name(s.unit)},
+                                  {"summary_" + suffix, summary_json(summarize(s.values))},
+                                  {"samples_" + suffix, samples}});
   }
   json::array ratios;
   for (const auto& r : report.ratios) {

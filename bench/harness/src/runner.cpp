@@ -1,5 +1,6 @@
 #include "ember/bench/runner.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <chrono>
@@ -113,6 +114,34 @@ ThroughputResult run_throughput(ClientKind kind, const Endpoint& endpoint,
   threads.clear();  // joins
   result.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   result.errors = errors.load();
+  return result;
+}
+
+ConcurrentRuns run_concurrent(ClientKind kind, const Endpoint& endpoint,
+                              const std::string& function, const std::string& payload,
+                              std::size_t concurrency, std::size_t n, Progress* progress) {
+  concurrency = std::clamp<std::size_t>(concurrency, 1, std::max<std::size_t>(n, 1));
+  std::atomic<std::size_t> next{0};
+  std::mutex merge;
+  ConcurrentRuns result;
+  const auto start = Clock::now();
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t t = 0; t < concurrency; ++t) {
+      threads.emplace_back([&] {
+        auto client = make_client(kind, endpoint);
+        while (next.fetch_add(1) < n) {
+          auto run = invoke_once(*client, function, payload);
+          const double answered_s = std::chrono::duration<double>(Clock::now() - start).count();
+          if (progress != nullptr) progress->tick();
+          const std::lock_guard lock(merge);
+          result.received_s.push_back(answered_s - run.client_us / 1e6);
+          result.runs.push_back(std::move(run));
+        }
+      });
+    }
+  }  // joins
+  result.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   return result;
 }
 

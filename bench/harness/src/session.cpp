@@ -10,16 +10,13 @@
 #include "ember/bench/process.hpp"
 #include "ember/bench/progress.hpp"
 #include "ember/bench/runner.hpp"
+#include "modes.hpp"
 
 namespace ember::bench {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-constexpr const char* kSpawnBaseline = "baseline: posix_spawn->first next";
-constexpr const char* kRuncBaseline = "baseline: runc run->first next";
-constexpr const char* kLoopBaseline = "baseline: loopback round trip";
+namespace detail {
 
 bool is_python(const std::string& runtime) { return runtime.starts_with("python"); }
 
@@ -30,6 +27,7 @@ BenchFunction function_for(const BenchOptions& o, const std::string& name) {
   f.handler = o.handler;
   f.code = o.code;
   f.isolation = o.isolation;
+  f.network = o.network;
   f.zygote = o.zygote;
   return f;
 }
@@ -41,17 +39,8 @@ std::unique_ptr<NodeProcess> start_node(const NodeSpec& spec) {
   return node;
 }
 
-std::string target_text(const BenchOptions& o) {
-  if (o.endpoint) return "function " + o.function + " at " + o.endpoint->url();
-  std::string text = o.runtime + " " + o.code.string();
-  if (!o.handler.empty()) text += " (" + o.handler + ")";
-  return text + " on a node started by the bench";
-}
-
-// Adds the client totals, the figures derived from the engine's stamps and the phase steps
-// of a sequential run to the report.
-void add_sequential(Report& report, const std::string& group, const std::vector<Measured>& runs,
-                    bool expect_cold) {
+void add_measured(Report& report, const std::string& group, const std::vector<Measured>& runs,
+                  bool expect_cold) {
   Series total{group, "client total", SeriesKind::kFigure, {}};
   Series to_next{group, "received->first next", SeriesKind::kFigure, {}};
   Series added{group, "engine-added (total - handler)", SeriesKind::kFigure, {}};
@@ -69,14 +58,14 @@ void add_sequential(Report& report, const std::string& group, const std::vector<
       continue;
     }
     if (m.engine.cold != expect_cold) ++wrong_kind;
-    total.us.push_back(m.client_us);
+    total.values.push_back(m.client_us);
     if (const auto init = m.engine.at("init_done"); init && *init >= 0) {
-      to_next.us.push_back(*init);
-      (m.engine.at("sandbox_prepared") ? to_next_prepared : to_next_made).us.push_back(*init);
+      to_next.values.push_back(*init);
+      (m.engine.at("sandbox_prepared") ? to_next_prepared : to_next_made).values.push_back(*init);
     }
     const auto out = m.engine.at("handed_out");
     const auto back = m.engine.at("answered");
-    if (out && back) added.us.push_back(m.client_us - (*back - *out));
+    if (out && back) added.values.push_back(m.client_us - (*back - *out));
     for (const auto& span : spans(m.engine, m.client_us)) {
       auto it = std::find_if(phases.begin(), phases.end(),
                              [&](const Series& s) { return s.name == span.name; });
@@ -84,16 +73,16 @@ void add_sequential(Report& report, const std::string& group, const std::vector<
         phases.push_back({group, span.name, SeriesKind::kPhase, {}});
         it = phases.end() - 1;
       }
-      it->us.push_back(span.us);
+      it->values.push_back(span.us);
     }
   }
   report.series.push_back(std::move(total));
   if (expect_cold) {
-    report.notes.push_back(group + ": " + std::to_string(to_next_prepared.us.size()) + " of " +
-                           std::to_string(to_next.us.size()) +
+    report.notes.push_back(group + ": " + std::to_string(to_next_prepared.values.size()) + " of " +
+                           std::to_string(to_next.values.size()) +
                            " cold starts found a prepared sandbox");
     // The split only when both kinds occurred: otherwise it repeats the overall line.
-    const bool both = !to_next_prepared.us.empty() && !to_next_made.us.empty();
+    const bool both = !to_next_prepared.values.empty() && !to_next_made.values.empty();
     report.series.push_back(std::move(to_next));
     if (both) {
       report.series.push_back(std::move(to_next_prepared));
@@ -132,11 +121,34 @@ BootstrapCommand bootstrap_command(const BenchOptions& o) {
   return c;
 }
 
+Target given_or_own_node(const BenchOptions& o, const BenchFunction& f,
+                         std::unique_ptr<NodeProcess>& node) {
+  if (o.endpoint) return {*o.endpoint, o.function};
+  node = start_node({o.ember, {f}, std::nullopt});
+  return {node->endpoint(), f.name};
+}
+
+}  // namespace detail
+
+namespace {
+
+using namespace detail;  // NOLINT: the helpers shared with the other modes' files
+
+constexpr const char* kRuncBaseline = "baseline: runc run->first next";
+constexpr const char* kLoopBaseline = "baseline: loopback round trip";
+
+std::string target_text(const BenchOptions& o) {
+  if (o.endpoint) return "function " + o.function + " at " + o.endpoint->url();
+  std::string text = o.runtime + " " + o.code.string();
+  if (!o.handler.empty()) text += " (" + o.handler + ")";
+  return text + " on a node started by the bench";
+}
+
 void add_cold_baselines(Report& report, const BenchOptions& o, std::size_t n) {
   {
     Progress progress("baseline posix_spawn", n);
     report.series.push_back({"baseline", "posix_spawn->first next", SeriesKind::kBaseline,
-                             spawn_to_next_us(bootstrap_command(o), n)});
+                             spawn_to_next_us(bootstrap_command(o), n, &progress)});
   }
   const auto runc = find_program("runc");
   if (!runc) {
@@ -218,14 +230,14 @@ void run_cold_warm(const BenchOptions& o, Report& report, bool cold, bool warm) 
   auto client = make_client(o.client, endpoint);
   if (cold) {
     Progress progress("cold", o.n);
-    add_sequential(report, "cold",
-                   run_sequential(*client, cold_names, payload, o.n, &progress, o.cold_gap), true);
+    add_measured(report, "cold",
+                 run_sequential(*client, cold_names, payload, o.n, &progress, o.cold_gap), true);
   }
   if (warm) {
     invoke_once(*client, warm_name, payload);  // the one cold start, not measured
     Progress progress("warm", o.n);
-    add_sequential(report, "warm", run_sequential(*client, {warm_name}, payload, o.n, &progress),
-                   false);
+    add_measured(report, "warm", run_sequential(*client, {warm_name}, payload, o.n, &progress),
+                 false);
   }
   client.reset();
   node.reset();  // stops the node before the baselines run, so they have the machine
@@ -245,18 +257,10 @@ void run_cold_warm(const BenchOptions& o, Report& report, bool cold, bool warm) 
 }
 
 void run_throughput_mode(const BenchOptions& o, Report& report) {
+  auto f = function_for(o, "warm");
+  f.reserved_concurrency = static_cast<std::uint32_t>(std::max<std::size_t>(o.concurrency, 1));
   std::unique_ptr<NodeProcess> node;
-  Endpoint endpoint;
-  std::string name = o.function;
-  if (o.endpoint) {
-    endpoint = *o.endpoint;
-  } else {
-    auto f = function_for(o, "warm");
-    f.reserved_concurrency = static_cast<std::uint32_t>(std::max<std::size_t>(o.concurrency, 1));
-    node = start_node({o.ember, {f}, std::nullopt});
-    endpoint = node->endpoint();
-    name = "warm";
-  }
+  const auto [endpoint, name] = given_or_own_node(o, f, node);
   const std::size_t n = o.duration_s > 0 ? 0 : o.n;
   ThroughputResult result;
   {
@@ -373,6 +377,10 @@ Report run_bench(const BenchOptions& o) {
     run_throughput_mode(o, report);
   } else if (o.mode == "trace") {
     run_trace_mode(o, report);
+  } else if (o.mode == "memory") {
+    detail::run_memory_mode(o, report);
+  } else if (o.mode == "rate") {
+    detail::run_rate_mode(o, report);
   } else {
     throw std::runtime_error("unknown mode '" + o.mode + "'");
   }

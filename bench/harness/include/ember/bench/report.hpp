@@ -17,11 +17,20 @@ enum class SeriesKind {
   kBaseline,  // measured without ember, in the same run
 };
 
+enum class Unit {
+  kMicroseconds,  // latencies (every mode but memory)
+  kKibibytes,     // memory per worker or process (memory mode)
+};
+
+// "us" or "KiB": the table's and the HTML page's unit label, and the JSON keys' suffix.
+const char* unit_name(Unit unit);
+
 struct Series {
   std::string group;  // "cold", "warm", "throughput", "baseline", "trace fixed", ...
   std::string name;   // "client total", "request->sandbox_begin", ...
   SeriesKind kind = SeriesKind::kFigure;
-  std::vector<double> us;  // one value per invocation, microseconds
+  std::vector<double> values;  // one value per invocation (or worker), in `unit`
+  Unit unit = Unit::kMicroseconds;
 
   [[nodiscard]] std::string label() const { return group + ": " + name; }
 };
@@ -63,10 +72,13 @@ struct Report {
   void add_ratio(const std::string& figure, const std::string& baseline);
 };
 
-// The terminal table: one row per series (count, min, p50, p90, p99, max, mean in us), then
-// the ratios, scalar figures, policies and notes.
+// The terminal table: one row per series (count, min, p50, p90, p99, max, mean in the
+// series' unit, a header line whenever the unit changes), then the ratios, scalar figures,
+// policies and notes.
 std::string table_text(const Report& report);
-// Everything in the report, summaries and raw samples, as one JSON document.
+// Everything in the report, summaries and raw samples, as one JSON document. Each series
+// has "unit" and its summary and samples under "summary_us"/"samples_us" (microseconds) or
+// "summary_kib"/"samples_kib" (KiB).
 std::string json_text(const Report& report);
 
 }  // namespace ember::bench

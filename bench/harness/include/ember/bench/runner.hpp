@@ -47,6 +47,22 @@ ThroughputResult run_throughput(ClientKind kind, const Endpoint& endpoint,
                                 std::size_t concurrency, std::size_t n, double duration_s,
                                 Progress* progress);
 
+struct ConcurrentRuns {
+  std::vector<Measured> runs;
+  // Per run, when the engine received the (last, answered) request: seconds on the client's
+  // clock since the first request, estimated as answer time - client time (the request's way
+  // in is not counted). With the engine's stamps it places each phase on one time line.
+  std::vector<double> received_s;
+  double wall_s = 0;  // first request sent to the last answer read
+};
+
+// `concurrency` threads, each with its own keep-alive connection, make `n` invocations of
+// `function` in all through invoke_once (stamps asked for, a 429 retried). No warm-up: this
+// is for cold starts under concurrency, where the first call is as cold as the others.
+ConcurrentRuns run_concurrent(ClientKind kind, const Endpoint& endpoint,
+                              const std::string& function, const std::string& payload,
+                              std::size_t concurrency, std::size_t n, Progress* progress);
+
 // A JSON object of about `bytes` bytes, like a small Lambda event.
 std::string event_payload(std::size_t bytes);
 

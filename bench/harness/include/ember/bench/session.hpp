@@ -15,7 +15,7 @@
 namespace ember::bench {
 
 struct BenchOptions {
-  std::string mode;  // cold, warm, all (cold then warm), throughput, trace
+  std::string mode;  // cold, warm, all (cold then warm), throughput, trace, memory, rate
 
   // Against a running node (both set), or else a node of the bench's own for `code`.
   std::optional<Endpoint> endpoint;
@@ -24,10 +24,12 @@ struct BenchOptions {
   std::string runtime = "provided";
   std::string handler;
   std::optional<std::string> isolation;  // the functions' `isolation:` (native, none)
+  std::optional<std::string> network;    // the functions' `network:` (none, host)
   bool zygote = false;                   // python functions: `zygote: true`
 
-  std::size_t n = 100;          // invocations (cold, warm, throughput when no duration)
-  std::size_t concurrency = 2;  // throughput and trace client threads
+  std::size_t n = 100;          // invocations (cold, warm, rate, throughput when no duration);
+                                // memory: workers
+  std::size_t concurrency = 2;  // throughput, trace and rate client threads
   double duration_s = 0;        // throughput: run this long (0: run n invocations)
   std::size_t payload_bytes = 1024;
   // cold: pause between invocations, as between real cold starts of a function; it lets the
@@ -35,6 +37,8 @@ struct BenchOptions {
   std::chrono::milliseconds cold_gap{10};
   ClientKind client = ClientKind::kBeast;
   bool baselines = true;
+
+  std::size_t settle_ms = 1000;  // memory: wait before each /proc/meminfo reading
 
   std::string trace_file;
   TraceFormat trace_format = TraceFormat::kAzure2019;

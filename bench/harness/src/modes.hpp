@@ -1,0 +1,46 @@
+// Private to the harness: what session.cpp shares with the files of the other modes
+// (memory_mode.cpp, rate_mode.cpp), and those modes' entry points.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ember/bench/baselines.hpp"
+#include "ember/bench/node_process.hpp"
+#include "ember/bench/report.hpp"
+#include "ember/bench/runner.hpp"
+#include "ember/bench/session.hpp"
+
+namespace ember::bench::detail {
+
+inline constexpr const char* kSpawnBaseline = "baseline: posix_spawn->first next";
+
+bool is_python(const std::string& runtime);
+// The function of the options (runtime, handler, code, isolation) under `name`.
+BenchFunction function_for(const BenchOptions& o, const std::string& name);
+// NodeProcess::start, throwing std::runtime_error with the node's output on failure.
+std::unique_ptr<NodeProcess> start_node(const NodeSpec& spec);
+// How to start the options' runtime by hand, as ember would (the posix_spawn baselines).
+BootstrapCommand bootstrap_command(const BenchOptions& o);
+// Adds the client totals, the figures derived from the engine's stamps and the phase steps
+// of measured invocations to the report as series of `group`, and notes for failures and for
+// invocations that were not the kind (cold or warm) expected.
+void add_measured(Report& report, const std::string& group, const std::vector<Measured>& runs,
+                  bool expect_cold);
+
+// Where a mode sends its invocations: the options' --endpoint and --function, or else a node
+// of the bench's own serving `f` alone, kept in `node`.
+struct Target {
+  Endpoint endpoint;
+  std::string function;
+};
+Target given_or_own_node(const BenchOptions& o, const BenchFunction& f,
+                         std::unique_ptr<NodeProcess>& node);
+
+// `ember bench memory`: memory per idle warm worker (memory_mode.cpp).
+void run_memory_mode(const BenchOptions& o, Report& report);
+// `ember bench rate`: sandboxes created per second to the first `next` (rate_mode.cpp).
+void run_rate_mode(const BenchOptions& o, Report& report);
+
+}  // namespace ember::bench::detail
