@@ -47,9 +47,9 @@ Result<std::string> receive(int fd, std::chrono::milliseconds timeout, const cha
 
 }  // namespace
 
-Result<std::unique_ptr<PythonZygote>> PythonZygote::start(const std::filesystem::path& interpreter,
-                                                          const std::filesystem::path& runtimes_dir,
-                                                          std::chrono::milliseconds timeout) {
+Result<PythonZygote::Process> PythonZygote::launch(const std::filesystem::path& interpreter,
+                                                   const std::filesystem::path& runtimes_dir,
+                                                   std::chrono::milliseconds timeout) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
     return isolation::last_error("socketpair for the Python zygote");
@@ -87,21 +87,44 @@ Result<std::unique_ptr<PythonZygote>> PythonZygote::start(const std::filesystem:
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return SysError{rc, "posix_spawn " + program + " " + script, {}};
   child_end.reset();
-  auto zygote = std::unique_ptr<PythonZygote>(new PythonZygote(pid, std::move(control)));
-  auto hello = receive(zygote->control_.get(), timeout, "start");
-  if (!hello) return hello.error();
-  if (*hello != R"({"ready": true})") {
+  Process process{pid, std::move(control)};
+  auto hello = receive(process.control.get(), timeout, "start");
+  if (!hello || *hello != R"({"ready": true})") {
+    stop(process);
+    if (!hello) return hello.error();
     return SysError{EPROTO, "the Python zygote said " + *hello + " instead of ready", {}};
   }
-  return zygote;
+  return process;
 }
 
-PythonZygote::~PythonZygote() {
-  control_.reset();
-  ::kill(pid_, SIGKILL);
+void PythonZygote::stop(Process& process) {
+  process.control.reset();  // the zygote exits on EOF
+  if (process.pid <= 0) return;
+  ::kill(process.pid, SIGKILL);
   int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(process.pid, &status, 0) < 0 && errno == EINTR) {
   }
+  process.pid = -1;
+}
+
+Result<std::unique_ptr<PythonZygote>> PythonZygote::start(const std::filesystem::path& interpreter,
+                                                          const std::filesystem::path& runtimes_dir,
+                                                          std::chrono::milliseconds timeout) {
+  auto process = launch(interpreter, runtimes_dir, timeout);
+  if (!process) return process.error();
+  return std::unique_ptr<PythonZygote>(
+      new PythonZygote(interpreter, runtimes_dir, std::move(*process)));
+}
+
+PythonZygote::~PythonZygote() { stop(process_); }
+
+Result<void> PythonZygote::restart_locked() {
+  stop(process_);
+  auto process = launch(interpreter_, runtimes_dir_, std::chrono::seconds(10));
+  if (!process) return process.error();
+  process_ = std::move(*process);
+  ++restarts_;
+  return {};
 }
 
 Result<void> PythonZygote::spawn(isolation::SandboxEntry& entry) {
@@ -129,11 +152,25 @@ Result<void> PythonZygote::spawn(isolation::SandboxEntry& entry) {
   header->cmsg_len = CMSG_LEN(sizeof fds);
   std::memcpy(CMSG_DATA(header), fds.data(), sizeof fds);
   const std::lock_guard lock(mutex_);
-  if (::sendmsg(control_.get(), &message, MSG_NOSIGNAL) < 0) {
-    return isolation::last_error("send the Python zygote its request");
+  if (process_.pid <= 0) {
+    if (auto restarted = restart_locked(); !restarted) return restarted.error();
   }
-  auto reply = receive(control_.get(), std::chrono::seconds(5), "fork a worker");
-  if (!reply) return reply.error();
+  if (::sendmsg(process_.control.get(), &message, MSG_NOSIGNAL) < 0) {
+    // It died since the last request (the request never reached it): start a new one and
+    // send it there.
+    const auto error = isolation::last_error("send the Python zygote its request");
+    if (auto restarted = restart_locked(); !restarted) return error;
+    if (::sendmsg(process_.control.get(), &message, MSG_NOSIGNAL) < 0) {
+      return isolation::last_error("send the restarted Python zygote its request");
+    }
+  }
+  auto reply = receive(process_.control.get(), std::chrono::seconds(5), "fork a worker");
+  if (!reply) {
+    // It died (or hangs) while serving this request: this sandbox is lost, the next one gets
+    // a new zygote.
+    stop(process_);
+    return reply.error();
+  }
   boost::system::error_code ec;
   const auto parsed = json::parse(*reply, ec);
   if (ec || !parsed.is_object()) {

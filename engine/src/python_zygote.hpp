@@ -37,14 +37,33 @@ class PythonZygote {
   // thread both call it.
   isolation::Result<void> spawn(isolation::SandboxEntry& entry);
 
-  [[nodiscard]] pid_t pid() const { return pid_; }
+  // Times it was started again after it died.
+  [[nodiscard]] unsigned restarts() const { return restarts_; }
 
  private:
-  PythonZygote(pid_t pid, isolation::UniqueFd control) : pid_(pid), control_(std::move(control)) {}
+  struct Process {
+    pid_t pid = -1;
+    isolation::UniqueFd control;
+  };
 
-  pid_t pid_;
+  PythonZygote(std::filesystem::path interpreter, std::filesystem::path runtimes_dir,
+               Process process)
+      : interpreter_(std::move(interpreter)),
+        runtimes_dir_(std::move(runtimes_dir)),
+        process_(std::move(process)) {}
+
+  static isolation::Result<Process> launch(const std::filesystem::path& interpreter,
+                                           const std::filesystem::path& runtimes_dir,
+                                           std::chrono::milliseconds timeout);
+  static void stop(Process& process);
+  // A zygote that died is replaced, so its functions keep their cold starts; mutex_ held.
+  isolation::Result<void> restart_locked();
+
+  std::filesystem::path interpreter_;
+  std::filesystem::path runtimes_dir_;
   std::mutex mutex_;  // one request at a time on the control socket
-  isolation::UniqueFd control_;
+  Process process_;
+  unsigned restarts_ = 0;
 };
 
 }  // namespace ember::engine

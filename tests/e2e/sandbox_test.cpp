@@ -245,6 +245,58 @@ TEST_P(Sandboxed, NoSandboxProcessHoldsAnyOfTheNodesSockets) {
   }
 }
 
+// The node's Python zygote: the child of the node running zygote.py; 0 when there is none.
+pid_t zygote_of(pid_t node) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = std::stoi(name);
+    if (parent_of(pid) != node) continue;
+    std::ifstream cmdline(entry.path() / "cmdline");
+    std::string text((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+    if (text.find("zygote.py") != std::string::npos) return pid;
+  }
+  return 0;
+}
+
+FunctionSpec zygote_echo() {
+  return {.name = "echo",
+          .code = testcases_dir() / "python" / "echo",
+          .extra_yaml = "    zygote: true\n    max_reuse: 1\n"};
+}
+
+TEST(PythonZygote, HoldsNoneOfTheNodesSockets) {
+  if (::geteuid() != 0) GTEST_SKIP() << "native sandboxes need root";
+  Node node({zygote_echo()});
+  ASSERT_EQ(node.invoke("echo", R"({"a":1})").status, 200);
+  const pid_t zygote = zygote_of(node.pid());
+  ASSERT_NE(zygote, 0);
+  const auto node_sockets = socket_inodes(node.pid());
+  ASSERT_FALSE(node_sockets.empty());
+  for (const auto& inode : socket_inodes(zygote)) {
+    EXPECT_EQ(node_sockets.count(inode), 0U) << "the zygote holds the node's " << inode;
+  }
+}
+
+TEST(PythonZygote, AZygoteThatDiedIsReplacedAndColdStartsGoOn) {
+  if (::geteuid() != 0) GTEST_SKIP() << "native sandboxes need root";
+  Node node({zygote_echo()});
+  ASSERT_EQ(node.invoke("echo", R"({"n":0})").body, R"({"n": 0})");
+  const pid_t first = zygote_of(node.pid());
+  ASSERT_NE(first, 0);
+  ASSERT_EQ(::kill(first, SIGKILL), 0);  // the node's child, started by this test's node
+  // Every call is a cold start (max_reuse: 1): the sandbox prepared before the kill, then
+  // ones the replacement zygote forks into.
+  for (int i = 1; i <= 3; ++i) {
+    const auto reply = node.invoke("echo", R"({"n":)" + std::to_string(i) + "}");
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    EXPECT_EQ(reply.body, R"({"n": )" + std::to_string(i) + "}");
+  }
+  const pid_t second = zygote_of(node.pid());
+  EXPECT_NE(second, 0);
+  EXPECT_NE(second, first);
+}
+
 TEST_P(Sandboxed, WorkerSeesTheLambdaLayout) {
   Node node({python({.name = "context", .code = testcases_dir() / "python" / "context"})});
   const auto body = json_object(node.invoke("context", "{}").body);
