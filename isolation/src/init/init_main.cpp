@@ -120,17 +120,21 @@ std::int64_t wait_until_armed(int report_fd) {
 // Reads the worker's report to EOF (its execve closed the pipe, or it died), unless the
 // engine closes the handshake first: then the sandbox was never used and init just exits.
 std::string wait_for_exec(int report_fd) {
-  std::string text;
-  char chunk[512];
   for (;;) {
-    pollfd fds[2] = {{kHandshakeFd, POLLIN, 0}, {report_fd, POLLIN, 0}};
+    // No POLLIN on the report pipe: init wakes once, when the worker's execve (or its death)
+    // closes the write end, not also at the "T" the worker writes right before it, which
+    // would take a CPU from the exec.
+    pollfd fds[2] = {{kHandshakeFd, POLLIN, 0}, {report_fd, 0, 0}};
     if (::poll(fds, 2, -1) < 0) continue;
-    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-      const ssize_t n = ::read(report_fd, chunk, sizeof chunk);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return text;
-      text.append(chunk, static_cast<std::size_t>(n));
-      continue;
+    if (fds[1].revents & (POLLHUP | POLLERR)) {
+      std::string text;
+      char chunk[512];
+      for (;;) {
+        const ssize_t n = ::read(report_fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return text;
+        text.append(chunk, static_cast<std::size_t>(n));
+      }
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       char byte = 0;
