@@ -39,11 +39,15 @@ LogStream::LogStream(const std::filesystem::path& log_dir, std::string function,
   name_ = std::string(date) + "/[$LATEST]" + hex;
   std::strftime(date, sizeof date, "%Y-%m-%d", &utc);
 
-  const auto dir = log_dir / function_;
+  dir_ = log_dir / function_;
+  path_ = dir_ / (std::string(date) + "-" + hex + ".log");
+}
+
+void LogStream::open() {
+  if (fd_) return;
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("create log directory " + dir.string() + ": " + ec.message());
-  path_ = dir / (std::string(date) + "-" + hex + ".log");
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) throw std::runtime_error("create log directory " + dir_.string() + ": " + ec.message());
   fd_.reset(::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
   if (!fd_) {
     throw std::runtime_error("open log file " + path_.string() + ": " + std::strerror(errno));
@@ -60,6 +64,13 @@ void LogStream::write(std::string_view line, bool flush_now) {
 
 void LogStream::flush() {
   if (pending_.empty()) return;
+  if (!fd_) {
+    try {
+      open();  // lines logged before the worker's start opened it (a failed start)
+    } catch (const std::exception&) {
+      // As with a full disk: the lines still reach the echo.
+    }
+  }
   // One write per batch of whole lines keeps lines whole even if several processes read the
   // file. A full disk must not stop the node; the lines still reach the echo.
   [[maybe_unused]] const auto written = ::write(fd_.get(), pending_.data(), pending_.size());

@@ -15,7 +15,7 @@ class LogStream {
   // Receives one or more whole lines, each ending in a newline.
   using Echo = std::function<void(std::string_view function, std::string_view lines)>;
 
-  // Creates log_dir/FUNCTION/DATE-ID.log. Throws std::runtime_error naming the path on failure.
+  // Names the stream; its file log_dir/FUNCTION/DATE-ID.log is made by open().
   LogStream(const std::filesystem::path& log_dir, std::string function, Echo echo);
   LogStream(const LogStream&) = delete;
   LogStream& operator=(const LogStream&) = delete;
@@ -27,6 +27,11 @@ class LogStream {
   [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
+  // Creates the file. Separate from the constructor so a cold start can launch its runtime
+  // first and create the file while the runtime execs. Throws std::runtime_error naming the
+  // path on failure.
+  void open();
+
   // Adds one line (without its newline). It reaches the file and the echo at the next flush(),
   // or at once when `flush_now`; a large backlog is flushed on its own.
   void write(std::string_view line, bool flush_now = true);
@@ -37,6 +42,7 @@ class LogStream {
   std::string function_;
   Echo echo_;
   std::string name_;
+  std::filesystem::path dir_;
   std::filesystem::path path_;
   isolation::UniqueFd fd_;
   std::string pending_;  // whole lines not yet written

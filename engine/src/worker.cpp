@@ -151,6 +151,11 @@ std::optional<StartFailure> Worker::start(std::optional<PreparedWorker> prepared
   }
   sandbox_ = std::move(*sandbox);
   write_end.reset();  // the worker holds the only write end now, so EOF means it is gone
+  try {
+    log_->open();  // while the runtime execs
+  } catch (const std::exception& e) {
+    return platform_failure(e.what());
+  }
 
   output_.assign(read_end.release());
   const int exit_fd = ::fcntl(sandbox_->exit_fd(), F_DUPFD_CLOEXEC, 0);
