@@ -57,7 +57,8 @@ Node::Node(boost::asio::any_io_executor executor, config::Config config, Backend
 void Node::start_zygotes() {
   for (const auto& function : config_.functions) {
     if (!function.zygote || &context_->backend_for(function) != context_->native_backend) continue;
-    if (zygotes_.contains(function.interpreter)) continue;
+    // One per function: forked workers share their zygote's address-space layout, stack
+    // canary and hash secret, which must not be shared between functions.
     auto zygote = PythonZygote::start(function.interpreter, context_->runtimes_dir);
     if (!zygote) {
       // Its functions start a fresh interpreter per worker instead, as without `zygote`.
@@ -67,16 +68,15 @@ void Node::start_zygotes() {
                                           zygote.error().message() +
                                           "); workers start a fresh interpreter");
       }
-      zygotes_.emplace(function.interpreter, nullptr);
       continue;
     }
-    zygotes_.emplace(function.interpreter, std::move(*zygote));
+    zygotes_.emplace(function.name, std::move(*zygote));
   }
   context_->zygote_for = [this](const config::FunctionConfig& function) -> PythonZygote* {
     if (!function.zygote || &context_->backend_for(function) != context_->native_backend) {
       return nullptr;
     }
-    const auto it = zygotes_.find(function.interpreter);
+    const auto it = zygotes_.find(function.name);
     return it == zygotes_.end() ? nullptr : it->second.get();
   };
 }

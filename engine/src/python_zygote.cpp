@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -45,6 +47,29 @@ Result<std::string> receive(int fd, std::chrono::milliseconds timeout, const cha
   return buffer;
 }
 
+// Raises the calling thread from SCHED_IDLE to SCHED_OTHER for its lifetime.
+class NormalSchedulingForThisThread {
+ public:
+  NormalSchedulingForThisThread() {
+    if (::pthread_getschedparam(::pthread_self(), &policy_, &param_) != 0) return;
+    if (policy_ != SCHED_IDLE) return;
+    const sched_param normal{0};
+    raised_ = ::pthread_setschedparam(::pthread_self(), SCHED_OTHER, &normal) == 0;
+  }
+  NormalSchedulingForThisThread(const NormalSchedulingForThisThread&) = delete;
+  NormalSchedulingForThisThread& operator=(const NormalSchedulingForThisThread&) = delete;
+  NormalSchedulingForThisThread(NormalSchedulingForThisThread&&) = delete;
+  NormalSchedulingForThisThread& operator=(NormalSchedulingForThisThread&&) = delete;
+  ~NormalSchedulingForThisThread() {
+    if (raised_) (void)::pthread_setschedparam(::pthread_self(), policy_, &param_);
+  }
+
+ private:
+  int policy_ = SCHED_OTHER;
+  sched_param param_{};
+  bool raised_ = false;
+};
+
 }  // namespace
 
 Result<PythonZygote::Process> PythonZygote::launch(const std::filesystem::path& interpreter,
@@ -77,7 +102,13 @@ Result<PythonZygote::Process> PythonZygote::launch(const std::filesystem::path& 
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // SCHED_OTHER: a restart may come from the SCHED_IDLE preparer thread, and the zygote's
+  // workers inherit its policy. Its own session: Ctrl-C at the node is the node's to handle.
+  const sched_param normal{0};
+  posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
+  posix_spawnattr_setschedparam(&attr, &normal);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                      POSIX_SPAWN_SETSCHEDULER | POSIX_SPAWN_SETSID);
   pid_t pid = -1;
   // Its workers' /proc/self/environ is this, not their function's: nothing of the engine's.
   std::array<char*, 3> env{const_cast<char*>("PATH=/usr/local/bin:/usr/bin:/bin"),
@@ -136,11 +167,10 @@ Result<void> PythonZygote::spawn(isolation::SandboxEntry& entry) {
   request["gid"] = entry.gid;
   request["seccomp"] = runtime_api::base64_encode(entry.seccomp);
   request["nofile"] = 1024;
-  const std::string text = json::serialize(request);
 
   std::array<int, 3> fds{entry.init_pidfd.get(), entry.output_fd, entry.launch_fd.get()};
   alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof fds)> control{};
-  iovec iov{const_cast<char*>(text.data()), text.size()};
+  iovec iov{};
   msghdr message{};
   message.msg_iov = &iov;
   message.msg_iovlen = 1;
@@ -151,7 +181,15 @@ Result<void> PythonZygote::spawn(isolation::SandboxEntry& entry) {
   header->cmsg_type = SCM_RIGHTS;
   header->cmsg_len = CMSG_LEN(sizeof fds);
   std::memcpy(CMSG_DATA(header), fds.data(), sizeof fds);
+  // The preparer thread runs at SCHED_IDLE; holding the mutex there would make a cold start on
+  // the engine thread wait for an idle-class thread to be scheduled.
+  const NormalSchedulingForThisThread normal_scheduling;
   const std::lock_guard lock(mutex_);
+  const std::uint64_t id = ++last_request_id_;
+  request["id"] = id;
+  const std::string text = json::serialize(request);
+  iov.iov_base = const_cast<char*>(text.data());
+  iov.iov_len = text.size();
   if (process_.pid <= 0) {
     if (auto restarted = restart_locked(); !restarted) return restarted.error();
   }
@@ -164,17 +202,28 @@ Result<void> PythonZygote::spawn(isolation::SandboxEntry& entry) {
       return isolation::last_error("send the restarted Python zygote its request");
     }
   }
-  auto reply = receive(process_.control.get(), std::chrono::seconds(5), "fork a worker");
-  if (!reply) {
-    // It died (or hangs) while serving this request: this sandbox is lost, the next one gets
-    // a new zygote.
-    stop(process_);
-    return reply.error();
-  }
-  boost::system::error_code ec;
-  const auto parsed = json::parse(*reply, ec);
-  if (ec || !parsed.is_object()) {
-    return SysError{EPROTO, "malformed answer from the Python zygote: " + *reply, {}};
+  // The answer to this request: an answer carries its request's id, and one left over from
+  // a request that timed out is skipped.
+  json::value parsed;
+  for (;;) {
+    auto reply = receive(process_.control.get(), std::chrono::seconds(5), "fork a worker");
+    if (!reply) {
+      // It died (or hangs) while serving this request: this sandbox is lost, the next one
+      // gets a new zygote.
+      stop(process_);
+      return reply.error();
+    }
+    boost::system::error_code ec;
+    parsed = json::parse(*reply, ec);
+    if (ec || !parsed.is_object()) {
+      stop(process_);
+      return SysError{EPROTO, "malformed answer from the Python zygote: " + *reply, {}};
+    }
+    const auto* answered = parsed.as_object().if_contains("id");
+    if (answered != nullptr && answered->is_int64() &&
+        static_cast<std::uint64_t>(answered->as_int64()) == id) {
+      break;
+    }
   }
   if (const auto* error = parsed.as_object().if_contains("error")) {
     return SysError{0,

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -64,6 +65,7 @@ class PythonZygote {
   std::mutex mutex_;  // one request at a time on the control socket
   Process process_;
   unsigned restarts_ = 0;
+  std::uint64_t last_request_id_ = 0;  // answers name their request
 };
 
 }  // namespace ember::engine

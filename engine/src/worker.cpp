@@ -138,6 +138,14 @@ std::optional<StartFailure> Worker::start(std::optional<PreparedWorker> prepared
   if (prepared) sandbox_prepared_at_ = prepared->ready_at;
   auto sandbox = prepared ? prepared->sandbox->start({spec.argv, spec.env, spec.working_dir})
                           : backend.create(spec);
+  if (!sandbox && prepared && !sandbox.error().bad_entrypoint) {
+    // The prepared sandbox died while it waited (its init killed, the host out of memory):
+    // this start makes its own, as if none had been waiting.
+    log("ember: prepared sandbox " + id_ + " unusable (" + sandbox.error().message() +
+        "); making one now");
+    sandbox_prepared_at_.reset();
+    sandbox = backend.create(spec);
+  }
   if (!sandbox) {
     const auto& error = sandbox.error();
     if (!error.bad_entrypoint) {
@@ -300,7 +308,9 @@ asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next(RuntimeRefus
       // A worker that keeps the whole CPU would starve its neighbours: it ends (and its
       // start fails with the exit), rather than serve unlimited.
       log("ember: could not apply the CPU quota after init: " + limited.error().message());
-      sandbox_->kill_all();
+      sandbox_->kill_all();  // its exit fails the start (Runtime.ExitError, signal: killed)
+      refusal = RuntimeRefusal::kWorkerGone;
+      co_return std::nullopt;
     }
   }
   if (auto refused = protocol_.begin_next()) {

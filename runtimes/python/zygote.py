@@ -41,6 +41,7 @@ import os
 import resource
 import signal
 import sys
+import time
 import _socket
 
 import ember_runtime
@@ -112,20 +113,25 @@ def _fail(message):
 
 
 def _enter(request, pidfd, output_fd, launch_fd, armed_fd):
-    """Child (pid 2 in the sandbox): join the sandbox, fork the worker, exit."""
+    """Child (pid 2 in the sandbox): join the sandbox, fork the worker, exit. Never returns,
+    whatever fails: a child that fell back into the zygote's loop would be a second zygote."""
     try:
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
+        # The zygote ignores SIGCHLD (it never waits); here that would let the kernel reap
+        # the worker before the sandbox's init could see it exit.
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for procs in request["cgroup_procs"]:
             with open(procs, "w") as f:
                 f.write("0")  # "0": the writing process itself
         _setns(pidfd, CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
                CLONE_NEWCGROUP, "setns into the sandbox's namespaces")
-    except (OSError, StepFailed) as exc:
+        if os.fork() == 0:
+            _become_worker(request, launch_fd, armed_fd)
+    except BaseException as exc:  # noqa: B036 - nothing may escape into the zygote's loop
         _fail(f"enter sandbox: {exc}")
-    if os.fork() == 0:
-        _become_worker(request, launch_fd, armed_fd)
-    os._exit(0)
+    finally:
+        os._exit(0)
 
 
 def _read_launch(fd):
@@ -167,65 +173,86 @@ def _warm_up():
 
 
 def _become_worker(request, launch_fd, armed_fd):
-    """The worker (pid 3): drop everything, load the filter, wait for the launch, run."""
+    """The worker (pid 3): drop everything, load the filter, wait for the launch, run.
+    Never returns."""
     try:
-        if os.getpid() != WORKER_PID:
-            raise StepFailed(f"worker is pid {os.getpid()}, not {WORKER_PID}: the sandbox "
-                             "was not fresh")
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        os.setsid()
-        null = os.open("/dev/null", os.O_RDONLY)
-        os.dup2(null, 0)
-        os.close(null)
-        os.dup2(armed_fd, ARMED_FD)
-        os.dup2(launch_fd, LAUNCH_FD)
-        nofile = request["nofile"]
-        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        cap = 0
-        while _libc.prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0:
-            _prctl(PR_CAPBSET_DROP, cap, step=f"prctl PR_CAPBSET_DROP {cap}")
-            cap += 1
-        _prctl(PR_SET_SECUREBITS, SECUREBITS, step="prctl PR_SET_SECUREBITS")
-        uid, gid = request["uid"], request["gid"]
-        os.setgroups([gid])
-        os.setresgid(gid, gid, gid)
-        os.setresuid(uid, uid, uid)  # with the securebits above: no capability survives
-        _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, step="prctl PR_CAP_AMBIENT")
-        _prctl(PR_SET_NO_NEW_PRIVS, 1, step="prctl PR_SET_NO_NEW_PRIVS")
-        os.closerange(LAUNCH_FD + 1, nofile)
-        program = base64.b64decode(request["seccomp"])
-        buffer = ctypes.create_string_buffer(program, len(program))
-        fprog = _SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
-        _prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog),
-               step="prctl PR_SET_SECCOMP")
-        ember_runtime.prepare_process()
-        _warm_up()
-        os.write(ARMED_FD, b"A")
-        os.close(ARMED_FD)
-    except (OSError, StepFailed) as exc:
+        _arm(request, launch_fd, armed_fd)
+        # Armed. Nothing of the function is known before this read returns.
+        argv, env, cwd, launched = _read_launch(LAUNCH_FD)
+        os.close(LAUNCH_FD)
+        if not launched:
+            os._exit(0)  # the sandbox was discarded unused
+        try:
+            os.chdir(cwd)  # as the worker's uid: an unreadable code directory fails here
+        except OSError as exc:
+            _fail(f"working directory {cwd}: {exc.strerror}")
+        _take_environment(env)
+        sys.argv = argv[:1] or ["python3"]
+    except BaseException as exc:  # noqa: B036 - nothing may escape into the zygote's loop
         _fail(f"prepare worker: {exc}")
-
-    # Armed. Nothing of the function is known before this read returns.
-    argv, env, cwd, launched = _read_launch(LAUNCH_FD)
-    os.close(LAUNCH_FD)
-    if not launched:
-        os._exit(0)  # the sandbox was discarded unused
-    try:
-        os.chdir(cwd)  # as the worker's uid: an unreadable code directory fails here
-    except OSError as exc:
-        _fail(f"working directory {cwd}: {exc.strerror}")
-    os.environ.clear()
-    os.environ.update(env)
-    sys.argv = argv[:1] or ["python3"]
+    status = 1
     try:
         status = ember_runtime.run()
     except SystemExit as exc:
-        status = exc.code
-    ember_runtime.flush_output()
-    os._exit(status if isinstance(status, int) else 1)
+        status = exc.code if isinstance(exc.code, int) else 1
+    except BaseException as exc:  # noqa: B036
+        ember_runtime.log(f"[ember-runtime] {type(exc).__name__}: {exc}")
+    finally:
+        ember_runtime.flush_output()
+        os._exit(status if isinstance(status, int) else 1)
+
+
+def _arm(request, launch_fd, armed_fd):
+    """Everything before the launch, in the order ember-sandbox-init's worker does it."""
+    if os.getpid() != WORKER_PID:
+        raise StepFailed(f"worker is pid {os.getpid()}, not {WORKER_PID}: the sandbox "
+                         "was not fresh")
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    os.setsid()
+    # The zygote may have been started from the engine's SCHED_IDLE preparer thread.
+    os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    null = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(armed_fd, ARMED_FD)
+    os.dup2(launch_fd, LAUNCH_FD)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    nofile = min(request["nofile"], hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    cap = 0
+    while _libc.prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0:
+        _prctl(PR_CAPBSET_DROP, cap, step=f"prctl PR_CAPBSET_DROP {cap}")
+        cap += 1
+    _prctl(PR_SET_SECUREBITS, SECUREBITS, step="prctl PR_SET_SECUREBITS")
+    uid, gid = request["uid"], request["gid"]
+    os.setgroups([gid])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)  # with the securebits above: no capability survives
+    _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, step="prctl PR_CAP_AMBIENT")
+    _prctl(PR_SET_NO_NEW_PRIVS, 1, step="prctl PR_SET_NO_NEW_PRIVS")
+    os.closerange(LAUNCH_FD + 1, nofile)
+    program = base64.b64decode(request["seccomp"])
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+    _prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog),
+           step="prctl PR_SET_SECCOMP")
+    ember_runtime.prepare_process()
+    _warm_up()
+    os.write(ARMED_FD, b"A")
+    os.close(ARMED_FD)
+
+
+def _take_environment(env):
+    """The launch's environment, and what a fresh interpreter would have made of it at its
+    start: the time zone (TZ) and PYTHONPATH's entries on the path."""
+    os.environ.clear()
+    os.environ.update(env)
+    time.tzset()
+    extra = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    sys.path[0:0] = extra
 
 
 def _fork_worker(request, pidfd, output_fd, launch_fd, own_pidns):
@@ -277,14 +304,17 @@ def _serve(control):
             if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
                 fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
         reply = {}
+        request = None
         try:
             if len(fds) != 3:
                 raise StepFailed(f"expected 3 fds (init pidfd, output, launch), got {len(fds)}")
             request = json.loads(message)
             pidfd, output_fd, launch_fd = fds
             reply = _fork_worker(request, pidfd, output_fd, launch_fd, own_pidns)
+            reply["id"] = request.get("id")
         except (OSError, ValueError, KeyError, StepFailed) as exc:
-            reply = {"error": str(exc)}
+            reply = {"error": str(exc), "id": request.get("id") if isinstance(request, dict)
+                     else None}
         finally:
             for fd in fds:
                 os.close(fd)

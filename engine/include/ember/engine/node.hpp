@@ -83,8 +83,8 @@ class Node final : public runtime_api::InvokeService, public runtime_api::Status
   Backends backends_;
   std::unique_ptr<Clock> own_clock_;
   std::unique_ptr<EngineContext> context_;
-  // One per interpreter that zygote functions use; before the pools, so they go after them.
-  std::map<std::filesystem::path, std::unique_ptr<PythonZygote>> zygotes_;
+  // One per function with `zygote: true` (by name); before the pools, so they go after them.
+  std::map<std::string, std::unique_ptr<PythonZygote>, std::less<>> zygotes_;
   std::map<std::string, std::shared_ptr<FunctionPool>, std::less<>> pools_;
   // After the pools: stops (joins its thread) before they and the backends go.
   std::unique_ptr<SandboxPreparer> preparer_;
