@@ -151,7 +151,9 @@ TEST(BenchEndToEnd, MemoryPerWorkerGrowsByWhatTheFunctionHolds) {
   figure(plain_doc, "system_unavailable_kib_per_worker");
   figure(plain_doc, "system_slab_kib_per_worker");
   figure(plain_doc, "baseline_system_unavailable_kib_per_process");
-  EXPECT_GT(figure(plain_doc, "baseline_unreclaimable_plus_pss_kib_per_process"), 0);
+  // It adds system-wide kernel deltas to Pss: with two processes, whatever else the machine
+  // frees meanwhile can make it negative (CI runs the ASan tests alongside). Present only.
+  figure(plain_doc, "baseline_unreclaimable_plus_pss_kib_per_process");
   figure(plain_doc, "unreclaimable_plus_pss_kib_per_worker");
   ASSERT_EQ(p.at("baseline: Pss per process (posix_spawn)").size(), 2U);
   EXPECT_GT(median(p.at("baseline: Pss per process (posix_spawn)")), 0);
