@@ -240,7 +240,9 @@ TEST_F(NativeSandbox, InitCpuBurstLiftsTheQuotaUntilInitEnds) {
   s.init_cpu_burst = true;
   const auto burst = run(s);
   expect_exit(burst, 0);
-  EXPECT_GT(cpu_share(burst.output), 0.3) << burst.output;
+  // Twice what the 128 MB quota allows (0.072 of a CPU): no quota was applied. Not more, so
+  // a machine busy with other tests cannot fail it.
+  EXPECT_GT(cpu_share(burst.output), 0.15) << burst.output;
 
   auto limited = spec({"cpu_quota", "1000"});
   limited.memory_mb = 128;
