@@ -82,11 +82,16 @@ int ps_command(const std::vector<std::string>& args) {
                   seconds_text(worker.at("last_used_s")).c_str(),
                   number(worker.at("memory_peak_mb")));
     }
+    // A node from before prepared sandboxes does not send them.
+    const auto* prepared = function.if_contains("prepared_sandboxes");
+    const auto* prepared_starts = function.if_contains("prepared_starts");
     std::printf(
         "%-24s invocations %.0f, cold starts %.0f, throttled %.0f, idle worker-seconds "
-        "%.1f\n",
+        "%.1f, prepared sandboxes waiting %.0f, used %.0f\n",
         name.c_str(), number(function.at("invocations")), number(function.at("cold_starts")),
-        number(function.at("throttles")), number(function.at("idle_worker_seconds")));
+        number(function.at("throttles")), number(function.at("idle_worker_seconds")),
+        prepared != nullptr ? number(*prepared) : 0.0,
+        prepared_starts != nullptr ? number(*prepared_starts) : 0.0);
   }
   return 0;
 }
