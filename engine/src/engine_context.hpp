@@ -56,6 +56,9 @@ struct EngineContext {
   std::function<std::pair<std::uint64_t, std::uint32_t>(const FunctionPool* except)> evictable{};
   // Makes the pools' prepared sandboxes off the engine's thread; set by the node.
   SandboxPreparer* preparer = nullptr;
+  // Makes the native sandboxes a worker start waits for (none prepared), at normal priority,
+  // so the engine's thread goes on serving meanwhile.
+  SandboxPreparer* urgent_preparer = nullptr;
   // The zygote that forks this function's workers; null when it has none (not a zygote
   // function, not native, or its zygote could not start). Set by the node.
   std::function<PythonZygote*(const config::FunctionConfig&)> zygote_for{};

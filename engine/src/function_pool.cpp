@@ -146,9 +146,33 @@ bool FunctionPool::start_worker(WorkerKind kind) {
     ++prepared_starts_;
   }
   auto id = prepared ? prepared->sandbox->id() : new_worker_id(context_, function_);
-  auto worker =
-      std::make_shared<Worker>(context_, function_, weak_from_this(), kind, std::move(id));
+  auto worker = std::make_shared<Worker>(context_, function_, weak_from_this(), kind, id);
   workers_.push_back(worker);
+  auto& backend = context_.backend_for(function_);
+  if (!prepared && context_.urgent_preparer != nullptr && context_.native_backend != nullptr &&
+      &backend == context_.native_backend) {
+    // No sandbox waiting: one is made on the urgent preparer's thread, so this thread goes on
+    // serving meanwhile; the worker counts as starting (waiters queue behind it).
+    auto spec = make_sandbox_spec(context_, backend, function_, LaunchNames{id, "", ""}, -1);
+    context_.urgent_preparer->submit(
+        backend, std::move(spec),
+        [weak = std::weak_ptr<Worker>(worker), requested = Worker::Steady::now(),
+         id](isolation::Result<PreparedWorker> made) {
+          auto starting = weak.lock();
+          if (!starting || starting->state() == WorkerState::kEnded) return;  // retired meanwhile
+          if (!made) {
+            starting->retire("could not start",
+                             StartFailure{"", "start worker " + id + ": " + made.error().message(),
+                                          "", true, ""});
+            return;
+          }
+          made->made_ahead = false;
+          if (auto failure = starting->start(std::move(*made), requested)) {
+            starting->retire("could not start", std::move(*failure));
+          }
+        });
+    return true;
+  }
   if (auto failure = worker->start(std::move(prepared))) {
     worker->retire("could not start", std::move(*failure));
     refill_prepared();

@@ -29,8 +29,10 @@ Node::Node(boost::asio::any_io_executor executor, config::Config config, Backend
       EngineContext{executor, backends_.native.get(), *backends_.process, config_.node,
                     std::move(options.runtimes_dir), config_.node.state_dir / "logs",
                     std::move(options.echo), *options.clock});
-  preparer_ = std::make_unique<SandboxPreparer>(executor);
+  preparer_ = std::make_unique<SandboxPreparer>(executor, /*background=*/true);
   context_->preparer = preparer_.get();
+  urgent_preparer_ = std::make_unique<SandboxPreparer>(executor, /*background=*/false);
+  context_->urgent_preparer = urgent_preparer_.get();
   auto& capacity = context_->capacity;
   const auto machine_mb =
       options.machine_memory_mb != 0 ? options.machine_memory_mb : machine_memory_mb();
@@ -209,6 +211,7 @@ void Node::shutdown() {
   shutting_down_ = true;
   if (ticker_) ticker_->cancel();
   preparer_->stop();
+  urgent_preparer_->stop();
   for (auto& [name, pool] : pools_) pool->shutdown();
 }
 

@@ -28,8 +28,8 @@ isolation::Result<PreparedWorker> prepare(isolation::SandboxBackend& backend,
 
 }  // namespace
 
-SandboxPreparer::SandboxPreparer(boost::asio::any_io_executor executor)
-    : executor_(std::move(executor)), thread_([this] { run(); }) {}
+SandboxPreparer::SandboxPreparer(boost::asio::any_io_executor executor, bool background)
+    : executor_(std::move(executor)), background_(background), thread_([this] { run(); }) {}
 
 SandboxPreparer::~SandboxPreparer() { stop(); }
 
@@ -57,8 +57,10 @@ void SandboxPreparer::run() {
   // Preparing is background work: it must not take a CPU from a runtime that is starting or
   // serving (2 cores are easily both busy at a cold start). Init and the worker it forks
   // inherit this and return to SCHED_OTHER once the sandbox is prepared.
-  const sched_param idle{0};
-  (void)::pthread_setschedparam(::pthread_self(), SCHED_IDLE, &idle);
+  if (background_) {
+    const sched_param idle{0};
+    (void)::pthread_setschedparam(::pthread_self(), SCHED_IDLE, &idle);
+  }
   for (;;) {
     Job job;
     {

@@ -21,6 +21,7 @@ struct PreparedWorker {
   isolation::UniqueFd output_read;
   isolation::UniqueFd output_write;  // held until the worker starts (the process backend needs it)
   std::chrono::steady_clock::time_point ready_at;  // prepare() returned
+  bool made_ahead = true;  // false: made for a start that was waiting for it
 };
 
 class SandboxPreparer {
@@ -28,7 +29,9 @@ class SandboxPreparer {
   // Runs on the executor; not called for jobs still queued when the preparer stops.
   using Done = std::function<void(isolation::Result<PreparedWorker>)>;
 
-  explicit SandboxPreparer(boost::asio::any_io_executor executor);
+  // background: at SCHED_IDLE (refilling pools); else at the engine's own priority (sandboxes
+  // a start waits for).
+  SandboxPreparer(boost::asio::any_io_executor executor, bool background);
   SandboxPreparer(const SandboxPreparer&) = delete;
   SandboxPreparer& operator=(const SandboxPreparer&) = delete;
   SandboxPreparer(SandboxPreparer&&) = delete;
@@ -51,6 +54,7 @@ class SandboxPreparer {
   void run();
 
   boost::asio::any_io_executor executor_;
+  bool background_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> jobs_;

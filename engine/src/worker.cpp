@@ -105,8 +105,9 @@ std::string new_worker_id(EngineContext& context, const config::FunctionConfig& 
          std::to_string(context.next_worker_number++);
 }
 
-std::optional<StartFailure> Worker::start(std::optional<PreparedWorker> prepared) {
-  start_requested_at_ = Steady::now();
+std::optional<StartFailure> Worker::start(std::optional<PreparedWorker> prepared,
+                                          std::optional<Steady::time_point> requested_at) {
+  start_requested_at_ = requested_at.value_or(Steady::now());
   const auto platform_failure = [](std::string message) {
     return StartFailure{"", std::move(message), "", true, ""};
   };
@@ -135,7 +136,7 @@ std::optional<StartFailure> Worker::start(std::optional<PreparedWorker> prepared
       kind_ == WorkerKind::kProvisioned ? "provisioned-concurrency" : "on-demand"};
   auto& backend = context_.backend_for(function_);
   const auto spec = make_sandbox_spec(context_, backend, function_, names, write_end.get());
-  if (prepared) sandbox_prepared_at_ = prepared->ready_at;
+  if (prepared && prepared->made_ahead) sandbox_prepared_at_ = prepared->ready_at;
   auto sandbox = prepared ? prepared->sandbox->start({spec.argv, spec.env, spec.working_dir})
                           : backend.create(spec);
   if (!sandbox && prepared && !sandbox.error().bad_entrypoint) {

@@ -63,7 +63,10 @@ class Worker final : public runtime_api::RuntimeApiHandler,
 
   // Starts the runtime in `prepared` (made with this worker's id), or in a sandbox made now,
   // and starts serving its Runtime API. Returns the reason on failure.
-  std::optional<StartFailure> start(std::optional<PreparedWorker> prepared = std::nullopt);
+  // requested_at: when the start was asked for, if its sandbox was made for it meanwhile
+  // (Init Duration counts from then).
+  std::optional<StartFailure> start(std::optional<PreparedWorker> prepared = std::nullopt,
+                                    std::optional<Steady::time_point> requested_at = {});
 
   // Gives the worker an invocation. Only in kIdle, or right after start (it is handed out
   // when the runtime asks). Thaws a parked worker first.

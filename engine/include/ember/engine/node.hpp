@@ -88,6 +88,7 @@ class Node final : public runtime_api::InvokeService, public runtime_api::Status
   std::map<std::string, std::shared_ptr<FunctionPool>, std::less<>> pools_;
   // After the pools: stops (joins its thread) before they and the backends go.
   std::unique_ptr<SandboxPreparer> preparer_;
+  std::unique_ptr<SandboxPreparer> urgent_preparer_;
   std::chrono::milliseconds tick_interval_;
   std::unique_ptr<boost::asio::steady_timer> ticker_;
   bool draining_ = false;
