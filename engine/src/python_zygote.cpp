@@ -1,19 +1,15 @@
 #include "python_zygote.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <csignal>
 #include <cstring>
 
 #include "ember/runtime_api/base64.hpp"
@@ -81,61 +77,25 @@ Result<PythonZygote::Process> PythonZygote::launch(const std::filesystem::path& 
   }
   UniqueFd control(pair[0]);
   UniqueFd child_end(pair[1]);
-  const std::string program = interpreter.string();
-  const std::string script = (runtimes_dir / "python" / "zygote.py").string();
-  std::array<char*, 6> argv{const_cast<char*>(program.c_str()),
-                            const_cast<char*>("-s"),
-                            const_cast<char*>("-u"),
-                            const_cast<char*>("-B"),
-                            const_cast<char*>(script.c_str()),
-                            nullptr};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, child_end.get(), kControlFd);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // The engine ignores SIGPIPE and may block signals; the zygote starts clean.
-  sigset_t none;
-  sigset_t all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  // SCHED_OTHER: a restart may come from the SCHED_IDLE preparer thread, and the zygote's
-  // workers inherit its policy. Its own session: Ctrl-C at the node is the node's to handle.
-  const sched_param normal{0};
-  posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
-  posix_spawnattr_setschedparam(&attr, &normal);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETSCHEDULER | POSIX_SPAWN_SETSID);
-  pid_t pid = -1;
-  // Its workers' /proc/self/environ is this, not their function's: nothing of the engine's.
-  std::array<char*, 3> env{const_cast<char*>("PATH=/usr/local/bin:/usr/bin:/bin"),
-                           const_cast<char*>("LANG=C.UTF-8"), nullptr};
-  const int rc = ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return SysError{rc, "posix_spawn " + program + " " + script, {}};
+  isolation::SpawnRequest request;
+  request.argv = {interpreter.string(), "-s", "-u", "-B",
+                  (runtimes_dir / "python" / "zygote.py").string()};
+  // Its workers start from this environment, not the engine's (their functions' comes with
+  // the launch).
+  request.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"};
+  request.control_fd = child_end.get();
+  // A restart may come from the SCHED_IDLE preparer thread; the workers inherit the policy.
+  request.normal_scheduling = true;
+  auto spawned = isolation::spawn_in_new_session(request);
+  if (!spawned) return spawned.error();
   child_end.reset();
-  Process process{pid, std::move(control)};
+  Process process{std::move(*spawned), std::move(control)};
   auto hello = receive(process.control.get(), timeout, "start");
-  if (!hello || *hello != R"({"ready": true})") {
-    stop(process);
-    if (!hello) return hello.error();
+  if (!hello) return hello.error();
+  if (*hello != R"({"ready": true})") {
     return SysError{EPROTO, "the Python zygote said " + *hello + " instead of ready", {}};
   }
   return process;
-}
-
-void PythonZygote::stop(Process& process) {
-  process.control.reset();  // the zygote exits on EOF
-  if (process.pid <= 0) return;
-  ::kill(process.pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(process.pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  process.pid = -1;
 }
 
 Result<std::unique_ptr<PythonZygote>> PythonZygote::start(const std::filesystem::path& interpreter,
@@ -147,13 +107,13 @@ Result<std::unique_ptr<PythonZygote>> PythonZygote::start(const std::filesystem:
       new PythonZygote(interpreter, runtimes_dir, std::move(*process)));
 }
 
-PythonZygote::~PythonZygote() { stop(process_); }
+PythonZygote::~PythonZygote() = default;
 
 Result<void> PythonZygote::restart_locked() {
-  stop(process_);
+  process_.reset();
   auto process = launch(interpreter_, runtimes_dir_, std::chrono::seconds(10));
   if (!process) return process.error();
-  process_ = std::move(*process);
+  process_.emplace(std::move(*process));
   ++restarts_;
   return {};
 }
@@ -190,15 +150,15 @@ Result<void> PythonZygote::spawn(isolation::SandboxEntry& entry) {
   const std::string text = json::serialize(request);
   iov.iov_base = const_cast<char*>(text.data());
   iov.iov_len = text.size();
-  if (process_.pid <= 0) {
+  if (!process_) {
     if (auto restarted = restart_locked(); !restarted) return restarted.error();
   }
-  if (::sendmsg(process_.control.get(), &message, MSG_NOSIGNAL) < 0) {
+  if (::sendmsg(process_->control.get(), &message, MSG_NOSIGNAL) < 0) {
     // It died since the last request (the request never reached it): start a new one and
     // send it there.
     const auto error = isolation::last_error("send the Python zygote its request");
     if (auto restarted = restart_locked(); !restarted) return error;
-    if (::sendmsg(process_.control.get(), &message, MSG_NOSIGNAL) < 0) {
+    if (::sendmsg(process_->control.get(), &message, MSG_NOSIGNAL) < 0) {
       return isolation::last_error("send the restarted Python zygote its request");
     }
   }
@@ -206,17 +166,17 @@ Result<void> PythonZygote::spawn(isolation::SandboxEntry& entry) {
   // a request that timed out is skipped.
   json::value parsed;
   for (;;) {
-    auto reply = receive(process_.control.get(), std::chrono::seconds(5), "fork a worker");
+    auto reply = receive(process_->control.get(), std::chrono::seconds(5), "fork a worker");
     if (!reply) {
       // It died (or hangs) while serving this request: this sandbox is lost, the next one
       // gets a new zygote.
-      stop(process_);
+      process_.reset();
       return reply.error();
     }
     boost::system::error_code ec;
     parsed = json::parse(*reply, ec);
     if (ec || !parsed.is_object()) {
-      stop(process_);
+      process_.reset();
       return SysError{EPROTO, "malformed answer from the Python zygote: " + *reply, {}};
     }
     const auto* answered = parsed.as_object().if_contains("id");

@@ -10,10 +10,12 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ember/isolation/sandbox.hpp"
+#include "ember/isolation/spawn_process.hpp"
 
 namespace ember::engine {
 
@@ -42,9 +44,11 @@ class PythonZygote {
   [[nodiscard]] unsigned restarts() const { return restarts_; }
 
  private:
+  // The zygote's process and the engine's end of its control socket. Destroying it closes
+  // the socket (the zygote exits on EOF), then kills the zygote's group and reaps it.
   struct Process {
-    pid_t pid = -1;
-    isolation::UniqueFd control;
+    isolation::SpawnedProcess process;
+    isolation::UniqueFd control;  // destroyed first
   };
 
   PythonZygote(std::filesystem::path interpreter, std::filesystem::path runtimes_dir,
@@ -56,14 +60,13 @@ class PythonZygote {
   static isolation::Result<Process> launch(const std::filesystem::path& interpreter,
                                            const std::filesystem::path& runtimes_dir,
                                            std::chrono::milliseconds timeout);
-  static void stop(Process& process);
   // A zygote that died is replaced, so its functions keep their cold starts; mutex_ held.
   isolation::Result<void> restart_locked();
 
   std::filesystem::path interpreter_;
   std::filesystem::path runtimes_dir_;
-  std::mutex mutex_;  // one request at a time on the control socket
-  Process process_;
+  std::mutex mutex_;                // one request at a time on the control socket
+  std::optional<Process> process_;  // empty once it died, until the next request starts one
   unsigned restarts_ = 0;
   std::uint64_t last_request_id_ = 0;  // answers name their request
 };

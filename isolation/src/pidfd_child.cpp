@@ -1,4 +1,4 @@
-#include "pidfd_child.hpp"
+#include "ember/isolation/pidfd_child.hpp"
 
 #include <poll.h>
 #include <sys/syscall.h>

@@ -11,9 +11,9 @@
 #include <csignal>
 
 #include "ember/isolation/sandbox.hpp"
+#include "ember/isolation/spawn_process.hpp"
 #include "loopback_listener.hpp"
 #include "proc_memory.hpp"
-#include "spawn_process.hpp"
 
 namespace ember::isolation {
 namespace {
@@ -73,7 +73,7 @@ class ProcessPrepared final : public PreparedSandbox {
     timings_.launch_begin = std::chrono::steady_clock::now();
     std::vector<std::string> env = launch.env;
     env.push_back("AWS_LAMBDA_RUNTIME_API=" + listener_.address);
-    auto process = spawn_in_new_session(launch.argv, env, launch.working_dir, spec_.output_fd);
+    auto process = spawn_in_new_session({launch.argv, env, launch.working_dir, spec_.output_fd});
     if (!process) return process.error();
     timings_.spawned = std::chrono::steady_clock::now();
     return std::make_unique<ProcessSandbox>(std::move(*process), std::move(listener_.fd), timings_);

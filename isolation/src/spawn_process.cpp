@@ -1,7 +1,8 @@
-#include "spawn_process.hpp"
+#include "ember/isolation/spawn_process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -71,16 +72,31 @@ std::optional<ExitStatus> SpawnedProcess::try_reap() {
   return ExitStatus{true, WTERMSIG(status)};
 }
 
-Result<SpawnedProcess> spawn_in_new_session(const std::vector<std::string>& argv,
-                                            const std::vector<std::string>& env,
-                                            const std::filesystem::path& working_dir,
-                                            int output_fd) {
+Result<SpawnedProcess> spawn_in_new_session(const SpawnRequest& request) {
+  const auto& argv = request.argv;
+  const auto& working_dir = request.working_dir;
   SpawnAttributes spawn;
   posix_spawn_file_actions_addopen(&spawn.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&spawn.actions, output_fd, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&spawn.actions, output_fd, STDERR_FILENO);
-  posix_spawn_file_actions_addclosefrom_np(&spawn.actions, STDERR_FILENO + 1);
-  posix_spawn_file_actions_addchdir_np(&spawn.actions, working_dir.c_str());
+  if (request.output_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&spawn.actions, request.output_fd, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&spawn.actions, request.output_fd, STDERR_FILENO);
+  }
+  constexpr int kControlFd = STDERR_FILENO + 1;
+  if (request.control_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&spawn.actions, request.control_fd, kControlFd);
+  }
+  posix_spawn_file_actions_addclosefrom_np(&spawn.actions,
+                                           request.control_fd >= 0 ? kControlFd + 1 : kControlFd);
+  if (!working_dir.empty()) {
+    posix_spawn_file_actions_addchdir_np(&spawn.actions, working_dir.c_str());
+  }
+  short flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+  const sched_param normal{0};
+  if (request.normal_scheduling) {
+    posix_spawnattr_setschedpolicy(&spawn.attr, SCHED_OTHER);
+    posix_spawnattr_setschedparam(&spawn.attr, &normal);
+    flags = static_cast<short>(flags | POSIX_SPAWN_SETSCHEDULER);
+  }
 
   // The engine ignores SIGPIPE; ignored dispositions survive exec, so reset every signal.
   sigset_t all_signals;
@@ -89,18 +105,17 @@ Result<SpawnedProcess> spawn_in_new_session(const std::vector<std::string>& argv
   sigemptyset(&no_signals);
   posix_spawnattr_setsigdefault(&spawn.attr, &all_signals);
   posix_spawnattr_setsigmask(&spawn.attr, &no_signals);
-  posix_spawnattr_setflags(&spawn.attr,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setflags(&spawn.attr, flags);
 
   auto c_argv = c_strings(argv);
-  auto c_env = c_strings(env);
+  auto c_env = c_strings(request.env);
   pid_t pid = -1;
   if (const int err =
           ::posix_spawn(&pid, c_argv[0], &spawn.actions, &spawn.attr, c_argv.data(), c_env.data());
       err != 0) {
     const bool bad_entrypoint = err == ENOENT || err == EACCES || err == ENOEXEC || err == ENOTDIR;
     return SysError{
-        err, "exec " + argv[0] + " (in " + working_dir.string() + ")",
+        err, "exec " + argv[0] + (working_dir.empty() ? "" : " (in " + working_dir.string() + ")"),
         bad_entrypoint ? "a script needs a '#!' line naming an installed interpreter" : "",
         bad_entrypoint};
   }

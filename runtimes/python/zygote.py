@@ -325,8 +325,6 @@ def main():
     # Children are never waited for: the first exits at once, the worker belongs to the
     # sandbox's init.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    # Whatever the engine's process had open (its sockets) is not the zygote's business.
-    os.closerange(CONTROL_FD + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     control = _socket.socket(fileno=CONTROL_FD)
     control.send(b'{"ready": true}')
     _serve(control)

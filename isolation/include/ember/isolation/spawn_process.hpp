@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "ember/isolation/pidfd_child.hpp"
 #include "ember/isolation/sandbox.hpp"
 #include "ember/isolation/unique_fd.hpp"
-#include "pidfd_child.hpp"
 
 namespace ember::isolation {
 
@@ -44,12 +44,19 @@ class SpawnedProcess {
   std::uint64_t peak_rss_bytes_ = 0;
 };
 
+struct SpawnRequest {
+  std::vector<std::string> argv;  // argv[0]: the executable's path
+  std::vector<std::string> env;
+  std::filesystem::path working_dir;  // empty: the caller's
+  int output_fd = -1;                 // stdout and stderr; -1: the caller's
+  int control_fd = -1;                // passed on as fd 3 (a control socket); -1: none
+  // SCHED_OTHER whatever the caller's policy (a SCHED_IDLE thread's children inherit it).
+  bool normal_scheduling = false;
+};
+
 // posix_spawn (vfork-like: the engine's memory is not copied) with stdin from /dev/null,
-// stdout and stderr to output_fd, every other descriptor closed, default signal handling,
-// and a new session so the worker's process tree can be killed as one group.
-Result<SpawnedProcess> spawn_in_new_session(const std::vector<std::string>& argv,
-                                            const std::vector<std::string>& env,
-                                            const std::filesystem::path& working_dir,
-                                            int output_fd);
+// every descriptor but 0-2 (and fd 3, given a control_fd) closed, default signal handling,
+// and a new session so the process tree can be killed as one group.
+Result<SpawnedProcess> spawn_in_new_session(const SpawnRequest& request);
 
 }  // namespace ember::isolation
