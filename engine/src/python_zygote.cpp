@@ -114,7 +114,6 @@ Result<void> PythonZygote::restart_locked() {
   auto process = launch(interpreter_, runtimes_dir_, std::chrono::seconds(10));
   if (!process) return process.error();
   process_.emplace(std::move(*process));
-  ++restarts_;
   return {};
 }
 

@@ -40,9 +40,6 @@ class PythonZygote {
   // thread both call it.
   isolation::Result<void> spawn(isolation::SandboxEntry& entry);
 
-  // Times it was started again after it died.
-  [[nodiscard]] unsigned restarts() const { return restarts_; }
-
  private:
   // The zygote's process and the engine's end of its control socket. Destroying it closes
   // the socket (the zygote exits on EOF), then kills the zygote's group and reaps it.
@@ -65,9 +62,8 @@ class PythonZygote {
 
   std::filesystem::path interpreter_;
   std::filesystem::path runtimes_dir_;
-  std::mutex mutex_;                // one request at a time on the control socket
-  std::optional<Process> process_;  // empty once it died, until the next request starts one
-  unsigned restarts_ = 0;
+  std::mutex mutex_;                   // one request at a time on the control socket
+  std::optional<Process> process_;     // empty once it died, until the next request starts one
   std::uint64_t last_request_id_ = 0;  // answers name their request
 };
 

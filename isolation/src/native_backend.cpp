@@ -235,7 +235,6 @@ class NativePrepared final : public PreparedSandbox {
         timings_(timings) {}
 
   [[nodiscard]] const std::string& id() const override { return spec_.id; }
-  [[nodiscard]] const SandboxTimings& timings() const override { return timings_; }
 
   // For SandboxSpec::adopter: the way in, with the launch pipe's read end (once).
   Result<SandboxEntry> entry() {

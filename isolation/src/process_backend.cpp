@@ -67,7 +67,6 @@ class ProcessPrepared final : public PreparedSandbox {
       : spec_(std::move(spec)), listener_(std::move(listener)), timings_(timings) {}
 
   [[nodiscard]] const std::string& id() const override { return spec_.id; }
-  [[nodiscard]] const SandboxTimings& timings() const override { return timings_; }
 
   Result<std::unique_ptr<Sandbox>> start(const LaunchSpec& launch) override {
     timings_.launch_begin = std::chrono::steady_clock::now();

@@ -163,7 +163,6 @@ class PreparedSandbox {
   virtual ~PreparedSandbox() = default;
 
   [[nodiscard]] virtual const std::string& id() const = 0;
-  [[nodiscard]] virtual const SandboxTimings& timings() const = 0;
   // Starts the runtime in it. The prepared sandbox is used up either way: on success its
   // resources belong to the returned Sandbox, on failure they are released.
   virtual Result<std::unique_ptr<Sandbox>> start(const LaunchSpec& launch) = 0;
