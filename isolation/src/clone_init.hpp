@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <optional>
 
+#include "ember/isolation/pidfd_child.hpp"
 #include "ember/isolation/sandbox.hpp"
 #include "ember/isolation/unique_fd.hpp"
-#include "ember/isolation/pidfd_child.hpp"
 
 namespace ember::isolation {
 
