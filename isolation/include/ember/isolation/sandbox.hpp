@@ -223,6 +223,10 @@ struct NativeOptions {
   std::chrono::milliseconds setup_timeout{10'000};  // create() fails after this
 };
 
+// libember-arm.so, the worker's arming behind a C ABI for an adopter's worker (the Python
+// zygote's; docs/isolation.md): beside the default ember-sandbox-init, wherever that is.
+std::filesystem::path default_arm_library_path();
+
 // Namespaces, cgroups, a read-only root, dropped privileges and seccomp around each worker
 // (docs/isolation.md). Fails when the host cannot provide that (see detect_native_support).
 Result<std::unique_ptr<SandboxBackend>> make_native_backend(NativeOptions options = {});
