@@ -96,10 +96,15 @@ Result<PythonZygote::Process> PythonZygote::launch(const Paths& paths,
   Process process{std::move(*spawned), std::move(control)};
   auto hello = receive(process.control.get(), timeout, "start");
   if (!hello) return hello.error();
-  if (*hello != R"({"ready": true})") {
-    return SysError{EPROTO, "the Python zygote said " + *hello + " instead of ready", {}};
+  if (*hello == R"({"ready": true})") return process;
+  // {"error": "..."}: it could not set itself up (its arming library, for one).
+  boost::system::error_code ec;
+  const auto said = json::parse(*hello, ec);
+  const auto* error = !ec && said.is_object() ? said.as_object().if_contains("error") : nullptr;
+  if (error != nullptr && error->is_string()) {
+    return SysError{0, "the Python zygote did not start: " + std::string(error->as_string()), {}};
   }
-  return process;
+  return SysError{EPROTO, "the Python zygote said " + *hello + " instead of ready", {}};
 }
 
 Result<std::unique_ptr<PythonZygote>> PythonZygote::start(Paths paths,

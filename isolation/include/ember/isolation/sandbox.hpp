@@ -31,8 +31,9 @@ struct SeccompPolicy {
 // with SandboxSpec::adopter: join the cgroup (write "0" to each procs file), then, with
 // pid_for_children set to the sandbox's pid namespace (setns(init_pidfd, CLONE_NEWPID)), fork
 // a child that enters the rest (setns(init_pidfd, mount|net|ipc|uts|cgroup)) and forks the
-// worker: pid init::kAdoptedWorkerPid, which init reaps. The worker drops to uid/gid, loads
-// `seccomp`, and reads its Launch (the init protocol's encoding) from launch_fd to EOF.
+// worker: pid init::kAdoptedWorkerPid, which init reaps. The worker arms itself with uid, gid
+// and `seccomp` through libember-arm.so (default_arm_library_path(): init's own arming code),
+// and reads its Launch (the init protocol's encoding) from launch_fd to EOF.
 struct SandboxEntry {
   UniqueFd init_pidfd;
   UniqueFd launch_fd;  // read end; the engine writes the Launch at start()
