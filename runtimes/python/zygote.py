@@ -5,9 +5,10 @@ The engine starts it once per function, as root and outside any sandbox:
     /usr/bin/python3 -s -u -B <runtimes>/python/zygote.py <path of libember-arm.so>
 
 with a SOCK_SEQPACKET socket at fd 3. It loads libember-arm.so (the arming steps of
-ember-sandbox-init's worker, isolation/src/init/arm.cpp, behind a C ABI) there and then, on
-the host: the library stays mapped through every setns and fork that follows. It imports the runtime client (and what the
-runtime client imports) once, says "ready", then serves one request per datagram:
+ember-sandbox-init's worker, isolation/src/init/arm.cpp, behind a C ABI) there and then,
+on the host: the library stays mapped through every setns and fork that follows. It
+imports the runtime client (and what the runtime client imports) once, says "ready"
+(or {"error": ...}), then serves one request per datagram:
 a JSON object plus, as SCM_RIGHTS, the sandbox init's pidfd, the output pipe and the
 read end of the sandbox's launch pipe. Requests come while the engine prepares a
 sandbox, ahead of any invocation.
