@@ -205,6 +205,7 @@ int serve_command(const std::vector<std::string>& args) {
   }
   engine::NodeOptions node_options;
   node_options.runtimes_dir = default_runtimes_dir();
+  node_options.arm_library = isolation::default_arm_library_path();
   node_options.echo = echo_lines;
   node_options.time_scale = time_scale;
   const auto grace = config.node.shutdown_grace;

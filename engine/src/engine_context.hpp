@@ -62,6 +62,8 @@ struct EngineContext {
   // The zygote that forks this function's workers; null when it has none (not a zygote
   // function, not native, or its zygote could not start). Set by the node.
   std::function<PythonZygote*(const config::FunctionConfig&)> zygote_for{};
+  // libember-arm.so, loaded by each zygote (NodeOptions::arm_library).
+  std::filesystem::path arm_library{};
   std::uint64_t next_worker_number = 1;
   // Workers not yet destroyed, i.e. not yet reaped. Shared because a worker can outlive the
   // node by a moment (its last coroutine holds it).

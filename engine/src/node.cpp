@@ -29,6 +29,7 @@ Node::Node(boost::asio::any_io_executor executor, config::Config config, Backend
       EngineContext{executor, backends_.native.get(), *backends_.process, config_.node,
                     std::move(options.runtimes_dir), config_.node.state_dir / "logs",
                     std::move(options.echo), *options.clock});
+  context_->arm_library = std::move(options.arm_library);
   preparer_ = std::make_unique<SandboxPreparer>(executor, /*background=*/true);
   context_->preparer = preparer_.get();
   urgent_preparer_ = std::make_unique<SandboxPreparer>(executor, /*background=*/false);
@@ -61,7 +62,8 @@ void Node::start_zygotes() {
     if (!function.zygote || &context_->backend_for(function) != context_->native_backend) continue;
     // One per function: forked workers share their zygote's address-space layout, stack
     // canary and hash secret, which must not be shared between functions.
-    auto zygote = PythonZygote::start(function.interpreter, context_->runtimes_dir);
+    auto zygote =
+        PythonZygote::start({function.interpreter, context_->runtimes_dir, context_->arm_library});
     if (!zygote) {
       // Its functions start a fresh interpreter per worker instead, as without `zygote`.
       if (context_->echo) {

@@ -22,8 +22,6 @@ using isolation::Result;
 using isolation::SysError;
 using isolation::UniqueFd;
 
-constexpr int kControlFd = 3;  // as zygote.py expects it
-
 // One datagram within timeout, as text.
 Result<std::string> receive(int fd, std::chrono::milliseconds timeout, const char* what) {
   pollfd pfd{fd, POLLIN, 0};
@@ -68,9 +66,11 @@ class NormalSchedulingForThisThread {
 
 }  // namespace
 
-Result<PythonZygote::Process> PythonZygote::launch(const std::filesystem::path& interpreter,
-                                                   const std::filesystem::path& runtimes_dir,
+Result<PythonZygote::Process> PythonZygote::launch(const Paths& paths,
                                                    std::chrono::milliseconds timeout) {
+  if (paths.arm_library.empty()) {
+    return SysError{EINVAL, "start the Python zygote", "no arming library (libember-arm.so) given"};
+  }
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
     return isolation::last_error("socketpair for the Python zygote");
@@ -78,12 +78,16 @@ Result<PythonZygote::Process> PythonZygote::launch(const std::filesystem::path& 
   UniqueFd control(pair[0]);
   UniqueFd child_end(pair[1]);
   isolation::SpawnRequest request;
-  request.argv = {interpreter.string(), "-s", "-u", "-B",
-                  (runtimes_dir / "python" / "zygote.py").string()};
+  request.argv = {paths.interpreter.string(),
+                  "-s",
+                  "-u",
+                  "-B",
+                  (paths.runtimes_dir / "python" / "zygote.py").string(),
+                  paths.arm_library.string()};
   // Its workers start from this environment, not the engine's (their functions' comes with
   // the launch).
   request.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"};
-  request.control_fd = child_end.get();
+  request.control_fd = child_end.get();  // fd 3, where zygote.py expects it
   // A restart may come from the SCHED_IDLE preparer thread; the workers inherit the policy.
   request.normal_scheduling = true;
   auto spawned = isolation::spawn_in_new_session(request);
@@ -92,26 +96,29 @@ Result<PythonZygote::Process> PythonZygote::launch(const std::filesystem::path& 
   Process process{std::move(*spawned), std::move(control)};
   auto hello = receive(process.control.get(), timeout, "start");
   if (!hello) return hello.error();
-  if (*hello != R"({"ready": true})") {
-    return SysError{EPROTO, "the Python zygote said " + *hello + " instead of ready", {}};
+  if (*hello == R"({"ready": true})") return process;
+  // {"error": "..."}: it could not set itself up (its arming library, for one).
+  boost::system::error_code ec;
+  const auto said = json::parse(*hello, ec);
+  const auto* error = !ec && said.is_object() ? said.as_object().if_contains("error") : nullptr;
+  if (error != nullptr && error->is_string()) {
+    return SysError{0, "the Python zygote did not start: " + std::string(error->as_string()), {}};
   }
-  return process;
+  return SysError{EPROTO, "the Python zygote said " + *hello + " instead of ready", {}};
 }
 
-Result<std::unique_ptr<PythonZygote>> PythonZygote::start(const std::filesystem::path& interpreter,
-                                                          const std::filesystem::path& runtimes_dir,
+Result<std::unique_ptr<PythonZygote>> PythonZygote::start(Paths paths,
                                                           std::chrono::milliseconds timeout) {
-  auto process = launch(interpreter, runtimes_dir, timeout);
+  auto process = launch(paths, timeout);
   if (!process) return process.error();
-  return std::unique_ptr<PythonZygote>(
-      new PythonZygote(interpreter, runtimes_dir, std::move(*process)));
+  return std::unique_ptr<PythonZygote>(new PythonZygote(std::move(paths), std::move(*process)));
 }
 
 PythonZygote::~PythonZygote() = default;
 
 Result<void> PythonZygote::restart_locked() {
   process_.reset();
-  auto process = launch(interpreter_, runtimes_dir_, std::chrono::seconds(10));
+  auto process = launch(paths_, std::chrono::seconds(10));
   if (!process) return process.error();
   process_.emplace(std::move(*process));
   return {};
@@ -125,7 +132,6 @@ Result<void> PythonZygote::spawn(isolation::SandboxEntry& entry) {
   request["uid"] = entry.uid;
   request["gid"] = entry.gid;
   request["seccomp"] = runtime_api::base64_encode(entry.seccomp);
-  request["nofile"] = 1024;
 
   std::array<int, 3> fds{entry.init_pidfd.get(), entry.output_fd, entry.launch_fd.get()};
   alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof fds)> control{};

@@ -1,6 +1,7 @@
 // The Python zygote (runtimes/python/zygote.py): one pre-initialised interpreter per
-// interpreter path that forks workers into prepared sandboxes, so a Python cold start skips
-// the interpreter's own start (docs/runtimes.md, "The Python zygote").
+// function that forks workers into prepared sandboxes, so a Python cold start skips the
+// interpreter's own start (docs/runtimes.md, "The Python zygote"). Its workers arm themselves
+// with ember-sandbox-init's own steps, through libember-arm.so (docs/isolation.md).
 #pragma once
 
 #include <sys/types.h>
@@ -21,11 +22,16 @@ namespace ember::engine {
 
 class PythonZygote {
  public:
-  // Starts `interpreter -s -u -B <runtimes_dir>/python/zygote.py` and waits (bounded) for it
-  // to say it is ready.
+  struct Paths {
+    std::filesystem::path interpreter;   // the function's, e.g. /usr/bin/python3
+    std::filesystem::path runtimes_dir;  // EngineContext::runtimes_dir
+    std::filesystem::path arm_library;   // EngineContext::arm_library
+  };
+
+  // Starts `interpreter -s -u -B <runtimes_dir>/python/zygote.py <arm_library>` and waits
+  // (bounded) for it to say it is ready.
   static isolation::Result<std::unique_ptr<PythonZygote>> start(
-      const std::filesystem::path& interpreter, const std::filesystem::path& runtimes_dir,
-      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+      Paths paths, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   PythonZygote(const PythonZygote&) = delete;
   PythonZygote& operator=(const PythonZygote&) = delete;
@@ -48,20 +54,14 @@ class PythonZygote {
     isolation::UniqueFd control;  // destroyed first
   };
 
-  PythonZygote(std::filesystem::path interpreter, std::filesystem::path runtimes_dir,
-               Process process)
-      : interpreter_(std::move(interpreter)),
-        runtimes_dir_(std::move(runtimes_dir)),
-        process_(std::move(process)) {}
+  PythonZygote(Paths paths, Process process)
+      : paths_(std::move(paths)), process_(std::move(process)) {}
 
-  static isolation::Result<Process> launch(const std::filesystem::path& interpreter,
-                                           const std::filesystem::path& runtimes_dir,
-                                           std::chrono::milliseconds timeout);
+  static isolation::Result<Process> launch(const Paths& paths, std::chrono::milliseconds timeout);
   // A zygote that died is replaced, so its functions keep their cold starts; mutex_ held.
   isolation::Result<void> restart_locked();
 
-  std::filesystem::path interpreter_;
-  std::filesystem::path runtimes_dir_;
+  Paths paths_;
   std::mutex mutex_;                   // one request at a time on the control socket
   std::optional<Process> process_;     // empty once it died, until the next request starts one
   std::uint64_t last_request_id_ = 0;  // answers name their request

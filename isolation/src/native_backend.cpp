@@ -395,6 +395,10 @@ fs::path default_init_path() {
 
 }  // namespace
 
+fs::path default_arm_library_path() {
+  return default_init_path().parent_path() / "libember-arm.so";
+}
+
 Result<void> detect_native_support(const NativeOptions& options) {
   std::string missing;
   const auto add = [&](const std::string& what) {

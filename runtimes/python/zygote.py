@@ -1,11 +1,14 @@
 """ember's Python zygote: a pre-initialised interpreter that forks workers into sandboxes.
 
-The engine starts it once per interpreter, as root and outside any sandbox:
+The engine starts it once per function, as root and outside any sandbox:
 
-    /usr/bin/python3 -s -u -B <repo>/runtimes/python/zygote.py
+    /usr/bin/python3 -s -u -B <runtimes>/python/zygote.py <path of libember-arm.so>
 
-with a SOCK_SEQPACKET socket at fd 3. It imports the runtime client (and what the
-runtime client imports) once, says "ready", then serves one request per datagram:
+with a SOCK_SEQPACKET socket at fd 3. It loads libember-arm.so (the arming steps of
+ember-sandbox-init's worker, isolation/src/init/arm.cpp, behind a C ABI) there and then,
+on the host: the library stays mapped through every setns and fork that follows. It
+imports the runtime client (and what the runtime client imports) once, says "ready"
+(or {"error": ...}), then serves one request per datagram:
 a JSON object plus, as SCM_RIGHTS, the sandbox init's pidfd, the output pipe and the
 read end of the sandbox's launch pipe. Requests come while the engine prepares a
 sandbox, ahead of any invocation.
@@ -19,9 +22,10 @@ For each request it forks a worker into the prepared sandbox:
    cgroup namespaces (its root becomes the sandbox's root), forks the worker (pid 3)
    and exits, so the worker is re-parented to the sandbox's init, which reaps it and
    reports its exit like any other worker.
-3. The worker drops everything as ember-sandbox-init's worker does (bounding set,
-   securebits, uid and gid, no_new_privs, other fds), loads the same seccomp filter and
-   tells the zygote it is armed; the zygote answers the engine then.
+3. The worker arms itself with ember-sandbox-init's own code, through libember-arm.so
+   (signals, session, stdin, rlimits, bounding set, securebits, uid and gid, capabilities,
+   no_new_privs, other fds, and the seccomp filter last), puts back the signal handling the
+   interpreter had, and tells the zygote it is armed; the zygote answers the engine then.
 4. At the cold start the engine writes the Launch (argv, env, working directory; the
    init protocol's records) into the launch pipe and closes it. The worker takes that
    environment and runs the runtime client, which imports the function's handler:
@@ -38,7 +42,6 @@ import gc
 import importlib.machinery
 import json
 import os
-import resource
 import signal
 import sys
 import time
@@ -55,34 +58,42 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
-PR_CAPBSET_READ = 23
-PR_CAPBSET_DROP = 24
-PR_SET_SECUREBITS = 28
-PR_SET_NO_NEW_PRIVS = 38
-PR_CAP_AMBIENT = 47
-PR_CAP_AMBIENT_CLEAR_ALL = 4
-PR_SET_SECCOMP = 22
-SECCOMP_MODE_FILTER = 2
-# SECBIT_NOROOT, _LOCKED, NO_SETUID_FIXUP_LOCKED, KEEP_CAPS_LOCKED,
-# NO_CAP_AMBIENT_RAISE and _LOCKED: as ember-sandbox-init sets them.
-SECUREBITS = 0x01 | 0x02 | 0x08 | 0x20 | 0x40 | 0x80
-
 # The worker's pid inside the sandbox: init is 1, the zygote's child 2.
 WORKER_PID = 3
-# The worker's pipes, moved here before every other fd is closed.
+# The worker's pipes, where the arming keeps them (ember_arm.h): every fd above is closed.
 ARMED_FD = 3
 LAUNCH_FD = 4
+# EMBER_ARM_ABI_VERSION of isolation/src/arm_abi/ember_arm.h, whose struct this mirrors.
+ARM_ABI_VERSION = 1
 # Launch records (isolation/src/init_protocol.cpp): tag byte, 4-byte little-endian size.
 TAG_ARGV, TAG_ENV, TAG_WORKING_DIR = 1, 2, 3
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
-                        ctypes.c_ulong]
 
 
-class _SockFprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+class _ArmSpec(ctypes.Structure):
+    """struct ember_arm_spec."""
+    _fields_ = [("abi_version", ctypes.c_uint32), ("uid", ctypes.c_uint32),
+                ("gid", ctypes.c_uint32), ("seccomp", ctypes.c_void_p),
+                ("seccomp_bytes", ctypes.c_size_t)]
+
+
+def _load_arm_library(path):
+    """libember-arm.so, checked to speak this file's ABI."""
+    library = ctypes.CDLL(path)
+    library.ember_arm_abi_version.restype = ctypes.c_uint32
+    library.ember_arm_abi_version.argtypes = []
+    version = library.ember_arm_abi_version()
+    if version != ARM_ABI_VERSION:
+        raise StepFailed(f"{path} has arm ABI {version}, zygote.py speaks {ARM_ABI_VERSION}")
+    library.ember_arm_worker.restype = ctypes.c_int
+    library.ember_arm_worker.argtypes = [ctypes.POINTER(_ArmSpec), ctypes.c_char_p,
+                                         ctypes.c_size_t]
+    return library
+
+
+_arm_library = None  # set by main()
 
 
 class StepFailed(Exception):
@@ -97,10 +108,6 @@ def _check(rc, step):
 
 def _setns(fd, flags, step):
     _check(_libc.setns(fd, flags), step)
-
-
-def _prctl(option, arg2=0, arg3=0, step="prctl"):
-    _check(_libc.prctl(option, arg2, arg3, 0, 0), step)
 
 
 def _fail(message):
@@ -203,46 +210,38 @@ def _become_worker(request, launch_fd, armed_fd):
 
 
 def _arm(request, launch_fd, armed_fd):
-    """Everything before the launch, in the order ember-sandbox-init's worker does it."""
+    """Everything before the launch: ember-sandbox-init's arming, then the runtime's set-up."""
     if os.getpid() != WORKER_PID:
         raise StepFailed(f"worker is pid {os.getpid()}, not {WORKER_PID}: the sandbox "
                          "was not fresh")
-    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
-    os.setsid()
-    # The zygote may have been started from the engine's SCHED_IDLE preparer thread.
-    os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
-    null = os.open("/dev/null", os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
     os.dup2(armed_fd, ARMED_FD)
     os.dup2(launch_fd, LAUNCH_FD)
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    nofile = min(request["nofile"], hard)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    cap = 0
-    while _libc.prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0:
-        _prctl(PR_CAPBSET_DROP, cap, step=f"prctl PR_CAPBSET_DROP {cap}")
-        cap += 1
-    _prctl(PR_SET_SECUREBITS, SECUREBITS, step="prctl PR_SET_SECUREBITS")
-    uid, gid = request["uid"], request["gid"]
-    os.setgroups([gid])
-    os.setresgid(gid, gid, gid)
-    os.setresuid(uid, uid, uid)  # with the securebits above: no capability survives
-    _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, step="prctl PR_CAP_AMBIENT")
-    _prctl(PR_SET_NO_NEW_PRIVS, 1, step="prctl PR_SET_NO_NEW_PRIVS")
-    os.closerange(LAUNCH_FD + 1, nofile)
     program = base64.b64decode(request["seccomp"])
     buffer = ctypes.create_string_buffer(program, len(program))
-    fprog = _SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
-    _prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog),
-           step="prctl PR_SET_SECCOMP")
+    spec = _ArmSpec(ARM_ABI_VERSION, request["uid"], request["gid"],
+                    ctypes.cast(buffer, ctypes.c_void_p), len(program))
+    error = ctypes.create_string_buffer(512)
+    err = _arm_library.ember_arm_worker(ctypes.byref(spec), error, len(error))
+    if err != 0:
+        raise StepFailed(f"{error.value.decode(errors='replace')}: {os.strerror(err)}")
+    _reinstall_signal_handling()
     ember_runtime.prepare_process()
     _warm_up()
     os.write(ARMED_FD, b"A")
     os.close(ARMED_FD)
+
+
+def _reinstall_signal_handling():
+    """The arming reset every signal's disposition in the kernel; put back what the
+    interpreter had set up (SIGINT's KeyboardInterrupt, SIGPIPE and SIGXFSZ ignored), as a
+    fresh interpreter has it, so the kernel and the signal module agree again."""
+    for sig in signal.valid_signals():
+        try:
+            handler = signal.getsignal(sig)
+        except ValueError:
+            continue
+        if handler not in (None, signal.SIG_DFL):
+            signal.signal(sig, handler)
 
 
 def _take_environment(env):
@@ -322,10 +321,16 @@ def _serve(control):
 
 
 def main():
+    global _arm_library
+    control = _socket.socket(fileno=CONTROL_FD)
+    try:
+        _arm_library = _load_arm_library(sys.argv[1])
+    except (IndexError, OSError, AttributeError, StepFailed) as exc:
+        control.send(json.dumps({"error": f"load the arming library: {exc}"}).encode())
+        return 1
     # Children are never waited for: the first exits at once, the worker belongs to the
     # sandbox's init.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    control = _socket.socket(fileno=CONTROL_FD)
     control.send(b'{"ready": true}')
     _serve(control)
     return 0

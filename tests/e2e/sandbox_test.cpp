@@ -297,6 +297,47 @@ TEST(PythonZygote, AZygoteThatDiedIsReplacedAndColdStartsGoOn) {
   EXPECT_NE(second, first);
 }
 
+// Both kinds of worker are armed by the same code (isolation/src/init/arm.cpp, the zygote's
+// through libember-arm.so); this checks the outcome: what the kernel shows of a Python worker
+// exec'd by the sandbox's init and of one forked from the zygote must not differ.
+TEST(PythonZygote, ArmsItsWorkersExactlyAsInitArmsAnExecdWorker) {
+  if (::geteuid() != 0) GTEST_SKIP() << "native sandboxes need root";
+  const auto code = testcases_dir() / "python" / "armed";
+  Node node({{.name = "exec", .code = code},
+             {.name = "zygote", .code = code, .extra_yaml = "    zygote: true\n"}});
+  const auto exec_reply = node.invoke("exec", "{}");
+  const auto zygote_reply = node.invoke("zygote", "{}");
+  ASSERT_EQ(exec_reply.status, 200) << exec_reply.body;
+  ASSERT_EQ(zygote_reply.status, 200) << zygote_reply.body;
+  const auto exec = json_object(exec_reply.body);
+  const auto zygote = json_object(zygote_reply.body);
+  // Each ran as the kind it should (a zygote that failed to start would fall back to exec):
+  // pid 2 is init's child, pid 3 the zygote's grandchild.
+  ASSERT_EQ(exec.at("pid"), 2) << exec_reply.body;
+  ASSERT_EQ(zygote.at("pid"), 3) << zygote_reply.body;
+  // And armed at all, so that equal cannot mean equally unarmed.
+  const auto& exec_status = exec.at("status").as_object();
+  EXPECT_EQ(exec_status.at("Uid"), "993\t993\t993\t993");
+  EXPECT_EQ(exec_status.at("CapBnd"), "0000000000000000");
+  EXPECT_EQ(exec_status.at("NoNewPrivs"), "1");
+  EXPECT_EQ(exec_status.at("Seccomp"), "2");
+  EXPECT_EQ(exec_status.at("Seccomp_filters"), "1");
+  ASSERT_EQ(exec.size(), zygote.size());
+  for (const auto& [key, value] : exec) {
+    if (key == "pid") continue;
+    if (key == "status") {
+      const auto& zygote_status = zygote.at("status").as_object();
+      EXPECT_EQ(zygote_status.size(), exec_status.size());
+      for (const auto& [field, exec_value] : exec_status) {
+        EXPECT_EQ(zygote_status.contains(field) ? zygote_status.at(field) : nullptr, exec_value)
+            << "/proc/self/status " << field;
+      }
+      continue;
+    }
+    EXPECT_EQ(zygote.at(key), value) << key;
+  }
+}
+
 TEST_P(Sandboxed, WorkerSeesTheLambdaLayout) {
   Node node({python({.name = "context", .code = testcases_dir() / "python" / "context"})});
   const auto body = json_object(node.invoke("context", "{}").body);

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "../init_protocol.hpp"
+#include "arm.hpp"
 #include "rootfs.hpp"
 #include "worker.hpp"
 
@@ -36,10 +37,8 @@ void send_message(const std::string& message) {
 }
 
 StepResult reset_signal_handling(const InitConfig&) {
-  // The engine's ignored signals (SIGPIPE) survive exec; the worker must start clean.
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
-  }
+  // The engine's ignored signals (SIGPIPE) survive exec; init starts clean too.
+  if (auto r = reset_signal_dispositions()) return r;
   // SIGCHLD stays blocked and is read from a signalfd; the worker unblocks it.
   sigset_t mask;
   sigemptyset(&mask);
@@ -193,7 +192,7 @@ int main() {
     if (::sched_setscheduler(0, SCHED_OTHER, &normal) < 0) {
       fail({errno, "scheduling policy", "sched_setscheduler SCHED_OTHER"});
     }
-    if (auto failed = restrict_init(*config)) fail(*failed);
+    if (auto failed = restrict_init(arm_spec(*config))) fail(*failed);
     message.reset();
     send_message(encode(Prepared{mounts_done_ns}));
     reap(kAdoptedWorkerPid);
@@ -227,7 +226,7 @@ int main() {
   // Ready first: the engine waits for it on the cold-start path, and the worker, already
   // unprivileged, cannot touch init meanwhile.
   send_message(encode(Ready{mounts_done_ns, armed_ns, exec_done_ns}));
-  if (auto failed = restrict_init(*config)) {
+  if (auto failed = restrict_init(arm_spec(*config))) {
     // Too late for the engine's start() to fail: end the sandbox, naming the step in its log.
     (void)::dprintf(STDERR_FILENO, "ember-sandbox-init: %s: %s: %s\n", failed->step.c_str(),
                     failed->call.c_str(), ::strerror(failed->err));

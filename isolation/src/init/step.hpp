@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 
 #include "../init_protocol.hpp"
 
@@ -22,13 +23,20 @@ inline StepResult check(long rc, std::string call) {
   return CallFailed{std::move(call), errno};
 }
 
-struct Step {
+// A step of init's own (its configuration is the whole InitConfig) or of arming a worker
+// (arm.hpp: ArmSpec).
+template <class Config>
+struct BasicStep {
   const char* name;
-  StepResult (*run)(const InitConfig&);
+  StepResult (*run)(const Config&);
 };
+using Step = BasicStep<InitConfig>;
 
-// Runs steps in order; the first failure stops the list.
-inline std::optional<StepFailed> run_steps(std::span<const Step> steps, const InitConfig& config) {
+// Runs steps in order; the first failure stops the list. (Config is taken from `config`, so
+// an array of steps converts to the span.)
+template <class Config>
+std::optional<StepFailed> run_steps(std::span<const BasicStep<std::type_identity_t<Config>>> steps,
+                                    const Config& config) {
   for (const auto& step : steps) {
     if (auto failed = step.run(config)) return StepFailed{failed->err, step.name, failed->call};
   }

@@ -5,14 +5,11 @@
 
 namespace ember::isolation::init {
 
-// Runs in the forked child, while the sandbox is prepared: drops every privilege, loads the
-// filter, writes "A <ns>" (armed) to report_fd, then reads the Launch from kLaunchFd to EOF
-// (the engine writes it and closes the pipe), changes to its working directory, writes "T" and
-// execs. Failures write "E <errno>\n<step>\n<call>" to report_fd; a successful execve closes
-// it (O_CLOEXEC). An empty Launch (the sandbox was never used) ends it quietly. Never returns.
+// Runs in the forked child, while the sandbox is prepared: arms itself (arm.hpp), writes
+// "A <ns>" (armed) to report_fd, then reads the Launch from kLaunchFd to EOF (the engine writes
+// it and closes the pipe), changes to its working directory, writes "T" and execs. Failures
+// write "E <errno>\n<step>\n<call>" to report_fd; a successful execve closes it (O_CLOEXEC).
+// An empty Launch (the sandbox was never used) ends it quietly. Never returns.
 [[noreturn]] void run_worker(const InitConfig& config, int report_fd);
-
-// pid 1's own hardening once the worker runs: no capabilities, no_new_privs, the same filter.
-std::optional<StepFailed> restrict_init(const InitConfig& config);
 
 }  // namespace ember::isolation::init

@@ -30,6 +30,9 @@ struct Backends {
 struct NodeOptions {
   // Where ember's own runtimes live (runtimes/python/...).
   std::filesystem::path runtimes_dir;
+  // libember-arm.so, with which the Python zygote's workers arm themselves
+  // (isolation::default_arm_library_path()); empty: no zygote starts.
+  std::filesystem::path arm_library;
   // Receives every log line of every function ("[function] line"); stdout by default.
   std::function<void(std::string_view function, std::string_view line)> echo;
   // The scheduler's clock; null: the steady clock sped up by time_scale (trace replays).

@@ -31,8 +31,9 @@ struct SeccompPolicy {
 // with SandboxSpec::adopter: join the cgroup (write "0" to each procs file), then, with
 // pid_for_children set to the sandbox's pid namespace (setns(init_pidfd, CLONE_NEWPID)), fork
 // a child that enters the rest (setns(init_pidfd, mount|net|ipc|uts|cgroup)) and forks the
-// worker: pid init::kAdoptedWorkerPid, which init reaps. The worker drops to uid/gid, loads
-// `seccomp`, and reads its Launch (the init protocol's encoding) from launch_fd to EOF.
+// worker: pid init::kAdoptedWorkerPid, which init reaps. The worker arms itself with uid, gid
+// and `seccomp` through libember-arm.so (default_arm_library_path(): init's own arming code),
+// and reads its Launch (the init protocol's encoding) from launch_fd to EOF.
 struct SandboxEntry {
   UniqueFd init_pidfd;
   UniqueFd launch_fd;  // read end; the engine writes the Launch at start()
@@ -222,6 +223,10 @@ struct NativeOptions {
   std::filesystem::path root_mount_point = "/run/ember/root";
   std::chrono::milliseconds setup_timeout{10'000};  // create() fails after this
 };
+
+// libember-arm.so, the worker's arming behind a C ABI for an adopter's worker (the Python
+// zygote's; docs/isolation.md): beside the default ember-sandbox-init, wherever that is.
+std::filesystem::path default_arm_library_path();
 
 // Namespaces, cgroups, a read-only root, dropped privileges and seccomp around each worker
 // (docs/isolation.md). Fails when the host cannot provide that (see detect_native_support).
