@@ -1,5 +1,4 @@
 #include "ember/config/schema.hpp"
-
 #include "schema.hpp"
 
 namespace ember::config {

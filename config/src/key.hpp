@@ -62,7 +62,7 @@ struct ValueType {
   std::string (*default_value)(const ValueType&) = nullptr;
   // For a key whose value is a section of its own: describes that section.
   void (*describe_section)(std::string_view name, std::vector<SectionDescription>&) = nullptr;
-  IntegerRange range{};                          // integers
+  IntegerRange range{};                         // integers
   bool (*accepts)(std::string_view) = nullptr;  // strings and list items: their syntax
   std::string_view expected;  // what `accepts` wants, or a custom key's allowed values
 };
@@ -115,12 +115,14 @@ Entries walk(const Walker& walker, const Keys<Struct, N>& keys, const YAML::Node
 template <const auto& Table, auto Member>
 constexpr const auto& key_for() {
   constexpr std::size_t kIndex = [] {
-    for (std::size_t i = 0; i < Table.size(); ++i) {
-      if (Table[i].type.member == member_id<Member>()) {
-        return i;
+    std::size_t index = 0;
+    for (const auto& key : Table) {
+      if (key.type.member == member_id<Member>()) {
+        break;
       }
+      ++index;
     }
-    return Table.size();
+    return index;
   }();
   static_assert(kIndex < Table.size(), "no key of this schema table fills this member");
   return Table[kIndex];
@@ -137,11 +139,12 @@ const Entry* entry_for(const Entries& entries, const Key<Struct>& key) {
 template <class Struct, std::size_t N>
 constexpr bool is_well_formed(const Keys<Struct, N>& keys) {
   for (std::size_t i = 0; i < N; ++i) {
-    if (keys[i].name.empty() || keys[i].doc.empty() || keys[i].type.read == nullptr) {
+    const Key<Struct>& key = keys.at(i);
+    if (key.name.empty() || key.doc.empty() || key.type.read == nullptr) {
       return false;
     }
     for (std::size_t j = i + 1; j < N; ++j) {
-      if (keys[i].name == keys[j].name || keys[i].type.member == keys[j].type.member) {
+      if (key.name == keys.at(j).name || key.type.member == keys.at(j).type.member) {
         return false;
       }
     }
@@ -175,8 +178,8 @@ std::uint64_t integer_value(const T& value) {
 }
 
 template <auto Member>
-void read_integer(const Walker& walker, const ValueType<StructOf<Member>>& type,
-                  const Entry& entry, StructOf<Member>& out) {
+void read_integer(const Walker& walker, const ValueType<StructOf<Member>>& type, const Entry& entry,
+                  StructOf<Member>& out) {
   using T = TypeOf<Member>;
   const std::uint64_t number = walker.integer(entry, type.range);
   if constexpr (IsDuration<T>::value) {
@@ -380,15 +383,16 @@ KeyDescription describe_key(const Key<Struct>& key) {
   if (key.required) {
     out.default_doc = "required";
   } else if (key.inherit.apply != nullptr) {
-    out.default_doc = "`" + std::string(key.inherit.section) + "." + std::string(key.inherit.key) + "`";
+    out.default_doc =
+        "`" + std::string(key.inherit.section) + "." + std::string(key.inherit.key) + "`";
   } else if (key.type.default_value != nullptr) {
     out.default_value = key.type.default_value(key.type);
     out.default_doc = "`" + out.default_value + "`";
   }
   // A default of 0 that stands for something says what, as the range does.
-  const std::string_view note = !key.default_note.empty()                  ? key.default_note
-                                : out.default_value == "0"                ? key.type.range.zero_means
-                                                                           : std::string_view();
+  const std::string_view note = !key.default_note.empty()  ? key.default_note
+                                : out.default_value == "0" ? key.type.range.zero_means
+                                                           : std::string_view();
   if (!note.empty()) {
     out.default_doc += (out.default_doc.empty() ? "" : ": ") + std::string(note);
   }
@@ -454,12 +458,13 @@ void read_inline_section(const Walker& walker, const ValueType<Struct>& /*type*/
 template <const auto& Table>
 constexpr auto inline_section(std::string_view allowed) {
   using Struct = typename std::remove_cvref_t<decltype(Table[0])>::Target;
-  return ValueType<Struct>{.member = &Table,
-                           .read = &read_inline_section<Table, Struct>,
-                           .allowed = &custom_allowed<Struct>,
-                           .default_value = [](const ValueType<Struct>&) { return std::string("{}"); },
-                           .describe_section = &describe_keys<Table>,
-                           .expected = allowed};
+  return ValueType<Struct>{
+      .member = &Table,
+      .read = &read_inline_section<Table, Struct>,
+      .allowed = &custom_allowed<Struct>,
+      .default_value = [](const ValueType<Struct>&) { return std::string("{}"); },
+      .describe_section = &describe_keys<Table>,
+      .expected = allowed};
 }
 
 }  // namespace ember::config::detail

@@ -18,12 +18,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using detail::Entries;
-using detail::Entry;
 using detail::Walker;
 
 [[noreturn]] void throw_read_error(const fs::path& file, int error) {
-  throw ConfigError(detail::one_line(file.string() + ": cannot read: " +
-                                     std::system_category().message(error)));
+  throw ConfigError(
+      detail::one_line(file.string() + ": cannot read: " + std::system_category().message(error)));
 }
 
 // "a map with keys node, functions"
@@ -100,9 +99,9 @@ Config parse_config(const std::string& yaml_text, const fs::path& file) {
                           "empty configuration; expected " + expected_document());
     }
     if (documents.size() > 1) {
-      detail::throw_error(label, detail::position_of(documents[1].Mark()), detail::kDocumentKey,
-                          "expected a single YAML document, found " +
-                              std::to_string(documents.size()));
+      detail::throw_error(
+          label, detail::position_of(documents[1].Mark()), detail::kDocumentKey,
+          "expected a single YAML document, found " + std::to_string(documents.size()));
     }
     Config config = load_document(Walker(label, absolute_file.parent_path()), documents.front());
     config.file = absolute_file;

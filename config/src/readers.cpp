@@ -102,8 +102,9 @@ void read_environment(const Walker& walker, const Entry& entry, FunctionConfig& 
                   "duplicate key (first at line " + Walker::line_of(it->second) + ")");
     }
     if (!variable.value.IsScalar()) {
-      walker.fail(variable, "expected a string, got " + describe(variable.value) +
-                                (variable.value.IsNull() ? " (write \"\" for an empty value)" : ""));
+      walker.fail(variable,
+                  "expected a string, got " + describe(variable.value) +
+                      (variable.value.IsNull() ? " (write \"\" for an empty value)" : ""));
     }
     total_bytes += name.size() + variable.value.Scalar().size();
     environment.emplace_back(name, variable.value.Scalar());

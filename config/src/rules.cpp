@@ -25,10 +25,9 @@ constexpr const auto& kZygote = key_for<kFunctionKeys, &FunctionConfig::zygote>(
 void check_unique_name(const Walker& walker, const Entries& entries, const YAML::Node& item,
                        const FunctionConfig& function, FunctionNames& names) {
   if (const auto [it, inserted] = names.try_emplace(function.name, item); !inserted) {
-    walker.fail(*entry_for(entries, kName), "duplicate function name " +
-                                                in_backticks(function.name) +
-                                                " (first defined at line " +
-                                                Walker::line_of(it->second) + ")");
+    walker.fail(*entry_for(entries, kName),
+                "duplicate function name " + in_backticks(function.name) +
+                    " (first defined at line " + Walker::line_of(it->second) + ")");
   }
 }
 
@@ -50,8 +49,7 @@ void check_handler(const Walker& walker, const YAML::Node& item, std::string_vie
 
 // The provided runtimes start `bootstrap` directly, so a broken one would only show up as a
 // failed cold start much later.
-void check_bootstrap(const Walker& walker, const Entries& entries,
-                     const FunctionConfig& function) {
+void check_bootstrap(const Walker& walker, const Entries& entries, const FunctionConfig& function) {
   if (function.runtime_kind != RuntimeKind::kProvided) {
     return;
   }
@@ -63,8 +61,8 @@ void check_bootstrap(const Walker& walker, const Entries& entries,
     walker.fail(code, "cannot access " + bootstrap.string() + ": " + ec.message());
   }
   if (!fs::exists(status)) {
-    walker.fail(code, "runtime " + function.runtime + " needs an executable " +
-                          bootstrap.string() + ", which does not exist");
+    walker.fail(code, "runtime " + function.runtime + " needs an executable " + bootstrap.string() +
+                          ", which does not exist");
   }
   if (!fs::is_regular_file(status)) {
     walker.fail(code, bootstrap.string() + " is not a regular file");
@@ -94,8 +92,7 @@ void check_zygote(const Walker& walker, const Entries& entries, const FunctionCo
 }  // namespace
 
 void check_function(const Walker& walker, const YAML::Node& item, std::string_view path,
-                    const Entries& entries, const FunctionConfig& function,
-                    FunctionNames& names) {
+                    const Entries& entries, const FunctionConfig& function, FunctionNames& names) {
   check_unique_name(walker, entries, item, function, names);
   check_handler(walker, item, path, entries, function);
   check_bootstrap(walker, entries, function);

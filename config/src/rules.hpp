@@ -21,7 +21,6 @@ using FunctionNames = std::map<std::string, YAML::Node, std::less<>>;
 // Checks `function`, read from the map `item` at `path`, against its other keys and
 // against the functions before it (recorded in `names`).
 void check_function(const Walker& walker, const YAML::Node& item, std::string_view path,
-                    const Entries& entries, const FunctionConfig& function,
-                    FunctionNames& names);
+                    const Entries& entries, const FunctionConfig& function, FunctionNames& names);
 
 }  // namespace ember::config::detail

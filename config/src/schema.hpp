@@ -24,8 +24,8 @@ inline constexpr std::uint64_t kMaxKeepAliveS = 86400;
 
 inline constexpr auto kBooleanWords =
     std::to_array<Choice<bool>>({{"true", true}, {"false", false}});
-inline constexpr auto kIsolationWords = std::to_array<Choice<Isolation>>(
-    {{"native", Isolation::kNative}, {"none", Isolation::kNone}});
+inline constexpr auto kIsolationWords =
+    std::to_array<Choice<Isolation>>({{"native", Isolation::kNative}, {"none", Isolation::kNone}});
 inline constexpr auto kKeepAlivePolicyWords = std::to_array<Choice<KeepAlivePolicy>>(
     {{"fixed", KeepAlivePolicy::kFixed}, {"adaptive", KeepAlivePolicy::kAdaptive}});
 // `network: host` shares the host's network; the struct keeps it as a flag.
@@ -63,8 +63,8 @@ inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
      .type = integer<&NodeConfig::sandbox_gid>(1, 65534),
      .doc = "Group id of that user."},
     {.name = "memory_budget_mb",
-     .type = integer<&NodeConfig::memory_budget_mb>(128, 1ULL << 30U,
-                                                    "80 % of the machine's memory"),
+     .type =
+         integer<&NodeConfig::memory_budget_mb>(128, 1ULL << 30U, "80 % of the machine's memory"),
      .doc = "Most `memory_mb` that live workers of all functions may add up to."},
     {.name = "max_workers",
      .type = integer<&NodeConfig::max_workers>(1, 100000),

@@ -111,8 +111,7 @@ std::size_t Walker::choice(const Entry& entry, std::span<const std::string_view>
   return static_cast<std::size_t>(it - choices.begin());
 }
 
-std::vector<std::string> Walker::string_list(const Entry& entry,
-                                             bool (*accepts)(std::string_view),
+std::vector<std::string> Walker::string_list(const Entry& entry, bool (*accepts)(std::string_view),
                                              std::string_view expected) const {
   if (!entry.value.IsSequence()) {
     fail(entry, "expected a list, got " + describe(entry.value));
@@ -120,7 +119,8 @@ std::vector<std::string> Walker::string_list(const Entry& entry,
   std::vector<std::string> out;
   std::size_t index = 0;
   for (const auto& item : entry.value) {
-    const Entry element{entry.key_path + "[" + std::to_string(index++) + "]", item, item};
+    const YAML::Node& node = item;
+    const Entry element{entry.key_path + "[" + std::to_string(index++) + "]", node, node};
     out.push_back(string(element));
     if (!accepts(out.back())) {
       fail(element, "expected " + std::string(expected) + ", got " + in_backticks(out.back()));
