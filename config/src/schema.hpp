@@ -11,6 +11,7 @@
 #include "ember/config/config.hpp"
 #include "key.hpp"
 #include "readers.hpp"
+#include "value_types.hpp"
 #include "values.hpp"
 
 // Table rows name only the fields they set, and the rest keep their defaults on purpose; GCC 12
