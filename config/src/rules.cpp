@@ -1,143 +1,103 @@
 #include "rules.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include <unistd.h>
 
-#include <algorithm>
-#include <array>
-#include <charconv>
+#include <filesystem>
+#include <system_error>
+
+#include "messages.hpp"
+#include "schema.hpp"
+#include "values.hpp"
 
 namespace ember::config::detail {
 namespace {
 
-constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
-constexpr bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
-constexpr bool is_alpha(char c) { return is_lower(c) || (c >= 'A' && c <= 'Z'); }
-constexpr bool is_word(char c) { return is_alpha(c) || is_digit(c) || c == '_'; }
+namespace fs = std::filesystem;
 
-bool is_identifier(std::string_view s) {
-  return !s.empty() && !is_digit(s.front()) && std::all_of(s.begin(), s.end(), is_word);
+constexpr const auto& kName = key_for<kFunctionKeys, &FunctionConfig::name>();
+constexpr const auto& kHandler = key_for<kFunctionKeys, &FunctionConfig::handler>();
+constexpr const auto& kCode = key_for<kFunctionKeys, &FunctionConfig::code_dir>();
+constexpr const auto& kReservedConcurrency =
+    key_for<kFunctionKeys, &FunctionConfig::reserved_concurrency>();
+constexpr const auto& kProvisioned = key_for<kFunctionKeys, &FunctionConfig::provisioned>();
+constexpr const auto& kZygote = key_for<kFunctionKeys, &FunctionConfig::zygote>();
+
+void check_unique_name(const Walker& walker, const Entries& entries, const YAML::Node& item,
+                       const FunctionConfig& function, FunctionNames& names) {
+  if (const auto [it, inserted] = names.try_emplace(function.name, item); !inserted) {
+    walker.fail(*entry_for(entries, kName),
+                "duplicate function name " + in_backticks(function.name) +
+                    " (first defined at line " + Walker::line_of(it->second) + ")");
+  }
 }
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
+// Python needs a handler it can import and call; provided runtimes may pass free text.
+void check_handler(const Walker& walker, const YAML::Node& item, std::string_view path,
+                   const Entries& entries, const FunctionConfig& function) {
+  if (function.runtime_kind != RuntimeKind::kPython) {
+    return;
+  }
+  const Entry* handler = entry_for(entries, kHandler);
+  if (handler == nullptr) {
+    walker.fail(item, child_key(path, kHandler.name), "missing (required)");
+  }
+  if (!is_python_handler(function.handler)) {
+    walker.fail(*handler, "expected module.function (like lambda_function.lambda_handler), got " +
+                              in_backticks(function.handler));
+  }
 }
 
-constexpr std::array<std::string_view, 13> kReservedEnvironmentNames = {
-    "AWS_LAMBDA_RUNTIME_API",
-    "_HANDLER",
-    "LAMBDA_TASK_ROOT",
-    "LAMBDA_RUNTIME_DIR",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_LOG_GROUP_NAME",
-    "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_EXECUTION_ENV",
-};
+// The provided runtimes start `bootstrap` directly, so a broken one would only show up as a
+// failed cold start much later.
+void check_bootstrap(const Walker& walker, const Entries& entries, const FunctionConfig& function) {
+  if (function.runtime_kind != RuntimeKind::kProvided) {
+    return;
+  }
+  const Entry& code = *entry_for(entries, kCode);
+  const fs::path bootstrap = function.code_dir / "bootstrap";
+  std::error_code ec;
+  const auto status = fs::status(bootstrap, ec);
+  if (ec && status.type() != fs::file_type::not_found) {
+    walker.fail(code, "cannot access " + bootstrap.string() + ": " + ec.message());
+  }
+  if (!fs::exists(status)) {
+    walker.fail(code, "runtime " + function.runtime + " needs an executable " + bootstrap.string() +
+                          ", which does not exist");
+  }
+  if (!fs::is_regular_file(status)) {
+    walker.fail(code, bootstrap.string() + " is not a regular file");
+  }
+  if (::access(bootstrap.c_str(), X_OK) != 0) {
+    walker.fail(code, bootstrap.string() + " is not executable");
+  }
+}
 
-// Python runtimes run on the host's own interpreters, looked up where Debian installs them.
-constexpr std::string_view kInterpreterDir = "/usr/bin/";
+void check_provisioned(const Walker& walker, const Entries& entries,
+                       const FunctionConfig& function) {
+  if (function.provisioned > function.reserved_concurrency) {
+    walker.fail(*entry_for(entries, kProvisioned),
+                std::string(kProvisioned.name) + " (" + std::to_string(function.provisioned) +
+                    ") cannot exceed " + std::string(kReservedConcurrency.name) + " (" +
+                    std::to_string(function.reserved_concurrency) + ")");
+  }
+}
+
+void check_zygote(const Walker& walker, const Entries& entries, const FunctionConfig& function) {
+  if (function.zygote && function.runtime_kind != RuntimeKind::kPython) {
+    walker.fail(*entry_for(entries, kZygote),
+                "only python runtimes have a zygote; runtime is " + function.runtime);
+  }
+}
 
 }  // namespace
 
-bool is_function_name(std::string_view name) {
-  return !name.empty() && name.size() <= 64 &&
-         std::all_of(name.begin(), name.end(), [](char c) { return is_word(c) || c == '-'; });
-}
-
-bool is_python_handler(std::string_view handler) {
-  const auto last_dot = handler.rfind('.');
-  if (last_dot == std::string_view::npos) {
-    return false;
-  }
-  if (!is_identifier(handler.substr(last_dot + 1))) {
-    return false;
-  }
-  std::string_view module = handler.substr(0, last_dot);
-  while (true) {
-    const auto dot = module.find('.');
-    if (!is_identifier(module.substr(0, dot))) {
-      return false;
-    }
-    if (dot == std::string_view::npos) {
-      return true;
-    }
-    module.remove_prefix(dot + 1);
-  }
-}
-
-bool is_environment_name(std::string_view name) { return is_identifier(name); }
-
-bool is_reserved_environment_name(std::string_view name) {
-  return std::find(kReservedEnvironmentNames.begin(), kReservedEnvironmentNames.end(), name) !=
-         kReservedEnvironmentNames.end();
-}
-
-bool is_region(std::string_view region) {
-  return !region.empty() && region.size() <= 64 &&
-         std::all_of(region.begin(), region.end(),
-                     [](char c) { return is_lower(c) || is_digit(c) || c == '-'; });
-}
-
-bool is_account_id(std::string_view account_id) {
-  return account_id.size() == 12 && all_digits(account_id);
-}
-
-std::optional<RuntimeInfo> parse_runtime(std::string_view runtime) {
-  if (runtime == "provided" || runtime == "provided.al2" || runtime == "provided.al2023") {
-    return RuntimeInfo{RuntimeKind::kProvided, {}};
-  }
-  constexpr std::string_view kPythonPrefix = "python3.";
-  if (runtime == "python3" ||
-      (runtime.starts_with(kPythonPrefix) && runtime.size() <= kPythonPrefix.size() + 3 &&
-       all_digits(runtime.substr(kPythonPrefix.size())) && runtime[kPythonPrefix.size()] != '0')) {
-    return RuntimeInfo{RuntimeKind::kPython, std::string(kInterpreterDir) + std::string(runtime)};
-  }
-  return std::nullopt;
-}
-
-std::optional<ListenAddress> parse_listen(std::string_view listen) {
-  const auto colon = listen.rfind(':');
-  if (colon == std::string_view::npos) {
-    return std::nullopt;
-  }
-  std::string_view host = listen.substr(0, colon);
-  const std::string_view port_text = listen.substr(colon + 1);
-
-  bool bracketed = false;
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-    bracketed = true;
-  }
-  const std::string host_string(host);
-  bool valid_host = false;
-  if (bracketed) {
-    in6_addr v6{};
-    valid_host = inet_pton(AF_INET6, host_string.c_str(), &v6) == 1;
-  } else if (host == "localhost") {
-    valid_host = true;
-  } else {
-    in_addr v4{};
-    valid_host = inet_pton(AF_INET, host_string.c_str(), &v4) == 1;
-  }
-  if (!valid_host) {
-    return std::nullopt;
-  }
-
-  // from_chars alone would accept a prefix like "80x"; the digit check rules that out.
-  if (!all_digits(port_text) || port_text.size() > 5) {
-    return std::nullopt;
-  }
-  unsigned port = 0;
-  std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port > 65535) {
-    return std::nullopt;
-  }
-  return ListenAddress{host_string, static_cast<std::uint16_t>(port)};
+void check_function(const Walker& walker, const YAML::Node& item, std::string_view path,
+                    const Entries& entries, const FunctionConfig& function, FunctionNames& names) {
+  check_unique_name(walker, entries, item, function, names);
+  check_handler(walker, item, path, entries, function);
+  check_bootstrap(walker, entries, function);
+  check_provisioned(walker, entries, function);
+  check_zygote(walker, entries, function);
 }
 
 }  // namespace ember::config::detail

@@ -1,53 +1,26 @@
-// Checks on single values of ember.yaml that need no YAML context; load_config.cpp reports
-// their failures with file positions.
+// Rules that tie keys together, which no single key's check can see; they run after a
+// function's own keys are read. They name keys by the member they fill (key_for), so a key
+// is spelled only in its table.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <filesystem>
-#include <optional>
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
 #include "ember/config/config.hpp"
+#include "walker.hpp"
 
 namespace ember::config::detail {
 
-// Lambda's limit on the summed size of a function's environment variable names and values.
-inline constexpr std::size_t kMaxEnvironmentBytes = 4096;
+// The functions read so far, by name, to point at the first of a repeated name.
+using FunctionNames = std::map<std::string, YAML::Node, std::less<>>;
 
-// [A-Za-z0-9_-]{1,64}, as Lambda allows for unqualified function names.
-bool is_function_name(std::string_view name);
-
-// module.function, where module may be a dotted package path (a.b.c.function).
-bool is_python_handler(std::string_view handler);
-
-// [A-Za-z_][A-Za-z0-9_]*, the names a POSIX shell can export.
-bool is_environment_name(std::string_view name);
-
-// Names ember sets itself for every worker, so a function may not override them.
-bool is_reserved_environment_name(std::string_view name);
-
-// Lowercase letters, digits and hyphens, like "us-east-1"; it ends up inside ARNs.
-bool is_region(std::string_view region);
-
-// Exactly 12 decimal digits, like every AWS account id.
-bool is_account_id(std::string_view account_id);
-
-struct RuntimeInfo {
-  RuntimeKind kind = RuntimeKind::kProvided;
-  std::filesystem::path interpreter;  // empty for provided runtimes
-};
-
-// provided | provided.al2 | provided.al2023 | python3 | python3.N; nullopt for anything else.
-std::optional<RuntimeInfo> parse_runtime(std::string_view runtime);
-
-struct ListenAddress {
-  std::string host;  // IPv6 without its brackets
-  std::uint16_t port = 0;
-};
-
-// HOST:PORT with HOST an IPv4 literal, a bracketed IPv6 literal or "localhost".
-std::optional<ListenAddress> parse_listen(std::string_view listen);
+// Checks `function`, read from the map `item` at `path`, against its other keys and
+// against the functions before it (recorded in `names`).
+void check_function(const Walker& walker, const YAML::Node& item, std::string_view path,
+                    const Entries& entries, const FunctionConfig& function, FunctionNames& names);
 
 }  // namespace ember::config::detail

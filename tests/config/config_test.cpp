@@ -355,6 +355,17 @@ TEST_F(LoadConfig, RejectsOutOfRangeConcurrencyAndKeepAlive) {
             at(2, 17) + "node.keep_alive_s: out of range: must be 1..86400, got 86401");
 }
 
+TEST_F(LoadConfig, MemoryBudgetIsZeroOrAtLeastTheMinimum) {
+  EXPECT_EQ(load_config(write_config("node: {memory_budget_mb: 0}\n")).node.memory_budget_mb, 0U);
+  EXPECT_EQ(load_config(write_config("node: {memory_budget_mb: 128}\n")).node.memory_budget_mb,
+            128U);
+  const std::string range = "must be 0 (80 % of the machine's memory) or 128..1073741824";
+  EXPECT_EQ(error_for("node:\n  memory_budget_mb: 64\n"),
+            at(2, 21) + "node.memory_budget_mb: out of range: " + range + ", got 64");
+  EXPECT_EQ(error_for("node:\n  memory_budget_mb: 1073741825\n"),
+            at(2, 21) + "node.memory_budget_mb: out of range: " + range + ", got 1073741825");
+}
+
 TEST_F(LoadConfig, RejectsDuplicateFunctionNameAndPointsAtTheFirst) {
   EXPECT_EQ(error_for(with_function("  - name: other\n"
                                     "    runtime: provided\n"

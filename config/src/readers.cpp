@@ -1,0 +1,121 @@
+#include "readers.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <system_error>
+
+#include "messages.hpp"
+#include "values.hpp"
+
+namespace ember::config::detail {
+
+namespace fs = std::filesystem;
+
+std::string default_state_dir() { return std::string(kDefaultStateDir); }
+
+void read_listen(const Walker& walker, const Entry& entry, NodeConfig& node) {
+  const auto address = parse_listen(walker.string(entry));
+  if (!address) {
+    walker.fail(entry,
+                "expected HOST:PORT with HOST an IPv4 address, [IPv6 address] or localhost "
+                "and PORT 0..65535, got " +
+                    describe(entry.value));
+  }
+  node.listen_host = address->host;
+  node.listen_port = address->port;
+}
+
+std::string default_listen() {
+  const NodeConfig defaults;
+  const bool ipv6 = defaults.listen_host.find(':') != std::string::npos;
+  const std::string host = ipv6 ? '[' + defaults.listen_host + ']' : defaults.listen_host;
+  return host + ':' + std::to_string(defaults.listen_port);
+}
+
+void read_state_dir(const Walker& walker, const Entry& entry, NodeConfig& node) {
+  node.state_dir = walker.path(entry);
+  std::error_code ec;
+  const auto status = fs::status(node.state_dir, ec);
+  if (fs::exists(status) && !fs::is_directory(status)) {
+    walker.fail(entry, node.state_dir.string() + " exists but is not a directory");
+  }
+}
+
+void read_runtime(const Walker& walker, const Entry& entry, FunctionConfig& function) {
+  function.runtime = walker.string(entry);
+  const auto info = parse_runtime(function.runtime);
+  if (!info) {
+    walker.fail(entry, "unsupported runtime " + in_backticks(function.runtime) +
+                           "; expected provided, provided.al2, provided.al2023, python3 or "
+                           "python3.N");
+  }
+  function.runtime_kind = info->kind;
+  function.interpreter = info->interpreter;
+  if (function.runtime_kind == RuntimeKind::kPython) {
+    std::error_code ec;
+    if (!fs::is_regular_file(function.interpreter, ec) ||
+        ::access(function.interpreter.c_str(), X_OK) != 0) {
+      walker.fail(entry, "interpreter " + function.interpreter.string() +
+                             " is not installed or not executable");
+    }
+  }
+}
+
+void read_code(const Walker& walker, const Entry& entry, FunctionConfig& function) {
+  function.code_dir = walker.path(entry);
+  const std::string dir = function.code_dir.string();
+  std::error_code ec;
+  const auto status = fs::status(function.code_dir, ec);
+  if (status.type() == fs::file_type::not_found) {
+    walker.fail(entry, "directory " + dir + " does not exist");
+  }
+  if (ec) {
+    walker.fail(entry, "cannot access " + dir + ": " + ec.message());
+  }
+  if (!fs::is_directory(status)) {
+    walker.fail(entry, dir + " is not a directory");
+  }
+}
+
+void read_environment(const Walker& walker, const Entry& entry, FunctionConfig& function) {
+  walker.expect_map(entry);
+  std::vector<std::pair<std::string, std::string>> environment;
+  std::map<std::string, YAML::Node> seen;
+  std::size_t total_bytes = 0;
+  for (const auto& pair : entry.value) {
+    const YAML::Node& key = pair.first;
+    if (!key.IsScalar()) {
+      walker.fail(key, entry.key_path, "variable names must be strings, got " + describe(key));
+    }
+    const std::string& name = key.Scalar();
+    const Entry variable{child_key(entry.key_path, name), key, pair.second};
+    if (!is_environment_name(name)) {
+      walker.fail(key, variable.key_path, "variable names must match [A-Za-z_][A-Za-z0-9_]*");
+    }
+    if (is_reserved_environment_name(name)) {
+      walker.fail(key, variable.key_path, "reserved: Lambda sets this variable itself");
+    }
+    if (const auto [it, inserted] = seen.try_emplace(name, key); !inserted) {
+      walker.fail(key, variable.key_path,
+                  "duplicate key (first at line " + Walker::line_of(it->second) + ")");
+    }
+    if (!variable.value.IsScalar()) {
+      walker.fail(variable,
+                  "expected a string, got " + describe(variable.value) +
+                      (variable.value.IsNull() ? " (write \"\" for an empty value)" : ""));
+    }
+    total_bytes += name.size() + variable.value.Scalar().size();
+    environment.emplace_back(name, variable.value.Scalar());
+  }
+  if (total_bytes > kMaxEnvironmentBytes) {
+    walker.fail(entry, "names and values add up to " + std::to_string(total_bytes) +
+                           " bytes; Lambda allows at most " + std::to_string(kMaxEnvironmentBytes));
+  }
+  function.environment = std::move(environment);
+}
+
+std::string default_environment() { return "{}"; }
+
+}  // namespace ember::config::detail

@@ -1,0 +1,37 @@
+// Readers for the keys whose values need more than the generic checks of key.hpp: several
+// members from one value, paths, checks against the file system, free-form maps.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "ember/config/config.hpp"
+#include "walker.hpp"
+
+namespace ember::config::detail {
+
+// node.state_dir when the file does not set it, relative to the YAML file.
+inline constexpr std::string_view kDefaultStateDir = "./ember-state";
+std::string default_state_dir();
+
+// HOST:PORT into listen_host and listen_port.
+void read_listen(const Walker& walker, const Entry& entry, NodeConfig& node);
+std::string default_listen();
+
+// A directory path, or one that does not exist yet.
+void read_state_dir(const Walker& walker, const Entry& entry, NodeConfig& node);
+
+// The runtime's name, and from it runtime_kind and the interpreter, which must be installed.
+void read_runtime(const Walker& walker, const Entry& entry, FunctionConfig& function);
+
+// An existing directory; rules.cpp checks what the runtime needs in it.
+void read_code(const Walker& walker, const Entry& entry, FunctionConfig& function);
+
+// NAME: value pairs in file order, within Lambda's limits.
+void read_environment(const Walker& walker, const Entry& entry, FunctionConfig& function);
+std::string default_environment();
+
+// Each entry of the list with the function table and rules.cpp (defined in load_config.cpp).
+void read_functions(const Walker& walker, const Entry& entry, Config& config);
+
+}  // namespace ember::config::detail

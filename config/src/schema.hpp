@@ -1,0 +1,206 @@
+// ember.yaml declared once: one table per section, each key with its name, the member it
+// fills, its type and range or allowed words, its default (the member's initializer in
+// config.hpp) and a doc line. The loader accepts exactly these keys and checks them as
+// written here; docs/configuration.md is checked against describe_schema(), made from them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "ember/config/config.hpp"
+#include "key.hpp"
+#include "readers.hpp"
+#include "value_types.hpp"
+#include "values.hpp"
+
+// Table rows name only the fields they set, and the rest keep their defaults on purpose; GCC 12
+// warns about that even for designated initializers.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace ember::config::detail {
+
+inline constexpr std::uint64_t kMaxKeepAliveS = 86400;
+
+inline constexpr auto kBooleanWords =
+    std::to_array<Choice<bool>>({{"true", true}, {"false", false}});
+inline constexpr auto kIsolationWords =
+    std::to_array<Choice<Isolation>>({{"native", Isolation::kNative}, {"none", Isolation::kNone}});
+inline constexpr auto kKeepAlivePolicyWords = std::to_array<Choice<KeepAlivePolicy>>(
+    {{"fixed", KeepAlivePolicy::kFixed}, {"adaptive", KeepAlivePolicy::kAdaptive}});
+// `network: host` shares the host's network; the struct keeps it as a flag.
+inline constexpr auto kNetworkWords =
+    std::to_array<Choice<bool>>({{"none", false}, {"host", true}});
+
+inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
+    {.name = "listen",
+     .type = custom<&NodeConfig::listen_host, &read_listen, &default_listen>(
+         "`HOST:PORT`; HOST is an IPv4 literal, a bracketed IPv6 literal (`[::1]:9000`) or "
+         "`localhost`; PORT is 0..65535"),
+     .doc = "Address of the Invoke API (and of `GET /ember/v1/functions`)."},
+    {.name = "state_dir",
+     .type = custom<&NodeConfig::state_dir, &read_state_dir, &default_state_dir>(
+         "a path; if it exists it must be a directory"),
+     .default_note = "next to the YAML file",
+     .doc = "Where the node keeps function logs (`STATE_DIR/logs/`)."},
+    {.name = "region",
+     .type = text<&NodeConfig::region>(&is_region,
+                                       "lowercase letters, digits and '-' (like us-east-1)"),
+     .doc = "Region reported to functions as `AWS_REGION` and used in ARNs."},
+    {.name = "account_id",
+     .type = text<&NodeConfig::account_id>(&is_account_id, "12 digits"),
+     .doc = "Account id used in ARNs."},
+    {.name = "keep_alive_s",
+     .type = integer<&NodeConfig::keep_alive>(1, kMaxKeepAliveS),
+     .doc = "Default `keep_alive_s` of every function that does not set its own."},
+    {.name = "isolation",
+     .type = choice<&NodeConfig::isolation, kIsolationWords>(),
+     .doc = "Default `isolation` of every function that does not set its own."},
+    {.name = "sandbox_uid",
+     .type = integer<&NodeConfig::sandbox_uid>(1, 65534),
+     .doc = "User id the runtime runs as inside native sandboxes."},
+    {.name = "sandbox_gid",
+     .type = integer<&NodeConfig::sandbox_gid>(1, 65534),
+     .doc = "Group id of that user."},
+    {.name = "memory_budget_mb",
+     .type =
+         integer<&NodeConfig::memory_budget_mb>(128, 1ULL << 30U, "80 % of the machine's memory"),
+     .doc = "Most `memory_mb` that live workers of all functions may add up to."},
+    {.name = "max_workers",
+     .type = integer<&NodeConfig::max_workers>(1, 100000),
+     .doc = "Most live workers of all functions together."},
+    {.name = "freeze_idle",
+     .type = choice<&NodeConfig::freeze_idle, kBooleanWords>(),
+     .doc = "Freeze parked workers (cgroup freezer; SIGSTOP for `isolation: none`) and thaw "
+            "them when an event arrives."},
+    {.name = "freeze_idle_after_ms",
+     .type = integer<&NodeConfig::freeze_idle_after>(0, 3'600'000),
+     .doc = "How long a worker must stay parked before it is frozen."},
+    {.name = "shutdown_grace_s",
+     .type = integer<&NodeConfig::shutdown_grace>(0, 900),
+     .doc = "After the first SIGINT/SIGTERM, how long running invocations may finish before "
+            "every worker is killed."},
+    {.name = "init_cpu_burst",
+     .type = choice<&NodeConfig::init_cpu_burst, kBooleanWords>(),
+     .doc = "Native sandboxes: no CPU quota during the init phase."},
+});
+static_assert(is_well_formed(kNodeKeys));
+
+// Where the node section sits in the file, for defaults that functions take from it.
+inline constexpr std::string_view kNodeSection = "node";
+
+template <auto Member, auto NodeMember>
+void apply_node_default(const NodeConfig& node, StructOf<Member>& out) {
+  out.*Member = node.*NodeMember;
+}
+
+// The function's `Member` starts as the node's `NodeMember` (which must be a node key).
+template <auto Member, auto NodeMember>
+constexpr Inherit<StructOf<Member>> from_node() {
+  return {.apply = &apply_node_default<Member, NodeMember>,
+          .section = kNodeSection,
+          .key = key_for<kNodeKeys, NodeMember>().name};
+}
+
+inline constexpr auto kSeccompKeys = std::to_array<Key<FunctionConfig>>({
+    {.name = "deny",
+     .type = text_list<&FunctionConfig::seccomp_deny>(&is_syscall_name,
+                                                      "a system call name like ptrace"),
+     .doc = "Also fail these system calls with EPERM."},
+    {.name = "allow",
+     .type = text_list<&FunctionConfig::seccomp_allow>(&is_syscall_name,
+                                                       "a system call name like ptrace"),
+     .doc = "Lift these entries of the default deny list (weakens the sandbox; logged at "
+            "start)."},
+});
+static_assert(is_well_formed(kSeccompKeys));
+
+inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
+    {.name = "name",
+     .type = text<&FunctionConfig::name>(&is_function_name, "1 to 64 of A-Z a-z 0-9 _ -"),
+     .required = true,
+     .rule = "unique on the node",
+     .doc = "Function name used by Invoke and in ARNs."},
+    {.name = "runtime",
+     .type = custom<&FunctionConfig::runtime, &read_runtime>(
+         "`provided`, `provided.al2`, `provided.al2023`, `python3`, `python3.N`"),
+     .required = true,
+     .doc = "How the worker is started."},
+    {.name = "handler",
+     .type = text<&FunctionConfig::handler>(),
+     .rule = "python: `module.function`, where module may be a dotted package path",
+     .default_note = "required for python runtimes",
+     .doc = "Python: the function called for each event."},
+    {.name = "code",
+     .type = custom<&FunctionConfig::code_dir, &read_code>("an existing directory"),
+     .required = true,
+     .rule = "for `provided*` it must hold an executable regular file `bootstrap`",
+     .doc = "The function's code, mounted read-only at `/var/task` in a native sandbox."},
+    {.name = "memory_mb",
+     .type = integer<&FunctionConfig::memory_mb>(128, 10240),
+     .doc = "Reported as `Memory Size` and counted against the node's memory budget."},
+    {.name = "timeout_s",
+     .type = integer<&FunctionConfig::timeout_s>(1, 900),
+     .doc = "Seconds one invocation may run."},
+    {.name = "environment",
+     .type = custom<&FunctionConfig::environment, &read_environment, &default_environment>(
+         "a map of name to string; see [`environment`](#environment)"),
+     .doc = "Extra environment variables."},
+    {.name = "reserved_concurrency",
+     .type = integer<&FunctionConfig::reserved_concurrency>(0, 1000),
+     .doc = "Most workers of this function at once."},
+    {.name = "keep_alive_s",
+     .type = integer<&FunctionConfig::keep_alive>(1, kMaxKeepAliveS),
+     .inherit = from_node<&FunctionConfig::keep_alive, &NodeConfig::keep_alive>(),
+     .doc = "Idle worker time-to-live in seconds."},
+    {.name = "keep_alive",
+     .type = choice<&FunctionConfig::keep_alive_policy, kKeepAlivePolicyWords>(),
+     .doc = "How long an idle worker is kept."},
+    {.name = "provisioned",
+     .type = integer<&FunctionConfig::provisioned>(0, 1000),
+     .rule = "at most `reserved_concurrency`",
+     .doc = "Workers started and initialised at node start and replaced when one ends."},
+    {.name = "max_reuse",
+     .type = integer<&FunctionConfig::max_reuse>(0, 1'000'000),
+     .default_note = "never",
+     .doc = "Retire a worker after it has served this many invocations."},
+    {.name = "prepared_sandboxes",
+     .type = integer<&FunctionConfig::prepared_sandboxes>(0, 64),
+     .doc = "Native sandboxes kept made ahead of time, so a cold start only starts the "
+            "runtime."},
+    {.name = "zygote",
+     .type = choice<&FunctionConfig::zygote, kBooleanWords>(),
+     .rule = "python runtimes only",
+     .doc = "Fork the function's workers from ember's pre-initialised Python interpreter."},
+    {.name = "isolation",
+     .type = choice<&FunctionConfig::isolation, kIsolationWords>(),
+     .inherit = from_node<&FunctionConfig::isolation, &NodeConfig::isolation>(),
+     .doc = "How the function's workers are sandboxed."},
+    {.name = "network",
+     .type = choice<&FunctionConfig::network_host, kNetworkWords>(),
+     .doc = "The network a native sandbox sees."},
+    {.name = "ephemeral_storage_mb",
+     .type = integer<&FunctionConfig::ephemeral_storage_mb>(512, 10240),
+     .doc = "Size of the writable `/tmp` (tmpfs, charged to the function's memory)."},
+    {.name = "seccomp",
+     .type = inline_section<kSeccompKeys>("a map; see [`seccomp`](#seccomp)"),
+     .doc = "Changes to the default seccomp policy."},
+});
+static_assert(is_well_formed(kFunctionKeys));
+
+// The top level of the file.
+inline constexpr auto kTopKeys = std::to_array<Key<Config>>({
+    {.name = kNodeSection,
+     .type = section<&Config::node, kNodeKeys>("a map; see [`node`](#node)"),
+     .doc = "Node-wide settings."},
+    {.name = "functions",
+     .type = list_of<&Config::functions, kFunctionKeys, &read_functions>(
+         "a list of maps; see [`functions`](#functions)"),
+     .doc = "The functions the node serves."},
+});
+static_assert(is_well_formed(kTopKeys));
+
+}  // namespace ember::config::detail
+
+#pragma GCC diagnostic pop

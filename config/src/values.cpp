@@ -1,0 +1,145 @@
+#include "values.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+namespace ember::config::detail {
+namespace {
+
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+constexpr bool is_alpha(char c) { return is_lower(c) || (c >= 'A' && c <= 'Z'); }
+constexpr bool is_word(char c) { return is_alpha(c) || is_digit(c) || c == '_'; }
+
+bool is_identifier(std::string_view s) {
+  return !s.empty() && !is_digit(s.front()) && std::all_of(s.begin(), s.end(), is_word);
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
+}
+
+constexpr std::array<std::string_view, 13> kReservedEnvironmentNames = {
+    "AWS_LAMBDA_RUNTIME_API",
+    "_HANDLER",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV",
+};
+
+// Python runtimes run on the host's own interpreters, looked up where Debian installs them.
+constexpr std::string_view kInterpreterDir = "/usr/bin/";
+
+}  // namespace
+
+bool is_function_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 &&
+         std::all_of(name.begin(), name.end(), [](char c) { return is_word(c) || c == '-'; });
+}
+
+bool is_python_handler(std::string_view handler) {
+  const auto last_dot = handler.rfind('.');
+  if (last_dot == std::string_view::npos) {
+    return false;
+  }
+  if (!is_identifier(handler.substr(last_dot + 1))) {
+    return false;
+  }
+  std::string_view module = handler.substr(0, last_dot);
+  while (true) {
+    const auto dot = module.find('.');
+    if (!is_identifier(module.substr(0, dot))) {
+      return false;
+    }
+    if (dot == std::string_view::npos) {
+      return true;
+    }
+    module.remove_prefix(dot + 1);
+  }
+}
+
+bool is_environment_name(std::string_view name) { return is_identifier(name); }
+
+bool is_syscall_name(std::string_view name) { return is_identifier(name); }
+
+bool is_reserved_environment_name(std::string_view name) {
+  return std::find(kReservedEnvironmentNames.begin(), kReservedEnvironmentNames.end(), name) !=
+         kReservedEnvironmentNames.end();
+}
+
+bool is_region(std::string_view region) {
+  return !region.empty() && region.size() <= 64 &&
+         std::all_of(region.begin(), region.end(),
+                     [](char c) { return is_lower(c) || is_digit(c) || c == '-'; });
+}
+
+bool is_account_id(std::string_view account_id) {
+  return account_id.size() == 12 && all_digits(account_id);
+}
+
+std::optional<RuntimeInfo> parse_runtime(std::string_view runtime) {
+  if (runtime == "provided" || runtime == "provided.al2" || runtime == "provided.al2023") {
+    return RuntimeInfo{RuntimeKind::kProvided, {}};
+  }
+  constexpr std::string_view kPythonPrefix = "python3.";
+  if (runtime == "python3" ||
+      (runtime.starts_with(kPythonPrefix) && runtime.size() <= kPythonPrefix.size() + 3 &&
+       all_digits(runtime.substr(kPythonPrefix.size())) && runtime[kPythonPrefix.size()] != '0')) {
+    return RuntimeInfo{RuntimeKind::kPython, std::string(kInterpreterDir) + std::string(runtime)};
+  }
+  return std::nullopt;
+}
+
+std::optional<ListenAddress> parse_listen(std::string_view listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view host = listen.substr(0, colon);
+  const std::string_view port_text = listen.substr(colon + 1);
+
+  bool bracketed = false;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    bracketed = true;
+  }
+  const std::string host_string(host);
+  bool valid_host = false;
+  if (bracketed) {
+    in6_addr v6{};
+    valid_host = inet_pton(AF_INET6, host_string.c_str(), &v6) == 1;
+  } else if (host == "localhost") {
+    valid_host = true;
+  } else {
+    in_addr v4{};
+    valid_host = inet_pton(AF_INET, host_string.c_str(), &v4) == 1;
+  }
+  if (!valid_host) {
+    return std::nullopt;
+  }
+
+  // from_chars alone would accept a prefix like "80x"; the digit check rules that out.
+  if (!all_digits(port_text) || port_text.size() > 5) {
+    return std::nullopt;
+  }
+  unsigned port = 0;
+  std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port > 65535) {
+    return std::nullopt;
+  }
+  return ListenAddress{host_string, static_cast<std::uint16_t>(port)};
+}
+
+}  // namespace ember::config::detail

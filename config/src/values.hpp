@@ -1,0 +1,56 @@
+// The shapes single values of ember.yaml must have, as plain string checks; the schema
+// (schema.hpp) applies them and reports failures with file positions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ember/config/config.hpp"
+
+namespace ember::config::detail {
+
+// Lambda's limit on the summed size of a function's environment variable names and values.
+inline constexpr std::size_t kMaxEnvironmentBytes = 4096;
+
+// [A-Za-z0-9_-]{1,64}, as Lambda allows for unqualified function names.
+bool is_function_name(std::string_view name);
+
+// module.function, where module may be a dotted package path (a.b.c.function).
+bool is_python_handler(std::string_view handler);
+
+// [A-Za-z_][A-Za-z0-9_]*, the names a POSIX shell can export.
+bool is_environment_name(std::string_view name);
+
+// Shaped like a system call name ([A-Za-z_][A-Za-z0-9_]*); libseccomp checks it exists.
+bool is_syscall_name(std::string_view name);
+
+// Names ember sets itself for every worker, so a function may not override them.
+bool is_reserved_environment_name(std::string_view name);
+
+// Lowercase letters, digits and hyphens, like "us-east-1"; it ends up inside ARNs.
+bool is_region(std::string_view region);
+
+// Exactly 12 decimal digits, like every AWS account id.
+bool is_account_id(std::string_view account_id);
+
+struct RuntimeInfo {
+  RuntimeKind kind = RuntimeKind::kProvided;
+  std::filesystem::path interpreter;  // empty for provided runtimes
+};
+
+// provided | provided.al2 | provided.al2023 | python3 | python3.N; nullopt for anything else.
+std::optional<RuntimeInfo> parse_runtime(std::string_view runtime);
+
+struct ListenAddress {
+  std::string host;  // IPv6 without its brackets
+  std::uint16_t port = 0;
+};
+
+// HOST:PORT with HOST an IPv4 literal, a bracketed IPv6 literal or "localhost".
+std::optional<ListenAddress> parse_listen(std::string_view listen);
+
+}  // namespace ember::config::detail
