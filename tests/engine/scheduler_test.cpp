@@ -74,6 +74,9 @@ class Scheduler : public ::testing::Test {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (!done()) {
       if (std::chrono::steady_clock::now() > deadline) return false;
+      // An io_context that ran out of work stops and runs nothing more until restarted; a
+      // tick from the test may have given it new work since.
+      if (io_.stopped()) io_.restart();
       io_.run_for(std::chrono::milliseconds(5));
     }
     return true;
