@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
 #include <fstream>
+#include <csignal>
 #include <optional>
 #include <sstream>
 
@@ -173,8 +174,22 @@ TEST_F(Scheduler, ProvisionedWorkersAreReplacedAndNeverExpire) {
   start();
   ASSERT_TRUE(run_until([&] { return idle_workers("echo") == 1; }));
   advance(std::chrono::hours(5));
+  io_.restart();  // the loop may have run out of work: let whatever the tick started run
   io_.run_for(std::chrono::milliseconds(20));
   EXPECT_EQ(idle_workers("echo"), 1U) << "keep-alive does not apply to provisioned workers";
+
+  // A provisioned worker that dies is replaced at the next tick, before any call needs it.
+  const auto worker = function_status("echo").at("workers").as_array().at(0).as_object();
+  const auto pid = static_cast<pid_t>(worker.at("pid").to_number<std::int64_t>());
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);  // the worker this test's node started
+  ASSERT_TRUE(run_until([&] { return workers("echo") == 0; }));
+  advance(std::chrono::seconds(1));
+  ASSERT_TRUE(run_until([&] { return idle_workers("echo") == 1; }))
+      << boost::json::serialize(function_status("echo"));
+  const auto replacement = function_status("echo").at("workers").as_array().at(0).as_object();
+  EXPECT_NE(replacement.at("pid").to_number<std::int64_t>(), pid);
+  EXPECT_EQ(replacement.at("kind"), "provisioned");
+  EXPECT_EQ(function_status("echo").at("cold_starts"), 0);
 }
 
 TEST_F(Scheduler, FixedKeepAliveEndsAnIdleWorkerOnlyAfterItsTtl) {
