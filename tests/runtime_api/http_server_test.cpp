@@ -22,7 +22,9 @@ using namespace std::chrono_literals;
 // the connection to close.
 class EchoApi {
  public:
-  explicit EchoApi(Loop& loop) : gate_(loop.io) { gate_.expires_at(asio::steady_timer::time_point::max()); }
+  explicit EchoApi(Loop& loop) : gate_(loop.io) {
+    gate_.expires_at(asio::steady_timer::time_point::max());
+  }
 
   HttpApi api() {
     HttpApi api;
@@ -35,8 +37,8 @@ class EchoApi {
         ++released_;
       }
       Response res{http::status::ok, 11};
-      res.body() = std::string(req.method_string()) + " " + std::string(req.target()) + " " +
-                   req.body();
+      res.body() =
+          std::string(req.method_string()) + " " + std::string(req.target()) + " " + req.body();
       if (req.target() == "/last") res.keep_alive(false);
       co_return res;
     };
@@ -110,7 +112,8 @@ TEST_F(HttpServerTest, AnswersSeveralRequestsOnOneKeepAliveConnection) {
 TEST_F(HttpServerTest, AnswersPipelinedRequestsInOrder) {
   serve();
   auto client = connect();
-  client->send(wire(request(http::verb::get, "/first")) + wire(request(http::verb::get, "/second")));
+  client->send(wire(request(http::verb::get, "/first")) +
+               wire(request(http::verb::get, "/second")));
   const auto first = client->receive();
   const auto second = client->receive();
   ASSERT_TRUE(first && second) << client->last_error().message();
@@ -216,7 +219,8 @@ TEST_F(HttpServerTest, ChunkedBodyOverTheLimitIsRefusedWhileItIsRead) {
   const std::string chunk(600, 'c');
   client->send(
       "POST /chunks HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "258\r\n" + chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n");
+      "258\r\n" +
+      chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n");
   const auto res = client->receive();
   ASSERT_TRUE(res) << client->last_error().message();
   EXPECT_EQ(res->result(), http::status::payload_too_large);

@@ -123,7 +123,10 @@ TEST(InvokeApiHandler, FunctionNameFormsArePercentDecodedAndParsed) {
       {"echo:$LATEST", "echo", "$LATEST", {}, {}},
       {"echo%3A%24LATEST", "echo", "$LATEST", {}, {}},
       {"echo:prod", "echo", "prod", {}, {}},
-      {"arn:aws:lambda:eu-west-1:123456789012:function:echo", "echo", {}, "eu-west-1",
+      {"arn:aws:lambda:eu-west-1:123456789012:function:echo",
+       "echo",
+       {},
+       "eu-west-1",
        "123456789012"},
       {"arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Aecho%3A7", "echo", "7",
        "us-east-1", "000000000000"},
@@ -166,8 +169,10 @@ TEST(InvokeApiHandler, InvalidFunctionNameIs400InvalidParameterValueWithTheReaso
 
 TEST(InvokeApiHandler, QualifierFromTheQueryIsUsedWhenItAgreesWithTheName) {
   RecordingService service;
-  EXPECT_EQ(handle(service, invoke_request("echo", "{}", "?Qualifier=%24LATEST")).result(), http::status::ok);
-  EXPECT_EQ(handle(service, invoke_request("echo:prod", "{}", "?Qualifier=prod")).result(), http::status::ok);
+  EXPECT_EQ(handle(service, invoke_request("echo", "{}", "?Qualifier=%24LATEST")).result(),
+            http::status::ok);
+  EXPECT_EQ(handle(service, invoke_request("echo:prod", "{}", "?Qualifier=prod")).result(),
+            http::status::ok);
   ASSERT_EQ(service.calls.size(), 2U);
   EXPECT_EQ(service.calls[0].function.qualifier, "$LATEST");
   EXPECT_EQ(service.calls[1].function.qualifier, "prod");
@@ -193,7 +198,8 @@ TEST(InvokeApiHandler, QualifierFromTheQueryIsValidatedLikeOneInTheName) {
 TEST(InvokeApiHandler, EmptyQualifierInTheQueryMeansNone) {
   // Lambda's Qualifier pattern is (|[a-zA-Z0-9$_-]+): empty is allowed and names no version.
   RecordingService service;
-  EXPECT_EQ(handle(service, invoke_request("echo", "{}", "?Qualifier=")).result(), http::status::ok);
+  EXPECT_EQ(handle(service, invoke_request("echo", "{}", "?Qualifier=")).result(),
+            http::status::ok);
   ASSERT_EQ(service.calls.size(), 1U);
   EXPECT_FALSE(service.calls[0].function.qualifier);
 }
@@ -219,10 +225,9 @@ TEST(InvokeApiHandler, InvocationTypeHeaderSelectsTheTypeAndAnUnknownOneIs400) {
     RecordingService service;
     auto req = invoke_request("echo");
     req.set("X-Amz-Invocation-Type", header);
-    expect_service_error(handle(service, req), http::status::bad_request,
-                         "InvalidParameterValueException",
-                         "X-Amz-Invocation-Type '" + header +
-                             "' must be one of RequestResponse, Event, DryRun");
+    expect_service_error(
+        handle(service, req), http::status::bad_request, "InvalidParameterValueException",
+        "X-Amz-Invocation-Type '" + header + "' must be one of RequestResponse, Event, DryRun");
     EXPECT_TRUE(service.calls.empty());
   }
 }
@@ -345,8 +350,8 @@ TEST(InvokeApiHandler, OtherMethodsAndPathsAre404ResourceNotFound) {
   for (const auto& [req, message] : cases) {
     SCOPED_TRACE(req.target());
     RecordingService service;
-    expect_service_error(handle(service, req), http::status::not_found,
-                         "ResourceNotFoundException", message);
+    expect_service_error(handle(service, req), http::status::not_found, "ResourceNotFoundException",
+                         message);
     EXPECT_TRUE(service.calls.empty());
   }
 }
@@ -503,7 +508,8 @@ TEST_F(InvokeApiServer, PayloadOfExactly6MBIsInvoked) {
 }
 
 TEST_F(InvokeApiServer, MalformedHttpIs400InvalidRequestContentAndTheConnectionCloses) {
-  client_->send("POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nContent-Length: x\r\n\r\n");
+  client_->send(
+      "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nContent-Length: x\r\n\r\n");
   const auto res = client_->receive();
   ASSERT_TRUE(res) << client_->last_error().message();
   expect_service_error(*res, http::status::bad_request, "InvalidRequestContentException",

@@ -1,10 +1,10 @@
 #include "loopback.hpp"
 
+#include <array>
 #include <boost/asio/error.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <array>
 #include <functional>
 #include <sstream>
 
