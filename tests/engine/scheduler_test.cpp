@@ -5,14 +5,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
+#include <csignal>
 #include <fstream>
 #include <future>
-#include <csignal>
 #include <optional>
 #include <sstream>
 
-#include "ember/engine/clock.hpp"
 #include "../support/fifo_gate.hpp"
+#include "ember/engine/clock.hpp"
 #include "ember/engine/node.hpp"
 
 namespace ember::engine {
