@@ -41,9 +41,7 @@ std::variant<FunctionRef, std::string> from_parts(std::string_view name,
   FunctionRef ref;
   ref.name = std::string(name);
   if (qualifier) {
-    if (!valid_qualifier(*qualifier)) {
-      return "qualifier '" + std::string(*qualifier) + "' is not a version or alias name";
-    }
+    if (auto why = qualifier_error(*qualifier)) return *why;
     ref.qualifier = std::string(*qualifier);
   }
   return ref;
@@ -78,6 +76,11 @@ std::variant<FunctionRef, std::string> parse_function_ref(std::string_view text)
   }
   if (parts.size() > 2) return "'" + std::string(text) + "' has too many ':' parts";
   return from_parts(parts[0], parts.size() == 2 ? std::optional(parts[1]) : std::nullopt);
+}
+
+std::optional<std::string> qualifier_error(std::string_view qualifier) {
+  if (valid_qualifier(qualifier)) return std::nullopt;
+  return "qualifier '" + std::string(qualifier) + "' is not a version or alias name";
 }
 
 std::string function_arn(std::string_view region, std::string_view account_id,

@@ -141,8 +141,12 @@ std::variant<InvokeRequest, Rejection> parse_request(Request& req, const std::st
     return bad(ServiceError::kInvalidParameterValue, "Invalid FunctionName: " + *why);
   }
   out.function = std::get<FunctionRef>(std::move(parsed));
-  if (auto q = url->params().find("Qualifier"); q != url->params().end()) {
+  // An empty ?Qualifier= names no version, as Lambda's pattern (|[a-zA-Z0-9$_-]+) allows.
+  if (auto q = url->params().find("Qualifier"); q != url->params().end() && !(*q).value.empty()) {
     const std::string qualifier((*q).value);
+    if (auto why = qualifier_error(qualifier)) {
+      return bad(ServiceError::kInvalidParameterValue, "Invalid Qualifier: " + *why);
+    }
     if (out.function.qualifier && *out.function.qualifier != qualifier) {
       return bad(ServiceError::kInvalidParameterValue,
                  "The derived qualifier from the function name does not match the specified "

@@ -46,8 +46,11 @@ Response refusal_reply(RuntimeRefusal refusal, std::string_view what) {
     case RuntimeRefusal::kWorkerGone:
       break;
   }
-  return json_reply(http::status::internal_server_error, "ServiceException",
-                    "The worker is shutting down");
+  // Nothing more will be served to this worker: end the connection with the answer.
+  auto res = json_reply(http::status::internal_server_error, "ServiceException",
+                        "The worker is shutting down");
+  res.keep_alive(false);
+  return res;
 }
 
 Response not_found(const Request& req) {

@@ -86,7 +86,7 @@ TEST(Azure2021, StartIsEndMinusDuration) {
   EXPECT_EQ(t.functions[t.events[2].function], "a/f");
 }
 
-TEST(TraceFormat, Names) {
+TEST(TraceFormat, ParsesItsNamesAndRefusesOthers) {
   EXPECT_EQ(parse_trace_format("azure2019"), TraceFormat::kAzure2019);
   EXPECT_EQ(parse_trace_format("azure2021"), TraceFormat::kAzure2021);
   EXPECT_FALSE(parse_trace_format("csv"));

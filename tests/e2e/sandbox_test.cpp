@@ -8,8 +8,8 @@
 #include <boost/json/serialize.hpp>
 #include <fstream>
 #include <set>
-#include <thread>
 
+#include "../support/eventually.hpp"
 #include "harness.hpp"
 
 namespace ember::test {
@@ -196,11 +196,7 @@ TEST_P(Sandboxed, TimeoutLeavesNoProcessAndNoCgroup) {
   };
   // While the node runs, only its prepared sandbox (prepared_sandboxes: 1) may remain: one
   // cgroup per hierarchy.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (leftovers().size() > 2 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_LE(leftovers().size(), 2U);
+  EXPECT_TRUE(eventually([&] { return leftovers().size() <= 2; })) << leftovers().size();
   // Stopping the node removes the prepared sandbox too.
   EXPECT_EQ(node.stop(), 0);
   for (const auto& path : leftovers()) ADD_FAILURE() << "cgroup left behind: " << path;

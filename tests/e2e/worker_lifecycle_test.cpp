@@ -8,6 +8,8 @@
 #include <future>
 #include <set>
 
+#include "../support/eventually.hpp"
+#include "../support/fifo_gate.hpp"
 #include "harness.hpp"
 
 namespace ember::test {
@@ -23,6 +25,29 @@ std::filesystem::path provided_case(const std::string& name) {
 boost::json::object json_object(const std::string& text) {
   return boost::json::parse(text).as_object();
 }
+
+// waits_for_gate in a code directory of its own with the gate beside it, which the sandbox
+// user reads as /var/task/gate: its invocations run until the test opens the gate.
+class GatedFunction {
+ public:
+  GatedFunction() {
+    namespace fs = std::filesystem;
+    fs::copy(python_case("waits_for_gate") / "lambda_function.py", code_);
+    fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read |
+                                     fs::perms::group_exec | fs::perms::others_read |
+                                     fs::perms::others_exec);
+  }
+  [[nodiscard]] FunctionSpec spec(const std::string& name, int reserved_concurrency) const {
+    return {.name = name, .code = code_, .reserved_concurrency = reserved_concurrency};
+  }
+  static std::string event() { return R"({"gate": "/var/task/gate"})"; }
+  [[nodiscard]] const FifoGate& gate() const { return gate_; }
+
+ private:
+  TempDir dir_;
+  std::filesystem::path code_ = dir_.path();
+  FifoGate gate_{code_};
+};
 
 // A zombie has ended; only its parent's bookkeeping is left.
 bool alive(pid_t pid) {
@@ -194,18 +219,19 @@ TEST(Workers, ConcurrentInvokesAllSucceedWithinTheCap) {
 }
 
 TEST(Workers, BeyondTheCapIs429WithReasonAndRetryAfter) {
-  Node node({{.name = "slow", .code = python_case("sleeps"), .reserved_concurrency = 1}});
-  auto busy =
-      std::async(std::launch::async, [&] { return node.invoke("slow", R"({"seconds": 2})"); });
-  // Wait until the one allowed worker holds the call (its START line is logged).
-  node.wait_for_log("slow", "START");
-  const auto refused = node.invoke("slow", R"({"seconds": 0})");
+  const GatedFunction gated;
+  Node node({gated.spec("slow", 1)});
+  auto busy = std::async(std::launch::async, [&] { return node.invoke("slow", gated.event()); });
+  // The one allowed worker holds the call (its START line is logged) until the gate opens.
+  ASSERT_NE(node.wait_for_log("slow", "START").find("START"), std::string::npos);
+  const auto refused = node.invoke("slow", gated.event());
   EXPECT_EQ(refused.status, 429);
   EXPECT_EQ(refused.header("x-amzn-errortype"), "TooManyRequestsException");
   EXPECT_EQ(refused.header("retry-after"), "1");
   EXPECT_EQ(json_object(refused.body).at("Reason"),
             "ReservedFunctionConcurrentInvocationLimitExceeded");
-  EXPECT_EQ(busy.get().body, "\"woke\"");
+  EXPECT_TRUE(gated.gate().open());
+  EXPECT_EQ(busy.get().body, "\"opened\"");
 }
 
 TEST(Workers, ZeroReservedConcurrencyDisablesTheFunction) {
@@ -246,32 +272,36 @@ TEST(Workers, IdleWorkerRetiresAfterItsKeepAlive) {
 }
 
 TEST(Workers, StoppingTheNodeLetsRunningInvocationsFinishWithinTheGrace) {
-  Node node({{.name = "slow", .code = python_case("sleeps")}}, "  shutdown_grace_s: 10\n");
-  auto running =
-      std::async(std::launch::async, [&] { return node.invoke("slow", R"({"seconds": 0.5})"); });
-  node.wait_for_log("slow", "START");
-  EXPECT_EQ(node.stop(), 0);
+  const GatedFunction gated;
+  Node node({gated.spec("slow", 10)}, "  shutdown_grace_s: 30\n");
+  auto running = std::async(std::launch::async, [&] { return node.invoke("slow", gated.event()); });
+  ASSERT_NE(node.wait_for_log("slow", "START").find("START"), std::string::npos);
+  // The node (this test's child) starts draining while the invocation still runs.
+  ASSERT_EQ(::kill(node.pid(), SIGTERM), 0);
+  ASSERT_TRUE(eventually([&] { return node.stdout_text().find("draining") != std::string::npos; }))
+      << node.stdout_text();
+  EXPECT_TRUE(gated.gate().open());
   const auto reply = running.get();
   EXPECT_EQ(reply.status, 200) << "accepted work finishes before the node stops";
-  EXPECT_EQ(reply.body, "\"woke\"");
+  EXPECT_EQ(reply.body, "\"opened\"");
+  EXPECT_EQ(node.stop(), 0);
   EXPECT_TRUE(node.worker_processes().empty());
 }
 
 TEST(Workers, StoppingTheNodeEndsEveryWorker) {
   Node node({{.name = "echo", .code = python_case("echo")},
-             {.name = "crash",
+             {.name = "sleepy",
               .runtime = "provided",
               .handler = "",
               .code = provided_case("sleeps_with_child"),
               .timeout_s = 30}},
             "  shutdown_grace_s: 1\n");
   ASSERT_EQ(node.invoke("echo", "{}").status, 200);
-  auto pending = std::async(std::launch::async, [&] { return node.invoke("crash", "{}"); });
-  for (int i = 0; i < 500 && node.worker_processes().size() < 4; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  auto pending = std::async(std::launch::async, [&] { return node.invoke("sleepy", "{}"); });
+  // The python worker, the bash runtime and its two sleeping children.
+  ASSERT_TRUE(eventually([&] { return node.worker_processes().size() >= 4; }))
+      << node.worker_processes().size() << " processes";
   const auto workers = node.worker_processes();
-  ASSERT_GE(workers.size(), 3U) << "python worker, bash runtime and its sleeping child";
   EXPECT_EQ(node.stop(), 0);
   for (const pid_t pid : workers) {
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");

@@ -5,10 +5,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
+#include <csignal>
 #include <fstream>
+#include <future>
 #include <optional>
 #include <sstream>
 
+#include "../support/fifo_gate.hpp"
 #include "ember/engine/clock.hpp"
 #include "ember/engine/node.hpp"
 
@@ -21,6 +24,11 @@ using std::chrono::minutes;
 
 fs::path testcase(const std::string& kind, const std::string& name) {
   return fs::path(EMBER_SOURCE_DIR) / "tests" / "testcases" / kind / name;
+}
+
+// The event for waits_for_gate: its invocation runs until `gate` opens.
+std::string gate_event(const test::FifoGate& gate) {
+  return R"({"gate": ")" + gate.path().string() + R"("})";
 }
 
 config::FunctionConfig python_function(const std::string& name, const std::string& code) {
@@ -74,6 +82,9 @@ class Scheduler : public ::testing::Test {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (!done()) {
       if (std::chrono::steady_clock::now() > deadline) return false;
+      // An io_context that ran out of work stops and runs nothing more until restarted; a
+      // tick from the test may have given it new work since.
+      if (io_.stopped()) io_.restart();
       io_.run_for(std::chrono::milliseconds(5));
     }
     return true;
@@ -170,8 +181,22 @@ TEST_F(Scheduler, ProvisionedWorkersAreReplacedAndNeverExpire) {
   start();
   ASSERT_TRUE(run_until([&] { return idle_workers("echo") == 1; }));
   advance(std::chrono::hours(5));
+  io_.restart();  // the loop may have run out of work: let whatever the tick started run
   io_.run_for(std::chrono::milliseconds(20));
   EXPECT_EQ(idle_workers("echo"), 1U) << "keep-alive does not apply to provisioned workers";
+
+  // A provisioned worker that dies is replaced at the next tick, before any call needs it.
+  const auto worker = function_status("echo").at("workers").as_array().at(0).as_object();
+  const auto pid = static_cast<pid_t>(worker.at("pid").to_number<std::int64_t>());
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);  // the worker this test's node started
+  ASSERT_TRUE(run_until([&] { return workers("echo") == 0; }));
+  advance(std::chrono::seconds(1));
+  ASSERT_TRUE(run_until([&] { return idle_workers("echo") == 1; }))
+      << boost::json::serialize(function_status("echo"));
+  const auto replacement = function_status("echo").at("workers").as_array().at(0).as_object();
+  EXPECT_NE(replacement.at("pid").to_number<std::int64_t>(), pid);
+  EXPECT_EQ(replacement.at("kind"), "provisioned");
+  EXPECT_EQ(function_status("echo").at("cold_starts"), 0);
 }
 
 TEST_F(Scheduler, FixedKeepAliveEndsAnIdleWorkerOnlyAfterItsTtl) {
@@ -224,29 +249,38 @@ TEST_F(Scheduler, EvictsNothingWhenEvictingCouldNotMakeRoom) {
 
 TEST_F(Scheduler, BudgetWithNothingToEvictIs429ConcurrentInvocationLimitExceeded) {
   config_.node.memory_budget_mb = 128;
-  config_.functions = {python_function("slow", "sleeps"), python_function("b", "echo")};
+  config_.functions = {python_function("gated", "waits_for_gate"), python_function("b", "echo")};
   start();
-  auto busy = start_invoke("slow", R"({"seconds": 1})");
-  ASSERT_TRUE(run_until([&] { return function_status("slow").at("workers").as_array().size(); }));
+  const test::FifoGate gate(dir_);
+  auto busy = start_invoke("gated", gate_event(gate));  // held until the gate opens
+  ASSERT_TRUE(run_until([&] { return workers("gated") == 1; }));
   const auto refused = invoke("b");
   ASSERT_TRUE(refused.service_error.has_value());
   EXPECT_EQ(*refused.service_error, runtime_api::ServiceError::kTooManyRequests);
   EXPECT_EQ(refused.reason, "ConcurrentInvocationLimitExceeded");
   EXPECT_EQ(refused.retry_after_seconds, 1);
+  EXPECT_FALSE(busy->has_value());
+  auto opened = std::async(std::launch::async, [&] { return gate.open(); });
   ASSERT_TRUE(run_until([&] { return busy->has_value(); }));
+  EXPECT_TRUE(opened.get());
+  EXPECT_EQ(busy->value().payload, "\"opened\"");
 }
 
 TEST_F(Scheduler, ReservedCapIs429WithItsReason) {
-  auto f = python_function("slow", "sleeps");
+  auto f = python_function("gated", "waits_for_gate");
   f.reserved_concurrency = 1;
   config_.functions = {f};
   start();
-  auto busy = start_invoke("slow", R"({"seconds": 0.5})");
-  ASSERT_TRUE(run_until([&] { return workers("slow") == 1; }));
-  const auto refused = invoke("slow");
+  const test::FifoGate gate(dir_);
+  auto busy = start_invoke("gated", gate_event(gate));  // held until the gate opens
+  ASSERT_TRUE(run_until([&] { return workers("gated") == 1; }));
+  const auto refused = invoke("gated", gate_event(gate));
   EXPECT_EQ(refused.reason, "ReservedFunctionConcurrentInvocationLimitExceeded");
+  EXPECT_FALSE(busy->has_value());
+  auto opened = std::async(std::launch::async, [&] { return gate.open(); });
   ASSERT_TRUE(run_until([&] { return busy->has_value(); }));
-  EXPECT_EQ(busy->value().payload, "\"woke\"");
+  EXPECT_TRUE(opened.get());
+  EXPECT_EQ(busy->value().payload, "\"opened\"");
 }
 
 TEST_F(Scheduler, AdaptivePolicyPrewarmsBeforeAPeriodicFunctionsNextCall) {
@@ -307,23 +341,28 @@ TEST_F(Scheduler, FrozenWorkersAreThawedAndAnswer) {
 
 TEST_F(Scheduler, BurstBelowTheCapIsServedByAWorkerThatFreesUpBeforeAColdStartCompletes) {
   config::FunctionConfig f;
-  f.name = "slowinit";
+  f.name = "gatedinit";
   f.runtime = "provided";
-  f.code_dir = testcase("provided", "slow_init");  // half a second to initialise
+  f.code_dir = testcase("provided", "gated_init");
   f.isolation = config::Isolation::kNone;
   f.reserved_concurrency = 4;
+  f.environment = {{"INIT_GATE", (dir_ / "gate").string()}};
   config_.functions = {f};
   start();
-  invoke("slowinit");  // one warm worker
+  invoke("gatedinit");  // one warm worker: there is no gate yet
+  // Every worker started from now on stays in init until the gate opens, which it never
+  // does here: the burst can only be answered by the warm worker.
+  const test::FifoGate gate(dir_);
   std::vector<std::shared_ptr<std::optional<InvokeResult>>> burst;
-  for (int i = 0; i < 4; ++i) burst.push_back(start_invoke("slowinit"));
+  for (int i = 0; i < 4; ++i) burst.push_back(start_invoke("gatedinit"));
   ASSERT_TRUE(run_until([&] {
     return std::all_of(burst.begin(), burst.end(), [](auto& r) { return r->has_value(); });
   }));
   for (auto& r : burst) EXPECT_EQ(r->value().payload, "{}");
-  EXPECT_EQ(function_status("slowinit").at("cold_starts"), 1)
+  EXPECT_EQ(function_status("gatedinit").at("cold_starts"), 1)
       << "the warm worker answered the burst before any new worker was ready";
-  EXPECT_LE(workers("slowinit"), 4U);
+  EXPECT_GT(workers("gatedinit"), 1U) << "cold starts were begun for the burst";
+  EXPECT_LE(workers("gatedinit"), 4U);
 }
 
 TEST_F(Scheduler, MaxReuseRetiresAWorkerAfterNInvocations) {

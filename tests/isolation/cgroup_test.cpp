@@ -128,7 +128,7 @@ TEST_F(CgroupV1Fake, WithoutSwapAccountingSetsSwappinessZero) {
   EXPECT_EQ(slurp(root_ / "memory/ember/sb1/memory.limit_in_bytes"), "268435456");
 }
 
-TEST_F(CgroupV1Fake, AttachWritesThePidOncePerHierarchy) {
+TEST_F(CgroupV1Fake, AttachWritesThePidIntoEveryHierarchy) {
   auto manager = make_cgroup_v1_manager(mounts(), options(kV1Files));
   auto cgroup = manager->create("sb1", CgroupLimits{});
   ASSERT_TRUE(cgroup);
@@ -360,14 +360,32 @@ pid_t fork_waiting_child(int& go_fd, Body body) {
   return pid;
 }
 
+// Gone, or a zombie that only waits for its (new) parent to reap it.
+bool ended(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const auto paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+}
+
 TEST_F(RealCgroup, DestructionKillsEveryProcessAndRemovesTheCgroup) {
+  // The child forks a grandchild inside the cgroup and reports its pid on this pipe.
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
   int go = -1;
-  const pid_t child = fork_waiting_child(go, [] {
-    ::fork();  // two processes to kill
+  const pid_t child = fork_waiting_child(go, [&] {
+    const pid_t grandchild = ::fork();
+    if (grandchild == 0) {
+      for (;;) ::pause();
+    }
+    if (::write(report[1], &grandchild, sizeof grandchild) != sizeof grandchild) ::_exit(4);
     for (;;) ::pause();
   });
   ASSERT_GT(child, 0);
+  ::close(report[1]);
   fs::path dir;
+  pid_t grandchild = 0;
   {
     auto cgroup = manager_->create(id("kill"), CgroupLimits{64, 64});
     ASSERT_TRUE(cgroup) << cgroup.error().message();
@@ -377,17 +395,17 @@ TEST_F(RealCgroup, DestructionKillsEveryProcessAndRemovesTheCgroup) {
     ::close(go);
     ASSERT_TRUE((*cgroup)->freeze());
     ASSERT_TRUE((*cgroup)->thaw());
-    // Wait until the grandchild joined too (it inherits the cgroup at fork).
-    for (int i = 0; i < 1000 && slurp(dir / "cgroup.procs").find('\n') ==
-                                    slurp(dir / "cgroup.procs").rfind('\n');
-         ++i) {
-      ::usleep(1000);
-    }
+    // The grandchild exists (and joined the cgroup at fork) once its pid arrives.
+    ASSERT_EQ(::read(report[0], &grandchild, sizeof grandchild),
+              static_cast<ssize_t>(sizeof grandchild));
+    ::close(report[0]);
+    EXPECT_NE(slurp(dir / "cgroup.procs").find(std::to_string(grandchild)), std::string::npos);
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFSIGNALED(status));
   EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  EXPECT_TRUE(ended(grandchild)) << "grandchild " << grandchild;
   EXPECT_FALSE(fs::exists(dir));
 }
 

@@ -19,7 +19,9 @@ TEST(InitProtocol, ConfigSurvivesTheRoundTrip) {
   ASSERT_TRUE(decoded);
   EXPECT_TRUE(decoded->argv.empty());  // travels in the Launch
   EXPECT_EQ(decoded->root, config.root);
+  EXPECT_EQ(decoded->code_dir, config.code_dir);
   EXPECT_EQ(decoded->runtime_dir, config.runtime_dir);
+  EXPECT_EQ(decoded->hostname, config.hostname);
   EXPECT_TRUE(decoded->opt_dir.empty());
   EXPECT_EQ(decoded->tmp_mb, 10240u);
   EXPECT_EQ(decoded->uid, 1000u);

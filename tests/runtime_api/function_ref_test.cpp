@@ -2,9 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "ember/runtime_api/base64.hpp"
-#include "ember/runtime_api/runtime_api.hpp"
-
 namespace ember::runtime_api {
 namespace {
 
@@ -61,27 +58,23 @@ TEST(FunctionRef, RejectsWhatIsNotAName) {
 TEST(FunctionRef, ArnRoundTrip) {
   EXPECT_EQ(function_arn("us-east-1", "000000000000", "f"),
             "arn:aws:lambda:us-east-1:000000000000:function:f");
-  EXPECT_EQ(function_arn("us-east-1", "000000000000", "f", std::string("$LATEST")),
-            "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST");
+  const auto arn = function_arn("us-east-1", "000000000000", "f", std::string("$LATEST"));
+  EXPECT_EQ(arn, "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST");
+  // What function_arn builds parses back into the same parts.
+  const auto ref = parse_ok(arn);
+  EXPECT_EQ(ref.region, "us-east-1");
+  EXPECT_EQ(ref.account_id, "000000000000");
+  EXPECT_EQ(ref.name, "f");
+  EXPECT_EQ(ref.qualifier, "$LATEST");
 }
 
-TEST(Base64, RoundTripsAndRejectsGarbage) {
-  for (std::string s : {"", "a", "ab", "abc", "abcd", "{\"custom\":{\"k\":\"v\"}}"}) {
-    EXPECT_EQ(base64_decode(base64_encode(s)), s);
-  }
-  EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");
-  EXPECT_FALSE(base64_decode("aGVsbG8"));   // length not a multiple of 4
-  EXPECT_FALSE(base64_decode("aGV$bG8="));  // outside the alphabet
-  EXPECT_FALSE(base64_decode("a==="));      // too much padding
-}
-
-TEST(ErrorType, KeepsCategoryReasonAndNormalisesTheRest) {
-  EXPECT_EQ(normalise_error_type("Runtime.ImportModuleError"), "Runtime.ImportModuleError");
-  EXPECT_EQ(normalise_error_type("Function.MyError"), "Function.MyError");
-  EXPECT_EQ(normalise_error_type("Unhandled"), "Runtime.Unknown");
-  EXPECT_EQ(normalise_error_type("FunctionBroken"), "Function.Unknown");
-  EXPECT_EQ(normalise_error_type(""), "Runtime.Unknown");
-  EXPECT_EQ(normalise_error_type("Runtime.lowercase"), "Runtime.Unknown");
+TEST(FunctionRef, QualifierErrorNamesTheQualifier) {
+  EXPECT_FALSE(qualifier_error("$LATEST"));
+  EXPECT_FALSE(qualifier_error("12"));
+  EXPECT_FALSE(qualifier_error("prod-2_b"));
+  EXPECT_EQ(qualifier_error("bad q"), "qualifier 'bad q' is not a version or alias name");
+  EXPECT_TRUE(qualifier_error(""));
+  EXPECT_TRUE(qualifier_error(std::string(129, 'q')));
 }
 
 }  // namespace

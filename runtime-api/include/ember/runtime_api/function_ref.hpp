@@ -21,6 +21,10 @@ struct FunctionRef {
 // Returns the reason on failure.
 std::variant<FunctionRef, std::string> parse_function_ref(std::string_view text);
 
+// Why `qualifier` (from the name or from ?Qualifier=) is not a version or alias name;
+// nullopt when it is one.
+std::optional<std::string> qualifier_error(std::string_view qualifier);
+
 // "arn:aws:lambda:REGION:ACCOUNT:function:NAME" plus ":QUALIFIER" when one is given.
 std::string function_arn(std::string_view region, std::string_view account_id,
                          std::string_view name, const std::optional<std::string>& qualifier = {});
