@@ -23,8 +23,7 @@ class ExitWatch {
 
   // Watches a duplicate of `pidfd` (its owner keeps the original), keeping `owner` alive
   // until the process is reaped; then calls `exited`.
-  boost::system::error_code start(int pidfd, std::shared_ptr<void> owner, Reap reap,
-                                  Exited exited);
+  boost::system::error_code start(int pidfd, std::shared_ptr<void> owner, Reap reap, Exited exited);
 
  private:
   boost::asio::awaitable<void> watch(std::shared_ptr<void> owner);

@@ -155,7 +155,7 @@ bool FunctionPool::start_worker(WorkerKind kind) {
           if (!starting || starting->state() == WorkerState::kEnded) return;  // retired meanwhile
           if (!made) {
             starting->retire("could not start", StartFailure::platform("start worker " + id + ": " +
-                                                                        made.error().message()));
+                                                                       made.error().message()));
             return;
           }
           made->made_ahead = false;

@@ -8,9 +8,9 @@
 #include <optional>
 #include <vector>
 
+#include "deadline.hpp"
 #include "ember/config/config.hpp"
 #include "ember/engine/keep_alive.hpp"
-#include "deadline.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
 #include "engine_context.hpp"
 #include "invocation.hpp"

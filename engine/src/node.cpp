@@ -216,8 +216,9 @@ boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest req
   const std::shared_ptr<Invocation> invocation =
       std::make_shared<SyncInvocation>(context_->executor, std::move(request), arn);
   if (auto rejected = it->second->admit(invocation)) co_return std::move(*rejected);
-  auto [ec, result] = co_await static_cast<SyncInvocation&>(*invocation).done().async_receive(
-      boost::asio::as_tuple(boost::asio::use_awaitable));
+  auto [ec, result] = co_await static_cast<SyncInvocation&>(*invocation)
+                          .done()
+                          .async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
   if (ec) {
     result = InvokeResult{};
     result.service_error = ServiceError::kService;

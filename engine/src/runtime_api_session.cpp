@@ -31,7 +31,7 @@ std::string error_message_of(std::string_view body) {
   if (ec || !parsed.is_object()) return {};
   const auto* message = parsed.as_object().if_contains("errorMessage");
   return message != nullptr && message->is_string() ? std::string(message->as_string())
-                                                     : std::string();
+                                                    : std::string();
 }
 
 // X-Ray style: Root=1-<epoch hex>-<96 random bits>;Parent=<64 bits>;Sampled=0. Trace ids need
@@ -91,9 +91,9 @@ boost::system::error_code RuntimeApiSession::serve(
   asio::ip::tcp::acceptor acceptor(executor_);
   acceptor.assign(asio::ip::tcp::v4(), listener.release(), ec);
   if (ec) return ec;
-  server_ = std::make_shared<runtime_api::HttpServer>(std::move(acceptor),
-                                                      runtime_api::make_runtime_api(std::move(self)),
-                                                      runtime_api::runtime_api_limits());
+  server_ = std::make_shared<runtime_api::HttpServer>(
+      std::move(acceptor), runtime_api::make_runtime_api(std::move(self)),
+      runtime_api::runtime_api_limits());
   server_->start();
   return {};
 }
@@ -137,11 +137,11 @@ std::optional<RuntimeRefusal> RuntimeApiSession::error(const std::string& reques
 
 void RuntimeApiSession::response_too_large(const std::string& request_id) {
   // The runtime gets its 413 from the HTTP layer whatever the worker says.
-  (void)events_.answered(request_id, function_failed(),
-                         error_body("Function.ResponseSizeTooLarge",
-                                    "Response payload size exceeded maximum allowed payload size (" +
-                                        std::to_string(runtime_api::kMaxPayloadBytes) +
-                                        " bytes)."));
+  (void)events_.answered(
+      request_id, function_failed(),
+      error_body("Function.ResponseSizeTooLarge",
+                 "Response payload size exceeded maximum allowed payload size (" +
+                     std::to_string(runtime_api::kMaxPayloadBytes) + " bytes)."));
 }
 
 std::optional<RuntimeRefusal> RuntimeApiSession::init_error(std::string error_type,

@@ -89,13 +89,12 @@ std::optional<StartFailure> Worker::start(std::optional<PreparedWorker> prepared
 }
 
 // Makes the sandbox (or takes the prepared one) and launches the runtime in it.
-std::optional<StartFailure> Worker::launch(std::optional<PreparedWorker>& prepared,
-                                           int output_fd) {
-  const LaunchNames names{
-      .worker_id = id_,
-      .log_stream = log_->name(),
-      .initialization_type =
-          kind_ == WorkerKind::kProvisioned ? "provisioned-concurrency" : "on-demand"};
+std::optional<StartFailure> Worker::launch(std::optional<PreparedWorker>& prepared, int output_fd) {
+  const LaunchNames names{.worker_id = id_,
+                          .log_stream = log_->name(),
+                          .initialization_type = kind_ == WorkerKind::kProvisioned
+                                                     ? "provisioned-concurrency"
+                                                     : "on-demand"};
   auto& backend = context_.backend_for(function_);
   const auto spec = make_sandbox_spec(context_, backend, function_, names, output_fd);
   if (prepared && prepared->made_ahead) figures_.sandbox_prepared_ahead(prepared->ready_at);
@@ -175,9 +174,9 @@ void Worker::on_deadline() {
   switch (state_.state()) {
     case WorkerState::kInitialising:
       sandbox_->kill_all();
-      fail_start(StartFailure::runtime("Sandbox.Timedout",
-                                       "Init phase timed out after " +
-                                           std::to_string(kInitTimeout.count()) + ".00 seconds"));
+      fail_start(StartFailure::runtime(
+          "Sandbox.Timedout",
+          "Init phase timed out after " + std::to_string(kInitTimeout.count()) + ".00 seconds"));
       return;
     case WorkerState::kAssigned:
     case WorkerState::kBusy:
@@ -331,8 +330,8 @@ void Worker::on_invocation_timeout() {
   log(timeout_line(std::chrono::system_clock::now(), current_->id(), timeout));
   InvokeResult result;
   result.function_error = "Unhandled";
-  result.payload = error_body("Sandbox.Timedout",
-                              "RequestId: " + current_->id() + " Error: " + timeout_message(timeout));
+  result.payload = error_body(
+      "Sandbox.Timedout", "RequestId: " + current_->id() + " Error: " + timeout_message(timeout));
   finish(std::move(result), /*answered=*/false);
   retire("timed out");
 }

@@ -2,8 +2,8 @@
 
 namespace ember::engine {
 
-ReportFields WorkerFigures::report(std::string request_id, std::uint32_t memory_mb,
-                                   bool handed_out, Steady::time_point now) const {
+ReportFields WorkerFigures::report(std::string request_id, std::uint32_t memory_mb, bool handed_out,
+                                   Steady::time_point now) const {
   ReportFields report;
   report.request_id = std::move(request_id);
   report.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -103,8 +103,7 @@ std::optional<WorkerStateMachine::Refusal> WorkerStateMachine::check_init_error(
 }
 
 bool WorkerStateMachine::pending() const {
-  return state_ == State::kStarting || state_ == State::kInitialising ||
-         state_ == State::kAnswered;
+  return state_ == State::kStarting || state_ == State::kInitialising || state_ == State::kAnswered;
 }
 
 }  // namespace ember::engine

@@ -31,8 +31,7 @@ class WorkerStateMachine {
  public:
   using Refusal = runtime_api::RuntimeRefusal;
 
-  explicit WorkerStateMachine(WorkerState initial = WorkerState::kInitialising)
-      : state_(initial) {}
+  explicit WorkerStateMachine(WorkerState initial = WorkerState::kInitialising) : state_(initial) {}
 
   [[nodiscard]] WorkerState state() const { return state_; }
   // Whether `from` -> `to` is a transition this machine makes (the table in design.md).

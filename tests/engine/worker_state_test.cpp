@@ -12,7 +12,7 @@ using Refusal = runtime_api::RuntimeRefusal;
 using State = WorkerState;
 
 constexpr std::array kAllStates = {State::kStarting, State::kInitialising, State::kIdle,
-                                   State::kFrozen,   State::kAssigned, State::kBusy,
+                                   State::kFrozen,   State::kAssigned,     State::kBusy,
                                    State::kAnswered, State::kEnded};
 
 // Drives a machine to "event handed out" for `id`.
@@ -44,8 +44,7 @@ TEST(WorkerStateMachine, OnlyTheTransitionsOfTheTableAreAllowed) {
   }};
   for (const auto from : kAllStates) {
     for (const auto to : kAllStates) {
-      const bool listed =
-          std::find(table.begin(), table.end(), std::pair{from, to}) != table.end();
+      const bool listed = std::find(table.begin(), table.end(), std::pair{from, to}) != table.end();
       EXPECT_EQ(WorkerStateMachine::allowed(from, to), listed)
           << state_name(from) << " -> " << state_name(to);
     }
