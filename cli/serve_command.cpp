@@ -228,45 +228,31 @@ int serve_command(const std::vector<std::string>& args) {
   }
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  asio::steady_timer poll(io);
+  asio::steady_timer give_up(io);
   asio::steady_timer grace_timer(io);
   bool draining = false;
   bool finishing = false;
-  std::chrono::steady_clock::time_point give_up_at;
+  bool stopped = false;
+  auto stop = [&] {
+    if (stopped) return;
+    stopped = true;
+    give_up.cancel();
+    server->close();
+    io.stop();
+  };
   // Final stage: end everything, wait for every worker to be reaped, then close the remaining
   // connections and stop. Workers still there after 5 s are killed and reaped by their
   // destructors.
-  std::function<void()> wait_for_workers = [&] {
-    if (node.live_workers() == 0 || std::chrono::steady_clock::now() >= give_up_at) {
-      server->close();
-      io.stop();
-      return;
-    }
-    poll.expires_after(std::chrono::milliseconds(10));
-    poll.async_wait([&](boost::system::error_code ec) {
-      if (!ec) wait_for_workers();
-    });
-  };
   auto finish = [&] {
     if (finishing) return;
     finishing = true;
     grace_timer.cancel();
     node.shutdown();
-    give_up_at = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    wait_for_workers();
-  };
-  // Draining: running invocations finish (their workers end as they answer); done early
-  // once no worker is left.
-  std::function<void()> wait_for_drain = [&] {
-    if (finishing) return;
-    if (node.live_workers() == 0) {
-      finish();
-      return;
-    }
-    poll.expires_after(std::chrono::milliseconds(10));
-    poll.async_wait([&](boost::system::error_code ec) {
-      if (!ec) wait_for_drain();
+    give_up.expires_after(std::chrono::seconds(5));
+    give_up.async_wait([&](boost::system::error_code ec) {
+      if (!ec) stop();
     });
+    node.when_no_live_workers(stop);
   };
   // First signal: stop taking requests (open connections carry on, so callers still waiting
   // get their answer) and drain for up to node.shutdown_grace_s. A second signal, or the end
@@ -290,7 +276,9 @@ int serve_command(const std::vector<std::string>& args) {
       grace_timer.async_wait([&](boost::system::error_code timer_ec) {
         if (!timer_ec) finish();
       });
-      wait_for_drain();
+      // Running invocations finish (their workers end as they answer): done early once no
+      // worker is left.
+      node.when_no_live_workers(finish);
       on_signal();
     });
   };

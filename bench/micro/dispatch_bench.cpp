@@ -5,18 +5,18 @@
 
 #include <string>
 
-#include "runtime_state.hpp"
+#include "worker_state.hpp"
 
 namespace {
 
-using ember::engine::RuntimeStateMachine;
+using ember::engine::WorkerStateMachine;
 
 void BM_RuntimeStateOneInvocation(benchmark::State& state) {
   // Two ids in turn, so check_answer sees a last answered id different from the current one,
   // as with real request ids. 36 characters: a UUID, past the small-string buffer.
   const std::string ids[] = {"8c919da8-b3a9-4eb7-a02e-b65b2271e0ba",
                              "0f4d6c2e-51a7-4c8b-9e33-7a2d1b6c9f10"};
-  RuntimeStateMachine machine;
+  WorkerStateMachine machine;
   std::size_t turn = 0;
   for (auto _ : state) {
     const std::string& id = ids[turn++ & 1U];
@@ -24,7 +24,7 @@ void BM_RuntimeStateOneInvocation(benchmark::State& state) {
       state.SkipWithError("begin_next refused");
       break;
     }
-    machine.assign(id);  // a copy, as the engine hands over a fresh id string per invocation
+    machine.assign(id);  // copied into the machine, as the engine does per invocation
     machine.end_next(true);
     if (machine.check_answer(id)) {
       state.SkipWithError("check_answer refused");

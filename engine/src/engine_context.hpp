@@ -11,6 +11,7 @@
 #include "ember/config/config.hpp"
 #include "ember/engine/clock.hpp"
 #include "ember/isolation/sandbox.hpp"
+#include "live_workers.hpp"
 
 namespace ember::engine {
 
@@ -47,7 +48,10 @@ struct EngineContext {
   std::filesystem::path runtimes_dir;
   std::filesystem::path log_dir;  // state_dir/logs
   std::function<void(std::string_view function, std::string_view line)> echo;
-  Clock& clock;
+  Clock& clock;  // the scheduler's: keep-alive, pre-warming, idle accounting (maybe sped up)
+  // Timeouts (init, invocation, next-call, queued waiters) and freezing after idle: the wall
+  // clock's pace even when the scheduler's runs faster; a ManualClock in tests.
+  Clock& deadline_clock;
   NodeCapacity capacity{};
   // Ends the least recently used idle worker of a function other than `except`; false when
   // there is none. Set by the node, which sees every pool.
@@ -67,7 +71,7 @@ struct EngineContext {
   std::uint64_t next_worker_number = 1;
   // Workers not yet destroyed, i.e. not yet reaped. Shared because a worker can outlive the
   // node by a moment (its last coroutine holds it).
-  std::shared_ptr<std::size_t> live_workers = std::make_shared<std::size_t>(0);
+  std::shared_ptr<LiveWorkers> live_workers;
 
   [[nodiscard]] isolation::SandboxBackend& backend_for(const config::FunctionConfig& f) const {
     return f.isolation == config::Isolation::kNone || native_backend == nullptr ? process_backend

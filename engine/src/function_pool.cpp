@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
+#include "error_body.hpp"
 #include "worker_launch.hpp"
 
 namespace ember::engine {
@@ -37,7 +37,7 @@ FunctionPool::FunctionPool(EngineContext& context, const config::FunctionConfig&
     : context_(context),
       function_(function),
       policy_(make_keep_alive_policy(function)),
-      backstop_(context.executor) {}
+      backstop_(context.executor, context.deadline_clock) {}
 
 std::optional<InvokeResult> FunctionPool::admit(const std::shared_ptr<Invocation>& invocation) {
   const auto now = context_.clock.now();
@@ -78,25 +78,16 @@ std::optional<InvokeResult> FunctionPool::admit(const std::shared_ptr<Invocation
 void FunctionPool::enqueue(const std::shared_ptr<Invocation>& invocation) {
   // A backstop only: the init deadline and the answered-worker deadline end every worker
   // that could leave a waiter stranded, and worker_ended() then settles the waiter.
-  invocation->set_queued_until(std::chrono::steady_clock::now() + kInitTimeout +
+  invocation->set_queued_until(context_.deadline_clock.now() + kInitTimeout +
                                std::chrono::seconds(function_.timeout_s) + std::chrono::seconds(1));
   waiters_.push_back(invocation);
-  if (!backstop_armed_) arm_backstop();
-}
-
-void FunctionPool::arm_backstop() {
-  backstop_armed_ = true;
-  backstop_.expires_at(waiters_.front()->queued_until());
-  backstop_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    auto pool = weak.lock();
-    if (ec || !pool) return;
-    pool->backstop_armed_ = false;
-    pool->expire_waiters();
-  });
+  if (!backstop_.bound()) backstop_.on_expiry(weak_from_this(), [this] { expire_waiters(); });
+  // Later than any waiter's before it: a wait already pending wakes first and re-arms.
+  if (!backstop_.due()) backstop_.set(invocation->queued_until());
 }
 
 void FunctionPool::expire_waiters() {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = context_.deadline_clock.now();
   while (!waiters_.empty() &&
          (waiters_.front()->completed() || waiters_.front()->queued_until() <= now)) {
     auto invocation = std::move(waiters_.front());
@@ -108,7 +99,7 @@ void FunctionPool::expire_waiters() {
         "No worker of " + function_.name + " became ready for request " + invocation->id();
     invocation->complete(std::move(result));
   }
-  if (!waiters_.empty()) arm_backstop();
+  if (!waiters_.empty()) backstop_.set(waiters_.front()->queued_until());
 }
 
 bool FunctionPool::make_room() {
@@ -153,7 +144,9 @@ bool FunctionPool::start_worker(WorkerKind kind) {
       &backend == context_.native_backend) {
     // No sandbox waiting: one is made on the urgent preparer's thread, so this thread goes on
     // serving meanwhile; the worker counts as starting (waiters queue behind it).
-    auto spec = make_sandbox_spec(context_, backend, function_, LaunchNames{id, "", ""}, -1);
+    // The launch half of the spec is rebuilt when the worker takes the sandbox.
+    const LaunchNames names{.worker_id = id, .log_stream = "", .initialization_type = ""};
+    auto spec = make_sandbox_spec(context_, backend, function_, names, -1);
     context_.urgent_preparer->submit(
         backend, std::move(spec),
         [weak = std::weak_ptr<Worker>(worker), requested = Worker::Steady::now(),
@@ -161,9 +154,8 @@ bool FunctionPool::start_worker(WorkerKind kind) {
           auto starting = weak.lock();
           if (!starting || starting->state() == WorkerState::kEnded) return;  // retired meanwhile
           if (!made) {
-            starting->retire("could not start",
-                             StartFailure{"", "start worker " + id + ": " + made.error().message(),
-                                          "", true, ""});
+            starting->retire("could not start", StartFailure::platform("start worker " + id + ": " +
+                                                                       made.error().message()));
             return;
           }
           made->made_ahead = false;
@@ -196,7 +188,10 @@ void FunctionPool::refill_prepared() {
     auto& backend = context_.backend_for(function_);
     // The launch half of the spec (argv, env) is rebuilt when a worker takes the sandbox.
     auto spec = make_sandbox_spec(context_, backend, function_,
-                                  LaunchNames{new_worker_id(context_, function_), "", ""}, -1);
+                                  LaunchNames{.worker_id = new_worker_id(context_, function_),
+                                              .log_stream = "",
+                                              .initialization_type = ""},
+                                  -1);
     context_.preparer->submit(backend, std::move(spec),
                               [weak = weak_from_this()](isolation::Result<PreparedWorker> result) {
                                 auto self = weak.lock();
@@ -223,9 +218,8 @@ void FunctionPool::refill_prepared() {
 }
 
 std::size_t FunctionPool::pending_count() const {
-  return static_cast<std::size_t>(std::count_if(workers_.begin(), workers_.end(), [](auto& w) {
-    return w->state() == WorkerState::kInitialising || w->state() == WorkerState::kAnswered;
-  }));
+  return static_cast<std::size_t>(
+      std::count_if(workers_.begin(), workers_.end(), [](auto& w) { return w->pending(); }));
 }
 
 std::size_t FunctionPool::provisioned_count() const {
@@ -234,16 +228,15 @@ std::size_t FunctionPool::provisioned_count() const {
   }));
 }
 
-void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker) {
+void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker, bool first) {
   const auto now = context_.clock.now();
-  const bool first = worker->invocations() == 0 && !worker->parked_before();
   if (!waiters_.empty() && !shut_down_) {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();
     // The waiter waited for this worker's start if it is the worker's very first turn
     // (whatever started it; only on-demand starts show Init Duration, as in Lambda).
     if (first) ++cold_starts_;
-    worker->assign(invocation);
+    worker->assign(invocation, first ? Turn::kFirst : Turn::kWarm);
     return;
   }
   if (draining_ || shut_down_) {
@@ -257,7 +250,7 @@ void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker) {
   if (worker->kind() == WorkerKind::kPrewarmed && first) {
     // Started ahead of the expected call: it waits for it, for the window the policy gave.
     worker->park();
-    idle_.push_back({worker, now, now + prewarm_keep_});
+    idle_.push_back({.worker = worker, .since = now, .expires = now + prewarm_keep_});
     return;
   }
   const auto window = policy_->window();
@@ -276,11 +269,14 @@ void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker) {
       return;
     }
     worker->park();
-    idle_.push_back({worker, now, now + extra_worker_keep(window.prewarm + window.keep_alive)});
+    idle_.push_back({.worker = worker,
+                     .since = now,
+                     .expires = now + extra_worker_keep(window.prewarm + window.keep_alive)});
     return;
   }
   worker->park();
-  idle_.push_back({worker, now, now + extra_worker_keep(window.keep_alive)});
+  idle_.push_back(
+      {.worker = worker, .since = now, .expires = now + extra_worker_keep(window.keep_alive)});
 }
 
 Clock::Duration FunctionPool::extra_worker_keep(Clock::Duration keep) const {
@@ -337,7 +333,7 @@ void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
       continue;
     }
     fail(invocation,
-         StartFailure{"Runtime.ExitError", "Runtime exited before it was ready", "", false, ""});
+         StartFailure::runtime("Runtime.ExitError", "Runtime exited before it was ready"));
   }
 }
 
@@ -345,7 +341,7 @@ void FunctionPool::fail(const std::shared_ptr<Invocation>& invocation,
                         const StartFailure& failure) const {
   InvokeResult result;
   invocation->capture_log(failure.log, /*raw=*/true);
-  if (failure.platform) {
+  if (failure.platform_fault) {
     result.service_error = ServiceError::kService;
     result.message = failure.message;
   } else {
@@ -353,16 +349,25 @@ void FunctionPool::fail(const std::shared_ptr<Invocation>& invocation,
     if (is_json_object(failure.runtime_body)) {
       result.payload = failure.runtime_body;
     } else {
-      boost::json::object body;
-      body["errorMessage"] = "RequestId: " + invocation->id() + " Error: " + failure.message;
-      body["errorType"] = failure.error_type;
-      result.payload = boost::json::serialize(body);
+      result.payload = error_body(failure.error_type,
+                                  "RequestId: " + invocation->id() + " Error: " + failure.message);
     }
   }
   invocation->complete(std::move(result));
 }
 
+void FunctionPool::check_deadlines(TimePoint deadline_now) {
+  backstop_.check(deadline_now);
+  // Ending a worker changes workers_: first the ones due, then each.
+  std::vector<std::shared_ptr<Worker>> due;
+  for (const auto& worker : workers_) {
+    if (worker->deadline_passed(deadline_now)) due.push_back(worker);
+  }
+  for (const auto& worker : due) worker->check_deadlines(deadline_now);
+}
+
 void FunctionPool::tick(TimePoint now) {
+  check_deadlines(context_.deadline_clock.now());
   if (draining_ || shut_down_) return;
   prepare_failed_ = false;
   refill_prepared();

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "deadline.hpp"
 #include "ember/config/config.hpp"
 #include "ember/engine/keep_alive.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
@@ -32,15 +33,17 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   std::optional<runtime_api::InvokeResult> admit(const std::shared_ptr<Invocation>& invocation);
 
   // --- from workers
-  // The worker is parked in `next`: give it the oldest waiter, keep it, or end it.
-  void worker_ready(const std::shared_ptr<Worker>& worker);
+  // The worker is waiting in `next`: give it the oldest waiter, keep it, or end it. `first`:
+  // its init just ended (its first turn).
+  void worker_ready(const std::shared_ptr<Worker>& worker, bool first);
   // One of its invocations finished (answered, failed, timed out): feeds the keep-alive policy.
   void invocation_finished();
   // The worker ended. `failure` says why it never became ready, when that is what happened.
   void worker_ended(const std::shared_ptr<Worker>& worker, std::optional<StartFailure> failure);
 
   // --- time-driven work, called by the node's ticker with its clock's time
-  // Ends idle workers past their keep-alive, starts pre-warmed and provisioned ones.
+  // Ends idle workers past their keep-alive, starts pre-warmed and provisioned ones; runs the
+  // deadlines due by the deadline clock (see check_deadlines).
   void tick(TimePoint now);
 
   // --- node-wide memory budget
@@ -77,7 +80,9 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   void enqueue(const std::shared_ptr<Invocation>& invocation);
   // Fails the waiters queued for longer than the backstop; re-arms for the oldest one left.
   void expire_waiters();
-  void arm_backstop();
+  // The deadlines of its workers and its backstop, by the deadline clock's `now`: their timers
+  // run them on time on the wall clock; this catches a clock moved faster or by hand.
+  void check_deadlines(TimePoint deadline_now);
   void leave_idle(std::vector<IdleWorker>::iterator it, TimePoint now);
   [[nodiscard]] Clock::Duration extra_worker_keep(Clock::Duration keep) const;
   [[nodiscard]] std::size_t pending_count() const;
@@ -97,10 +102,9 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   std::deque<PreparedWorker> prepared_;  // oldest first
   std::size_t preparing_ = 0;            // submitted to the preparer, not back yet
   bool prepare_failed_ = false;          // the last one failed: retry on the next tick
-  // One timer for every waiter: all wait at most as long, so the oldest expires first. Armed
+  // One deadline for every waiter: all wait at most as long, so the oldest expires first. Set
   // only while one is queued, never cancelled: a served waiter costs no timer operation.
-  boost::asio::steady_timer backstop_;
-  bool backstop_armed_ = false;
+  Deadline backstop_;
   std::optional<TimePoint> prewarm_at_;  // adaptive policy: start a worker then
   Clock::Duration prewarm_keep_{};       // ... and keep it this long
   bool draining_ = false;

@@ -1,30 +1,36 @@
-// One synchronous invocation from the moment it is admitted until its caller has the answer.
+// One invocation from the moment it is admitted until its answer is delivered. Pools and
+// workers only see this class; where the answer goes is the subclass's business: a caller
+// waiting on a channel (SyncInvocation) today, a queue's record for asynchronous invocations
+// later. complete() delivers a whole answer; a streamed one would add a head and body pieces
+// on the same sink.
 #pragma once
 
 #include <boost/asio/experimental/channel.hpp>
-#include <chrono>
 #include <string>
 
+#include "ember/engine/clock.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
 
 namespace ember::engine {
 
 class Invocation {
  public:
-  using ResultChannel = boost::asio::experimental::channel<void(boost::system::error_code,
-                                                                runtime_api::InvokeResult)>;
-
-  Invocation(boost::asio::any_io_executor executor, runtime_api::InvokeRequest request,
-             std::string invoked_arn)
-      : request_(std::move(request)), invoked_arn_(std::move(invoked_arn)), done_(executor, 1) {}
+  Invocation(runtime_api::InvokeRequest request, std::string invoked_arn)
+      : request_(std::move(request)), invoked_arn_(std::move(invoked_arn)) {}
+  Invocation(const Invocation&) = delete;
+  Invocation& operator=(const Invocation&) = delete;
+  Invocation(Invocation&&) = delete;
+  Invocation& operator=(Invocation&&) = delete;
+  virtual ~Invocation() = default;
 
   [[nodiscard]] const runtime_api::InvokeRequest& request() const { return request_; }
   [[nodiscard]] const std::string& id() const { return request_.request_id; }
   [[nodiscard]] const std::string& invoked_arn() const { return invoked_arn_; }
   [[nodiscard]] bool completed() const { return completed_; }
-  // When a queued invocation gives up waiting for a worker (FunctionPool's backstop).
-  [[nodiscard]] std::chrono::steady_clock::time_point queued_until() const { return queued_until_; }
-  void set_queued_until(std::chrono::steady_clock::time_point t) { queued_until_ = t; }
+  // When a queued invocation gives up waiting for a worker (FunctionPool's backstop), on the
+  // node's deadline clock.
+  [[nodiscard]] Clock::TimePoint queued_until() const { return queued_until_; }
+  void set_queued_until(Clock::TimePoint t) { queued_until_ = t; }
 
   // The log lines of this invocation, for X-Amz-Log-Result; keeps only what a tail needs.
   // `raw` text already ends in newlines.
@@ -41,17 +47,38 @@ class Invocation {
     if (completed_) return;
     completed_ = true;
     result.log_tail = std::move(log_);
-    done_.try_send(boost::system::error_code{}, std::move(result));
+    deliver(std::move(result));
   }
 
-  ResultChannel& done() { return done_; }
+ protected:
+  // Called once, with the answer.
+  virtual void deliver(runtime_api::InvokeResult result) = 0;
 
  private:
   runtime_api::InvokeRequest request_;
   std::string invoked_arn_;
   std::string log_;
   bool completed_ = false;
-  std::chrono::steady_clock::time_point queued_until_{};
+  Clock::TimePoint queued_until_{};
+};
+
+// A RequestResponse invocation: its caller awaits the answer on done().
+class SyncInvocation final : public Invocation {
+ public:
+  using ResultChannel = boost::asio::experimental::channel<void(boost::system::error_code,
+                                                                runtime_api::InvokeResult)>;
+
+  SyncInvocation(boost::asio::any_io_executor executor, runtime_api::InvokeRequest request,
+                 std::string invoked_arn)
+      : Invocation(std::move(request), std::move(invoked_arn)), done_(std::move(executor), 1) {}
+
+  ResultChannel& done() { return done_; }
+
+ private:
+  void deliver(runtime_api::InvokeResult result) override {
+    done_.try_send(boost::system::error_code{}, std::move(result));
+  }
+
   ResultChannel done_;
 };
 

@@ -25,10 +25,22 @@ Node::Node(boost::asio::any_io_executor executor, config::Config config, Backend
     own_clock_ = std::make_unique<SteadyClock>(options.time_scale);
     options.clock = own_clock_.get();
   }
-  context_ = std::make_unique<EngineContext>(
-      EngineContext{executor, backends_.native.get(), *backends_.process, config_.node,
-                    std::move(options.runtimes_dir), config_.node.state_dir / "logs",
-                    std::move(options.echo), *options.clock});
+  if (options.deadline_clock == nullptr) {
+    own_deadline_clock_ = std::make_unique<SteadyClock>();
+    options.deadline_clock = own_deadline_clock_.get();
+  }
+  context_ = std::make_unique<EngineContext>(EngineContext{
+      .executor = executor,
+      .native_backend = backends_.native.get(),
+      .process_backend = *backends_.process,
+      .node = config_.node,
+      .runtimes_dir = std::move(options.runtimes_dir),
+      .log_dir = config_.node.state_dir / "logs",
+      .echo = std::move(options.echo),
+      .clock = *options.clock,
+      .deadline_clock = *options.deadline_clock,
+      .live_workers = std::make_shared<LiveWorkers>(executor),
+  });
   context_->arm_library = std::move(options.arm_library);
   preparer_ = std::make_unique<SandboxPreparer>(executor, /*background=*/true);
   context_->preparer = preparer_.get();
@@ -85,7 +97,10 @@ void Node::start_zygotes() {
   };
 }
 
-Node::~Node() { shutdown(); }
+Node::~Node() {
+  shutdown();
+  context_->live_workers->forget_waiters();
+}
 
 std::uint64_t Node::machine_memory_mb() {
   std::ifstream meminfo("/proc/meminfo");
@@ -160,7 +175,11 @@ std::size_t Node::worker_count(std::string_view function) const {
   return it == pools_.end() ? 0 : it->second->worker_count();
 }
 
-std::size_t Node::live_workers() const { return *context_->live_workers; }
+std::size_t Node::live_workers() const { return context_->live_workers->count(); }
+
+void Node::when_no_live_workers(std::function<void()> done) {
+  context_->live_workers->when_none(std::move(done));
+}
 
 boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest request) {
   InvokeResult refusal;
@@ -196,10 +215,12 @@ boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest req
     co_return refusal;
   }
 
-  auto invocation = std::make_shared<Invocation>(context_->executor, std::move(request), arn);
+  const std::shared_ptr<Invocation> invocation =
+      std::make_shared<SyncInvocation>(context_->executor, std::move(request), arn);
   if (auto rejected = it->second->admit(invocation)) co_return std::move(*rejected);
-  auto [ec, result] =
-      co_await invocation->done().async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
+  auto [ec, result] = co_await static_cast<SyncInvocation&>(*invocation)
+                          .done()
+                          .async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
   if (ec) {
     result = InvokeResult{};
     result.service_error = ServiceError::kService;

@@ -52,6 +52,13 @@ std::string report_line(const ReportFields& f) {
   return line;
 }
 
+std::string init_error_report_line(std::chrono::nanoseconds init, std::string_view error_type) {
+  std::string line = "INIT_REPORT Init Duration: ";
+  line.append(format_ms(init)).append(" ms\tPhase: init\tStatus: error\tError Type: ");
+  line.append(error_type);
+  return line;
+}
+
 std::string timeout_message(std::chrono::seconds timeout) {
   return "Task timed out after " + std::to_string(timeout.count()) + ".00 seconds";
 }

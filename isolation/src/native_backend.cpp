@@ -112,10 +112,11 @@ class NativeSandbox final : public Sandbox {
 
   [[nodiscard]] pid_t pid() const override { return init_.pid(); }
   [[nodiscard]] int exit_fd() const override { return init_.pidfd(); }
-  // Init reports the exec right after it happens; the runtime talking to the engine proves it
-  // did, so a short wait for the report only covers init not having been scheduled yet.
+  // What init reported so far, without waiting: it reports the exec right after it happens,
+  // so by the time the runtime has answered an invocation the report is almost always here.
+  // When it is not, `spawned` stays unset and the caller bounds it by the runtime's first call.
   [[nodiscard]] const SandboxTimings& timings() const override {
-    if (!launch_settled()) read_messages(kReadyWait);
+    if (!launch_settled()) read_messages(std::chrono::milliseconds(0));
     return timings_;
   }
   UniqueFd take_runtime_api_listener() override { return std::move(listener_); }
@@ -157,8 +158,6 @@ class NativeSandbox final : public Sandbox {
   [[nodiscard]] std::optional<SysError> launch_failure() const override { return launch_failure_; }
 
  private:
-  static constexpr std::chrono::milliseconds kReadyWait{100};
-
   // An adopted worker was not exec'd by init: no Ready comes.
   [[nodiscard]] bool launch_settled() const {
     return adopted_ || timings_.exec_done != Clock::time_point{} || launch_failure_.has_value() ||

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 namespace ember::isolation {
@@ -18,12 +20,28 @@ PidfdChild::PidfdChild(PidfdChild&& other) noexcept
 PidfdChild::~PidfdChild() {
   if (!running()) return;
   signal(SIGKILL);
-  // The pidfd may be non-blocking (an event loop watched it), which would make a blocking
-  // waitid fail with EAGAIN and leave a zombie: poll for the exit, then reap.
+  // A killed process is normally gone within microseconds. One that is not (frozen, or stuck
+  // in the kernel) must not hold up its owner's thread, which may be the engine's: after a
+  // bounded wait, a thread of its own waits for the exit and reaps it, so it leaves no zombie.
+  // The pidfd may be non-blocking (an event loop watched it), so the exit is polled for.
   pollfd exited_event{pidfd_.get(), POLLIN, 0};
-  while (::poll(&exited_event, 1, -1) < 0 && errno == EINTR) {
+  int ready = 0;
+  while ((ready = ::poll(&exited_event, 1, kReapWaitMs)) < 0 && errno == EINTR) {
   }
-  try_reap();
+  if (ready > 0 && try_reap()) return;
+  try {
+    std::thread([pidfd = std::move(pidfd_)] {
+      pollfd exited{pidfd.get(), POLLIN, 0};
+      while (::poll(&exited, 1, -1) < 0 && errno == EINTR) {
+      }
+      siginfo_t info{};
+      while (::waitid(P_PIDFD, static_cast<id_t>(pidfd.get()), &info, WEXITED | WNOHANG) < 0 &&
+             errno == EINTR) {
+      }
+    }).detach();
+  } catch (const std::system_error&) {
+    // No thread to spare: the process stays a zombie until ember exits.
+  }
 }
 
 void PidfdChild::signal(int sig) const noexcept {

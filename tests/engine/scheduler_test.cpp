@@ -68,6 +68,7 @@ class Scheduler : public ::testing::Test {
     NodeOptions options;
     options.runtimes_dir = fs::path(EMBER_SOURCE_DIR) / "runtimes";
     options.clock = &clock_;
+    if (manual_deadlines_) options.deadline_clock = &deadlines_;
     options.tick_interval = std::chrono::milliseconds(0);  // ticks come from the test
     options.machine_memory_mb = 16384;
     node_ = std::make_unique<Node>(io_.get_executor(), config_, std::move(backends),
@@ -151,8 +152,39 @@ class Scheduler : public ::testing::Test {
     node_->tick();
   }
 
+  // Moves the deadline clock (timeouts, freezing) and lets the node act on it.
+  void advance_deadlines(Clock::Duration d) {
+    deadlines_.advance(d);
+    node_->tick();
+    io_.run_for(std::chrono::milliseconds(5));
+  }
+
+  std::string worker_state(const std::string& function) {
+    const auto list = function_status(function).at("workers").as_array();
+    return list.empty() ? "" : std::string(list.at(0).at("state").as_string());
+  }
+
+  // A provided function whose bootstrap is `script` (bash), made in the test's directory.
+  config::FunctionConfig script_function(const std::string& name, const std::string& script) {
+    const auto code = dir_ / ("code-" + name);
+    fs::create_directories(code);
+    {
+      std::ofstream bootstrap(code / "bootstrap");
+      bootstrap << "#!/bin/bash\n" << script;
+    }
+    fs::permissions(code / "bootstrap", fs::perms::owner_all, fs::perm_options::add);
+    config::FunctionConfig f;
+    f.name = name;
+    f.runtime = "provided";
+    f.code_dir = code;
+    f.isolation = config::Isolation::kNone;
+    return f;
+  }
+
   boost::asio::io_context io_;
   ManualClock clock_;
+  ManualClock deadlines_;  // the node's deadline clock when manual_deadlines_
+  bool manual_deadlines_ = false;
   config::Config config_;
   fs::path dir_;
   std::unique_ptr<Node> node_;
@@ -385,6 +417,107 @@ TEST_F(Scheduler, ShutdownLeavesNoProcess) {
   // Gone, or at most a zombie (whose environment reads empty) until its parent reaps it.
   std::ifstream env(environ_path);
   EXPECT_TRUE(!env || env.peek() == EOF) << environ_path;
+}
+
+}  // namespace
+}  // namespace ember::engine
+
+namespace ember::engine {
+namespace {
+
+// Timeouts and freezing run on the node's deadline clock: moved by hand here, so a 10 s init
+// timeout is tested without waiting 10 s.
+class SchedulerDeadlines : public Scheduler {
+ protected:
+  void SetUp() override {
+    Scheduler::SetUp();
+    manual_deadlines_ = true;
+  }
+};
+
+TEST_F(SchedulerDeadlines, InitLongerThanTheInitTimeoutFailsWithSandboxTimedout) {
+  config_.functions = {script_function("stuck", "sleep 600\n")};
+  start();
+  auto result = start_invoke("stuck");
+  ASSERT_TRUE(run_until([&] { return worker_state("stuck") == "initialising"; }));
+  advance_deadlines(std::chrono::seconds(9));  // the init timeout is 10 s
+  EXPECT_FALSE(result->has_value()) << "answered before the init timeout";
+  advance_deadlines(std::chrono::seconds(1));
+  ASSERT_TRUE(run_until([&] { return result->has_value(); }));
+  EXPECT_EQ(result->value().function_error, "Unhandled");
+  EXPECT_NE(result->value().payload.find("Sandbox.Timedout"), std::string::npos)
+      << result->value().payload;
+  EXPECT_NE(result->value().payload.find("Init phase timed out after 10.00 seconds"),
+            std::string::npos)
+      << result->value().payload;
+  EXPECT_TRUE(run_until([&] { return node_->live_workers() == 0; }));
+  EXPECT_NE(logs("stuck").find("INIT_REPORT Init Duration"), std::string::npos) << logs("stuck");
+}
+
+TEST_F(SchedulerDeadlines, InvocationLongerThanItsTimeoutFailsWithSandboxTimedout) {
+  auto f = python_function("sleeps", "sleeps");
+  f.timeout_s = 3;
+  config_.functions = {f};
+  start();
+  auto result = start_invoke("sleeps", R"({"seconds": 600})");
+  ASSERT_TRUE(run_until([&] { return worker_state("sleeps") == "busy"; }));
+  advance_deadlines(std::chrono::seconds(2));
+  EXPECT_FALSE(result->has_value()) << "answered before the timeout";
+  advance_deadlines(std::chrono::seconds(1));
+  ASSERT_TRUE(run_until([&] { return result->has_value(); }));
+  EXPECT_NE(result->value().payload.find("Task timed out after 3.00 seconds"), std::string::npos)
+      << result->value().payload;
+  EXPECT_TRUE(run_until([&] { return node_->live_workers() == 0; }));
+}
+
+TEST_F(SchedulerDeadlines, AWorkerThatAnswersButNeverCallsNextAgainIsEnded) {
+  auto f = script_function("once", R"(api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+headers=$(mktemp)
+curl -sS -D "$headers" -o /dev/null "$api/invocation/next" || exit 1
+id=$(grep -i '^lambda-runtime-aws-request-id:' "$headers" | cut -d' ' -f2 | tr -d '\r')
+curl -sS -o /dev/null -X POST -d '"done"' "$api/invocation/$id/response"
+sleep 600
+)");
+  f.timeout_s = 5;
+  config_.functions = {f};
+  start();
+  EXPECT_EQ(invoke("once").payload, R"("done")");
+  ASSERT_TRUE(run_until([&] { return worker_state("once") == "answered"; }));
+  advance_deadlines(std::chrono::seconds(4));
+  EXPECT_EQ(worker_state("once"), "answered");
+  advance_deadlines(std::chrono::seconds(1));
+  EXPECT_TRUE(run_until([&] { return node_->live_workers() == 0; }));
+  EXPECT_NE(logs("once").find("did not call next within 5 s"), std::string::npos) << logs("once");
+}
+
+TEST_F(SchedulerDeadlines, AnIdleWorkerFreezesOnlyAfterFreezeIdleAfter) {
+  config_.node.freeze_idle = true;
+  config_.node.freeze_idle_after = std::chrono::seconds(5);
+  config_.functions = {python_function("echo", "echo")};
+  start();
+  invoke("echo");
+  ASSERT_TRUE(run_until([&] { return worker_state("echo") == "idle"; }));
+  advance_deadlines(std::chrono::seconds(4));
+  EXPECT_EQ(worker_state("echo"), "idle");
+  advance_deadlines(std::chrono::seconds(1));
+  EXPECT_EQ(worker_state("echo"), "frozen");
+  EXPECT_EQ(invoke("echo", R"({"x": 1})").payload, R"({"x": 1})");
+  ASSERT_TRUE(run_until([&] { return worker_state("echo") == "idle"; }));
+  advance_deadlines(std::chrono::seconds(4));
+  EXPECT_EQ(worker_state("echo"), "idle") << "parked again: the wait starts over";
+}
+
+TEST_F(Scheduler, ShutdownSignalsWhenTheLastWorkerIsReaped) {
+  config_.functions = {python_function("echo", "echo")};
+  start();
+  invoke("echo");
+  bool none_left = false;
+  node_->when_no_live_workers([&] { none_left = true; });
+  io_.run_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(none_left) << "a worker is still alive";
+  node_->shutdown();
+  ASSERT_TRUE(run_until([&] { return none_left; }));
+  EXPECT_EQ(node_->live_workers(), 0U);
 }
 
 }  // namespace

@@ -38,6 +38,9 @@ struct NodeOptions {
   // The scheduler's clock; null: the steady clock sped up by time_scale (trace replays).
   Clock* clock = nullptr;
   double time_scale = 1.0;
+  // The clock of timeouts (init, invocation, next-call) and of freezing idle workers; null:
+  // the steady clock, never sped up. Tests pass a ManualClock and call tick() after moving it.
+  Clock* deadline_clock = nullptr;
   // How often keep-alive, pre-warming and provisioning are checked (wall time). Zero: never
   // by itself; a test with a ManualClock calls tick().
   std::chrono::milliseconds tick_interval{50};
@@ -75,6 +78,9 @@ class Node final : public runtime_api::InvokeService, public runtime_api::Status
   [[nodiscard]] std::size_t worker_count(std::string_view function) const;
   // Workers whose processes have not been reaped yet, across all functions.
   [[nodiscard]] std::size_t live_workers() const;
+  // Runs `done` on the node's executor once live_workers() is 0 (soon, if it is now). Waiters
+  // not run by the time the node is destroyed are dropped.
+  void when_no_live_workers(std::function<void()> done);
 
  private:
   static std::uint64_t machine_memory_mb();
@@ -85,6 +91,7 @@ class Node final : public runtime_api::InvokeService, public runtime_api::Status
   config::Config config_;
   Backends backends_;
   std::unique_ptr<Clock> own_clock_;
+  std::unique_ptr<Clock> own_deadline_clock_;
   std::unique_ptr<EngineContext> context_;
   // One per function with `zygote: true` (by name); before the pools, so they go after them.
   std::map<std::string, std::unique_ptr<PythonZygote>, std::less<>> zygotes_;

@@ -24,6 +24,8 @@ std::string end_line(std::string_view request_id);
 // "REPORT RequestId: ID\tDuration: 2.42 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\t
 //  Max Memory Used: 36 MB\t[Init Duration: 114.49 ms\t]"
 std::string report_line(const ReportFields& fields);
+// "INIT_REPORT Init Duration: 0.00 ms\tPhase: init\tStatus: error\tError Type: TYPE"
+std::string init_error_report_line(std::chrono::nanoseconds init, std::string_view error_type);
 // "2026-11-27T21:03:04.123Z ID Task timed out after 3.00 seconds"
 std::string timeout_line(std::chrono::system_clock::time_point when, std::string_view request_id,
                          std::chrono::seconds timeout);

@@ -10,10 +10,13 @@
 
 namespace ember::isolation {
 
-// Destruction SIGKILLs the child if it was not reaped yet, waits for it and reaps it, so no
-// child outlives its owner and none is left a zombie.
+// Destruction SIGKILLs the child if it was not reaped yet and reaps it, so no child outlives
+// its owner and none is left a zombie. It waits at most kReapWaitMs for the exit; a child
+// that takes longer is reaped by a thread of its own.
 class PidfdChild {
  public:
+  static constexpr int kReapWaitMs = 100;
+
   PidfdChild() = default;
   PidfdChild(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
   PidfdChild(const PidfdChild&) = delete;

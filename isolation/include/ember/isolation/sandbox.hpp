@@ -110,6 +110,7 @@ class Sandbox {
   [[nodiscard]] virtual pid_t pid() const = 0;
   // Becomes readable when the main process exits (a pidfd).
   [[nodiscard]] virtual int exit_fd() const = 0;
+  // What is known so far; never waits (a step not reported yet is left at the epoch).
   [[nodiscard]] virtual const SandboxTimings& timings() const = 0;
 
   // --- the Runtime API endpoint

@@ -1,0 +1,69 @@
+#include "output_pipe.hpp"
+
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace ember::engine {
+
+namespace asio = boost::asio;
+
+namespace {
+// A runtime that prints without newlines still gets its output logged in pieces this big.
+constexpr std::size_t kMaxLineBytes = 256 * 1024;
+constexpr std::size_t kReadBytes = 16 * 1024;
+}  // namespace
+
+OutputPipe::OutputPipe(asio::any_io_executor executor)
+    : pipe_(std::move(executor)), splitter_(kMaxLineBytes) {}
+
+boost::system::error_code OutputPipe::start(isolation::UniqueFd read_end,
+                                            std::shared_ptr<void> owner, Lines lines,
+                                            std::function<void()> read) {
+  lines_ = std::move(lines);
+  read_ = std::move(read);
+  boost::system::error_code ec;
+  pipe_.assign(read_end.release(), ec);
+  // Non-blocking once, here: drain() reads until the pipe is empty, and Asio's reads would
+  // set it anyway; doing it per drain would be a syscall on the warm path.
+  if (!ec) pipe_.non_blocking(true, ec);
+  if (ec) return ec;
+  asio::co_spawn(pipe_.get_executor(), read_loop(std::move(owner)), asio::detached);
+  return {};
+}
+
+asio::awaitable<void> OutputPipe::read_loop(std::shared_ptr<void> owner) {
+  std::array<char, kReadBytes> buffer{};
+  while (pipe_.is_open()) {
+    auto [ec, n] =
+        co_await pipe_.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
+    if (ec) break;
+    splitter_.feed({buffer.data(), n}, lines_);
+    read_();
+  }
+  owner.reset();  // held until the pipe ends
+}
+
+void OutputPipe::drain() {
+  if (!lines_) return;  // never started
+  if (pipe_.is_open()) {
+    std::array<char, kReadBytes> buffer{};
+    while (true) {
+      const auto n = ::read(pipe_.native_handle(), buffer.data(), buffer.size());
+      if (n <= 0) break;
+      splitter_.feed({buffer.data(), static_cast<std::size_t>(n)}, lines_);
+    }
+  }
+  splitter_.flush(lines_);
+}
+
+void OutputPipe::close() {
+  boost::system::error_code ignored;
+  pipe_.close(ignored);
+}
+
+}  // namespace ember::engine

@@ -1,0 +1,155 @@
+#include "runtime_api_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <ctime>
+#include <random>
+
+#include "ember/runtime_api/limits.hpp"
+#include "error_body.hpp"
+
+namespace ember::engine {
+
+namespace asio = boost::asio;
+using runtime_api::RuntimeRefusal;
+
+namespace {
+
+bool is_json(std::string_view text) {
+  boost::system::error_code ec;
+  boost::json::parse(text, ec);
+  return !ec;
+}
+
+// The errorMessage of a runtime's init/error body, when it has one.
+std::string error_message_of(std::string_view body) {
+  if (body.empty()) return {};
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(body, ec);
+  if (ec || !parsed.is_object()) return {};
+  const auto* message = parsed.as_object().if_contains("errorMessage");
+  return message != nullptr && message->is_string() ? std::string(message->as_string())
+                                                    : std::string();
+}
+
+// X-Ray style: Root=1-<epoch hex>-<96 random bits>;Parent=<64 bits>;Sampled=0. Trace ids need
+// not be secret: a generator seeded once per thread saves a getrandom() per invocation.
+std::string new_trace_id() {
+  thread_local std::mt19937_64 generator = [] {
+    std::random_device entropy;
+    std::seed_seq seed{entropy(), entropy(), entropy(), entropy()};
+    return std::mt19937_64(seed);
+  }();
+  static constexpr char kDigits[] = "0123456789abcdef";
+  char text[] = "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0";
+  const auto put_hex = [&](std::size_t at, std::uint64_t value, int digits) {
+    for (int i = digits - 1; i >= 0; --i) {
+      text[at + static_cast<std::size_t>(i)] = kDigits[value & 0xFU];
+      value >>= 4U;
+    }
+  };
+  put_hex(7, static_cast<std::uint64_t>(std::time(nullptr)) & 0xFFFFFFFFU, 8);
+  put_hex(16, generator() & 0xFFFFFFFFU, 8);
+  put_hex(24, generator(), 16);
+  put_hex(48, generator(), 16);
+  return {text, sizeof text - 1};
+}
+
+std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+AnswerHead function_failed() {
+  AnswerHead head;
+  head.function_error = "Unhandled";
+  return head;
+}
+
+}  // namespace
+
+runtime_api::NextEvent next_event_for(const Invocation& invocation, std::chrono::seconds timeout) {
+  const auto& request = invocation.request();
+  runtime_api::NextEvent event;
+  event.request_id = request.request_id;
+  // The runtime's wall-clock view of the deadline (getRemainingTimeInMillis).
+  event.deadline_epoch_ms = epoch_ms(std::chrono::system_clock::now() + timeout);
+  event.invoked_function_arn = invocation.invoked_arn();
+  event.trace_id = new_trace_id();
+  event.client_context = request.client_context;
+  event.payload = request.payload;
+  return event;
+}
+
+RuntimeApiSession::RuntimeApiSession(asio::any_io_executor executor, RuntimeApiEvents& events)
+    : executor_(executor), events_(events), channel_(executor, 1) {}
+
+boost::system::error_code RuntimeApiSession::serve(
+    isolation::UniqueFd listener, std::weak_ptr<runtime_api::RuntimeApiHandler> self) {
+  boost::system::error_code ec;
+  asio::ip::tcp::acceptor acceptor(executor_);
+  acceptor.assign(asio::ip::tcp::v4(), listener.release(), ec);
+  if (ec) return ec;
+  server_ = std::make_shared<runtime_api::HttpServer>(
+      std::move(acceptor), runtime_api::make_runtime_api(std::move(self)),
+      runtime_api::runtime_api_limits());
+  server_->start();
+  return {};
+}
+
+void RuntimeApiSession::deliver(runtime_api::NextEvent event) {
+  channel_.try_send(boost::system::error_code{}, std::move(event));
+}
+
+void RuntimeApiSession::close() {
+  channel_.close();
+  if (server_) server_->close();
+}
+
+asio::awaitable<std::optional<runtime_api::NextEvent>> RuntimeApiSession::next(
+    RuntimeRefusal& refusal) {
+  if (auto refused = events_.next_called()) {
+    refusal = *refused;
+    co_return std::nullopt;
+  }
+  auto [ec, event] = co_await channel_.async_receive(asio::as_tuple(asio::use_awaitable));
+  if (!events_.next_returns(!ec)) {
+    refusal = RuntimeRefusal::kWorkerGone;
+    co_return std::nullopt;
+  }
+  co_return std::move(event);
+}
+
+std::optional<RuntimeRefusal> RuntimeApiSession::response(const std::string& request_id,
+                                                          std::string content_type,
+                                                          std::string body) {
+  AnswerHead head;
+  head.content_type = std::move(content_type);
+  return events_.answered(request_id, std::move(head), std::move(body));
+}
+
+std::optional<RuntimeRefusal> RuntimeApiSession::error(const std::string& request_id,
+                                                       std::string error_type, std::string body) {
+  if (body.empty() || !is_json(body)) body = error_body(error_type, body);
+  return events_.answered(request_id, function_failed(), std::move(body));
+}
+
+void RuntimeApiSession::response_too_large(const std::string& request_id) {
+  // The runtime gets its 413 from the HTTP layer whatever the worker says.
+  (void)events_.answered(
+      request_id, function_failed(),
+      error_body("Function.ResponseSizeTooLarge",
+                 "Response payload size exceeded maximum allowed payload size (" +
+                     std::to_string(runtime_api::kMaxPayloadBytes) + " bytes)."));
+}
+
+std::optional<RuntimeRefusal> RuntimeApiSession::init_error(std::string error_type,
+                                                            std::string body) {
+  // Lambda ends the environment after an init error; the runtime is expected to exit anyway.
+  auto message = error_message_of(body);
+  return events_.init_failed(
+      StartFailure::runtime(std::move(error_type), std::move(message), std::move(body)));
+}
+
+}  // namespace ember::engine
