@@ -2,8 +2,8 @@
 
 namespace ember::engine {
 
-Deadline::Deadline(boost::asio::any_io_executor executor, const Clock& clock)
-    : clock_(clock), timer_(std::move(executor)) {}
+Deadline::Deadline(const boost::asio::any_io_executor& executor, const Clock& clock)
+    : clock_(clock), timer_(executor) {}
 
 void Deadline::on_expiry(std::weak_ptr<void> owner, std::function<void()> expired) {
   owner_ = std::move(owner);

@@ -17,7 +17,7 @@ class Deadline {
  public:
   using TimePoint = Clock::TimePoint;
 
-  Deadline(boost::asio::any_io_executor executor, const Clock& clock);
+  Deadline(const boost::asio::any_io_executor& executor, const Clock& clock);
   Deadline(const Deadline&) = delete;
   Deadline& operator=(const Deadline&) = delete;
   Deadline(Deadline&&) = delete;

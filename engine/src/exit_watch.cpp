@@ -1,17 +1,19 @@
 #include "exit_watch.hpp"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 
 namespace ember::engine {
 
 namespace asio = boost::asio;
 
-ExitWatch::ExitWatch(asio::any_io_executor executor) : pidfd_(std::move(executor)) {}
+ExitWatch::ExitWatch(const asio::any_io_executor& executor) : pidfd_(executor) {}
 
 boost::system::error_code ExitWatch::start(int pidfd, std::shared_ptr<void> owner, Reap reap,
                                            Exited exited) {

@@ -19,7 +19,7 @@ class ExitWatch {
   using Reap = std::function<std::optional<isolation::ExitStatus>()>;
   using Exited = std::function<void(const isolation::ExitStatus&)>;
 
-  explicit ExitWatch(boost::asio::any_io_executor executor);
+  explicit ExitWatch(const boost::asio::any_io_executor& executor);
 
   // Watches a duplicate of `pidfd` (its owner keeps the original), keeping `owner` alive
   // until the process is reaped; then calls `exited`.

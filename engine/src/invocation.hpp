@@ -38,7 +38,7 @@ class Invocation {
     if (!request_.log_tail) return;
     log_.append(line);
     if (!raw) log_.push_back('\n');
-    constexpr std::size_t kKeep = 16 * 1024;
+    constexpr std::size_t kKeep = std::size_t{16} * 1024;
     if (log_.size() > 2 * kKeep) log_.erase(0, log_.size() - kKeep);
   }
 
@@ -68,9 +68,9 @@ class SyncInvocation final : public Invocation {
   using ResultChannel = boost::asio::experimental::channel<void(boost::system::error_code,
                                                                 runtime_api::InvokeResult)>;
 
-  SyncInvocation(boost::asio::any_io_executor executor, runtime_api::InvokeRequest request,
+  SyncInvocation(const boost::asio::any_io_executor& executor, runtime_api::InvokeRequest request,
                  std::string invoked_arn)
-      : Invocation(std::move(request), std::move(invoked_arn)), done_(std::move(executor), 1) {}
+      : Invocation(std::move(request), std::move(invoked_arn)), done_(executor, 1) {}
 
   ResultChannel& done() { return done_; }
 

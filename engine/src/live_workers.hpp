@@ -16,8 +16,14 @@ class LiveWorkers {
   explicit LiveWorkers(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
 
   void add() { ++count_; }
-  void remove() {
-    if (--count_ == 0) notify();
+  // From workers' destructors: never throws (a waiter that cannot be posted is dropped).
+  void remove() noexcept {
+    if (--count_ != 0) return;
+    try {
+      notify();
+    } catch (...) {
+      waiting_.clear();
+    }
   }
   [[nodiscard]] std::size_t count() const { return count_; }
 

@@ -14,12 +14,12 @@ namespace asio = boost::asio;
 
 namespace {
 // A runtime that prints without newlines still gets its output logged in pieces this big.
-constexpr std::size_t kMaxLineBytes = 256 * 1024;
-constexpr std::size_t kReadBytes = 16 * 1024;
+constexpr std::size_t kMaxLineBytes = std::size_t{256} * 1024;
+constexpr std::size_t kReadBytes = std::size_t{16} * 1024;
 }  // namespace
 
-OutputPipe::OutputPipe(asio::any_io_executor executor)
-    : pipe_(std::move(executor)), splitter_(kMaxLineBytes) {}
+OutputPipe::OutputPipe(const asio::any_io_executor& executor)
+    : pipe_(executor), splitter_(kMaxLineBytes) {}
 
 boost::system::error_code OutputPipe::start(isolation::UniqueFd read_end,
                                             std::shared_ptr<void> owner, Lines lines,

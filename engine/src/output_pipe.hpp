@@ -21,7 +21,7 @@ class OutputPipe {
   // Receives each line, without its newline.
   using Lines = std::function<void(std::string_view line)>;
 
-  explicit OutputPipe(boost::asio::any_io_executor executor);
+  explicit OutputPipe(const boost::asio::any_io_executor& executor);
 
   // Reads `read_end` from now on, while `owner` is kept alive; `lines` gets every line and
   // `read` runs after each batch read asynchronously (the worker flushes its log then).

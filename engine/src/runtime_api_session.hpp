@@ -38,6 +38,7 @@ class RuntimeApiEvents {
   RuntimeApiEvents& operator=(const RuntimeApiEvents&) = delete;
   RuntimeApiEvents(RuntimeApiEvents&&) = delete;
   RuntimeApiEvents& operator=(RuntimeApiEvents&&) = delete;
+  virtual ~RuntimeApiEvents() = default;
 
   // The runtime called `next`: refused, or the worker is ready for an event.
   virtual std::optional<Refusal> next_called() = 0;
@@ -49,9 +50,6 @@ class RuntimeApiEvents {
                                           std::string body) = 0;
   // The runtime reported its init failed; it will exit.
   virtual std::optional<Refusal> init_failed(StartFailure failure) = 0;
-
- protected:
-  ~RuntimeApiEvents() = default;
 };
 
 class RuntimeApiSession final : public runtime_api::RuntimeApiHandler {

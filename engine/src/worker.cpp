@@ -20,7 +20,7 @@ using runtime_api::InvokeResult;
 using runtime_api::RuntimeRefusal;
 
 namespace {
-constexpr std::size_t kMaxInitLogBytes = 64 * 1024;
+constexpr std::size_t kMaxInitLogBytes = std::size_t{64} * 1024;
 }  // namespace
 
 Worker::Worker(EngineContext& context, const config::FunctionConfig& function,
@@ -384,7 +384,8 @@ void Worker::fail_start(StartFailure failure) {
   output_.drain();
   log(init_error_report_line(figures_.init_duration(Steady::now()), failure.error_type));
   failure.log = init_log_;
-  retire("failed to initialise: " + failure.error_type, std::move(failure));
+  const std::string why = "failed to initialise: " + failure.error_type;
+  retire(why, std::move(failure));
 }
 
 void Worker::retire(std::string_view why, std::optional<StartFailure> failure) {

@@ -54,7 +54,7 @@ class Worker final : public RuntimeApiEvents, public std::enable_shared_from_thi
   Worker& operator=(const Worker&) = delete;
   Worker(Worker&&) = delete;
   Worker& operator=(Worker&&) = delete;
-  ~Worker();
+  ~Worker() override;
 
   // Starts the runtime in `prepared` (made with this worker's id), or in a sandbox made now,
   // and starts serving its Runtime API. Returns the reason on failure.
