@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "ember/runtime_api/base64.hpp"
 #include "ember/runtime_api/runtime_api.hpp"
 
 namespace ember::runtime_api {
@@ -63,16 +62,6 @@ TEST(FunctionRef, ArnRoundTrip) {
             "arn:aws:lambda:us-east-1:000000000000:function:f");
   EXPECT_EQ(function_arn("us-east-1", "000000000000", "f", std::string("$LATEST")),
             "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST");
-}
-
-TEST(Base64, RoundTripsAndRejectsGarbage) {
-  for (std::string s : {"", "a", "ab", "abc", "abcd", "{\"custom\":{\"k\":\"v\"}}"}) {
-    EXPECT_EQ(base64_decode(base64_encode(s)), s);
-  }
-  EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");
-  EXPECT_FALSE(base64_decode("aGVsbG8"));   // length not a multiple of 4
-  EXPECT_FALSE(base64_decode("aGV$bG8="));  // outside the alphabet
-  EXPECT_FALSE(base64_decode("a==="));      // too much padding
 }
 
 TEST(ErrorType, KeepsCategoryReasonAndNormalisesTheRest) {
