@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "ember/runtime_api/runtime_api.hpp"
 #include "worker_launch.hpp"
 
 namespace ember::engine {
@@ -353,10 +354,8 @@ void FunctionPool::fail(const std::shared_ptr<Invocation>& invocation,
     if (is_json_object(failure.runtime_body)) {
       result.payload = failure.runtime_body;
     } else {
-      boost::json::object body;
-      body["errorMessage"] = "RequestId: " + invocation->id() + " Error: " + failure.message;
-      body["errorType"] = failure.error_type;
-      result.payload = boost::json::serialize(body);
+      result.payload = runtime_api::error_body(
+          failure.error_type, "RequestId: " + invocation->id() + " Error: " + failure.message);
     }
   }
   invocation->complete(std::move(result));

@@ -35,10 +35,7 @@ constexpr std::size_t kMaxLineBytes = 256 * 1024;
 constexpr std::size_t kMaxInitLogBytes = 64 * 1024;
 
 std::string error_payload(std::string_view error_type, std::string_view message) {
-  boost::json::object body;
-  body["errorMessage"] = message;
-  body["errorType"] = error_type;
-  return boost::json::serialize(body);
+  return runtime_api::error_body(error_type, message);
 }
 
 bool is_json(std::string_view text) {
