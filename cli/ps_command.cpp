@@ -6,7 +6,8 @@
 #include <iostream>
 
 #include "commands.hpp"
-#include "http_client.hpp"
+#include "command_line.hpp"
+#include "ember/client/http.hpp"
 
 namespace ember::cli {
 
@@ -33,18 +34,15 @@ int ps_command(const std::vector<std::string>& args) {
       "endpoint,e", po::value(&endpoint)->default_value("http://127.0.0.1:9000"),
       "the node's Invoke API")("json", "print the node's JSON as it is");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "ember ps: " << e.what() << "\n" << options;
-    return 2;
+  if (const auto exit_code = parse_command_line(
+          args, {"ember ps", "Lists each function's workers on a running node.\n\n", &options},
+          vm)) {
+    return *exit_code;
   }
-  if (vm.count("help") != 0U) {
-    std::cout << "Lists each function's workers on a running node.\n\n" << options;
-    return 0;
-  }
-  const auto reply = http_request(endpoint + "/ember/v1/functions", nullptr);
+  client::HttpRequest request;
+  request.url = endpoint + "/ember/v1/functions";
+  request.timeout = std::chrono::seconds(10);
+  const auto reply = client::http_request(request);
   if (!reply.error.empty() || reply.status != 200) {
     std::cerr << "ember ps: "
               << (reply.error.empty() ? "HTTP " + std::to_string(reply.status) : reply.error)

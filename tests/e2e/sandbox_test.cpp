@@ -29,7 +29,7 @@ class Sandboxed : public ::testing::TestWithParam<bool> {
 
   // A Python function, forked from the zygote in the second run.
   static FunctionSpec python(FunctionSpec spec) {
-    if (zygote()) spec.extra_yaml += "    zygote: true\n";
+    spec.zygote = zygote();
     return spec;
   }
 
@@ -138,7 +138,7 @@ TEST_P(Sandboxed, FillingTmpPastItsSizeFailsClearly) {
   // /tmp the memory limit would end the function first.
   auto fill = probe_function();
   fill.memory_mb = 1024;
-  fill.extra_yaml = "    ephemeral_storage_mb: 512\n";
+  fill.ephemeral_storage_mb = 512;
   Node node({fill});
   const auto result = probe(node, "fill_tmp");
   expect_held(result);
@@ -262,7 +262,8 @@ pid_t zygote_of(pid_t node) {
 FunctionSpec zygote_echo() {
   return {.name = "echo",
           .code = testcases_dir() / "python" / "echo",
-          .extra_yaml = "    zygote: true\n    max_reuse: 1\n"};
+          .max_reuse = 1,
+          .zygote = true};
 }
 
 TEST(PythonZygote, HoldsNoneOfTheNodesSockets) {

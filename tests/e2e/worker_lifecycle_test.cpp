@@ -246,7 +246,7 @@ TEST(Workers, IdleWorkerRetiresAfterItsKeepAlive) {
 }
 
 TEST(Workers, StoppingTheNodeLetsRunningInvocationsFinishWithinTheGrace) {
-  Node node({{.name = "slow", .code = python_case("sleeps")}}, "  shutdown_grace_s: 10\n");
+  Node node({{.name = "slow", .code = python_case("sleeps")}}, {.shutdown_grace_s = 10});
   auto running =
       std::async(std::launch::async, [&] { return node.invoke("slow", R"({"seconds": 0.5})"); });
   node.wait_for_log("slow", "START");
@@ -264,7 +264,7 @@ TEST(Workers, StoppingTheNodeEndsEveryWorker) {
               .handler = "",
               .code = provided_case("sleeps_with_child"),
               .timeout_s = 30}},
-            "  shutdown_grace_s: 1\n");
+            {.shutdown_grace_s = 1});
   ASSERT_EQ(node.invoke("echo", "{}").status, 200);
   auto pending = std::async(std::launch::async, [&] { return node.invoke("crash", "{}"); });
   for (int i = 0; i < 500 && node.worker_processes().size() < 4; ++i) {
