@@ -107,10 +107,8 @@ int bench_command(const std::vector<std::string>& args) {
   po::options_description all;
   all.add(options).add(hidden);
   po::variables_map vm;
-  if (const auto exit_code =
-          parse_command_line(args, {"ember bench", kAbout, &options, &all, &positional}, vm)) {
-    return *exit_code;
-  }
+  const CommandLine command_line{"ember bench", kAbout, &options, &all, &positional};
+  if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
   if (mode != "cold" && mode != "warm" && mode != "all" && mode != "throughput" &&
       mode != "trace" && mode != "memory" && mode != "rate") {
     std::cerr << "ember bench: give a mode: cold, warm, all, throughput, trace, memory or rate\n"

@@ -6,8 +6,8 @@ namespace ember::cli {
 
 namespace po = boost::program_options;
 
-std::optional<int> parse_command_line(const std::vector<std::string>& args,
-                                      const CommandLine& line, po::variables_map& vm) {
+std::optional<int> parse_command_line(const std::vector<std::string>& args, const CommandLine& line,
+                                      po::variables_map& vm) {
   try {
     po::command_line_parser parser(args);
     parser.options(line.all != nullptr ? *line.all : *line.shown);

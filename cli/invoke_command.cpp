@@ -42,10 +42,8 @@ int invoke_command(const std::vector<std::string>& args) {
   positional.add("name", 1);
   po::variables_map vm;
   constexpr const char* kAbout = "Invokes a function synchronously and prints its result.\n\n";
-  if (const auto exit_code =
-          parse_command_line(args, {"ember invoke", kAbout, &options, nullptr, &positional}, vm)) {
-    return *exit_code;
-  }
+  const CommandLine command_line{"ember invoke", kAbout, &options, nullptr, &positional};
+  if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
   if (name.empty()) {
     std::cout << kAbout << options;
     return 2;

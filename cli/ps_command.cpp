@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "commands.hpp"
 #include "command_line.hpp"
+#include "commands.hpp"
 #include "ember/client/http.hpp"
 
 namespace ember::cli {
@@ -34,11 +34,9 @@ int ps_command(const std::vector<std::string>& args) {
       "endpoint,e", po::value(&endpoint)->default_value("http://127.0.0.1:9000"),
       "the node's Invoke API")("json", "print the node's JSON as it is");
   po::variables_map vm;
-  if (const auto exit_code = parse_command_line(
-          args, {"ember ps", "Lists each function's workers on a running node.\n\n", &options},
-          vm)) {
-    return *exit_code;
-  }
+  const CommandLine command_line{"ember ps", "Lists each function's workers on a running node.\n\n",
+                                 &options};
+  if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
   client::HttpRequest request;
   request.url = endpoint + "/ember/v1/functions";
   request.timeout = std::chrono::seconds(10);

@@ -148,11 +148,9 @@ int serve_command(const std::vector<std::string>& args) {
       "run the node's thread and every worker it starts on this one CPU: warm invocations "
       "wake their runtime on the same CPU (faster), but all functions share that CPU");
   po::variables_map vm;
-  if (const auto exit_code = parse_command_line(
-          args, {"ember serve", "Runs a node serving the functions in a YAML file.\n\n", &options},
-          vm)) {
-    return *exit_code;
-  }
+  const CommandLine command_line{"ember serve",
+                                 "Runs a node serving the functions in a YAML file.\n\n", &options};
+  if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
 
   config::Config config;
   try {

@@ -100,12 +100,37 @@ struct PassFd {
     if (fd >= 0) launcher.fd_whitelist.push_back(kPassedFd);
     return {};
   }
-  bp::error_code on_exec_setup(bp::posix::default_launcher& /*launcher*/,
-                               const fs::path& /*exe*/, const char* const* /*argv*/) const {
+  bp::error_code on_exec_setup(bp::posix::default_launcher& /*launcher*/, const fs::path& /*exe*/,
+                               const char* const* /*argv*/) const {
     if (fd >= 0 && ::dup2(fd, kPassedFd) < 0) return {errno, bp::system_category()};
     return {};
   }
   static constexpr int kPassedFd = 3;
+};
+
+// Closes every descriptor the launcher does not keep (its whitelist: 0-2, fd 3 when passed,
+// its error pipe). 1.81's own pass closes only those above the highest kept one: it compares
+// each kept descriptor with itself instead of the next. Runs in the forked child, so it only
+// reads the whitelist, allocating nothing; it goes last, after the dup2s whose sources it
+// closes.
+struct CloseTheRest {
+  bp::error_code on_exec_setup(bp::posix::default_launcher& launcher, const fs::path& /*exe*/,
+                               const char* const* /*argv*/) const {
+    unsigned int low = 0;
+    while (true) {
+      unsigned int kept = ~0U;
+      for (const int fd : launcher.fd_whitelist) {
+        const auto u = static_cast<unsigned int>(fd);
+        if (u >= low && u < kept) kept = u;
+      }
+      if (kept == ~0U) {
+        ::close_range(low, ~0U, 0);
+        return {};
+      }
+      if (kept > low) ::close_range(low, kept - 1, 0);
+      low = kept + 1;
+    }
+  }
 };
 
 std::vector<std::string> environment_for(const ChildOptions& options) {
@@ -144,8 +169,8 @@ ChildProcess::ChildProcess(const ChildOptions& options) : state_(std::make_uniqu
   const Environment env(environment_for(options));
 
   const OwnedFd in = open_or_throw("/dev/null", O_RDONLY);
-  const OwnedFd out = open_or_throw(options.output.value_or("/dev/null"),
-                                    O_WRONLY | O_CREAT | O_APPEND);
+  const OwnedFd out =
+      open_or_throw(options.output.value_or("/dev/null"), O_WRONLY | O_CREAT | O_APPEND);
   std::optional<OwnedFd> err;
   if (options.errors) err.emplace(open_or_throw(*options.errors, O_WRONLY | O_CREAT | O_APPEND));
   // Not const: the launcher finds an initializer's hooks only on a non-const object and
@@ -164,14 +189,12 @@ ChildProcess::ChildProcess(const ChildOptions& options) : state_(std::make_uniqu
   const auto executor = state_->io.get_executor();
   bp::default_process_launcher launch;
   if (options.cwd) {
-    state_->process = bp::process(launch(executor, ec, *exe, args, stdio,
-                                         env, fd3,
+    state_->process = bp::process(launch(executor, ec, *exe, args, stdio, env, fd3,
                                          bp::process_start_dir{*options.cwd},
-                                         ExitQuietlyOnExecError{}));
+                                         ExitQuietlyOnExecError{}, CloseTheRest{}));
   } else {
-    state_->process = bp::process(launch(executor, ec, *exe, args, stdio,
-                                         env, fd3,
-                                         ExitQuietlyOnExecError{}));
+    state_->process = bp::process(launch(executor, ec, *exe, args, stdio, env, fd3,
+                                         ExitQuietlyOnExecError{}, CloseTheRest{}));
   }
   if (ec) {
     state_.reset();
@@ -210,8 +233,7 @@ std::optional<int> ChildProcess::wait_for(std::chrono::milliseconds limit) {
     // Completes when the pidfd becomes readable, then reaps the child.
     state.process.async_wait([&state](bp::error_code ec, int /*code*/) {
       state.waiting = false;
-      state.exit_status =
-          ec ? 128 + SIGKILL : status_of(state.process.native_exit_code());
+      state.exit_status = ec ? 128 + SIGKILL : status_of(state.process.native_exit_code());
     });
   }
   state.io.restart();

@@ -75,7 +75,8 @@ HttpReply http_request(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &reply);
   // Timeouts through the clock, not signals: callers have threads.
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(request.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   if (const CURLcode rc = curl_easy_perform(c); rc != CURLE_OK) {
     reply.error = request.url + ": " + curl_easy_strerror(rc);

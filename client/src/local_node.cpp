@@ -132,8 +132,7 @@ LocalNode::LocalNode(const LocalNodeSpec& spec) : dir_(spec.dir_prefix) {
   }
   if (address_.empty()) {
     child_.stop(std::chrono::seconds(5));
-    throw std::runtime_error("ember serve did not become ready: " + stderr_text() +
-                             stdout_text());
+    throw std::runtime_error("ember serve did not become ready: " + stderr_text() + stdout_text());
   }
 }
 

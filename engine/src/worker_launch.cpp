@@ -34,7 +34,8 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   launch.function_name = function.name;
   launch.runtime = function.runtime;
   launch.handler = function.handler;
-  if (function.runtime_kind == config::RuntimeKind::kPython) launch.interpreter = function.interpreter;
+  if (function.runtime_kind == config::RuntimeKind::kPython)
+    launch.interpreter = function.interpreter;
   launch.memory_mb = function.memory_mb;
   launch.region = context.node.region;
   launch.log_stream = names.log_stream;

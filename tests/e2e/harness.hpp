@@ -23,9 +23,9 @@ std::filesystem::path source_dir();
 std::filesystem::path testcases_dir();
 std::filesystem::path ember_exe();
 
-using client::TempDir;
 using client::HttpReply;
 using client::NodeSettings;
+using client::TempDir;
 
 struct FunctionSpec {
   std::string name;

@@ -260,10 +260,8 @@ pid_t zygote_of(pid_t node) {
 }
 
 FunctionSpec zygote_echo() {
-  return {.name = "echo",
-          .code = testcases_dir() / "python" / "echo",
-          .max_reuse = 1,
-          .zygote = true};
+  return {
+      .name = "echo", .code = testcases_dir() / "python" / "echo", .max_reuse = 1, .zygote = true};
 }
 
 TEST(PythonZygote, HoldsNoneOfTheNodesSockets) {

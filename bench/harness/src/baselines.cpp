@@ -1,9 +1,9 @@
 #include "ember/bench/baselines.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -151,9 +151,10 @@ TimedCommand runtime_command(const BootstrapCommand& command, std::uint16_t port
 // backend makes (vfork-like, nothing of the bench's memory is copied). Boost.Process v2
 // cannot stand in here: its default launcher forks, which copies the bench's page tables
 // and costs 4-80x a posix_spawn depending on the bench's memory, and 1.81's vfork launcher
-// runs Asio's fork notification inside the vfork child, in memory the parent shares. Once
-// started, the child is owned like every other (ChildProcess).
-client::ChildProcess spawn_timed(TimedCommand& command) {
+// runs Asio's fork notification inside the vfork child, in memory the parent shares. The
+// caller adopts the pid (ChildProcess::adopt) once the clock has stopped, so setting up its
+// ownership is not timed either.
+pid_t spawn_timed(TimedCommand& command) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -173,7 +174,7 @@ client::ChildProcess spawn_timed(TimedCommand& command) {
   if (rc != 0) {
     throw std::runtime_error("posix_spawn " + command.argv.at(0) + ": " + std::strerror(rc));
   }
-  return client::ChildProcess::adopt(pid);
+  return pid;
 }
 
 // An untimed command (runc kill, runc delete), given at most 5 s.
@@ -195,11 +196,12 @@ std::vector<double> spawn_to_next_us(const BootstrapCommand& command, std::size_
   std::vector<double> out;
   for (std::size_t i = 0; i < n; ++i) {
     const auto start = Clock::now();
-    auto child = spawn_timed(timed);
-    if (!wait_for_next(listener.get())) {
-      throw std::runtime_error(command.argv.at(0) + " never called next");
-    }
-    out.push_back(us_since(start));
+    const pid_t pid = spawn_timed(timed);
+    const bool called = wait_for_next(listener.get());
+    const double us = us_since(start);
+    auto child = client::ChildProcess::adopt(pid);
+    if (!called) throw std::runtime_error(command.argv.at(0) + " never called next");
+    out.push_back(us);
     child.stop(std::chrono::milliseconds(0));
     if (progress != nullptr) progress->tick();
   }
@@ -241,13 +243,13 @@ void with_parked_runtimes(const BootstrapCommand& command, std::size_t n,
   std::uint16_t port = 0;
   const Socket listener = listen_loopback(port, static_cast<int>(std::min<std::size_t>(n, 4096)));
   auto timed = runtime_command(command, port);
-  std::vector<Socket> connections;          // held open, never answered: each waits in recv
+  std::vector<Socket> connections;             // held open, never answered: each waits in recv
   std::vector<client::ChildProcess> children;  // declared last, so killed first
   children.reserve(n);
   connections.reserve(n);
   std::vector<pid_t> pids;
   for (std::size_t i = 0; i < n; ++i) {
-    children.push_back(spawn_timed(timed));
+    children.push_back(client::ChildProcess::adopt(spawn_timed(timed)));
     pids.push_back(children.back().pid());
     if (!wait_readable(listener.get(), kWaitMs)) {
       throw std::runtime_error(command.argv.at(0) + " never connected");
@@ -280,9 +282,10 @@ std::vector<double> runc_to_next_us(const fs::path& runc, const fs::path& static
     TimedCommand run_command{
         {runc.string(), "run", "--bundle", bundle.path().string(), id}, inherited_env, {}, log};
     const auto start = Clock::now();
-    auto run = spawn_timed(run_command);
+    const pid_t pid = spawn_timed(run_command);
     const bool called = wait_for_next(listener.get());
     const double us = us_since(start);
+    auto run = client::ChildProcess::adopt(pid);
     // The closed connection ends the runtime, and with it `runc run`; make sure of both.
     if (!run.wait_for(std::chrono::seconds(5))) {
       run_to_end({runc.string(), "kill", id, "KILL"}, log);

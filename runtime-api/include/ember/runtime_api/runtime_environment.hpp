@@ -17,11 +17,11 @@ struct RuntimeLaunch {
   std::filesystem::path interpreter;  // Python runtimes: the interpreter; empty otherwise
   std::uint32_t memory_mb = 128;
   std::string region = "us-east-1";
-  std::string log_stream;  // AWS_LAMBDA_LOG_STREAM_NAME
+  std::string log_stream;                         // AWS_LAMBDA_LOG_STREAM_NAME
   std::string initialization_type = "on-demand";  // or provisioned-concurrency
   // Paths as the runtime will see them (/var/task in a native sandbox).
-  std::string task_root;                  // the function's code
-  std::filesystem::path runtimes_root;    // ember's runtimes/ (the Python bootstrap's home)
+  std::string task_root;                // the function's code
+  std::filesystem::path runtimes_root;  // ember's runtimes/ (the Python bootstrap's home)
 };
 
 struct RuntimeCommand {
