@@ -2,16 +2,16 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <stdexcept>
+#include <system_error>
 #include <utility>
 
 // Boost 1.81's Process v2 with std::filesystem (BOOST_PROCESS_USE_STD_FS, set for this file
@@ -52,9 +52,11 @@ class OwnedFd {
   int fd_;
 };
 
+std::string errno_text() { return std::generic_category().message(errno); }
+
 OwnedFd open_or_throw(const fs::path& path, int flags) {
   OwnedFd fd(::open(path.c_str(), flags | O_CLOEXEC, 0644));
-  if (fd.get() < 0) throw std::runtime_error("open " + path.string() + ": " + std::strerror(errno));
+  if (fd.get() < 0) throw std::runtime_error("open " + path.string() + ": " + errno_text());
   return fd;
 }
 
@@ -114,8 +116,8 @@ struct PassFd {
 // reads the whitelist, allocating nothing; it goes last, after the dup2s whose sources it
 // closes.
 struct CloseTheRest {
-  bp::error_code on_exec_setup(bp::posix::default_launcher& launcher, const fs::path& /*exe*/,
-                               const char* const* /*argv*/) const {
+  static bp::error_code on_exec_setup(bp::posix::default_launcher& launcher,
+                                      const fs::path& /*exe*/, const char* const* /*argv*/) {
     unsigned int low = 0;
     while (true) {
       unsigned int kept = ~0U;
@@ -138,10 +140,10 @@ std::vector<std::string> environment_for(const ChildOptions& options) {
   if (!options.replace_env) {
     for (char** e = environ; *e != nullptr; ++e) {  // NOLINT: walking environ
       const std::string entry(*e);
-      if (options.env.count(entry.substr(0, entry.find('='))) == 0) env.push_back(entry);
+      if (!options.env.contains(entry.substr(0, entry.find('=')))) env.push_back(entry);
     }
   }
-  for (const auto& [key, value] : options.env) env.push_back(key + "=" + value);
+  for (const auto& [key, value] : options.env) env.push_back(key + '=' + value);
   return env;
 }
 
@@ -180,7 +182,7 @@ ChildProcess::ChildProcess(const ChildOptions& options) : state_(std::make_uniqu
   // keep its close-on-exec flag).
   const OwnedFd pass(options.pass_fd >= 0 ? ::fcntl(options.pass_fd, F_DUPFD_CLOEXEC, 10) : -1);
   if (options.pass_fd >= 0 && pass.get() < 0) {
-    throw std::runtime_error(std::string("fcntl F_DUPFD_CLOEXEC: ") + std::strerror(errno));
+    throw std::runtime_error("fcntl F_DUPFD_CLOEXEC: " + errno_text());
   }
   const PassFd fd3{pass.get()};
 
@@ -213,14 +215,21 @@ ChildProcess::ChildProcess(ChildProcess&& other) noexcept = default;
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
   if (this != &other) {
-    if (pid() > 0) stop(std::chrono::milliseconds(0));
+    end();
     state_ = std::move(other.state_);
   }
   return *this;
 }
 
-ChildProcess::~ChildProcess() {
-  if (pid() > 0) stop(std::chrono::milliseconds(0));
+ChildProcess::~ChildProcess() { end(); }
+
+void ChildProcess::end() noexcept {
+  try {
+    if (pid() > 0) stop(std::chrono::milliseconds(0));
+  } catch (const std::exception&) {
+    // Asio failed to wait: drop the handle, whose own destructor kills and reaps by pid.
+    state_.reset();
+  }
 }
 
 pid_t ChildProcess::pid() const { return state_ ? state_->process.id() : -1; }

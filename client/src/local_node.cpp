@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <array>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -29,8 +30,10 @@ struct Pipe {
   int read = -1;
   int write = -1;
   Pipe() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) < 0) throw std::runtime_error("pipe2 for --ready-fd failed");
+    std::array<int, 2> fds{};
+    if (::pipe2(fds.data(), O_CLOEXEC) < 0) {
+      throw std::runtime_error("pipe2 for --ready-fd failed");
+    }
     read = fds[0];
     write = fds[1];
   }

@@ -2,8 +2,8 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <stdexcept>
+#include <system_error>
 
 namespace ember::client {
 
@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 TempDir::TempDir(const std::string& prefix) {
   std::string pattern = (fs::temp_directory_path() / (prefix + "XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) {
-    throw std::runtime_error("mkdtemp " + pattern + ": " + std::strerror(errno));
+    throw std::runtime_error("mkdtemp " + pattern + ": " + std::generic_category().message(errno));
   }
   path_ = pattern;
 }

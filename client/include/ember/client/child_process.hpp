@@ -51,6 +51,9 @@ class ChildProcess {
   int stop(std::chrono::milliseconds grace);
 
  private:
+  // SIGKILL and reap, if it still runs; never throws.
+  void end() noexcept;
+
   struct State;
   std::unique_ptr<State> state_;
 };
