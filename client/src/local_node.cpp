@@ -18,13 +18,6 @@ namespace {
 
 constexpr int kReadyTimeoutMs = 30'000;
 
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // A pipe's two ends, closed on scope exit.
 struct Pipe {
   int read = -1;
@@ -141,9 +134,9 @@ LocalNode::LocalNode(const LocalNodeSpec& spec) : dir_(spec.dir_prefix) {
 
 LocalNode::~LocalNode() { stop(); }
 
-std::string LocalNode::stdout_text() const { return read_all(dir() / "stdout"); }
+std::string LocalNode::stdout_text() const { return read_file(dir() / "stdout"); }
 
-std::string LocalNode::stderr_text() const { return read_all(dir() / "stderr"); }
+std::string LocalNode::stderr_text() const { return read_file(dir() / "stderr"); }
 
 int LocalNode::stop(std::chrono::milliseconds grace) { return child_.stop(grace); }
 

@@ -8,7 +8,6 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -25,13 +24,6 @@ struct Output {
   std::string text;  // stdout, and stderr after it when the run failed
 };
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Runs `ember bench ARGS --json` and captures stdout (the node's own output goes to its log).
 Output run_bench(const std::string& args) {
   ember::client::ChildOptions options;
@@ -47,8 +39,8 @@ Output run_bench(const std::string& args) {
     ember::client::ChildProcess bench(options);
     out.status = bench.wait_for(std::chrono::minutes(5)).value_or(-1);
   }
-  out.text = read_file(dir.path() / "out");
-  if (out.status != 0) out.text += read_file(dir.path() / "err");
+  out.text = ember::client::read_file(dir.path() / "out");
+  if (out.status != 0) out.text += ember::client::read_file(dir.path() / "err");
   return out;
 }
 

@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "ember/client/temp_dir.hpp"
@@ -19,13 +18,6 @@ namespace ember::client {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 ChildOptions shell(const std::string& script) {
   ChildOptions options;

@@ -11,19 +11,13 @@
 namespace ember::test {
 
 namespace fs = std::filesystem;
+using client::read_file;
 
 fs::path source_dir() { return EMBER_SOURCE_DIR; }
 fs::path testcases_dir() { return source_dir() / "tests" / "testcases"; }
 fs::path ember_exe() { return fs::path(EMBER_BINARY_DIR) / "ember"; }
 
 namespace {
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string random_marker() {
   std::random_device rd;

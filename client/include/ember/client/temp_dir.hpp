@@ -1,4 +1,5 @@
-// A temporary directory for a test or a bench run, removed with everything in it.
+// A temporary directory for a test or a bench run, removed with everything in it, and
+// reading back what was written into it.
 #pragma once
 
 #include <filesystem>
@@ -20,5 +21,8 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The whole content of a file; empty when it cannot be read.
+std::string read_file(const std::filesystem::path& path);
 
 }  // namespace ember::client
