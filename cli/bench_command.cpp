@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "ember/bench/html_report.hpp"
 #include "ember/bench/session.hpp"
@@ -106,17 +107,8 @@ int bench_command(const std::vector<std::string>& args) {
   po::options_description all;
   all.add(options).add(hidden);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "ember bench: " << e.what() << "\n" << options;
-    return 2;
-  }
-  if (vm.count("help") != 0U) {
-    std::cout << kAbout << options;
-    return 0;
-  }
+  const CommandLine command_line{"ember bench", kAbout, &options, &all, &positional};
+  if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
   if (mode != "cold" && mode != "warm" && mode != "all" && mode != "throughput" &&
       mode != "trace" && mode != "memory" && mode != "rate") {
     std::cerr << "ember bench: give a mode: cold, warm, all, throughput, trace, memory or rate\n"

@@ -1,15 +1,14 @@
-// ember invoke: calls the Invoke API of a running node with libcurl and prints the answer.
-#include <curl/curl.h>
-
+// ember invoke: calls the Invoke API of a running node and prints the answer.
 #include <boost/program_options.hpp>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
+#include "command_line.hpp"
 #include "commands.hpp"
+#include "ember/client/http.hpp"
 #include "ember/runtime_api/base64.hpp"
-#include "http_client.hpp"
 
 namespace ember::cli {
 
@@ -42,41 +41,45 @@ int invoke_command(const std::vector<std::string>& args) {
   po::positional_options_description positional;
   positional.add("name", 1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
-    po::notify(vm);
-    payload = read_payload(payload);
-  } catch (const std::exception& e) {
-    std::cerr << "ember invoke: " << e.what() << "\n" << options;
+  constexpr const char* kAbout = "Invokes a function synchronously and prints its result.\n\n";
+  const CommandLine command_line{"ember invoke", kAbout, &options, nullptr, &positional};
+  if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
+  if (name.empty()) {
+    std::cout << kAbout << options;
     return 2;
   }
-  if (vm.count("help") != 0U || name.empty()) {
-    std::cout << "Invokes a function synchronously and prints its result.\n\n" << options;
-    return vm.count("help") != 0U ? 0 : 2;
+  try {
+    payload = read_payload(payload);
+  } catch (const std::exception& e) {
+    std::cerr << "ember invoke: " << e.what() << "\n";
+    return 2;
   }
 
-  std::unique_ptr<char, decltype(&curl_free)> escaped(
-      curl_easy_escape(nullptr, name.c_str(), static_cast<int>(name.size())), &curl_free);
-  const std::string url = endpoint + "/2015-03-31/functions/" + escaped.get() + "/invocations";
-  std::vector<std::string> headers{"Content-Type: application/json"};
-  if (vm.count("log-tail") != 0U) headers.emplace_back("X-Amz-Log-Type: Tail");
-  const HttpReply reply = http_request(url, &payload, headers);
+  client::HttpRequest request;
+  request.url = endpoint + "/2015-03-31/functions/" + client::url_escape(name) + "/invocations";
+  request.body = payload;
+  request.headers = {"Content-Type: application/json"};
+  if (vm.count("log-tail") != 0U) request.headers.emplace_back("X-Amz-Log-Type: Tail");
+  // The answer may take as long as the function may run (timeout_s up to 900 s), plus its
+  // start (init is bounded at 10 s).
+  request.timeout = std::chrono::seconds(930);
+  const auto reply = client::http_request(request);
   if (!reply.error.empty()) {
     std::cerr << "ember invoke: " << reply.error << "\n";
     return 2;
   }
 
-  if (!reply.log_result.empty()) {
-    if (auto log = runtime_api::base64_decode(reply.log_result)) std::cerr << *log;
+  if (const auto tail = reply.header("x-amz-log-result"); !tail.empty()) {
+    if (auto log = runtime_api::base64_decode(tail)) std::cerr << *log;
   }
   if (reply.status >= 300) {
-    std::cerr << "ember invoke: HTTP " << reply.status << " " << reply.error_type << " (request "
-              << reply.request_id << "): " << reply.body << "\n";
+    std::cerr << "ember invoke: HTTP " << reply.status << " " << reply.header("x-amzn-errortype")
+              << " (request " << reply.header("x-amzn-requestid") << "): " << reply.body << "\n";
     return 2;
   }
   std::cout << reply.body << "\n";
-  if (!reply.function_error.empty()) {
-    std::cerr << "ember invoke: function error (" << reply.function_error << ")\n";
+  if (const auto error = reply.header("x-amz-function-error"); !error.empty()) {
+    std::cerr << "ember invoke: function error (" << error << ")\n";
     return 1;
   }
   return 0;

@@ -5,8 +5,9 @@
 #include <cstdio>
 #include <iostream>
 
+#include "command_line.hpp"
 #include "commands.hpp"
-#include "http_client.hpp"
+#include "ember/client/http.hpp"
 
 namespace ember::cli {
 
@@ -33,18 +34,13 @@ int ps_command(const std::vector<std::string>& args) {
       "endpoint,e", po::value(&endpoint)->default_value("http://127.0.0.1:9000"),
       "the node's Invoke API")("json", "print the node's JSON as it is");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "ember ps: " << e.what() << "\n" << options;
-    return 2;
-  }
-  if (vm.count("help") != 0U) {
-    std::cout << "Lists each function's workers on a running node.\n\n" << options;
-    return 0;
-  }
-  const auto reply = http_request(endpoint + "/ember/v1/functions", nullptr);
+  const CommandLine command_line{"ember ps", "Lists each function's workers on a running node.\n\n",
+                                 &options};
+  if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
+  client::HttpRequest request;
+  request.url = endpoint + "/ember/v1/functions";
+  request.timeout = std::chrono::seconds(10);
+  const auto reply = client::http_request(request);
   if (!reply.error.empty() || reply.status != 200) {
     std::cerr << "ember ps: "
               << (reply.error.empty() ? "HTTP " + std::to_string(reply.status) : reply.error)

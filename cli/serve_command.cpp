@@ -18,6 +18,7 @@
 #include <iostream>
 #include <optional>
 
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "ember/config/config.hpp"
 #include "ember/engine/node.hpp"
@@ -147,17 +148,9 @@ int serve_command(const std::vector<std::string>& args) {
       "run the node's thread and every worker it starts on this one CPU: warm invocations "
       "wake their runtime on the same CPU (faster), but all functions share that CPU");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "ember serve: " << e.what() << "\n" << options;
-    return 2;
-  }
-  if (vm.count("help") != 0U) {
-    std::cout << "Runs a node serving the functions in a YAML file.\n\n" << options;
-    return 0;
-  }
+  const CommandLine command_line{"ember serve",
+                                 "Runs a node serving the functions in a YAML file.\n\n", &options};
+  if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
 
   config::Config config;
   try {

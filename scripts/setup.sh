@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config clang-format clang-tidy
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
-  libyaml-cpp-dev libseccomp-dev libcurl4-openssl-dev
+  libyaml-cpp-dev libseccomp-dev libcurl4-openssl-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # real clients and runtimes used by the examples and tests

@@ -4,7 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 
-#include "error_body.hpp"
+#include "ember/runtime_api/runtime_api.hpp"
 #include "worker_launch.hpp"
 
 namespace ember::engine {
@@ -349,8 +349,8 @@ void FunctionPool::fail(const std::shared_ptr<Invocation>& invocation,
     if (is_json_object(failure.runtime_body)) {
       result.payload = failure.runtime_body;
     } else {
-      result.payload = error_body(failure.error_type,
-                                  "RequestId: " + invocation->id() + " Error: " + failure.message);
+      result.payload = runtime_api::error_body(
+          failure.error_type, "RequestId: " + invocation->id() + " Error: " + failure.message);
     }
   }
   invocation->complete(std::move(result));

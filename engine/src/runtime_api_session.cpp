@@ -8,7 +8,7 @@
 #include <random>
 
 #include "ember/runtime_api/limits.hpp"
-#include "error_body.hpp"
+#include "ember/runtime_api/runtime_api.hpp"
 
 namespace ember::engine {
 
@@ -131,7 +131,7 @@ std::optional<RuntimeRefusal> RuntimeApiSession::response(const std::string& req
 
 std::optional<RuntimeRefusal> RuntimeApiSession::error(const std::string& request_id,
                                                        std::string error_type, std::string body) {
-  if (body.empty() || !is_json(body)) body = error_body(error_type, body);
+  if (body.empty() || !is_json(body)) body = runtime_api::error_body(error_type, body);
   return events_.answered(request_id, function_failed(), std::move(body));
 }
 
@@ -139,7 +139,7 @@ void RuntimeApiSession::response_too_large(const std::string& request_id) {
   // The runtime gets its 413 from the HTTP layer whatever the worker says.
   (void)events_.answered(
       request_id, function_failed(),
-      error_body("Function.ResponseSizeTooLarge",
+      runtime_api::error_body("Function.ResponseSizeTooLarge",
                  "Response payload size exceeded maximum allowed payload size (" +
                      std::to_string(runtime_api::kMaxPayloadBytes) + " bytes)."));
 }

@@ -8,7 +8,7 @@
 #include <cstdlib>
 
 #include "ember/engine/report.hpp"
-#include "error_body.hpp"
+#include "ember/runtime_api/runtime_api.hpp"
 #include "function_pool.hpp"
 #include "live_workers.hpp"
 #include "worker_launch.hpp"
@@ -330,7 +330,7 @@ void Worker::on_invocation_timeout() {
   log(timeout_line(std::chrono::system_clock::now(), current_->id(), timeout));
   InvokeResult result;
   result.function_error = "Unhandled";
-  result.payload = error_body(
+  result.payload = runtime_api::error_body(
       "Sandbox.Timedout", "RequestId: " + current_->id() + " Error: " + timeout_message(timeout));
   finish(std::move(result), /*answered=*/false);
   retire("timed out");
@@ -365,7 +365,7 @@ void Worker::on_exit(const isolation::ExitStatus& status) {
       log(error_type);
       InvokeResult result;
       result.function_error = "Unhandled";
-      result.payload = error_body(error_type, message);
+      result.payload = runtime_api::error_body(error_type, message);
       finish(std::move(result), /*answered=*/false);
       break;
     }

@@ -1,5 +1,6 @@
 #include "worker_launch.hpp"
 
+#include "ember/runtime_api/runtime_environment.hpp"
 #include "python_zygote.hpp"
 
 namespace ember::engine {
@@ -29,37 +30,21 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   const auto runtime_root = backend.runtime_root(spec);
   spec.working_dir = task_root;
 
-  std::string runtime_dir = task_root;
-  if (function.runtime_kind == config::RuntimeKind::kPython) {
-    const auto python_dir = runtime_root / "python";
-    runtime_dir = python_dir.string();
-    // -s: no user site-packages (not part of a function's world); -u: unbuffered, so the
-    // function's prints reach the log in order with the platform's lines even if it crashes.
-    spec.argv = {function.interpreter.string(), "-s", "-u", (python_dir / "bootstrap.py").string()};
-  } else {
-    spec.argv = {task_root + "/bootstrap"};
-  }
-  const std::string execution_env = "AWS_Lambda_" + function.runtime;
-
-  const auto& node = context.node;
-  spec.env = {
-      "_HANDLER=" + function.handler,
-      "LAMBDA_TASK_ROOT=" + task_root,
-      "LAMBDA_RUNTIME_DIR=" + runtime_dir,
-      "AWS_EXECUTION_ENV=" + execution_env,
-      "AWS_LAMBDA_FUNCTION_NAME=" + function.name,
-      "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
-      "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + std::to_string(function.memory_mb),
-      "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + function.name,
-      "AWS_LAMBDA_LOG_STREAM_NAME=" + names.log_stream,
-      "AWS_LAMBDA_INITIALIZATION_TYPE=" + names.initialization_type,
-      "AWS_REGION=" + node.region,
-      "AWS_DEFAULT_REGION=" + node.region,
-      "TZ=:UTC",
-      "LANG=en_US.UTF-8",
-      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-      "LD_LIBRARY_PATH=" + task_root + "/lib:/opt/lib:/lib64:/usr/lib64:/lib:/usr/lib",
-  };
+  runtime_api::RuntimeLaunch launch;
+  launch.function_name = function.name;
+  launch.runtime = function.runtime;
+  launch.handler = function.handler;
+  if (function.runtime_kind == config::RuntimeKind::kPython)
+    launch.interpreter = function.interpreter;
+  launch.memory_mb = function.memory_mb;
+  launch.region = context.node.region;
+  launch.log_stream = names.log_stream;
+  launch.initialization_type = names.initialization_type;
+  launch.task_root = task_root;
+  launch.runtimes_root = runtime_root;
+  auto command = runtime_api::runtime_command(launch);
+  spec.argv = std::move(command.argv);
+  spec.env = std::move(command.env);
   for (const auto& [key, value] : function.environment) spec.env.push_back(key + "=" + value);
   return spec;
 }

@@ -1,30 +1,70 @@
 #include "ember/runtime_api/base64.hpp"
 
-#include <boost/beast/core/detail/base64.hpp>
+#include <openssl/evp.h>
+
+#include <algorithm>
 
 namespace ember::runtime_api {
+namespace {
 
-namespace b64 = boost::beast::detail::base64;
+// EVP_*Block take int lengths; these chunks keep every call far below INT_MAX and are whole
+// base64 quanta (3 bytes in, 4 characters out), so chunks concatenate without padding.
+constexpr std::size_t kEncodeChunk = 3 * 1024 * 1024;
+constexpr std::size_t kDecodeChunk = 4 * 1024 * 1024;
+
+bool in_alphabet(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
+}
+
+// The canonical form only: a multiple of 4 characters from the alphabet, then at most two
+// '=' at the very end. EVP_DecodeBlock alone would skip surrounding whitespace and accept
+// '=' elsewhere, so it only ever sees text that passed this.
+std::optional<std::size_t> padding_of(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  const auto data_end = text.find_last_not_of('=') + 1;  // npos + 1 == 0: all '='
+  const std::size_t padding = text.size() - data_end;
+  if (padding > 2) return std::nullopt;
+  if (!std::all_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(data_end),
+                   in_alphabet)) {
+    return std::nullopt;
+  }
+  return padding;
+}
+
+const unsigned char* bytes(const char* data) {
+  return reinterpret_cast<const unsigned char*>(data);  // NOLINT: OpenSSL takes bytes
+}
+
+unsigned char* bytes(char* data) {
+  return reinterpret_cast<unsigned char*>(data);  // NOLINT: OpenSSL takes bytes
+}
+
+}  // namespace
 
 std::string base64_encode(std::string_view data) {
-  std::string out(b64::encoded_size(data.size()), '\0');
-  out.resize(b64::encode(out.data(), data.data(), data.size()));
+  std::string out((data.size() + 2) / 3 * 4, '\0');
+  for (std::size_t at = 0; at < data.size(); at += kEncodeChunk) {
+    const auto n = std::min(kEncodeChunk, data.size() - at);
+    // Writes a NUL after the chunk: the next chunk's first byte, or out's own terminator.
+    EVP_EncodeBlock(bytes(out.data() + at / 3 * 4), bytes(data.data() + at), static_cast<int>(n));
+  }
   return out;
 }
 
 std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(b64::decoded_size(text.size()), '\0');
-  const auto [written, consumed] = b64::decode(out.data(), text.data(), text.size());
-  // Beast stops at the first character outside the alphabet; '=' padding is the only
-  // allowed stop, and only in the last two places.
-  if (consumed != text.size()) {
-    const auto tail = text.substr(consumed);
-    if (tail.size() > 2 || tail.find_first_not_of('=') != std::string_view::npos) {
+  const auto padding = padding_of(text);
+  if (!padding) return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  for (std::size_t at = 0; at < text.size(); at += kDecodeChunk) {
+    const auto n = std::min(kDecodeChunk, text.size() - at);
+    if (EVP_DecodeBlock(bytes(out.data() + at / 4 * 3), bytes(text.data() + at),
+                        static_cast<int>(n)) < 0) {
       return std::nullopt;
     }
   }
-  out.resize(written);
+  // EVP_DecodeBlock decodes each '=' as zero bits and keeps the byte: drop one per '='.
+  out.resize(out.size() - *padding);
   return out;
 }
 

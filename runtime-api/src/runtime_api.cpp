@@ -21,10 +21,7 @@ constexpr std::string_view kPrefix = "/2018-06-01/runtime/";
 Response json_reply(http::status status, std::string_view error_type, std::string_view message) {
   Response res{status, 11};
   res.set(http::field::content_type, "application/json");
-  boost::json::object body;
-  body["errorMessage"] = message;
-  body["errorType"] = error_type;
-  res.body() = boost::json::serialize(body);
+  res.body() = error_body(error_type, message);
   return res;
 }
 
@@ -147,6 +144,13 @@ boost::asio::awaitable<Response> handle(std::weak_ptr<RuntimeApiHandler> weak, R
 }
 
 }  // namespace
+
+std::string error_body(std::string_view error_type, std::string_view message) {
+  boost::json::object body;
+  body["errorMessage"] = message;
+  body["errorType"] = error_type;
+  return boost::json::serialize(body);
+}
 
 std::string normalise_error_type(std::string_view header_value) {
   static const std::regex kShape("(Runtime|Function)\\.[A-Z][a-zA-Z]+");

@@ -6,10 +6,14 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <cstdio>
+#include <chrono>
+#include <filesystem>
 #include <map>
-#include <memory>
+#include <sstream>
 #include <string>
+
+#include "ember/client/child_process.hpp"
+#include "ember/client/temp_dir.hpp"
 
 namespace {
 
@@ -17,19 +21,26 @@ namespace json = boost::json;
 
 struct Output {
   int status = -1;
-  std::string text;
+  std::string text;  // stdout, and stderr after it when the run failed
 };
 
 // Runs `ember bench ARGS --json` and captures stdout (the node's own output goes to its log).
 Output run_bench(const std::string& args) {
-  const std::string command = std::string(EMBER_BINARY_DIR) + "/ember bench " + args + " --json";
+  ember::client::ChildOptions options;
+  options.argv = {std::string(EMBER_BINARY_DIR) + "/ember", "bench"};
+  std::istringstream words(args);
+  for (std::string word; words >> word;) options.argv.push_back(word);
+  options.argv.emplace_back("--json");
+  const ember::client::TempDir dir("ember-test-bench-");
+  options.output = dir.path() / "out";
+  options.errors = dir.path() / "err";
   Output out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.text.append(buf, n);
-  out.status = ::pclose(pipe);
+  {
+    ember::client::ChildProcess bench(options);
+    out.status = bench.wait_for(std::chrono::minutes(5)).value_or(-1);
+  }
+  out.text = ember::client::read_file(dir.path() / "out");
+  if (out.status != 0) out.text += ember::client::read_file(dir.path() / "err");
   return out;
 }
 

@@ -1,17 +1,21 @@
-// End-to-end test harness: a real `ember serve` process on an ephemeral loopback port,
-// real HTTP clients (libcurl, the AWS CLIs, boto3), and the files and processes it leaves.
+// End-to-end test harness: a real `ember serve` process on an ephemeral loopback port
+// (ember::client's LocalNode), real HTTP clients (ember::client's, the AWS CLIs, boto3), and
+// the files and processes it leaves.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "ember/bench/process.hpp"
+#include "ember/client/http.hpp"
+#include "ember/client/local_node.hpp"
+#include "ember/client/temp_dir.hpp"
 
 namespace ember::test {
 
@@ -19,8 +23,9 @@ std::filesystem::path source_dir();
 std::filesystem::path testcases_dir();
 std::filesystem::path ember_exe();
 
-// A fresh directory under $TMPDIR, removed with everything in it (the bench's own).
-using TempDir = ember::bench::TempDir;
+using client::HttpReply;
+using client::NodeSettings;
+using client::TempDir;
 
 struct FunctionSpec {
   std::string name;
@@ -32,7 +37,10 @@ struct FunctionSpec {
   int reserved_concurrency = 10;
   int keep_alive_s = 600;
   std::map<std::string, std::string> environment;
-  std::string extra_yaml;  // more keys, each line indented by four spaces
+  std::optional<std::uint32_t> max_reuse;
+  std::optional<std::uint32_t> provisioned;
+  std::optional<std::uint32_t> ephemeral_storage_mb;
+  bool zygote = false;
 };
 
 struct CommandResult {
@@ -46,19 +54,11 @@ CommandResult run(const std::vector<std::string>& argv,
                   const std::map<std::string, std::string>& extra_env = {},
                   std::chrono::seconds limit = std::chrono::seconds(60));
 
-struct HttpReply {
-  long status = 0;
-  std::map<std::string, std::string> headers;  // names in lower case
-  std::string body;
-  [[nodiscard]] std::string header(const std::string& lower_name) const;
-};
-
 // A running node. Every test gets its own, with its own state directory and a marker in
 // every function's environment, so the processes it started can be found afterwards.
 class Node {
  public:
-  // node_yaml: more node keys, each line indented by two spaces.
-  explicit Node(const std::vector<FunctionSpec>& functions, const std::string& node_yaml = "");
+  explicit Node(const std::vector<FunctionSpec>& functions, const NodeSettings& settings = {});
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
   Node(Node&&) = delete;
@@ -66,18 +66,18 @@ class Node {
   ~Node();
 
   [[nodiscard]] const std::string& endpoint() const { return endpoint_; }  // http://127.0.0.1:N
-  [[nodiscard]] pid_t pid() const { return pid_; }
-  [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
+  [[nodiscard]] pid_t pid() const { return node_.pid(); }
+  [[nodiscard]] const std::filesystem::path& dir() const { return node_.dir(); }
 
-  // POST /2015-03-31/functions/{function_path}/invocations[?query] with libcurl;
-  // function_path may end in "?query".
+  // POST /2015-03-31/functions/{function_path}/invocations[?query]; function_path may end
+  // in "?query".
   HttpReply invoke(const std::string& function_path, const std::string& payload,
                    const std::vector<std::string>& headers = {}) const;
 
   // SIGTERM, then waits for the node to exit; returns its exit status.
   int stop();
 
-  [[nodiscard]] std::string stdout_text() const;
+  [[nodiscard]] std::string stdout_text() const { return node_.stdout_text(); }
   // Every log stream of a function, concatenated in file-name order.
   [[nodiscard]] std::string logs(const std::string& function) const;
   [[nodiscard]] std::size_t log_stream_count(const std::string& function) const;
@@ -91,11 +91,9 @@ class Node {
   [[nodiscard]] static std::map<std::string, std::string> aws_env();
 
  private:
-  TempDir dir_;
-  std::string marker_;
-  pid_t pid_ = -1;
+  std::string marker_;  // before node_: its functions' environment carries it
+  client::LocalNode node_;
   std::string endpoint_;
-  bool stopped_ = false;
 };
 
 // Occurrences of `needle` in `haystack`.

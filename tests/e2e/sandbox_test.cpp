@@ -29,7 +29,7 @@ class Sandboxed : public ::testing::TestWithParam<bool> {
 
   // A Python function, forked from the zygote in the second run.
   static FunctionSpec python(FunctionSpec spec) {
-    if (zygote()) spec.extra_yaml += "    zygote: true\n";
+    spec.zygote = zygote();
     return spec;
   }
 
@@ -138,7 +138,7 @@ TEST_P(Sandboxed, FillingTmpPastItsSizeFailsClearly) {
   // /tmp the memory limit would end the function first.
   auto fill = probe_function();
   fill.memory_mb = 1024;
-  fill.extra_yaml = "    ephemeral_storage_mb: 512\n";
+  fill.ephemeral_storage_mb = 512;
   Node node({fill});
   const auto result = probe(node, "fill_tmp");
   expect_held(result);
@@ -256,9 +256,8 @@ pid_t zygote_of(pid_t node) {
 }
 
 FunctionSpec zygote_echo() {
-  return {.name = "echo",
-          .code = testcases_dir() / "python" / "echo",
-          .extra_yaml = "    zygote: true\n    max_reuse: 1\n"};
+  return {
+      .name = "echo", .code = testcases_dir() / "python" / "echo", .max_reuse = 1, .zygote = true};
 }
 
 TEST(PythonZygote, HoldsNoneOfTheNodesSockets) {
@@ -300,7 +299,7 @@ TEST(PythonZygote, ArmsItsWorkersExactlyAsInitArmsAnExecdWorker) {
   if (::geteuid() != 0) GTEST_SKIP() << "native sandboxes need root";
   const auto code = testcases_dir() / "python" / "armed";
   Node node({{.name = "exec", .code = code},
-             {.name = "zygote", .code = code, .extra_yaml = "    zygote: true\n"}});
+             {.name = "zygote", .code = code, .zygote = true}});
   const auto exec_reply = node.invoke("exec", "{}");
   const auto zygote_reply = node.invoke("zygote", "{}");
   ASSERT_EQ(exec_reply.status, 200) << exec_reply.body;

@@ -19,7 +19,7 @@ std::filesystem::path python_case(const std::string& name) {
 }
 
 TEST(EmberPs, ListsEachFunctionsWorkersWithTheirState) {
-  Node node({{.name = "echo", .code = python_case("echo"), .extra_yaml = "    provisioned: 1\n"},
+  Node node({{.name = "echo", .code = python_case("echo"), .provisioned = 1},
              {.name = "other", .code = python_case("echo")}});
   // The provisioned worker is started at boot, before any call; ps shows it once it is ready.
   std::string table;

@@ -273,7 +273,7 @@ TEST(Workers, IdleWorkerRetiresAfterItsKeepAlive) {
 
 TEST(Workers, StoppingTheNodeLetsRunningInvocationsFinishWithinTheGrace) {
   const GatedFunction gated;
-  Node node({gated.spec("slow", 10)}, "  shutdown_grace_s: 30\n");
+  Node node({gated.spec("slow", 10)}, {.shutdown_grace_s = 30});
   auto running = std::async(std::launch::async, [&] { return node.invoke("slow", gated.event()); });
   ASSERT_NE(node.wait_for_log("slow", "START").find("START"), std::string::npos);
   // The node (this test's child) starts draining while the invocation still runs.
@@ -295,7 +295,7 @@ TEST(Workers, StoppingTheNodeEndsEveryWorker) {
               .handler = "",
               .code = provided_case("sleeps_with_child"),
               .timeout_s = 30}},
-            "  shutdown_grace_s: 1\n");
+            {.shutdown_grace_s = 1});
   ASSERT_EQ(node.invoke("echo", "{}").status, 200);
   auto pending = std::async(std::launch::async, [&] { return node.invoke("sleepy", "{}"); });
   // The python worker, the bash runtime and its two sleeping children.

@@ -1,9 +1,11 @@
 #include "ember/bench/baselines.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,8 +18,11 @@
 #include <stdexcept>
 #include <thread>
 
-#include "ember/bench/process.hpp"
 #include "ember/bench/progress.hpp"
+#include "ember/client/child_process.hpp"
+#include "ember/client/temp_dir.hpp"
+
+extern char** environ;  // NOLINT: POSIX
 
 namespace ember::bench {
 
@@ -124,14 +129,61 @@ void write_oci_config(const fs::path& bundle, std::uint16_t port) {
   std::ofstream(bundle / "config.json") << json::serialize(config);
 }
 
-SpawnOptions runtime_spawn(const BootstrapCommand& command, std::uint16_t port) {
-  SpawnOptions options;
-  options.argv = command.argv;
-  options.env = command.env;
-  options.env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:" + std::to_string(port);
-  options.replace_env = true;
-  options.cwd = command.cwd;
-  return options;
+// What a timed start runs: argv[0] a path, the whole environment, stdout and stderr to
+// `output` (/dev/null when empty).
+struct TimedCommand {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::filesystem::path cwd;  // empty: the bench's
+  std::filesystem::path output;
+};
+
+TimedCommand runtime_command(const BootstrapCommand& command, std::uint16_t port) {
+  TimedCommand out{command.argv, {}, command.cwd, {}};
+  for (const auto& [key, value] : command.env) {
+    if (key != "AWS_LAMBDA_RUNTIME_API") out.env.push_back(key + "=" + value);
+  }
+  out.env.push_back("AWS_LAMBDA_RUNTIME_API=127.0.0.1:" + std::to_string(port));
+  return out;
+}
+
+// The baselines' own start, inside the timed span: posix_spawn, the call ember's process
+// backend makes (vfork-like, nothing of the bench's memory is copied). Boost.Process v2
+// cannot stand in here: its default launcher forks, which copies the bench's page tables
+// and costs 4-80x a posix_spawn depending on the bench's memory, and 1.81's vfork launcher
+// runs Asio's fork notification inside the vfork child, in memory the parent shares. The
+// caller adopts the pid (ChildProcess::adopt) once the clock has stopped, so setting up its
+// ownership is not timed either.
+pid_t spawn_timed(TimedCommand& command) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  const std::string out = command.output.empty() ? "/dev/null" : command.output.string();
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  if (!command.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, command.cwd.c_str());
+  std::vector<char*> argv;
+  for (auto& a : command.argv) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> env;
+  for (auto& e : command.env) env.push_back(e.data());
+  env.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    throw std::runtime_error("posix_spawn " + command.argv.at(0) + ": " + std::strerror(rc));
+  }
+  return pid;
+}
+
+// An untimed command (runc kill, runc delete), given at most 5 s.
+void run_to_end(std::vector<std::string> argv, const fs::path& output) {
+  client::ChildOptions options;
+  options.argv = std::move(argv);
+  options.output = output;
+  client::ChildProcess child(options);
+  child.wait_for(std::chrono::seconds(5));
 }
 
 }  // namespace
@@ -140,15 +192,16 @@ std::vector<double> spawn_to_next_us(const BootstrapCommand& command, std::size_
                                      Progress* progress) {
   std::uint16_t port = 0;
   const Socket listener = listen_loopback(port);
-  const auto options = runtime_spawn(command, port);
+  auto timed = runtime_command(command, port);
   std::vector<double> out;
   for (std::size_t i = 0; i < n; ++i) {
     const auto start = Clock::now();
-    Child child(options);
-    if (!wait_for_next(listener.get())) {
-      throw std::runtime_error(command.argv.at(0) + " never called next");
-    }
-    out.push_back(us_since(start));
+    const pid_t pid = spawn_timed(timed);
+    const bool called = wait_for_next(listener.get());
+    const double us = us_since(start);
+    auto child = client::ChildProcess::adopt(pid);
+    if (!called) throw std::runtime_error(command.argv.at(0) + " never called next");
+    out.push_back(us);
     child.stop(std::chrono::milliseconds(0));
     if (progress != nullptr) progress->tick();
   }
@@ -189,14 +242,14 @@ void with_parked_runtimes(const BootstrapCommand& command, std::size_t n,
                           Progress* progress) {
   std::uint16_t port = 0;
   const Socket listener = listen_loopback(port, static_cast<int>(std::min<std::size_t>(n, 4096)));
-  const auto options = runtime_spawn(command, port);
-  std::vector<Socket> connections;  // held open, never answered: each runtime waits in recv
-  std::vector<Child> children;      // declared last, so killed first
+  auto timed = runtime_command(command, port);
+  std::vector<Socket> connections;             // held open, never answered: each waits in recv
+  std::vector<client::ChildProcess> children;  // declared last, so killed first
   children.reserve(n);
   connections.reserve(n);
   std::vector<pid_t> pids;
   for (std::size_t i = 0; i < n; ++i) {
-    children.emplace_back(options);
+    children.push_back(client::ChildProcess::adopt(spawn_timed(timed)));
     pids.push_back(children.back().pid());
     if (!wait_readable(listener.get(), kWaitMs)) {
       throw std::runtime_error(command.argv.at(0) + " never connected");
@@ -215,34 +268,30 @@ std::vector<double> runc_to_next_us(const fs::path& runc, const fs::path& static
                                     std::size_t n) {
   std::uint16_t port = 0;
   const Socket listener = listen_loopback(port);
-  TempDir bundle("ember-bench-oci-");
+  client::TempDir bundle("ember-bench-oci-");
   fs::create_directories(bundle.path() / "rootfs");
   fs::copy_file(static_bootstrap, bundle.path() / "rootfs" / "bootstrap");
   write_oci_config(bundle.path(), port);
   const auto log = bundle.path() / "runc.log";
+  std::vector<std::string> inherited_env;
+  for (char** e = environ; *e != nullptr; ++e) inherited_env.emplace_back(*e);  // NOLINT
 
   std::vector<double> out;
   for (std::size_t i = 0; i < n; ++i) {
     const std::string id = "ember-bench-" + std::to_string(::getpid()) + "-" + std::to_string(i);
-    SpawnOptions options;
-    options.argv = {runc.string(), "run", "--bundle", bundle.path().string(), id};
-    options.output = log;
+    TimedCommand run_command{
+        {runc.string(), "run", "--bundle", bundle.path().string(), id}, inherited_env, {}, log};
     const auto start = Clock::now();
-    Child run(options);
+    const pid_t pid = spawn_timed(run_command);
     const bool called = wait_for_next(listener.get());
     const double us = us_since(start);
+    auto run = client::ChildProcess::adopt(pid);
     // The closed connection ends the runtime, and with it `runc run`; make sure of both.
     if (!run.wait_for(std::chrono::seconds(5))) {
-      SpawnOptions kill_options;
-      kill_options.argv = {runc.string(), "kill", id, "KILL"};
-      Child kill(kill_options);
-      kill.wait_for(std::chrono::seconds(5));
+      run_to_end({runc.string(), "kill", id, "KILL"}, log);
       run.stop(std::chrono::seconds(1));
     }
-    SpawnOptions remove_options;
-    remove_options.argv = {runc.string(), "delete", "--force", id};
-    Child remove(remove_options);
-    remove.wait_for(std::chrono::seconds(5));
+    run_to_end({runc.string(), "delete", "--force", id}, log);
     if (!called) {
       std::ifstream in(log);
       std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -16,6 +16,7 @@
 #include "ember/bench/memory.hpp"
 #include "ember/bench/progress.hpp"
 #include "ember/bench/stats.hpp"
+#include "ember/client/http.hpp"
 #include "modes.hpp"
 
 namespace ember::bench::detail {
@@ -64,10 +65,12 @@ struct WorkerState {
 };
 
 // The workers of `function` from GET /ember/v1/functions; empty when it cannot be read.
-std::vector<WorkerState> workers_of(HttpClient& client, const std::string& function) {
-  const auto reply = client.get("/ember/v1/functions");
+std::vector<WorkerState> workers_of(const Endpoint& endpoint, const std::string& function) {
+  client::HttpRequest request;
+  request.url = endpoint.url() + "/ember/v1/functions";
+  const auto reply = client::http_request(request);
   std::vector<WorkerState> out;
-  if (!reply.ok || reply.status != 200) return out;
+  if (reply.status != 200) return out;
   boost::system::error_code ec;
   const auto doc = boost::json::parse(reply.body, ec);
   if (ec || !doc.is_object()) return out;
@@ -90,12 +93,11 @@ std::vector<WorkerState> workers_of(HttpClient& client, const std::string& funct
 // pids (the sandbox's init, or the runtime without a sandbox). Throws on a timeout.
 std::vector<pid_t> wait_frozen(const Endpoint& endpoint, const std::string& function,
                                std::size_t n) {
-  auto client = make_client(ClientKind::kBeast, endpoint);
   Progress progress("memory: workers idle and frozen", n);
   std::size_t shown = 0;
   const auto deadline = std::chrono::steady_clock::now() + 30s + n * 100ms;
   while (true) {
-    const auto workers = workers_of(*client, function);
+    const auto workers = workers_of(endpoint, function);
     std::vector<pid_t> frozen;
     std::map<std::string, std::size_t> states;
     for (const auto& w : workers) {
@@ -175,24 +177,24 @@ void run_memory_mode(const BenchOptions& o, Report& report) {
 
   auto f = function_for(o, "idle");
   f.reserved_concurrency = n;
-  NodeSpec spec{o.ember, {f}, std::nullopt, {}};
-  spec.settings.memory_budget_mb = kWorkerMb * n + 1024;  // room for N whatever the RAM
-  spec.settings.max_workers = n + 16;
-  spec.settings.freeze_idle_after_ms = kFreezeAfterMs;
+  client::NodeSettings settings;
+  settings.memory_budget_mb = kWorkerMb * n + 1024;  // room for N whatever the RAM
+  settings.max_workers = n + 16;
+  settings.freeze_idle_after_ms = kFreezeAfterMs;
 
   // The node on its own, with the function but no worker: what is not per worker.
   std::map<std::string, double> node_alone;
   {
     const auto before = settled_meminfo(settle);
-    const auto node = start_node(spec);
+    const auto node = start_node(o, {f}, settings);
     node_alone = delta(before, settled_meminfo(settle));
   }
   report.figures.emplace_back("node_without_workers_kib", node_alone["unavailable"]);
 
-  spec.functions[0].provisioned = n;
+  f.provisioned = n;
   const auto before = settled_meminfo(settle);
-  auto node = start_node(spec);
-  const auto pids = wait_frozen(node->endpoint(), "idle", n);
+  auto node = start_node(o, {f}, settings);
+  const auto pids = wait_frozen(endpoint_of(*node), "idle", n);
   auto with_workers = delta(before, settled_meminfo(settle));
   for (auto& [name, kib] : with_workers) kib -= node_alone[name];
 

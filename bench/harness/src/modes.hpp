@@ -3,14 +3,15 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ember/bench/baselines.hpp"
-#include "ember/bench/node_process.hpp"
 #include "ember/bench/report.hpp"
 #include "ember/bench/runner.hpp"
 #include "ember/bench/session.hpp"
+#include "ember/client/local_node.hpp"
 
 namespace ember::bench::detail {
 
@@ -18,9 +19,14 @@ inline constexpr const char* kSpawnBaseline = "baseline: posix_spawn->first next
 
 bool is_python(const std::string& runtime);
 // The function of the options (runtime, handler, code, isolation) under `name`.
-BenchFunction function_for(const BenchOptions& o, const std::string& name);
-// NodeProcess::start, throwing std::runtime_error with the node's output on failure.
-std::unique_ptr<NodeProcess> start_node(const NodeSpec& spec);
+client::NodeFunction function_for(const BenchOptions& o, const std::string& name);
+// A node of the bench's own serving `functions` (this ember binary); throws
+// std::runtime_error with the node's output when it does not come up.
+std::unique_ptr<client::LocalNode> start_node(const BenchOptions& o,
+                                              std::vector<client::NodeFunction> functions,
+                                              const client::NodeSettings& settings = {},
+                                              std::optional<double> time_scale = std::nullopt);
+Endpoint endpoint_of(const client::LocalNode& node);
 // How to start the options' runtime by hand, as ember would (the posix_spawn baselines).
 BootstrapCommand bootstrap_command(const BenchOptions& o);
 // Adds the client totals, the figures derived from the engine's stamps and the phase steps
@@ -35,8 +41,8 @@ struct Target {
   Endpoint endpoint;
   std::string function;
 };
-Target given_or_own_node(const BenchOptions& o, const BenchFunction& f,
-                         std::unique_ptr<NodeProcess>& node);
+Target given_or_own_node(const BenchOptions& o, const client::NodeFunction& f,
+                         std::unique_ptr<client::LocalNode>& node);
 
 // `ember bench memory`: memory per idle warm worker (memory_mode.cpp).
 void run_memory_mode(const BenchOptions& o, Report& report);

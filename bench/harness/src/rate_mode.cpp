@@ -15,7 +15,7 @@ void run_rate_mode(const BenchOptions& o, Report& report) {
   f.max_reuse = 1;
   f.reserved_concurrency =
       static_cast<std::uint32_t>(std::clamp<std::size_t>(o.concurrency, 1, 1000));
-  std::unique_ptr<NodeProcess> node;
+  std::unique_ptr<client::LocalNode> node;
   const auto [endpoint, name] = given_or_own_node(o, f, node);
   ConcurrentRuns result;
   {

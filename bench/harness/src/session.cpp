@@ -6,10 +6,11 @@
 #include <stdexcept>
 
 #include "ember/bench/baselines.hpp"
-#include "ember/bench/node_process.hpp"
-#include "ember/bench/process.hpp"
 #include "ember/bench/progress.hpp"
 #include "ember/bench/runner.hpp"
+#include "ember/client/child_process.hpp"
+#include "ember/client/http.hpp"
+#include "ember/runtime_api/runtime_environment.hpp"
 #include "modes.hpp"
 
 namespace ember::bench {
@@ -20,8 +21,8 @@ namespace detail {
 
 bool is_python(const std::string& runtime) { return runtime.starts_with("python"); }
 
-BenchFunction function_for(const BenchOptions& o, const std::string& name) {
-  BenchFunction f;
+client::NodeFunction function_for(const BenchOptions& o, const std::string& name) {
+  client::NodeFunction f;
   f.name = name;
   f.runtime = o.runtime;
   f.handler = o.handler;
@@ -29,14 +30,27 @@ BenchFunction function_for(const BenchOptions& o, const std::string& name) {
   f.isolation = o.isolation;
   f.network = o.network;
   f.zygote = o.zygote;
+  f.reserved_concurrency = 10;
   return f;
 }
 
-std::unique_ptr<NodeProcess> start_node(const NodeSpec& spec) {
-  std::string error;
-  auto node = NodeProcess::start(spec, error);
-  if (!node) throw std::runtime_error(error);
-  return node;
+std::unique_ptr<client::LocalNode> start_node(const BenchOptions& o,
+                                              std::vector<client::NodeFunction> functions,
+                                              const client::NodeSettings& settings,
+                                              std::optional<double> time_scale) {
+  client::LocalNodeSpec spec;
+  spec.ember = o.ember;
+  spec.functions = std::move(functions);
+  spec.settings = settings;
+  spec.time_scale = time_scale;
+  spec.dir_prefix = "ember-bench-";
+  return std::make_unique<client::LocalNode>(spec);
+}
+
+Endpoint endpoint_of(const client::LocalNode& node) {
+  const auto endpoint = parse_endpoint(node.address());
+  if (!endpoint) throw std::runtime_error("ember serve printed the address " + node.address());
+  return *endpoint;
 }
 
 void add_measured(Report& report, const std::string& group, const std::vector<Measured>& runs,
@@ -104,28 +118,32 @@ void add_measured(Report& report, const std::string& group, const std::vector<Me
 }
 
 BootstrapCommand bootstrap_command(const BenchOptions& o) {
+  // As the node would start the runtime with `isolation: none`: the same command line and
+  // Lambda environment, paths as the host sees them.
+  runtime_api::RuntimeLaunch launch;
+  launch.function_name = "baseline";
+  launch.runtime = o.runtime;
+  launch.handler = o.handler;
+  if (is_python(o.runtime)) launch.interpreter = "/usr/bin/" + o.runtime;
+  launch.log_stream = "baseline";
+  launch.task_root = o.code.string();
+  launch.runtimes_root = o.runtimes_dir;
+  auto command = runtime_api::runtime_command(launch);
   BootstrapCommand c;
   c.cwd = o.code;
-  c.env = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-           {"_HANDLER", o.handler},
-           {"LAMBDA_TASK_ROOT", o.code.string()},
-           {"TZ", ":UTC"}};
-  if (is_python(o.runtime)) {
-    const auto python_dir = o.runtimes_dir / "python";
-    c.argv = {"/usr/bin/" + o.runtime, "-s", "-u", (python_dir / "bootstrap.py").string()};
-    c.env["LAMBDA_RUNTIME_DIR"] = python_dir.string();
-  } else {
-    c.argv = {(o.code / "bootstrap").string()};
-    c.env["LAMBDA_RUNTIME_DIR"] = o.code.string();
+  c.argv = std::move(command.argv);
+  for (const auto& entry : command.env) {
+    const auto eq = entry.find('=');
+    c.env[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
   return c;
 }
 
-Target given_or_own_node(const BenchOptions& o, const BenchFunction& f,
-                         std::unique_ptr<NodeProcess>& node) {
+Target given_or_own_node(const BenchOptions& o, const client::NodeFunction& f,
+                         std::unique_ptr<client::LocalNode>& node) {
   if (o.endpoint) return {*o.endpoint, o.function};
-  node = start_node({o.ember, {f}, std::nullopt});
-  return {node->endpoint(), f.name};
+  node = start_node(o, {f});
+  return {endpoint_of(*node), f.name};
 }
 
 }  // namespace detail
@@ -150,7 +168,7 @@ void add_cold_baselines(Report& report, const BenchOptions& o, std::size_t n) {
     report.series.push_back({"baseline", "posix_spawn->first next", SeriesKind::kBaseline,
                              spawn_to_next_us(bootstrap_command(o), n, &progress)});
   }
-  const auto runc = find_program("runc");
+  const auto runc = client::find_program("runc");
   if (!runc) {
     report.notes.push_back("runc baseline skipped: runc is not installed");
   } else if (is_python(o.runtime)) {
@@ -176,17 +194,20 @@ void add_loopback_baseline(Report& report, const BenchOptions& o, std::size_t n)
 // The cold function: one with max_reuse: 1, checked with two unmeasured calls (a node that
 // does not retire the worker answers the second warm). Where max_reuse is refused or ignored,
 // N copies of the function, each invoked once, give the same cold starts.
-std::vector<std::string> cold_functions(const BenchOptions& o, NodeSpec& spec,
-                                        std::unique_ptr<NodeProcess>& node, Report& report) {
-  BenchFunction cold = function_for(o, "cold");
+std::vector<std::string> cold_functions(const BenchOptions& o,
+                                        std::vector<client::NodeFunction>& functions,
+                                        std::unique_ptr<client::LocalNode>& node, Report& report) {
+  client::NodeFunction cold = function_for(o, "cold");
   cold.max_reuse = 1;
   cold.reserved_concurrency = 1;
-  spec.functions.push_back(cold);
-  std::string error;
-  node = NodeProcess::start(spec, error);
-  if (!node && error.find("max_reuse") == std::string::npos) throw std::runtime_error(error);
+  functions.push_back(cold);
+  try {
+    node = start_node(o, functions);
+  } catch (const std::runtime_error& e) {
+    if (std::string(e.what()).find("max_reuse") == std::string::npos) throw;
+  }
   if (node) {
-    auto client = make_client(o.client, node->endpoint());
+    auto client = make_client(o.client, endpoint_of(*node));
     const auto payload = event_payload(o.payload_bytes);
     const auto first = invoke_once(*client, "cold", payload);
     const auto second = invoke_once(*client, "cold", payload);
@@ -194,37 +215,37 @@ std::vector<std::string> cold_functions(const BenchOptions& o, NodeSpec& spec,
     if (second.ok && second.engine.cold) return {"cold"};
     node.reset();
   }
-  spec.functions.pop_back();
+  functions.pop_back();
   std::vector<std::string> names;
   for (std::size_t i = 0; i < o.n; ++i) {
     auto f = function_for(o, "cold-" + std::to_string(i));
     f.reserved_concurrency = 1;
-    spec.functions.push_back(f);
+    functions.push_back(f);
     names.push_back(f.name);
   }
   report.notes.push_back("this node does not honour max_reuse: 1; cold starts use " +
                          std::to_string(o.n) + " copies of the function, each invoked once");
-  node = start_node(spec);
+  node = start_node(o, functions);
   return names;
 }
 
 void run_cold_warm(const BenchOptions& o, Report& report, bool cold, bool warm) {
-  std::unique_ptr<NodeProcess> node;
+  std::unique_ptr<client::LocalNode> node;
   Endpoint endpoint;
   std::vector<std::string> cold_names{o.function};
   std::string warm_name = o.function;
   if (o.endpoint) {
     endpoint = *o.endpoint;
   } else {
-    NodeSpec spec{o.ember, {}, std::nullopt};
-    if (warm) spec.functions.push_back(function_for(o, "warm"));
+    std::vector<client::NodeFunction> functions;
+    if (warm) functions.push_back(function_for(o, "warm"));
     warm_name = "warm";
     if (cold) {
-      cold_names = cold_functions(o, spec, node, report);
+      cold_names = cold_functions(o, functions, node, report);
     } else {
-      node = start_node(spec);
+      node = start_node(o, functions);
     }
-    endpoint = node->endpoint();
+    endpoint = endpoint_of(*node);
   }
   const auto payload = event_payload(o.payload_bytes);
   auto client = make_client(o.client, endpoint);
@@ -259,7 +280,7 @@ void run_cold_warm(const BenchOptions& o, Report& report, bool cold, bool warm) 
 void run_throughput_mode(const BenchOptions& o, Report& report) {
   auto f = function_for(o, "warm");
   f.reserved_concurrency = static_cast<std::uint32_t>(std::max<std::size_t>(o.concurrency, 1));
-  std::unique_ptr<NodeProcess> node;
+  std::unique_ptr<client::LocalNode> node;
   const auto [endpoint, name] = given_or_own_node(o, f, node);
   const std::size_t n = o.duration_s > 0 ? 0 : o.n;
   ThroughputResult result;
@@ -308,25 +329,25 @@ void run_trace_mode(const BenchOptions& o, Report& report) {
   std::vector<std::string> policies = {"fixed", "adaptive"};
   if (o.endpoint) policies = {"as configured"};
   for (const auto& policy : policies) {
-    std::unique_ptr<NodeProcess> node;
+    std::unique_ptr<client::LocalNode> node;
     Endpoint endpoint;
     std::vector<std::string> names;
     if (o.endpoint) {
       endpoint = *o.endpoint;
       names.assign(trace.functions.size(), o.function);
     } else {
-      NodeSpec spec{o.ember, {}, o.time_scale};
+      std::vector<client::NodeFunction> functions;
       for (std::size_t i = 0; i < trace.functions.size(); ++i) {
         auto f = function_for(o, "f" + std::to_string(i));
         f.keep_alive = policy;
         f.keep_alive_s = o.keep_alive_s;
         f.reserved_concurrency =
             static_cast<std::uint32_t>(std::max<std::size_t>(o.concurrency, 1));
-        spec.functions.push_back(f);
+        functions.push_back(f);
         names.push_back(f.name);
       }
-      node = start_node(spec);
-      endpoint = node->endpoint();
+      node = start_node(o, functions, {}, o.time_scale);
+      endpoint = endpoint_of(*node);
     }
     ReplayOutcome outcome;
     {
@@ -344,9 +365,10 @@ void run_trace_mode(const BenchOptions& o, Report& report) {
                                            : 0;
     p.max_lateness_s = outcome.max_lateness_s;
     p.wall_s = outcome.wall_s;
-    auto client = make_client(o.client, endpoint);
-    const auto reply = client->get("/ember/v1/functions");
-    if (reply.ok && reply.status == 200) {
+    client::HttpRequest status;
+    status.url = endpoint.url() + "/ember/v1/functions";
+    const auto reply = client::http_request(status);
+    if (reply.status == 200) {
       p.idle_worker_seconds = functions_total(reply.body, "idle_worker_seconds");
       p.engine_cold_starts = functions_total(reply.body, "cold_starts");
     } else {

@@ -5,15 +5,14 @@
  * link, so the same binary runs under ember, under a plain posix_spawn and inside a runc
  * container with an empty rootfs. Any error ends the process (status 1): ember then reports
  * Runtime.ExitError, and the baselines simply close the connection to stop it. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "runtime_api_connect.h"
 
 enum { kBufSize = 1 << 20 };
 
@@ -78,23 +77,8 @@ static void read_response(int fd, char* id, size_t id_size) {
 }
 
 int main(void) {
-  const char* api = getenv("AWS_LAMBDA_RUNTIME_API");
-  if (api == NULL) die();
-  char host[64];
-  const char* colon = strrchr(api, ':');
-  if (colon == NULL || (size_t)(colon - api) >= sizeof host) die();
-  memcpy(host, api, (size_t)(colon - api));
-  host[colon - api] = '\0';
-
-  struct sockaddr_in addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons((unsigned short)atoi(colon + 1));
-  if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) die();
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || connect(fd, (struct sockaddr*)&addr, sizeof addr) != 0) die();
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const int fd = runtime_api_connect();
+  if (fd < 0) die();
 
   static const char next[] =
       "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: runtime\r\n\r\n";

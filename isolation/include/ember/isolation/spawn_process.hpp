@@ -1,4 +1,14 @@
 // Starting a child process cheaply and owning it until it is reaped.
+//
+// For the processes that stand in for a sandbox: a runtime with `isolation: none` (the
+// process backend) and the Python zygote. Every other child (test nodes, the bench's
+// nodes, the AWS CLI, runc) is started with Boost.Process v2 by ember::client. Process v2
+// (Boost 1.81) cannot serve here: its default launcher forks, copying the engine's page
+// tables on the engine thread (measured at 4-80x a posix_spawn, growing with the parent's
+// memory), and its vfork launcher runs Asio's fork notification inside the vfork child, on
+// memory the engine shares. The new session, the reset signal dispositions and mask and the
+// scheduling policy would each be a hand-written initializer, and its reap (waitpid) drops
+// the rusage this reap keeps (peak RSS, for Max Memory Used).
 #pragma once
 
 #include <sys/types.h>

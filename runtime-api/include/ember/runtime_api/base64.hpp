@@ -1,4 +1,4 @@
-// Base64 for X-Amz-Client-Context and X-Amz-Log-Result, on Beast's codec.
+// Base64 for X-Amz-Client-Context and X-Amz-Log-Result, on OpenSSL's libcrypto.
 #pragma once
 
 #include <optional>

@@ -57,6 +57,10 @@ class RuntimeApiHandler {
 // becomes Runtime.Unknown (or Function.Unknown when it starts with "Function").
 std::string normalise_error_type(std::string_view header_value);
 
+// The error body of Lambda's APIs: {"errorMessage":"...","errorType":"..."}, as the Runtime
+// API refuses a call and as a caller gets a function or platform error.
+std::string error_body(std::string_view error_type, std::string_view message);
+
 // Builds the HttpApi for one worker. The handler is held weakly: once the worker is gone
 // every call gets a 500 and the connection closes.
 HttpApi make_runtime_api(std::weak_ptr<RuntimeApiHandler> handler);

@@ -1,0 +1,88 @@
+// A local `ember serve` for the tests and the bench: a generated YAML in a temporary
+// directory, the address read from --ready-fd, and the node stopped (by its pidfd) when this
+// object goes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ember/client/child_process.hpp"
+#include "ember/client/temp_dir.hpp"
+
+namespace ember::client {
+
+// One function of the node. Keys left unset are not written: the node's defaults apply.
+struct NodeFunction {
+  std::string name;
+  std::string runtime = "provided";
+  std::string handler;  // empty: not written
+  std::filesystem::path code;
+  std::optional<std::uint32_t> timeout_s;
+  std::optional<std::uint32_t> memory_mb;
+  std::optional<std::uint32_t> ephemeral_storage_mb;
+  std::optional<std::uint32_t> reserved_concurrency;
+  std::optional<std::uint32_t> max_reuse;    // 1: every invocation is a cold start
+  std::optional<std::uint32_t> provisioned;  // workers started with the node, never expired
+  std::optional<std::string> keep_alive;     // "fixed" or "adaptive"
+  std::optional<std::uint32_t> keep_alive_s;
+  std::optional<std::string> isolation;  // "native" or "none"
+  std::optional<std::string> network;    // "none" (own namespace) or "host"
+  bool zygote = false;                   // python: workers forked from the zygote
+  std::map<std::string, std::string> environment;
+};
+
+// Node keys; the node's defaults when unset. It always listens on 127.0.0.1:0.
+struct NodeSettings {
+  std::optional<std::uint64_t> memory_budget_mb;
+  std::optional<std::uint32_t> max_workers;
+  std::optional<std::uint32_t> freeze_idle_after_ms;
+  std::optional<std::uint32_t> shutdown_grace_s;
+};
+
+struct LocalNodeSpec {
+  std::filesystem::path ember;  // the `ember` executable
+  std::vector<NodeFunction> functions;
+  NodeSettings settings = {};
+  std::optional<double> time_scale;  // ember serve --time-scale
+  std::string dir_prefix = "ember-node-";
+};
+
+// The YAML of a node serving `functions`, its state under `state_dir`.
+std::string node_yaml(const std::vector<NodeFunction>& functions,
+                      const std::filesystem::path& state_dir, const NodeSettings& settings = {});
+
+class LocalNode {
+ public:
+  // Starts the node and waits (at most 30 s) until it accepts requests. Throws
+  // std::runtime_error with what the node printed when it does not come up.
+  explicit LocalNode(const LocalNodeSpec& spec);
+  LocalNode(const LocalNode&) = delete;
+  LocalNode& operator=(const LocalNode&) = delete;
+  LocalNode(LocalNode&&) = delete;
+  LocalNode& operator=(LocalNode&&) = delete;
+  ~LocalNode();
+
+  [[nodiscard]] const std::string& address() const { return address_; }  // 127.0.0.1:PORT
+  [[nodiscard]] pid_t pid() const { return child_.pid(); }
+  // The node's files: ember.yaml, state/ (logs), stdout, stderr.
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
+  [[nodiscard]] std::string stdout_text() const;
+  [[nodiscard]] std::string stderr_text() const;
+  // SIGTERM, `grace` to end, then SIGKILL; the exit status (0 once already stopped).
+  int stop(std::chrono::milliseconds grace = std::chrono::seconds(20));
+
+ private:
+  TempDir dir_;
+  ChildProcess child_;
+  std::string address_;
+};
+
+}  // namespace ember::client

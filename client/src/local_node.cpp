@@ -1,0 +1,143 @@
+#include "ember/client/local_node.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace ember::client {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kReadyTimeoutMs = 30'000;
+
+// A pipe's two ends, closed on scope exit.
+struct Pipe {
+  int read = -1;
+  int write = -1;
+  Pipe() {
+    std::array<int, 2> fds{};
+    if (::pipe2(fds.data(), O_CLOEXEC) < 0) {
+      throw std::runtime_error("pipe2 for --ready-fd failed");
+    }
+    read = fds[0];
+    write = fds[1];
+  }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  Pipe(Pipe&&) = delete;
+  Pipe& operator=(Pipe&&) = delete;
+  ~Pipe() {
+    close_write();
+    if (read >= 0) ::close(read);
+  }
+  void close_write() {
+    if (write >= 0) ::close(write);
+    write = -1;
+  }
+};
+
+template <typename T>
+void emit_if(YAML::Emitter& out, const char* key, const std::optional<T>& value) {
+  if (value) out << YAML::Key << key << YAML::Value << *value;
+}
+
+void emit_function(YAML::Emitter& out, const NodeFunction& f) {
+  out << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << f.name;
+  out << YAML::Key << "runtime" << YAML::Value << f.runtime;
+  if (!f.handler.empty()) out << YAML::Key << "handler" << YAML::Value << f.handler;
+  out << YAML::Key << "code" << YAML::Value << YAML::DoubleQuoted << f.code.string();
+  emit_if(out, "timeout_s", f.timeout_s);
+  emit_if(out, "memory_mb", f.memory_mb);
+  emit_if(out, "ephemeral_storage_mb", f.ephemeral_storage_mb);
+  emit_if(out, "reserved_concurrency", f.reserved_concurrency);
+  emit_if(out, "max_reuse", f.max_reuse);
+  emit_if(out, "provisioned", f.provisioned);
+  emit_if(out, "keep_alive", f.keep_alive);
+  emit_if(out, "keep_alive_s", f.keep_alive_s);
+  emit_if(out, "isolation", f.isolation);
+  emit_if(out, "network", f.network);
+  if (f.zygote) out << YAML::Key << "zygote" << YAML::Value << true;
+  if (!f.environment.empty()) {
+    out << YAML::Key << "environment" << YAML::Value << YAML::BeginMap;
+    // Quoted, so a value such as 1e5 or true stays the string it is.
+    for (const auto& [key, value] : f.environment) {
+      out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << value;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string node_yaml(const std::vector<NodeFunction>& functions, const fs::path& state_dir,
+                      const NodeSettings& settings) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "node" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "listen" << YAML::Value << "127.0.0.1:0";
+  out << YAML::Key << "state_dir" << YAML::Value << YAML::DoubleQuoted << state_dir.string();
+  emit_if(out, "memory_budget_mb", settings.memory_budget_mb);
+  emit_if(out, "max_workers", settings.max_workers);
+  emit_if(out, "freeze_idle_after_ms", settings.freeze_idle_after_ms);
+  emit_if(out, "shutdown_grace_s", settings.shutdown_grace_s);
+  out << YAML::EndMap;
+  out << YAML::Key << "functions" << YAML::Value << YAML::BeginSeq;
+  for (const auto& f : functions) emit_function(out, f);
+  out << YAML::EndSeq;
+  out << YAML::EndMap;
+  if (!out.good()) throw std::logic_error("node YAML: " + out.GetLastError());
+  return std::string(out.c_str()) + "\n";
+}
+
+LocalNode::LocalNode(const LocalNodeSpec& spec) : dir_(spec.dir_prefix) {
+  const auto config = dir() / "ember.yaml";
+  std::ofstream(config) << node_yaml(spec.functions, dir() / "state", spec.settings);
+
+  Pipe ready;
+  ChildOptions options;
+  options.argv = {spec.ember.string(), "serve", "--config", config.string(), "--ready-fd", "3"};
+  if (spec.time_scale) {
+    std::ostringstream scale;
+    scale << *spec.time_scale;
+    options.argv.insert(options.argv.end(), {"--time-scale", scale.str()});
+  }
+  options.output = dir() / "stdout";
+  options.errors = dir() / "stderr";
+  options.pass_fd = ready.write;
+  child_ = ChildProcess(options);
+  ready.close_write();  // so a node that dies before writing gives EOF, not a wait
+
+  pollfd pfd{ready.read, POLLIN, 0};
+  if (::poll(&pfd, 1, kReadyTimeoutMs) > 0) {
+    char buf[128];
+    const auto n = ::read(ready.read, buf, sizeof buf);
+    if (n > 0) address_.assign(buf, static_cast<std::size_t>(n));
+  }
+  while (!address_.empty() && (address_.back() == '\n' || address_.back() == '\r')) {
+    address_.pop_back();
+  }
+  if (address_.empty()) {
+    child_.stop(std::chrono::seconds(5));
+    throw std::runtime_error("ember serve did not become ready: " + stderr_text() + stdout_text());
+  }
+}
+
+LocalNode::~LocalNode() { stop(); }
+
+std::string LocalNode::stdout_text() const { return read_file(dir() / "stdout"); }
+
+std::string LocalNode::stderr_text() const { return read_file(dir() / "stderr"); }
+
+int LocalNode::stop(std::chrono::milliseconds grace) { return child_.stop(grace); }
+
+}  // namespace ember::client
