@@ -140,8 +140,8 @@ void RuntimeApiSession::response_too_large(const std::string& request_id) {
   (void)events_.answered(
       request_id, function_failed(),
       runtime_api::error_body("Function.ResponseSizeTooLarge",
-                 "Response payload size exceeded maximum allowed payload size (" +
-                     std::to_string(runtime_api::kMaxPayloadBytes) + " bytes)."));
+                              "Response payload size exceeded maximum allowed payload size (" +
+                                  std::to_string(runtime_api::kMaxPayloadBytes) + " bytes)."));
 }
 
 std::optional<RuntimeRefusal> RuntimeApiSession::init_error(std::string error_type,

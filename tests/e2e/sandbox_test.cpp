@@ -298,8 +298,7 @@ TEST(PythonZygote, AZygoteThatDiedIsReplacedAndColdStartsGoOn) {
 TEST(PythonZygote, ArmsItsWorkersExactlyAsInitArmsAnExecdWorker) {
   if (::geteuid() != 0) GTEST_SKIP() << "native sandboxes need root";
   const auto code = testcases_dir() / "python" / "armed";
-  Node node({{.name = "exec", .code = code},
-             {.name = "zygote", .code = code, .zygote = true}});
+  Node node({{.name = "exec", .code = code}, {.name = "zygote", .code = code, .zygote = true}});
   const auto exec_reply = node.invoke("exec", "{}");
   const auto zygote_reply = node.invoke("zygote", "{}");
   ASSERT_EQ(exec_reply.status, 200) << exec_reply.body;
