@@ -104,7 +104,7 @@ TEST_F(LoadConfig, AppliesDefaultsToAMinimalFile) {
   EXPECT_EQ(f.source, path.string() + ":2:5");
 }
 
-TEST_F(LoadConfig, ReadsEveryKey) {
+TEST_F(LoadConfig, ReadsTheBasicKeysAtTheEdgesOfTheirRanges) {
   const Config config =
       load_config(write_config("node:\n"
                                "  listen: '[::1]:0'\n"
