@@ -22,8 +22,6 @@ using isolation::Result;
 using isolation::SysError;
 using isolation::UniqueFd;
 
-constexpr int kControlFd = 3;  // as zygote.py expects it
-
 // One datagram within timeout, as text.
 Result<std::string> receive(int fd, std::chrono::milliseconds timeout, const char* what) {
   pollfd pfd{fd, POLLIN, 0};
