@@ -123,7 +123,7 @@ Result<InitProcess> clone_init(const CloneRequest& request) {
   if (args.exec_errno != 0) {
     // The child already exited; the destructor reaps it.
     return SysError{args.exec_errno, "execve " + path,
-                    "build ember-sandbox-init and install it next to ember, or set "
+                    "ember-sandbox-init is built and installed with ember; or set "
                     "NativeOptions::init_path"};
   }
   return process;

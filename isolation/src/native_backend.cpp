@@ -419,7 +419,7 @@ Result<void> detect_native_support(const NativeOptions& options) {
   const fs::path init_path = options.init_path.empty() ? default_init_path() : options.init_path;
   if (::access(init_path.c_str(), X_OK) < 0) {
     add("no executable " + init_path.string() +
-        " (install ember-sandbox-init next to ember or set its path)");
+        " (ember-sandbox-init is built and installed with ember)");
   }
   if (missing.empty()) return {};
   return SysError{0, "the native sandbox is not available here: " + missing,
