@@ -10,8 +10,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // The first of the build tree's and the installed path that exists.
-fs::path first_existing(const fs::path& bin_dir, const char* in_build_tree,
-                        const char* installed) {
+fs::path first_existing(const fs::path& bin_dir, const char* in_build_tree, const char* installed) {
   std::error_code ec;
   if (fs::exists(bin_dir / in_build_tree, ec)) return bin_dir / in_build_tree;
   return (bin_dir / installed).lexically_normal();
