@@ -14,7 +14,7 @@ class Invocation {
   using ResultChannel = boost::asio::experimental::channel<void(boost::system::error_code,
                                                                 runtime_api::InvokeResult)>;
 
-  Invocation(boost::asio::any_io_executor executor, runtime_api::InvokeRequest request,
+  Invocation(const boost::asio::any_io_executor& executor, runtime_api::InvokeRequest request,
              std::string invoked_arn)
       : request_(std::move(request)), invoked_arn_(std::move(invoked_arn)), done_(executor, 1) {}
 
