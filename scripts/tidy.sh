@@ -20,14 +20,15 @@ if [[ ! -f $build/compile_commands.json ]]; then
   cmake --preset "${build#build/}" >/dev/null
 fi
 
-# scripts/tidy-pending.txt: files skipped until they are clean (each line says why).
+# scripts/tidy-pending.txt: files skipped until they are clean (each line says why); a
+# PATH_REGEX checks them too.
 pending=scripts/tidy-pending.txt
 mapfile -t files < <(python3 - "$build/compile_commands.json" "$PWD" "$narrow" "$pending" <<'PY'
 import json, os, re, sys
 database, root, narrow, pending = sys.argv[1:5]
 tidied = re.compile(r"(config|isolation|runtime-api|engine|cli|bench/harness)/.*\.cpp$")
 skipped = set()
-if os.path.exists(pending):
+if not narrow and os.path.exists(pending):
     for line in open(pending):
         path = line.split("#", 1)[0].strip()
         if path:
@@ -41,7 +42,7 @@ for entry in json.load(open(database)):
 print("\n".join(sorted(files)))
 PY
 )
-if [[ -f $pending ]]; then
+if [[ -z $narrow && -f $pending ]]; then
   echo "tidy: skipping the $(grep -c '^[^#]' "$pending") files listed in $pending"
 fi
 ((${#files[@]})) || { echo "tidy: no files match" >&2; exit 2; }
