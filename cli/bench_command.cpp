@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "ember/bench/html_report.hpp"
 #include "ember/bench/session.hpp"
+#include "install_layout.hpp"
 
 namespace ember::cli {
 
@@ -20,19 +21,6 @@ namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Where this executable lives: the bench starts nodes with the same `ember`, and the no-op
-// runtime is built next to it (<build>/bench/runtimes/noop).
-fs::path self_exe() {
-  std::error_code ec;
-  auto path = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path("ember") : path;
-}
-
-fs::path runtimes_dir() {
-  if (const char* dir = std::getenv("EMBER_RUNTIMES_DIR")) return dir;  // NOLINT: read once
-  return EMBER_RUNTIMES_DIR;
-}
 
 constexpr const char* kAbout =
     R"(Measures ember: cold and warm invocations with the engine's phase split, throughput,
@@ -161,8 +149,10 @@ int bench_command(const std::vector<std::string>& args) {
   o.baselines = !no_baselines;
   if (!isolation.empty()) o.isolation = isolation;
   if (!network.empty()) o.network = network;
+  // The bench starts nodes with this same `ember`; the no-op runtime is built next to it
+  // (<build>/bench/runtimes/noop).
   o.ember = self_exe();
-  o.runtimes_dir = runtimes_dir();
+  o.runtimes_dir = locate_install().runtimes_dir;
   o.code = code.empty() ? o.ember.parent_path() / "bench" / "runtimes" / "noop" : fs::path(code);
   std::error_code ec;
   o.code = fs::absolute(o.code, ec);

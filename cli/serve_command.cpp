@@ -25,6 +25,7 @@
 #include "ember/isolation/sandbox.hpp"
 #include "ember/runtime_api/http_server.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
+#include "install_layout.hpp"
 
 namespace ember::cli {
 
@@ -32,11 +33,6 @@ namespace asio = boost::asio;
 namespace po = boost::program_options;
 
 namespace {
-
-std::filesystem::path default_runtimes_dir() {
-  if (const char* dir = std::getenv("EMBER_RUNTIMES_DIR")) return dir;  // NOLINT: read once
-  return EMBER_RUNTIMES_DIR;
-}
 
 asio::ip::address listen_address(const std::string& host) {
   if (host == "localhost") return asio::ip::address_v4::loopback();
@@ -83,7 +79,8 @@ bool pin_to_cpu(int cpu) {
 
 // Native sandboxes for every function that does not opt out; refuses to start, naming what
 // is missing, when the host cannot provide them. Never falls back silently.
-std::optional<engine::Backends> make_backends(const config::Config& config) {
+std::optional<engine::Backends> make_backends(const config::Config& config,
+                                              const InstallLayout& layout) {
   engine::Backends backends;
   backends.process = isolation::make_process_backend();
   std::vector<std::string> isolated;
@@ -110,6 +107,7 @@ std::optional<engine::Backends> make_backends(const config::Config& config) {
   if (isolated.empty()) return backends;
 
   isolation::NativeOptions options;
+  options.init_path = layout.sandbox_init;
   options.uid = config.node.sandbox_uid;
   options.gid = config.node.sandbox_gid;
   auto native = isolation::detect_native_support(options);
@@ -189,7 +187,8 @@ int serve_command(const std::vector<std::string>& args) {
 
   // Before any sandbox exists: every worker inherits the mask from the thread that starts it.
   if (vm.count("pin-cpu") != 0U && !pin_to_cpu(pin_cpu)) return 2;
-  auto backends = make_backends(config);
+  const InstallLayout layout = locate_install();
+  auto backends = make_backends(config, layout);
   if (!backends) return 2;
   const std::size_t function_count = config.functions.size();
   if (time_scale <= 0) {
@@ -197,8 +196,8 @@ int serve_command(const std::vector<std::string>& args) {
     return 2;
   }
   engine::NodeOptions node_options;
-  node_options.runtimes_dir = default_runtimes_dir();
-  node_options.arm_library = isolation::default_arm_library_path();
+  node_options.runtimes_dir = layout.runtimes_dir;
+  node_options.arm_library = layout.arm_library;
   node_options.echo = echo_lines;
   node_options.time_scale = time_scale;
   const auto grace = config.node.shutdown_grace;

@@ -64,7 +64,7 @@ Clock::Duration HybridHistogramKeepAlive::percentile(double p) const {
 // that the histogram shows a pattern rather than noise.
 bool HybridHistogramKeepAlive::representative() const {
   if (in_range_ < options_.min_samples) return false;
-  const double n = static_cast<double>(counts_.size());
+  const auto n = static_cast<double>(counts_.size());
   const double mean = static_cast<double>(in_range_) / n;
   double variance = 0;
   for (const auto c : counts_) variance += std::pow(static_cast<double>(c) - mean, 2);

@@ -103,8 +103,9 @@ Result<std::unique_ptr<CgroupManager>> detect_cgroup_manager(const CgroupOptions
   }
   std::string missing;
   for (const char* controller : {"memory", "cpu", "pids", "freezer"}) {
-    if (!mounts.v1.contains(controller))
+    if (!mounts.v1.contains(controller)) {
       missing += std::string(missing.empty() ? "" : ", ") + controller;
+    }
   }
   if (missing.empty()) return make_cgroup_v1_manager(mounts.v1, options);
   return SysError{ENOENT,

@@ -125,7 +125,7 @@ Result<std::unique_ptr<CgroupManager>> detect_cgroup_manager(const CgroupOptions
 // ("memory", "cpu", "pids", "freezer"). v2: the directory that holds the parent.
 std::unique_ptr<CgroupManager> make_cgroup_v1_manager(
     std::map<std::string, std::filesystem::path> mounts, CgroupOptions options);
-Result<std::unique_ptr<CgroupManager>> make_cgroup_v2_manager(std::filesystem::path base,
+Result<std::unique_ptr<CgroupManager>> make_cgroup_v2_manager(const std::filesystem::path& base,
                                                               CgroupOptions options);
 
 }  // namespace ember::isolation

@@ -49,13 +49,13 @@ Result<std::string> read_control(const std::filesystem::path& file) {
 namespace {
 
 Result<std::uint64_t> parse_u64(const std::filesystem::path& file, const std::string* text) {
-  if (text->starts_with("max"))
-    return Result<std::uint64_t>(boost::system::in_place_value,
-                                 std::numeric_limits<std::uint64_t>::max());
+  if (text->starts_with("max")) {
+    return {boost::system::in_place_value, std::numeric_limits<std::uint64_t>::max()};
+  }
   std::uint64_t value = 0;
   const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
   if (ec != std::errc{}) return SysError{EINVAL, "parse a number from " + file.string(), {}};
-  return Result<std::uint64_t>(boost::system::in_place_value, value);
+  return {boost::system::in_place_value, value};
 }
 
 }  // namespace

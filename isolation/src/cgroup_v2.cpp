@@ -152,7 +152,7 @@ Result<void> enable_controllers(const fs::path& base, const fs::path& parent,
 
 }  // namespace
 
-Result<std::unique_ptr<CgroupManager>> make_cgroup_v2_manager(fs::path base,
+Result<std::unique_ptr<CgroupManager>> make_cgroup_v2_manager(const fs::path& base,
                                                               CgroupOptions options) {
   const fs::path parent = base / options.parent;
   if (auto r = enable_controllers(base, parent, options); !r) return r.error();

@@ -4,20 +4,20 @@
 #include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 
 #include "init_protocol.hpp"
 
 namespace ember::isolation {
 namespace {
 
-constexpr std::size_t kStackSize = 64 * 1024;
+constexpr std::size_t kStackSize = std::size_t{64} * 1024;
 
 // Everything the child needs, prepared by the parent: the child only makes system calls.
 struct ChildArgs {
@@ -101,7 +101,8 @@ Result<InitProcess> clone_init(const CloneRequest& request) {
   Stack stack;
   if (!stack.valid()) return last_error("mmap clone stack");
   const std::string path = request.init_path.string();
-  char* argv[] = {const_cast<char*>("ember-sandbox-init"), nullptr};
+  std::string name = "ember-sandbox-init";  // execve's argv is not const
+  char* argv[] = {name.data(), nullptr};
   char* envp[] = {nullptr};
   ChildArgs args{path.c_str(),      argv, envp, request.handshake_fd, request.launch_fd,
                  request.output_fd, 0};
@@ -123,7 +124,7 @@ Result<InitProcess> clone_init(const CloneRequest& request) {
   if (args.exec_errno != 0) {
     // The child already exited; the destructor reaps it.
     return SysError{args.exec_errno, "execve " + path,
-                    "build ember-sandbox-init and install it next to ember, or set "
+                    "ember-sandbox-init is built and installed with ember; or set "
                     "NativeOptions::init_path"};
   }
   return process;

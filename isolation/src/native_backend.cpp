@@ -218,13 +218,13 @@ std::string sandbox_path(const SandboxSpec& spec, const fs::path& path) {
 // Init has built the root and waits for its Launch.
 class NativePrepared final : public PreparedSandbox {
  public:
-  NativePrepared(const SandboxSpec& spec, const NativeOptions& options,
+  NativePrepared(SandboxSpec spec, NativeOptions options,
                  std::shared_ptr<const SeccompProgram> seccomp, std::unique_ptr<Cgroup> cgroup,
                  InitProcess init, UniqueFd handshake, UniqueFd launch_read, UniqueFd launch,
                  Listener listener, SandboxTimings timings)
-      : spec_(spec),
+      : spec_(std::move(spec)),
         seccomp_(std::move(seccomp)),
-        options_(options),
+        options_(std::move(options)),
         cgroup_(std::move(cgroup)),
         init_(std::move(init)),
         handshake_(std::move(handshake)),
@@ -310,8 +310,10 @@ class NativeBackend final : public SandboxBackend {
 
   [[nodiscard]] std::string name() const override { return "native"; }
 
-  [[nodiscard]] fs::path task_root(const SandboxSpec&) const override { return kTaskRoot; }
-  [[nodiscard]] fs::path runtime_root(const SandboxSpec&) const override { return kRuntimeRoot; }
+  [[nodiscard]] fs::path task_root(const SandboxSpec& /*spec*/) const override { return kTaskRoot; }
+  [[nodiscard]] fs::path runtime_root(const SandboxSpec& /*spec*/) const override {
+    return kRuntimeRoot;
+  }
 
   Result<std::unique_ptr<PreparedSandbox>> prepare(const SandboxSpec& spec) override {
     SandboxTimings t;
@@ -422,7 +424,7 @@ Result<void> detect_native_support(const NativeOptions& options) {
   const fs::path init_path = options.init_path.empty() ? default_init_path() : options.init_path;
   if (::access(init_path.c_str(), X_OK) < 0) {
     add("no executable " + init_path.string() +
-        " (install ember-sandbox-init next to ember or set its path)");
+        " (ember-sandbox-init is built and installed with ember)");
   }
   if (missing.empty()) return {};
   return SysError{0, "the native sandbox is not available here: " + missing,

@@ -19,7 +19,9 @@ inline int load_seccomp_program(const sock_filter* instructions, std::size_t cou
     errno = EINVAL;
     return -1;
   }
-  sock_fprog program{static_cast<unsigned short>(count), const_cast<sock_filter*>(instructions)};
+  // The kernel's sock_fprog points to non-const instructions; seccomp() only reads them.
+  sock_fprog program{static_cast<unsigned short>(count),
+                     const_cast<sock_filter*>(instructions)};  // NOLINT(*-const-cast)
   return static_cast<int>(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program));
 }
 

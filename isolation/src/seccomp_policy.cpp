@@ -89,11 +89,11 @@ constexpr std::uint64_t kNamespaceFlags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLON
 
 // The persona type (low byte: PER_BSD, PER_LINUX32, ...) and the flags UNAME26 (bit 17)
 // through ADDR_LIMIT_3GB (bit 27), among them ADDR_NO_RANDOMIZE and READ_IMPLIES_EXEC.
-constexpr std::uint64_t kPersonaBits[] = {1u << 0,  1u << 1,  1u << 2,  1u << 3,  1u << 4,
-                                          1u << 5,  1u << 6,  1u << 7,  1u << 17, 1u << 18,
-                                          1u << 19, 1u << 20, 1u << 21, 1u << 22, 1u << 23,
-                                          1u << 24, 1u << 25, 1u << 26, 1u << 27};
-constexpr std::uint64_t kBit31 = 1u << 31;
+constexpr std::uint64_t kPersonaBits[] = {1U << 0,  1U << 1,  1U << 2,  1U << 3,  1U << 4,
+                                          1U << 5,  1U << 6,  1U << 7,  1U << 17, 1U << 18,
+                                          1U << 19, 1U << 20, 1U << 21, 1U << 22, 1U << 23,
+                                          1U << 24, 1U << 25, 1U << 26, 1U << 27};
+constexpr std::uint64_t kBit31 = 1U << 31;
 
 bool known_syscall(const std::string& name) {
   return seccomp_syscall_resolve_name(name.c_str()) != __NR_SCMP_ERROR;

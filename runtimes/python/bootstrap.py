@@ -1,6 +1,6 @@
 """Entry point of ember's Python runtime; the engine runs it as
 
-    /usr/bin/python3 -s -u <repo>/runtimes/python/bootstrap.py
+    /usr/bin/python3 -s -u <runtimes>/python/bootstrap.py
 
 with the function's code directory as working directory. The work happens in
 ember_runtime, a module rather than this script because Python caches an

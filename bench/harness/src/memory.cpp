@@ -120,7 +120,9 @@ std::optional<MemoryCgroup> memory_cgroup_of(pid_t pid) {
     const auto first = line.find(':');
     const auto second = line.find(':', first + 1);
     if (first == std::string::npos || second == std::string::npos) continue;
-    const auto controllers = "," + line.substr(first + 1, second - first - 1) + ",";
+    // Appended, not `"," + ...`: GCC 12 at -O3 takes that for an overlapping memcpy (-Wrestrict).
+    std::string controllers = ",";
+    controllers.append(line, first + 1, second - first - 1).append(",");
     const auto path = line.substr(second + 1);
     if (controllers.find(",memory,") != std::string::npos) v1_path = path;
     if (line.starts_with("0::")) v2_path = path;

@@ -13,11 +13,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
+#include <string_view>
+#include <system_error>
 
 #include "../init_protocol.hpp"
 #include "arm.hpp"
@@ -36,7 +37,7 @@ void send_message(const std::string& message) {
   ::_exit(1);
 }
 
-StepResult reset_signal_handling(const InitConfig&) {
+StepResult reset_signal_handling(const InitConfig& /*config*/) {
   // The engine's ignored signals (SIGPIPE) survive exec; init starts clean too.
   if (auto r = reset_signal_dispositions()) return r;
   // SIGCHLD stays blocked and is read from a signalfd; the worker unblocks it.
@@ -46,7 +47,7 @@ StepResult reset_signal_handling(const InitConfig&) {
   return check(::sigprocmask(SIG_SETMASK, &mask, nullptr), "sigprocmask");
 }
 
-StepResult cgroup_namespace(const InitConfig&) {
+StepResult cgroup_namespace(const InitConfig& /*config*/) {
   // Now, not at clone: the engine has moved us into the sandbox's cgroup, so that becomes
   // the namespace's root and the worker sees "/" in /proc/self/cgroup.
   return check(::unshare(CLONE_NEWCGROUP), "unshare CLONE_NEWCGROUP");
@@ -79,6 +80,14 @@ std::optional<std::string> receive_message() {
   return buffer;
 }
 
+// The decimal number `text` starts with; 0 when it starts with none.
+template <class Int>
+Int leading_number(std::string_view text) {
+  Int value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc{} ? value : 0;
+}
+
 // The worker's failure report "E <errno>\n<step>\n<call>", or a generic one.
 StepFailed worker_failure(const std::string& text) {
   const auto error = text.find("E ");
@@ -86,7 +95,7 @@ StepFailed worker_failure(const std::string& text) {
   const std::string body = text.substr(error + 2);
   const auto first = body.find('\n');
   const auto second = body.find('\n', first + 1);
-  StepFailed failed{std::atoi(body.c_str()), "worker", body};
+  StepFailed failed{leading_number<int>(body), "worker", body};
   if (first != std::string::npos && second != std::string::npos) {
     failed.step = body.substr(first + 1, second - first - 1);
     failed.call = body.substr(second + 1);
@@ -113,7 +122,7 @@ std::int64_t wait_until_armed(int report_fd) {
   const std::string text =
       read_report(report_fd, [](const std::string& t) { return t.starts_with("A "); });
   if (!text.starts_with("A ")) fail(worker_failure(text));
-  return std::atoll(text.c_str() + 2);
+  return leading_number<std::int64_t>(std::string_view(text).substr(2));
 }
 
 // Reads the worker's report to EOF (its execve closed the pipe, or it died), unless the
@@ -125,7 +134,7 @@ std::string wait_for_exec(int report_fd) {
     // would take a CPU from the exec.
     pollfd fds[2] = {{kHandshakeFd, POLLIN, 0}, {report_fd, 0, 0}};
     if (::poll(fds, 2, -1) < 0) continue;
-    if (fds[1].revents & (POLLHUP | POLLERR)) {
+    if ((fds[1].revents & (POLLHUP | POLLERR)) != 0) {
       std::string text;
       char chunk[512];
       for (;;) {
@@ -135,7 +144,7 @@ std::string wait_for_exec(int report_fd) {
         text.append(chunk, static_cast<std::size_t>(n));
       }
     }
-    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       char byte = 0;
       if (::recv(kHandshakeFd, &byte, 1, MSG_DONTWAIT) == 0) ::_exit(0);
     }
@@ -161,11 +170,11 @@ std::string wait_for_exec(int report_fd) {
     }
     pollfd fds[2] = {{sfd, POLLIN, 0}, {kHandshakeFd, POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) continue;
-    if (fds[0].revents & POLLIN) {
+    if ((fds[0].revents & POLLIN) != 0) {
       signalfd_siginfo info{};
       (void)::read(sfd, &info, sizeof info);
     }
-    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+    if ((fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       char byte = 0;
       if (::recv(kHandshakeFd, &byte, 1, MSG_DONTWAIT) <= 0 && errno != EAGAIN) ::_exit(0);
     }
@@ -229,7 +238,7 @@ int main() {
   if (auto failed = restrict_init(arm_spec(*config))) {
     // Too late for the engine's start() to fail: end the sandbox, naming the step in its log.
     (void)::dprintf(STDERR_FILENO, "ember-sandbox-init: %s: %s: %s\n", failed->step.c_str(),
-                    failed->call.c_str(), ::strerror(failed->err));
+                    failed->call.c_str(), std::generic_category().message(failed->err).c_str());
     ::_exit(1);
   }
   reap(worker);

@@ -56,7 +56,7 @@ StepResult bind_host(const std::string& host, const std::string& target, bool re
   return bind(host, target, kReadOnly, recursive);
 }
 
-StepResult make_private(const InitConfig&) {
+StepResult make_private(const InitConfig& /*config*/) {
   // Nothing mounted from now on propagates to the host, and no host mount event reaches us.
   return check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr),
                "mount --make-rprivate /");

@@ -1,9 +1,9 @@
 // A child process known by its pidfd, owned until it is reaped.
 #pragma once
 
-#include <signal.h>
 #include <sys/types.h>
 
+#include <csignal>
 #include <optional>
 
 #include "ember/isolation/unique_fd.hpp"

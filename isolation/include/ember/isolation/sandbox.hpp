@@ -213,7 +213,7 @@ std::unique_ptr<SandboxBackend> make_process_backend();
 // Node-wide settings of the native backend. Defaults suit a host where ember runs as root.
 struct NativeOptions {
   // The helper that runs as pid 1 inside each sandbox; empty = "ember-sandbox-init" in the
-  // directory of the running executable.
+  // directory of the running executable (`ember serve` passes the one it found).
   std::filesystem::path init_path;
   uid_t uid = 993;  // the worker's user and group inside the sandbox (Lambda's sbx_user1051)
   gid_t gid = 993;

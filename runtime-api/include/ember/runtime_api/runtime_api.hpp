@@ -63,7 +63,7 @@ std::string error_body(std::string_view error_type, std::string_view message);
 
 // Builds the HttpApi for one worker. The handler is held weakly: once the worker is gone
 // every call gets a 500 and the connection closes.
-HttpApi make_runtime_api(std::weak_ptr<RuntimeApiHandler> handler);
+HttpApi make_runtime_api(const std::weak_ptr<RuntimeApiHandler>& handler);
 
 // Limits for a worker's Runtime API: 6 MB bodies, no idle limit while the runtime waits.
 ServerLimits runtime_api_limits();
