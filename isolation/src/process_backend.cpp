@@ -35,8 +35,9 @@ class ProcessSandbox final : public Sandbox {
 
   [[nodiscard]] std::uint64_t peak_memory_bytes() const override {
     // After reaping, the pid may belong to someone else: only the kernel's final figure counts.
-    if (!process_.reaped())
+    if (!process_.reaped()) {
       last_peak_ = std::max(last_peak_, process_peak_rss_bytes(process_.pid()));
+    }
     return std::max(last_peak_, process_.peak_rss_at_exit());
   }
   // Without a freezer cgroup, SIGSTOP/SIGCONT of the process group does the same job.

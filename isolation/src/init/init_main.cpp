@@ -44,6 +44,7 @@ StepResult reset_signal_handling(const InitConfig& /*config*/) {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): init has one thread.
   return check(::sigprocmask(SIG_SETMASK, &mask, nullptr), "sigprocmask");
 }
 
