@@ -26,7 +26,7 @@ pending=scripts/tidy-pending.txt
 mapfile -t files < <(python3 - "$build/compile_commands.json" "$PWD" "$narrow" "$pending" <<'PY'
 import json, os, re, sys
 database, root, narrow, pending = sys.argv[1:5]
-tidied = re.compile(r"(config|isolation|runtime-api|engine|cli|bench/harness)/.*\.cpp$")
+tidied = re.compile(r"(config|isolation|runtime-api|engine|cli|client|bench/harness)/.*\.cpp$")
 skipped = set()
 if not narrow and os.path.exists(pending):
     for line in open(pending):
