@@ -143,7 +143,12 @@ std::vector<std::string> environment_for(const ChildOptions& options) {
       if (!options.env.contains(entry.substr(0, entry.find('=')))) env.push_back(entry);
     }
   }
-  for (const auto& [key, value] : options.env) env.push_back(key + '=' + value);
+  for (const auto& [key, value] : options.env) {
+    std::string entry = key;
+    entry += '=';
+    entry += value;
+    env.push_back(std::move(entry));
+  }
   return env;
 }
 

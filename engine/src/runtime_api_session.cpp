@@ -82,18 +82,18 @@ runtime_api::NextEvent next_event_for(const Invocation& invocation, std::chrono:
   return event;
 }
 
-RuntimeApiSession::RuntimeApiSession(asio::any_io_executor executor, RuntimeApiEvents& events)
+RuntimeApiSession::RuntimeApiSession(const asio::any_io_executor& executor,
+                                     RuntimeApiEvents& events)
     : executor_(executor), events_(events), channel_(executor, 1) {}
 
 boost::system::error_code RuntimeApiSession::serve(
-    isolation::UniqueFd listener, std::weak_ptr<runtime_api::RuntimeApiHandler> self) {
+    isolation::UniqueFd listener, const std::weak_ptr<runtime_api::RuntimeApiHandler>& self) {
   boost::system::error_code ec;
   asio::ip::tcp::acceptor acceptor(executor_);
   acceptor.assign(asio::ip::tcp::v4(), listener.release(), ec);
   if (ec) return ec;
   server_ = std::make_shared<runtime_api::HttpServer>(
-      std::move(acceptor), runtime_api::make_runtime_api(std::move(self)),
-      runtime_api::runtime_api_limits());
+      std::move(acceptor), runtime_api::make_runtime_api(self), runtime_api::runtime_api_limits());
   server_->start();
   return {};
 }

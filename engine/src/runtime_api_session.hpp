@@ -54,12 +54,12 @@ class RuntimeApiEvents {
 
 class RuntimeApiSession final : public runtime_api::RuntimeApiHandler {
  public:
-  RuntimeApiSession(boost::asio::any_io_executor executor, RuntimeApiEvents& events);
+  RuntimeApiSession(const boost::asio::any_io_executor& executor, RuntimeApiEvents& events);
 
   // Serves the Runtime API on `listener`. `self` is this session, sharing the worker's
   // lifetime (an aliasing pointer): a call in progress keeps the worker alive.
   boost::system::error_code serve(isolation::UniqueFd listener,
-                                  std::weak_ptr<runtime_api::RuntimeApiHandler> self);
+                                  const std::weak_ptr<runtime_api::RuntimeApiHandler>& self);
   // Hands `event` to the runtime's `next`, waiting now or coming.
   void deliver(runtime_api::NextEvent event);
   // Ends the session: a waiting `next` gets 500, the server stops.

@@ -1,5 +1,3 @@
-#include "ember/config/config.hpp"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -8,6 +6,8 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+
+#include "ember/config/config.hpp"
 
 namespace ember::config {
 namespace {
