@@ -26,13 +26,12 @@
 
 namespace ember::config::detail {
 
-// Identifies the member a key fills: one address per member pointer.
-using MemberId = const void*;
-template <auto Member>
-inline constexpr char kMemberTag = 0;
+// Identifies the member a key fills: the compiler's spelling of the member pointer. Not the
+// address of a per-member tag: GCC's -fsanitize=null makes comparing two addresses non-constant.
+using MemberId = std::string_view;
 template <auto Member>
 constexpr MemberId member_id() {
-  return &kMemberTag<Member>;
+  return __PRETTY_FUNCTION__;
 }
 
 template <class>
@@ -51,7 +50,7 @@ using TypeOf = typename MemberPointer<decltype(Member)>::Type;
 // the documentation. Made by the factories of value_types.hpp, never written out by hand.
 template <class Struct>
 struct ValueType {
-  MemberId member = nullptr;
+  MemberId member;
   void (*read)(const Walker&, const ValueType&, const Entry&, Struct&) = nullptr;
   std::string (*allowed)(const ValueType&) = nullptr;
   // The member's initializer in config.hpp as YAML text; nullptr when there is none to show.
@@ -136,7 +135,7 @@ template <class Struct, std::size_t N>
 constexpr bool is_well_formed(const Keys<Struct, N>& keys) {
   for (std::size_t i = 0; i < N; ++i) {
     const Key<Struct>& key = keys.at(i);
-    if (key.name.empty() || key.doc.empty() || key.type.read == nullptr) {
+    if (key.name.empty() || key.doc.empty()) {
       return false;
     }
     for (std::size_t j = i + 1; j < N; ++j) {

@@ -237,7 +237,8 @@ constexpr ValueType<StructOf<Member>> custom(std::string_view allowed) {
                                    .read = &read_custom<Member, Read>,
                                    .allowed = &custom_allowed<StructOf<Member>>,
                                    .expected = allowed};
-  if constexpr (Default != nullptr) {
+  // A type test, not `Default != nullptr`: GCC's UBSan makes that comparison non-constant.
+  if constexpr (!std::is_null_pointer_v<decltype(Default)>) {
     type.default_value = &custom_default<Default, StructOf<Member>>;
   }
   return type;
@@ -260,7 +261,7 @@ template <const auto& Table, auto Member, class Struct>
 void read_section(const Walker& walker, const ValueType<Struct>& /*type*/, const Entry& entry,
                   Struct& out) {
   walker.expect_map(entry);
-  if constexpr (Member == nullptr) {
+  if constexpr (std::is_null_pointer_v<decltype(Member)>) {
     walk(walker, Table, entry.value, entry.key_path, out);
   } else {
     walk(walker, Table, entry.value, entry.key_path, out.*Member);
@@ -292,7 +293,7 @@ constexpr ValueType<StructOf<Member>> section(std::string_view allowed) {
 template <const auto& Table>
 constexpr ValueType<TargetOf<Table>> inline_section(std::string_view allowed) {
   using Struct = TargetOf<Table>;
-  return section_type<Struct, Table>(&Table, &read_section<Table, nullptr, Struct>,
+  return section_type<Struct, Table>(member_id<&Table>(), &read_section<Table, nullptr, Struct>,
                                      &empty_yaml<Struct, '{', '}'>, allowed);
 }
 
