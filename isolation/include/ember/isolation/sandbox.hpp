@@ -56,6 +56,10 @@ struct SandboxSpec {
   int output_fd = -1;                 // becomes the worker's stdout and stderr
   std::uint32_t memory_mb = 128;      // memory limit
 
+  // Image functions: the unpacked image's root file system (host path), the sandbox's root,
+  // read-only. code_dir, runtime_dir and opt_dir are then unused. Native and OCI backends.
+  std::filesystem::path image_root;
+
   // --- native backend (the process backend ignores these)
   std::filesystem::path runtime_dir;  // host dir of ember's runtimes: read-only at /var/runtime
   std::filesystem::path opt_dir;      // optional layers: read-only at /opt; empty = no /opt
