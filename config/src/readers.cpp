@@ -6,6 +6,7 @@
 #include <map>
 #include <system_error>
 
+#include "ember/image/image.hpp"
 #include "messages.hpp"
 #include "values.hpp"
 
@@ -78,6 +79,21 @@ void read_code(const Walker& walker, const Entry& entry, FunctionConfig& functio
     walker.fail(entry, dir + " is not a directory");
   }
 }
+
+void read_image(const Walker& walker, const Entry& entry, FunctionConfig& function) {
+  image::ImageRef ref;
+  try {
+    ref = image::parse_image_ref(walker.string(entry), walker.resolve("."));
+  } catch (const image::ImageError& e) {
+    walker.fail(entry, e.what());
+  }
+  // The file, the tag and the contents are checked when the node unpacks it at start, so a
+  // configuration can name an image that a build step makes later.
+  function.image = ref.to_string();
+  function.runtime_kind = RuntimeKind::kImage;
+}
+
+std::string no_image() { return "\"\""; }
 
 void read_environment(const Walker& walker, const Entry& entry, FunctionConfig& function) {
   walker.expect_map(entry);

@@ -27,6 +27,10 @@ void read_runtime(const Walker& walker, const Entry& entry, FunctionConfig& func
 // An existing directory; rules.cpp checks what the runtime needs in it.
 void read_code(const Walker& walker, const Entry& entry, FunctionConfig& function);
 
+// An image reference (`oci:DIR[:TAG]`, ...), stored in canonical form.
+void read_image(const Walker& walker, const Entry& entry, FunctionConfig& function);
+std::string no_image();
+
 // NAME: value pairs in file order, within Lambda's limits.
 void read_environment(const Walker& walker, const Entry& entry, FunctionConfig& function);
 std::string default_environment();

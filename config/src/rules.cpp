@@ -21,6 +21,9 @@ constexpr const auto& kReservedConcurrency =
     key_for<kFunctionKeys, &FunctionConfig::reserved_concurrency>();
 constexpr const auto& kProvisioned = key_for<kFunctionKeys, &FunctionConfig::provisioned>();
 constexpr const auto& kZygote = key_for<kFunctionKeys, &FunctionConfig::zygote>();
+constexpr const auto& kRuntime = key_for<kFunctionKeys, &FunctionConfig::runtime>();
+constexpr const auto& kImage = key_for<kFunctionKeys, &FunctionConfig::image>();
+constexpr const auto& kImageConfig = key_for<kFunctionKeys, &FunctionConfig::image_config>();
 
 void check_unique_name(const Walker& walker, const Entries& entries, const YAML::Node& item,
                        const FunctionConfig& function, FunctionNames& names) {
@@ -28,6 +31,29 @@ void check_unique_name(const Walker& walker, const Entries& entries, const YAML:
     walker.fail(*entry_for(entries, kName),
                 "duplicate function name " + in_backticks(function.name) +
                     " (first defined at line " + Walker::line_of(it->second) + ")");
+  }
+}
+
+// A function is code (`code` and `runtime`) or an image (`image`, whose entrypoint and command
+// say what runs), never both.
+void check_package(const Walker& walker, const YAML::Node& item, std::string_view path,
+                   const Entries& entries) {
+  if (entry_for(entries, kImage) != nullptr) {
+    for (const auto* key : {&kCode, &kRuntime, &kHandler, &kZygote}) {
+      if (const Entry* entry = entry_for(entries, *key)) {
+        walker.fail(*entry, "not with `image`: an image function runs its image's entrypoint "
+                            "and command (override them in `image_config`)");
+      }
+    }
+    return;
+  }
+  if (const Entry* entry = entry_for(entries, kImageConfig)) {
+    walker.fail(*entry, "only with `image`");
+  }
+  for (const auto* key : {&kRuntime, &kCode}) {
+    if (entry_for(entries, *key) == nullptr) {
+      walker.fail(item, child_key(path, key->name), "missing (required unless `image`)");
+    }
   }
 }
 
@@ -94,6 +120,7 @@ void check_zygote(const Walker& walker, const Entries& entries, const FunctionCo
 void check_function(const Walker& walker, const YAML::Node& item, std::string_view path,
                     const Entries& entries, const FunctionConfig& function, FunctionNames& names) {
   check_unique_name(walker, entries, item, function, names);
+  check_package(walker, item, path, entries);
   check_handler(walker, item, path, entries, function);
   check_bootstrap(walker, entries, function);
   check_provisioned(walker, entries, function);

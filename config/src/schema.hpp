@@ -26,7 +26,8 @@ inline constexpr std::uint64_t kMaxKeepAliveS = 86400;
 inline constexpr auto kBooleanWords =
     std::to_array<Choice<bool>>({{"true", true}, {"false", false}});
 inline constexpr auto kIsolationWords =
-    std::to_array<Choice<Isolation>>({{"native", Isolation::kNative}, {"none", Isolation::kNone}});
+    std::to_array<Choice<Isolation>>(
+    {{"native", Isolation::kNative}, {"oci", Isolation::kOci}, {"none", Isolation::kNone}});
 inline constexpr auto kKeepAlivePolicyWords = std::to_array<Choice<KeepAlivePolicy>>(
     {{"fixed", KeepAlivePolicy::kFixed}, {"adaptive", KeepAlivePolicy::kAdaptive}});
 // `network: host` shares the host's network; the struct keeps it as a flag.
@@ -84,6 +85,14 @@ inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
     {.name = "init_cpu_burst",
      .type = choice<&NodeConfig::init_cpu_burst, kBooleanWords>(),
      .doc = "Native sandboxes: no CPU quota during the init phase."},
+    {.name = "oci_runtime",
+     .type = text<&NodeConfig::oci_runtime>(&is_oci_runtime,
+                                            "auto, crun, runc or an absolute path"),
+     .default_note = "the first of crun, runc that can run a container here",
+     .doc = "The OCI runtime of `isolation: oci` sandboxes."},
+    {.name = "max_image_mb",
+     .type = integer<&NodeConfig::max_image_mb>(1, 1ULL << 20U),
+     .doc = "Largest unpacked size of a function's image; a larger one is refused."},
 });
 static_assert(is_well_formed(kNodeKeys));
 
@@ -116,6 +125,23 @@ inline constexpr auto kSeccompKeys = std::to_array<Key<FunctionConfig>>({
 });
 static_assert(is_well_formed(kSeccompKeys));
 
+inline constexpr auto kImageConfigKeys = std::to_array<Key<ImageOverrides>>({
+    {.name = "entrypoint",
+     .type = text_list<&ImageOverrides::entrypoint>(&is_non_empty, "a non-empty string"),
+     .default_note = "the image's `Entrypoint`",
+     .doc = "Replaces the image's entrypoint."},
+    {.name = "command",
+     .type = text_list<&ImageOverrides::command>(&is_non_empty, "a non-empty string"),
+     .default_note = "the image's `Cmd`",
+     .doc = "Replaces the image's command; its first element is `_HANDLER`."},
+    {.name = "working_directory",
+     .type = text<&ImageOverrides::working_directory>(&is_absolute_path_or_empty,
+                                                           "an absolute path"),
+     .default_note = "the image's `WorkingDir`",
+     .doc = "Replaces the image's working directory."},
+});
+static_assert(is_well_formed(kImageConfigKeys));
+
 inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
     {.name = "name",
      .type = text<&FunctionConfig::name>(&is_function_name, "1 to 64 of A-Z a-z 0-9 _ -"),
@@ -125,7 +151,8 @@ inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
     {.name = "runtime",
      .type = custom<&FunctionConfig::runtime, &read_runtime>(
          "`provided`, `provided.al2`, `provided.al2023`, `python3`, `python3.N`"),
-     .required = true,
+     .rule = "not with `image`",
+     .default_note = "required unless `image`",
      .doc = "How the worker is started."},
     {.name = "handler",
      .type = text<&FunctionConfig::handler>(),
@@ -134,9 +161,21 @@ inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
      .doc = "Python: the function called for each event."},
     {.name = "code",
      .type = custom<&FunctionConfig::code_dir, &read_code>("an existing directory"),
-     .required = true,
-     .rule = "for `provided*` it must hold an executable regular file `bootstrap`",
+     .rule = "for `provided*` it must hold an executable regular file `bootstrap`; not with "
+             "`image`",
+     .default_note = "required unless `image`",
      .doc = "The function's code, mounted read-only at `/var/task` in a native sandbox."},
+    {.name = "image",
+     .type = custom<&FunctionConfig::image, &read_image, &no_image>(
+         "`oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]` or `docker-archive:FILE[:NAME:TAG]`"),
+     .rule = "not with `code`, `runtime`, `handler` or `zygote`",
+     .default_note = "required for an image function",
+     .doc = "A container image that implements the Runtime API (package type Image)."},
+    {.name = "image_config",
+     .type = section<&FunctionConfig::image_config, kImageConfigKeys>(
+         "a map; see [`image_config`](#image_config)"),
+     .rule = "only with `image`",
+     .doc = "Overrides of the image's entrypoint, command and working directory."},
     {.name = "memory_mb",
      .type = integer<&FunctionConfig::memory_mb>(128, 10240),
      .doc = "Reported as `Memory Size` and counted against the node's memory budget."},

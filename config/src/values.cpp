@@ -89,6 +89,16 @@ bool is_account_id(std::string_view account_id) {
   return account_id.size() == 12 && all_digits(account_id);
 }
 
+bool is_absolute_path_or_empty(std::string_view path) {
+  return path.empty() || path.starts_with('/');
+}
+
+bool is_non_empty(std::string_view text) { return !text.empty(); }
+
+bool is_oci_runtime(std::string_view runtime) {
+  return runtime == "auto" || runtime == "crun" || runtime == "runc" || runtime.starts_with('/');
+}
+
 std::optional<RuntimeInfo> parse_runtime(std::string_view runtime) {
   if (runtime == "provided" || runtime == "provided.al2" || runtime == "provided.al2023") {
     return RuntimeInfo{RuntimeKind::kProvided, {}};

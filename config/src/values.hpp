@@ -37,6 +37,15 @@ bool is_region(std::string_view region);
 // Exactly 12 decimal digits, like every AWS account id.
 bool is_account_id(std::string_view account_id);
 
+// An absolute path ("/var/task"), or empty for "the image's own".
+bool is_absolute_path_or_empty(std::string_view path);
+
+// Any string but the empty one (an entrypoint's or command's elements).
+bool is_non_empty(std::string_view text);
+
+// `auto`, `crun`, `runc` or an absolute path to an OCI runtime's executable.
+bool is_oci_runtime(std::string_view runtime);
+
 struct RuntimeInfo {
   RuntimeKind kind = RuntimeKind::kProvided;
   std::filesystem::path interpreter;  // empty for provided runtimes

@@ -213,15 +213,16 @@ TEST_F(LoadConfig, RejectsUnknownNodeKeyWithLineAndColumn) {
             at(3, 3) +
                 "node.port: unknown key; allowed keys: listen, state_dir, region, account_id, "
                 "keep_alive_s, isolation, sandbox_uid, sandbox_gid, memory_budget_mb, max_workers, "
-                "freeze_idle, freeze_idle_after_ms, shutdown_grace_s, init_cpu_burst");
+                "freeze_idle, freeze_idle_after_ms, shutdown_grace_s, init_cpu_burst, oci_runtime, "
+                "max_image_mb");
 }
 
 TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
   EXPECT_EQ(
       error_for(with_function("    memory: 256\n")),
       at(6, 5) +
-          "functions[0].memory: unknown key; allowed keys: name, runtime, handler, code, "
-          "memory_mb, timeout_s, environment, reserved_concurrency, keep_alive_s, keep_alive, "
+          "functions[0].memory: unknown key; allowed keys: name, runtime, handler, code, image, "
+          "image_config, memory_mb, timeout_s, environment, reserved_concurrency, keep_alive_s, keep_alive, "
           "provisioned, max_reuse, prepared_sandboxes, zygote, isolation, network, "
           "ephemeral_storage_mb, "
           "seccomp");
@@ -291,7 +292,9 @@ TEST_F(LoadConfig, RejectsRepeatedYamlKey) {
 
 TEST_F(LoadConfig, RejectsMissingRequiredKeysAtTheFunctionEntry) {
   EXPECT_EQ(error_for("functions:\n  - name: a\n    runtime: provided\n"),
-            at(2, 5) + "functions[0].code: missing (required)");
+            at(2, 5) + "functions[0].code: missing (required unless `image`)");
+  EXPECT_EQ(error_for("functions:\n  - name: a\n    code: bin\n"),
+            at(2, 5) + "functions[0].runtime: missing (required unless `image`)");
   EXPECT_EQ(error_for("functions:\n  - runtime: provided\n    code: bin\n"),
             at(2, 5) + "functions[0].name: missing (required)");
   EXPECT_EQ(error_for("functions:\n  - name: a\n    runtime: python3\n    code: py\n"),
@@ -581,7 +584,7 @@ TEST(LoadExampleConfig, LoadsTheShippedExamplesEmberYaml) {
   EXPECT_EQ(config.node.listen_port, 9000);
   EXPECT_EQ(config.node.state_dir, (examples / "ember-state").lexically_normal());
 
-  ASSERT_EQ(config.functions.size(), 2U);
+  ASSERT_EQ(config.functions.size(), 3U);
   const FunctionConfig& hello = config.functions[0];
   EXPECT_EQ(hello.name, "hello");
   EXPECT_EQ(hello.runtime_kind, RuntimeKind::kPython);
@@ -592,6 +595,60 @@ TEST(LoadExampleConfig, LoadsTheShippedExamplesEmberYaml) {
   EXPECT_EQ(echo.name, "echo-provided");
   EXPECT_EQ(echo.runtime_kind, RuntimeKind::kProvided);
   EXPECT_TRUE(fs::is_regular_file(echo.code_dir / "bootstrap"));
+
+  const FunctionConfig& image = config.functions[2];
+  EXPECT_EQ(image.name, "echo-image");
+  EXPECT_EQ(image.runtime_kind, RuntimeKind::kImage);
+  EXPECT_EQ(image.image, "oci:" + (examples / "images" / "build" / "echo").string() + ":latest");
+}
+
+
+// Package type Image: `image` instead of `code` and `runtime`.
+TEST_F(LoadConfig, ReadsAnImageFunctionWithItsPathMadeAbsolute) {
+  fs::create_directories(dir_ / "images" / "hello");
+  const Config config = load_config(
+      write_config("node:\n  isolation: oci\n  oci_runtime: runc\n  max_image_mb: 512\n"
+                   "functions:\n  - name: img\n    image: oci:images/hello:v1\n"
+                   "    image_config:\n      entrypoint: [/bin/busybox, sh]\n"
+                   "      command: [index.handler]\n      working_directory: /srv\n"));
+  const FunctionConfig& function = config.functions.at(0);
+  EXPECT_EQ(function.image, "oci:" + (dir_ / "images" / "hello").string() + ":v1");
+  EXPECT_EQ(function.runtime_kind, RuntimeKind::kImage);
+  EXPECT_TRUE(function.code_dir.empty());
+  EXPECT_EQ(function.image_config.entrypoint, (std::vector<std::string>{"/bin/busybox", "sh"}));
+  EXPECT_EQ(function.image_config.command, std::vector<std::string>{"index.handler"});
+  EXPECT_EQ(function.image_config.working_directory, "/srv");
+  EXPECT_EQ(function.isolation, Isolation::kOci);
+  EXPECT_EQ(config.node.oci_runtime, "runc");
+  EXPECT_EQ(config.node.max_image_mb, 512U);
+}
+
+TEST_F(LoadConfig, RefusesImageReferencesItCannotUse) {
+  EXPECT_EQ(error_for("functions:\n  - name: a\n    image: docker://alpine\n"),
+            at(3, 12) +
+                "functions[0].image: docker://alpine: expected oci:DIR[:TAG], "
+                "oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]");
+  EXPECT_EQ(error_for("functions:\n  - name: a\n    image: \"oci:\"\n"),
+            at(3, 12) + "functions[0].image: oci:: the path is empty");
+}
+
+TEST_F(LoadConfig, AnImageFunctionIsNeitherCodeNorRuntime) {
+  fs::create_directories(dir_ / "img");
+  for (const std::string key : {"code: bin", "runtime: provided", "handler: x.y", "zygote: true"}) {
+    const auto error =
+        error_for("functions:\n  - name: a\n    image: oci:img\n    " + key + "\n");
+    const std::string name = key.substr(0, key.find(':'));
+    // The value is named: column 5, the name, ": ".
+    EXPECT_EQ(error, at(4, 5 + static_cast<int>(name.size()) + 2) + "functions[0]." + name +
+                         ": not with `image`: an image function runs its image's entrypoint and "
+                         "command (override them in `image_config`)");
+  }
+  EXPECT_EQ(error_for(with_function("    image_config: {command: [x]}\n")),
+            at(6, 19) + "functions[0].image_config: only with `image`");
+  EXPECT_EQ(error_for("functions:\n  - name: a\n    image: oci:img\n"
+                      "    image_config: {working_directory: srv}\n"),
+            at(4, 39) + "functions[0].image_config.working_directory: expected an absolute path, "
+                        "got `srv`");
 }
 
 }  // namespace

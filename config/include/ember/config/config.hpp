@@ -16,12 +16,14 @@ namespace ember::config {
 enum class RuntimeKind {
   kProvided,  // the function's own executable `bootstrap` in its code directory
   kPython,    // ember's Python runtime client running `handler` (module.function)
+  kImage,     // a container image's entrypoint and command (package type Image)
 };
 
 // Which sandbox backend runs a function's workers.
 enum class Isolation {
   kNative,  // namespaces, cgroups, seccomp, own root (docs/isolation.md)
   kNone,    // a plain child process: an explicit, logged opt-out
+  kOci,     // an OCI runtime (crun, runc) runs the sandbox (docs/isolation.md)
 };
 
 // How long an idle worker is kept (docs/scheduler.md).
@@ -30,13 +32,25 @@ enum class KeepAlivePolicy {
   kAdaptive,  // learned from the function's inter-arrival times (hybrid histogram policy)
 };
 
+// `image_config`: what replaces the image's own settings, as Lambda's ImageConfig. Empty
+// means the image's own.
+struct ImageOverrides {
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> command;
+  std::string working_directory;  // absolute, inside the image
+};
+
 struct FunctionConfig {
   std::string name;     // [A-Za-z0-9_-]{1,64}
-  std::string runtime;  // as written: "provided", "provided.al2", "python3", "python3.11"
+  std::string runtime;  // as written: "provided", "provided.al2", "python3", "python3.11"; "" for images
   RuntimeKind runtime_kind = RuntimeKind::kProvided;
   std::filesystem::path interpreter;  // python runtimes: the interpreter that will run it
   std::string handler;             // required for python ("module.function"), free text otherwise
-  std::filesystem::path code_dir;  // absolute, exists, is a directory
+  std::filesystem::path code_dir;  // absolute, exists, is a directory; empty for images
+  // Package type Image: the reference in its canonical form (image::ImageRef::to_string(), an
+  // absolute path); empty for code functions.
+  std::string image;
+  ImageOverrides image_config;
   std::uint32_t memory_mb = 128;   // 128..10240
   std::uint32_t timeout_s = 3;     // 1..900
   std::vector<std::pair<std::string, std::string>> environment;  // in file order
@@ -74,6 +88,9 @@ struct NodeConfig {
   std::chrono::milliseconds freeze_idle_after{1000};
   std::chrono::seconds shutdown_grace{10};  // in-flight invocations may finish this long
   bool init_cpu_burst = true;               // no CPU quota until a native worker's first `next`
+  // `isolation: oci`: crun, runc or a path; "auto": the first of crun, runc that works here.
+  std::string oci_runtime = "auto";
+  std::uint64_t max_image_mb = 10240;  // largest image unpacked (Lambda's limit: 10 GB)
 };
 
 struct Config {
