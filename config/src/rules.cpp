@@ -41,8 +41,9 @@ void check_package(const Walker& walker, const YAML::Node& item, std::string_vie
   if (entry_for(entries, kImage) != nullptr) {
     for (const auto* key : {&kCode, &kRuntime, &kHandler, &kZygote}) {
       if (const Entry* entry = entry_for(entries, *key)) {
-        walker.fail(*entry, "not with `image`: an image function runs its image's entrypoint "
-                            "and command (override them in `image_config`)");
+        walker.fail(*entry,
+                    "not with `image`: an image function runs its image's entrypoint "
+                    "and command (override them in `image_config`)");
       }
     }
     return;

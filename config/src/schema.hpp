@@ -25,8 +25,7 @@ inline constexpr std::uint64_t kMaxKeepAliveS = 86400;
 
 inline constexpr auto kBooleanWords =
     std::to_array<Choice<bool>>({{"true", true}, {"false", false}});
-inline constexpr auto kIsolationWords =
-    std::to_array<Choice<Isolation>>(
+inline constexpr auto kIsolationWords = std::to_array<Choice<Isolation>>(
     {{"native", Isolation::kNative}, {"oci", Isolation::kOci}, {"none", Isolation::kNone}});
 inline constexpr auto kKeepAlivePolicyWords = std::to_array<Choice<KeepAlivePolicy>>(
     {{"fixed", KeepAlivePolicy::kFixed}, {"adaptive", KeepAlivePolicy::kAdaptive}});
@@ -86,8 +85,8 @@ inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
      .type = choice<&NodeConfig::init_cpu_burst, kBooleanWords>(),
      .doc = "Native sandboxes: no CPU quota during the init phase."},
     {.name = "oci_runtime",
-     .type = text<&NodeConfig::oci_runtime>(&is_oci_runtime,
-                                            "auto, crun, runc or an absolute path"),
+     .type =
+         text<&NodeConfig::oci_runtime>(&is_oci_runtime, "auto, crun, runc or an absolute path"),
      .default_note = "the first of crun, runc that can run a container here",
      .doc = "The OCI runtime of `isolation: oci` sandboxes."},
     {.name = "max_image_mb",
@@ -135,8 +134,8 @@ inline constexpr auto kImageConfigKeys = std::to_array<Key<ImageOverrides>>({
      .default_note = "the image's `Cmd`",
      .doc = "Replaces the image's command; its first element is `_HANDLER`."},
     {.name = "working_directory",
-     .type = text<&ImageOverrides::working_directory>(&is_absolute_path_or_empty,
-                                                           "an absolute path"),
+     .type =
+         text<&ImageOverrides::working_directory>(&is_absolute_path_or_empty, "an absolute path"),
      .default_note = "the image's `WorkingDir`",
      .doc = "Replaces the image's working directory."},
 });

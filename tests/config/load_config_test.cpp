@@ -222,7 +222,8 @@ TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
       error_for(with_function("    memory: 256\n")),
       at(6, 5) +
           "functions[0].memory: unknown key; allowed keys: name, runtime, handler, code, image, "
-          "image_config, memory_mb, timeout_s, environment, reserved_concurrency, keep_alive_s, keep_alive, "
+          "image_config, memory_mb, timeout_s, environment, reserved_concurrency, keep_alive_s, "
+          "keep_alive, "
           "provisioned, max_reuse, prepared_sandboxes, zygote, isolation, network, "
           "ephemeral_storage_mb, "
           "seccomp");
@@ -602,15 +603,14 @@ TEST(LoadExampleConfig, LoadsTheShippedExamplesEmberYaml) {
   EXPECT_EQ(image.image, "oci:" + (examples / "images" / "build" / "echo").string() + ":latest");
 }
 
-
 // Package type Image: `image` instead of `code` and `runtime`.
 TEST_F(LoadConfig, ReadsAnImageFunctionWithItsPathMadeAbsolute) {
   fs::create_directories(dir_ / "images" / "hello");
-  const Config config = load_config(
-      write_config("node:\n  isolation: oci\n  oci_runtime: runc\n  max_image_mb: 512\n"
-                   "functions:\n  - name: img\n    image: oci:images/hello:v1\n"
-                   "    image_config:\n      entrypoint: [/bin/busybox, sh]\n"
-                   "      command: [index.handler]\n      working_directory: /srv\n"));
+  const Config config =
+      load_config(write_config("node:\n  isolation: oci\n  oci_runtime: runc\n  max_image_mb: 512\n"
+                               "functions:\n  - name: img\n    image: oci:images/hello:v1\n"
+                               "    image_config:\n      entrypoint: [/bin/busybox, sh]\n"
+                               "      command: [index.handler]\n      working_directory: /srv\n"));
   const FunctionConfig& function = config.functions.at(0);
   EXPECT_EQ(function.image, "oci:" + (dir_ / "images" / "hello").string() + ":v1");
   EXPECT_EQ(function.runtime_kind, RuntimeKind::kImage);
@@ -635,8 +635,7 @@ TEST_F(LoadConfig, RefusesImageReferencesItCannotUse) {
 TEST_F(LoadConfig, AnImageFunctionIsNeitherCodeNorRuntime) {
   fs::create_directories(dir_ / "img");
   for (const std::string key : {"code: bin", "runtime: provided", "handler: x.y", "zygote: true"}) {
-    const auto error =
-        error_for("functions:\n  - name: a\n    image: oci:img\n    " + key + "\n");
+    const auto error = error_for("functions:\n  - name: a\n    image: oci:img\n    " + key + "\n");
     const std::string name = key.substr(0, key.find(':'));
     // The value is named: column 5, the name, ": ".
     EXPECT_EQ(error, at(4, 5 + static_cast<int>(name.size()) + 2) + "functions[0]." + name +
@@ -647,8 +646,9 @@ TEST_F(LoadConfig, AnImageFunctionIsNeitherCodeNorRuntime) {
             at(6, 19) + "functions[0].image_config: only with `image`");
   EXPECT_EQ(error_for("functions:\n  - name: a\n    image: oci:img\n"
                       "    image_config: {working_directory: srv}\n"),
-            at(4, 39) + "functions[0].image_config.working_directory: expected an absolute path, "
-                        "got `srv`");
+            at(4, 39) +
+                "functions[0].image_config.working_directory: expected an absolute path, "
+                "got `srv`");
 }
 
 }  // namespace
