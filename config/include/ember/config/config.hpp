@@ -41,8 +41,9 @@ struct ImageOverrides {
 };
 
 struct FunctionConfig {
-  std::string name;     // [A-Za-z0-9_-]{1,64}
-  std::string runtime;  // as written: "provided", "provided.al2", "python3", "python3.11"; "" for images
+  std::string name;  // [A-Za-z0-9_-]{1,64}
+  std::string
+      runtime;  // as written: "provided", "provided.al2", "python3", "python3.11"; "" for images
   RuntimeKind runtime_kind = RuntimeKind::kProvided;
   std::filesystem::path interpreter;  // python runtimes: the interpreter that will run it
   std::string handler;             // required for python ("module.function"), free text otherwise
@@ -51,8 +52,8 @@ struct FunctionConfig {
   // absolute path); empty for code functions.
   std::string image;
   ImageOverrides image_config;
-  std::uint32_t memory_mb = 128;   // 128..10240
-  std::uint32_t timeout_s = 3;     // 1..900
+  std::uint32_t memory_mb = 128;                                 // 128..10240
+  std::uint32_t timeout_s = 3;                                   // 1..900
   std::vector<std::pair<std::string, std::string>> environment;  // in file order
   std::uint32_t reserved_concurrency = 10;  // most workers at once; 0 disables the function
   std::chrono::seconds keep_alive{600};     // idle worker time-to-live (fixed policy)
