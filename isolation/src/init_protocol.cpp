@@ -20,6 +20,7 @@ enum Tag : unsigned char {
   kHostname,
   kSeccomp,
   kAdopt,
+  kImageRoot,
   kReady = 32,
   kFailed,
   kExited,
@@ -86,6 +87,7 @@ std::string encode(const InitConfig& config) {
   put(out, kCodeDir, config.code_dir);
   put(out, kRuntimeDir, config.runtime_dir);
   put(out, kOptDir, config.opt_dir);
+  if (!config.image_root.empty()) put(out, kImageRoot, config.image_root);
   put_number(out, kTmpMb, config.tmp_mb);
   put_number(out, kUid, config.uid);
   put_number(out, kGid, config.gid);
@@ -115,6 +117,9 @@ std::optional<InitConfig> decode_config(std::string_view message) {
         break;
       case kOptDir:
         config.opt_dir = payload;
+        break;
+      case kImageRoot:
+        config.image_root = payload;
         break;
       case kTmpMb:
         ok = parse_number(payload, config.tmp_mb);

@@ -32,6 +32,9 @@ struct InitConfig {
   std::string code_dir;  // host paths, bound read-only at /var/task, /var/runtime, /opt
   std::string runtime_dir;
   std::string opt_dir;
+  // An image function's root (host path): the sandbox's root instead of the host's /usr and
+  // the directories above; it must hold /proc, /dev and /tmp to mount on.
+  std::string image_root;
   std::uint32_t tmp_mb = 512;
   std::uint32_t uid = 993;
   std::uint32_t gid = 993;

@@ -356,6 +356,7 @@ class NativeBackend final : public SandboxBackend {
     config.code_dir = spec.code_dir.string();
     config.runtime_dir = spec.runtime_dir.string();
     config.opt_dir = spec.opt_dir.string();
+    config.image_root = spec.image_root.string();
     config.tmp_mb = spec.tmp_mb;
     config.uid = options_.uid;
     config.gid = options_.gid;

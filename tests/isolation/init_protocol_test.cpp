@@ -10,6 +10,7 @@ TEST(InitProtocol, ConfigSurvivesTheRoundTrip) {
   config.root = "/run/ember/root";
   config.code_dir = "/srv/fn";
   config.runtime_dir = "/srv/runtimes";
+  config.image_root = "/var/lib/ember/images/sha256-ab/rootfs";
   config.tmp_mb = 10240;
   config.uid = 1000;
   config.gid = 1001;
@@ -21,6 +22,7 @@ TEST(InitProtocol, ConfigSurvivesTheRoundTrip) {
   EXPECT_EQ(decoded->root, config.root);
   EXPECT_EQ(decoded->code_dir, config.code_dir);
   EXPECT_EQ(decoded->runtime_dir, config.runtime_dir);
+  EXPECT_EQ(decoded->image_root, config.image_root);
   EXPECT_EQ(decoded->hostname, config.hostname);
   EXPECT_TRUE(decoded->opt_dir.empty());
   EXPECT_EQ(decoded->tmp_mb, 10240u);

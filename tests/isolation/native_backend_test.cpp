@@ -361,5 +361,63 @@ TEST_F(NativeSandbox, InSandboxPathsComeFromTheBackend) {
   EXPECT_EQ(make_process_backend()->task_root(s), "/srv/fn");
 }
 
+// An image function's root: a directory shaped like an unpacked image (busybox-static as its
+// only program), not the host's /usr.
+class ImageRoot {
+ public:
+  ImageRoot() {
+    std::string pattern = (fs::temp_directory_path() / "ember-image-root-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
+    root_ = pattern;
+    fs::permissions(root_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec);
+    for (const char* dir : {"bin", "proc", "dev", "tmp", "etc"}) fs::create_directory(root_ / dir);
+    fs::copy_file("/bin/busybox", root_ / "bin" / "busybox");
+    std::ofstream(root_ / "etc" / "marker") << "from the image\n";
+  }
+  ImageRoot(const ImageRoot&) = delete;
+  ImageRoot& operator=(const ImageRoot&) = delete;
+  ~ImageRoot() { fs::remove_all(root_); }
+  [[nodiscard]] const fs::path& path() const { return root_; }
+
+ private:
+  fs::path root_;
+};
+
+TEST_F(NativeSandbox, AnImageRootIsTheSandboxsRootReadOnlyWithItsOwnTmpProcAndDev) {
+  ASSERT_TRUE(fs::exists("/bin/busybox")) << "needs busybox-static (scripts/setup.sh)";
+  const ImageRoot image;
+  auto s = spec({"unused"});
+  s.image_root = image.path();
+  s.working_dir = "/etc";
+  s.argv = {"/bin/busybox", "sh", "-c",
+            "cat marker; "
+            "/bin/busybox touch /new 2>/dev/null && echo wrote-root; "
+            "/bin/busybox touch /tmp/x && echo wrote-tmp; "
+            "/bin/busybox test -e /usr/bin/python3 || echo no-host-usr; "
+            "/bin/busybox test -e /dev/null && echo has-dev-null; "
+            "/bin/busybox ls /proc | /bin/busybox grep -c '^[0-9]'"};
+  const auto result = run(s);
+  expect_exit(result, 0);
+  // Init and the shell, with busybox's ls and grep: the sandbox's own processes only.
+  EXPECT_EQ(result.output, "from the image\nwrote-tmp\nno-host-usr\nhas-dev-null\n4\n");
+  EXPECT_FALSE(fs::exists(image.path() / "new"));
+  EXPECT_TRUE(fs::is_empty(image.path() / "tmp")) << "the sandbox's /tmp is its own tmpfs";
+}
+
+TEST_F(NativeSandbox, AnImageRootWithoutAMountPointIsNamedInTheFailure) {
+  const ImageRoot image;
+  fs::remove(image.path() / "proc");
+  auto s = spec({"unused"});
+  s.image_root = image.path();
+  s.argv = {"/bin/busybox", "true"};
+  auto sandbox = backend_->create(s);
+  ASSERT_FALSE(sandbox);
+  EXPECT_NE(sandbox.error().message().find(image.path().string() +
+                                           "/proc (the image must have it to mount on)"),
+            std::string::npos)
+      << sandbox.error().message();
+}
+
 }  // namespace
 }  // namespace ember::isolation

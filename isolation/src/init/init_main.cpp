@@ -192,7 +192,7 @@ int main() {
   auto config = decode_config(*message);
   if (!config) return 2;
   if (auto failed = run_steps(kPrepare, *config)) fail(*failed);
-  if (auto failed = run_steps(rootfs_steps(), *config)) fail(*failed);
+  if (auto failed = run_steps(rootfs_steps(*config), *config)) fail(*failed);
   const std::int64_t mounts_done_ns = monotonic_ns();
   const sched_param normal{0};
 

@@ -184,16 +184,47 @@ StepResult mount_proc(const InitConfig& c) {
                "mount -t proc " + proc);
 }
 
-StepResult pivot(const InitConfig& c) {
-  // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only
-  // the new root, and no path back to the host's file system.
+// pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only the
+// new root, and no path back to the host's file system.
+StepResult pivot_to_root(const InitConfig& c) {
   if (auto r = check(::chdir(c.root.c_str()), "chdir " + c.root)) return r;
   if (auto r = check(::syscall(SYS_pivot_root, ".", "."), "pivot_root . .")) return r;
   if (auto r = check(::umount2(".", MNT_DETACH), "umount2 old root")) return r;
-  if (auto r = check(::chdir("/"), "chdir /")) return r;
+  return check(::chdir("/"), "chdir /");
+}
+
+StepResult pivot(const InitConfig& c) {
+  if (auto r = pivot_to_root(c)) return r;
+  // The root is a tmpfs of this sandbox's own: its superblock can go read-only.
   return check(::mount(nullptr, "/", nullptr, MS_REMOUNT | kReadOnly, nullptr),
                "mount -o remount,ro /");
 }
+
+// --- an image function's root: the unpacked image, shared by every sandbox that runs it
+
+StepResult bind_image(const InitConfig& c) {
+  // A read-only bind: the remount changes this mount only, never the host file system that
+  // holds the image (a remount without MS_BIND would make that whole file system read-only).
+  if (auto r = bind(c.image_root, c.root, kReadOnly, true)) return r;
+  for (const char* dir : {"/proc", "/dev", "/tmp"}) {
+    struct stat st {};
+    const std::string path = in_root(c, dir);
+    if (::stat(path.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) {
+      errno = ENOTDIR;
+      return check(-1, "stat " + c.image_root + dir + " (the image must have it to mount on)");
+    }
+  }
+  return std::nullopt;
+}
+
+constexpr Step kImageSteps[] = {
+    {"make mounts private", make_private},
+    {"bind the image root", bind_image},
+    {"mount /tmp", mount_tmp},
+    {"populate /dev", populate_dev},
+    {"mount /proc", mount_proc},
+    {"pivot_root", pivot_to_root},
+};
 
 constexpr Step kSteps[] = {
     {"make mounts private", make_private},
@@ -209,6 +240,9 @@ constexpr Step kSteps[] = {
 
 }  // namespace
 
-std::span<const Step> rootfs_steps() { return kSteps; }
+std::span<const Step> rootfs_steps(const InitConfig& config) {
+  if (!config.image_root.empty()) return kImageSteps;
+  return kSteps;
+}
 
 }  // namespace ember::isolation::init

@@ -8,6 +8,6 @@
 namespace ember::isolation::init {
 
 // Ordered steps; run as pid 1 of the new pid namespace, inside the new mount namespace.
-std::span<const Step> rootfs_steps();
+std::span<const Step> rootfs_steps(const InitConfig& config);
 
 }  // namespace ember::isolation::init
