@@ -20,6 +20,7 @@
 
 #include "command_line.hpp"
 #include "commands.hpp"
+#include "function_images.hpp"
 #include "ember/config/config.hpp"
 #include "ember/engine/node.hpp"
 #include "ember/isolation/sandbox.hpp"
@@ -190,6 +191,9 @@ int serve_command(const std::vector<std::string>& args) {
   const InstallLayout layout = locate_install();
   auto backends = make_backends(config, layout);
   if (!backends) return 2;
+  // Before the node takes the configuration: a bare program name becomes its path.
+  auto images = prepare_function_images(config);
+  if (!images) return 2;
   const std::size_t function_count = config.functions.size();
   if (time_scale <= 0) {
     std::cerr << "ember serve: --time-scale must be positive\n";
@@ -200,6 +204,7 @@ int serve_command(const std::vector<std::string>& args) {
   node_options.arm_library = layout.arm_library;
   node_options.echo = echo_lines;
   node_options.time_scale = time_scale;
+  node_options.images = images->by_function;
   const auto grace = config.node.shutdown_grace;
   engine::Node node(io.get_executor(), std::move(config), std::move(*backends),
                     std::move(node_options));

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh release
+bash examples/images/build-echo-image.sh
 cat <<'MSG'
 
 ember is starting on http://127.0.0.1:9000 with the functions in examples/ember.yaml.
@@ -11,6 +12,7 @@ From another terminal:
   ./build/release/ember invoke hello --payload '{"key1":"value1","key2":"value2","key3":"value3"}' --log-tail
   /usr/bin/aws lambda invoke --endpoint-url http://127.0.0.1:9000 --function-name hello \
       --cli-binary-format raw-in-base64-out --payload '{"key1":"a","key2":"b","key3":"c"}' out.json
+  ./build/release/ember invoke echo-image --payload '{"from":"an image"}' 
 Stop it with Ctrl-C.
 
 MSG

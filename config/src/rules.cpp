@@ -37,8 +37,12 @@ void check_unique_name(const Walker& walker, const Entries& entries, const YAML:
 // A function is code (`code` and `runtime`) or an image (`image`, whose entrypoint and command
 // say what runs), never both.
 void check_package(const Walker& walker, const YAML::Node& item, std::string_view path,
-                   const Entries& entries) {
-  if (entry_for(entries, kImage) != nullptr) {
+                   const Entries& entries, const FunctionConfig& function) {
+  if (const Entry* image = entry_for(entries, kImage)) {
+    if (function.isolation == Isolation::kNone) {
+      walker.fail(*image, "needs `isolation: native` or `oci`: the image is the sandbox's root, "
+                          "which a plain process (`isolation: none`) does not have");
+    }
     for (const auto* key : {&kCode, &kRuntime, &kHandler, &kZygote}) {
       if (const Entry* entry = entry_for(entries, *key)) {
         walker.fail(*entry,
@@ -121,7 +125,7 @@ void check_zygote(const Walker& walker, const Entries& entries, const FunctionCo
 void check_function(const Walker& walker, const YAML::Node& item, std::string_view path,
                     const Entries& entries, const FunctionConfig& function, FunctionNames& names) {
   check_unique_name(walker, entries, item, function, names);
-  check_package(walker, item, path, entries);
+  check_package(walker, item, path, entries, function);
   check_handler(walker, item, path, entries, function);
   check_bootstrap(walker, entries, function);
   check_provisioned(walker, entries, function);

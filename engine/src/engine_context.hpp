@@ -5,11 +5,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "ember/config/config.hpp"
 #include "ember/engine/clock.hpp"
+#include "ember/image/image.hpp"
 #include "ember/isolation/sandbox.hpp"
 #include "live_workers.hpp"
 
@@ -44,6 +47,10 @@ struct EngineContext {
   // Native sandboxes (null when no function uses them) and plain processes (`isolation: none`).
   isolation::SandboxBackend* native_backend;
   isolation::SandboxBackend& process_backend;
+  // An OCI runtime's sandboxes (`isolation: oci`); null when no function uses them.
+  isolation::SandboxBackend* oci_backend;
+  // The unpacked image of each image function, by function name (NodeOptions::images).
+  std::map<std::string, image::StoredImage> images;
   const config::NodeConfig& node;
   std::filesystem::path runtimes_dir;
   std::filesystem::path log_dir;  // state_dir/logs
@@ -74,8 +81,20 @@ struct EngineContext {
   std::shared_ptr<LiveWorkers> live_workers;
 
   [[nodiscard]] isolation::SandboxBackend& backend_for(const config::FunctionConfig& f) const {
+    if (f.isolation == config::Isolation::kOci && oci_backend != nullptr) return *oci_backend;
     return f.isolation == config::Isolation::kNone || native_backend == nullptr ? process_backend
                                                                                 : *native_backend;
+  }
+
+  // Sandboxes made on a thread of their own (SandboxPreparer): everything but plain processes.
+  [[nodiscard]] bool is_isolated(const isolation::SandboxBackend& backend) const {
+    return &backend != &process_backend;
+  }
+
+  // The image function `f` runs; null for code functions.
+  [[nodiscard]] const image::StoredImage* image_for(const config::FunctionConfig& f) const {
+    const auto it = images.find(f.name);
+    return it == images.end() ? nullptr : &it->second;
   }
 };
 

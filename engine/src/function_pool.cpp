@@ -140,8 +140,7 @@ bool FunctionPool::start_worker(WorkerKind kind) {
   auto worker = std::make_shared<Worker>(context_, function_, weak_from_this(), kind, id);
   workers_.push_back(worker);
   auto& backend = context_.backend_for(function_);
-  if (!prepared && context_.urgent_preparer != nullptr && context_.native_backend != nullptr &&
-      &backend == context_.native_backend) {
+  if (!prepared && context_.urgent_preparer != nullptr && context_.is_isolated(backend)) {
     // No sandbox waiting: one is made on the urgent preparer's thread, so this thread goes on
     // serving meanwhile; the worker counts as starting (waiters queue behind it).
     // The launch half of the spec is rebuilt when the worker takes the sandbox.

@@ -33,6 +33,8 @@ Node::Node(boost::asio::any_io_executor executor, config::Config config, Backend
       .executor = executor,
       .native_backend = backends_.native.get(),
       .process_backend = *backends_.process,
+      .oci_backend = backends_.oci.get(),
+      .images = std::move(options.images),
       .node = config_.node,
       .runtimes_dir = std::move(options.runtimes_dir),
       .log_dir = config_.node.state_dir / "logs",

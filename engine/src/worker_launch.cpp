@@ -5,6 +5,19 @@
 
 namespace ember::engine {
 
+ImageLaunch image_launch(const image::StoredImage& image, const config::ImageOverrides& overrides) {
+  const auto& own = image.config;
+  ImageLaunch out;
+  out.argv = overrides.entrypoint.empty() ? own.entrypoint : overrides.entrypoint;
+  const auto& command = overrides.command.empty() ? own.cmd : overrides.command;
+  out.argv.insert(out.argv.end(), command.begin(), command.end());
+  if (!command.empty()) out.handler = command.front();
+  out.working_dir = !overrides.working_directory.empty() ? overrides.working_directory
+                    : !own.working_dir.empty()           ? own.working_dir
+                                                         : "/";
+  return out;
+}
+
 isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
                                          const isolation::SandboxBackend& backend,
                                          const config::FunctionConfig& function,
@@ -25,15 +38,27 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   spec.seccomp.extra_deny = function.seccomp_deny;
   spec.seccomp.allow = function.seccomp_allow;
 
+  const image::StoredImage* image = context.image_for(function);
   // Paths as the worker sees them: /var/task and /var/runtime in a native sandbox.
-  const std::string task_root = backend.task_root(spec).string();
+  std::string task_root = backend.task_root(spec).string();
   const auto runtime_root = backend.runtime_root(spec);
   spec.working_dir = task_root;
-
   runtime_api::RuntimeLaunch launch;
+  if (image != nullptr) {
+    spec.code_dir.clear();
+    spec.runtime_dir.clear();
+    spec.image_root = image->rootfs;
+    const ImageLaunch what = image_launch(*image, function.image_config);
+    task_root = kImageTaskRoot;
+    spec.working_dir = what.working_dir;
+    launch.image_command = what.argv;
+    launch.image_env = image->config.env;
+    launch.handler = what.handler;
+  }
+
   launch.function_name = function.name;
   launch.runtime = function.runtime;
-  launch.handler = function.handler;
+  if (image == nullptr) launch.handler = function.handler;
   if (function.runtime_kind == config::RuntimeKind::kPython)
     launch.interpreter = function.interpreter;
   launch.memory_mb = function.memory_mb;

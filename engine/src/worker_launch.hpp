@@ -2,6 +2,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "ember/config/config.hpp"
 #include "ember/isolation/sandbox.hpp"
@@ -14,6 +16,19 @@ struct LaunchNames {
   std::string log_stream;
   std::string initialization_type = "on-demand";  // or provisioned-concurrency
 };
+
+// LAMBDA_TASK_ROOT of an image function, as the AWS base images set it.
+inline constexpr std::string_view kImageTaskRoot = "/var/task";
+
+// What an image function runs: the entrypoint and command (the function's `image_config`
+// replacing the image's own, as Lambda's ImageConfig does), where, and its _HANDLER (the
+// command's first element).
+struct ImageLaunch {
+  std::vector<std::string> argv;
+  std::string working_dir;
+  std::string handler;
+};
+ImageLaunch image_launch(const image::StoredImage& image, const config::ImageOverrides& overrides);
 
 isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
                                          const isolation::SandboxBackend& backend,

@@ -11,6 +11,7 @@
 
 #include "ember/config/config.hpp"
 #include "ember/engine/clock.hpp"
+#include "ember/image/image.hpp"
 #include "ember/isolation/sandbox.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
 
@@ -25,6 +26,7 @@ class PythonZygote;
 struct Backends {
   std::unique_ptr<isolation::SandboxBackend> native;
   std::unique_ptr<isolation::SandboxBackend> process;
+  std::unique_ptr<isolation::SandboxBackend> oci;  // `isolation: oci`; null when unused
 };
 
 struct NodeOptions {
@@ -46,6 +48,9 @@ struct NodeOptions {
   std::chrono::milliseconds tick_interval{50};
   // Total memory of the machine, for the default budget (80 %); 0: read /proc/meminfo.
   std::uint64_t machine_memory_mb = 0;
+  // Every image function's unpacked image, by function name (`ember serve` unpacks them
+  // before the node starts; the caller keeps them leased while the node runs).
+  std::map<std::string, image::StoredImage> images;
 };
 
 class Node final : public runtime_api::InvokeService, public runtime_api::StatusService {

@@ -22,6 +22,10 @@ struct RuntimeLaunch {
   // Paths as the runtime will see them (/var/task in a native sandbox).
   std::string task_root;                // the function's code
   std::filesystem::path runtimes_root;  // ember's runtimes/ (the Python bootstrap's home)
+  // Package type Image: the entrypoint followed by the command is argv, and the image's
+  // environment ("KEY=VALUE") comes first; runtime and interpreter are unused.
+  std::vector<std::string> image_command;
+  std::vector<std::string> image_env;
 };
 
 struct RuntimeCommand {
@@ -31,5 +35,8 @@ struct RuntimeCommand {
 };
 
 RuntimeCommand runtime_command(const RuntimeLaunch& launch);
+
+// `env` with each of `overrides` replacing the variable of its name, or appended, in order.
+void set_environment(std::vector<std::string>& env, const std::vector<std::string>& overrides);
 
 }  // namespace ember::runtime_api
