@@ -74,8 +74,9 @@ std::string resolve_program(const image::StoredImage& stored, const std::string&
       throw image::ImageError(program + " is not in the image's PATH");
     }
   } else if (!program.starts_with('/')) {
-    throw image::ImageError(program + ": the first program must be an absolute path or a name "
-                                      "found in the image's PATH");
+    throw image::ImageError(program +
+                            ": the first program must be an absolute path or a name "
+                            "found in the image's PATH");
   }
   const auto st = stat_in_root(stored.rootfs, path);
   if (!st) throw image::ImageError(path + " does not exist in the image");

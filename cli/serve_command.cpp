@@ -20,12 +20,12 @@
 
 #include "command_line.hpp"
 #include "commands.hpp"
-#include "function_images.hpp"
 #include "ember/config/config.hpp"
 #include "ember/engine/node.hpp"
 #include "ember/isolation/sandbox.hpp"
 #include "ember/runtime_api/http_server.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
+#include "function_images.hpp"
 #include "install_layout.hpp"
 
 namespace ember::cli {

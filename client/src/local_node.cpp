@@ -52,9 +52,28 @@ void emit_if(YAML::Emitter& out, const char* key, const std::optional<T>& value)
 void emit_function(YAML::Emitter& out, const NodeFunction& f) {
   out << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << f.name;
-  out << YAML::Key << "runtime" << YAML::Value << f.runtime;
-  if (!f.handler.empty()) out << YAML::Key << "handler" << YAML::Value << f.handler;
-  out << YAML::Key << "code" << YAML::Value << YAML::DoubleQuoted << f.code.string();
+  if (f.image.empty()) {
+    out << YAML::Key << "runtime" << YAML::Value << f.runtime;
+    if (!f.handler.empty()) out << YAML::Key << "handler" << YAML::Value << f.handler;
+    out << YAML::Key << "code" << YAML::Value << YAML::DoubleQuoted << f.code.string();
+  } else {
+    out << YAML::Key << "image" << YAML::Value << YAML::DoubleQuoted << f.image;
+    const auto& overrides = f.image_config;
+    if (!overrides.entrypoint.empty() || !overrides.command.empty() ||
+        !overrides.working_directory.empty()) {
+      out << YAML::Key << "image_config" << YAML::Value << YAML::BeginMap;
+      if (!overrides.entrypoint.empty()) {
+        out << YAML::Key << "entrypoint" << YAML::Value << YAML::Flow << overrides.entrypoint;
+      }
+      if (!overrides.command.empty()) {
+        out << YAML::Key << "command" << YAML::Value << YAML::Flow << overrides.command;
+      }
+      if (!overrides.working_directory.empty()) {
+        out << YAML::Key << "working_directory" << YAML::Value << overrides.working_directory;
+      }
+      out << YAML::EndMap;
+    }
+  }
   emit_if(out, "timeout_s", f.timeout_s);
   emit_if(out, "memory_mb", f.memory_mb);
   emit_if(out, "ephemeral_storage_mb", f.ephemeral_storage_mb);
@@ -90,6 +109,9 @@ std::string node_yaml(const std::vector<NodeFunction>& functions, const fs::path
   emit_if(out, "max_workers", settings.max_workers);
   emit_if(out, "freeze_idle_after_ms", settings.freeze_idle_after_ms);
   emit_if(out, "shutdown_grace_s", settings.shutdown_grace_s);
+  emit_if(out, "isolation", settings.isolation);
+  emit_if(out, "oci_runtime", settings.oci_runtime);
+  emit_if(out, "max_image_mb", settings.max_image_mb);
   out << YAML::EndMap;
   out << YAML::Key << "functions" << YAML::Value << YAML::BeginSeq;
   for (const auto& f : functions) emit_function(out, f);

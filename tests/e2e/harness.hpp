@@ -41,6 +41,10 @@ struct FunctionSpec {
   std::optional<std::uint32_t> provisioned;
   std::optional<std::uint32_t> ephemeral_storage_mb;
   bool zygote = false;
+  // Package type Image instead of runtime, handler and code: "oci:DIR:TAG", ...
+  std::string image;
+  client::NodeFunction::ImageConfig image_config;
+  std::optional<std::string> isolation;  // "native", "oci", "none"; the node's when unset
 };
 
 struct CommandResult {

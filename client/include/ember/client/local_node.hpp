@@ -33,10 +33,17 @@ struct NodeFunction {
   std::optional<std::uint32_t> provisioned;  // workers started with the node, never expired
   std::optional<std::string> keep_alive;     // "fixed" or "adaptive"
   std::optional<std::uint32_t> keep_alive_s;
-  std::optional<std::string> isolation;  // "native" or "none"
+  std::optional<std::string> isolation;  // "native", "oci" or "none"
   std::optional<std::string> network;    // "none" (own namespace) or "host"
   bool zygote = false;                   // python: workers forked from the zygote
   std::map<std::string, std::string> environment;
+  // Package type Image: written instead of runtime, handler and code ("oci:DIR:TAG", ...).
+  std::string image;
+  struct ImageConfig {
+    std::vector<std::string> entrypoint;
+    std::vector<std::string> command;
+    std::string working_directory;
+  } image_config;  // empty parts are not written
 };
 
 // Node keys; the node's defaults when unset. It always listens on 127.0.0.1:0.
@@ -45,6 +52,9 @@ struct NodeSettings {
   std::optional<std::uint32_t> max_workers;
   std::optional<std::uint32_t> freeze_idle_after_ms;
   std::optional<std::uint32_t> shutdown_grace_s;
+  std::optional<std::string> isolation;    // node.isolation: "native", "oci" or "none"
+  std::optional<std::string> oci_runtime;  // "runc", "crun", a path
+  std::optional<std::uint64_t> max_image_mb;
 };
 
 struct LocalNodeSpec {

@@ -1,0 +1,140 @@
+// Image functions (package type Image) end to end: images built here with umoci and skopeo
+// (examples/images/build-echo-image.sh: BusyBox and a shell runtime), served by a real
+// `ember serve`, invoked by a real client.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "harness.hpp"
+
+namespace ember::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ImageFunction : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (::geteuid() != 0) return;
+    images_ = new TempDir("ember-test-images-");
+    const fs::path layout = images_->path() / "echo";
+    const auto built =
+        run({"bash", (source_dir() / "examples" / "images" / "build-echo-image.sh").string(),
+             layout.string()});
+    ASSERT_EQ(built.exit_code, 0) << built.out << built.err;
+    for (const auto& [transport, file] :
+         {std::pair{"docker-archive", "echo-docker.tar:echo:latest"},
+          std::pair{"oci-archive", "echo-oci.tar:latest"}}) {
+      const auto copied = run({"skopeo", "copy", "--quiet", "oci:" + layout.string() + ":latest",
+                               std::string(transport) + ":" + (images_->path() / file).string()});
+      ASSERT_EQ(copied.exit_code, 0) << copied.out << copied.err;
+    }
+  }
+  static void TearDownTestSuite() {
+    delete images_;
+    images_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "native sandboxes need root";
+    ASSERT_NE(images_, nullptr);
+  }
+
+  static std::string ref(const std::string& transport, const std::string& rest) {
+    return transport + ":" + (images_->path() / rest).string();
+  }
+  static std::string echo_layout() { return ref("oci", "echo:latest"); }
+
+  static FunctionSpec image_function(std::string name, std::string image) {
+    FunctionSpec spec;
+    spec.name = std::move(name);
+    spec.image = std::move(image);
+    return spec;
+  }
+
+  // What `ember serve` printed when it refused to start.
+  static std::string refusal(const FunctionSpec& function) {
+    try {
+      const Node node({function});
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    ADD_FAILURE() << "ember serve started with " << function.image;
+    return {};
+  }
+
+  static TempDir* images_;
+};
+
+TempDir* ImageFunction::images_ = nullptr;
+
+TEST_F(ImageFunction, EachTransportRunsTheImageUnchanged) {
+  Node node({image_function("layout", echo_layout()),
+             image_function("docker", ref("docker-archive", "echo-docker.tar:echo:latest")),
+             image_function("archive", ref("oci-archive", "echo-oci.tar:latest"))});
+  for (const std::string name : {"layout", "docker", "archive"}) {
+    const std::string payload = R"({"from":")" + name + R"("})";
+    const auto reply = node.invoke(name, payload);
+    EXPECT_EQ(reply.status, 200) << name << ": " << reply.body;
+    EXPECT_EQ(reply.body, payload) << name;
+    // The AWS base images' convention: the entrypoint ran the runtime with the command.
+    EXPECT_NE(node.wait_for_log(name, "handler echo.handler in /var/task")
+                  .find("echo runtime: handler echo.handler in /var/task"),
+              std::string::npos)
+        << node.logs(name);
+  }
+  // The OCI layout and the OCI archive hold the same manifest: one unpacked copy.
+  std::size_t unpacked = 0;
+  for (const auto& entry : fs::directory_iterator(node.dir() / "state" / "images")) {
+    if (entry.path().filename().string().starts_with("sha256-")) ++unpacked;
+  }
+  EXPECT_EQ(unpacked, 2U);
+}
+
+TEST_F(ImageFunction, ImageConfigOverridesTheImagesCommandAndWorkingDirectory) {
+  auto spec = image_function("custom", echo_layout());
+  spec.image_config.command = {"other.handler"};
+  spec.image_config.working_directory = "/tmp";
+  Node node({spec});
+  EXPECT_EQ(node.invoke("custom", "{}").status, 200);
+  EXPECT_NE(node.wait_for_log("custom", "other.handler")
+                .find("echo runtime: handler other.handler in /tmp"),
+            std::string::npos)
+      << node.logs("custom");
+}
+
+TEST_F(ImageFunction, TheRootIsTheImageReadOnlyWithAWritableTmp) {
+  auto spec = image_function("probe", echo_layout());
+  spec.image_config.entrypoint = {
+      "sh", "-c",
+      "touch /written 2>/dev/null && echo root-writable || echo root-read-only; "
+      "touch /tmp/x && echo tmp-writable; "
+      "test -e /usr/bin/python3 && echo sees-host-usr || echo own-root; "
+      "exec /var/runtime/bootstrap"};
+  Node node({spec});
+  EXPECT_EQ(node.invoke("probe", R"("x")").body, R"("x")");
+  const std::string logs = node.wait_for_log("probe", "own-root");
+  EXPECT_NE(logs.find("root-read-only"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("tmp-writable"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("own-root"), std::string::npos) << logs;
+}
+
+TEST_F(ImageFunction, ServeRefusesABadImageNamingTheFunctionAndTheImage) {
+  const std::string missing_tag = echo_layout().substr(0, echo_layout().size() - 6) + "nope";
+  const std::string message = refusal(image_function("badtag", missing_tag));
+  EXPECT_NE(message.find("function badtag: image " + missing_tag), std::string::npos) << message;
+
+  const std::string missing_file = ref("oci-archive", "no-such.tar");
+  const std::string gone = refusal(image_function("nofile", missing_file));
+  EXPECT_NE(gone.find("function nofile: image " + missing_file), std::string::npos) << gone;
+
+  auto not_found = image_function("noprogram", echo_layout());
+  not_found.image_config.entrypoint = {"no-such-program"};
+  const std::string path_message = refusal(not_found);
+  EXPECT_NE(path_message.find("no-such-program is not in the image's PATH"), std::string::npos)
+      << path_message;
+}
+
+}  // namespace
+}  // namespace ember::test
