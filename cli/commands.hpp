@@ -10,5 +10,6 @@ int serve_command(const std::vector<std::string>& args);
 int invoke_command(const std::vector<std::string>& args);
 int ps_command(const std::vector<std::string>& args);
 int bench_command(const std::vector<std::string>& args);
+int image_command(const std::vector<std::string>& args);
 
 }  // namespace ember::cli

@@ -14,6 +14,7 @@ commands:
   invoke   invoke a function on a running node (ember invoke NAME --payload '{...}')
   ps       list each function's workers on a running node
   bench    measure cold and warm starts, throughput, trace replay (ember bench cold|warm|...)
+  image    list (ls) or remove (prune) the container images a node has unpacked
 
 ember <command> --help shows a command's options; ember --version prints the version.
 )";
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   if (command == "invoke") return ember::cli::invoke_command(args);
   if (command == "ps") return ember::cli::ps_command(args);
   if (command == "bench") return ember::cli::bench_command(args);
+  if (command == "image") return ember::cli::image_command(args);
   std::fprintf(stderr, "ember: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }
