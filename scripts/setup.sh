@@ -7,11 +7,13 @@ packages=(
   cmake ninja-build g++ clang pkg-config clang-format clang-tidy
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
-  libyaml-cpp-dev libseccomp-dev libcurl4-openssl-dev libssl-dev
+  libyaml-cpp-dev libseccomp-dev libcurl4-openssl-dev libssl-dev libarchive-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # real clients and runtimes used by the examples and tests
   python3 awscli python3-boto3 curl procps
+  # building container images in the tests (docs/images.md)
+  umoci skopeo busybox-static
 )
 
 missing=()

@@ -10,6 +10,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <optional>
 #include <string_view>
@@ -52,6 +53,8 @@ struct EntryPath {
 std::optional<EntryPath> split_path(std::string_view raw, std::string& problem) {
   while (raw.substr(0, 2) == "./") raw.remove_prefix(2);
   if (raw.substr(0, 1) == "/") {
+    // umoci names the root "/"; anything below it written that way is refused.
+    if (raw.find_first_not_of('/') == std::string_view::npos) return EntryPath{};
     problem = "absolute path";
     return std::nullopt;
   }
@@ -109,8 +112,11 @@ struct HashingReader {
   std::vector<char> buffer = std::vector<char>(kReadBuffer);
   std::string error;
 
+  bool ended = false;
+
   std::size_t next() {
     const std::size_t n = blob->read(buffer.data(), buffer.size());
+    if (n == 0) ended = true;
     hash.update(buffer.data(), n);
     total += n;
     return n;
@@ -156,6 +162,8 @@ void LayerUnpacker::apply(BlobStream& blob, const LayerBlob& layer) {
 
   HashingReader reader;
   reader.blob = &blob;
+  blob_ended_ = &reader.ended;
+  ended_after_last_file_ = false;
   std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
   archive_read_support_format_tar(a.get());
   switch (layer.compression) {
@@ -200,7 +208,9 @@ void LayerUnpacker::apply(BlobStream& blob, const LayerBlob& layer) {
       fail(reader.error.empty() ? archive_error_string(a.get()) : reader.error);
     }
     apply_entry(a.get(), entry);
+    if (ended_after_last_file_) break;
   }
+  blob_ended_ = nullptr;
   reader.drain();
   if (reader.total != layer.size) {
     throw ImageError(layer_label_ + ": read " + std::to_string(reader.total) +
@@ -395,10 +405,20 @@ void LayerUnpacker::apply_entry(archive* a, archive_entry* entry) {
   const void* block = nullptr;
   std::size_t block_size = 0;
   la_int64_t offset = 0;
+  std::uint64_t data_end = 0;
   for (;;) {
     const int status = archive_read_data_block(a, &block, &block_size, &offset);
     if (status == ARCHIVE_EOF) break;
-    if (status != ARCHIVE_OK && status != ARCHIVE_WARN) refuse(archive_error_string(a));
+    if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
+      // umoci 0.4 ends a layer right after its last file's data, without the padding and
+      // end-of-archive blocks; Go's archive/tar (docker, containerd) reads that as the end,
+      // and so do we. A file cut short is still refused.
+      if (data_end == size && blob_ended_ != nullptr && *blob_ended_) {
+        ended_after_last_file_ = true;
+        break;
+      }
+      refuse(archive_error_string(a));
+    }
     const char* p = static_cast<const char*>(block);
     while (block_size > 0) {
       const ssize_t n = ::pwrite(fd.get(), p, block_size, offset);
@@ -410,6 +430,7 @@ void LayerUnpacker::apply_entry(archive* a, archive_entry* entry) {
       offset += n;
       block_size -= static_cast<std::size_t>(n);
     }
+    data_end = std::max(data_end, static_cast<std::uint64_t>(offset));
   }
   // A sparse file's trailing hole.
   if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) fail_call("truncate");

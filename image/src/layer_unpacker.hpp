@@ -49,6 +49,9 @@ class LayerUnpacker {
   std::string cached_parent_;
   isolation::UniqueFd cached_parent_fd_;
   std::string layer_label_;
+  // Whether the layer's blob has been read to its end, while a layer is applied.
+  const bool* blob_ended_ = nullptr;
+  bool ended_after_last_file_ = false;
 };
 
 }  // namespace ember::image
