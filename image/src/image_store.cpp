@@ -173,7 +173,8 @@ StoredImage ImageStore::ensure(const ImageRef& ref) {
       LayerUnpacker unpacker(root.get(), options_.max_unpacked_bytes);
       for (const auto& layer : resolved.layers) {
         auto blob = source->open(layer.path);
-        if (!blob) throw ImageError("layer " + layer.digest + ": blob missing (" + layer.path + ")");
+        if (!blob)
+          throw ImageError("layer " + layer.digest + ": blob missing (" + layer.path + ")");
         unpacker.apply(*blob, layer);
       }
       unpacker.finish();
@@ -235,7 +236,8 @@ std::vector<std::string> ImageStore::prune(const std::set<std::string>& keep) {
   // Unpacks that crashed: their lock is free (a live unpack holds it).
   for (const auto& tmp : leftovers) {
     const std::string digest_dir = tmp.filename().string().substr(kTmpPrefix.size());
-    const UniqueFd lock = lock_file(options_.dir / "locks" / (digest_dir + ".lock"), LOCK_EX | LOCK_NB);
+    const UniqueFd lock =
+        lock_file(options_.dir / "locks" / (digest_dir + ".lock"), LOCK_EX | LOCK_NB);
     if (lock) remove_quietly(tmp);
   }
   for (const auto& image : list()) {

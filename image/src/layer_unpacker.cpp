@@ -340,9 +340,9 @@ void LayerUnpacker::apply_entry(archive* a, archive_entry* entry) {
                             ? ::fcntl(root_fd_, F_DUPFD_CLOEXEC, 0)
                             : open_beneath(root_fd_, target->parent, O_PATH | O_DIRECTORY));
     if (!target_dir) {
-      refuse("refused, hard link target \"" + target->path +
-             "\" is not reachable inside the root without following a symlink: " +
-             errno_text(errno));
+      refuse(
+          "refused, hard link target \"" + target->path +
+          "\" is not reachable inside the root without following a symlink: " + errno_text(errno));
     }
     for (int attempt = 0;; ++attempt) {
       if (::linkat(target_dir.get(), target->name.c_str(), dir_fd, name, 0) == 0) break;

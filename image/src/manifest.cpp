@@ -18,8 +18,7 @@ constexpr std::string_view kOciIndex = "application/vnd.oci.image.index.v1+json"
 constexpr std::string_view kDockerList =
     "application/vnd.docker.distribution.manifest.list.v2+json";
 constexpr std::string_view kOciManifest = "application/vnd.oci.image.manifest.v1+json";
-constexpr std::string_view kDockerManifest =
-    "application/vnd.docker.distribution.manifest.v2+json";
+constexpr std::string_view kDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
 constexpr std::string_view kOciConfig = "application/vnd.oci.image.config.v1+json";
 constexpr std::string_view kDockerConfig = "application/vnd.docker.container.image.v1+json";
 constexpr std::string_view kRefName = "org.opencontainers.image.ref.name";
@@ -218,8 +217,8 @@ Descriptor select_platform(const json::array& manifests, const Platform& want,
 ResolvedImage resolve_oci(ImageSource& source, const ImageRef& ref, const Platform& want) {
   auto index_stream = source.open("index.json");
   if (!index_stream) throw ImageError("not an OCI image layout: no index.json");
-  const json::value index = parse_json(read_all(*index_stream, kMaxJsonBlob, "index.json"),
-                                       "index.json");
+  const json::value index =
+      parse_json(read_all(*index_stream, kMaxJsonBlob, "index.json"), "index.json");
   Descriptor d = descriptor(
       select_tagged(array_field(as_object(index, "index.json"), "manifests", "index.json"),
                     ref.tag),
@@ -343,12 +342,13 @@ ResolvedImage resolve_docker(ImageSource& source, const ImageRef& ref, const Pla
                       {"size", layer->size()},
                       {"digest", diff_ids[i]}});
   }
-  const json::object manifest = {
-      {"schemaVersion", 2},
-      {"mediaType", kDockerManifest},
-      {"config",
-       {{"mediaType", kDockerConfig}, {"size", image.config_json.size()}, {"digest", config_digest}}},
-      {"layers", std::move(layers)}};
+  const json::object manifest = {{"schemaVersion", 2},
+                                 {"mediaType", kDockerManifest},
+                                 {"config",
+                                  {{"mediaType", kDockerConfig},
+                                   {"size", image.config_json.size()},
+                                   {"digest", config_digest}}},
+                                 {"layers", std::move(layers)}};
   image.digest = sha256_digest(json::serialize(manifest));
   return image;
 }

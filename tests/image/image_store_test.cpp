@@ -1,10 +1,9 @@
 // ImageStore against images built here with umoci and skopeo, and layers crafted with
 // libarchive's writer (tests/support/test_images.hpp).
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <set>
@@ -117,8 +116,9 @@ TEST_F(ImageStoreTest, UnpacksAnOciLayoutAndReadsItsConfig) {
   EXPECT_EQ(store_->list()[0].digest, image.digest);
   EXPECT_EQ(store_->list()[0].config, image.config);
   // A second ensure, from another store object too, finds it.
-  EXPECT_EQ(ImageStore(StoreOptions{.dir = dir_.path() / "images"}).ensure(ref("oci:oci:v1")).rootfs,
-            image.rootfs);
+  EXPECT_EQ(
+      ImageStore(StoreOptions{.dir = dir_.path() / "images"}).ensure(ref("oci:oci:v1")).rootfs,
+      image.rootfs);
 }
 
 TEST_F(ImageStoreTest, ResolveNamesTheDigestWithoutUnpacking) {
@@ -129,7 +129,8 @@ TEST_F(ImageStoreTest, ResolveNamesTheDigestWithoutUnpacking) {
 
 TEST_F(ImageStoreTest, ReadsOciArchivesAndDockerArchivesAsSkopeoWritesThem) {
   const fs::path oci = layout();
-  test::copy_image("oci:" + oci.string() + ":v1", "oci-archive:" + (dir_.path() / "o.tar").string() + ":v1");
+  test::copy_image("oci:" + oci.string() + ":v1",
+                   "oci-archive:" + (dir_.path() / "o.tar").string() + ":v1");
   test::copy_image("oci:" + oci.string() + ":v1",
                    "docker-archive:" + (dir_.path() / "d.tar").string() + ":fn:v1");
 
@@ -206,13 +207,13 @@ TEST_F(ImageStoreTest, AppliesWhiteoutsAndOpaqueDirectoriesOfUpperLayers) {
 
 TEST_F(ImageStoreTest, KeepsHardLinksInsideAndSkipsFifos) {
   const fs::path oci = layout();
-  test::append_layer(oci, "v1",
-                     {{.path = "bin/ln-busybox", .type = TarEntry::Type::kHardLink,
-                       .data = "bin/busybox"},
-                      {.path = "abs-link", .type = TarEntry::Type::kSymlink, .data = "/etc/hello"},
-                      {.path = "pipe", .type = TarEntry::Type::kFifo},
-                      {.path = "setuid", .data = "x", .mode = 04755}},
-                     LayerCompression::kNone);
+  test::append_layer(
+      oci, "v1",
+      {{.path = "bin/ln-busybox", .type = TarEntry::Type::kHardLink, .data = "bin/busybox"},
+       {.path = "abs-link", .type = TarEntry::Type::kSymlink, .data = "/etc/hello"},
+       {.path = "pipe", .type = TarEntry::Type::kFifo},
+       {.path = "setuid", .data = "x", .mode = 04755}},
+      LayerCompression::kNone);
   const fs::path root = store_->ensure(ref("oci:oci:v1")).rootfs;
   EXPECT_TRUE(fs::equivalent(root / "bin/ln-busybox", root / "bin/busybox"));
   EXPECT_EQ(fs::read_symlink(root / "abs-link"), "/etc/hello");  // as written
@@ -239,30 +240,29 @@ TEST_F(ImageStoreTest, ReadsZstdLayers) {
 TEST_F(ImageStoreTest, PicksTheNodesPlatformFromAMultiPlatformIndex) {
   const fs::path oci = layout();
   test::wrap_in_index(oci, "v1", Platform::host().to_string(), {"linux/s390x", "linux/ppc64le"});
-  EXPECT_EQ(read(store_->ensure(ref("oci:oci:v1")).rootfs / "etc/hello"),
-            "hello from the image\n");
+  EXPECT_EQ(read(store_->ensure(ref("oci:oci:v1")).rootfs / "etc/hello"), "hello from the image\n");
 }
 
 TEST_F(ImageStoreTest, RefusesAnImageForAnotherArchitectureNamingBoth) {
   const fs::path oci = layout();
   test::wrap_in_index(oci, "v1", "linux/s390x", {"linux/riscv64"});
-  EXPECT_EQ(refusal(ref("oci:oci:v1")),
-            "oci:" + oci.string() + ":v1: no image for " + Platform::host().to_string() +
-                " in the index (it has: linux/riscv64, linux/s390x)");
+  EXPECT_EQ(refusal(ref("oci:oci:v1")), "oci:" + oci.string() + ":v1: no image for " +
+                                            Platform::host().to_string() +
+                                            " in the index (it has: linux/riscv64, linux/s390x)");
 
   // A single-platform image says its architecture in its config.
   const fs::path root = dir_.path() / "root-s390x";
   test::make_busybox_root(root);
   test::build_oci_image(root, dir_.path() / "s390x", "v1",
                         test::ImageSpec{.cmd = {"x"}, .architecture = "s390x"});
-  EXPECT_THAT(refusal(ref("oci:s390x:v1")),
-              HasSubstr(": image is for linux/s390x, this node is " + Platform::host().to_string()));
+  EXPECT_THAT(refusal(ref("oci:s390x:v1")), HasSubstr(": image is for linux/s390x, this node is " +
+                                                      Platform::host().to_string()));
 }
 
 TEST_F(ImageStoreTest, RefusesMissingFiles) {
-  EXPECT_EQ(refusal(ref("oci:nowhere:v1")),
-            "oci:" + (dir_.path() / "nowhere").string() + ":v1: " +
-                (dir_.path() / "nowhere").string() + ": no such directory (an OCI image layout)");
+  EXPECT_EQ(refusal(ref("oci:nowhere:v1")), "oci:" + (dir_.path() / "nowhere").string() +
+                                                ":v1: " + (dir_.path() / "nowhere").string() +
+                                                ": no such directory (an OCI image layout)");
   EXPECT_THAT(refusal(ref("oci-archive:none.tar")), HasSubstr("none.tar: no such file"));
   EXPECT_THAT(refusal(ref("docker-archive:none.tar")), HasSubstr("none.tar: no such file"));
   // A layout whose layer blob is gone.
@@ -276,9 +276,8 @@ TEST_F(ImageStoreTest, RefusesMissingFiles) {
 TEST_F(ImageStoreTest, RefusesBlobsThatDoNotMatchTheirDigest) {
   const fs::path oci = layout();
   // An uncompressed layer changed in place, same size: the tar still reads, the digest fails.
-  const std::string layer =
-      test::append_layer(oci, "v1", {{.path = "etc/motd", .data = "original text"}},
-                         LayerCompression::kNone);
+  const std::string layer = test::append_layer(
+      oci, "v1", {{.path = "etc/motd", .data = "original text"}}, LayerCompression::kNone);
   std::string blob = read(test::blob_path(oci, layer));
   blob.replace(blob.find("original"), 8, "tampered");
   std::ofstream(test::blob_path(oci, layer), std::ios::binary | std::ios::trunc) << blob;
@@ -292,7 +291,8 @@ TEST_F(ImageStoreTest, RefusesBlobsThatDoNotMatchTheirDigest) {
   blob = read(test::blob_path(oci2, gz));
   blob[blob.size() / 2] = static_cast<char>(blob[blob.size() / 2] ^ 0x55);
   std::ofstream(test::blob_path(oci2, gz), std::ios::binary | std::ios::trunc) << blob;
-  EXPECT_THAT(refusal(ref("oci:oci2:v1")), HasSubstr("layer " + gz.substr(0, 19) + "..: digest mismatch"));
+  EXPECT_THAT(refusal(ref("oci:oci2:v1")),
+              HasSubstr("layer " + gz.substr(0, 19) + "..: digest mismatch"));
 
   // The manifest itself.
   const std::string manifest = test::manifest_digest(oci2, "v1");
@@ -308,8 +308,7 @@ TEST_F(ImageStoreTest, RefusesTruncatedLayers) {
   // A truncated blob: shorter than its descriptor says.
   const std::string layer = test::append_layer(oci, "v1", {{.path = "etc/motd", .data = "text"}});
   fs::resize_file(test::blob_path(oci, layer), fs::file_size(test::blob_path(oci, layer)) - 10);
-  EXPECT_THAT(refusal(ref("oci:oci:v1")),
-              HasSubstr("layer " + layer.substr(0, 19) + "..: size "));
+  EXPECT_THAT(refusal(ref("oci:oci:v1")), HasSubstr("layer " + layer.substr(0, 19) + "..: size "));
 
   // A truncated tar whose digests were fixed up to match: the tar itself is refused.
   const fs::path oci2 = dir_.path() / "oci2";
@@ -326,9 +325,9 @@ TEST_F(ImageStoreTest, RefusesTruncatedLayers) {
 
 TEST_F(ImageStoreTest, RefusesUnknownMediaTypesNamingThem) {
   const fs::path oci = layout();
-  const std::string layer = test::append_layer(oci, "v1", {{.path = "x", .data = "x"}},
-                                               LayerCompression::kGzip,
-                                               "application/vnd.example.layer.v1.tar+lz4");
+  const std::string layer =
+      test::append_layer(oci, "v1", {{.path = "x", .data = "x"}}, LayerCompression::kGzip,
+                         "application/vnd.example.layer.v1.tar+lz4");
   EXPECT_EQ(refusal(ref("oci:oci:v1")),
             "oci:" + oci.string() + ":v1: layer " + layer.substr(0, 19) +
                 "..: unknown media type \"application/vnd.example.layer.v1.tar+lz4\"");

@@ -63,11 +63,11 @@ struct Platform {
 
 // An image unpacked in the store.
 struct StoredImage {
-  std::string digest;             // "sha256:<hex>" of the platform's image manifest
-  std::filesystem::path rootfs;   // read-only root for sandboxes; readable by any uid
+  std::string digest;            // "sha256:<hex>" of the platform's image manifest
+  std::filesystem::path rootfs;  // read-only root for sandboxes; readable by any uid
   ImageConfig config;
   std::uint64_t unpacked_bytes = 0;
-  std::string source;             // the reference it was first unpacked from
+  std::string source;  // the reference it was first unpacked from
 };
 
 // While alive, the image it names is in use (a shared lock on it): prune() leaves it alone,
@@ -87,7 +87,7 @@ class ImageLease {
 };
 
 struct StoreOptions {
-  std::filesystem::path dir;  // STATE_DIR/images; created when missing
+  std::filesystem::path dir;                       // STATE_DIR/images; created when missing
   std::uint64_t max_unpacked_bytes = 10ULL << 30;  // Lambda's limit
   Platform platform = Platform::host();
 };
