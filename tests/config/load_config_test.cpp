@@ -626,10 +626,10 @@ TEST_F(LoadConfig, ReadsAnImageFunctionWithItsPathMadeAbsolute) {
 TEST_F(LoadConfig, RefusesImageReferencesItCannotUse) {
   EXPECT_EQ(error_for("functions:\n  - name: a\n    image: docker://alpine\n"),
             at(3, 12) +
-                "functions[0].image: docker://alpine: expected oci:DIR[:TAG], "
-                "oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]");
+                "functions[0].image: docker://alpine: unknown transport 'docker' (known: oci, "
+                "oci-archive, docker-archive)");
   EXPECT_EQ(error_for("functions:\n  - name: a\n    image: \"oci:\"\n"),
-            at(3, 12) + "functions[0].image: oci:: the path is empty");
+            at(3, 12) + "functions[0].image: oci:: empty path");
 }
 
 TEST_F(LoadConfig, AnImageFunctionIsNeitherCodeNorRuntime) {
