@@ -64,9 +64,10 @@ std::string resolve_program(const image::StoredImage& stored, const std::string&
   if (program.find('/') == std::string::npos) {
     path.clear();
     for (const std::string& dir : search_path(stored.config)) {
-      const auto st = stat_in_root(stored.rootfs, dir + "/" + program);
+      std::string candidate = std::string(dir).append("/").append(program);
+      const auto st = stat_in_root(stored.rootfs, candidate);
       if (st && S_ISREG(st->st_mode)) {
-        path = dir + "/" + program;
+        path = std::move(candidate);
         break;
       }
     }
@@ -124,7 +125,9 @@ std::optional<FunctionImages> prepare_function_images(config::Config& config) {
     } catch (const std::exception& e) {
       // The store's messages start with the reference already.
       std::string message = e.what();
-      if (!message.starts_with(function.image)) message = function.image + ": " + message;
+      if (!message.starts_with(function.image)) {
+        message = std::string(function.image).append(": ").append(message);
+      }
       std::cerr << "ember serve: " << function.source << ": function " << function.name
                 << ": image " << message << "\n";
       return std::nullopt;

@@ -59,8 +59,9 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   launch.function_name = function.name;
   launch.runtime = function.runtime;
   if (image == nullptr) launch.handler = function.handler;
-  if (function.runtime_kind == config::RuntimeKind::kPython)
+  if (function.runtime_kind == config::RuntimeKind::kPython) {
     launch.interpreter = function.interpreter;
+  }
   launch.memory_mb = function.memory_mb;
   launch.region = context.node.region;
   launch.log_stream = names.log_stream;
@@ -70,7 +71,9 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   auto command = runtime_api::runtime_command(launch);
   spec.argv = std::move(command.argv);
   spec.env = std::move(command.env);
-  for (const auto& [key, value] : function.environment) spec.env.push_back(key + "=" + value);
+  for (const auto& [key, value] : function.environment) {
+    spec.env.push_back(std::string(key).append("=").append(value));
+  }
   return spec;
 }
 
