@@ -12,6 +12,7 @@
 
 #include "background_queue.hpp"
 #include "cgroup.hpp"
+#include "cgroup_files.hpp"
 #include "ember/isolation/sandbox.hpp"
 #include "ember_paths.hpp"
 #include "netns_listener.hpp"
@@ -145,7 +146,14 @@ class OciSandbox final : public Sandbox {
   [[nodiscard]] std::uint64_t peak_memory_bytes() const override {
     return remains_->cgroup->peak_memory_bytes();
   }
-  [[nodiscard]] bool oom_killed() const override { return remains_->cgroup->oom_killed(); }
+  // v2 counts the kill in the sandbox's cgroup too (memory.events is hierarchical); v1 only in
+  // the victim's own, the container's, which runc keeps until the clean-up deletes the
+  // container (`run --keep`).
+  [[nodiscard]] bool oom_killed() const override {
+    if (remains_->cgroup->oom_killed()) return true;
+    const fs::path container = remains_->cgroup->path() / kOciContainerCgroup;
+    return read_keyed_u64(container / "memory.oom_control", "oom_kill") > 0;
+  }
 
   Result<void> end_init_burst() override {
     if (!burst_) return {};

@@ -74,10 +74,11 @@ json::object process(const OciContainerInput& in) {
 
 json::object resources(const OciContainerInput& in) {
   const SandboxSpec& spec = *in.spec;
-  const std::uint64_t bytes = std::uint64_t{spec.memory_mb} << 20;
+  // No memory limit here: it is on the sandbox's own cgroup, the container's parent (memory =
+  // memory_mb, swap off). With the same limit on the container's cgroup the kernel would count
+  // the OOM kill there, and the runtime removes that cgroup when the container ends, before
+  // the engine asks whether it was an OOM kill.
   json::object out{
-      // swap is memory+swap in the runtime-spec: equal to the limit means none.
-      {"memory", {{"limit", bytes}, {"swap", bytes}}},
       {"pids", {{"limit", in.pids_max}}},
       {"devices", json::array{json::object{{"allow", false}, {"access", "rwm"}}}},
   };

@@ -52,6 +52,9 @@ Result<OciHostRoot> build_oci_host_root(const fs::path& dir, uid_t uid, gid_t gi
   for (const char* inside : {"/etc", "/proc", "/dev", "/tmp", "/usr", kTaskRoot, kRuntimeRoot, "/opt"}) {
     if (auto r = make_dirs(dir / fs::path(inside).relative_path()); !r) return r.error();
   }
+  // runc gives a tmpfs the mode of its mount point, whatever the mount's mode= option says.
+  fs::permissions(dir / "tmp", fs::perms::all | fs::perms::sticky_bit, ec);
+  if (ec) return SysError{ec.value(), "chmod 1777 " + (dir / "tmp").string(), {}};
   root.binds.emplace_back("/usr");
   for (const char* top : kHostSystemDirs) {
     struct stat st {};

@@ -70,8 +70,11 @@ std::vector<std::string> OciRuntime::base_argv() const {
 Result<SpawnedProcess> OciRuntime::run(const std::string& id, const fs::path& bundle,
                                        const fs::path& log, int output_fd) const {
   auto argv = base_argv();
-  argv.insert(argv.end(), {"--log", log.string(), "--log-format", "json", "run", "--bundle",
-                           bundle.string(), "--pid-file", (bundle / "pid").string(), id});
+  argv.insert(argv.end(), {"--log", log.string(), "--log-format", "json", "run"});
+  // runc can keep the ended container, and with it its cgroup, where cgroup v1 counts an OOM
+  // kill; the sandbox's clean-up deletes it. crun has no such flag.
+  if (name() == "runc") argv.emplace_back("--keep");
+  argv.insert(argv.end(), {"--bundle", bundle.string(), "--pid-file", (bundle / "pid").string(), id});
   SpawnRequest request{argv, kRuntimeEnv, {}, output_fd};
   request.normal_scheduling = true;  // a prepared sandbox's thread may run at SCHED_IDLE
   return spawn_in_new_session(request);

@@ -28,8 +28,9 @@ class OciRuntime {
 
   // `RUNTIME --root STATE --log LOG --log-format json run --bundle B --pid-file P ID`: the
   // container in the foreground, as the caller's child, with its stdout and stderr on output_fd.
-  // Its exit status is the container's (128+N for signal N); the runtime deletes the container
-  // when its process ends. Errors of the runtime itself go to log (JSON lines) too.
+  // Its exit status is the container's (128+N for signal N). runc keeps the ended container
+  // (--keep) for its cgroup's figures; crun deletes it. Errors of the runtime itself go to log
+  // (JSON lines) too.
   [[nodiscard]] Result<SpawnedProcess> run(const std::string& id,
                                            const std::filesystem::path& bundle,
                                            const std::filesystem::path& log, int output_fd) const;
