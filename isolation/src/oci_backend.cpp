@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <boost/json/serialize.hpp>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <fstream>
@@ -438,7 +439,9 @@ Result<void> probe(OciBackend& backend, const OciOptions& options) {
   UniqueFd output(::open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
   if (!output) return last_error("open an O_TMPFILE in /tmp for the probe's output");
   SandboxSpec spec;
-  spec.id = "probe-" + std::to_string(::getpid());
+  // Unique per probe: an earlier probe's clean-up may still be running in the background.
+  static std::atomic<unsigned> probes{0};
+  spec.id = "probe-" + std::to_string(::getpid()) + "-" + std::to_string(probes++);
   spec.argv = {"/bin/sh", "-c", "exit 0"};
   spec.env = {"PATH=/usr/bin:/bin"};
   spec.code_dir = code;
