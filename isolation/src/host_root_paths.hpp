@@ -12,11 +12,10 @@ inline constexpr const char* kHostSystemDirs[] = {"/bin",   "/sbin",  "/lib",
 // What a runtime reads from /etc: name resolution, TLS roots, the dynamic loader's cache, time
 // zone. Read-only binds of files; absent ones are skipped. /etc/ssl/private stays out.
 inline constexpr const char* kHostEtcFiles[] = {
-    "/etc/resolv.conf", "/etc/hosts",      "/etc/nsswitch.conf", "/etc/ld.so.cache",
-    "/etc/ld.so.conf",  "/etc/localtime",  "/etc/mime.types",    "/etc/os-release",
-    "/etc/ssl/openssl.cnf"};
-inline constexpr const char* kHostEtcDirs[] = {"/etc/ssl/certs", "/etc/ld.so.conf.d",
-                                               "/etc/alternatives", "/etc/ca-certificates",
-                                               "/etc/pki"};
+    "/etc/resolv.conf", "/etc/hosts",      "/etc/nsswitch.conf",
+    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime",
+    "/etc/mime.types",  "/etc/os-release", "/etc/ssl/openssl.cnf"};
+inline constexpr const char* kHostEtcDirs[] = {
+    "/etc/ssl/certs", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/ca-certificates", "/etc/pki"};
 
 }  // namespace ember::isolation

@@ -5,8 +5,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <boost/json/serialize.hpp>
 #include <atomic>
+#include <boost/json/serialize.hpp>
 #include <cerrno>
 #include <csignal>
 #include <fstream>
@@ -97,7 +97,8 @@ struct OciRemains {
   void release() {
     if (runtime_process && !runtime_process->reaped()) {
       pollfd exited{runtime_process->pidfd(), POLLIN, 0};
-      (void)::poll(&exited, 1, static_cast<int>(std::chrono::milliseconds(kRuntimeExitWait).count()));
+      (void)::poll(&exited, 1,
+                   static_cast<int>(std::chrono::milliseconds(kRuntimeExitWait).count()));
       runtime_process.reset();  // SIGKILLs it if it is still there, and reaps it
     }
     if (container_state_exists()) (void)shared->runtime.force_delete(container_id);
@@ -187,8 +188,9 @@ class OciSandbox final : public Sandbox {
     reaped_ = true;
     const std::string errors = runtime_log_errors(remains_->bundle / "log.json");
     if (!errors.empty()) {
-      SysError failure{0, "sandbox " + remains_->container_id + ": " +
-                              remains_->shared->runtime.name() + ": " + errors,
+      SysError failure{0,
+                       "sandbox " + remains_->container_id + ": " +
+                           remains_->shared->runtime.name() + ": " + errors,
                        {}};
       failure.bad_entrypoint = looks_like_exec_failure(errors);
       launch_failure_ = std::move(failure);
@@ -278,9 +280,9 @@ class OciPrepared final : public PreparedSandbox {
                                       remains_->bundle / "log.json", spec_.output_fd);
     if (!process) return in_context(process.error());
     remains_->runtime_process.emplace(std::move(*process));
-    return std::unique_ptr<Sandbox>(std::make_unique<OciSandbox>(
-        std::move(remains_), std::move(listener_.fd), timings_, spec_.memory_mb,
-        spec_.init_cpu_burst));
+    return std::unique_ptr<Sandbox>(
+        std::make_unique<OciSandbox>(std::move(remains_), std::move(listener_.fd), timings_,
+                                     spec_.memory_mb, spec_.init_cpu_burst));
   }
 
  private:
@@ -332,9 +334,9 @@ class OciBackend final : public SandboxBackend {
                               "sandbox ids must be unique"});
     }
 
-    auto cgroup = cgroups_->create(remains->container_id,
-                                   CgroupLimits{spec.memory_mb, shared_->options.pids_max,
-                                                spec.init_cpu_burst});
+    auto cgroup = cgroups_->create(
+        remains->container_id,
+        CgroupLimits{spec.memory_mb, shared_->options.pids_max, spec.init_cpu_burst});
     if (!cgroup) {
       release(remains);
       return context(cgroup.error());
@@ -413,9 +415,12 @@ Result<std::unique_ptr<OciBackend>> open_backend(const OciOptions& options,
   }
   auto runtime = OciRuntime::find(runtime_name, options.state_dir);
   if (!runtime) return runtime.error();
-  auto shared = std::make_shared<OciShared>(OciShared{
-      options, std::move(*runtime), options.state_dir / "bundles", {}, cgroup_hierarchy_roots(),
-      ::access("/proc/self/ns/cgroup", F_OK) == 0});
+  auto shared = std::make_shared<OciShared>(OciShared{options,
+                                                      std::move(*runtime),
+                                                      options.state_dir / "bundles",
+                                                      {},
+                                                      cgroup_hierarchy_roots(),
+                                                      ::access("/proc/self/ns/cgroup", F_OK) == 0});
   std::error_code ec;
   for (const auto& dir : {shared->bundles, shared->runtime.state_root()}) {
     fs::create_directories(dir, ec);
@@ -452,8 +457,9 @@ Result<void> probe(OciBackend& backend, const OciOptions& options) {
   pollfd exited{(*sandbox)->exit_fd(), POLLIN, 0};
   const int ready = ::poll(&exited, 1, static_cast<int>(options.probe_timeout.count()));
   if (ready <= 0) {
-    return SysError{ETIMEDOUT, backend.runtime().name() + ": a trivial container did not end within " +
-                                   std::to_string(options.probe_timeout.count()) + " ms",
+    return SysError{ETIMEDOUT,
+                    backend.runtime().name() + ": a trivial container did not end within " +
+                        std::to_string(options.probe_timeout.count()) + " ms",
                     {}};
   }
   const auto status = (*sandbox)->try_reap();
@@ -462,8 +468,9 @@ Result<void> probe(OciBackend& backend, const OciOptions& options) {
   std::string text(4096, '\0');
   const ssize_t n = ::pread(output.get(), text.data(), text.size(), 0);
   text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-  return SysError{0, backend.runtime().name() + ": a trivial container ended with " +
-                         (status ? status->describe() : "no status") + ": " + text,
+  return SysError{0,
+                  backend.runtime().name() + ": a trivial container ended with " +
+                      (status ? status->describe() : "no status") + ": " + text,
                   {}};
 }
 

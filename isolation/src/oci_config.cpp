@@ -39,12 +39,14 @@ json::array mounts(const OciContainerInput& in) {
   // devices (null zero full random urandom tty) and links (fd stdin stdout stderr ptmx).
   list.emplace_back(mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}));
   list.emplace_back(mount("/dev", "tmpfs", "tmpfs", {"nosuid", "noexec", "mode=755", "size=64k"}));
-  list.emplace_back(mount("/tmp", "tmpfs", "tmpfs",
-                          {"nosuid", "nodev", "mode=1777", "size=" + std::to_string(spec.tmp_mb) + "m"}));
+  list.emplace_back(
+      mount("/tmp", "tmpfs", "tmpfs",
+            {"nosuid", "nodev", "mode=1777", "size=" + std::to_string(spec.tmp_mb) + "m"}));
   if (!spec.image_root.empty()) return list;
   for (const auto& host : in.host_root->binds) list.emplace_back(read_only_bind(host, host));
   list.emplace_back(read_only_bind(spec.code_dir.string(), kTaskRoot));
-  if (!spec.runtime_dir.empty()) list.emplace_back(read_only_bind(spec.runtime_dir.string(), kRuntimeRoot));
+  if (!spec.runtime_dir.empty())
+    list.emplace_back(read_only_bind(spec.runtime_dir.string(), kRuntimeRoot));
   if (!spec.opt_dir.empty()) list.emplace_back(read_only_bind(spec.opt_dir.string(), "/opt"));
   return list;
 }
@@ -62,12 +64,16 @@ json::object process(const OciContainerInput& in) {
       {"env", env},
       {"cwd", in.cwd},
       {"capabilities",
-       {{"bounding", none}, {"effective", none}, {"inheritable", none}, {"permitted", none},
+       {{"bounding", none},
+        {"effective", none},
+        {"inheritable", none},
+        {"permitted", none},
         {"ambient", none}}},
       // As the native worker's: RLIMIT_NPROC would count across every sandbox of the uid;
       // pids.max bounds each sandbox instead.
-      {"rlimits", json::array{json::object{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}},
-                              json::object{{"type", "RLIMIT_CORE"}, {"hard", 0}, {"soft", 0}}}},
+      {"rlimits",
+       json::array{json::object{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}},
+                   json::object{{"type", "RLIMIT_CORE"}, {"hard", 0}, {"soft", 0}}}},
       {"noNewPrivileges", true},
   };
 }
@@ -98,14 +104,15 @@ json::object linux_section(const OciContainerInput& in) {
     namespaces.emplace_back(json::object{{"type", "network"}, {"path", in.netns_path}});
   }
   // What the runtimes' default spec hides of /proc: host-wide files a fresh proc still shows.
-  const json::array masked{"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
-                           "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                           "/proc/sched_debug", "/proc/scsi", "/sys/firmware"};
+  const json::array masked{"/proc/acpi",        "/proc/asound",        "/proc/kcore",
+                           "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
+                           "/proc/timer_stats", "/proc/sched_debug",   "/proc/scsi",
+                           "/sys/firmware"};
   const json::array read_only{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                               "/proc/sysrq-trigger"};
-  return {{"namespaces", namespaces},     {"cgroupsPath", in.cgroups_path},
-          {"resources", resources(in)},   {"seccomp", oci_seccomp(in.seccomp)},
-          {"maskedPaths", masked},        {"readonlyPaths", read_only},
+  return {{"namespaces", namespaces},      {"cgroupsPath", in.cgroups_path},
+          {"resources", resources(in)},    {"seccomp", oci_seccomp(in.seccomp)},
+          {"maskedPaths", masked},         {"readonlyPaths", read_only},
           {"rootfsPropagation", "private"}};
 }
 
@@ -135,7 +142,8 @@ json::object oci_seccomp(const std::vector<SeccompRule>& rules) {
 
 json::object oci_container_config(const OciContainerInput& in) {
   const SandboxSpec& spec = *in.spec;
-  const std::string root = spec.image_root.empty() ? in.host_root->dir.string() : spec.image_root.string();
+  const std::string root =
+      spec.image_root.empty() ? in.host_root->dir.string() : spec.image_root.string();
   return {{"ociVersion", "1.0.2"},
           {"process", process(in)},
           {"root", {{"path", root}, {"readonly", true}}},

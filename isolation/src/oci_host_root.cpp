@@ -49,7 +49,8 @@ Result<OciHostRoot> build_oci_host_root(const fs::path& dir, uid_t uid, gid_t gi
   fs::remove_all(dir, ec);
   if (ec) return SysError{ec.value(), "rm -r " + dir.string(), {}};
   OciHostRoot root{dir, {}};
-  for (const char* inside : {"/etc", "/proc", "/dev", "/tmp", "/usr", kTaskRoot, kRuntimeRoot, "/opt"}) {
+  for (const char* inside :
+       {"/etc", "/proc", "/dev", "/tmp", "/usr", kTaskRoot, kRuntimeRoot, "/opt"}) {
     if (auto r = make_dirs(dir / fs::path(inside).relative_path()); !r) return r.error();
   }
   // runc gives a tmpfs the mode of its mount point, whatever the mount's mode= option says.
@@ -70,8 +71,8 @@ Result<OciHostRoot> build_oci_host_root(const fs::path& dir, uid_t uid, gid_t gi
     if (!added) return added.error();
     if (*added) root.binds.emplace_back(top);
   }
-  for (const auto& list : {std::span<const char* const>(kHostEtcFiles),
-                           std::span<const char* const>(kHostEtcDirs)}) {
+  for (const auto& list :
+       {std::span<const char* const>(kHostEtcFiles), std::span<const char* const>(kHostEtcDirs)}) {
     for (const char* host : list) {
       auto added = add_mount_point(dir, host);
       if (!added) return added.error();
@@ -81,9 +82,10 @@ Result<OciHostRoot> build_oci_host_root(const fs::path& dir, uid_t uid, gid_t gi
   // Only the sandbox user and root exist inside, as in the native root.
   const std::string u = std::to_string(uid);
   const std::string g = std::to_string(gid);
-  if (auto r = write_file(dir / "etc/passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-                                              "sbx_user1051:x:" + u + ":" + g +
-                                              "::/tmp:/usr/sbin/nologin\n");
+  if (auto r = write_file(dir / "etc/passwd",
+                          "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                          "sbx_user1051:x:" +
+                              u + ":" + g + "::/tmp:/usr/sbin/nologin\n");
       !r) {
     return r.error();
   }
@@ -91,8 +93,10 @@ Result<OciHostRoot> build_oci_host_root(const fs::path& dir, uid_t uid, gid_t gi
     return r.error();
   }
   if (auto r = write_file(dir / "etc/hostname", "sandbox\n"); !r) return r.error();
-  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                           fs::perms::others_read | fs::perms::others_exec, ec);
+  fs::permissions(dir,
+                  fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                      fs::perms::others_read | fs::perms::others_exec,
+                  ec);
   return root;
 }
 

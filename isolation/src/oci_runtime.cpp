@@ -15,7 +15,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // The environment of a runtime's process: nothing of ember's own.
-const std::vector<std::string> kRuntimeEnv = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+const std::vector<std::string> kRuntimeEnv = {
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
 
 fs::path search_path(const fs::path& name) {
   const char* path = std::getenv("PATH");
@@ -52,12 +53,13 @@ Result<OciRuntime> OciRuntime::find(const fs::path& name_or_path, const fs::path
   if (!name_or_path.has_parent_path()) {
     path = search_path(name_or_path);
     if (path.empty()) {
-      return SysError{ENOENT, "OCI runtime " + name_or_path.string() + ": not found in PATH",
-                      "install it (Debian: apt-get install " + name_or_path.string() +
-                          ") or give its path"};
+      return SysError{
+          ENOENT, "OCI runtime " + name_or_path.string() + ": not found in PATH",
+          "install it (Debian: apt-get install " + name_or_path.string() + ") or give its path"};
     }
   } else if (::access(path.c_str(), X_OK) < 0) {
-    return last_error("OCI runtime " + path.string(), "give the path of an executable runc or crun");
+    return last_error("OCI runtime " + path.string(),
+                      "give the path of an executable runc or crun");
   }
   fs::path state_root = state_dir / path.filename();
   return OciRuntime(std::move(path), std::move(state_root));
@@ -74,7 +76,8 @@ Result<SpawnedProcess> OciRuntime::run(const std::string& id, const fs::path& bu
   // runc can keep the ended container, and with it its cgroup, where cgroup v1 counts an OOM
   // kill; the sandbox's clean-up deletes it. crun has no such flag.
   if (name() == "runc") argv.emplace_back("--keep");
-  argv.insert(argv.end(), {"--bundle", bundle.string(), "--pid-file", (bundle / "pid").string(), id});
+  argv.insert(argv.end(),
+              {"--bundle", bundle.string(), "--pid-file", (bundle / "pid").string(), id});
   SpawnRequest request{argv, kRuntimeEnv, {}, output_fd};
   request.normal_scheduling = true;  // a prepared sandbox's thread may run at SCHED_IDLE
   return spawn_in_new_session(request);
@@ -95,8 +98,8 @@ Result<void> OciRuntime::command(const std::vector<std::string>& args,
   while ((ready = ::poll(&exited, 1, static_cast<int>(timeout.count()))) < 0 && errno == EINTR) {
   }
   if (ready == 0) {
-    return SysError{ETIMEDOUT, "`" + shown + "` did not end within " +
-                                   std::to_string(timeout.count()) + " ms",
+    return SysError{ETIMEDOUT,
+                    "`" + shown + "` did not end within " + std::to_string(timeout.count()) + " ms",
                     read_all(output.get())};
   }
   const auto status = process->try_reap();

@@ -131,8 +131,9 @@ Result<void> add_rule(scmp_filter_ctx ctx, const SeccompRule& rule) {
   for (const auto& entry : filter_entries(rule)) {
     const scmp_arg_cmp cmp{entry.arg_index, SCMP_CMP_MASKED_EQ, entry.mask, entry.value};
     const unsigned count = entry.arg_masked ? 1 : 0;
-    if (int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(static_cast<unsigned>(entry.errno_value)),
-                                        nr, count, entry.arg_masked ? &cmp : nullptr);
+    if (int rc =
+            seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(static_cast<unsigned>(entry.errno_value)),
+                                   nr, count, entry.arg_masked ? &cmp : nullptr);
         rc < 0) {
       return SysError{-rc, "seccomp_rule_add " + name, {}};
     }

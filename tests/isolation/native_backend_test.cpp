@@ -99,7 +99,8 @@ class Sandboxes : public ::testing::TestWithParam<Kind> {
     if (auto supported = detect_native_support(test_options()); !supported) {
       GTEST_SKIP() << supported.error().message();
     }
-    auto backend = oci() ? make_oci_backend(oci_test_options()) : make_native_backend(test_options());
+    auto backend =
+        oci() ? make_oci_backend(oci_test_options()) : make_native_backend(test_options());
     ASSERT_TRUE(backend) << backend.error().message();
     backend_ = std::move(*backend);
     output_ = UniqueFd(::open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
@@ -345,8 +346,9 @@ TEST_P(Sandboxes, KillAllEndsTheSandboxAndNothingIsLeftBehind) {
     auto sandbox = backend_->create(s);
     ASSERT_TRUE(sandbox) << sandbox.error().message();
     // The runtime runs: its process is in the cgroup (in the OCI container's, below it).
-    ASSERT_TRUE(eventually_true([&] { return commands_below(cgroup).find("cpu_quota\n") != std::string::npos; }))
-        << commands_below(cgroup);
+    ASSERT_TRUE(eventually_true([&] {
+      return commands_below(cgroup).find("cpu_quota\n") != std::string::npos;
+    })) << commands_below(cgroup);
     (*sandbox)->kill_all();
     const auto status = wait(**sandbox, 5s);
     ASSERT_TRUE(status);
@@ -372,8 +374,9 @@ TEST_P(Sandboxes, DestroyingARunningSandboxLeavesNoProcessAndNoCgroup) {
   {
     auto sandbox = backend_->create(s);
     ASSERT_TRUE(sandbox) << sandbox.error().message();
-    ASSERT_TRUE(eventually_true([&] { return commands_below(cgroup).find("cpu_quota\n") != std::string::npos; }))
-        << commands_below(cgroup);
+    ASSERT_TRUE(eventually_true([&] {
+      return commands_below(cgroup).find("cpu_quota\n") != std::string::npos;
+    })) << commands_below(cgroup);
     pids = all_pids_below(cgroup);
   }
   wait_for_cleanup();
@@ -382,8 +385,8 @@ TEST_P(Sandboxes, DestroyingARunningSandboxLeavesNoProcessAndNoCgroup) {
   // pid 1, which reaps it.
   for (const pid_t pid : pids) {
     EXPECT_TRUE(eventually_true([&] { return ::kill(pid, 0) != 0; }))
-        << "pid " << pid << " still runs: "
-        << read_file(fs::path("/proc") / std::to_string(pid) / "stat");
+        << "pid " << pid
+        << " still runs: " << read_file(fs::path("/proc") / std::to_string(pid) / "stat");
   }
 }
 
@@ -432,7 +435,6 @@ TEST_P(Sandboxes, AFailedExecIsNamedInTheLaunchFailure) {
   }
   EXPECT_TRUE(failure->bad_entrypoint);
 }
-
 
 TEST_P(NativeOnly, APreparedSandboxHoldsAnArmedWorkerUntilItsLaunch) {
   auto s = spec({"hello"});

@@ -122,7 +122,8 @@ TEST_F(OciBackendTest, ANewBackendDeletesContainersALeftBehind) {
   fs::create_directories(bundle);
   std::ofstream(bundle / "cgroup") << "/ember-test-oci-unit/ember-crashed";
   const std::string config = R"({"ociVersion":"1.0.2","process":{"args":["/bin/sh"],"cwd":"/",
-    "user":{"uid":0,"gid":0}},"root":{"path":")" + (o.state_dir / "root").string() +
+    "user":{"uid":0,"gid":0}},"root":{"path":")" +
+                             (o.state_dir / "root").string() +
                              R"(","readonly":true},"mounts":[{"destination":"/usr","type":"bind",
     "source":"/usr","options":["rbind","ro"]},{"destination":"/proc","type":"proc","source":"proc"}],
     "linux":{"namespaces":[{"type":"pid"},{"type":"mount"}],
@@ -164,8 +165,9 @@ TEST_F(OciBackendTest, ARuntimeThatCannotWorkHereIsRefusedWithItsOwnMessage) {
   const std::string message = crun.error().message();
   EXPECT_NE(message.find("crun"), std::string::npos) << message;
   if (!fs::exists("/sys/fs/cgroup/unified")) return;  // the hybrid layout's own words below
-  EXPECT_NE(message.find("cgroups in hybrid mode not supported, drop all controllers from cgroupv2"),
-            std::string::npos)
+  EXPECT_NE(
+      message.find("cgroups in hybrid mode not supported, drop all controllers from cgroupv2"),
+      std::string::npos)
       << message;
   // With no runtime named, detection goes on to runc, which works here.
   auto o = options("");
@@ -189,7 +191,8 @@ TEST_F(OciBackendTest, AnImageRootIsTheReadOnlyRootWithAWritableTmp) {
   if (!fs::exists(busybox)) GTEST_SKIP() << "needs busybox-static (Debian: busybox-static)";
   const fs::path image = "/run/ember/oci-unit-image";
   fs::remove_all(image);
-  for (const char* dir : {"bin", "tmp", "proc", "dev", "var/task"}) fs::create_directories(image / dir);
+  for (const char* dir : {"bin", "tmp", "proc", "dev", "var/task"})
+    fs::create_directories(image / dir);
   fs::permissions(image / "tmp", fs::perms::all | fs::perms::sticky_bit);
   fs::copy_file(busybox, image / "bin/busybox");
   fs::create_symlink("busybox", image / "bin/sh");

@@ -252,8 +252,8 @@ struct OciOptions {
   std::filesystem::path state_dir = "/run/ember/oci";
   uid_t uid = 993;  // the container process's user and group (Lambda's sbx_user1051)
   gid_t gid = 993;
-  std::uint32_t pids_max = 1024;            // per sandbox, contains fork bombs
-  std::string cgroup_parent = "ember-oci";  // sandbox cgroups: "<parent>/ember-<id>"
+  std::uint32_t pids_max = 1024;                    // per sandbox, contains fork bombs
+  std::string cgroup_parent = "ember-oci";          // sandbox cgroups: "<parent>/ember-<id>"
   std::chrono::milliseconds probe_timeout{10'000};  // the trivial container of detection
 };
 
