@@ -77,7 +77,9 @@ bool eventually_true(Done done) {
 OciOptions oci_test_options() {
   OciOptions options;
   options.runtime = "runc";
-  options.state_dir = "/run/ember/oci-test";
+  // One state directory per test process: ctest runs tests in parallel, and a new backend
+  // deletes every ember container of its state directory.
+  options.state_dir = "/run/ember/oci-test-" + std::to_string(::getpid());
   options.cgroup_parent = "ember-test-oci";
   return options;
 }
@@ -105,6 +107,12 @@ class Sandboxes : public ::testing::TestWithParam<Kind> {
     backend_ = std::move(*backend);
     output_ = UniqueFd(::open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
     ASSERT_TRUE(output_.valid());
+  }
+
+  void TearDown() override {
+    backend_.reset();
+    wait_for_cleanup();
+    if (oci()) fs::remove_all(oci_test_options().state_dir);
   }
 
   [[nodiscard]] static bool oci() { return GetParam() == Kind::kOci; }

@@ -26,7 +26,9 @@ const fs::path kTestcases = fs::path(EMBER_BINARY_DIR) / "tests/testcases/c";
 OciOptions options(const std::string& runtime = "runc") {
   OciOptions o;
   o.runtime = runtime;
-  o.state_dir = "/run/ember/oci-unit-" + runtime;
+  // Per test process: ctest runs tests in parallel, and a new backend deletes every ember
+  // container of its state directory.
+  o.state_dir = "/run/ember/oci-unit-" + std::to_string(::getpid()) + "-" + runtime;
   o.cgroup_parent = "ember-test-oci-unit";
   return o;
 }
@@ -104,6 +106,11 @@ class OciBackendTest : public ::testing::Test {
     pollfd pfd{(*sandbox)->exit_fd(), POLLIN, 0};
     if (::poll(&pfd, 1, 10'000) <= 0) return std::nullopt;
     return (*sandbox)->try_reap();
+  }
+
+  void TearDown() override {
+    BackgroundQueue::instance().drain();
+    for (const char* runtime : {"runc", "crun", ""}) fs::remove_all(options(runtime).state_dir);
   }
 
   UniqueFd output_;
@@ -189,7 +196,7 @@ TEST_F(OciBackendTest, AnUnknownRuntimeIsNamed) {
 TEST_F(OciBackendTest, AnImageRootIsTheReadOnlyRootWithAWritableTmp) {
   const fs::path busybox = "/bin/busybox";
   if (!fs::exists(busybox)) GTEST_SKIP() << "needs busybox-static (Debian: busybox-static)";
-  const fs::path image = "/run/ember/oci-unit-image";
+  const fs::path image = "/run/ember/oci-unit-image-" + std::to_string(::getpid());
   fs::remove_all(image);
   for (const char* dir : {"bin", "tmp", "proc", "dev", "var/task"})
     fs::create_directories(image / dir);
