@@ -19,6 +19,7 @@
 #include "init_protocol.hpp"
 #include "loopback_listener.hpp"
 #include "netns_listener.hpp"
+#include "sandbox_path.hpp"
 #include "seccomp_policy.hpp"
 
 namespace ember::isolation {
@@ -200,20 +201,6 @@ class NativeSandbox final : public Sandbox {
   mutable std::optional<SysError> launch_failure_;
   mutable std::optional<ExitStatus> worker_exit_;
 };
-
-// working_dir inside the sandbox: host paths under code_dir or runtime_dir are mapped,
-// anything else is taken as a path inside already.
-std::string sandbox_path(const SandboxSpec& spec, const fs::path& path) {
-  if (path.empty()) return kTaskRoot;
-  for (const auto& [host, inside] :
-       {std::pair{spec.code_dir, kTaskRoot}, std::pair{spec.runtime_dir, kRuntimeRoot}}) {
-    if (host.empty()) continue;
-    const fs::path rel = path.lexically_relative(host);
-    if (rel.empty() || *rel.begin() == "..") continue;
-    return rel == "." ? std::string(inside) : (fs::path(inside) / rel).string();
-  }
-  return path.string();
-}
 
 // Init has built the root and waits for its Launch.
 class NativePrepared final : public PreparedSandbox {

@@ -50,14 +50,28 @@ Result<Listener> listen_in_netns(pid_t pid, unsigned short port) {
   const std::string target_path = "/proc/" + std::to_string(pid) + "/ns/net";
   UniqueFd target(::open(target_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!target) return last_error("open " + target_path);
+  return listen_in_netns(target.get(), port, target_path);
+}
+
+Result<Listener> listen_in_netns(int netns_fd, unsigned short port, const std::string& name) {
   UniqueFd original(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!original) return last_error("open /proc/thread-self/ns/net");
-  if (::setns(target.get(), CLONE_NEWNET) < 0) {
-    return last_error("setns " + target_path, "needs CAP_SYS_ADMIN");
-  }
+  if (::setns(netns_fd, CLONE_NEWNET) < 0)
+    return last_error("setns " + name, "needs CAP_SYS_ADMIN");
   const NetnsGuard back(std::move(original));
   if (auto up = loopback_up(); !up) return up.error();
   return listen_on_loopback(port);
+}
+
+Result<UniqueFd> new_network_namespace() {
+  UniqueFd original(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!original) return last_error("open /proc/thread-self/ns/net");
+  // unshare moves only this thread; the guard brings it back whatever happens next.
+  if (::unshare(CLONE_NEWNET) < 0) return last_error("unshare CLONE_NEWNET", "needs CAP_SYS_ADMIN");
+  const NetnsGuard back(std::move(original));
+  UniqueFd created(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!created) return last_error("open the new /proc/thread-self/ns/net");
+  return created;
 }
 
 }  // namespace ember::isolation

@@ -128,43 +128,47 @@ using Context = std::unique_ptr<void, decltype(&seccomp_release)>;
 Result<void> add_rule(scmp_filter_ctx ctx, const SeccompRule& rule) {
   const std::string name(rule.syscall);
   const int nr = seccomp_syscall_resolve_name(name.c_str());
-  const auto failed = [&](int rc) { return SysError{-rc, "seccomp_rule_add " + name, {}}; };
-  switch (rule.action) {
-    case kEperm:
-      if (int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0, nullptr); rc < 0) {
-        return failed(rc);
-      }
-      return {};
-    case kEnosys:
-      if (int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0, nullptr); rc < 0) {
-        return failed(rc);
-      }
-      return {};
-    case kEpermIfNamespaceFlag:
-      // One rule per flag: a filter cannot say "any of these bits", but rules are or-ed.
-      for (const std::uint64_t flag : kNamespaceFlags) {
-        const scmp_arg_cmp cmp{0, SCMP_CMP_MASKED_EQ, flag, flag};
-        if (int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, &cmp); rc < 0) {
-          return failed(rc);
-        }
-      }
-      return {};
-    case kEpermUnlessDefaultPersona:
-      // A rule may compare an argument only once, so "neither 0 nor 0xffffffff" becomes one
-      // rule per persona bit: EPERM when the bit is set and bit 31 is clear. Real personas
-      // never set bit 31; the query 0xffffffff sets every bit, so it passes.
-      for (const std::uint64_t bit : kPersonaBits) {
-        const scmp_arg_cmp cmp{0, SCMP_CMP_MASKED_EQ, bit | kBit31, bit};
-        if (int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, &cmp); rc < 0) {
-          return failed(rc);
-        }
-      }
-      return {};
+  for (const auto& entry : filter_entries(rule)) {
+    const scmp_arg_cmp cmp{entry.arg_index, SCMP_CMP_MASKED_EQ, entry.mask, entry.value};
+    const unsigned count = entry.arg_masked ? 1 : 0;
+    if (int rc =
+            seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(static_cast<unsigned>(entry.errno_value)),
+                                   nr, count, entry.arg_masked ? &cmp : nullptr);
+        rc < 0) {
+      return SysError{-rc, "seccomp_rule_add " + name, {}};
+    }
   }
   return {};
 }
 
 }  // namespace
+
+std::vector<SeccompFilterEntry> filter_entries(const SeccompRule& rule) {
+  std::vector<SeccompFilterEntry> entries;
+  switch (rule.action) {
+    case kEperm:
+      entries.push_back({rule.syscall, EPERM});
+      break;
+    case kEnosys:
+      entries.push_back({rule.syscall, ENOSYS});
+      break;
+    case kEpermIfNamespaceFlag:
+      // One rule per flag: a filter cannot say "any of these bits", but rules are or-ed.
+      for (const std::uint64_t flag : kNamespaceFlags) {
+        entries.push_back({rule.syscall, EPERM, true, 0, flag, flag});
+      }
+      break;
+    case kEpermUnlessDefaultPersona:
+      // A rule may compare an argument only once, so "neither 0 nor 0xffffffff" becomes one
+      // rule per persona bit: EPERM when the bit is set and bit 31 is clear. Real personas
+      // never set bit 31; the query 0xffffffff sets every bit, so it passes.
+      for (const std::uint64_t bit : kPersonaBits) {
+        entries.push_back({rule.syscall, EPERM, true, 0, bit | kBit31, bit});
+      }
+      break;
+  }
+  return entries;
+}
 
 std::span<const SeccompRule> default_seccomp_rules() { return kDefaultRules; }
 

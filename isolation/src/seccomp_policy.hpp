@@ -3,6 +3,7 @@
 
 #include <linux/filter.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,21 @@ struct SeccompRule {
   SeccompAction action;
   std::string_view reason;  // why a function never needs it; shown in docs and reviews
 };
+
+// One filter rule as libseccomp and the OCI runtime-spec both express it: the syscall fails
+// with errno_value, when arg_masked (if set) holds: (args[arg_index] & mask) == value.
+// Several entries for one syscall are or-ed.
+struct SeccompFilterEntry {
+  std::string_view syscall;
+  int errno_value = 0;
+  bool arg_masked = false;
+  unsigned arg_index = 0;
+  std::uint64_t mask = 0;
+  std::uint64_t value = 0;
+};
+
+// The entries a rule compiles to; the one translation both backends use.
+std::vector<SeccompFilterEntry> filter_entries(const SeccompRule& rule);
 
 // The default: everything not listed here is allowed.
 std::span<const SeccompRule> default_seccomp_rules();

@@ -1,4 +1,5 @@
-// Integration: real sandboxes running the programs of tests/testcases/c. Needs root, a
+// Integration: real sandboxes running the programs of tests/testcases/c, each test against
+// the native backend and the OCI backend (runc) where the guarantee is the same. Needs root, a
 // writable cgroup hierarchy and namespaces; skips with the reason otherwise.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -14,6 +15,8 @@
 #include <sstream>
 #include <vector>
 
+#include "../support/eventually.hpp"
+#include "background_queue.hpp"
 #include "ember/isolation/sandbox.hpp"
 
 namespace ember::isolation {
@@ -31,23 +34,97 @@ NativeOptions test_options() {
   return options;
 }
 
+std::string read_file(const fs::path& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+std::vector<pid_t> cgroup_pids(const fs::path& dir) {
+  std::ifstream procs(dir / "cgroup.procs");
+  std::vector<pid_t> pids;
+  for (pid_t pid = 0; procs >> pid;) pids.push_back(pid);
+  return pids;
+}
+
+// Pids of a cgroup and of every cgroup below it (an OCI container's is its sandbox's child).
+std::vector<pid_t> all_pids_below(const fs::path& dir) {
+  std::vector<pid_t> pids = cgroup_pids(dir);
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(dir, ec)) {
+    if (!entry.is_directory()) continue;
+    const auto more = cgroup_pids(entry.path());
+    pids.insert(pids.end(), more.begin(), more.end());
+  }
+  return pids;
+}
+
+// The command names of the processes in a cgroup and below.
+std::string commands_below(const fs::path& dir) {
+  std::string names;
+  for (const pid_t pid : all_pids_below(dir)) {
+    names += read_file(fs::path("/proc") / std::to_string(pid) / "comm");
+  }
+  return names;
+}
+
+template <class Done>
+bool eventually_true(Done done) {
+  return test::eventually(done, std::chrono::seconds(10));
+}
+
+OciOptions oci_test_options() {
+  OciOptions options;
+  options.runtime = "runc";
+  // One state directory per test process: ctest runs tests in parallel, and a new backend
+  // deletes every ember container of its state directory.
+  options.state_dir = "/run/ember/oci-test-" + std::to_string(::getpid());
+  options.cgroup_parent = "ember-test-oci";
+  return options;
+}
+
+enum class Kind { kNative, kOci };
+
+std::string kind_name(const ::testing::TestParamInfo<Kind>& info) {
+  return info.param == Kind::kNative ? "Native" : "Oci";
+}
+
 struct RunResult {
   std::optional<ExitStatus> status;
   std::string output;
 };
 
-class NativeSandbox : public ::testing::Test {
+class Sandboxes : public ::testing::TestWithParam<Kind> {
  protected:
   void SetUp() override {
     if (auto supported = detect_native_support(test_options()); !supported) {
       GTEST_SKIP() << supported.error().message();
     }
-    auto backend = make_native_backend(test_options());
+    auto backend =
+        oci() ? make_oci_backend(oci_test_options()) : make_native_backend(test_options());
     ASSERT_TRUE(backend) << backend.error().message();
     backend_ = std::move(*backend);
     output_ = UniqueFd(::open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
     ASSERT_TRUE(output_.valid());
   }
+
+  void TearDown() override {
+    backend_.reset();
+    wait_for_cleanup();
+    if (oci()) fs::remove_all(oci_test_options().state_dir);
+  }
+
+  [[nodiscard]] static bool oci() { return GetParam() == Kind::kOci; }
+
+  // The sandbox's cgroup in one v1 hierarchy (this host: cgroup v1).
+  [[nodiscard]] static fs::path cgroup_dir(const std::string& controller, const std::string& id) {
+    return oci() ? fs::path("/sys/fs/cgroup") / controller / "ember-test-oci" / ("ember-" + id)
+                 : fs::path("/sys/fs/cgroup") / controller / "ember-test" / id;
+  }
+
+  // The OCI backend hands the clean-up of a sandbox that still ran to a background thread.
+  static void wait_for_cleanup() { BackgroundQueue::instance().drain(); }
 
   SandboxSpec spec(std::vector<std::string> args) {
     SandboxSpec spec;
@@ -91,21 +168,26 @@ class NativeSandbox : public ::testing::Test {
   int counter_ = 0;
 };
 
+// What only the native backend does: a worker armed ahead of its launch.
+class NativeOnly : public Sandboxes {};
+
 void expect_exit(const RunResult& run, int code) {
   ASSERT_TRUE(run.status) << "did not exit; output:\n" << run.output;
   EXPECT_FALSE(run.status->signaled) << run.status->describe() << "\n" << run.output;
   EXPECT_EQ(run.status->value, code) << run.output;
 }
 
-TEST_F(NativeSandbox, WorkerIsPidOnesChildAsTheSandboxUserInTaskRoot) {
+// Native: the runtime is the child of ember's init. OCI: the container's first process.
+TEST_P(Sandboxes, WorkerRunsAsTheSandboxUserInTaskRoot) {
   const auto result = run_args({"hello"});
   expect_exit(result, 0);
-  EXPECT_NE(result.output.find("uid=993 gid=993 pid=2 ppid=1 cwd=/var/task api=127.0.0.1:9001"),
+  const std::string pids = oci() ? "pid=1 ppid=0" : "pid=2 ppid=1";
+  EXPECT_NE(result.output.find("uid=993 gid=993 " + pids + " cwd=/var/task api=127.0.0.1:9001"),
             std::string::npos)
       << result.output;
 }
 
-TEST_F(NativeSandbox, WorkerHasNoCapabilitiesNoNewPrivsAndSeccomp) {
+TEST_P(Sandboxes, WorkerHasNoCapabilitiesNoNewPrivsAndSeccomp) {
   const auto result = run_args({"status"});
   expect_exit(result, 0);
   for (const char* line :
@@ -115,24 +197,32 @@ TEST_F(NativeSandbox, WorkerHasNoCapabilitiesNoNewPrivsAndSeccomp) {
   }
 }
 
-TEST_F(NativeSandbox, CannotReadHostFilesOutsideItsMounts) {
+TEST_P(Sandboxes, CannotReadHostFilesOutsideItsMounts) {
   expect_exit(run_args({"read_host_file", std::string(EMBER_SOURCE_DIR) + "/CMakeLists.txt"}), 0);
   expect_exit(run_args({"read_host_file", "/root/.bashrc"}), 0);
 }
 
-TEST_F(NativeSandbox, CannotWriteItsCodeOrTheRoot) { expect_exit(run_args({"write_task"}), 0); }
+TEST_P(Sandboxes, CannotWriteItsCodeOrTheRoot) { expect_exit(run_args({"write_task"}), 0); }
 
-TEST_F(NativeSandbox, SeesOnlyItsOwnProcesses) {
+TEST_P(Sandboxes, SeesOnlyItsOwnProcesses) {
   const auto result = run_args({"list_processes"});
   expect_exit(result, 0);
-  EXPECT_NE(result.output.find("pids: 1 2"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find(oci() ? "pids: 1\n" : "pids: 1 2\n"), std::string::npos)
+      << result.output;
 }
 
-TEST_F(NativeSandbox, CannotSignalHostProcessesOrItsInit) {
-  expect_exit(run_args({"kill_outside", std::to_string(::getpid())}), 0);
+// In an OCI container the runtime is pid 1 itself: there is no init of another uid to reach.
+TEST_P(Sandboxes, CannotSignalHostProcessesOrItsInit) {
+  const auto result = run_args({"kill_outside", std::to_string(::getpid())});
+  if (oci()) {
+    EXPECT_NE(result.output.find("kill host pid: failed errno=3"), std::string::npos)
+        << result.output;
+  } else {
+    expect_exit(result, 0);
+  }
 }
 
-TEST_F(NativeSandbox, CannotMountPtraceLoadModulesOrMakeNamespaces) {
+TEST_P(Sandboxes, CannotMountPtraceLoadModulesOrMakeNamespaces) {
   expect_exit(run_args({"mount_it"}), 0);
   expect_exit(run_args({"ptrace_it"}), 0);
   expect_exit(run_args({"load_module"}), 0);
@@ -153,13 +243,13 @@ UniqueFd host_listener(unsigned short& port) {
   return fd;
 }
 
-TEST_F(NativeSandbox, CannotReachHostLoopbackServices) {
+TEST_P(Sandboxes, CannotReachHostLoopbackServices) {
   unsigned short port = 0;
   const auto listener = host_listener(port);
   expect_exit(run_args({"connect_port", std::to_string(port)}), 0);
 }
 
-TEST_F(NativeSandbox, NetworkHostIsTheDocumentedWeakerMode) {
+TEST_P(Sandboxes, NetworkHostIsTheDocumentedWeakerMode) {
   unsigned short port = 0;
   const auto listener = host_listener(port);
   auto s = spec({"connect_port", std::to_string(port)});
@@ -167,7 +257,7 @@ TEST_F(NativeSandbox, NetworkHostIsTheDocumentedWeakerMode) {
   expect_exit(run(s), 1);  // the connect succeeds
 }
 
-TEST_F(NativeSandbox, RuntimeApiListenerServesTheWorkerInsideItsNetns) {
+TEST_P(Sandboxes, RuntimeApiListenerServesTheWorkerInsideItsNetns) {
   auto sandbox = backend_->create(spec({"runtime_api_next"}));
   ASSERT_TRUE(sandbox) << sandbox.error().message();
   auto listener = (*sandbox)->take_runtime_api_listener();
@@ -187,7 +277,7 @@ TEST_F(NativeSandbox, RuntimeApiListenerServesTheWorkerInsideItsNetns) {
   EXPECT_NE(output().find("answer: HTTP/1.1 200 OK"), std::string::npos) << output();
 }
 
-TEST_F(NativeSandbox, MemoryOverTheLimitIsOomKilledWithPeakReported) {
+TEST_P(Sandboxes, MemoryOverTheLimitIsOomKilledWithPeakReported) {
   auto s = spec({"eat_memory"});
   s.memory_mb = 64;
   auto sandbox = backend_->create(s);
@@ -201,7 +291,7 @@ TEST_F(NativeSandbox, MemoryOverTheLimitIsOomKilledWithPeakReported) {
   EXPECT_LE((*sandbox)->peak_memory_bytes(), 64u << 20);
 }
 
-TEST_F(NativeSandbox, ForkBombIsContainedByThePidsLimit) {
+TEST_P(Sandboxes, ForkBombIsContainedByThePidsLimit) {
   auto s = spec({"fork_bomb"});
   s.memory_mb = 1769;  // a full CPU, so a thousand forks take milliseconds, not seconds
   const auto result = run(s);
@@ -209,7 +299,7 @@ TEST_F(NativeSandbox, ForkBombIsContainedByThePidsLimit) {
   EXPECT_NE(result.output.find("fork: failed errno=11"), std::string::npos) << result.output;
 }
 
-TEST_F(NativeSandbox, FillingTmpPastItsSizeFailsWithEnospc) {
+TEST_P(Sandboxes, FillingTmpPastItsSizeFailsWithEnospc) {
   auto s = spec({"fill_tmp"});
   s.tmp_mb = 16;
   const auto result = run(s);
@@ -217,7 +307,7 @@ TEST_F(NativeSandbox, FillingTmpPastItsSizeFailsWithEnospc) {
   EXPECT_NE(result.output.find("wrote 16 MB"), std::string::npos) << result.output;
 }
 
-TEST_F(NativeSandbox, CpuQuotaFollowsMemory) {
+TEST_P(Sandboxes, CpuQuotaFollowsMemory) {
   auto s = spec({"cpu_quota", "1000"});
   s.memory_mb = 128;  // 128/1769 of a CPU: about 7 %
   const auto result = run(s);
@@ -234,7 +324,7 @@ double cpu_share(const std::string& output) {
 }
 
 // The init burst: no quota until end_init_burst(), then memory_mb's share.
-TEST_F(NativeSandbox, InitCpuBurstLiftsTheQuotaUntilInitEnds) {
+TEST_P(Sandboxes, InitCpuBurstLiftsTheQuotaUntilInitEnds) {
   auto s = spec({"cpu_quota", "300"});
   s.memory_mb = 128;
   s.init_cpu_burst = true;
@@ -257,65 +347,114 @@ TEST_F(NativeSandbox, InitCpuBurstLiftsTheQuotaUntilInitEnds) {
   EXPECT_LT(share, 0.2) << output();
 }
 
-TEST_F(NativeSandbox, KillAllEndsTheSandboxAndNothingIsLeftBehind) {
+TEST_P(Sandboxes, KillAllEndsTheSandboxAndNothingIsLeftBehind) {
   auto s = spec({"cpu_quota", "60000"});
-  const fs::path cgroup = fs::path("/sys/fs/cgroup/pids/ember-test") / s.id;
+  const fs::path cgroup = cgroup_dir("pids", s.id);
   {
     auto sandbox = backend_->create(s);
     ASSERT_TRUE(sandbox) << sandbox.error().message();
+    // The runtime runs: its process is in the cgroup (in the OCI container's, below it).
+    ASSERT_TRUE(eventually_true([&] {
+      return commands_below(cgroup).find("cpu_quota\n") != std::string::npos;
+    })) << commands_below(cgroup);
     (*sandbox)->kill_all();
     const auto status = wait(**sandbox, 5s);
     ASSERT_TRUE(status);
     EXPECT_EQ(status->describe(), "signal: killed");
   }
-  EXPECT_FALSE(fs::exists(cgroup));
+  wait_for_cleanup();
+  for (const char* controller : {"pids", "memory", "cpu", "freezer", "devices", "blkio"}) {
+    EXPECT_FALSE(fs::exists(cgroup_dir(controller, s.id))) << controller;
+  }
+  EXPECT_FALSE(fs::exists(fs::path(oci_test_options().state_dir) / "runc" / ("ember-" + s.id)));
+  EXPECT_FALSE(fs::exists(fs::path(oci_test_options().state_dir) / "bundles" / ("ember-" + s.id)));
   std::ifstream mountinfo("/proc/self/mountinfo");
   std::stringstream text;
   text << mountinfo.rdbuf();
   EXPECT_EQ(text.str().find(test_options().root_mount_point.string()), std::string::npos);
 }
 
+// Dropping a sandbox whose runtime still runs (the engine's shutdown) kills and removes it.
+TEST_P(Sandboxes, DestroyingARunningSandboxLeavesNoProcessAndNoCgroup) {
+  auto s = spec({"cpu_quota", "60000"});
+  const fs::path cgroup = cgroup_dir("pids", s.id);
+  std::vector<pid_t> pids;
+  {
+    auto sandbox = backend_->create(s);
+    ASSERT_TRUE(sandbox) << sandbox.error().message();
+    ASSERT_TRUE(eventually_true([&] {
+      return commands_below(cgroup).find("cpu_quota\n") != std::string::npos;
+    })) << commands_below(cgroup);
+    pids = all_pids_below(cgroup);
+  }
+  wait_for_cleanup();
+  EXPECT_FALSE(fs::exists(cgroup));
+  // An OCI container's first process may outlive runc by a moment as a zombie of the host's
+  // pid 1, which reaps it.
+  for (const pid_t pid : pids) {
+    EXPECT_TRUE(eventually_true([&] { return ::kill(pid, 0) != 0; }))
+        << "pid " << pid
+        << " still runs: " << read_file(fs::path("/proc") / std::to_string(pid) / "stat");
+  }
+}
+
+TEST_P(Sandboxes, FreezeStopsEveryProcessUntilThaw) {
+  auto s = spec({"cpu_quota", "1500"});
+  s.memory_mb = 1769;
+  auto sandbox = backend_->create(s);
+  ASSERT_TRUE(sandbox) << sandbox.error().message();
+  const fs::path freezer = cgroup_dir("freezer", s.id);
+  ASSERT_TRUE(eventually_true([&] { return !all_pids_below(freezer).empty(); }));
+  ASSERT_TRUE((*sandbox)->freeze());
+  ASSERT_TRUE(eventually_true([&] { return read_file(freezer / "freezer.state") == "FROZEN\n"; }))
+      << read_file(freezer / "freezer.state");
+  for (const pid_t pid : all_pids_below(freezer)) {
+    EXPECT_NE(read_file(fs::path("/proc") / std::to_string(pid) / "cgroup").find("freezer:"),
+              std::string::npos);
+  }
+  // Frozen, it cannot end on its own, however long its 1.5 s take.
+  pollfd pfd{(*sandbox)->exit_fd(), POLLIN, 0};
+  EXPECT_EQ(::poll(&pfd, 1, 2000), 0) << "exited while frozen";
+  ASSERT_TRUE((*sandbox)->thaw());
+  const auto status = wait(**sandbox, 10s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->describe(), "exit status 0") << output();
+}
+
 // The runtime is exec'd after start() returned; a failed exec ends the sandbox and is
 // reported by launch_failure(), naming the step, as the function's fault.
-TEST_F(NativeSandbox, AFailedExecIsNamedInTheLaunchFailure) {
+TEST_P(Sandboxes, AFailedExecIsNamedInTheLaunchFailure) {
   auto sandbox = backend_->create(spec({"no-such-program"}));
   ASSERT_TRUE(sandbox) << sandbox.error().message();
   ASSERT_TRUE(wait(**sandbox, 5s));
   const auto failure = (*sandbox)->launch_failure();
   ASSERT_TRUE(failure);
-  EXPECT_NE(failure->message().find("step 'exec runtime': execve /var/task/no-such-program"),
-            std::string::npos)
-      << failure->message();
-  EXPECT_EQ(failure->err, ENOENT);
+  if (oci()) {  // runc's own words
+    EXPECT_NE(failure->message().find("runc: runc run failed: unable to start container process: "
+                                      "exec: \"/var/task/no-such-program\": stat "
+                                      "/var/task/no-such-program: no such file or directory"),
+              std::string::npos)
+        << failure->message();
+  } else {
+    EXPECT_NE(failure->message().find("step 'exec runtime': execve /var/task/no-such-program"),
+              std::string::npos)
+        << failure->message();
+    EXPECT_EQ(failure->err, ENOENT);
+  }
   EXPECT_TRUE(failure->bad_entrypoint);
 }
 
-// Pids in a sandbox's pids cgroup (this host: cgroup v1).
-std::vector<pid_t> cgroup_pids(const std::string& id) {
-  std::ifstream procs(fs::path("/sys/fs/cgroup/pids/ember-test") / id / "cgroup.procs");
-  std::vector<pid_t> pids;
-  for (pid_t pid = 0; procs >> pid;) pids.push_back(pid);
-  return pids;
-}
-
-std::string proc_status(pid_t pid) {
-  std::ifstream file("/proc/" + std::to_string(pid) + "/status");
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
-TEST_F(NativeSandbox, APreparedSandboxHoldsAnArmedWorkerUntilItsLaunch) {
+TEST_P(NativeOnly, APreparedSandboxHoldsAnArmedWorkerUntilItsLaunch) {
   auto s = spec({"hello"});
   auto prepared = backend_->prepare(s);
   ASSERT_TRUE(prepared) << prepared.error().message();
   // Init and the worker it forked, which already dropped everything and loaded the filter
   // before anything of the function was known.
-  const auto pids = cgroup_pids(s.id);
+  const auto pids = cgroup_pids(cgroup_dir("pids", s.id));
   ASSERT_EQ(pids.size(), 2U);
   std::size_t armed = 0;
   for (const pid_t pid : pids) {
-    const auto status = proc_status(pid);
+    const auto status = read_file(fs::path("/proc") / std::to_string(pid) / "status");
     if (status.find("Uid:\t993\t993\t993\t993") == std::string::npos) continue;
     ++armed;
     for (const char* line : {"CapEff:\t0000000000000000", "CapBnd:\t0000000000000000",
@@ -337,22 +476,30 @@ TEST_F(NativeSandbox, APreparedSandboxHoldsAnArmedWorkerUntilItsLaunch) {
   EXPECT_GE((*sandbox)->timings().exec_done, (*sandbox)->timings().launch_begin);
 }
 
-TEST_F(NativeSandbox, AnUnusedPreparedSandboxLeavesNothingBehind) {
+// Native: init and its armed worker wait in it. OCI: only the bundle, cgroup and netns exist.
+TEST_P(Sandboxes, AnUnusedPreparedSandboxLeavesNothingBehind) {
   auto s = spec({"hello"});
-  const fs::path cgroup = fs::path("/sys/fs/cgroup/pids/ember-test") / s.id;
+  const fs::path cgroup = cgroup_dir("pids", s.id);
+  const fs::path bundle = fs::path(oci_test_options().state_dir) / "bundles" / ("ember-" + s.id);
   std::vector<pid_t> pids;
   {
     auto prepared = backend_->prepare(s);
     ASSERT_TRUE(prepared) << prepared.error().message();
-    pids = cgroup_pids(s.id);
-    EXPECT_EQ(pids.size(), 2U);
+    EXPECT_TRUE(fs::exists(cgroup));
+    pids = cgroup_pids(cgroup);
+    EXPECT_EQ(pids.size(), oci() ? 0U : 2U);
+    if (oci()) {
+      EXPECT_TRUE(fs::exists(bundle));
+    }
   }
+  wait_for_cleanup();
   EXPECT_FALSE(fs::exists(cgroup));
+  EXPECT_FALSE(fs::exists(bundle));
   for (const pid_t pid : pids) EXPECT_NE(::kill(pid, 0), 0) << "pid " << pid << " still runs";
   EXPECT_EQ(output(), "");  // the worker never ran anything
 }
 
-TEST_F(NativeSandbox, InSandboxPathsComeFromTheBackend) {
+TEST_P(Sandboxes, InSandboxPathsComeFromTheBackend) {
   SandboxSpec s;
   s.code_dir = "/srv/fn";
   s.runtime_dir = "/srv/runtimes";
@@ -384,7 +531,7 @@ class ImageRoot {
   fs::path root_;
 };
 
-TEST_F(NativeSandbox, AnImageRootIsTheSandboxsRootReadOnlyWithItsOwnTmpProcAndDev) {
+TEST_P(NativeOnly, AnImageRootIsTheSandboxsRootReadOnlyWithItsOwnTmpProcAndDev) {
   ASSERT_TRUE(fs::exists("/bin/busybox")) << "needs busybox-static (scripts/setup.sh)";
   const ImageRoot image;
   auto s = spec({"unused"});
@@ -405,7 +552,7 @@ TEST_F(NativeSandbox, AnImageRootIsTheSandboxsRootReadOnlyWithItsOwnTmpProcAndDe
   EXPECT_TRUE(fs::is_empty(image.path() / "tmp")) << "the sandbox's /tmp is its own tmpfs";
 }
 
-TEST_F(NativeSandbox, AnImageRootWithoutAMountPointIsNamedInTheFailure) {
+TEST_P(NativeOnly, AnImageRootWithoutAMountPointIsNamedInTheFailure) {
   const ImageRoot image;
   fs::remove(image.path() / "proc");
   auto s = spec({"unused"});
@@ -418,6 +565,10 @@ TEST_F(NativeSandbox, AnImageRootWithoutAMountPointIsNamedInTheFailure) {
             std::string::npos)
       << sandbox.error().message();
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Sandboxes, ::testing::Values(Kind::kNative, Kind::kOci),
+                         kind_name);
+INSTANTIATE_TEST_SUITE_P(Backends, NativeOnly, ::testing::Values(Kind::kNative), kind_name);
 
 }  // namespace
 }  // namespace ember::isolation

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../ember_paths.hpp"
+#include "../host_root_paths.hpp"
 
 namespace ember::isolation::init {
 namespace {
@@ -78,7 +79,7 @@ StepResult mount_root(const InitConfig& c) {
 StepResult bind_system(const InitConfig& c) {
   if (auto r = bind_host("/usr", in_root(c, "/usr"), true)) return r;
   // Merged-/usr hosts (Debian 12) have /bin -> usr/bin: copy the link, not the directory.
-  for (const char* top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+  for (const char* top : kHostSystemDirs) {
     struct stat st {};
     if (::lstat(top, &st) < 0) continue;
     if (S_ISLNK(st.st_mode)) {
@@ -98,17 +99,13 @@ StepResult bind_system(const InitConfig& c) {
 }
 
 StepResult populate_etc(const InitConfig& c) {
-  // What a runtime reads: name resolution, TLS roots, the dynamic loader's cache, time zone.
-  for (const char* file : {"/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf",
-                           "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime",
-                           "/etc/mime.types", "/etc/os-release", "/etc/ssl/openssl.cnf"}) {
+  for (const char* file : kHostEtcFiles) {
     if (std::string(file).starts_with("/etc/ssl/")) {
       if (auto r = make_dir(in_root(c, "/etc/ssl"))) return r;
     }
     if (auto r = bind_host(file, in_root(c, file), false)) return r;
   }
-  for (const char* dir : {"/etc/ssl/certs", "/etc/ld.so.conf.d", "/etc/alternatives",
-                          "/etc/ca-certificates", "/etc/pki"}) {
+  for (const char* dir : kHostEtcDirs) {
     if (auto r = make_dir(in_root(c, "/etc/ssl"))) return r;
     if (auto r = bind_host(dir, in_root(c, dir), false)) return r;
   }

@@ -242,4 +242,30 @@ Result<std::unique_ptr<SandboxBackend>> make_native_backend(NativeOptions option
 // piece and how to get it, so `ember serve` can refuse to start with that message.
 Result<void> detect_native_support(const NativeOptions& options = {});
 
+// Node-wide settings of the OCI backend (docs/isolation.md, "The OCI backend").
+struct OciOptions {
+  // "crun", "runc" (looked up in PATH) or a path; empty = the first of crun, runc that can
+  // start a container on this host.
+  std::filesystem::path runtime;
+  // Bundles, the runtime's state root (--root, STATE_DIR/<runtime>) and the shared root of code
+  // functions. One node per directory: a new backend deletes every ember container it finds.
+  std::filesystem::path state_dir = "/run/ember/oci";
+  uid_t uid = 993;  // the container process's user and group (Lambda's sbx_user1051)
+  gid_t gid = 993;
+  std::uint32_t pids_max = 1024;                    // per sandbox, contains fork bombs
+  std::string cgroup_parent = "ember-oci";          // sandbox cgroups: "<parent>/ember-<id>"
+  std::chrono::milliseconds probe_timeout{10'000};  // the trivial container of detection
+};
+
+// Starts and ends one trivial container with the runtime (or each candidate when none is
+// named) and answers the runtime that worked. Fails with the runtime's own message, e.g. crun's
+// "cgroups in hybrid mode not supported, drop all controllers from cgroupv2".
+Result<std::filesystem::path> detect_oci_support(const OciOptions& options = {});
+
+// Sandboxes as OCI containers of runc or crun: the same guarantees as the native backend
+// (namespaces, cgroup limits, read-only root, no privileges, the same seccomp policy).
+// Deletes leftover ember containers of its state root, then checks the runtime as
+// detect_oci_support does.
+Result<std::unique_ptr<SandboxBackend>> make_oci_backend(OciOptions options = {});
+
 }  // namespace ember::isolation
