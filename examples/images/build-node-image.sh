@@ -43,7 +43,8 @@ die() {
   echo "build-node-image.sh: $*" >&2
   exit 1
 }
-log() { echo "build-node-image.sh: $*" >&2; }
+# Prefixed with the seconds since the start, which shows where a build spends its time.
+log() { echo "build-node-image.sh: [${SECONDS} s] $*" >&2; }
 
 [[ $# -ge 1 && $# -le 2 ]] || die "usage: build-node-image.sh OUT_DIR [TAG]"
 out_dir=$(realpath -m -- "$1")
@@ -162,7 +163,6 @@ arch=$(dpkg --print-architecture)
 work=$(mktemp -d -- "$out_dir.build.XXXXXX")
 root=$work/root
 builder=$work/builder
-started=$SECONDS
 
 log "debootstrap --variant=minbase $SUITE from $debian_mirror ($arch)"
 unshare --mount --propagation private -- \
@@ -277,4 +277,4 @@ skopeo inspect --config "oci:$layout:$tag" >/dev/null ||
   die "skopeo cannot read the finished layout $layout:$tag"
 
 mv -T -- "$layout" "$out_dir"
-log "built $out_dir:$tag in $((SECONDS - started)) s"
+log "built $out_dir:$tag; removing the build directory"

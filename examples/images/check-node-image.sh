@@ -4,7 +4,9 @@
 # root, writable /tmp, uid 993, the Lambda variables) against a one-event Runtime API served
 # by runtime_api_check.py on 127.0.0.1, and succeeds only when the handler's result arrives.
 #
-# Usage: check-node-image.sh IMAGE_DIR [TAG]     (TAG defaults to "latest")
+# Usage: check-node-image.sh IMAGE_DIR [TAG [OPTION...]]    (TAG defaults to "latest")
+#   OPTIONs go to runtime_api_check.py, e.g. --entrypoint '["/usr/bin/node", "..."]' to
+#   override the image's entrypoint as Lambda's ImageConfig does (--help lists them).
 # Environment: OCI_RUNTIME (default runc; crun works where it can start containers)
 # Needs root and the Debian packages umoci, runc (or crun) and python3.
 set -euo pipefail
@@ -14,7 +16,7 @@ die() {
   exit 1
 }
 
-[[ $# -ge 1 && $# -le 2 ]] || die "usage: check-node-image.sh IMAGE_DIR [TAG]"
+[[ $# -ge 1 ]] || die "usage: check-node-image.sh IMAGE_DIR [TAG [OPTION...]]"
 image_dir=$(realpath -- "$1") || die "no image at $1"
 tag=${2:-latest}
 runtime=${OCI_RUNTIME:-runc}
@@ -38,4 +40,4 @@ umoci unpack --image "$image_dir:$tag" "$work/bundle" >/dev/null ||
 # The sandbox uid must be able to reach the root: umoci unpack leaves the bundle directory 0700.
 chmod 0755 "$work" "$work/bundle"
 python3 "$script_dir/runtime_api_check.py" --image "$image_dir" --tag "$tag" --bundle "$work/bundle" \
-  --container-id "$container_id" --runtime "$runtime"
+  --container-id "$container_id" --runtime "$runtime" "${@:3}"

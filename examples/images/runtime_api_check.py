@@ -174,9 +174,17 @@ def main():
     parser.add_argument("--uid", type=int, default=993, help="ember's default sandbox uid")
     parser.add_argument("--gid", type=int, default=993)
     parser.add_argument("--timeout-s", type=float, default=60.0)
+    parser.add_argument("--entrypoint", type=json.loads,
+                        help="JSON array replacing the image's Entrypoint (Lambda ImageConfig)")
+    parser.add_argument("--command", type=json.loads,
+                        help="JSON array replacing the image's Cmd (Lambda ImageConfig)")
     args = parser.parse_args()
 
     image_config = read_image_config(args.image, args.tag)
+    if args.entrypoint is not None:
+        image_config["Entrypoint"] = args.entrypoint
+    if args.command is not None:
+        image_config["Cmd"] = args.command
     event = {"check": "examples/images/check-node-image.sh", "nonce": str(uuid.uuid4())}
     function_name = "node-image-check"
     arn = "arn:aws:lambda:us-east-1:000000000000:function:" + function_name
@@ -216,7 +224,8 @@ def main():
     if kind != "response":
         raise SystemExit("check: the runtime posted %s: %s" % (kind, body.decode(errors="replace")))
     result = json.loads(body)
-    expected = {"echo": event, "requestId": api.request_id, "handler": "index.handler",
+    expected = {"echo": event, "requestId": api.request_id,
+                "handler": (image_config.get("Cmd") or [""])[0],
                 "cwd": image_config.get("WorkingDir"), "uid": args.uid,
                 "functionName": function_name}
     wrong = {k: (result.get(k), v) for k, v in expected.items() if result.get(k) != v}
