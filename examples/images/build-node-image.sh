@@ -25,7 +25,8 @@ readonly HOST_PACKAGES=(
   skopeo                  # final check that the layout is readable by the OCI tooling
   curl                    # downloads npm from the npm registry
   ca-certificates         # ... over https
-  util-linux              # unshare: every mount of the build lives in its own namespace
+  util-linux              # unshare (every mount of the build in its own namespace), flock
+  mount                   # mount, inside those namespaces
 )
 # Debian packages of the image itself.
 readonly IMAGE_PACKAGES=(nodejs)

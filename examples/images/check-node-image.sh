@@ -8,8 +8,11 @@
 #   OPTIONs go to runtime_api_check.py, e.g. --entrypoint '["/usr/bin/node", "..."]' to
 #   override the image's entrypoint as Lambda's ImageConfig does (--help lists them).
 # Environment: OCI_RUNTIME (default runc; crun works where it can start containers)
-# Needs root and the Debian packages umoci, runc (or crun) and python3.
+# Needs root. Missing Debian packages are installed with apt-get.
 set -euo pipefail
+
+# Debian packages this script needs; the runtime_api_check.py uses only Python's library.
+readonly HOST_PACKAGES=(umoci runc python3)
 
 die() {
   echo "check-node-image.sh: $*" >&2
@@ -23,9 +26,17 @@ runtime=${OCI_RUNTIME:-runc}
 script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 readonly script_dir
 [[ $(id -u) -eq 0 ]] || die "must run as root (umoci unpack and $runtime run need it)"
-for tool in umoci "$runtime" python3; do
-  command -v "$tool" >/dev/null || die "$tool is not installed"
+missing=()
+for pkg in "${HOST_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+    missing+=("$pkg")
 done
+if ((${#missing[@]})); then
+  echo "check-node-image.sh: installing ${missing[*]}" >&2
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+command -v "$runtime" >/dev/null || die "OCI runtime $runtime is not installed"
 
 work=$(mktemp -d /tmp/check-node-image.XXXXXX)
 container_id=check-node-image-$$
