@@ -53,6 +53,19 @@ tag=${2:-latest}
 script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 readonly script_dir handler_dir=$script_dir/node
 
+install_missing_host_packages() {
+  local missing=() pkg
+  for pkg in "${HOST_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$pkg")
+  done
+  if ((${#missing[@]})); then
+    log "installing host packages: ${missing[*]}"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
 image_is_built() {
   [[ -f $out_dir/index.json ]] && umoci stat --image "$out_dir:$tag" >/dev/null 2>&1
 }
@@ -63,6 +76,7 @@ if image_is_built; then
   exit 0
 fi
 [[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap and chroot need it)"
+install_missing_host_packages
 mkdir -p -- "$(dirname -- "$out_dir")"
 # One build per OUT_DIR at a time; a second caller waits, then finds the image built.
 exec {lock_fd}>"$out_dir.lock"
@@ -81,19 +95,6 @@ for stale in "$out_dir".build.*; do
   log "removing $stale, left by an interrupted build"
   rm -rf -- "$stale"
 done
-
-install_missing_host_packages() {
-  local missing=() pkg
-  for pkg in "${HOST_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
-      missing+=("$pkg")
-  done
-  if ((${#missing[@]})); then
-    log "installing host packages: ${missing[*]}"
-    apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-  fi
-}
 
 # Prints the first URI in the apt sources (one-line and deb822 formats) that serves SUITE, so
 # the build uses the mirror this machine is configured for (and can reach).
@@ -151,7 +152,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-install_missing_host_packages
 debian_mirror=${DEBIAN_MIRROR:-$(mirror_for_suite "$SUITE")}
 debian_mirror=${debian_mirror:-http://deb.debian.org/debian}
 security_mirror=${DEBIAN_SECURITY_MIRROR:-$(mirror_for_suite "$SUITE-security")}
