@@ -78,6 +78,29 @@ bool pin_to_cpu(int cpu) {
   return true;
 }
 
+// The OCI runtime's sandboxes for the `isolation: oci` functions; null (after saying why, in
+// the runtime's own words) when it cannot start a container here.
+std::unique_ptr<isolation::SandboxBackend> make_oci(const config::Config& config,
+                                                    const std::vector<std::string>& functions) {
+  isolation::OciOptions options;
+  if (config.node.oci_runtime != "auto") options.runtime = config.node.oci_runtime;
+  options.state_dir = config.node.state_dir / "oci";
+  options.uid = config.node.sandbox_uid;
+  options.gid = config.node.sandbox_gid;
+  auto backend = isolation::make_oci_backend(options);
+  if (!backend) {
+    std::cerr << "ember serve: cannot run " << boost::algorithm::join(functions, ", ")
+              << " with isolation: oci (node.oci_runtime: " << config.node.oci_runtime << " in "
+              << config.file.string() << "): " << backend.error().message()
+              << "\nSet node.oci_runtime to a runtime that works here, or `isolation: native` "
+                 "on those functions.\n";
+    return nullptr;
+  }
+  std::printf("ember: isolation: oci runs %s with %s\n",
+              boost::algorithm::join(functions, ", ").c_str(), (*backend)->name().c_str());
+  return std::move(*backend);
+}
+
 // Native sandboxes for every function that does not opt out; refuses to start, naming what
 // is missing, when the host cannot provide them. Never falls back silently.
 std::optional<engine::Backends> make_backends(const config::Config& config,
@@ -85,6 +108,7 @@ std::optional<engine::Backends> make_backends(const config::Config& config,
   engine::Backends backends;
   backends.process = isolation::make_process_backend();
   std::vector<std::string> isolated;
+  std::vector<std::string> oci_functions;
   for (const auto& f : config.functions) {
     if (f.isolation == config::Isolation::kNone) {
       std::printf(
@@ -93,7 +117,7 @@ std::optional<engine::Backends> make_backends(const config::Config& config,
           f.name.c_str(), f.source.c_str());
       continue;
     }
-    isolated.push_back(f.name);
+    (f.isolation == config::Isolation::kOci ? oci_functions : isolated).push_back(f.name);
     isolation::SeccompPolicy policy{f.seccomp_deny, f.seccomp_allow};
     if (auto ok = isolation::validate_seccomp_policy(policy); !ok) {
       std::cerr << "ember serve: " << f.source << ": functions." << f.name
@@ -104,6 +128,10 @@ std::optional<engine::Backends> make_backends(const config::Config& config,
       std::printf("ember: function %s lifts seccomp denials: %s\n", f.name.c_str(),
                   boost::algorithm::join(f.seccomp_allow, ", ").c_str());
     }
+  }
+  if (!oci_functions.empty()) {
+    backends.oci = make_oci(config, oci_functions);
+    if (!backends.oci) return std::nullopt;
   }
   if (isolated.empty()) return backends;
 

@@ -120,6 +120,49 @@ TEST_F(ImageFunction, TheRootIsTheImageReadOnlyWithAWritableTmp) {
   EXPECT_NE(logs.find("own-root"), std::string::npos) << logs;
 }
 
+// `isolation: oci`: the same image, and a code function, through runc (crun cannot start a
+// container on a cgroup v1 host such as this one; serve's refusal of it is tested below).
+TEST_F(ImageFunction, TheOciBackendRunsImageAndCodeFunctions) {
+  auto image = image_function("oci-image", echo_layout());
+  image.isolation = "oci";
+  FunctionSpec code;
+  code.name = "oci-code";
+  code.runtime = "provided";
+  code.handler.clear();
+  code.code = source_dir() / "examples" / "echo-provided";
+  code.isolation = "oci";
+  NodeSettings settings;
+  settings.oci_runtime = "runc";
+  Node node({image, code}, settings);
+  for (const std::string name : {"oci-image", "oci-code"}) {
+    const auto reply = node.invoke(name, R"({"via":"runc"})");
+    EXPECT_EQ(reply.status, 200) << name << ": " << reply.body;
+    EXPECT_EQ(reply.body, R"({"via":"runc"})") << name;
+    EXPECT_NE(node.wait_for_log(name, "Init Duration").find("Init Duration"), std::string::npos)
+        << node.logs(name);
+  }
+  EXPECT_NE(node.stdout_text().find("isolation: oci runs oci-image, oci-code"), std::string::npos)
+      << node.stdout_text();
+}
+
+TEST_F(ImageFunction, ServeRefusesAnOciRuntimeThatCannotRunAContainerInItsOwnWords) {
+  auto image = image_function("crun-image", echo_layout());
+  image.isolation = "oci";
+  NodeSettings settings;
+  settings.oci_runtime = "crun";
+  std::string message;
+  try {
+    const Node node({image}, settings);
+    GTEST_SKIP() << "crun can start containers on this host";
+  } catch (const std::exception& e) {
+    message = e.what();
+  }
+  EXPECT_NE(message.find("cannot run crun-image with isolation: oci (node.oci_runtime: crun"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("crun"), std::string::npos) << message;
+}
+
 TEST_F(ImageFunction, ServeRefusesABadImageNamingTheFunctionAndTheImage) {
   const std::string missing_tag = echo_layout().substr(0, echo_layout().size() - 6) + "nope";
   const std::string message = refusal(image_function("badtag", missing_tag));
