@@ -261,6 +261,9 @@ umoci repack --image "$layout:$tag" \
   "$work/bundle"
 # NPM_CONFIG_CACHE: npx writes its cache and logs, and only /tmp is writable on Lambda (AWS's
 # Dockerfile for non-AWS bases sets the same); no update check from inside a function.
+# HOME: npx asks Node.js for the home directory, and the sandbox user (uid 993 on ember,
+# sbx_user1051 on Lambda) has no entry in the image's /etc/passwd: without HOME it fails
+# with "uv_os_homedir returned ENOENT" before the runtime starts. /tmp is the writable place.
 umoci config --image "$layout:$tag" \
   --os linux --architecture "$arch" \
   --config.entrypoint /usr/bin/npx --config.entrypoint aws-lambda-ric \
@@ -272,6 +275,7 @@ umoci config --image "$layout:$tag" \
   --config.env LAMBDA_TASK_ROOT=/var/task \
   --config.env NPM_CONFIG_CACHE=/tmp/.npm \
   --config.env NPM_CONFIG_UPDATE_NOTIFIER=false \
+  --config.env HOME=/tmp \
   --history.created_by "examples/images/build-node-image.sh: ENTRYPOINT npx aws-lambda-ric, CMD index.handler"
 umoci gc --layout "$layout"
 skopeo inspect --config "oci:$layout:$tag" >/dev/null ||

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "harness.hpp"
@@ -177,6 +178,29 @@ TEST_F(ImageFunction, ServeRefusesABadImageNamingTheFunctionAndTheImage) {
   const std::string path_message = refusal(not_found);
   EXPECT_NE(path_message.find("no-such-program is not in the image's PATH"), std::string::npos)
       << path_message;
+}
+
+// The realistic image: Debian's Node.js and the aws-lambda-ric npm package, with the image
+// config AWS documents for non-AWS base images (npx aws-lambda-ric, CMD index.handler).
+// scripts/test.sh builds it (examples/images/build-node-image.sh) before the tests run.
+TEST_F(ImageFunction, TheNodeJsRuntimeInterfaceClientImageRunsUnchanged) {
+  const char* configured = std::getenv("EMBER_NODE_IMAGE_DIR");
+  const fs::path layout = configured != nullptr ? configured : "/var/cache/ember/images/node";
+  if (!fs::exists(layout / "index.json")) {
+    GTEST_SKIP() << "no Node.js image at " << layout
+                 << "; build it with: bash examples/images/build-node-image.sh " << layout;
+  }
+  auto spec = image_function("node", "oci:" + layout.string() + ":latest");
+  spec.memory_mb = 512;
+  spec.timeout_s = 10;
+  Node node({spec});
+  const auto reply = node.invoke("node", R"({"key1":"value1"})");
+  EXPECT_EQ(reply.status, 200) << reply.body << node.logs("node");
+  EXPECT_NE(reply.body.find("value1"), std::string::npos) << reply.body;
+  const std::string logs = node.wait_for_log("node", "REPORT");
+  EXPECT_NE(logs.find("Init Duration"), std::string::npos) << logs;
+  // Warm: the same runtime answers again.
+  EXPECT_EQ(node.invoke("node", R"({"key1":"again"})").status, 200);
 }
 
 }  // namespace
