@@ -68,21 +68,6 @@ std::optional<std::string> missing_image_tools() {
   return std::nullopt;
 }
 
-void run_tool(const std::vector<std::string>& argv) {
-  const client::TempDir logs("ember-tool-");
-  client::ChildOptions options;
-  options.argv = argv;
-  options.output = logs.path() / "output";
-  client::ChildProcess child(options);
-  const auto status = child.wait_for(std::chrono::minutes(5));
-  if (status != 0) {
-    std::string command;
-    for (const auto& a : argv) command += (command.empty() ? "" : " ") + a;
-    throw std::runtime_error(command + ": exit " + (status ? std::to_string(*status) : "timeout") +
-                             ": " + client::read_file(logs.path() / "output"));
-  }
-}
-
 void make_busybox_root(const fs::path& root) {
   fs::create_directories(root / "bin");
   fs::create_directories(root / "etc");
@@ -92,32 +77,6 @@ void make_busybox_root(const fs::path& root) {
   write_text(root / "etc/hello", "hello from the image\n");
 }
 
-void build_oci_image(const fs::path& root, const fs::path& layout, const std::string& tag,
-                     const ImageSpec& spec) {
-  const std::string image = layout.string() + ":" + tag;
-  if (!fs::exists(layout / "index.json")) run_tool({"umoci", "init", "--layout", layout.string()});
-  run_tool({"umoci", "new", "--image", image});
-  run_tool({"umoci", "insert", "--image", image, root.string(), "/"});
-  std::vector<std::string> config = {"umoci", "config", "--image", image};
-  // umoci's --config.entrypoint and --config.cmd append; an empty list is left out.
-  for (const auto& e : spec.entrypoint) config.push_back("--config.entrypoint=" + e);
-  for (const auto& c : spec.cmd) config.push_back("--config.cmd=" + c);
-  for (const auto& e : spec.env) config.push_back("--config.env=" + e);
-  if (!spec.working_dir.empty()) config.push_back("--config.workingdir=" + spec.working_dir);
-  if (!spec.architecture.empty()) config.push_back("--architecture=" + spec.architecture);
-  run_tool(config);
-  // umoci leaves the superseded manifests and configs behind; harmless, but skopeo copies
-  // only what the tag names anyway.
-}
-
-void copy_image(const std::string& from, const std::string& to,
-                const std::vector<std::string>& options) {
-  std::vector<std::string> argv = {"skopeo", "copy", "--quiet"};
-  argv.insert(argv.end(), options.begin(), options.end());
-  argv.push_back(from);
-  argv.push_back(to);
-  run_tool(argv);
-}
 
 std::string make_tar(const std::vector<TarEntry>& entries, LayerCompression compression) {
   std::string out;

@@ -10,33 +10,21 @@
 #include <string>
 #include <vector>
 
+#include "ember/client/oci_image.hpp"
+
 namespace ember::test {
 
 // Why image tests cannot run here (umoci, skopeo or busybox-static missing), or nullopt.
 std::optional<std::string> missing_image_tools();
 
-// Runs a tool to completion; throws std::runtime_error with its output when it fails.
-void run_tool(const std::vector<std::string>& argv);
+// Tools and image building shared with the bench (ember::client).
+using client::build_oci_image;
+using client::copy_image;
+using client::run_tool;
+using ImageSpec = client::OciImageSpec;
 
 // A root with a static busybox at /bin/busybox, /bin/sh -> busybox, and /etc/hello.
 void make_busybox_root(const std::filesystem::path& root);
-
-struct ImageSpec {
-  std::vector<std::string> entrypoint;
-  std::vector<std::string> cmd;
-  std::vector<std::string> env;  // KEY=VALUE
-  std::string working_dir;
-  std::string architecture;  // empty: umoci's default, the host's
-};
-
-// A new OCI layout at `layout` (created when missing) with the image `tag`: one layer holding
-// what `root` holds (umoci init/new/insert/config).
-void build_oci_image(const std::filesystem::path& root, const std::filesystem::path& layout,
-                     const std::string& tag, const ImageSpec& spec);
-
-// `skopeo copy FROM TO`, with its transport syntax ("oci:DIR:TAG", "docker-archive:F:N:T").
-void copy_image(const std::string& from, const std::string& to,
-                const std::vector<std::string>& options = {});
 
 // One entry of a crafted layer.
 struct TarEntry {
