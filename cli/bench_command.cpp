@@ -63,6 +63,9 @@ int bench_command(const std::vector<std::string>& args) {
       "isolation", po::value(&isolation), "functions' isolation: native or none (node default)")(
       "network", po::value(&network), "functions' network: none (own namespace, default) or host")(
       "zygote", po::bool_switch(&o.zygote), "python: fork workers from the zygote")(
+      "images", po::bool_switch(&o.images),
+      "cold: also the runtime as a container image (umoci), on the native backend and through "
+      "runc and crun, next to the code function and the runc baseline")(
       "n,n", po::value(&o.n)->default_value(100), "invocations (memory: workers)")(
       "concurrency,c", po::value(&o.concurrency)->default_value(2),
       "client threads (throughput, trace, rate)")(

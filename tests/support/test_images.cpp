@@ -77,7 +77,6 @@ void make_busybox_root(const fs::path& root) {
   write_text(root / "etc/hello", "hello from the image\n");
 }
 
-
 std::string make_tar(const std::vector<TarEntry>& entries, LayerCompression compression) {
   std::string out;
   archive* a = archive_write_new();

@@ -46,6 +46,9 @@ Target given_or_own_node(const BenchOptions& o, const client::NodeFunction& f,
 
 // `ember bench memory`: memory per idle warm worker (memory_mode.cpp).
 void run_memory_mode(const BenchOptions& o, Report& report);
+// `ember bench cold --images`: the runtime as an image, on the native backend and each OCI
+// runtime that works here (image_cold.cpp).
+void add_image_cold_starts(const BenchOptions& o, Report& report);
 // `ember bench rate`: sandboxes created per second to the first `next` (rate_mode.cpp).
 void run_rate_mode(const BenchOptions& o, Report& report);
 

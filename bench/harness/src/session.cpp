@@ -262,6 +262,8 @@ void run_cold_warm(const BenchOptions& o, Report& report, bool cold, bool warm) 
   }
   client.reset();
   node.reset();  // stops the node before the baselines run, so they have the machine
+  const bool images = cold && o.images && !o.endpoint;
+  if (images) add_image_cold_starts(o, report);
 
   if (!o.baselines) return;
   if (cold) {
@@ -269,6 +271,13 @@ void run_cold_warm(const BenchOptions& o, Report& report, bool cold, bool warm) 
     report.add_ratio("cold: received->first next", kSpawnBaseline);
     report.add_ratio("cold: client total", kSpawnBaseline);
     report.add_ratio("cold: received->first next", kRuncBaseline);
+  }
+  if (images) {
+    for (const char* group : {"cold image native", "cold image runc", "cold image crun"}) {
+      const std::string figure = std::string(group) + ": received->first next";
+      report.add_ratio(figure, "cold: received->first next");
+      report.add_ratio(figure, kRuncBaseline);
+    }
   }
   if (warm) {
     add_loopback_baseline(report, o, o.n);

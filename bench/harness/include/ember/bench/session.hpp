@@ -26,6 +26,9 @@ struct BenchOptions {
   std::optional<std::string> isolation;  // the functions' `isolation:` (native, none)
   std::optional<std::string> network;    // the functions' `network:` (none, host)
   bool zygote = false;                   // python functions: `zygote: true`
+  // cold: also the runtime packaged as an image, on the native backend and through runc and
+  // crun (nodes of the bench's own only).
+  bool images = false;
 
   std::size_t n = 100;          // invocations (cold, warm, rate, throughput when no duration);
                                 // memory: workers
