@@ -56,8 +56,9 @@ Result<Listener> listen_in_netns(pid_t pid, unsigned short port) {
 Result<Listener> listen_in_netns(int netns_fd, unsigned short port, const std::string& name) {
   UniqueFd original(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!original) return last_error("open /proc/thread-self/ns/net");
-  if (::setns(netns_fd, CLONE_NEWNET) < 0)
+  if (::setns(netns_fd, CLONE_NEWNET) < 0) {
     return last_error("setns " + name, "needs CAP_SYS_ADMIN");
+  }
   const NetnsGuard back(std::move(original));
   if (auto up = loopback_up(); !up) return up.error();
   return listen_on_loopback(port);

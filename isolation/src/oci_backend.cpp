@@ -5,9 +5,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json/serialize.hpp>
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <fstream>
 
@@ -53,11 +55,11 @@ ExitStatus container_status(const ExitStatus& runtime) {
 }
 
 bool looks_like_exec_failure(const std::string& message) {
-  const bool exec = message.find("exec") != std::string::npos;
-  for (const char* reason : {"no such file", "not found", "ermission denied", "exec format"}) {
-    if (exec && message.find(reason) != std::string::npos) return true;
-  }
-  return false;
+  if (message.find("exec") == std::string::npos) return false;
+  constexpr std::string_view kReasons[] = {"no such file", "not found", "ermission denied",
+                                           "exec format"};
+  return std::ranges::any_of(
+      kReasons, [&](std::string_view reason) { return message.find(reason) != std::string::npos; });
 }
 
 Result<void> write_text(const fs::path& file, const std::string& text) {
@@ -208,7 +210,8 @@ class OciSandbox final : public Sandbox {
   int container_init() const {
     if (container_init_) return container_init_.get();
     const std::string text = read_text(remains_->bundle / "pid");
-    const pid_t pid = text.empty() ? 0 : static_cast<pid_t>(std::atoi(text.c_str()));
+    pid_t pid = 0;
+    std::from_chars(text.data(), text.data() + text.size(), pid);
     if (pid <= 0) return -1;
     // Still the runtime's child, and a zombie until it reaps it: the pid cannot be reused
     // while the runtime runs, which it does until this sandbox is reaped.
@@ -503,7 +506,7 @@ Result<fs::path> detect_oci_support(const OciOptions& options) {
   return (*backend)->runtime().path();
 }
 
-Result<std::unique_ptr<SandboxBackend>> make_oci_backend(OciOptions options) {
+Result<std::unique_ptr<SandboxBackend>> make_oci_backend(const OciOptions& options) {
   auto backend = first_working(options);
   if (!backend) return backend.error();
   return std::unique_ptr<SandboxBackend>(std::move(*backend));

@@ -20,8 +20,11 @@ std::vector<fs::path> cgroup_hierarchy_roots() {
     if (dash == std::string::npos) continue;
     std::istringstream before(line.substr(0, dash));
     std::istringstream after(line.substr(dash + 3));
-    std::string id, parent, dev, root, mount_point, fstype;
-    before >> id >> parent >> dev >> root >> mount_point;
+    std::string field;
+    for (int i = 0; i < 4; ++i) before >> field;  // id, parent, major:minor, root
+    std::string mount_point;
+    before >> mount_point;
+    std::string fstype;
     after >> fstype;
     if (fstype != "cgroup" && fstype != "cgroup2") continue;
     if (std::find(roots.begin(), roots.end(), mount_point) == roots.end()) {

@@ -45,8 +45,9 @@ json::array mounts(const OciContainerInput& in) {
   if (!spec.image_root.empty()) return list;
   for (const auto& host : in.host_root->binds) list.emplace_back(read_only_bind(host, host));
   list.emplace_back(read_only_bind(spec.code_dir.string(), kTaskRoot));
-  if (!spec.runtime_dir.empty())
+  if (!spec.runtime_dir.empty()) {
     list.emplace_back(read_only_bind(spec.runtime_dir.string(), kRuntimeRoot));
+  }
   if (!spec.opt_dir.empty()) list.emplace_back(read_only_bind(spec.opt_dir.string(), "/opt"));
   return list;
 }

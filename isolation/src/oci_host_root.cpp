@@ -42,44 +42,40 @@ Result<bool> add_mount_point(const fs::path& root, const std::string& host) {
   return {boost::system::in_place_value, true};
 }
 
-}  // namespace
-
-Result<OciHostRoot> build_oci_host_root(const fs::path& dir, uid_t uid, gid_t gid) {
-  std::error_code ec;
-  fs::remove_all(dir, ec);
-  if (ec) return SysError{ec.value(), "rm -r " + dir.string(), {}};
-  OciHostRoot root{dir, {}};
-  for (const char* inside :
-       {"/etc", "/proc", "/dev", "/tmp", "/usr", kTaskRoot, kRuntimeRoot, "/opt"}) {
-    if (auto r = make_dirs(dir / fs::path(inside).relative_path()); !r) return r.error();
-  }
-  // runc gives a tmpfs the mode of its mount point, whatever the mount's mode= option says.
-  fs::permissions(dir / "tmp", fs::perms::all | fs::perms::sticky_bit, ec);
-  if (ec) return SysError{ec.value(), "chmod 1777 " + (dir / "tmp").string(), {}};
-  root.binds.emplace_back("/usr");
+// /bin, /lib* of the host: symlinks copied (merged /usr), directories as mount points.
+Result<void> add_system_dirs(OciHostRoot& root) {
   for (const char* top : kHostSystemDirs) {
     struct stat st {};
     if (::lstat(top, &st) < 0) continue;
     if (S_ISLNK(st.st_mode)) {
+      std::error_code ec;
       const fs::path target = fs::read_symlink(top, ec);
       if (ec) return SysError{ec.value(), std::string("readlink ") + top, {}};
-      fs::create_symlink(target, dir / fs::path(top).relative_path(), ec);
+      fs::create_symlink(target, root.dir / fs::path(top).relative_path(), ec);
       if (ec) return SysError{ec.value(), "symlink " + target.string() + " " + top, {}};
       continue;
     }
-    auto added = add_mount_point(dir, top);
+    auto added = add_mount_point(root.dir, top);
     if (!added) return added.error();
     if (*added) root.binds.emplace_back(top);
   }
+  return {};
+}
+
+Result<void> add_etc(OciHostRoot& root) {
   for (const auto& list :
        {std::span<const char* const>(kHostEtcFiles), std::span<const char* const>(kHostEtcDirs)}) {
     for (const char* host : list) {
-      auto added = add_mount_point(dir, host);
+      auto added = add_mount_point(root.dir, host);
       if (!added) return added.error();
       if (*added) root.binds.emplace_back(host);
     }
   }
-  // Only the sandbox user and root exist inside, as in the native root.
+  return {};
+}
+
+// Only the sandbox user and root exist inside, as in the native root.
+Result<void> write_identity(const fs::path& dir, uid_t uid, gid_t gid) {
   const std::string u = std::to_string(uid);
   const std::string g = std::to_string(gid);
   if (auto r = write_file(dir / "etc/passwd",
@@ -87,12 +83,31 @@ Result<OciHostRoot> build_oci_host_root(const fs::path& dir, uid_t uid, gid_t gi
                           "sbx_user1051:x:" +
                               u + ":" + g + "::/tmp:/usr/sbin/nologin\n");
       !r) {
-    return r.error();
+    return r;
   }
   if (auto r = write_file(dir / "etc/group", "root:x:0:\nsbx_user1051:x:" + g + ":\n"); !r) {
-    return r.error();
+    return r;
   }
-  if (auto r = write_file(dir / "etc/hostname", "sandbox\n"); !r) return r.error();
+  return write_file(dir / "etc/hostname", "sandbox\n");
+}
+
+}  // namespace
+
+Result<OciHostRoot> build_oci_host_root(const fs::path& dir, uid_t uid, gid_t gid) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (ec) return SysError{ec.value(), "rm -r " + dir.string(), {}};
+  OciHostRoot root{dir, {"/usr"}};
+  for (const char* inside :
+       {"/etc", "/proc", "/dev", "/tmp", "/usr", kTaskRoot, kRuntimeRoot, "/opt"}) {
+    if (auto r = make_dirs(dir / fs::path(inside).relative_path()); !r) return r.error();
+  }
+  // runc gives a tmpfs the mode of its mount point, whatever the mount's mode= option says.
+  fs::permissions(dir / "tmp", fs::perms::all | fs::perms::sticky_bit, ec);
+  if (ec) return SysError{ec.value(), "chmod 1777 " + (dir / "tmp").string(), {}};
+  if (auto r = add_system_dirs(root); !r) return r.error();
+  if (auto r = add_etc(root); !r) return r.error();
+  if (auto r = write_identity(dir, uid, gid); !r) return r.error();
   fs::permissions(dir,
                   fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                       fs::perms::others_read | fs::perms::others_exec,

@@ -15,8 +15,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // The environment of a runtime's process: nothing of ember's own.
-const std::vector<std::string> kRuntimeEnv = {
-    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+std::vector<std::string> runtime_env() {
+  return {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+}
 
 fs::path search_path(const fs::path& name) {
   const char* path = std::getenv("PATH");
@@ -26,7 +27,7 @@ fs::path search_path(const fs::path& name) {
   while (begin <= dirs.size()) {
     const std::size_t end = std::min(dirs.find(':', begin), dirs.size());
     if (end > begin) {
-      const fs::path candidate = fs::path(dirs.substr(begin, end - begin)) / name;
+      fs::path candidate = fs::path(dirs.substr(begin, end - begin)) / name;
       if (::access(candidate.c_str(), X_OK) == 0) return candidate;
     }
     begin = end + 1;
@@ -78,7 +79,7 @@ Result<SpawnedProcess> OciRuntime::run(const std::string& id, const fs::path& bu
   if (name() == "runc") argv.emplace_back("--keep");
   argv.insert(argv.end(),
               {"--bundle", bundle.string(), "--pid-file", (bundle / "pid").string(), id});
-  SpawnRequest request{argv, kRuntimeEnv, {}, output_fd};
+  SpawnRequest request{argv, runtime_env(), {}, output_fd};
   request.normal_scheduling = true;  // a prepared sandbox's thread may run at SCHED_IDLE
   return spawn_in_new_session(request);
 }
@@ -91,7 +92,7 @@ Result<void> OciRuntime::command(const std::vector<std::string>& args,
   for (const auto& a : argv) shown += (shown.empty() ? "" : " ") + a;
   UniqueFd output(::open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
   if (!output) return last_error("open an O_TMPFILE in /tmp for `" + shown + "`'s output");
-  auto process = spawn_in_new_session(SpawnRequest{argv, kRuntimeEnv, {}, output.get()});
+  auto process = spawn_in_new_session(SpawnRequest{argv, runtime_env(), {}, output.get()});
   if (!process) return process.error();
   pollfd exited{process->pidfd(), POLLIN, 0};
   int ready = 0;

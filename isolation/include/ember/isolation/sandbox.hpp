@@ -266,6 +266,6 @@ Result<std::filesystem::path> detect_oci_support(const OciOptions& options = {})
 // (namespaces, cgroup limits, read-only root, no privileges, the same seccomp policy).
 // Deletes leftover ember containers of its state root, then checks the runtime as
 // detect_oci_support does.
-Result<std::unique_ptr<SandboxBackend>> make_oci_backend(OciOptions options = {});
+Result<std::unique_ptr<SandboxBackend>> make_oci_backend(const OciOptions& options = {});
 
 }  // namespace ember::isolation
