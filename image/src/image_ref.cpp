@@ -82,7 +82,7 @@ ImageRef parse_image_ref(std::string_view text, const std::filesystem::path& rel
   }
   ref.path = (relative_to / std::filesystem::path(path)).lexically_normal();
   if (ref.path.is_relative()) ref.path = std::filesystem::absolute(ref.path).lexically_normal();
-  if (ref.path.has_filename() == false && ref.path != ref.path.root_path()) {
+  if (!ref.path.has_filename() && ref.path != ref.path.root_path()) {
     ref.path = ref.path.parent_path();  // "dir/" names dir
   }
   return ref;

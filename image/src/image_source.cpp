@@ -207,8 +207,9 @@ std::string read_all(BlobStream& stream, std::uint64_t limit, const std::string&
     const std::size_t n = stream.read(data.data() + at, data.size() - at);
     if (n == 0) break;
     at += n;
-    if (at > limit)
+    if (at > limit) {
       throw ImageError(what + ": more than the " + std::to_string(limit) + " bytes allowed");
+    }
   }
   data.resize(at);
   return data;

@@ -150,6 +150,8 @@ std::string ImageStore::resolve(const ImageRef& ref) const {
   });
 }
 
+// Not const: it changes the store on disk.
+// NOLINTNEXTLINE(readability-make-member-function-const)
 StoredImage ImageStore::ensure(const ImageRef& ref) {
   return naming(ref, [&] {
     auto source = open_source(ref);
@@ -163,7 +165,8 @@ StoredImage ImageStore::ensure(const ImageRef& ref) {
     if (auto stored = read_stored(final_dir)) return *stored;
 
     const fs::path tmp = options_.dir / (std::string(kTmpPrefix) + dir_name(resolved.digest));
-    remove_quietly(tmp);  // a crashed unpack's leftovers (we hold the lock)
+    remove_quietly(tmp);        // a crashed unpack's leftovers (we hold the lock)
+    remove_quietly(final_dir);  // not an image without its image.json (made by hand?)
     try {
       if (::mkdir(tmp.c_str(), 0755) != 0 || ::mkdir((tmp / "rootfs").c_str(), 0755) != 0) {
         throw ImageError("mkdir " + tmp.string() + ": " + errno_text(errno));
@@ -173,8 +176,9 @@ StoredImage ImageStore::ensure(const ImageRef& ref) {
       LayerUnpacker unpacker(root.get(), options_.max_unpacked_bytes);
       for (const auto& layer : resolved.layers) {
         auto blob = source->open(layer.path);
-        if (!blob)
+        if (!blob) {
           throw ImageError("layer " + layer.digest + ": blob missing (" + layer.path + ")");
+        }
         unpacker.apply(*blob, layer);
       }
       unpacker.finish();
@@ -225,6 +229,8 @@ std::vector<StoredImage> ImageStore::list() const {
   return images;
 }
 
+// Not const: it changes the store on disk.
+// NOLINTNEXTLINE(readability-make-member-function-const)
 std::vector<std::string> ImageStore::prune(const std::set<std::string>& keep) {
   std::vector<std::string> removed;
   std::vector<fs::path> leftovers;
@@ -241,7 +247,7 @@ std::vector<std::string> ImageStore::prune(const std::set<std::string>& keep) {
     if (lock) remove_quietly(tmp);
   }
   for (const auto& image : list()) {
-    if (keep.count(image.digest) != 0) continue;
+    if (keep.contains(image.digest)) continue;
     const fs::path lock_path = options_.dir / "locks" / (dir_name(image.digest) + ".lock");
     const UniqueFd lock = lock_file(lock_path, LOCK_EX | LOCK_NB);
     if (!lock) continue;  // leased: in use

@@ -139,16 +139,46 @@ struct HashingReader {
   }
 };
 
+// A corrupt tar whose blob does not match its digest is reported as the digest mismatch, the
+// better explanation.
+[[noreturn]] void fail_layer(HashingReader& reader, const LayerBlob& layer,
+                             const std::string& label, const std::string& problem) {
+  if (reader.error.empty()) {
+    bool drained = true;
+    try {
+      reader.drain();
+    } catch (const ImageError&) {
+      drained = false;
+    }
+    if (drained && reader.total == layer.size && reader.hash.digest() != layer.digest) {
+      throw ImageError(label + ": digest mismatch (" + problem + ")");
+    }
+  }
+  throw ImageError(label + ": " + problem);
+}
+
 struct ArchiveDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
 };
 
 timespec time_of(time_t sec, long nsec) { return timespec{sec, nsec}; }
 
+// Only the decompression the media type names (docker-archive layers: any of them).
+void support_filter(archive* a, Compression compression) {
+  if (compression == Compression::kGzip || compression == Compression::kAny) {
+    archive_read_support_filter_gzip(a);
+  }
+  if (compression == Compression::kZstd || compression == Compression::kAny) {
+    archive_read_support_filter_zstd(a);
+  }
+}
+
 }  // namespace
 
 LayerUnpacker::LayerUnpacker(int root_fd, std::uint64_t max_unpacked_bytes)
-    : root_fd_(root_fd), max_unpacked_bytes_(max_unpacked_bytes) {}
+    : root_fd_(root_fd),
+      max_unpacked_bytes_(max_unpacked_bytes),
+      chown_allowed_(::geteuid() == 0) {}
 
 void LayerUnpacker::apply(BlobStream& blob, const LayerBlob& layer) {
   layer_label_ = "layer " + layer.digest.substr(0, 19) + "..";
@@ -166,46 +196,20 @@ void LayerUnpacker::apply(BlobStream& blob, const LayerBlob& layer) {
   ended_after_last_file_ = false;
   std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
   archive_read_support_format_tar(a.get());
-  switch (layer.compression) {
-    case Compression::kNone:
-      break;
-    case Compression::kGzip:
-      archive_read_support_filter_gzip(a.get());
-      break;
-    case Compression::kZstd:
-      archive_read_support_filter_zstd(a.get());
-      break;
-    case Compression::kAny:
-      archive_read_support_filter_gzip(a.get());
-      archive_read_support_filter_zstd(a.get());
-      break;
-  }
-  // A corrupt tar whose blob does not match its digest is reported as the digest mismatch,
-  // the better explanation.
+  support_filter(a.get(), layer.compression);
   const auto fail = [&](const std::string& problem) {
-    if (reader.error.empty()) {
-      bool drained = true;
-      try {
-        reader.drain();
-      } catch (const ImageError&) {
-        drained = false;
-      }
-      if (drained && reader.total == layer.size && reader.hash.digest() != layer.digest) {
-        throw ImageError(layer_label_ + ": digest mismatch (" + problem + ")");
-      }
-    }
-    throw ImageError(layer_label_ + ": " + problem);
+    fail_layer(reader, layer, layer_label_, reader.error.empty() ? problem : reader.error);
   };
   if (archive_read_open(a.get(), &reader, nullptr, &HashingReader::read_callback, nullptr) !=
       ARCHIVE_OK) {
-    fail(reader.error.empty() ? archive_error_string(a.get()) : reader.error);
+    fail(archive_error_string(a.get()));
   }
   archive_entry* entry = nullptr;
   for (;;) {
     const int status = archive_read_next_header(a.get(), &entry);
     if (status == ARCHIVE_EOF) break;
     if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
-      fail(reader.error.empty() ? archive_error_string(a.get()) : reader.error);
+      fail(archive_error_string(a.get()));
     }
     apply_entry(a.get(), entry);
     if (ended_after_last_file_) break;
@@ -229,27 +233,7 @@ int LayerUnpacker::parent_fd(const std::string& parent, const std::string& entry
   cached_parent_fd_.reset();
   int fd = open_beneath(root_fd_, parent, O_PATH | O_DIRECTORY);
   if (fd < 0 && errno == ENOENT) {
-    // Layers may leave out parent directories: make them as a tar would (root, 0755).
-    std::string prefix;
-    std::string_view rest = parent;
-    while (!rest.empty()) {
-      const auto slash = rest.find('/');
-      prefix += (prefix.empty() ? "" : "/") + std::string(rest.substr(0, slash));
-      rest.remove_prefix(slash == std::string_view::npos ? rest.size() : slash + 1);
-      UniqueFd dir(open_beneath(root_fd_, prefix, O_PATH | O_DIRECTORY));
-      if (!dir && errno == ENOENT) {
-        const auto cut = prefix.rfind('/');
-        const std::string up = cut == std::string::npos ? "" : prefix.substr(0, cut);
-        UniqueFd up_fd(up.empty() ? ::fcntl(root_fd_, F_DUPFD_CLOEXEC, 0)
-                                  : open_beneath(root_fd_, up, O_PATH | O_DIRECTORY));
-        if (!up_fd) break;
-        const std::string name = cut == std::string::npos ? prefix : prefix.substr(cut + 1);
-        if (::mkdirat(up_fd.get(), name.c_str(), 0755) != 0 && errno != EEXIST) break;
-        ::fchmodat(up_fd.get(), name.c_str(), 0755, 0);
-      } else if (!dir) {
-        break;
-      }
-    }
+    make_parents(parent);
     fd = open_beneath(root_fd_, parent, O_PATH | O_DIRECTORY);
   }
   if (fd < 0) {
@@ -266,9 +250,23 @@ int LayerUnpacker::parent_fd(const std::string& parent, const std::string& entry
   return fd;
 }
 
+// Layers may leave out parent directories: made as a tar would (root, 0755). Stops quietly at
+// the first that cannot be made; the caller's open reports why.
+void LayerUnpacker::make_parents(const std::string& parent) const {
+  UniqueFd dir(::fcntl(root_fd_, F_DUPFD_CLOEXEC, 0));
+  std::string_view rest = parent;
+  while (dir && !rest.empty()) {
+    const auto slash = rest.find('/');
+    const std::string name(rest.substr(0, slash));
+    rest.remove_prefix(slash == std::string_view::npos ? rest.size() : slash + 1);
+    if (::mkdirat(dir.get(), name.c_str(), 0755) == 0) ::fchmodat(dir.get(), name.c_str(), 0755, 0);
+    dir.reset(open_beneath(dir.get(), name, O_PATH | O_DIRECTORY));
+  }
+}
+
 void LayerUnpacker::whiteout(int dir_fd, const std::string& dir_path, const std::string& name) {
   const std::string path = dir_path.empty() ? name : dir_path + "/" + name;
-  if (this_layer_.count(path) != 0) return;  // this layer's own entry stays
+  if (this_layer_.contains(path)) return;  // this layer's own entry stays
   remove_tree(dir_fd, name.c_str());
 }
 
@@ -289,6 +287,14 @@ void LayerUnpacker::opaque(int dir_fd, const std::string& dir_path) {
   for (const auto& child : children) whiteout(dir_fd, dir_path, child);
 }
 
+// What a layer entry says about the file it makes, beyond its type.
+struct LayerUnpacker::Meta {
+  uid_t uid;
+  gid_t gid;
+  mode_t mode;
+  timespec times[2];  // atime, mtime
+};
+
 void LayerUnpacker::apply_entry(archive* a, archive_entry* entry) {
   const char* raw = archive_entry_pathname(entry);
   const std::string raw_path = raw != nullptr ? raw : "";
@@ -300,95 +306,113 @@ void LayerUnpacker::apply_entry(archive* a, archive_entry* entry) {
   }
   if (path->name.empty()) return;  // "./": the root keeps the store's owner and mode
   const int dir_fd = parent_fd(path->parent, path->path);
-  const char* name = path->name.c_str();
 
-  if (path->name.substr(0, kWhiteout.size()) == kWhiteout) {
+  if (path->name.starts_with(kWhiteout)) {
     if (path->name == kOpaque) {
       opaque(dir_fd, path->parent);
-    } else if (path->name.substr(0, 2 * kWhiteout.size()) != ".wh..wh.") {  // aufs metadata
+    } else if (!path->name.starts_with(".wh..wh.")) {  // else aufs metadata: ignored
       whiteout(dir_fd, path->parent, path->name.substr(kWhiteout.size()));
     }
     return;
   }
   this_layer_.insert(path->path);
+  entry_path_ = path->path;
 
-  const auto refuse = [&](const std::string& what) {
-    throw ImageError(layer_label_ + ": entry \"" + path->path + "\": " + what);
-  };
-  const auto fail_call = [&](const char* call) {
-    const int err = errno;
-    refuse(std::string(call) + ": " + errno_text(err));
-  };
-  const bool chown_allowed = ::geteuid() == 0;
-  const auto uid = static_cast<uid_t>(archive_entry_uid(entry));
-  const auto gid = static_cast<gid_t>(archive_entry_gid(entry));
-  const auto mode = static_cast<mode_t>(archive_entry_perm(entry) & 07777);
-  const timespec times[2] = {
-      archive_entry_atime_is_set(entry) != 0
-          ? time_of(archive_entry_atime(entry), archive_entry_atime_nsec(entry))
-          : time_of(archive_entry_mtime(entry), archive_entry_mtime_nsec(entry)),
-      time_of(archive_entry_mtime(entry), archive_entry_mtime_nsec(entry))};
-
-  if (const char* target_raw = archive_entry_hardlink(entry)) {
-    std::string target_problem;
-    const auto target = split_path(target_raw, target_problem);
-    if (!target || target->name.empty()) {
-      refuse("refused, hard link to \"" + std::string(target_raw) + "\" (" +
-             (target ? "the root" : target_problem) + ", outside the root)");
-    }
-    UniqueFd target_dir(target->parent.empty()
-                            ? ::fcntl(root_fd_, F_DUPFD_CLOEXEC, 0)
-                            : open_beneath(root_fd_, target->parent, O_PATH | O_DIRECTORY));
-    if (!target_dir) {
-      refuse(
-          "refused, hard link target \"" + target->path +
-          "\" is not reachable inside the root without following a symlink: " + errno_text(errno));
-    }
-    for (int attempt = 0;; ++attempt) {
-      if (::linkat(target_dir.get(), target->name.c_str(), dir_fd, name, 0) == 0) break;
-      if (errno != EEXIST || attempt > 0) fail_call("link");
-      remove_tree(dir_fd, name);
-    }
+  const Meta meta{
+      .uid = static_cast<uid_t>(archive_entry_uid(entry)),
+      .gid = static_cast<gid_t>(archive_entry_gid(entry)),
+      .mode = static_cast<mode_t>(archive_entry_perm(entry) & 07777),
+      .times = {archive_entry_atime_is_set(entry) != 0
+                    ? time_of(archive_entry_atime(entry), archive_entry_atime_nsec(entry))
+                    : time_of(archive_entry_mtime(entry), archive_entry_mtime_nsec(entry)),
+                time_of(archive_entry_mtime(entry), archive_entry_mtime_nsec(entry))}};
+  if (const char* target = archive_entry_hardlink(entry)) {
+    make_hard_link(dir_fd, path->name, target);
     return;
   }
-
   switch (archive_entry_filetype(entry)) {
-    case AE_IFDIR: {
-      if (::mkdirat(dir_fd, name, 0700) != 0) {
-        if (errno != EEXIST) fail_call("mkdir");
-        struct stat st {};
-        if (::fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) fail_call("stat");
-        if (!S_ISDIR(st.st_mode)) {
-          remove_tree(dir_fd, name);
-          if (::mkdirat(dir_fd, name, 0700) != 0) fail_call("mkdir");
-        }
-      }
-      if (chown_allowed && ::fchownat(dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
-        fail_call("chown");
-      }
-      if (::fchmodat(dir_fd, name, mode, 0) != 0) fail_call("chmod");
+    case AE_IFDIR:
+      make_directory(dir_fd, path->name, meta);
       return;
-    }
     case AE_IFLNK: {
       const char* target = archive_entry_symlink(entry);
-      // Created as written: the sandbox resolves it against its own root.
-      for (int attempt = 0;; ++attempt) {
-        if (::symlinkat(target != nullptr ? target : "", dir_fd, name) == 0) break;
-        if (errno != EEXIST || attempt > 0) fail_call("symlink");
-        remove_tree(dir_fd, name);
-      }
-      if (chown_allowed && ::fchownat(dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
-        fail_call("chown");
-      }
-      ::utimensat(dir_fd, name, times, AT_SYMLINK_NOFOLLOW);
+      make_symlink(dir_fd, path->name, target != nullptr ? target : "", meta);
       return;
     }
     case AE_IFREG:
-      break;
+      write_file(a, entry, dir_fd, path->name, meta);
+      return;
     default:
       return;  // device nodes, fifos, sockets: the sandbox gets its own minimal /dev
   }
+}
 
+void LayerUnpacker::refuse(const std::string& what) const {
+  throw ImageError(layer_label_ + ": entry \"" + entry_path_ + "\": " + what);
+}
+
+void LayerUnpacker::fail_call(const char* call) const {
+  const int err = errno;
+  refuse(std::string(call) + ": " + errno_text(err));
+}
+
+void LayerUnpacker::set_owner(int dir_fd, const std::string& name, const Meta& meta) const {
+  if (chown_allowed_ &&
+      ::fchownat(dir_fd, name.c_str(), meta.uid, meta.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+    fail_call("chown");
+  }
+}
+
+void LayerUnpacker::make_hard_link(int dir_fd, const std::string& name, const char* target_raw) {
+  std::string problem;
+  const auto target = split_path(target_raw, problem);
+  if (!target || target->name.empty()) {
+    refuse("refused, hard link to \"" + std::string(target_raw) + "\" (" +
+           (target ? "the root" : problem) + ", outside the root)");
+  }
+  const UniqueFd target_dir(target->parent.empty()
+                                ? ::fcntl(root_fd_, F_DUPFD_CLOEXEC, 0)
+                                : open_beneath(root_fd_, target->parent, O_PATH | O_DIRECTORY));
+  if (!target_dir) {
+    refuse("refused, hard link target \"" + target->path +
+           "\" is not reachable inside the root without following a symlink: " + errno_text(errno));
+  }
+  // Without AT_SYMLINK_FOLLOW: a link to a symlink links the symlink, never what it names.
+  for (int attempt = 0;; ++attempt) {
+    if (::linkat(target_dir.get(), target->name.c_str(), dir_fd, name.c_str(), 0) == 0) return;
+    if (errno != EEXIST || attempt > 0) fail_call("link");
+    remove_tree(dir_fd, name.c_str());
+  }
+}
+
+void LayerUnpacker::make_directory(int dir_fd, const std::string& name, const Meta& meta) {
+  if (::mkdirat(dir_fd, name.c_str(), 0700) != 0) {
+    if (errno != EEXIST) fail_call("mkdir");
+    struct stat st {};
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) fail_call("stat");
+    if (!S_ISDIR(st.st_mode)) {  // a directory replaces a lower layer's file: kept merged else
+      remove_tree(dir_fd, name.c_str());
+      if (::mkdirat(dir_fd, name.c_str(), 0700) != 0) fail_call("mkdir");
+    }
+  }
+  set_owner(dir_fd, name, meta);
+  if (::fchmodat(dir_fd, name.c_str(), meta.mode, 0) != 0) fail_call("chmod");
+}
+
+void LayerUnpacker::make_symlink(int dir_fd, const std::string& name, const char* target,
+                                 const Meta& meta) {
+  // Created as written: the sandbox resolves it against its own root.
+  for (int attempt = 0;; ++attempt) {
+    if (::symlinkat(target, dir_fd, name.c_str()) == 0) break;
+    if (errno != EEXIST || attempt > 0) fail_call("symlink");
+    remove_tree(dir_fd, name.c_str());
+  }
+  set_owner(dir_fd, name, meta);
+  ::utimensat(dir_fd, name.c_str(), meta.times, AT_SYMLINK_NOFOLLOW);
+}
+
+void LayerUnpacker::write_file(archive* a, archive_entry* entry, int dir_fd,
+                               const std::string& name, const Meta& meta) {
   const auto size = static_cast<std::uint64_t>(archive_entry_size(entry));
   if (unpacked_bytes_ + size > max_unpacked_bytes_) {
     refuse("the image unpacks to more than the limit of " + std::to_string(max_unpacked_bytes_) +
@@ -397,31 +421,50 @@ void LayerUnpacker::apply_entry(archive* a, archive_entry* entry) {
   unpacked_bytes_ += size;
   UniqueFd fd;
   for (int attempt = 0;; ++attempt) {
-    fd.reset(::openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    fd.reset(
+        ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (fd) break;
     if (errno != EEXIST || attempt > 0) fail_call("create");
-    remove_tree(dir_fd, name);
+    remove_tree(dir_fd, name.c_str());
   }
+  copy_data(a, fd.get(), size);
+  // A sparse file's trailing hole.
+  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) fail_call("truncate");
+  // File capabilities (security.capability) and the like.
+  archive_entry_xattr_reset(entry);
+  const char* xattr_name = nullptr;
+  const void* value = nullptr;
+  std::size_t value_size = 0;
+  while (archive_entry_xattr_next(entry, &xattr_name, &value, &value_size) == ARCHIVE_OK) {
+    ::fsetxattr(fd.get(), xattr_name, value, value_size, 0);
+  }
+  // chown before chmod: chown clears the set-id bits.
+  if (chown_allowed_ && ::fchown(fd.get(), meta.uid, meta.gid) != 0) fail_call("chown");
+  if (::fchmod(fd.get(), meta.mode) != 0) fail_call("chmod");
+  ::futimens(fd.get(), meta.times);
+}
+
+void LayerUnpacker::copy_data(archive* a, int fd, std::uint64_t size) {
   const void* block = nullptr;
   std::size_t block_size = 0;
   la_int64_t offset = 0;
   std::uint64_t data_end = 0;
   for (;;) {
     const int status = archive_read_data_block(a, &block, &block_size, &offset);
-    if (status == ARCHIVE_EOF) break;
+    if (status == ARCHIVE_EOF) return;
     if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
       // umoci 0.4 ends a layer right after its last file's data, without the padding and
       // end-of-archive blocks; Go's archive/tar (docker, containerd) reads that as the end,
       // and so do we. A file cut short is still refused.
       if (data_end == size && blob_ended_ != nullptr && *blob_ended_) {
         ended_after_last_file_ = true;
-        break;
+        return;
       }
       refuse(archive_error_string(a));
     }
     const char* p = static_cast<const char*>(block);
     while (block_size > 0) {
-      const ssize_t n = ::pwrite(fd.get(), p, block_size, offset);
+      const ssize_t n = ::pwrite(fd, p, block_size, offset);
       if (n < 0) {
         if (errno == EINTR) continue;
         fail_call("write");
@@ -432,23 +475,9 @@ void LayerUnpacker::apply_entry(archive* a, archive_entry* entry) {
     }
     data_end = std::max(data_end, static_cast<std::uint64_t>(offset));
   }
-  // A sparse file's trailing hole.
-  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) fail_call("truncate");
-  // File capabilities (security.capability) and the like; before chown, which clears them.
-  archive_entry_xattr_reset(entry);
-  const char* xattr_name = nullptr;
-  const void* value = nullptr;
-  std::size_t value_size = 0;
-  while (archive_entry_xattr_next(entry, &xattr_name, &value, &value_size) == ARCHIVE_OK) {
-    ::fsetxattr(fd.get(), xattr_name, value, value_size, 0);
-  }
-  // chown before chmod: chown clears the set-id bits.
-  if (chown_allowed && ::fchown(fd.get(), uid, gid) != 0) fail_call("chown");
-  if (::fchmod(fd.get(), mode) != 0) fail_call("chmod");
-  ::futimens(fd.get(), times);
 }
 
-void LayerUnpacker::finish() {
+void LayerUnpacker::finish() const {
   for (const char* dir : {"proc", "dev", "tmp"}) {
     struct stat st {};
     if (::fstatat(root_fd_, dir, &st, AT_SYMLINK_NOFOLLOW) == 0) {

@@ -29,12 +29,24 @@ class LayerUnpacker {
 
   // After the last layer: the mount points a sandbox needs (/proc, /dev, /tmp) exist and the
   // root is root-owned, mode 0755.
-  void finish();
+  void finish() const;
 
   [[nodiscard]] std::uint64_t unpacked_bytes() const { return unpacked_bytes_; }
 
  private:
+  struct Meta;
   void apply_entry(::archive* a, ::archive_entry* entry);
+  void make_hard_link(int dir_fd, const std::string& name, const char* target_raw);
+  void make_directory(int dir_fd, const std::string& name, const Meta& meta);
+  void make_symlink(int dir_fd, const std::string& name, const char* target, const Meta& meta);
+  void write_file(::archive* a, ::archive_entry* entry, int dir_fd, const std::string& name,
+                  const Meta& meta);
+  void copy_data(::archive* a, int fd, std::uint64_t size);
+  void set_owner(int dir_fd, const std::string& name, const Meta& meta) const;
+  void make_parents(const std::string& parent) const;
+  // Throw ImageError naming the layer and the current entry.
+  [[noreturn]] void refuse(const std::string& what) const;
+  [[noreturn]] void fail_call(const char* call) const;
   // The entry's parent directory, opened without following any symlink.
   int parent_fd(const std::string& parent, const std::string& entry_path);
   void whiteout(int dir_fd, const std::string& dir_path, const std::string& name);
@@ -49,6 +61,8 @@ class LayerUnpacker {
   std::string cached_parent_;
   isolation::UniqueFd cached_parent_fd_;
   std::string layer_label_;
+  std::string entry_path_;  // the entry being applied, for errors
+  bool chown_allowed_;      // as root: owners kept as the layer says
   // Whether the layer's blob has been read to its end, while a layer is applied.
   const bool* blob_ended_ = nullptr;
   bool ended_after_last_file_ = false;
