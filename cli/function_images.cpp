@@ -107,7 +107,13 @@ std::optional<FunctionImages> prepare_function_images(config::Config& config) {
       if (!store) store.emplace(node_image_store(config.node));
       const auto ref = image::parse_image_ref(function.image, "/");
       image::StoredImage stored = store->ensure(ref);
-      out.leases.push_back(store->lease(stored.digest));
+      try {
+        out.leases.push_back(store->lease(stored.digest));
+      } catch (const image::ImageError&) {
+        // `ember image prune` removed it between the two calls: unpack it again.
+        stored = store->ensure(ref);
+        out.leases.push_back(store->lease(stored.digest));
+      }
       auto& overrides = function.image_config;
       if (overrides.entrypoint.empty() && overrides.command.empty() &&
           stored.config.entrypoint.empty() && stored.config.cmd.empty()) {
