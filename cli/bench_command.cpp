@@ -36,6 +36,8 @@ modes:
               processes of the same bootstrap blocked in their first `next`
   rate        sandboxes created per second to the first `next`: N invocations of a
               max_reuse: 1 function from C clients, against posix_spawn at the same C
+  unpack      an image's first use: --image oci:DIR:TAG unpacked N times into an empty
+              store, against GNU tar extracting the same layers (then sync -f)
 
 Without --endpoint the bench starts its own node (this ember binary) serving --code, by
 default the no-op C runtime built next to it, and stops it at the end.
@@ -53,7 +55,7 @@ int bench_command(const std::vector<std::string>& args) {
   unsigned cold_gap_ms = 10;
   std::size_t trace_functions = 0;
   po::options_description options(
-      "ember bench cold|warm|all|throughput|trace|memory|rate [options]");
+      "ember bench cold|warm|all|throughput|trace|memory|rate|unpack [options]");
   options.add_options()("help,h", "show this help")("function", po::value(&o.function),
                                                     "function to invoke on --endpoint")(
       "endpoint", po::value(&endpoint), "a running node's Invoke API, http://127.0.0.1:PORT")(
@@ -63,6 +65,7 @@ int bench_command(const std::vector<std::string>& args) {
       "isolation", po::value(&isolation), "functions' isolation: native or none (node default)")(
       "network", po::value(&network), "functions' network: none (own namespace, default) or host")(
       "zygote", po::bool_switch(&o.zygote), "python: fork workers from the zygote")(
+      "image", po::value(&o.image), "unpack: the image, oci:DIR[:TAG]")(
       "images", po::bool_switch(&o.images),
       "cold: also the runtime as a container image (umoci), on the native backend and through "
       "runc and crun, next to the code function and the runc baseline")(
@@ -101,9 +104,14 @@ int bench_command(const std::vector<std::string>& args) {
   const CommandLine command_line{"ember bench", kAbout, &options, &all, &positional};
   if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
   if (mode != "cold" && mode != "warm" && mode != "all" && mode != "throughput" &&
-      mode != "trace" && mode != "memory" && mode != "rate") {
-    std::cerr << "ember bench: give a mode: cold, warm, all, throughput, trace, memory or rate\n"
+      mode != "trace" && mode != "memory" && mode != "rate" && mode != "unpack") {
+    std::cerr << "ember bench: give a mode: cold, warm, all, throughput, trace, memory, rate or "
+                 "unpack\n"
               << options;
+    return 2;
+  }
+  if (mode == "unpack" && o.image.empty()) {
+    std::cerr << "ember bench unpack: --image oci:DIR:TAG is required\n";
     return 2;
   }
   if (mode == "memory" && !endpoint.empty()) {

@@ -24,16 +24,17 @@ std::string megabytes(std::uint64_t bytes) {
 }
 
 // The digest of each image function's image, when its reference can be read now.
-std::map<std::string, std::vector<std::string>> functions_by_digest(
-    const config::Config& config, const image::ImageStore& store, const char* command) {
+std::map<std::string, std::vector<std::string>> functions_by_digest(const config::Config& config,
+                                                                    const image::ImageStore& store,
+                                                                    const char* command) {
   std::map<std::string, std::vector<std::string>> out;
   for (const auto& function : config.functions) {
     if (function.image.empty()) continue;
     try {
       out[store.resolve(image::parse_image_ref(function.image, "/"))].push_back(function.name);
     } catch (const image::ImageError& e) {
-      std::cerr << "ember image " << command << ": function " << function.name << ": "
-                << e.what() << "\n";
+      std::cerr << "ember image " << command << ": function " << function.name << ": " << e.what()
+                << "\n";
       out[""].push_back(function.name);  // unknown: prune must keep everything
     }
   }

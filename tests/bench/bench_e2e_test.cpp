@@ -193,4 +193,47 @@ TEST(BenchEndToEnd, RateModeCreatesOneSandboxPerInvocation) {
   EXPECT_GT(figure(doc, "baseline_spawns_per_s"), 0);
 }
 
+// --images: the same bootstrap as an image, cold-started on the native backend and through
+// runc (crun, which cannot run a container on this cgroup v1 host, is noted, not measured).
+TEST(BenchEndToEnd, ImagesMeasureTheRuntimeAsAnImageOnEachBackend) {
+  if (!native_sandbox_possible()) GTEST_SKIP() << "image functions need root";
+  const auto out = run_bench("cold -n 3 --images");
+  ASSERT_EQ(out.status, 0) << out.text;
+  const auto doc = json::parse(out.text).as_object();
+  const auto s = series(doc);
+  for (const char* group : {"cold image native", "cold image runc"}) {
+    const auto& to_next = s.at(std::string(group) + ": received->first next");
+    ASSERT_EQ(to_next.size(), 3U) << group;
+    EXPECT_GT(median(to_next), 0) << group;
+  }
+  EXPECT_EQ(s.at("baseline: runc run->first next").size(), 3U);
+  std::size_t ratios = 0;
+  for (const auto& r : doc.at("ratios").as_array()) {
+    if (std::string(r.at("figure").as_string()).starts_with("cold image")) ++ratios;
+  }
+  EXPECT_GE(ratios, 4U) << "each image series against the code function and the runc baseline";
+}
+
+// unpack: an image's first use next to tar -x of its layers, each run on empty directories.
+TEST(BenchEndToEnd, UnpackModeTimesTheStoreAndTarOnTheSameLayers) {
+  if (!native_sandbox_possible()) GTEST_SKIP() << "the store keeps the image's owners: root";
+  const ember::client::TempDir images("ember-test-bench-image-");
+  ember::client::ChildOptions build;
+  build.argv = {"bash", std::string(EMBER_SOURCE_DIR) + "/examples/images/build-echo-image.sh",
+                (images.path() / "echo").string()};
+  build.output = images.path() / "build.log";
+  ember::client::ChildProcess builder(build);
+  ASSERT_EQ(builder.wait_for(std::chrono::minutes(2)), 0)
+      << ember::client::read_file(images.path() / "build.log");
+  const auto out =
+      run_bench("unpack -n 2 --image oci:" + (images.path() / "echo").string() + ":latest");
+  ASSERT_EQ(out.status, 0) << out.text;
+  const auto doc = json::parse(out.text).as_object();
+  const auto s = series(doc);
+  EXPECT_EQ(s.at("unpack: ImageStore::ensure, empty store").size(), 2U);
+  EXPECT_EQ(s.at("baseline: tar -x of the layers + sync -f").size(), 2U);
+  EXPECT_NE(std::string(doc.at("target").as_string()).find("1 layers"), std::string::npos)
+      << doc.at("target");
+}
+
 }  // namespace

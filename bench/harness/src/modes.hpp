@@ -49,6 +49,8 @@ void run_memory_mode(const BenchOptions& o, Report& report);
 // `ember bench cold --images`: the runtime as an image, on the native backend and each OCI
 // runtime that works here (image_cold.cpp).
 void add_image_cold_starts(const BenchOptions& o, Report& report);
+// `ember bench unpack`: an image's first-use unpack next to `tar -x` (unpack_mode.cpp).
+void run_unpack_mode(const BenchOptions& o, Report& report);
 // `ember bench rate`: sandboxes created per second to the first `next` (rate_mode.cpp).
 void run_rate_mode(const BenchOptions& o, Report& report);
 

@@ -61,6 +61,12 @@ struct Platform {
   [[nodiscard]] std::string to_string() const;
 };
 
+// The layer blobs of an OCI layout's image (`oci:DIR[:TAG]`) for `platform`, in the order
+// they apply, as files other tools can read (the bench's `tar -x` baseline). Checks the index
+// and manifest as ImageStore::resolve does; throws ImageError, also for other transports.
+std::vector<std::filesystem::path> layout_layer_files(const ImageRef& ref,
+                                                      const Platform& platform);
+
 // An image unpacked in the store.
 struct StoredImage {
   std::string digest;            // "sha256:<hex>" of the platform's image manifest

@@ -29,6 +29,7 @@ struct BenchOptions {
   // cold: also the runtime packaged as an image, on the native backend and through runc and
   // crun (nodes of the bench's own only).
   bool images = false;
+  std::string image;  // unpack: the OCI layout's image, oci:DIR:TAG
 
   std::size_t n = 100;          // invocations (cold, warm, rate, throughput when no duration);
                                 // memory: workers
