@@ -643,8 +643,9 @@ TEST_F(LoadConfig, AnImageFunctionIsNeitherCodeNorRuntime) {
                          "command (override them in `image_config`)");
   }
   EXPECT_EQ(error_for("functions:\n  - name: a\n    image: oci:img\n    isolation: none\n"),
-            at(3, 12) + "functions[0].image: needs `isolation: native` or `oci`: the image is the "
-                        "sandbox's root, which a plain process (`isolation: none`) does not have");
+            at(3, 12) +
+                "functions[0].image: needs `isolation: native` or `oci`: the image is the "
+                "sandbox's root, which a plain process (`isolation: none`) does not have");
   EXPECT_EQ(error_for(with_function("    image_config: {command: [x]}\n")),
             at(6, 19) + "functions[0].image_config: only with `image`");
   EXPECT_EQ(error_for("functions:\n  - name: a\n    image: oci:img\n"
