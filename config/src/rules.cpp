@@ -40,8 +40,9 @@ void check_package(const Walker& walker, const YAML::Node& item, std::string_vie
                    const Entries& entries, const FunctionConfig& function) {
   if (const Entry* image = entry_for(entries, kImage)) {
     if (function.isolation == Isolation::kNone) {
-      walker.fail(*image, "needs `isolation: native` or `oci`: the image is the sandbox's root, "
-                          "which a plain process (`isolation: none`) does not have");
+      walker.fail(*image,
+                  "needs `isolation: native` or `oci`: the image is the sandbox's root, "
+                  "which a plain process (`isolation: none`) does not have");
     }
     for (const auto* key : {&kCode, &kRuntime, &kHandler, &kZygote}) {
       if (const Entry* entry = entry_for(entries, *key)) {
