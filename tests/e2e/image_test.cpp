@@ -6,7 +6,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
+#include "ember/client/oci_image.hpp"
 #include "harness.hpp"
 
 namespace ember::test {
@@ -178,6 +180,60 @@ TEST_F(ImageFunction, ServeRefusesABadImageNamingTheFunctionAndTheImage) {
   const std::string path_message = refusal(not_found);
   EXPECT_NE(path_message.find("no-such-program is not in the image's PATH"), std::string::npos)
       << path_message;
+}
+
+TEST_F(ImageFunction, ServeRefusesAnImageWithNothingToRun) {
+  const fs::path root = images_->path() / "bare-root";
+  fs::create_directories(root / "bin");
+  fs::copy_file("/bin/busybox", root / "bin" / "busybox", fs::copy_options::overwrite_existing);
+  client::build_oci_image(root, images_->path() / "bare", "latest", {});
+  const std::string bare = ref("oci", "bare:latest");
+  const std::string message = refusal(image_function("bare", bare));
+  EXPECT_NE(message.find("function bare: image " + bare +
+                         ": the image has no entrypoint and no command; set "
+                         "image_config.entrypoint or image_config.command"),
+            std::string::npos)
+      << message;
+}
+
+// ember image ls names the functions using each stored image; prune keeps what a running node
+// leases (another process) and removes what no function of the file uses.
+TEST_F(ImageFunction, ImageLsAndPruneFollowTheFunctionsAndTheRunningNode) {
+  client::LocalNodeSpec spec;
+  spec.ember = ember_exe();
+  client::NodeFunction echo;
+  echo.name = "echo";
+  echo.image = echo_layout();
+  spec.functions.push_back(echo);
+  auto node = std::make_unique<client::LocalNode>(spec);
+  // The same state directory as the running node's, with or without the image function.
+  const TempDir dir("ember-test-image-cli-");
+  const std::string config = (dir.path() / "ember.yaml").string();
+  const auto write_config = [&](bool with_function) {
+    std::ofstream out(config);
+    out << "node:\n  state_dir: \"" << (node->dir() / "state").string() << "\"\n";
+    out << (with_function ? "functions:\n  - name: echo\n    image: \"" + echo_layout() + "\"\n"
+                          : "functions: []\n");
+  };
+  const auto image = [&](const std::string& action) {
+    return run({ember_exe().string(), "image", action, "--config", config});
+  };
+  write_config(true);
+  const auto ls = image("ls");
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_NE(ls.out.find("sha256:"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find(" echo "), std::string::npos) << ls.out;
+
+  write_config(false);  // no function of the file uses it any more
+  const auto kept = image("prune");
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  EXPECT_NE(kept.out.find("0 image(s) removed"), std::string::npos) << "the node leases it\n"
+                                                                    << kept.out;
+  node->stop();  // its lease ends (its directory stays until the object goes)
+  const auto pruned = image("prune");
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
+  EXPECT_NE(pruned.out.find("1 image(s) removed"), std::string::npos) << pruned.out;
+  EXPECT_EQ(image("ls").out.find("sha256:"), std::string::npos);
 }
 
 // The realistic image: Debian's Node.js and the aws-lambda-ric npm package, with the image
