@@ -56,7 +56,7 @@ void measure(const BenchOptions& o, Report& report, const std::string& group,
 
 void add_image_cold_starts(const BenchOptions& o, Report& report) {
   if (is_python(o.runtime)) {
-    report.notes.push_back(
+    report.notes.emplace_back(
         "--images skipped: the image holds the code directory's static "
         "bootstrap, not a Python runtime");
     return;
@@ -73,7 +73,8 @@ void add_image_cold_starts(const BenchOptions& o, Report& report) {
     } catch (const std::runtime_error& e) {
       std::string why = e.what();
       if (const auto cut = why.find('\n', 200); cut != std::string::npos) why.resize(cut);
-      report.notes.push_back(group + " skipped: the node refused it: " + why);
+      report.notes.push_back(
+          std::string(group).append(" skipped: the node refused it: ").append(why));
     }
   }
 }
