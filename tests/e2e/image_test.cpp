@@ -114,6 +114,7 @@ TEST_F(ImageFunction, TheRootIsTheImageReadOnlyWithAWritableTmp) {
       "touch /written 2>/dev/null && echo root-writable || echo root-read-only; "
       "touch /tmp/x && echo tmp-writable; "
       "test -e /usr/bin/python3 && echo sees-host-usr || echo own-root; "
+      "echo \"env: PATH=$PATH task=$LAMBDA_TASK_ROOT fn=$AWS_LAMBDA_FUNCTION_NAME\"; "
       "exec /var/runtime/bootstrap"};
   Node node({spec});
   EXPECT_EQ(node.invoke("probe", R"("x")").body, R"("x")");
@@ -121,6 +122,8 @@ TEST_F(ImageFunction, TheRootIsTheImageReadOnlyWithAWritableTmp) {
   EXPECT_NE(logs.find("root-read-only"), std::string::npos) << logs;
   EXPECT_NE(logs.find("tmp-writable"), std::string::npos) << logs;
   EXPECT_NE(logs.find("own-root"), std::string::npos) << logs;
+  // The image's Env (PATH=/bin) over ember's default PATH; Lambda's variables on top.
+  EXPECT_NE(logs.find("env: PATH=/bin task=/var/task fn=probe"), std::string::npos) << logs;
 }
 
 // `isolation: oci`: the same image, and a code function, through runc (crun cannot start a
