@@ -44,13 +44,63 @@ default the no-op C runtime built next to it, and stops it at the end.
 
 )";
 
+bool is_mode(const std::string& mode) {
+  return mode == "cold" || mode == "warm" || mode == "all" || mode == "throughput" ||
+         mode == "trace" || mode == "memory" || mode == "rate" || mode == "unpack";
+}
+
+// --endpoint, when given, must be http://IPv4:PORT and come with --function; false (after
+// saying why) when not.
+bool set_endpoint(bench::BenchOptions& o, const std::string& endpoint) {
+  if (endpoint.empty()) return true;
+  o.endpoint = bench::parse_endpoint(endpoint);
+  if (!o.endpoint) {
+    std::cerr << "ember bench: --endpoint must be http://IPv4:PORT (no DNS), got " << endpoint
+              << "\n";
+    return false;
+  }
+  if (o.function.empty()) {
+    std::cerr << "ember bench: --endpoint needs --function\n";
+    return false;
+  }
+  return true;
+}
+
+// Runs the bench, prints its table (or JSON) and writes the HTML report; the exit code.
+int run_and_print(const bench::BenchOptions& o, bool json, const std::string& report_file) {
+  bench::Report report;
+  try {
+    report = bench::run_bench(o);
+  } catch (const std::exception& e) {
+    std::cerr << "ember bench " << o.mode << ": " << e.what() << "\n";
+    return 1;
+  }
+  std::cout << (json ? bench::json_text(report) : bench::table_text(report));
+  if (!report_file.empty()) {
+    std::ofstream out(report_file);
+    out << bench::html_text(report);
+    if (!out) {
+      std::cerr << "ember bench: cannot write " << report_file << "\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int bench_command(const std::vector<std::string>& args) {
   bench::BenchOptions o;
-  std::string mode, endpoint, code, client = "beast", format = "azure2019", report_file;
-  std::string isolation, network;
-  bool json = false, no_baselines = false;
+  std::string mode;
+  std::string endpoint;
+  std::string code;
+  std::string client = "beast";
+  std::string format = "azure2019";
+  std::string report_file;
+  std::string isolation;
+  std::string network;
+  bool json = false;
+  bool no_baselines = false;
   double trace_minutes = 0;
   unsigned cold_gap_ms = 10;
   std::size_t trace_functions = 0;
@@ -103,8 +153,7 @@ int bench_command(const std::vector<std::string>& args) {
   po::variables_map vm;
   const CommandLine command_line{"ember bench", kAbout, &options, &all, &positional};
   if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
-  if (mode != "cold" && mode != "warm" && mode != "all" && mode != "throughput" &&
-      mode != "trace" && mode != "memory" && mode != "rate" && mode != "unpack") {
+  if (!is_mode(mode)) {
     std::cerr << "ember bench: give a mode: cold, warm, all, throughput, trace, memory, rate or "
                  "unpack\n"
               << options;
@@ -120,21 +169,10 @@ int bench_command(const std::vector<std::string>& args) {
     return 2;
   }
   o.mode = mode;
-  if (mode == "throughput" && vm["n"].defaulted() == false && vm["duration"].defaulted()) {
+  if (mode == "throughput" && !vm["n"].defaulted() && vm["duration"].defaulted()) {
     o.duration_s = 0;  // -n alone bounds the run by count
   }
-  if (!endpoint.empty()) {
-    o.endpoint = bench::parse_endpoint(endpoint);
-    if (!o.endpoint) {
-      std::cerr << "ember bench: --endpoint must be http://IPv4:PORT (no DNS), got " << endpoint
-                << "\n";
-      return 2;
-    }
-    if (o.function.empty()) {
-      std::cerr << "ember bench: --endpoint needs --function\n";
-      return 2;
-    }
-  }
+  if (!set_endpoint(o, endpoint)) return 2;
   if (client != "beast" && client != "curl") {
     std::cerr << "ember bench: --client must be beast or curl\n";
     return 2;
@@ -176,23 +214,7 @@ int bench_command(const std::vector<std::string>& args) {
   }
 
   std::signal(SIGPIPE, SIG_IGN);  // a node that dies mid-run must not take the bench with it
-  bench::Report report;
-  try {
-    report = bench::run_bench(o);
-  } catch (const std::exception& e) {
-    std::cerr << "ember bench " << mode << ": " << e.what() << "\n";
-    return 1;
-  }
-  std::cout << (json ? bench::json_text(report) : bench::table_text(report));
-  if (!report_file.empty()) {
-    std::ofstream out(report_file);
-    out << bench::html_text(report);
-    if (!out) {
-      std::cerr << "ember bench: cannot write " << report_file << "\n";
-      return 1;
-    }
-  }
-  return 0;
+  return run_and_print(o, json, report_file);
 }
 
 }  // namespace ember::cli

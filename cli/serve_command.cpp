@@ -17,6 +17,7 @@
 #include <functional>
 #include <iostream>
 #include <optional>
+#include <system_error>
 
 #include "command_line.hpp"
 #include "commands.hpp"
@@ -60,7 +61,8 @@ bool pin_to_cpu(int cpu) {
   cpu_set_t allowed;
   CPU_ZERO(&allowed);
   if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
-    std::cerr << "ember serve: sched_getaffinity: " << std::strerror(errno) << "\n";
+    std::cerr << "ember serve: sched_getaffinity: " << std::system_category().message(errno)
+              << "\n";
     return false;
   }
   const auto index = static_cast<std::size_t>(cpu);
@@ -72,7 +74,8 @@ bool pin_to_cpu(int cpu) {
   CPU_ZERO(&one);
   CPU_SET(index, &one);
   if (::sched_setaffinity(0, sizeof one, &one) != 0) {
-    std::cerr << "ember serve: sched_setaffinity(" << cpu << "): " << std::strerror(errno) << "\n";
+    std::cerr << "ember serve: sched_setaffinity(" << cpu
+              << "): " << std::system_category().message(errno) << "\n";
     return false;
   }
   return true;
@@ -155,6 +158,56 @@ std::optional<engine::Backends> make_backends(const config::Config& config,
   return backends;
 }
 
+// --pin-cpu, when given; false after saying why it cannot be applied.
+bool pin_if_asked(const po::variables_map& vm, int cpu) {
+  return vm.count("pin-cpu") == 0U || pin_to_cpu(cpu);
+}
+
+// The node's config, its state directory made; nullopt after saying what is wrong.
+std::optional<config::Config> load_node_config(const std::string& config_file) {
+  config::Config config;
+  try {
+    config = config::load_config(config_file);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "ember serve: " << e.what() << "\n";
+    return std::nullopt;
+  }
+  std::error_code fs_error;
+  std::filesystem::create_directories(config.node.state_dir / "logs", fs_error);
+  if (fs_error) {
+    std::cerr << "ember serve: cannot create state directory " << config.node.state_dir.string()
+              << ": " << fs_error.message() << " (node.state_dir in " << config.file.string()
+              << ")\n";
+    return std::nullopt;
+  }
+  return config;
+}
+
+// Binds and listens on node.listen; false after saying why not.
+bool open_listener(asio::ip::tcp::acceptor& acceptor, const config::Config& config) {
+  const auto& host = config.node.listen_host;
+  try {
+    const asio::ip::tcp::endpoint endpoint(listen_address(host), config.node.listen_port);
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(asio::socket_base::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+  } catch (const boost::system::system_error& e) {
+    std::cerr << "ember serve: cannot listen on " << host << ":" << config.node.listen_port << ": "
+              << e.code().message() << " (node.listen in " << config.file.string() << ")\n";
+    return false;
+  }
+  return true;
+}
+
+// --ready-fd: the address and a newline, then the descriptor closed.
+void announce_ready(int ready_fd, const std::string& address) {
+  if (ready_fd < 0) return;
+  const std::string line = address + "\n";
+  [[maybe_unused]] auto n = ::write(ready_fd, line.data(), line.size());
+  ::close(ready_fd);
+}
+
 }  // namespace
 
 int serve_command(const std::vector<std::string>& args) {
@@ -179,21 +232,9 @@ int serve_command(const std::vector<std::string>& args) {
                                  "Runs a node serving the functions in a YAML file.\n\n", &options};
   if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
 
-  config::Config config;
-  try {
-    config = config::load_config(config_file);
-  } catch (const config::ConfigError& e) {
-    std::cerr << "ember serve: " << e.what() << "\n";
-    return 2;
-  }
-  std::error_code fs_error;
-  std::filesystem::create_directories(config.node.state_dir / "logs", fs_error);
-  if (fs_error) {
-    std::cerr << "ember serve: cannot create state directory " << config.node.state_dir.string()
-              << ": " << fs_error.message() << " (node.state_dir in " << config.file.string()
-              << ")\n";
-    return 2;
-  }
+  auto loaded = load_node_config(config_file);
+  if (!loaded) return 2;
+  config::Config config = std::move(*loaded);
 
   // A client that disconnects must not kill the node.
   std::signal(SIGPIPE, SIG_IGN);
@@ -201,21 +242,10 @@ int serve_command(const std::vector<std::string>& args) {
 
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor(io);
-  const auto host = config.node.listen_host;
-  try {
-    const asio::ip::tcp::endpoint endpoint(listen_address(host), config.node.listen_port);
-    acceptor.open(endpoint.protocol());
-    acceptor.set_option(asio::socket_base::reuse_address(true));
-    acceptor.bind(endpoint);
-    acceptor.listen(asio::socket_base::max_listen_connections);
-  } catch (const boost::system::system_error& e) {
-    std::cerr << "ember serve: cannot listen on " << host << ":" << config.node.listen_port << ": "
-              << e.code().message() << " (node.listen in " << config.file.string() << ")\n";
-    return 2;
-  }
+  if (!open_listener(acceptor, config)) return 2;
 
   // Before any sandbox exists: every worker inherits the mask from the thread that starts it.
-  if (vm.count("pin-cpu") != 0U && !pin_to_cpu(pin_cpu)) return 2;
+  if (!pin_if_asked(vm, pin_cpu)) return 2;
   const InstallLayout layout = locate_install();
   auto backends = make_backends(config, layout);
   if (!backends) return 2;
@@ -246,11 +276,7 @@ int serve_command(const std::vector<std::string>& args) {
   const std::string address = bound.address().to_string() + ":" + std::to_string(bound.port());
   std::printf("ember %s: Invoke API on http://%s serving %zu function(s); state in %s\n",
               EMBER_VERSION, address.c_str(), function_count, node.config().node.state_dir.c_str());
-  if (ready_fd >= 0) {
-    const std::string line = address + "\n";
-    [[maybe_unused]] auto n = ::write(ready_fd, line.data(), line.size());
-    ::close(ready_fd);
-  }
+  announce_ready(ready_fd, address);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer give_up(io);
@@ -287,7 +313,7 @@ int serve_command(const std::vector<std::string>& args) {
       if (ec) return;
       server->stop_accepting();
       if (draining || grace.count() == 0) {
-        std::printf("ember: %s received, ending every worker\n", strsignal(signal));
+        std::printf("ember: %s received, ending every worker\n", sigdescr_np(signal));
         finish();
         return;
       }
@@ -295,7 +321,7 @@ int serve_command(const std::vector<std::string>& args) {
       std::printf(
           "ember: %s received, draining: running invocations have %llds to finish "
           "(signal again to stop now)\n",
-          strsignal(signal), static_cast<long long>(grace.count()));
+          sigdescr_np(signal), static_cast<long long>(grace.count()));
       node.drain();
       grace_timer.expires_after(grace);
       grace_timer.async_wait([&](boost::system::error_code timer_ec) {

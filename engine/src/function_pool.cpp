@@ -194,8 +194,9 @@ void FunctionPool::refill_prepared() {
     context_.preparer->submit(backend, std::move(spec),
                               [weak = weak_from_this()](isolation::Result<PreparedWorker> result) {
                                 auto self = weak.lock();
-                                if (!self)
+                                if (!self) {
                                   return;  // the prepared sandbox, if any, is released here
+                                }
                                 --self->preparing_;
                                 if (!result) {
                                   // Cold starts make their own sandbox meanwhile, and report what
@@ -337,7 +338,7 @@ void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
 }
 
 void FunctionPool::fail(const std::shared_ptr<Invocation>& invocation,
-                        const StartFailure& failure) const {
+                        const StartFailure& failure) {
   InvokeResult result;
   invocation->capture_log(failure.log, /*raw=*/true);
   if (failure.platform_fault) {

@@ -87,7 +87,7 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   [[nodiscard]] Clock::Duration extra_worker_keep(Clock::Duration keep) const;
   [[nodiscard]] std::size_t pending_count() const;
   [[nodiscard]] std::size_t provisioned_count() const;
-  void fail(const std::shared_ptr<Invocation>& invocation, const StartFailure& failure) const;
+  static void fail(const std::shared_ptr<Invocation>& invocation, const StartFailure& failure);
   // Asks the preparer for sandboxes until prepared + in the making = the function's
   // prepared_sandboxes (native isolation only).
   void refill_prepared();

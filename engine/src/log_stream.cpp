@@ -6,9 +6,9 @@
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid.hpp>
 #include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <stdexcept>
+#include <system_error>
 
 namespace ember::engine {
 namespace {
@@ -50,7 +50,8 @@ void LogStream::open() {
   if (ec) throw std::runtime_error("create log directory " + dir_.string() + ": " + ec.message());
   fd_.reset(::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
   if (!fd_) {
-    throw std::runtime_error("open log file " + path_.string() + ": " + std::strerror(errno));
+    throw std::runtime_error("open log file " + path_.string() + ": " +
+                             std::system_category().message(errno));
   }
 }
 

@@ -16,7 +16,7 @@ using runtime_api::InvocationType;
 using runtime_api::InvokeResult;
 using runtime_api::ServiceError;
 
-Node::Node(boost::asio::any_io_executor executor, config::Config config, Backends backends,
+Node::Node(const boost::asio::any_io_executor& executor, config::Config config, Backends backends,
            NodeOptions options)
     : config_(std::move(config)),
       backends_(std::move(backends)),
@@ -217,12 +217,11 @@ boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest req
     co_return refusal;
   }
 
-  const std::shared_ptr<Invocation> invocation =
-      std::make_shared<SyncInvocation>(context_->executor, std::move(request), arn);
+  const auto sync = std::make_shared<SyncInvocation>(context_->executor, std::move(request), arn);
+  const std::shared_ptr<Invocation> invocation = sync;
   if (auto rejected = it->second->admit(invocation)) co_return std::move(*rejected);
-  auto [ec, result] = co_await static_cast<SyncInvocation&>(*invocation)
-                          .done()
-                          .async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
+  auto [ec, result] =
+      co_await sync->done().async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
   if (ec) {
     result = InvokeResult{};
     result.service_error = ServiceError::kService;

@@ -152,8 +152,8 @@ Result<void> PythonZygote::spawn(isolation::SandboxEntry& entry) {
   const std::lock_guard lock(mutex_);
   const std::uint64_t id = ++last_request_id_;
   request["id"] = id;
-  const std::string text = json::serialize(request);
-  iov.iov_base = const_cast<char*>(text.data());
+  std::string text = json::serialize(request);
+  iov.iov_base = text.data();
   iov.iov_len = text.size();
   if (!process_) {
     if (auto restarted = restart_locked(); !restarted) return restarted.error();

@@ -67,7 +67,7 @@ std::string timeout_line(std::chrono::system_clock::time_point when, std::string
                          std::chrono::seconds timeout) {
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  const auto secs = static_cast<std::time_t>(ms / 1000);
   std::tm utc{};
   gmtime_r(&secs, &utc);
   char stamp[96];

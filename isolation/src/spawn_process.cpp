@@ -67,6 +67,7 @@ std::optional<ExitStatus> SpawnedProcess::try_reap() {
   while (::wait4(child_.pid(), &status, 0, &usage) < 0 && errno == EINTR) {
   }
   child_.mark_reaped();
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): glibc's rusage fields are in unions.
   peak_rss_bytes_ = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
   if (WIFEXITED(status)) return ExitStatus{false, WEXITSTATUS(status)};
   return ExitStatus{true, WTERMSIG(status)};

@@ -77,6 +77,37 @@ asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
   stream.socket().close(ec);
 }
 
+// An answer after which the server closes the connection.
+Response closing_answer(Response res) {
+  res.keep_alive(false);
+  res.prepare_payload();
+  return res;
+}
+
+// A client that closed, reset or idled out gets no answer to its unfinished head.
+bool client_went_away(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == beast::error::timeout ||
+         ec == asio::error::operation_aborted || ec == asio::error::connection_reset;
+}
+
+// A head that failed to parse gets the API's "malformed" answer, unless the client went away.
+asio::awaitable<void> answer_bad_head(beast::tcp_stream& stream, const HttpApi& api,
+                                      beast::error_code ec) {
+  if (client_went_away(ec)) co_return;
+  Response res = closing_answer(api.malformed(ec.message()));
+  co_await http::async_write(stream, res, kTuple);
+}
+
+// Tells a client that sent `Expect: 100-continue` to send its body; false when that write failed.
+asio::awaitable<bool> continue_if_expected(beast::tcp_stream& stream, const Request& head,
+                                           std::chrono::seconds transfer) {
+  if (head[http::field::expect] != "100-continue") co_return true;
+  http::response<http::empty_body> cont(http::status::continue_, 11);
+  stream.expires_after(transfer);
+  auto [ec, n] = co_await http::async_write(stream, cont, kTuple);
+  co_return !ec;
+}
+
 }  // namespace
 
 HttpServer::HttpServer(tcp::acceptor acceptor, HttpApi api, ServerLimits limits)
@@ -154,39 +185,23 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     if (closed_) co_return;
     if (head_ec == http::error::body_limit) {
       // Content-Length alone already says the body is too large.
-      Response res = api_.too_large(parser.get());
-      res.keep_alive(false);
-      res.prepare_payload();
+      Response res = closing_answer(api_.too_large(parser.get()));
       stream.expires_after(limits_.transfer);
       co_await http::async_write(stream, res, kTuple);
       co_await linger_close(stream);
       co_return;
     }
     if (head_ec) {
-      if (head_ec != http::error::end_of_stream && head_ec != beast::error::timeout &&
-          head_ec != asio::error::operation_aborted && head_ec != asio::error::connection_reset) {
-        Response res = api_.malformed(head_ec.message());
-        res.keep_alive(false);
-        res.prepare_payload();
-        co_await http::async_write(stream, res, kTuple);
-      }
+      co_await answer_bad_head(stream, api_, head_ec);
       co_return;
     }
-
-    if (parser.get()[http::field::expect] == "100-continue") {
-      http::response<http::empty_body> cont(http::status::continue_, 11);
-      stream.expires_after(limits_.transfer);
-      auto [ec, n] = co_await http::async_write(stream, cont, kTuple);
-      if (ec) co_return;
-    }
+    if (!co_await continue_if_expected(stream, parser.get(), limits_.transfer)) co_return;
 
     stream.expires_after(limits_.transfer);
     auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kTuple);
     if (closed_) co_return;
     if (body_ec == http::error::body_limit) {
-      Response res = api_.too_large(parser.get());
-      res.keep_alive(false);
-      res.prepare_payload();
+      Response res = closing_answer(api_.too_large(parser.get()));
       co_await http::async_write(stream, res, kTuple);
       co_await linger_close(stream);
       co_return;

@@ -129,6 +129,88 @@ struct Rejection {
   std::string message;
 };
 
+using HeaderValue = boost::beast::string_view;
+
+// ?Qualifier=, which must agree with a qualifier in the function name. An empty ?Qualifier=
+// names no version, as Lambda's pattern (|[a-zA-Z0-9$_-]+) allows.
+std::optional<Rejection> read_qualifier(const boost::urls::url_view& url, FunctionRef& function) {
+  const auto q = url.params().find("Qualifier");
+  if (q == url.params().end() || (*q).value.empty()) return std::nullopt;
+  const std::string qualifier((*q).value);
+  if (auto why = qualifier_error(qualifier)) {
+    return Rejection{ServiceError::kInvalidParameterValue, "Invalid Qualifier: " + *why};
+  }
+  if (function.qualifier && *function.qualifier != qualifier) {
+    return Rejection{ServiceError::kInvalidParameterValue,
+                     "The derived qualifier from the function name does not match the specified "
+                     "qualifier."};
+  }
+  function.qualifier = qualifier;
+  return std::nullopt;
+}
+
+// X-Amz-Invocation-Type; none means RequestResponse.
+std::optional<Rejection> read_invocation_type(HeaderValue type, InvocationType& out) {
+  if (type.empty() || type == "RequestResponse") {
+    out = InvocationType::kRequestResponse;
+  } else if (type == "Event") {
+    out = InvocationType::kEvent;
+  } else if (type == "DryRun") {
+    out = InvocationType::kDryRun;
+  } else {
+    return Rejection{ServiceError::kInvalidParameterValue,
+                     "X-Amz-Invocation-Type '" + std::string(type) +
+                         "' must be one of RequestResponse, Event, DryRun"};
+  }
+  return std::nullopt;
+}
+
+// X-Amz-Log-Type: Tail, None or nothing.
+std::optional<Rejection> read_log_type(HeaderValue log_type, bool& log_tail) {
+  if (log_type == "Tail") {
+    log_tail = true;
+  } else if (!log_type.empty() && log_type != "None") {
+    return Rejection{ServiceError::kInvalidParameterValue,
+                     "X-Amz-Log-Type '" + std::string(log_type) + "' must be None or Tail"};
+  }
+  return std::nullopt;
+}
+
+// X-Amz-Client-Context: Base64 of a JSON object, bounded; decoded into `decoded_out`.
+std::optional<Rejection> read_client_context(HeaderValue context, std::string& decoded_out) {
+  if (context.empty()) return std::nullopt;
+  if (context.size() > kMaxClientContextBytes) {
+    return Rejection{ServiceError::kInvalidParameterValue,
+                     "X-Amz-Client-Context is " + std::to_string(context.size()) +
+                         " bytes; the limit is " + std::to_string(kMaxClientContextBytes)};
+  }
+  auto decoded = base64_decode(context);
+  boost::system::error_code ec;
+  if (decoded) boost::json::parse(*decoded, ec);
+  if (!decoded || ec) {
+    return Rejection{ServiceError::kInvalidRequestContent,
+                     "Client context must be a valid Base64-encoded JSON object."};
+  }
+  decoded_out = std::move(*decoded);
+  return std::nullopt;
+}
+
+// The body, which must be JSON; an empty body is the event {}.
+std::optional<Rejection> read_payload(std::string& body, std::string& payload) {
+  if (body.empty()) {
+    payload = "{}";
+    return std::nullopt;
+  }
+  boost::system::error_code ec;
+  JsonChecker::check(body, ec);
+  if (ec) {
+    return Rejection{ServiceError::kInvalidRequestContent,
+                     "Could not parse request body into json: " + ec.message()};
+  }
+  payload = std::move(body);
+  return std::nullopt;
+}
+
 // Everything the path and headers say, checked before any state changes.
 std::variant<InvokeRequest, Rejection> parse_request(Request& req, const std::string& id) {
   auto bad = [](ServiceError e, std::string m) { return Rejection{e, std::move(m)}; };
@@ -156,68 +238,17 @@ std::variant<InvokeRequest, Rejection> parse_request(Request& req, const std::st
     return bad(ServiceError::kInvalidParameterValue, "Invalid FunctionName: " + *why);
   }
   out.function = std::get<FunctionRef>(std::move(parsed));
-  // An empty ?Qualifier= names no version, as Lambda's pattern (|[a-zA-Z0-9$_-]+) allows.
-  if (auto q = url->params().find("Qualifier"); q != url->params().end() && !(*q).value.empty()) {
-    const std::string qualifier((*q).value);
-    if (auto why = qualifier_error(qualifier)) {
-      return bad(ServiceError::kInvalidParameterValue, "Invalid Qualifier: " + *why);
-    }
-    if (out.function.qualifier && *out.function.qualifier != qualifier) {
-      return bad(ServiceError::kInvalidParameterValue,
-                 "The derived qualifier from the function name does not match the specified "
-                 "qualifier.");
-    }
-    out.function.qualifier = qualifier;
+  if (auto rejection = read_qualifier(*url, out.function)) return *std::move(rejection);
+  if (auto rejection = read_invocation_type(req["X-Amz-Invocation-Type"], out.type)) {
+    return *std::move(rejection);
   }
-
-  const auto type = req["X-Amz-Invocation-Type"];
-  if (type.empty() || type == "RequestResponse") {
-    out.type = InvocationType::kRequestResponse;
-  } else if (type == "Event") {
-    out.type = InvocationType::kEvent;
-  } else if (type == "DryRun") {
-    out.type = InvocationType::kDryRun;
-  } else {
-    return bad(ServiceError::kInvalidParameterValue,
-               "X-Amz-Invocation-Type '" + std::string(type) +
-                   "' must be one of RequestResponse, Event, DryRun");
+  if (auto rejection = read_log_type(req["X-Amz-Log-Type"], out.log_tail)) {
+    return *std::move(rejection);
   }
-
-  const auto log_type = req["X-Amz-Log-Type"];
-  if (log_type == "Tail") {
-    out.log_tail = true;
-  } else if (!log_type.empty() && log_type != "None") {
-    return bad(ServiceError::kInvalidParameterValue,
-               "X-Amz-Log-Type '" + std::string(log_type) + "' must be None or Tail");
+  if (auto rejection = read_client_context(req["X-Amz-Client-Context"], out.client_context)) {
+    return *std::move(rejection);
   }
-
-  if (const auto context = req["X-Amz-Client-Context"]; !context.empty()) {
-    if (context.size() > kMaxClientContextBytes) {
-      return bad(ServiceError::kInvalidParameterValue,
-                 "X-Amz-Client-Context is " + std::to_string(context.size()) +
-                     " bytes; the limit is " + std::to_string(kMaxClientContextBytes));
-    }
-    auto decoded = base64_decode(context);
-    boost::system::error_code ec;
-    if (decoded) boost::json::parse(*decoded, ec);
-    if (!decoded || ec) {
-      return bad(ServiceError::kInvalidRequestContent,
-                 "Client context must be a valid Base64-encoded JSON object.");
-    }
-    out.client_context = std::move(*decoded);
-  }
-
-  if (req.body().empty()) {
-    out.payload = "{}";
-  } else {
-    boost::system::error_code ec;
-    JsonChecker::check(req.body(), ec);
-    if (ec) {
-      return bad(ServiceError::kInvalidRequestContent,
-                 "Could not parse request body into json: " + ec.message());
-    }
-    out.payload = std::move(req.body());
-  }
+  if (auto rejection = read_payload(req.body(), out.payload)) return *std::move(rejection);
   return out;
 }
 

@@ -79,6 +79,75 @@ boost::asio::awaitable<void> caller_first() {
 #endif
 }
 
+// The event as a runtime receives it: the payload as the body, its context in headers.
+Response event_reply(NextEvent& event) {
+  Response res{http::status::ok, 11};
+  res.set(http::field::content_type, event.content_type);
+  res.set("Lambda-Runtime-Aws-Request-Id", event.request_id);
+  res.set("Lambda-Runtime-Deadline-Ms", std::to_string(event.deadline_epoch_ms));
+  res.set("Lambda-Runtime-Invoked-Function-Arn", event.invoked_function_arn);
+  if (!event.trace_id.empty()) res.set("Lambda-Runtime-Trace-Id", event.trace_id);
+  if (!event.client_context.empty()) {
+    res.set("Lambda-Runtime-Client-Context", event.client_context);
+  }
+  if (!event.cognito_identity.empty()) {
+    res.set("Lambda-Runtime-Cognito-Identity", event.cognito_identity);
+  }
+  res.body() = std::move(event.payload);
+  return res;
+}
+
+// GET invocation/next: waits for the worker's next event.
+boost::asio::awaitable<Response> serve_next(RuntimeApiHandler& handler, const Request& req) {
+  if (req.method() != http::verb::get) co_return not_found(req);
+  RuntimeRefusal refusal = RuntimeRefusal::kWorkerGone;
+  auto event = co_await handler.next(refusal);
+  if (!event) {
+    co_return refusal_reply(refusal, refusal == RuntimeRefusal::kInvalidStateTransition
+                                         ? "next while an invocation is unanswered or another "
+                                           "next is waiting"
+                                         : "");
+  }
+  co_return event_reply(*event);
+}
+
+// POST init/error: the runtime failed to start.
+Response serve_init_error(RuntimeApiHandler& handler, Request& req) {
+  if (req.method() != http::verb::post) return not_found(req);
+  auto type = normalise_error_type(req["Lambda-Runtime-Function-Error-Type"]);
+  if (auto refused = handler.init_error(std::move(type), std::move(req.body()))) {
+    return refusal_reply(*refused, "init/error after initialisation finished");
+  }
+  return accepted();
+}
+
+// POST invocation/{id}/response.
+boost::asio::awaitable<Response> serve_response(RuntimeApiHandler& handler, Request& req,
+                                                const std::string& id) {
+  if (const auto mode = req["Lambda-Runtime-Function-Response-Mode"];
+      !mode.empty() && mode != "buffered") {
+    co_return json_reply(http::status::bad_request, "InvalidFunctionResponseMode",
+                         "Response mode " + std::string(mode) + " is not supported");
+  }
+  std::string content_type(req[http::field::content_type]);
+  if (auto refused = handler.response(id, std::move(content_type), std::move(req.body()))) {
+    co_return refusal_reply(*refused, id);
+  }
+  co_await caller_first();
+  co_return accepted();
+}
+
+// POST invocation/{id}/error.
+boost::asio::awaitable<Response> serve_error(RuntimeApiHandler& handler, Request& req,
+                                             const std::string& id) {
+  auto type = normalise_error_type(req["Lambda-Runtime-Function-Error-Type"]);
+  if (auto refused = handler.error(id, std::move(type), std::move(req.body()))) {
+    co_return refusal_reply(*refused, id);
+  }
+  co_await caller_first();
+  co_return accepted();
+}
+
 boost::asio::awaitable<Response> handle(std::weak_ptr<RuntimeApiHandler> weak, Request& req) {
   auto target = std::string_view(req.target());
   if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
@@ -88,63 +157,17 @@ boost::asio::awaitable<Response> handle(std::weak_ptr<RuntimeApiHandler> weak, R
   if (!handler) co_return refusal_reply(RuntimeRefusal::kWorkerGone, {});
 
   if (rest == "invocation/next") {
-    if (req.method() != http::verb::get) co_return not_found(req);
-    RuntimeRefusal refusal = RuntimeRefusal::kWorkerGone;
-    auto event = co_await handler->next(refusal);
-    if (!event) {
-      co_return refusal_reply(refusal, refusal == RuntimeRefusal::kInvalidStateTransition
-                                           ? "next while an invocation is unanswered or another "
-                                             "next is waiting"
-                                           : "");
-    }
-    Response res{http::status::ok, 11};
-    res.set(http::field::content_type, event->content_type);
-    res.set("Lambda-Runtime-Aws-Request-Id", event->request_id);
-    res.set("Lambda-Runtime-Deadline-Ms", std::to_string(event->deadline_epoch_ms));
-    res.set("Lambda-Runtime-Invoked-Function-Arn", event->invoked_function_arn);
-    if (!event->trace_id.empty()) res.set("Lambda-Runtime-Trace-Id", event->trace_id);
-    if (!event->client_context.empty()) {
-      res.set("Lambda-Runtime-Client-Context", event->client_context);
-    }
-    if (!event->cognito_identity.empty()) {
-      res.set("Lambda-Runtime-Cognito-Identity", event->cognito_identity);
-    }
-    res.body() = std::move(event->payload);
-    co_return res;
+    co_return co_await serve_next(*handler, req);
   }
-
-  if (rest == "init/error") {
-    if (req.method() != http::verb::post) co_return not_found(req);
-    auto type = normalise_error_type(req["Lambda-Runtime-Function-Error-Type"]);
-    if (auto refused = handler->init_error(std::move(type), std::move(req.body()))) {
-      co_return refusal_reply(*refused, "init/error after initialisation finished");
-    }
-    co_return accepted();
-  }
-
+  if (rest == "init/error") co_return serve_init_error(*handler, req);
   auto parts = split_invocation_path(rest);
   if (!parts || req.method() != http::verb::post) co_return not_found(req);
-  auto& [id, verb] = *parts;
+  const auto& [id, verb] = *parts;
   if (verb == "response") {
-    if (const auto mode = req["Lambda-Runtime-Function-Response-Mode"];
-        !mode.empty() && mode != "buffered") {
-      co_return json_reply(http::status::bad_request, "InvalidFunctionResponseMode",
-                           "Response mode " + std::string(mode) + " is not supported");
-    }
-    std::string content_type(req[http::field::content_type]);
-    if (auto refused = handler->response(id, std::move(content_type), std::move(req.body()))) {
-      co_return refusal_reply(*refused, id);
-    }
-    co_await caller_first();
-    co_return accepted();
+    co_return co_await serve_response(*handler, req, id);
   }
   if (verb == "error") {
-    auto type = normalise_error_type(req["Lambda-Runtime-Function-Error-Type"]);
-    if (auto refused = handler->error(id, std::move(type), std::move(req.body()))) {
-      co_return refusal_reply(*refused, id);
-    }
-    co_await caller_first();
-    co_return accepted();
+    co_return co_await serve_error(*handler, req, id);
   }
   co_return not_found(req);
 }

@@ -12,10 +12,10 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
-#include <cstring>
 #include <fstream>
 #include <functional>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include "ember/bench/progress.hpp"
@@ -61,7 +61,7 @@ Socket listen_loopback(std::uint16_t& port, int backlog = 16) {
   auto* generic = reinterpret_cast<sockaddr*>(&addr);  // NOLINT
   if (s.get() < 0 || ::bind(s.get(), generic, len) != 0 || ::listen(s.get(), backlog) != 0 ||
       ::getsockname(s.get(), generic, &len) != 0) {
-    throw std::runtime_error(std::string("loopback listener: ") + std::strerror(errno));
+    throw std::runtime_error("loopback listener: " + std::system_category().message(errno));
   }
   port = ntohs(addr.sin_port);
   return s;
@@ -141,7 +141,9 @@ struct TimedCommand {
 TimedCommand runtime_command(const BootstrapCommand& command, std::uint16_t port) {
   TimedCommand out{command.argv, {}, command.cwd, {}};
   for (const auto& [key, value] : command.env) {
-    if (key != "AWS_LAMBDA_RUNTIME_API") out.env.push_back(key + "=" + value);
+    if (key != "AWS_LAMBDA_RUNTIME_API") {
+      out.env.push_back(std::string(key).append("=").append(value));
+    }
   }
   out.env.push_back("AWS_LAMBDA_RUNTIME_API=127.0.0.1:" + std::to_string(port));
   return out;
@@ -172,7 +174,8 @@ pid_t spawn_timed(TimedCommand& command) {
   const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
-    throw std::runtime_error("posix_spawn " + command.argv.at(0) + ": " + std::strerror(rc));
+    throw std::runtime_error("posix_spawn " + command.argv.at(0) + ": " +
+                             std::system_category().message(rc));
   }
   return pid;
 }

@@ -101,10 +101,7 @@ class BeastClient final : public HttpClient {
 
 class CurlClient final : public HttpClient {
  public:
-  explicit CurlClient(const Endpoint& endpoint) : base_(endpoint.url()) {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    curl_ = curl_easy_init();
+  explicit CurlClient(const Endpoint& endpoint) : base_(endpoint.url()), curl_(new_handle()) {
     curl_easy_setopt(curl_, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl_, CURLOPT_TIMEOUT, 60L);
@@ -142,6 +139,14 @@ class CurlClient final : public HttpClient {
   }
 
  private:
+  // curl_global_init once per process, before the first handle (curl_easy_init would do it
+  // itself, but not thread-safely).
+  static CURL* new_handle() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    return curl_easy_init();
+  }
+
   static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
     static_cast<HttpResult*>(user)->body.append(data, size * n);
     return size * n;

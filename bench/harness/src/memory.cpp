@@ -41,7 +41,14 @@ std::string hierarchy_dir(const std::string& controller, const std::string& path
     if (dash == std::string::npos) continue;
     std::istringstream head(line.substr(0, dash));
     std::istringstream tail(line.substr(dash + 3));
-    std::string id, parent, dev, root, mount_point, fs_type, source, super_options;
+    std::string id;
+    std::string parent;
+    std::string dev;
+    std::string root;
+    std::string mount_point;
+    std::string fs_type;
+    std::string source;
+    std::string super_options;
     head >> id >> parent >> dev >> root >> mount_point;
     tail >> fs_type >> source >> super_options;
     const bool match =

@@ -140,8 +140,39 @@ double unreclaimable_kib(const std::map<std::string, double>& d) {
 void add_system_figures(Report& report, const std::string& prefix, const std::string& per,
                         const std::map<std::string, double>& total, std::size_t n) {
   for (const auto& [name, kib] : total) {
-    report.figures.emplace_back(prefix + name + "_kib_per_" + per, kib / static_cast<double>(n));
+    report.figures.emplace_back(std::string(prefix).append(name).append("_kib_per_").append(per),
+                                kib / static_cast<double>(n));
   }
+}
+
+// Each worker's cgroup charge (when it has a cgroup of its own) and the Pss of its processes.
+struct WorkerMemory {
+  Series charge{"memory", "cgroup charge per worker", SeriesKind::kFigure, {}, Unit::kKibibytes};
+  Series kernel{"memory", "cgroup charge, kernel part", SeriesKind::kFigure, {}, Unit::kKibibytes};
+  Series pss{
+      "memory", "Pss per worker (all its processes)", SeriesKind::kFigure, {}, Unit::kKibibytes};
+  std::string cgroup_kind;
+};
+
+WorkerMemory measure_workers(const std::vector<pid_t>& pids, pid_t node_pid) {
+  WorkerMemory out;
+  // Without a sandbox a worker shares the node's cgroup: only its own process's Pss counts.
+  const auto node_cgroup = memory_cgroup_of(node_pid);
+  for (const pid_t pid : pids) {
+    const auto cgroup = memory_cgroup_of(pid);
+    const bool own = cgroup && (!node_cgroup || cgroup->path != node_cgroup->path);
+    std::vector<pid_t> members{pid};
+    if (own) {
+      out.cgroup_kind = cgroup->v2 ? "v2 memory.current" : "v1 memory.usage_in_bytes";
+      if (const auto kib = cgroup->charge_kib()) out.charge.values.push_back(*kib);
+      if (const auto kib = cgroup->kernel_kib()) out.kernel.values.push_back(*kib);
+      members = cgroup->pids();
+    }
+    double sum = 0;
+    for (const pid_t member : members) sum += pss_kib(member).value_or(0);
+    out.pss.values.push_back(sum);
+  }
+  return out;
 }
 
 }  // namespace
@@ -198,30 +229,10 @@ void run_memory_mode(const BenchOptions& o, Report& report) {
   auto with_workers = delta(before, settled_meminfo(settle));
   for (auto& [name, kib] : with_workers) kib -= node_alone[name];
 
-  Series charge{"memory", "cgroup charge per worker", SeriesKind::kFigure, {}, Unit::kKibibytes};
-  Series kernel{"memory", "cgroup charge, kernel part", SeriesKind::kFigure, {}, Unit::kKibibytes};
-  Series pss{
-      "memory", "Pss per worker (all its processes)", SeriesKind::kFigure, {}, Unit::kKibibytes};
-  // Without a sandbox a worker shares the node's cgroup: only its own process's Pss counts.
-  const auto node_cgroup = memory_cgroup_of(node->pid());
-  std::string cgroup_kind;
-  for (const pid_t pid : pids) {
-    const auto cgroup = memory_cgroup_of(pid);
-    const bool own = cgroup && (!node_cgroup || cgroup->path != node_cgroup->path);
-    std::vector<pid_t> members{pid};
-    if (own) {
-      cgroup_kind = cgroup->v2 ? "v2 memory.current" : "v1 memory.usage_in_bytes";
-      if (const auto kib = cgroup->charge_kib()) charge.values.push_back(*kib);
-      if (const auto kib = cgroup->kernel_kib()) kernel.values.push_back(*kib);
-      members = cgroup->pids();
-    }
-    double sum = 0;
-    for (const pid_t member : members) sum += pss_kib(member).value_or(0);
-    pss.values.push_back(sum);
-  }
+  auto [charge, kernel, pss, cgroup_kind] = measure_workers(pids, node->pid());
   node.reset();
   if (charge.values.empty()) {
-    report.notes.push_back(
+    report.notes.emplace_back(
         "memory: the workers have no cgroup of their own (isolation: none?); "
         "no cgroup charge");
   } else {

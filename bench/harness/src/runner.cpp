@@ -13,6 +13,22 @@ namespace ember::bench {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// A run of n invocations ticks once per invocation; a timed run (n = 0) shows the share of its
+// duration gone.
+void show_progress(Progress* progress, std::size_t n, Clock::time_point start, double duration_s) {
+  if (progress == nullptr) return;
+  if (n > 0) {
+    progress->tick();
+  } else {
+    progress->set_fraction(std::chrono::duration<double>(Clock::now() - start).count() /
+                           duration_s);
+  }
+}
+
+}  // namespace
+
 Measured invoke_once(HttpClient& client, const std::string& function, const std::string& payload) {
   const auto target = invoke_target(function);
   Measured out;
@@ -93,14 +109,7 @@ ThroughputResult run_throughput(ClientKind kind, const Endpoint& endpoint,
         } else {
           errors.fetch_add(1);
         }
-        if (progress != nullptr) {
-          if (n > 0) {
-            progress->tick();
-          } else {
-            progress->set_fraction(std::chrono::duration<double>(Clock::now() - start).count() /
-                                   duration_s);
-          }
-        }
+        show_progress(progress, n, start, duration_s);
       }
       const std::lock_guard lock(merge);
       result.client_us.insert(result.client_us.end(), mine.begin(), mine.end());

@@ -15,8 +15,6 @@
 
 namespace ember::bench {
 
-namespace fs = std::filesystem;
-
 namespace detail {
 
 bool is_python(const std::string& runtime) { return runtime.starts_with("python"); }
@@ -53,6 +51,28 @@ Endpoint endpoint_of(const client::LocalNode& node) {
   return *endpoint;
 }
 
+namespace {
+
+// Adds each phase span of a run to its phase's series, the series made on first sight.
+void add_spans(std::vector<Series>& phases, const std::string& group, const Measured& m) {
+  for (const auto& span : spans(m.engine, m.client_us)) {
+    auto it = std::find_if(phases.begin(), phases.end(),
+                           [&](const Series& s) { return s.name == span.name; });
+    if (it == phases.end()) {
+      phases.push_back({group, span.name, SeriesKind::kPhase, {}});
+      it = phases.end() - 1;
+    }
+    it->values.push_back(span.us);
+  }
+}
+
+std::string wrong_kind_note(const std::string& group, std::size_t wrong_kind, bool expect_cold) {
+  return group + ": " + std::to_string(wrong_kind) + " invocations were " +
+         (expect_cold ? "warm" : "cold") + " starts, not " + (expect_cold ? "cold" : "warm");
+}
+
+}  // namespace
+
 void add_measured(Report& report, const std::string& group, const std::vector<Measured>& runs,
                   bool expect_cold) {
   Series total{group, "client total", SeriesKind::kFigure, {}};
@@ -80,15 +100,7 @@ void add_measured(Report& report, const std::string& group, const std::vector<Me
     const auto out = m.engine.at("handed_out");
     const auto back = m.engine.at("answered");
     if (out && back) added.values.push_back(m.client_us - (*back - *out));
-    for (const auto& span : spans(m.engine, m.client_us)) {
-      auto it = std::find_if(phases.begin(), phases.end(),
-                             [&](const Series& s) { return s.name == span.name; });
-      if (it == phases.end()) {
-        phases.push_back({group, span.name, SeriesKind::kPhase, {}});
-        it = phases.end() - 1;
-      }
-      it->values.push_back(span.us);
-    }
+    add_spans(phases, group, m);
   }
   report.series.push_back(std::move(total));
   if (expect_cold) {
@@ -110,11 +122,7 @@ void add_measured(Report& report, const std::string& group, const std::vector<Me
                            std::to_string(runs.size()) +
                            " invocations failed; first: " + first_error);
   }
-  if (wrong_kind > 0) {
-    report.notes.push_back(group + ": " + std::to_string(wrong_kind) + " invocations were " +
-                           (expect_cold ? "warm" : "cold") + " starts, not " +
-                           (expect_cold ? "cold" : "warm"));
-  }
+  if (wrong_kind > 0) report.notes.push_back(wrong_kind_note(group, wrong_kind, expect_cold));
 }
 
 BootstrapCommand bootstrap_command(const BenchOptions& o) {
@@ -170,11 +178,11 @@ void add_cold_baselines(Report& report, const BenchOptions& o, std::size_t n) {
   }
   const auto runc = client::find_program("runc");
   if (!runc) {
-    report.notes.push_back("runc baseline skipped: runc is not installed");
+    report.notes.emplace_back("runc baseline skipped: runc is not installed");
   } else if (is_python(o.runtime)) {
-    report.notes.push_back("runc baseline skipped: it needs a static bootstrap, not Python");
+    report.notes.emplace_back("runc baseline skipped: it needs a static bootstrap, not Python");
   } else if (::geteuid() != 0) {
-    report.notes.push_back("runc baseline skipped: runc run needs root");
+    report.notes.emplace_back("runc baseline skipped: runc run needs root");
   } else {
     try {
       Progress progress("baseline runc", n);

@@ -8,7 +8,7 @@ namespace ember::bench {
 
 double percentile(const std::vector<double>& sorted, double q) {
   if (sorted.empty()) return 0;
-  const double n = static_cast<double>(sorted.size());
+  const auto n = static_cast<double>(sorted.size());
   // Rank ceil(q/100 * n), 1-based; q = 0 is the minimum.
   const double rank = std::max(1.0, std::ceil(q / 100.0 * n));
   const auto index = std::min(sorted.size() - 1, static_cast<std::size_t>(rank) - 1);
@@ -51,7 +51,7 @@ std::vector<Bin> histogram(const std::vector<double>& values, std::size_t bins) 
 std::vector<CdfPoint> cdf(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   std::vector<CdfPoint> out;
-  const double n = static_cast<double>(values.size());
+  const auto n = static_cast<double>(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i + 1 < values.size() && values[i + 1] == values[i]) continue;  // last of a run counts
     out.push_back({values[i], static_cast<double>(i + 1) / n});

@@ -122,7 +122,9 @@ Trace parse_2021(std::istream& in, const TraceLimits& limits) {
     // The same function hash can appear under two apps; the pair names the function.
     std::string key = cells[func_col];
     if (app_it != header.end()) {
-      key = cells[static_cast<std::size_t>(app_it - header.begin())] + "/" + key;
+      key = std::string(cells[static_cast<std::size_t>(app_it - header.begin())])
+                .append("/")
+                .append(key);
     }
     auto it = index.find(key);
     if (it == index.end()) {
@@ -130,8 +132,8 @@ Trace parse_2021(std::istream& in, const TraceLimits& limits) {
       it = index.emplace(key, trace.functions.size()).first;
       trace.functions.push_back(key);
     }
-    const double end = number<double>(cells[end_col], line_no, end_col);
-    const double duration = number<double>(cells[duration_col], line_no, duration_col);
+    const auto end = number<double>(cells[end_col], line_no, end_col);
+    const auto duration = number<double>(cells[duration_col], line_no, duration_col);
     const double start = std::max(0.0, end - duration);
     if (limits.max_span_s > 0 && start >= limits.max_span_s) continue;
     trace.events.push_back({start, it->second});

@@ -18,17 +18,23 @@
 namespace ember::isolation::init {
 namespace {
 
-StepResult default_signal_dispositions(const ArmSpec&) { return reset_signal_dispositions(); }
-
-StepResult reset_signal_mask(const ArmSpec&) {
-  sigset_t none;
-  sigemptyset(&none);
-  return check(::sigprocmask(SIG_SETMASK, &none, nullptr), "sigprocmask");
+StepResult default_signal_dispositions(const ArmSpec& /*spec*/) {
+  return reset_signal_dispositions();
 }
 
-StepResult new_session(const ArmSpec&) { return check(::setsid(), "setsid"); }
+StepResult reset_signal_mask(const ArmSpec& /*spec*/) {
+  sigset_t none;
+  sigemptyset(&none);
+  // pthread_sigmask returns the error rather than setting errno.
+  if (const int err = ::pthread_sigmask(SIG_SETMASK, &none, nullptr); err != 0) {
+    return CallFailed{"pthread_sigmask", err};
+  }
+  return std::nullopt;
+}
 
-StepResult stdin_null(const ArmSpec&) {
+StepResult new_session(const ArmSpec& /*spec*/) { return check(::setsid(), "setsid"); }
+
+StepResult stdin_null(const ArmSpec& /*spec*/) {
   const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return check(-1, "open /dev/null");
   const int rc = ::dup2(fd, STDIN_FILENO);
@@ -36,13 +42,13 @@ StepResult stdin_null(const ArmSpec&) {
   return check(rc, "dup2 /dev/null 0");
 }
 
-StepResult normal_scheduling(const ArmSpec&) {
+StepResult normal_scheduling(const ArmSpec& /*spec*/) {
   // A sandbox prepared in the background starts at SCHED_IDLE; the runtime must not.
   const sched_param normal{0};
   return check(::sched_setscheduler(0, SCHED_OTHER, &normal), "sched_setscheduler SCHED_OTHER");
 }
 
-StepResult limits(const ArmSpec&) {
+StepResult limits(const ArmSpec& /*spec*/) {
   // RLIMIT_NPROC counts per uid across sandboxes that share it; pids.max bounds processes.
   rlimit nofile{};
   ::getrlimit(RLIMIT_NOFILE, &nofile);
@@ -53,7 +59,7 @@ StepResult limits(const ArmSpec&) {
   return check(::setrlimit(RLIMIT_CORE, &core), "setrlimit CORE 0");
 }
 
-StepResult drop_bounding_set(const ArmSpec&) {
+StepResult drop_bounding_set(const ArmSpec& /*spec*/) {
   // Needs CAP_SETPCAP, so before the uid changes. The loop ends at the kernel's last cap.
   for (int cap = 0; ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
     if (auto r = check(::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0),
@@ -64,7 +70,7 @@ StepResult drop_bounding_set(const ArmSpec&) {
   return std::nullopt;
 }
 
-StepResult lock_securebits(const ArmSpec&) {
+StepResult lock_securebits(const ArmSpec& /*spec*/) {
   // uid 0 gets no capabilities back by exec, setuid always clears them, and none of this can
   // be undone. Needs CAP_SETPCAP, so before the uid changes.
   const unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED |
@@ -80,7 +86,7 @@ StepResult change_ids(const ArmSpec& spec) {
   return check(::setresuid(spec.uid, spec.uid, spec.uid), "setresuid " + std::to_string(spec.uid));
 }
 
-StepResult clear_capabilities(const ArmSpec&) {
+StepResult clear_capabilities(const ArmSpec& /*spec*/) {
   // The uid change already cleared the permitted and effective sets; this also clears the
   // inheritable one, and says so rather than relying on it.
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -90,11 +96,11 @@ StepResult clear_capabilities(const ArmSpec&) {
                "prctl PR_CAP_AMBIENT_CLEAR_ALL");
 }
 
-StepResult no_new_privs(const ArmSpec&) {
+StepResult no_new_privs(const ArmSpec& /*spec*/) {
   return check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl PR_SET_NO_NEW_PRIVS");
 }
 
-StepResult close_other_fds(const ArmSpec&) {
+StepResult close_other_fds(const ArmSpec& /*spec*/) {
   return check(::syscall(SYS_close_range, kLastKeptFd + 1, ~0U, 0), "close_range");
 }
 

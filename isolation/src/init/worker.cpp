@@ -23,9 +23,11 @@ void report(int fd, const std::string& text) {
   (void)n;  // nothing more to do if the engine's side is gone
 }
 
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+// execve takes char* const[]: pointers into the launch's own (mutable) strings.
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
   std::vector<char*> out;
-  for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.reserve(strings.size() + 1);
+  for (auto& s : strings) out.push_back(s.data());
   out.push_back(nullptr);
   return out;
 }

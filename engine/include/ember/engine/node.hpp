@@ -55,7 +55,7 @@ struct NodeOptions {
 
 class Node final : public runtime_api::InvokeService, public runtime_api::StatusService {
  public:
-  Node(boost::asio::any_io_executor executor, config::Config config, Backends backends,
+  Node(const boost::asio::any_io_executor& executor, config::Config config, Backends backends,
        NodeOptions options);
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
