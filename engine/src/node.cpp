@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 
@@ -100,7 +101,13 @@ void Node::start_zygotes() {
 }
 
 Node::~Node() {
-  shutdown();
+  // A destructor cannot report: what shutdown() could not end is said on stderr, and the
+  // workers' own destructors still kill and reap what is left.
+  try {
+    shutdown();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ember: shutting the node down failed: %s\n", e.what());
+  }
   context_->live_workers->forget_waiters();
 }
 
