@@ -71,9 +71,14 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   auto command = runtime_api::runtime_command(launch);
   spec.argv = std::move(command.argv);
   spec.env = std::move(command.env);
+  // The function's own variables replace the defaults of the same name (PATH, LANG, ...):
+  // appended, a second PATH would be shadowed by the first.
+  std::vector<std::string> own;
+  own.reserve(function.environment.size());
   for (const auto& [key, value] : function.environment) {
-    spec.env.push_back(std::string(key).append("=").append(value));
+    own.push_back(std::string(key).append("=").append(value));
   }
+  runtime_api::set_environment(spec.env, own);
   return spec;
 }
 
