@@ -40,6 +40,30 @@ struct ImageOverrides {
   std::string working_directory;  // absolute, inside the image
 };
 
+// Where the outcome of an asynchronous invocation goes (`async.on_success` and the like):
+// `function:NAME` (invoked asynchronously with the record) or `dir:PATH` (one JSON file per
+// record, written atomically).
+struct Destination {
+  enum class Kind { kNone, kFunction, kDirectory };
+  Kind kind = Kind::kNone;
+  std::string function;             // kFunction: a function of this node
+  std::filesystem::path directory;  // kDirectory: absolute
+  [[nodiscard]] bool empty() const { return kind == Kind::kNone; }
+};
+
+// `async`: how events of `InvocationType: Event` are retried and where their outcome goes
+// (Lambda's event invoke config and dead-letter config; docs/async.md).
+struct AsyncConfig {
+  std::uint32_t max_retries = 2;                // failed attempts retried: 0..2
+  std::chrono::seconds max_event_age{21600};    // 60..21600
+  // The wait before retry 1, 2, ...; the last one repeats. Lambda's are about 1 and 2 minutes.
+  std::vector<std::chrono::seconds> retry_delays{std::chrono::seconds(60),
+                                                 std::chrono::seconds(120)};
+  Destination on_success;
+  Destination on_failure;
+  Destination dead_letter;
+};
+
 struct FunctionConfig {
   std::string name;  // [A-Za-z0-9_-]{1,64}
   std::string
@@ -69,6 +93,7 @@ struct FunctionConfig {
   std::uint32_t ephemeral_storage_mb = 512;  // size of /tmp, 512..10240
   std::vector<std::string> seccomp_deny;     // syscalls denied on top of the default policy
   std::vector<std::string> seccomp_allow;    // default denials lifted (weakens the sandbox)
+  AsyncConfig async;                         // asynchronous invocations of this function
   std::string source;  // "file:line:col" of the function's entry, for messages
 };
 
