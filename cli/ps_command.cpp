@@ -88,6 +88,19 @@ int ps_command(const std::vector<std::string>& args) {
         number(function.at("throttles")), number(function.at("idle_worker_seconds")),
         prepared != nullptr ? number(*prepared) : 0.0,
         prepared_starts != nullptr ? number(*prepared_starts) : 0.0);
+    if (const auto* found = function.if_contains("async"); found != nullptr && found->is_object()) {
+      const auto& async = found->as_object();
+      const auto& sent = async.at("destinations").as_object();
+      std::printf(
+          "%-24s events queued %.0f (oldest %s), running %.0f; accepted %.0f, retried %.0f, "
+          "throttled %.0f, succeeded %.0f, failed %.0f, expired %.0f; sent on_success %.0f, "
+          "on_failure %.0f, dead_letter %.0f\n",
+          name.c_str(), number(async.at("queued")), seconds_text(async.at("oldest_age_s")).c_str(),
+          number(async.at("running")), number(async.at("accepted")), number(async.at("retries")),
+          number(async.at("throttled")), number(async.at("succeeded")), number(async.at("failed")),
+          number(async.at("expired")), number(sent.at("on_success")), number(sent.at("on_failure")),
+          number(sent.at("dead_letter")));
+    }
   }
   return 0;
 }

@@ -24,6 +24,7 @@
 #include "ember/config/config.hpp"
 #include "ember/engine/node.hpp"
 #include "ember/isolation/sandbox.hpp"
+#include "ember/queue/event_queue.hpp"
 #include "ember/runtime_api/http_server.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
 #include "function_images.hpp"
@@ -183,6 +184,19 @@ std::optional<config::Config> load_node_config(const std::string& config_file) {
   return config;
 }
 
+// The durable queue of Event invocations, STATE_DIR/async/events.db; null after saying why it
+// cannot be used (a corrupt or foreign file is refused, never overwritten).
+std::unique_ptr<queue::EventQueue> open_event_queue(const config::Config& config) {
+  const auto file = config.node.state_dir / "async" / "events.db";
+  try {
+    return queue::open_sqlite_queue(file);
+  } catch (const queue::QueueError& e) {
+    std::cerr << "ember serve: " << e.what() << " (the event queue under node.state_dir in "
+              << config.file.string() << ")\n";
+    return nullptr;
+  }
+}
+
 // Binds and listens on node.listen; false after saying why not.
 bool open_listener(asio::ip::tcp::acceptor& acceptor, const config::Config& config) {
   const auto& host = config.node.listen_host;
@@ -252,6 +266,8 @@ int serve_command(const std::vector<std::string>& args) {
   // Before the node takes the configuration: a bare program name becomes its path.
   auto images = prepare_function_images(config);
   if (!images) return 2;
+  auto event_queue = open_event_queue(config);
+  if (!event_queue) return 2;
   const std::size_t function_count = config.functions.size();
   if (time_scale <= 0) {
     std::cerr << "ember serve: --time-scale must be positive\n";
@@ -263,6 +279,7 @@ int serve_command(const std::vector<std::string>& args) {
   node_options.echo = echo_lines;
   node_options.time_scale = time_scale;
   node_options.images = images->by_function;
+  node_options.event_queue = std::move(event_queue);
   const auto grace = config.node.shutdown_grace;
   engine::Node node(io.get_executor(), std::move(config), std::move(*backends),
                     std::move(node_options));

@@ -65,6 +65,9 @@ struct EngineContext {
   std::function<bool(const FunctionPool* except)> evict_one{};
   // Memory (MB) and count of the idle workers of other functions that eviction could end.
   std::function<std::pair<std::uint64_t, std::uint32_t>(const FunctionPool* except)> evictable{};
+  // A worker of `function` went idle or ended: room for the asynchronous events waiting for it.
+  // Set by the node when it has an event queue.
+  std::function<void(std::string_view function)> async_room_opened{};
   // Makes the pools' prepared sandboxes off the engine's thread; set by the node.
   SandboxPreparer* preparer = nullptr;
   // Makes the native sandboxes a worker start waits for (none prepared), at normal priority,

@@ -51,7 +51,8 @@ std::optional<InvokeResult> FunctionPool::admit(const std::shared_ptr<Invocation
   }
   // A worker that just answered is back in `next` within microseconds, and one that is
   // starting will be ready before a new one would: each such worker backs one waiter.
-  if (waiters_.size() < pending_count()) {
+  const bool event = invocation->request().type == runtime_api::InvocationType::kEvent;
+  if (waiters_.size() < (event ? pending_count() : backing_count())) {
     enqueue(invocation);
     return std::nullopt;
   }
@@ -222,6 +223,20 @@ std::size_t FunctionPool::pending_count() const {
       std::count_if(workers_.begin(), workers_.end(), [](auto& w) { return w->pending(); }));
 }
 
+std::size_t FunctionPool::backing_count() const {
+  return static_cast<std::size_t>(std::count_if(workers_.begin(), workers_.end(), [](auto& w) {
+    return w->pending() || w->serving_event();
+  }));
+}
+
+std::size_t FunctionPool::async_room() const {
+  if (draining_ || shut_down_ || !waiters_.empty()) return 0;
+  const std::size_t startable = function_.reserved_concurrency > workers_.size()
+                                    ? function_.reserved_concurrency - workers_.size()
+                                    : 0;
+  return idle_.size() + startable;
+}
+
 std::size_t FunctionPool::provisioned_count() const {
   return static_cast<std::size_t>(std::count_if(workers_.begin(), workers_.end(), [](auto& w) {
     return w->kind() == WorkerKind::kProvisioned;
@@ -249,8 +264,7 @@ void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker, bool firs
   }
   if (worker->kind() == WorkerKind::kPrewarmed && first) {
     // Started ahead of the expected call: it waits for it, for the window the policy gave.
-    worker->park();
-    idle_.push_back({.worker = worker, .since = now, .expires = now + prewarm_keep_});
+    park(worker, now, now + prewarm_keep_);
     return;
   }
   const auto window = policy_->window();
@@ -268,15 +282,16 @@ void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker, bool firs
       worker->retire("adaptive keep-alive: pre-warm before the next call instead");
       return;
     }
-    worker->park();
-    idle_.push_back({.worker = worker,
-                     .since = now,
-                     .expires = now + extra_worker_keep(window.prewarm + window.keep_alive)});
+    park(worker, now, now + extra_worker_keep(window.prewarm + window.keep_alive));
     return;
   }
+  park(worker, now, now + extra_worker_keep(window.keep_alive));
+}
+
+void FunctionPool::park(const std::shared_ptr<Worker>& worker, TimePoint now, TimePoint expires) {
   worker->park();
-  idle_.push_back(
-      {.worker = worker, .since = now, .expires = now + extra_worker_keep(window.keep_alive)});
+  idle_.push_back({.worker = worker, .since = now, .expires = expires});
+  if (context_.async_room_opened) context_.async_room_opened(function_.name);
 }
 
 Clock::Duration FunctionPool::extra_worker_keep(Clock::Duration keep) const {
@@ -312,15 +327,15 @@ void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
   if (shut_down_) return;
   // Keep the invariant. A start that failed takes the oldest waiter down with its reason, as
   // Lambda fails the invocation whose cold start failed; a worker lost otherwise is replaced.
-  if (failure && waiters_.size() > pending_count()) {
+  if (failure && waiters_.size() > backing_count()) {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();
     fail(invocation, *failure);
   }
-  while (waiters_.size() > pending_count() && workers_.size() < function_.reserved_concurrency &&
+  while (waiters_.size() > backing_count() && workers_.size() < function_.reserved_concurrency &&
          start_worker(WorkerKind::kOnDemand)) {
   }
-  while (waiters_.size() > pending_count()) {
+  while (waiters_.size() > backing_count()) {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();
     if (workers_.size() < function_.reserved_concurrency) {
@@ -335,6 +350,7 @@ void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
     fail(invocation,
          StartFailure::runtime("Runtime.ExitError", "Runtime exited before it was ready"));
   }
+  if (context_.async_room_opened && !draining_) context_.async_room_opened(function_.name);
 }
 
 void FunctionPool::fail(const std::shared_ptr<Invocation>& invocation,

@@ -29,8 +29,13 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   FunctionPool(EngineContext& context, const config::FunctionConfig& function);
 
   // Hands the invocation to an idle worker, or queues it behind a start. Returns the 429
-  // answer when the function or the node is at its limit.
+  // answer when the function or the node is at its limit. A synchronous caller may also queue
+  // behind a worker running an asynchronous event (so a burst of events never throttles
+  // callers beyond the function's cap); an event never queues behind another.
   std::optional<runtime_api::InvokeResult> admit(const std::shared_ptr<Invocation>& invocation);
+  // How many asynchronous events could start now without waiting or throttling: idle workers
+  // plus starts the function's cap allows; none while callers wait.
+  [[nodiscard]] std::size_t async_room() const;
 
   // --- from workers
   // The worker is waiting in `next`: give it the oldest waiter, keep it, or end it. `first`:
@@ -84,8 +89,12 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   // run them on time on the wall clock; this catches a clock moved faster or by hand.
   void check_deadlines(TimePoint deadline_now);
   void leave_idle(std::vector<IdleWorker>::iterator it, TimePoint now);
+  // Parks a worker that has nothing to do until `expires`, and says there is room.
+  void park(const std::shared_ptr<Worker>& worker, TimePoint now, TimePoint expires);
   [[nodiscard]] Clock::Duration extra_worker_keep(Clock::Duration keep) const;
   [[nodiscard]] std::size_t pending_count() const;
+  // What a synchronous waiter may wait for: pending workers and those running events.
+  [[nodiscard]] std::size_t backing_count() const;
   [[nodiscard]] std::size_t provisioned_count() const;
   static void fail(const std::shared_ptr<Invocation>& invocation, const StartFailure& failure);
   // Asks the preparer for sandboxes until prepared + in the making = the function's

@@ -1,11 +1,11 @@
 // One invocation from the moment it is admitted until its answer is delivered. Pools and
 // workers only see this class; where the answer goes is the subclass's business: a caller
-// waiting on a channel (SyncInvocation) today, a queue's record for asynchronous invocations
-// later. complete() delivers a whole answer; a streamed one would add a head and body pieces
-// on the same sink.
+// waiting on a channel (SyncInvocation), or the async dispatcher (AsyncInvocation). complete()
+// delivers a whole answer; a streamed one would add a head and body pieces on the same sink.
 #pragma once
 
 #include <boost/asio/experimental/channel.hpp>
+#include <functional>
 #include <string>
 
 #include "ember/engine/clock.hpp"
@@ -80,6 +80,23 @@ class SyncInvocation final : public Invocation {
   }
 
   ResultChannel done_;
+};
+
+// An Event invocation: no caller waits for it; its answer goes to the async dispatcher, which
+// retries it, records it and forwards it to its destinations.
+class AsyncInvocation final : public Invocation {
+ public:
+  using Done = std::function<void(runtime_api::InvokeResult)>;
+
+  AsyncInvocation(runtime_api::InvokeRequest request, std::string invoked_arn, Done done)
+      : Invocation(std::move(request), std::move(invoked_arn)), done_(std::move(done)) {}
+
+ private:
+  void deliver(runtime_api::InvokeResult result) override {
+    std::exchange(done_, nullptr)(std::move(result));
+  }
+
+  Done done_;
 };
 
 }  // namespace ember::engine

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <limits>
 
+#include "async_dispatcher.hpp"
 #include "engine_context.hpp"
 #include "function_pool.hpp"
 #include "python_zygote.hpp"
@@ -69,6 +70,16 @@ Node::Node(const boost::asio::any_io_executor& executor, config::Config config, 
   start_zygotes();
   for (const auto& function : config_.functions) {
     pools_.emplace(function.name, std::make_shared<FunctionPool>(*context_, function));
+  }
+  if (options.event_queue) {
+    async_ = std::make_shared<AsyncDispatcher>(
+        *context_, config_, std::move(options.event_queue), [this](std::string_view name) {
+          const auto it = pools_.find(name);
+          return it == pools_.end() ? nullptr : it->second.get();
+        });
+    context_->async_room_opened = [weak = std::weak_ptr(async_)](std::string_view name) {
+      if (auto async = weak.lock()) async->dispatch(name);
+    };
   }
 }
 
@@ -139,6 +150,7 @@ bool Node::evict_one(const FunctionPool* except) {
 }
 
 void Node::start() {
+  if (async_) async_->start();
   tick();
   if (tick_interval_.count() == 0) return;
   ticker_ = std::make_unique<boost::asio::steady_timer>(context_->executor);
@@ -157,15 +169,29 @@ void Node::schedule_tick() {
 void Node::tick() {
   const auto now = context_->clock.now();
   for (auto& [name, pool] : pools_) pool->tick(now);
+  if (async_ && !draining_ && !shutting_down_) async_->tick();
 }
 
 void Node::drain() {
   if (draining_) return;
   draining_ = true;
+  if (async_) async_->drain();
   for (auto& [name, pool] : pools_) pool->drain();
 }
 
-boost::json::object Node::status() {
+boost::asio::awaitable<boost::json::object> Node::status() {
+  auto out = snapshot();
+  if (!async_ || shutting_down_) co_return out;
+  auto events = co_await async_->status();
+  for (auto& function : out["functions"].as_array()) {
+    auto& object = function.as_object();
+    const auto it = events.find(std::string_view(object["name"].as_string()));
+    if (it != events.end()) object["async"] = std::move(it->second);
+  }
+  co_return out;
+}
+
+boost::json::object Node::snapshot() const {
   const auto now = context_->clock.now();
   boost::json::object out;
   boost::json::array functions;
@@ -217,11 +243,14 @@ boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest req
     co_return refusal;
   }
   if (request.type == InvocationType::kEvent) {
-    refusal.service_error = ServiceError::kInvalidParameterValue;
-    refusal.message =
-        "Asynchronous invocation (X-Amz-Invocation-Type: Event) is not enabled on this node; "
-        "invoke with RequestResponse";
-    co_return refusal;
+    if (!async_) {
+      refusal.service_error = ServiceError::kInvalidParameterValue;
+      refusal.message =
+          "Asynchronous invocation (X-Amz-Invocation-Type: Event) needs the node's event queue, "
+          "which this node was started without; invoke with RequestResponse";
+      co_return refusal;
+    }
+    co_return co_await async_->accept(request);
   }
 
   const auto sync = std::make_shared<SyncInvocation>(context_->executor, std::move(request), arn);
@@ -244,6 +273,8 @@ void Node::shutdown() {
   preparer_->stop();
   urgent_preparer_->stop();
   for (auto& [name, pool] : pools_) pool->shutdown();
+  // The pools have settled every running event (back to the queue); the store takes it.
+  if (async_) async_->stop();
 }
 
 }  // namespace ember::engine

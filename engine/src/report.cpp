@@ -63,8 +63,7 @@ std::string timeout_message(std::chrono::seconds timeout) {
   return "Task timed out after " + std::to_string(timeout.count()) + ".00 seconds";
 }
 
-std::string timeout_line(std::chrono::system_clock::time_point when, std::string_view request_id,
-                         std::chrono::seconds timeout) {
+std::string iso8601_utc(std::chrono::system_clock::time_point when) {
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
   const auto secs = static_cast<std::time_t>(ms / 1000);
@@ -74,7 +73,12 @@ std::string timeout_line(std::chrono::system_clock::time_point when, std::string
   std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", utc.tm_year + 1900,
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                 static_cast<long long>(ms % 1000));
-  std::string line(stamp);
+  return stamp;
+}
+
+std::string timeout_line(std::chrono::system_clock::time_point when, std::string_view request_id,
+                         std::chrono::seconds timeout) {
+  std::string line = iso8601_utc(when);
   line.append(" ").append(request_id).append(" ").append(timeout_message(timeout));
   return line;
 }

@@ -80,6 +80,12 @@ class Worker final : public RuntimeApiEvents, public std::enable_shared_from_thi
   [[nodiscard]] WorkerState state() const { return state_.state(); }
   // About to be ready without a new start (see WorkerStateMachine::pending).
   [[nodiscard]] bool pending() const { return state_.pending(); }
+  // Running an asynchronous event: no caller waits on it, so a synchronous caller may queue
+  // behind it (it is back within the function's timeout) instead of being throttled.
+  [[nodiscard]] bool serving_event() const {
+    return current_ != nullptr &&
+           current_->request().type == runtime_api::InvocationType::kEvent;
+  }
   [[nodiscard]] const std::string& id() const { return id_; }
   [[nodiscard]] std::uint64_t invocations() const { return invocations_; }
   [[nodiscard]] WorkerKind kind() const { return kind_; }

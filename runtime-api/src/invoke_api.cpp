@@ -74,13 +74,6 @@ class JsonChecker {
   }
 };
 
-std::string new_request_id() {
-  // One generator per thread, seeded once from the entropy source: ids must be unique, not
-  // secret, and a getrandom() per request is a syscall on the warm path.
-  thread_local boost::uuids::random_generator_mt19937 generator;
-  return boost::uuids::to_string(generator());
-}
-
 struct ErrorShape {
   http::status status;
   std::string_view type;
@@ -195,8 +188,16 @@ std::optional<Rejection> read_client_context(HeaderValue context, std::string& d
   return std::nullopt;
 }
 
-// The body, which must be JSON; an empty body is the event {}.
-std::optional<Rejection> read_payload(std::string& body, std::string& payload) {
+// The body, which must be JSON; an empty body is the event {}. An Event invocation's is
+// stored and queued, so its limit is Lambda's 256 KB rather than 6 MB.
+std::optional<Rejection> read_payload(std::string& body, InvocationType type,
+                                      std::string& payload) {
+  if (type == InvocationType::kEvent && body.size() > kMaxAsyncPayloadBytes) {
+    return Rejection{ServiceError::kRequestTooLarge,
+                     "Request must be smaller than " + std::to_string(kMaxAsyncPayloadBytes) +
+                         " bytes for the InvokeAsync operation (got " +
+                         std::to_string(body.size()) + " bytes)"};
+  }
   if (body.empty()) {
     payload = "{}";
     return std::nullopt;
@@ -248,7 +249,8 @@ std::variant<InvokeRequest, Rejection> parse_request(Request& req, const std::st
   if (auto rejection = read_client_context(req["X-Amz-Client-Context"], out.client_context)) {
     return *std::move(rejection);
   }
-  if (auto rejection = read_payload(req.body(), out.payload)) return *std::move(rejection);
+  if (auto rejection = read_payload(req.body(), out.type, out.payload))
+    return *std::move(rejection);
   return out;
 }
 
@@ -269,9 +271,12 @@ Response result_reply(const InvokeRequest& request, InvokeResult result) {
     return service_error_reply(request.request_id, *result.service_error, result.message,
                                result.reason, result.retry_after_seconds);
   }
-  Response res{result.dry_run ? http::status::no_content : http::status::ok, 11};
+  const auto status = result.dry_run    ? http::status::no_content
+                      : result.accepted ? http::status::accepted
+                                        : http::status::ok;
+  Response res{status, 11};
   res.set("x-amzn-RequestId", request.request_id);
-  if (result.dry_run) return res;
+  if (result.dry_run || result.accepted) return res;
   res.set("X-Amz-Executed-Version", result.executed_version);
   res.set(http::field::content_type,
           result.content_type.empty() ? std::string("application/json") : result.content_type);
@@ -287,6 +292,13 @@ Response result_reply(const InvokeRequest& request, InvokeResult result) {
 }
 
 }  // namespace
+
+std::string new_request_id() {
+  // One generator per thread, seeded once from the entropy source: ids must be unique, not
+  // secret, and a getrandom() per request is a syscall on the warm path.
+  thread_local boost::uuids::random_generator_mt19937 generator;
+  return boost::uuids::to_string(generator());
+}
 
 boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, Request& req) {
   const std::string id = new_request_id();
@@ -306,7 +318,7 @@ HttpApi make_invoke_api(InvokeService& service, StatusService* status) {
         req.target() == "/ember/v1/functions") {
       Response res{http::status::ok, 11};
       res.set(http::field::content_type, "application/json");
-      res.body() = boost::json::serialize(status->status());
+      res.body() = boost::json::serialize(co_await status->status());
       co_return res;
     }
     co_return co_await handle_invoke_request(service, req);

@@ -40,7 +40,9 @@ class RecordingService : public InvokeService {
 
 class Status : public StatusService {
  public:
-  boost::json::object status() override { return {{"functions", boost::json::array{}}}; }
+  asio::awaitable<boost::json::object> status() override {
+    co_return boost::json::object{{"functions", boost::json::array{}}};
+  }
 };
 
 Response handle(InvokeService& service, Request req) {
@@ -421,6 +423,41 @@ TEST(InvokeApiHandler, DryRunAnswerIs204WithNoBody) {
   EXPECT_EQ(res.body(), "");
   EXPECT_EQ(res["x-amzn-RequestId"].size(), 36U);
   EXPECT_EQ(res.count("X-Amz-Executed-Version"), 0U);
+}
+
+TEST(InvokeApiHandler, AcceptedEventIs202WithOnlyTheRequestId) {
+  RecordingService service;
+  service.answer = {.accepted = true, .payload = "ignored"};
+  auto req = invoke_request("echo", R"({"key1":"value1"})");
+  req.set("X-Amz-Invocation-Type", "Event");
+  const auto res = handle(service, req);
+  EXPECT_EQ(res.result(), http::status::accepted);
+  EXPECT_EQ(res.body(), "");
+  EXPECT_EQ(res["x-amzn-RequestId"], service.calls.at(0).request_id);
+  EXPECT_EQ(res.count("X-Amz-Executed-Version"), 0U);
+  EXPECT_EQ(service.calls.at(0).type, InvocationType::kEvent);
+}
+
+TEST(InvokeApiHandler, EventPayloadIsLimitedTo256KBAndASyncOneIsNot) {
+  RecordingService service;
+  // A JSON string of exactly the limit is accepted; one byte more is 413 and reaches no one.
+  const std::string at_limit = "\"" + std::string(kMaxAsyncPayloadBytes - 2, 'x') + "\"";
+  auto req = invoke_request("echo", at_limit);
+  req.set("X-Amz-Invocation-Type", "Event");
+  EXPECT_EQ(handle(service, req).result(), http::status::ok);
+  ASSERT_EQ(service.calls.size(), 1U);
+
+  const std::string over = "\"" + std::string(kMaxAsyncPayloadBytes - 1, 'x') + "\"";
+  req = invoke_request("echo", over);
+  req.set("X-Amz-Invocation-Type", "Event");
+  const auto res = handle(service, req);
+  expect_service_error(res, http::status::payload_too_large, "RequestTooLargeException",
+                       "Request must be smaller than 262144 bytes for the InvokeAsync operation "
+                       "(got 262145 bytes)");
+  EXPECT_EQ(service.calls.size(), 1U);
+
+  EXPECT_EQ(handle(service, invoke_request("echo", over)).result(), http::status::ok);
+  EXPECT_EQ(service.calls.size(), 2U);
 }
 
 TEST(InvokeApiHandler, FunctionErrorStays200WithXAmzFunctionError) {

@@ -13,10 +13,12 @@
 #include "ember/engine/clock.hpp"
 #include "ember/image/image.hpp"
 #include "ember/isolation/sandbox.hpp"
+#include "ember/queue/event_queue.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
 
 namespace ember::engine {
 
+class AsyncDispatcher;
 class FunctionPool;
 struct EngineContext;
 class SandboxPreparer;
@@ -51,6 +53,9 @@ struct NodeOptions {
   // Every image function's unpacked image, by function name (`ember serve` unpacks them
   // before the node starts; the caller keeps them leased while the node runs).
   std::map<std::string, image::StoredImage> images;
+  // The durable queue of asynchronous invocations (`ember serve` opens STATE_DIR's); null:
+  // Event invocations are refused.
+  std::unique_ptr<queue::EventQueue> event_queue;
 };
 
 class Node final : public runtime_api::InvokeService, public runtime_api::StatusService {
@@ -66,17 +71,23 @@ class Node final : public runtime_api::InvokeService, public runtime_api::Status
   boost::asio::awaitable<runtime_api::InvokeResult> invoke(
       runtime_api::InvokeRequest request) override;
 
-  // Starts provisioned workers and the ticker.
+  // Starts provisioned workers, the ticker, and hands out queued events.
   void start();
   // Runs the scheduler's time-driven work now (the ticker calls it).
   void tick();
 
-  // Graceful: new invocations get 503, idle workers end, running ones may finish.
+  // Graceful: new invocations get 503, idle workers end, running ones may finish; queued
+  // events stay queued.
   void drain();
-  // Final: waiting and running invocations get 503; every worker ends.
+  // Final: waiting and running invocations get 503 (running events stay queued); every worker
+  // ends.
   void shutdown();
 
-  boost::json::object status() override;
+  // Everything `snapshot()` says, and per function its asynchronous events (queue depth and
+  // age, from the store, and counters).
+  boost::asio::awaitable<boost::json::object> status() override;
+  // The pools and the node's capacity, without asking the event store; for tests.
+  [[nodiscard]] boost::json::object snapshot() const;
 
   [[nodiscard]] const config::Config& config() const { return config_; }
   // Live workers of a function (any state but ended); for tests and `ember ps`.
@@ -106,6 +117,8 @@ class Node final : public runtime_api::InvokeService, public runtime_api::Status
   std::unique_ptr<SandboxPreparer> urgent_preparer_;
   std::chrono::milliseconds tick_interval_;
   std::unique_ptr<boost::asio::steady_timer> ticker_;
+  // Stopped by shutdown() once the pools have settled their running events.
+  std::shared_ptr<AsyncDispatcher> async_;
   bool draining_ = false;
   bool shutting_down_ = false;
 };

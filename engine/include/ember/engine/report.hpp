@@ -17,6 +17,9 @@ struct ReportFields {
   std::optional<std::chrono::nanoseconds> init_duration;  // cold starts only
 };
 
+// "2019-11-24T21:52:47.333Z": UTC with milliseconds, as Lambda's timestamps.
+std::string iso8601_utc(std::chrono::system_clock::time_point when);
+
 // "START RequestId: ID Version: $LATEST"
 std::string start_line(std::string_view request_id, std::string_view version = "$LATEST");
 // "END RequestId: ID"

@@ -42,7 +42,7 @@ enum class ServiceError {
   kInvalidRequestContent,  // 400
   kRequestTooLarge,        // 413
   kTooManyRequests,        // 429
-  kServiceUnavailable,     // 503 (node shutting down)
+  kServiceUnavailable,     // 503 (node shutting down, event store full)
   kService,                // 500
 };
 
@@ -54,6 +54,7 @@ struct InvokeResult {
   std::optional<int> retry_after_seconds;  // 429 only
 
   bool dry_run = false;        // 204, nothing ran
+  bool accepted = false;       // 202: an Event invocation is stored and will run
   std::string function_error;  // "Unhandled" when the function failed
   std::string content_type = "application/json";
   std::string payload;
@@ -86,8 +87,12 @@ class StatusService {
   StatusService& operator=(StatusService&&) = delete;
   virtual ~StatusService() = default;
 
-  virtual boost::json::object status() = 0;
+  // Asks every part of the node (the event queue's thread too), hence awaitable.
+  virtual boost::asio::awaitable<boost::json::object> status() = 0;
 };
+
+// A new request id (a random UUID), as the front door gives every request.
+std::string new_request_id();
 
 // Parses and validates an Invoke API request; on success calls the service. Exposed for tests.
 boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, Request& req);

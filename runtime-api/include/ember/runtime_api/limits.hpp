@@ -7,6 +7,8 @@ namespace ember::runtime_api {
 
 // Synchronous request and response payloads: 6 MB.
 inline constexpr std::size_t kMaxPayloadBytes = 6 * 1024 * 1024;
+// Asynchronous (InvocationType: Event) payloads: 256 KB.
+inline constexpr std::size_t kMaxAsyncPayloadBytes = 256 * 1024;
 // Log tail returned by X-Amz-Log-Type: Tail.
 inline constexpr std::size_t kLogTailBytes = 4 * 1024;
 // X-Amz-Client-Context, base64 encoded.
