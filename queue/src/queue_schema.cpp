@@ -14,7 +14,7 @@ namespace {
 
 [[noreturn]] void refuse(const fs::path& file, const std::string& why) {
   throw QueueError(file.string() + ": refused as the event queue: " + why +
-                   " (the file was left unchanged; move it away or pick another state_dir)");
+                   " (the file was left unchanged; move it away or pick another node.state_dir)");
 }
 
 std::string hex(std::int64_t value) {
@@ -33,7 +33,13 @@ ExistingFile inspect_queue_file(const fs::path& file) {
   if (size == 0) return ExistingFile::kNone;
 
   // Read-only: a foreign file's hot journal is not rolled back and nothing is written to it.
-  Database db(file, SQLITE_OPEN_READONLY);
+  // Without a WAL beside it the file holds all its content, and immutable=1 keeps SQLite from
+  // creating the -wal and -shm files a WAL-mode database otherwise gets even when only read.
+  // With one (ember's queue after a crash), SQLite must read it: its -shm may be created.
+  std::filesystem::path wal = file;
+  wal += "-wal";
+  const bool has_wal = fs::exists(wal, ec);
+  Database db(file, SQLITE_OPEN_READONLY, has_wal ? "mode=ro" : "immutable=1");
   std::int64_t application_id = 0;
   try {
     application_id = db.query_int("PRAGMA application_id");
@@ -50,9 +56,8 @@ ExistingFile inspect_queue_file(const fs::path& file) {
                      hex(application_id) + ", ember's queue is " + hex(kApplicationId) + ")");
   }
   if (version > kSchemaVersion) {
-    refuse(file, "its schema version " + std::to_string(version) +
-                     " is newer than this ember's (" + std::to_string(kSchemaVersion) +
-                     "); run the ember that wrote it");
+    refuse(file, "its schema version " + std::to_string(version) + " is newer than this ember's (" +
+                     std::to_string(kSchemaVersion) + "); run the ember that wrote it");
   }
   if (version != kSchemaVersion) {
     refuse(file, "unknown schema version " + std::to_string(version));

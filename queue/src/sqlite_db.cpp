@@ -16,18 +16,43 @@ bool out_of_space(sqlite3* db, int rc) {
   return (rc & 0xff) == SQLITE_IOERR && db != nullptr && sqlite3_system_errno(db) == ENOSPC;
 }
 
+// `file:PATH?PARAMETERS` with the characters that mean something in a URI escaped.
+std::string file_uri(const std::filesystem::path& file, std::string_view parameters) {
+  std::string uri = "file:";
+  for (const char c : file.string()) {
+    if (c == '%' || c == '?' || c == '#' || static_cast<unsigned char>(c) < 0x21 ||
+        static_cast<unsigned char>(c) > 0x7e) {
+      constexpr std::string_view kHex = "0123456789ABCDEF";
+      const auto byte = static_cast<unsigned char>(c);
+      uri += '%';
+      uri += kHex[byte >> 4U];
+      uri += kHex[byte & 0xfU];
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?" + std::string(parameters);
+}
+
 }  // namespace
 
-Database::Database(std::filesystem::path file, int flags) : file_(std::move(file)) {
+Database::Database(std::filesystem::path file, int flags, std::string_view uri_parameters)
+    : file_(std::move(file)) {
   sqlite3* raw = nullptr;
   // The queue is used from one thread at a time: no per-call mutex.
-  const int rc = sqlite3_open_v2(file_.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  flags |= SQLITE_OPEN_NOMUTEX;
+  const std::string name =
+      uri_parameters.empty() ? file_.string() : file_uri(file_, uri_parameters);
+  if (!uri_parameters.empty()) flags |= SQLITE_OPEN_URI;
+  const int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
   db_.reset(raw);  // sqlite3_open_v2 may hand back a handle even when it fails
   if (rc != SQLITE_OK) fail(rc, "open");
   sqlite3_extended_result_codes(raw, 1);
 }
 
-void Database::exec(const std::string& sql) { check(sqlite3_exec(get(), sql.c_str(), nullptr, nullptr, nullptr), sql); }
+void Database::exec(const std::string& sql) {
+  check(sqlite3_exec(get(), sql.c_str(), nullptr, nullptr, nullptr), sql);
+}
 
 std::string Database::query_text(const std::string& sql) {
   Statement statement(*this, sql);
@@ -80,10 +105,9 @@ Statement::Run::~Run() {
 Statement::Run& Statement::Run::bind(int index, std::string_view text) {
   // A non-null pointer even for "": a null one would bind NULL, not an empty text.
   const char* data = text.data() != nullptr ? text.data() : "";
-  statement_.db_.check(
-      sqlite3_bind_text64(statement_.stmt_.get(), index, data, text.size(), SQLITE_STATIC,
-                          SQLITE_UTF8),
-      "bind");
+  statement_.db_.check(sqlite3_bind_text64(statement_.stmt_.get(), index, data, text.size(),
+                                           SQLITE_STATIC, SQLITE_UTF8),
+                       "bind");
   return *this;
 }
 

@@ -17,8 +17,9 @@ enum class Synchronous { kNormal, kFull };
 
 class Database {
  public:
-  // Opens `file` with sqlite3_open_v2's `flags` (SQLITE_OPEN_READONLY, or READWRITE|CREATE).
-  Database(std::filesystem::path file, int flags);
+  // Opens `file` with sqlite3_open_v2's `flags` (SQLITE_OPEN_READONLY, or READWRITE|CREATE)
+  // and, when given, URI parameters ("immutable=1").
+  Database(std::filesystem::path file, int flags, std::string_view uri_parameters = {});
 
   [[nodiscard]] sqlite3* get() const noexcept { return db_.get(); }
   [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }

@@ -82,8 +82,7 @@ class SqliteQueue final : public EventQueue {
                  "UPDATE events SET running = 0, due_at_ms = ?2, attempts = ?3, failures = ?4,"
                  " last_error = ?5 WHERE id = ?1 AND running = 1"),
         delete_running_(db_, "DELETE FROM events WHERE id = ?1 AND running = 1"),
-        next_due_(db_,
-                  "SELECT min(due_at_ms) FROM events WHERE target = ?1 AND running = 0") {}
+        next_due_(db_, "SELECT min(due_at_ms) FROM events WHERE target = ?1 AND running = 0") {}
 
   void push(std::span<const Event> events) override {
     if (events.empty()) return;
@@ -98,8 +97,7 @@ class SqliteQueue final : public EventQueue {
       } catch (const QueueError&) {
         if (sqlite3_extended_errcode(db_.get()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
           throw QueueError(db_.file().string() + ": event id '" + event.id +
-                           "' is already in the queue; none of the " +
-                           std::to_string(events.size()) + " events was stored");
+                           "' is already in the queue; nothing of this push was stored");
         }
         throw;
       }
