@@ -50,7 +50,7 @@ Database::Database(std::filesystem::path file, int flags, std::string_view uri_p
   sqlite3_extended_result_codes(raw, 1);
 }
 
-void Database::exec(const std::string& sql) {
+void Database::exec(const std::string& sql) const {
   check(sqlite3_exec(get(), sql.c_str(), nullptr, nullptr, nullptr), sql);
 }
 

@@ -25,7 +25,7 @@ class Database {
   [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
 
   // Runs statements that return no rows needed (schema, pragmas, BEGIN/COMMIT).
-  void exec(const std::string& sql);
+  void exec(const std::string& sql) const;
   // The first column of the first row of a one-row query (a pragma's value).
   std::string query_text(const std::string& sql);
   std::int64_t query_int(const std::string& sql);

@@ -40,7 +40,7 @@ TEST_F(SqliteQueueTest, RoundTripsEveryFieldAndArbitraryBytes) {
               .due_at = at_ms(1'700'000'000'456),
               .attempts = 2,
               .failures = 1,
-              .last_error = std::string("{\"errorType\":\"x\0y\"}", 20)};
+              .last_error = std::string("{\"errorType\":\"x\0y\"}", 19)};
   queue_->push(std::array{event});
 
   auto claimed = queue_->claim("dir:/srv/records", at_ms(1'700'000'000'456), 10);
