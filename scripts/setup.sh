@@ -8,6 +8,7 @@ packages=(
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   libyaml-cpp-dev libseccomp-dev libcurl4-openssl-dev libssl-dev libarchive-dev
+  libsqlite3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # real clients and runtimes used by the examples and tests

@@ -36,18 +36,18 @@ struct Event {
   // What made it: "invoke" (the Invoke API), "destination" (a destination record), later
   // "schedule" or "object". Events from destinations produce no further destination records.
   std::string origin = "invoke";
-  WallTime enqueued_at{};         // when first accepted: the event's age counts from here
-  WallTime due_at{};              // not handed out before this
-  std::uint32_t attempts = 0;     // attempts started (Lambda's approximateInvokeCount)
-  std::uint32_t failures = 0;     // attempts that failed (counted against max_retries)
-  std::string last_error;         // the last failed attempt's error (JSON), for dead letters
+  WallTime enqueued_at{};      // when first accepted: the event's age counts from here
+  WallTime due_at{};           // not handed out before this
+  std::uint32_t attempts = 0;  // attempts started (Lambda's approximateInvokeCount)
+  std::uint32_t failures = 0;  // attempts that failed (counted against max_retries)
+  std::string last_error;      // the last failed attempt's error (JSON), for dead letters
 };
 
 // What waits for one target, for `ember ps` and GET /ember/v1/functions.
 struct Depth {
-  std::uint64_t waiting = 0;              // not running (due or not)
-  std::uint64_t running = 0;              // claimed, not finished or released
-  std::optional<WallTime> oldest;         // smallest enqueued_at of all of them
+  std::uint64_t waiting = 0;       // not running (due or not)
+  std::uint64_t running = 0;       // claimed, not finished or released
+  std::optional<WallTime> oldest;  // smallest enqueued_at of all of them
 };
 
 class QueueError : public std::runtime_error {
