@@ -153,8 +153,8 @@ void check_destination_function(const Walker& walker, const Entry& entry,
     return other.name == destination.function;
   });
   if (!known) {
-    walker.fail(entry, "unknown function " + in_backticks(destination.function) +
-                           names_if_few(functions));
+    walker.fail(entry,
+                "unknown function " + in_backticks(destination.function) + names_if_few(functions));
   }
 }
 

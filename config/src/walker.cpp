@@ -142,7 +142,8 @@ std::vector<std::uint64_t> Walker::integer_list(const Entry& entry, const Intege
   std::size_t index = 0;
   for (const auto& item : entry.value) {
     const YAML::Node& node = item;
-    out.push_back(integer({entry.key_path + "[" + std::to_string(index++) + "]", node, node}, range));
+    out.push_back(
+        integer({entry.key_path + "[" + std::to_string(index++) + "]", node, node}, range));
   }
   return out;
 }

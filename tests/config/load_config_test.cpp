@@ -668,8 +668,8 @@ TEST_F(LoadConfig, AsyncHasLambdasDefaultsWhenAbsent) {
   const AsyncConfig async = load_config(write_config(kPythonFunction)).functions.at(0).async;
   EXPECT_EQ(async.max_retries, 2U);
   EXPECT_EQ(async.max_event_age, std::chrono::seconds(21600));
-  EXPECT_EQ(async.retry_delays,
-            (std::vector<std::chrono::seconds>{std::chrono::seconds(60), std::chrono::seconds(120)}));
+  EXPECT_EQ(async.retry_delays, (std::vector<std::chrono::seconds>{std::chrono::seconds(60),
+                                                                   std::chrono::seconds(120)}));
   EXPECT_TRUE(async.on_success.empty());
   EXPECT_TRUE(async.on_failure.empty());
   EXPECT_TRUE(async.dead_letter.empty());
@@ -728,26 +728,26 @@ TEST_F(LoadConfig, ReadsEveryAsyncKeyAndDestinationsNamingLaterFunctions) {
 TEST_F(LoadConfig, RejectsAsyncNumbersOutOfRange) {
   EXPECT_EQ(error_for(async_line("max_retries: 3")),
             at(7, 20) + "functions[0].async.max_retries: out of range: must be 0..2, got 3");
-  EXPECT_EQ(error_for(async_line("max_event_age_s: 59")),
-            at(7, 24) +
-                "functions[0].async.max_event_age_s: out of range: must be 60..21600, got 59");
-  EXPECT_EQ(error_for(async_line("max_event_age_s: 21601")),
-            at(7, 24) +
-                "functions[0].async.max_event_age_s: out of range: must be 60..21600, got 21601");
+  EXPECT_EQ(
+      error_for(async_line("max_event_age_s: 59")),
+      at(7, 24) + "functions[0].async.max_event_age_s: out of range: must be 60..21600, got 59");
+  EXPECT_EQ(
+      error_for(async_line("max_event_age_s: 21601")),
+      at(7, 24) + "functions[0].async.max_event_age_s: out of range: must be 60..21600, got 21601");
 }
 
 TEST_F(LoadConfig, RejectsBadRetryDelaysNamingTheItem) {
   EXPECT_EQ(error_for(async_line("retry_delays_s: [60, 21601]")),
             at(7, 28) +
                 "functions[0].async.retry_delays_s[1]: out of range: must be 0..21600, got 21601");
-  EXPECT_EQ(error_for(async_line("retry_delays_s: [-1]")),
-            at(7, 24) +
-                "functions[0].async.retry_delays_s[0]: out of range: must be 0..21600, got -1");
+  EXPECT_EQ(
+      error_for(async_line("retry_delays_s: [-1]")),
+      at(7, 24) + "functions[0].async.retry_delays_s[0]: out of range: must be 0..21600, got -1");
   EXPECT_EQ(error_for(async_line("retry_delays_s: [60, 1m]")),
             at(7, 28) + "functions[0].async.retry_delays_s[1]: expected an integer, got `1m`");
-  EXPECT_EQ(error_for(async_line("retry_delays_s: [\"60\"]")),
-            at(7, 24) +
-                "functions[0].async.retry_delays_s[0]: expected an integer, got the string `60`");
+  EXPECT_EQ(
+      error_for(async_line("retry_delays_s: [\"60\"]")),
+      at(7, 24) + "functions[0].async.retry_delays_s[0]: expected an integer, got the string `60`");
   EXPECT_EQ(error_for(async_line("retry_delays_s: []")),
             at(7, 23) + "functions[0].async.retry_delays_s: expected 1..2 items, got 0");
   EXPECT_EQ(error_for(async_line("retry_delays_s: [1, 2, 3]")),
@@ -781,9 +781,9 @@ TEST_F(LoadConfig, RejectsMalformedDestinations) {
 
 TEST_F(LoadConfig, RejectsDestinationDirectoriesItCannotWriteTo) {
   const std::string file = (dir_ / "bin" / "bootstrap").string();
-  EXPECT_EQ(error_for(async_line("on_failure: dir:bin/bootstrap")),
-            at(7, 19) + "functions[0].async.on_failure: " + file +
-                " exists and is not a directory");
+  EXPECT_EQ(
+      error_for(async_line("on_failure: dir:bin/bootstrap")),
+      at(7, 19) + "functions[0].async.on_failure: " + file + " exists and is not a directory");
   EXPECT_EQ(error_for(async_line("dead_letter: dir:bin/bootstrap/letters/x")),
             at(7, 20) + "functions[0].async.dead_letter: cannot create directory " + file +
                 "/letters/x: " + file + " is not a directory");
@@ -806,8 +806,9 @@ TEST_F(LoadConfig, RejectsDestinationFunctionsThatAreUnknownOrItself) {
                 "functions[1].async.on_success: `b` is this function itself; its outcome would "
                 "invoke it again, in a loop");
   // A long list of functions is not repeated in the message.
-  std::string many = "functions:\n  - {name: f0, runtime: provided, code: bin, "
-                     "async: {on_success: function:f11}}\n";
+  std::string many =
+      "functions:\n  - {name: f0, runtime: provided, code: bin, "
+      "async: {on_success: function:f11}}\n";
   for (int i = 1; i <= 10; ++i) {
     many += "  - {name: f" + std::to_string(i) + ", runtime: provided, code: bin}\n";
   }
