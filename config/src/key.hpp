@@ -57,7 +57,8 @@ struct ValueType {
   std::string (*default_value)(const ValueType&) = nullptr;
   // For a key whose value is a section of its own: describes that section.
   void (*describe_section)(std::string_view name, std::vector<SectionDescription>&) = nullptr;
-  IntegerRange range{};                         // integers
+  IntegerRange range{};                         // integers, and the items of integer lists
+  IntegerRange list_size{};                     // integer lists: how many items
   bool (*accepts)(std::string_view) = nullptr;  // strings and list items: their syntax
   std::string_view expected;  // what `accepts` wants, or a custom key's allowed values
 };
@@ -86,16 +87,22 @@ struct Key {
 template <class Struct, std::size_t N>
 using Keys = std::array<Key<Struct>, N>;
 
+// The names of the table's keys, in its order.
+template <class Struct, std::size_t N>
+constexpr std::array<std::string_view, N> names_of(const Keys<Struct, N>& keys) {
+  std::array<std::string_view, N> names{};
+  for (std::size_t i = 0; i < N; ++i) {
+    names.at(i) = keys.at(i).name;
+  }
+  return names;
+}
+
 // Reads the map `map` (at dotted `path`) into `out`: unknown and repeated keys are errors,
 // then each key of the table in its order is read, or reported if required and missing.
 template <class Struct, std::size_t N>
 Entries walk(const Walker& walker, const Keys<Struct, N>& keys, const YAML::Node& map,
              std::string_view path, Struct& out) {
-  std::array<std::string_view, N> names{};
-  for (std::size_t i = 0; i < N; ++i) {
-    names.at(i) = keys.at(i).name;
-  }
-  Entries entries = walker.read_map(map, path, names);
+  Entries entries = walker.read_map(map, path, names_of(keys));
   for (const Key<Struct>& key : keys) {
     if (const auto it = entries.find(key.name); it != entries.end()) {
       key.type.read(walker, key.type, it->second, out);

@@ -27,11 +27,7 @@ using detail::Walker;
 
 // "a map with keys node, functions"
 std::string expected_document() {
-  std::array<std::string_view, detail::kTopKeys.size()> names{};
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    names.at(i) = detail::kTopKeys.at(i).name;
-  }
-  return "a map with keys " + detail::join(names);
+  return "a map with keys " + detail::join(detail::names_of(detail::kTopKeys));
 }
 
 Config load_document(const Walker& walker, const YAML::Node& root) {
@@ -54,6 +50,7 @@ void read_functions(const Walker& walker, const Entry& entry, Config& config) {
     walker.fail(entry, "expected a list, got " + describe(entry.value));
   }
   FunctionNames names;
+  std::vector<Entries> function_entries;
   std::size_t index = 0;
   for (const auto& item : entry.value) {
     const std::string path = entry.key_path + "[" + std::to_string(index++) + "]";
@@ -69,10 +66,12 @@ void read_functions(const Walker& walker, const Entry& entry, Config& config) {
         key.inherit.apply(config.node, function);
       }
     }
-    const Entries entries = walk(walker, kFunctionKeys, item, path, function);
+    Entries entries = walk(walker, kFunctionKeys, item, path, function);
     check_function(walker, item, path, entries, function, names);
     config.functions.push_back(std::move(function));
+    function_entries.push_back(std::move(entries));
   }
+  check_destinations(walker, function_entries, config.functions);
 }
 
 }  // namespace detail

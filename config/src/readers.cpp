@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <map>
 #include <system_error>
@@ -133,5 +134,86 @@ void read_environment(const Walker& walker, const Entry& entry, FunctionConfig& 
 }
 
 std::string default_environment() { return "{}"; }
+
+namespace {
+
+constexpr std::string_view kFunctionPrefix = "function:";
+constexpr std::string_view kDirectoryPrefix = "dir:";
+
+// Why ember cannot make entries in `dir`, or "" if it can.
+std::string not_writable_because(const fs::path& dir) {
+  if (::access(dir.c_str(), W_OK | X_OK) == 0) {
+    return {};
+  }
+  const int error = errno;
+  return std::system_category().message(error);
+}
+
+// The node makes a missing destination directory (and its missing parents) at start, so it
+// must be a writable directory already or have one as its nearest existing ancestor.
+void check_destination_directory(const Walker& walker, const Entry& entry, const fs::path& dir) {
+  std::error_code ec;
+  const auto status = fs::status(dir, ec);
+  if (ec && status.type() != fs::file_type::not_found) {
+    walker.fail(entry, "cannot access " + dir.string() + ": " + ec.message());
+  }
+  if (fs::exists(status)) {
+    if (!fs::is_directory(status)) {
+      walker.fail(entry, dir.string() + " exists and is not a directory");
+    }
+    if (const std::string why = not_writable_because(dir); !why.empty()) {
+      walker.fail(entry, "directory " + dir.string() + " is not writable: " + why);
+    }
+    return;
+  }
+  fs::path ancestor = dir.parent_path();
+  auto ancestor_status = fs::status(ancestor, ec);
+  while (ancestor_status.type() == fs::file_type::not_found && ancestor.has_relative_path()) {
+    ancestor = ancestor.parent_path();
+    ancestor_status = fs::status(ancestor, ec);
+  }
+  const std::string cannot_create = "cannot create directory " + dir.string() + ": ";
+  if (ec) {
+    walker.fail(entry, cannot_create + "cannot access " + ancestor.string() + ": " + ec.message());
+  }
+  if (!fs::is_directory(ancestor_status)) {
+    walker.fail(entry, cannot_create + ancestor.string() + " is not a directory");
+  }
+  if (const std::string why = not_writable_because(ancestor); !why.empty()) {
+    walker.fail(entry, cannot_create + ancestor.string() + " is not writable: " + why);
+  }
+}
+
+}  // namespace
+
+Destination read_destination(const Walker& walker, const Entry& entry) {
+  const std::string text = walker.string(entry);
+  Destination destination;
+  if (text.empty()) {
+    return destination;
+  }
+  if (text.starts_with(kFunctionPrefix)) {
+    destination.function = text.substr(kFunctionPrefix.size());
+    if (!is_function_name(destination.function)) {
+      walker.fail(entry, "expected `function:NAME` with NAME 1 to 64 of A-Z a-z 0-9 _ -, got " +
+                             in_backticks(text));
+    }
+    destination.kind = Destination::Kind::kFunction;
+    return destination;
+  }
+  if (text.starts_with(kDirectoryPrefix)) {
+    if (text.size() == kDirectoryPrefix.size()) {
+      walker.fail(entry, "expected `dir:PATH` with a non-empty PATH, got " + in_backticks(text));
+    }
+    destination.directory = walker.resolve(text.substr(kDirectoryPrefix.size()));
+    check_destination_directory(walker, entry, destination.directory);
+    destination.kind = Destination::Kind::kDirectory;
+    return destination;
+  }
+  walker.fail(entry, "expected `function:NAME` or `dir:PATH` (or \"\" for none), got " +
+                         in_backticks(text));
+}
+
+std::string no_destination() { return "\"\""; }
 
 }  // namespace ember::config::detail

@@ -35,6 +35,16 @@ std::string no_image();
 void read_environment(const Walker& walker, const Entry& entry, FunctionConfig& function);
 std::string default_environment();
 
+// `function:NAME` or `dir:PATH` (PATH made absolute, a writable directory or one that can be
+// made); "" for none. Whether NAME is a function of the file is checked after all are read
+// (check_destinations in rules.cpp).
+Destination read_destination(const Walker& walker, const Entry& entry);
+template <auto Member>
+void read_destination_into(const Walker& walker, const Entry& entry, AsyncConfig& async) {
+  async.*Member = read_destination(walker, entry);
+}
+std::string no_destination();
+
 // Each entry of the list with the function table and rules.cpp (defined in load_config.cpp).
 void read_functions(const Walker& walker, const Entry& entry, Config& config);
 

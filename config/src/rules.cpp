@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -24,6 +25,10 @@ constexpr const auto& kZygote = key_for<kFunctionKeys, &FunctionConfig::zygote>(
 constexpr const auto& kRuntime = key_for<kFunctionKeys, &FunctionConfig::runtime>();
 constexpr const auto& kImage = key_for<kFunctionKeys, &FunctionConfig::image>();
 constexpr const auto& kImageConfig = key_for<kFunctionKeys, &FunctionConfig::image_config>();
+constexpr const auto& kAsync = key_for<kFunctionKeys, &FunctionConfig::async>();
+
+// Up to this many function names are listed when a destination names an unknown one.
+constexpr std::size_t kMaxNamesListed = 10;
 
 void check_unique_name(const Walker& walker, const Entries& entries, const YAML::Node& item,
                        const FunctionConfig& function, FunctionNames& names) {
@@ -121,7 +126,65 @@ void check_zygote(const Walker& walker, const Entries& entries, const FunctionCo
   }
 }
 
+std::string names_if_few(const std::vector<FunctionConfig>& functions) {
+  if (functions.size() > kMaxNamesListed) {
+    return {};
+  }
+  std::string out;
+  for (const FunctionConfig& function : functions) {
+    out += (out.empty() ? "" : ", ") + function.name;
+  }
+  return "; functions in this file: " + out;
+}
+
+// A function that is its own destination would invoke itself with every outcome, forever.
+void check_destination_function(const Walker& walker, const Entry& entry,
+                                const Destination& destination, const FunctionConfig& function,
+                                const std::vector<FunctionConfig>& functions) {
+  if (destination.kind != Destination::Kind::kFunction) {
+    return;
+  }
+  if (destination.function == function.name) {
+    walker.fail(entry, in_backticks(destination.function) +
+                           " is this function itself; its outcome would invoke it again, in a "
+                           "loop");
+  }
+  const bool known = std::any_of(functions.begin(), functions.end(), [&](const auto& other) {
+    return other.name == destination.function;
+  });
+  if (!known) {
+    walker.fail(entry,
+                "unknown function " + in_backticks(destination.function) + names_if_few(functions));
+  }
+}
+
+template <auto Member>
+void check_destination_key(const Walker& walker, const Entries& async_entries,
+                           const FunctionConfig& function,
+                           const std::vector<FunctionConfig>& functions) {
+  if (const Entry* entry = entry_for(async_entries, key_for<kAsyncKeys, Member>())) {
+    check_destination_function(walker, *entry, function.async.*Member, function, functions);
+  }
+}
+
 }  // namespace
+
+void check_destinations(const Walker& walker, const std::vector<Entries>& entries,
+                        const std::vector<FunctionConfig>& functions) {
+  static constexpr auto kNames = names_of(kAsyncKeys);
+  for (std::size_t i = 0; i < functions.size(); ++i) {
+    const Entry* async = entry_for(entries.at(i), kAsync);
+    if (async == nullptr) {
+      continue;
+    }
+    // Read (and checked) before; read again for the positions of its keys.
+    const Entries async_entries = walker.read_map(async->value, async->key_path, kNames);
+    const FunctionConfig& function = functions.at(i);
+    check_destination_key<&AsyncConfig::on_success>(walker, async_entries, function, functions);
+    check_destination_key<&AsyncConfig::on_failure>(walker, async_entries, function, functions);
+    check_destination_key<&AsyncConfig::dead_letter>(walker, async_entries, function, functions);
+  }
+}
 
 void check_function(const Walker& walker, const YAML::Node& item, std::string_view path,
                     const Entries& entries, const FunctionConfig& function, FunctionNames& names) {

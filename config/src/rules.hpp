@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ember/config/config.hpp"
 #include "walker.hpp"
@@ -22,5 +23,11 @@ using FunctionNames = std::map<std::string, YAML::Node, std::less<>>;
 // against the functions before it (recorded in `names`).
 void check_function(const Walker& walker, const YAML::Node& item, std::string_view path,
                     const Entries& entries, const FunctionConfig& function, FunctionNames& names);
+
+// Checks that each `function:NAME` destination of `async` names another function of the
+// file, once all are read (a destination may come later in the file). `entries` holds each
+// function's entries, in the order of `functions`.
+void check_destinations(const Walker& walker, const std::vector<Entries>& entries,
+                        const std::vector<FunctionConfig>& functions);
 
 }  // namespace ember::config::detail

@@ -141,6 +141,47 @@ inline constexpr auto kImageConfigKeys = std::to_array<Key<ImageOverrides>>({
 });
 static_assert(is_well_formed(kImageConfigKeys));
 
+// Lambda's most for an event's age and for the wait before a retry: 6 hours.
+inline constexpr std::uint64_t kMaxEventAgeS = 21600;
+
+inline constexpr std::string_view kDestinationAllowed =
+    "`function:NAME`, `dir:PATH` or `\"\"` (none)";
+inline constexpr std::string_view kDestinationRule =
+    "NAME is another function of this file; PATH (relative to this file) is a writable "
+    "directory or can be made in one";
+
+inline constexpr auto kAsyncKeys = std::to_array<Key<AsyncConfig>>({
+    {.name = "max_retries",
+     .type = integer<&AsyncConfig::max_retries>(0, 2),
+     .doc = "How often a failed event is retried."},
+    {.name = "max_event_age_s",
+     .type = integer<&AsyncConfig::max_event_age>(60, kMaxEventAgeS),
+     .doc = "Seconds an event may wait in the queue, retries included, before it is dropped."},
+    {.name = "retry_delays_s",
+     .type = integer_list<&AsyncConfig::retry_delays>(0, kMaxEventAgeS, 1, 2),
+     .doc = "Seconds to wait before retry 1 and 2; the last one repeats."},
+    {.name = "on_success",
+     .type = custom<&AsyncConfig::on_success, &read_destination_into<&AsyncConfig::on_success>,
+                    &no_destination>(kDestinationAllowed),
+     .rule = kDestinationRule,
+     .default_note = "none",
+     .doc = "Where the record of a successful event goes."},
+    {.name = "on_failure",
+     .type = custom<&AsyncConfig::on_failure, &read_destination_into<&AsyncConfig::on_failure>,
+                    &no_destination>(kDestinationAllowed),
+     .rule = kDestinationRule,
+     .default_note = "none",
+     .doc = "Where the record of an event goes once its retries or its age run out."},
+    {.name = "dead_letter",
+     .type = custom<&AsyncConfig::dead_letter, &read_destination_into<&AsyncConfig::dead_letter>,
+                    &no_destination>(kDestinationAllowed),
+     .rule = kDestinationRule,
+     .default_note = "none",
+     .doc = "Where a failed event itself goes, with its error attributes (Lambda's dead-letter "
+            "queue)."},
+});
+static_assert(is_well_formed(kAsyncKeys));
+
 inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
     {.name = "name",
      .type = text<&FunctionConfig::name>(&is_function_name, "1 to 64 of A-Z a-z 0-9 _ -"),
@@ -224,6 +265,9 @@ inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
     {.name = "seccomp",
      .type = inline_section<kSeccompKeys>("a map; see [`seccomp`](#seccomp)"),
      .doc = "Changes to the default seccomp policy."},
+    {.name = "async",
+     .type = section<&FunctionConfig::async, kAsyncKeys>("a map; see [`async`](#async)"),
+     .doc = "Retries and destinations of asynchronous invocations (`InvocationType: Event`)."},
 });
 static_assert(is_well_formed(kFunctionKeys));
 

@@ -1,5 +1,6 @@
 // The kinds of value a key can have, as factories that make a ValueType for the schema
-// tables: integer, choice, text, text_list, custom, section, list_of, inline_section. Each
+// tables: integer, integer_list, choice, text, text_list, custom, section, list_of,
+// inline_section. Each
 // binds the key to its member through a template argument.
 #pragma once
 
@@ -88,6 +89,55 @@ constexpr ValueType<StructOf<Member>> integer(std::uint64_t min, std::uint64_t m
           .allowed = &integer_allowed<StructOf<Member>>,
           .default_value = &member_default_integer<Member>,
           .range = {min, max, zero_means}};
+}
+
+template <auto Member>
+void read_integer_list(const Walker& walker, const ValueType<StructOf<Member>>& type,
+                       const Entry& entry, StructOf<Member>& out) {
+  using T = typename TypeOf<Member>::value_type;
+  TypeOf<Member> values;
+  for (const std::uint64_t number : walker.integer_list(entry, type.range, type.list_size)) {
+    if constexpr (IsDuration<T>::value) {
+      values.push_back(T(static_cast<typename T::rep>(number)));
+    } else {
+      values.push_back(static_cast<T>(number));
+    }
+  }
+  out.*Member = std::move(values);
+}
+
+template <class Struct>
+std::string integer_list_allowed(const ValueType<Struct>& type) {
+  return "a list of " + std::to_string(type.list_size.min) + ".." +
+         std::to_string(type.list_size.max) + " items; each an integer " +
+         std::to_string(type.range.min) + ".." + std::to_string(type.range.max);
+}
+
+template <auto Member>
+std::string member_default_integer_list(const ValueType<StructOf<Member>>& /*type*/) {
+  const StructOf<Member> defaults{};
+  std::string out;
+  for (const auto& value : defaults.*Member) {
+    out += (out.empty() ? "" : ", ") + std::to_string(integer_value(value));
+  }
+  return "[" + out + "]";
+}
+
+// A list of `min_items`..`max_items` integers, each MIN..MAX (durations count in their unit).
+template <auto Member>
+constexpr ValueType<StructOf<Member>> integer_list(std::uint64_t min, std::uint64_t max,
+                                                   std::uint64_t min_items,
+                                                   std::uint64_t max_items) {
+  if (min > max || max > largest_value<typename TypeOf<Member>::value_type>() ||
+      min_items > max_items) {
+    throw std::logic_error("the range does not fit the member");
+  }
+  return {.member = member_id<Member>(),
+          .read = &read_integer_list<Member>,
+          .allowed = &integer_list_allowed<StructOf<Member>>,
+          .default_value = &member_default_integer_list<Member>,
+          .range = {min, max},
+          .list_size = {min_items, max_items}};
 }
 
 // --- One of a few words -------------------------------------------------------------------------

@@ -129,6 +129,25 @@ std::vector<std::string> Walker::string_list(const Entry& entry, bool (*accepts)
   return out;
 }
 
+std::vector<std::uint64_t> Walker::integer_list(const Entry& entry, const IntegerRange& range,
+                                                const IntegerRange& size) const {
+  if (!entry.value.IsSequence()) {
+    fail(entry, "expected a list, got " + describe(entry.value));
+  }
+  if (entry.value.size() < size.min || entry.value.size() > size.max) {
+    fail(entry, "expected " + std::to_string(size.min) + ".." + std::to_string(size.max) +
+                    " items, got " + std::to_string(entry.value.size()));
+  }
+  std::vector<std::uint64_t> out;
+  std::size_t index = 0;
+  for (const auto& item : entry.value) {
+    const YAML::Node& node = item;
+    out.push_back(
+        integer({entry.key_path + "[" + std::to_string(index++) + "]", node, node}, range));
+  }
+  return out;
+}
+
 fs::path Walker::path(const Entry& entry) const {
   const std::string text = string(entry);
   if (text.empty()) {

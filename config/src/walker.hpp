@@ -62,6 +62,10 @@ class Walker {
   [[nodiscard]] std::vector<std::string> string_list(const Entry& entry,
                                                      bool (*accepts)(std::string_view),
                                                      std::string_view expected) const;
+  // A list of `size` items (its min..max), each an integer in `range`.
+  [[nodiscard]] std::vector<std::uint64_t> integer_list(const Entry& entry,
+                                                        const IntegerRange& range,
+                                                        const IntegerRange& size) const;
   // A non-empty path, made absolute against the base directory.
   [[nodiscard]] std::filesystem::path path(const Entry& entry) const;
   // Absolute and lexically normal, without a trailing slash, so paths compare equal.

@@ -226,7 +226,7 @@ TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
           "keep_alive, "
           "provisioned, max_reuse, prepared_sandboxes, zygote, isolation, network, "
           "ephemeral_storage_mb, "
-          "seccomp");
+          "seccomp, async");
 }
 
 TEST_F(LoadConfig, ReadsSchedulerAndIsolationKeys) {
@@ -591,6 +591,7 @@ TEST(LoadExampleConfig, LoadsTheShippedExamplesEmberYaml) {
   EXPECT_EQ(hello.runtime_kind, RuntimeKind::kPython);
   EXPECT_EQ(hello.handler, "lambda_function.lambda_handler");
   EXPECT_TRUE(fs::is_regular_file(hello.code_dir / "lambda_function.py"));
+  EXPECT_TRUE(hello.async.on_success.empty());
 
   const FunctionConfig& echo = config.functions[1];
   EXPECT_EQ(echo.name, "echo-provided");
@@ -653,6 +654,174 @@ TEST_F(LoadConfig, AnImageFunctionIsNeitherCodeNorRuntime) {
             at(4, 39) +
                 "functions[0].image_config.working_directory: expected an absolute path, "
                 "got `srv`");
+}
+
+// --- async: retries and destinations of InvocationType Event ---------------------------------
+
+// The message for a function whose `async` map has the single line `line` (on line 7, at
+// column 7).
+std::string async_line(std::string_view line) {
+  return with_function("    async:\n      " + std::string(line) + "\n");
+}
+
+TEST_F(LoadConfig, AsyncHasLambdasDefaultsWhenAbsent) {
+  const AsyncConfig async = load_config(write_config(kPythonFunction)).functions.at(0).async;
+  EXPECT_EQ(async.max_retries, 2U);
+  EXPECT_EQ(async.max_event_age, std::chrono::seconds(21600));
+  EXPECT_EQ(async.retry_delays, (std::vector<std::chrono::seconds>{std::chrono::seconds(60),
+                                                                   std::chrono::seconds(120)}));
+  EXPECT_TRUE(async.on_success.empty());
+  EXPECT_TRUE(async.on_failure.empty());
+  EXPECT_TRUE(async.dead_letter.empty());
+  // An empty map and empty destinations mean the same.
+  const AsyncConfig empty =
+      load_config(write_config(with_function("    async: {on_success: \"\", dead_letter: ''}\n")))
+          .functions.at(0)
+          .async;
+  EXPECT_EQ(empty.max_retries, 2U);
+  EXPECT_TRUE(empty.on_success.empty());
+  EXPECT_TRUE(empty.dead_letter.empty());
+}
+
+TEST_F(LoadConfig, ReadsEveryAsyncKeyAndDestinationsNamingLaterFunctions) {
+  fs::create_directories(dir_ / "existing");
+  const Config config = load_config(write_config(with_function(
+      "    async:\n"
+      "      max_retries: 0\n"
+      "      max_event_age_s: 60\n"
+      "      retry_delays_s: [0]\n"
+      "      on_success: function:later\n"
+      "      on_failure: dir:not/yet/there/\n"
+      "      dead_letter: dir:" +
+      (dir_ / "existing").string() +
+      "\n"
+      "  - name: later\n"
+      "    runtime: provided\n"
+      "    code: bin\n"
+      "    async: {max_retries: 2, max_event_age_s: 21600, retry_delays_s: [21600, 5],\n"
+      "            on_failure: function:hello, dead_letter: 'dir:../" +
+      dir_.filename().string() + "/./existing'}\n")));
+  ASSERT_EQ(config.functions.size(), 2U);
+  const AsyncConfig& hello = config.functions[0].async;
+  EXPECT_EQ(hello.max_retries, 0U);
+  EXPECT_EQ(hello.max_event_age, std::chrono::seconds(60));
+  EXPECT_EQ(hello.retry_delays, std::vector<std::chrono::seconds>{std::chrono::seconds(0)});
+  EXPECT_EQ(hello.on_success.kind, Destination::Kind::kFunction);
+  EXPECT_EQ(hello.on_success.function, "later");
+  EXPECT_EQ(hello.on_failure.kind, Destination::Kind::kDirectory);
+  EXPECT_EQ(hello.on_failure.directory, dir_ / "not" / "yet" / "there");
+  EXPECT_EQ(hello.dead_letter.kind, Destination::Kind::kDirectory);
+  EXPECT_EQ(hello.dead_letter.directory, dir_ / "existing");
+
+  const AsyncConfig& later = config.functions[1].async;
+  EXPECT_EQ(later.max_retries, 2U);
+  EXPECT_EQ(later.max_event_age, std::chrono::seconds(21600));
+  EXPECT_EQ(later.retry_delays, (std::vector<std::chrono::seconds>{std::chrono::seconds(21600),
+                                                                   std::chrono::seconds(5)}));
+  EXPECT_TRUE(later.on_success.empty());
+  EXPECT_EQ(later.on_failure.function, "hello");
+  EXPECT_EQ(later.dead_letter.directory, dir_ / "existing");
+  // Nothing is made at load; the node makes missing directories at start.
+  EXPECT_FALSE(fs::exists(dir_ / "not"));
+}
+
+TEST_F(LoadConfig, RejectsAsyncNumbersOutOfRange) {
+  EXPECT_EQ(error_for(async_line("max_retries: 3")),
+            at(7, 20) + "functions[0].async.max_retries: out of range: must be 0..2, got 3");
+  EXPECT_EQ(
+      error_for(async_line("max_event_age_s: 59")),
+      at(7, 24) + "functions[0].async.max_event_age_s: out of range: must be 60..21600, got 59");
+  EXPECT_EQ(
+      error_for(async_line("max_event_age_s: 21601")),
+      at(7, 24) + "functions[0].async.max_event_age_s: out of range: must be 60..21600, got 21601");
+}
+
+TEST_F(LoadConfig, RejectsBadRetryDelaysNamingTheItem) {
+  EXPECT_EQ(error_for(async_line("retry_delays_s: [60, 21601]")),
+            at(7, 28) +
+                "functions[0].async.retry_delays_s[1]: out of range: must be 0..21600, got 21601");
+  EXPECT_EQ(
+      error_for(async_line("retry_delays_s: [-1]")),
+      at(7, 24) + "functions[0].async.retry_delays_s[0]: out of range: must be 0..21600, got -1");
+  EXPECT_EQ(error_for(async_line("retry_delays_s: [60, 1m]")),
+            at(7, 28) + "functions[0].async.retry_delays_s[1]: expected an integer, got `1m`");
+  EXPECT_EQ(
+      error_for(async_line("retry_delays_s: [\"60\"]")),
+      at(7, 24) + "functions[0].async.retry_delays_s[0]: expected an integer, got the string `60`");
+  EXPECT_EQ(error_for(async_line("retry_delays_s: []")),
+            at(7, 23) + "functions[0].async.retry_delays_s: expected 1..2 items, got 0");
+  EXPECT_EQ(error_for(async_line("retry_delays_s: [1, 2, 3]")),
+            at(7, 23) + "functions[0].async.retry_delays_s: expected 1..2 items, got 3");
+  EXPECT_EQ(error_for(async_line("retry_delays_s: 60")),
+            at(7, 23) + "functions[0].async.retry_delays_s: expected a list, got `60`");
+}
+
+TEST_F(LoadConfig, RejectsMalformedDestinations) {
+  EXPECT_EQ(error_for(async_line("on_success: queue:x")),
+            at(7, 19) +
+                "functions[0].async.on_success: expected `function:NAME` or `dir:PATH` (or \"\" "
+                "for none), got `queue:x`");
+  EXPECT_EQ(error_for(async_line("on_failure: \"function:\"")),
+            at(7, 19) +
+                "functions[0].async.on_failure: expected `function:NAME` with NAME 1 to 64 of "
+                "A-Z a-z 0-9 _ -, got `function:`");
+  EXPECT_EQ(error_for(async_line("dead_letter: 'function:a b'")),
+            at(7, 20) +
+                "functions[0].async.dead_letter: expected `function:NAME` with NAME 1 to 64 of "
+                "A-Z a-z 0-9 _ -, got `function:a b`");
+  EXPECT_EQ(error_for(async_line("dead_letter: \"dir:\"")),
+            at(7, 20) +
+                "functions[0].async.dead_letter: expected `dir:PATH` with a non-empty PATH, got "
+                "`dir:`");
+  EXPECT_EQ(error_for(async_line("on_success: {function: hello}")),
+            at(7, 19) + "functions[0].async.on_success: expected a string, got a map");
+  EXPECT_EQ(error_for(async_line("on_success:")),
+            at(7, 7) + "functions[0].async.on_success: expected a string, got null");
+}
+
+TEST_F(LoadConfig, RejectsDestinationDirectoriesItCannotWriteTo) {
+  const std::string file = (dir_ / "bin" / "bootstrap").string();
+  EXPECT_EQ(
+      error_for(async_line("on_failure: dir:bin/bootstrap")),
+      at(7, 19) + "functions[0].async.on_failure: " + file + " exists and is not a directory");
+  EXPECT_EQ(error_for(async_line("dead_letter: dir:bin/bootstrap/letters/x")),
+            at(7, 20) + "functions[0].async.dead_letter: cannot create directory " + file +
+                "/letters/x: " + file + " is not a directory");
+}
+
+TEST_F(LoadConfig, RejectsDestinationFunctionsThatAreUnknownOrItself) {
+  EXPECT_EQ(error_for(async_line("on_failure: function:nope") +
+                      "  - {name: other, runtime: provided, code: bin}\n"),
+            at(7, 19) +
+                "functions[0].async.on_failure: unknown function `nope`; functions in this file: "
+                "hello, other");
+  EXPECT_EQ(error_for(async_line("dead_letter: function:hello")),
+            at(7, 20) +
+                "functions[0].async.dead_letter: `hello` is this function itself; its outcome "
+                "would invoke it again, in a loop");
+  // The second function's destinations are checked at their own positions.
+  EXPECT_EQ(error_for(with_function("  - name: b\n    runtime: provided\n    code: bin\n"
+                                    "    async: {on_success: function:b}\n")),
+            at(9, 25) +
+                "functions[1].async.on_success: `b` is this function itself; its outcome would "
+                "invoke it again, in a loop");
+  // A long list of functions is not repeated in the message.
+  std::string many =
+      "functions:\n  - {name: f0, runtime: provided, code: bin, "
+      "async: {on_success: function:f11}}\n";
+  for (int i = 1; i <= 10; ++i) {
+    many += "  - {name: f" + std::to_string(i) + ", runtime: provided, code: bin}\n";
+  }
+  EXPECT_EQ(error_for(many), at(2, 66) + "functions[0].async.on_success: unknown function `f11`");
+}
+
+TEST_F(LoadConfig, RejectsUnknownAsyncKeysAndAnAsyncThatIsNotAMap) {
+  EXPECT_EQ(error_for(async_line("retries: 1")),
+            at(7, 7) +
+                "functions[0].async.retries: unknown key; allowed keys: max_retries, "
+                "max_event_age_s, retry_delays_s, on_success, on_failure, dead_letter");
+  EXPECT_EQ(error_for(with_function("    async: 2\n")),
+            at(6, 12) + "functions[0].async: expected a map, got `2`");
 }
 
 }  // namespace

@@ -193,6 +193,7 @@ TEST(Schema, DescribesExactlyTheKeysTheLoaderAccepts) {
       {"node", "node: {no_such_key: 1}\n"},
       {"functions", function + "    no_such_key: 1\n"},
       {"seccomp", function + "    seccomp: {no_such_key: 1}\n"},
+      {"async", function + "    async: {no_such_key: 1}\n"},
       {"image_config",
        "functions:\n  - name: a\n    image: oci:/\n    image_config: {no_such_key: 1}\n"},
   };

@@ -42,7 +42,7 @@ struct ImageOverrides {
 
 // Where the outcome of an asynchronous invocation goes (`async.on_success` and the like):
 // `function:NAME` (invoked asynchronously with the record) or `dir:PATH` (one JSON file per
-// record, written atomically).
+// record, written atomically). `""` in the YAML, or no key, is kNone: the outcome goes nowhere.
 struct Destination {
   enum class Kind { kNone, kFunction, kDirectory };
   Kind kind = Kind::kNone;
@@ -54,8 +54,8 @@ struct Destination {
 // `async`: how events of `InvocationType: Event` are retried and where their outcome goes
 // (Lambda's event invoke config and dead-letter config; docs/async.md).
 struct AsyncConfig {
-  std::uint32_t max_retries = 2;                // failed attempts retried: 0..2
-  std::chrono::seconds max_event_age{21600};    // 60..21600
+  std::uint32_t max_retries = 2;              // failed attempts retried: 0..2
+  std::chrono::seconds max_event_age{21600};  // 60..21600
   // The wait before retry 1, 2, ...; the last one repeats. Lambda's are about 1 and 2 minutes.
   std::vector<std::chrono::seconds> retry_delays{std::chrono::seconds(60),
                                                  std::chrono::seconds(120)};
