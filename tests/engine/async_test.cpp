@@ -125,7 +125,7 @@ TEST_F(AsyncEvents, AnAcceptedEventRunsOnceAndItsSuccessRecordHasLambdasShape) {
   EXPECT_EQ(record.at("version"), "1.0");
   EXPECT_TRUE(record.at("timestamp").as_string().ends_with("Z"));
   const auto& context = record.at("requestContext").as_object();
-  EXPECT_EQ(context.at("requestId"), id);
+  EXPECT_EQ(context.at("requestId"), json::value(id));
   EXPECT_EQ(context.at("functionArn"),
             "arn:aws:lambda:us-east-1:000000000000:function:echo:$LATEST");
   EXPECT_EQ(context.at("condition"), "Success");
@@ -166,7 +166,7 @@ TEST_F(AsyncEvents, FailuresAreRetriedAfterTheirDelaysThenGoToOnFailureAndTheDea
   const auto failed = records(dir_ / "failed", 1);
   ASSERT_EQ(failed.size(), 1U);
   const auto& context = failed[0].at("requestContext").as_object();
-  EXPECT_EQ(context.at("requestId"), id);
+  EXPECT_EQ(context.at("requestId"), json::value(id));
   EXPECT_EQ(context.at("condition"), "RetriesExhausted");
   EXPECT_EQ(context.at("approximateInvokeCount"), 3);
   EXPECT_EQ(failed[0].at("responseContext").at("functionError"), "Unhandled");
@@ -177,7 +177,7 @@ TEST_F(AsyncEvents, FailuresAreRetriedAfterTheirDelaysThenGoToOnFailureAndTheDea
   ASSERT_EQ(dead.size(), 1U);
   EXPECT_EQ(dead[0].at("body"), R"({"n":1})");
   const auto& attributes = dead[0].at("messageAttributes").as_object();
-  EXPECT_EQ(attributes.at("RequestID").at("stringValue"), id);
+  EXPECT_EQ(attributes.at("RequestID").at("stringValue"), json::value(id));
   EXPECT_EQ(attributes.at("ErrorCode").at("stringValue"), "200");
   EXPECT_EQ(attributes.at("ErrorMessage").at("stringValue"), "something broke");
   EXPECT_EQ(async_status("raises").at("queued"), 0);
@@ -230,6 +230,7 @@ TEST_F(AsyncEvents, AnEventAtTheCapWaitsForRoomWithoutUsingARetry) {
   ASSERT_TRUE(run_until([&] { return busy->has_value(); }));
   // Then the event gets the worker and waits at the gate in its turn.
   ASSERT_TRUE(run_until([&] { return counter("gated", "attempts") == 1; }));
+  ASSERT_TRUE(run_until([&] { return worker_state("gated") == "busy"; }));
   ASSERT_TRUE(gate.open());
   const auto found = records(dir_ / "ok", 1);
   ASSERT_EQ(found.size(), 1U);
@@ -302,10 +303,11 @@ TEST_F(AsyncEvents, AnEventRunningAtShutdownRunsAgainAfterARestart) {
   node_.reset();
 
   start();  // the same state directory: the same queue
+  ASSERT_TRUE(run_until([&] { return worker_state("gated") == "busy"; }));
   ASSERT_TRUE(gate.open());
   const auto found = records(dir_ / "ok", 1);
   ASSERT_EQ(found.size(), 1U);
-  EXPECT_EQ(found[0].at("requestContext").at("requestId"), id);
+  EXPECT_EQ(found[0].at("requestContext").at("requestId"), json::value(id));
   EXPECT_EQ(found[0].at("requestContext").at("approximateInvokeCount"), 2);
   EXPECT_EQ(found[0].at("responsePayload"), "opened");
 }
