@@ -83,8 +83,7 @@ class Worker final : public RuntimeApiEvents, public std::enable_shared_from_thi
   // Running an asynchronous event: no caller waits on it, so a synchronous caller may queue
   // behind it (it is back within the function's timeout) instead of being throttled.
   [[nodiscard]] bool serving_event() const {
-    return current_ != nullptr &&
-           current_->request().type == runtime_api::InvocationType::kEvent;
+    return current_ != nullptr && current_->request().type == runtime_api::InvocationType::kEvent;
   }
   [[nodiscard]] const std::string& id() const { return id_; }
   [[nodiscard]] std::uint64_t invocations() const { return invocations_; }

@@ -3,6 +3,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "../support/eventually.hpp"
 #include "harness.hpp"
 
 namespace ember::test {
@@ -95,12 +96,13 @@ TEST(InvokeApi, DryRunIs204AndStartsNothing) {
   EXPECT_EQ(node.invoke("nope", "{}", {"X-Amz-Invocation-Type: DryRun"}).status, 404);
 }
 
-TEST(InvokeApi, EventInvocationIsRefusedClearlyUntilAsyncExists) {
+TEST(InvokeApi, EventInvocationIsAcceptedWith202AndThenRuns) {
   Node node({echo()});
-  const auto reply = node.invoke("echo", "{}", {"X-Amz-Invocation-Type: Event"});
-  EXPECT_EQ(reply.status, 400);
-  EXPECT_NE(reply.body.find("Asynchronous invocation"), std::string::npos) << reply.body;
-  EXPECT_EQ(node.log_stream_count("echo"), 0U);
+  const auto reply = node.invoke("echo", R"({"k":1})", {"X-Amz-Invocation-Type: Event"});
+  EXPECT_EQ(reply.status, 202) << reply.body;
+  EXPECT_EQ(reply.body, "");
+  EXPECT_TRUE(eventually([&] { return node.log_stream_count("echo") == 1; }))
+      << "the accepted event never ran";
 }
 
 TEST(InvokeApi, BadInvocationTypeOrLogTypeIs400) {
