@@ -20,8 +20,10 @@ namespace chrono = std::chrono;
 namespace {
 
 constexpr std::string_view kDirectoryPrefix = "dir:";
-// Records written per visit to the store for one directory.
+// Records written (or expired events settled) per visit to the store for one target.
 constexpr std::size_t kRecordsPerClaim = 64;
+// How often a function without room is searched for events past their age.
+constexpr std::chrono::seconds kSweepInterval{1};
 
 bool is_directory_target(std::string_view target) { return target.starts_with(kDirectoryPrefix); }
 
@@ -206,7 +208,12 @@ void AsyncDispatcher::dispatch(std::string_view name) {
   FunctionPool* pool = pool_for_(name);
   if (pool == nullptr) return;  // not a function of this configuration: its events stay queued
   const std::size_t room = pool->async_room();
-  if (room == 0) return;  // a worker going idle or the ticker comes back
+  if (room == 0) {
+    // A worker going idle or the ticker comes back; meanwhile events that never get room
+    // (a function at its cap for hours, or disabled) must still expire at their age.
+    sweep_expired(std::string(name));
+    return;
+  }
   t.claiming = true;
   thread_.call(
       [name = std::string(name), now, room](queue::EventQueue& queue) {
@@ -220,6 +227,47 @@ void AsyncDispatcher::dispatch(std::string_view name) {
       });
 }
 
+void AsyncDispatcher::sweep_expired(const std::string& name) {
+  auto& t = target(name);
+  const auto* config = function(name);
+  const auto now = wall_now();
+  if (config == nullptr || (t.last_sweep && now - *t.last_sweep < kSweepInterval)) return;
+  t.last_sweep = now;
+  t.claiming = true;
+  const auto cutoff =
+      now - chrono::duration_cast<chrono::milliseconds>(config->async.max_event_age);
+  thread_.call(
+      [name, cutoff](queue::EventQueue& queue) {
+        Claimed claimed;
+        claimed.events = queue.claim_expired(name, cutoff, kRecordsPerClaim);
+        claimed.next_due = queue.next_due(name);
+        return claimed;
+      },
+      [weak = weak_from_this(), name](QueueOutcome<Claimed> outcome) {
+        auto self = weak.lock();
+        if (!self) return;
+        auto& target = self->target(name);
+        target.claiming = false;
+        if (auto* failure = std::get_if<QueueFailure>(&outcome)) {
+          self->log(name, "ember: looking for expired events failed: " + failure->message);
+          return;
+        }
+        auto& claimed = std::get<Claimed>(outcome);
+        target.next_due = claimed.next_due;
+        for (const auto& event : claimed.events) self->expire(name, event);
+      });
+}
+
+void AsyncDispatcher::expire(const std::string& name, const queue::Event& event) {
+  const auto& config = *function(name);
+  ++target(name).counters.expired;
+  log(name, "ember: event " + event.id + " expired after " +
+                std::to_string(config.async.max_event_age.count()) + " s (" +
+                std::to_string(event.attempts) + " attempts)");
+  const AttemptAnswer last{event.last_error, "Unhandled"};
+  settle(name, event, Condition::kEventAgeExceeded, event.last_error.empty() ? nullptr : &last);
+}
+
 void AsyncDispatcher::claimed(const std::string& name, QueueOutcome<Claimed> outcome) {
   auto& t = target(name);
   t.claiming = false;
@@ -230,6 +278,14 @@ void AsyncDispatcher::claimed(const std::string& name, QueueOutcome<Claimed> out
   }
   auto& claimed = std::get<Claimed>(outcome);
   t.next_due = claimed.next_due;
+  if (draining_) {
+    // Claimed just before the drain: they wait for the next start, their attempt given back.
+    for (auto& event : claimed.events) {
+      --event.attempts;
+      release(name, event);
+    }
+    return;
+  }
   for (auto& event : claimed.events) start_attempt(name, std::move(event));
   dispatch(name);
 }
@@ -245,12 +301,7 @@ void AsyncDispatcher::start_attempt(const std::string& name, queue::Event event)
   auto& t = target(name);
   if (wall_now() >= expiry(*config, event)) {
     --event.attempts;  // handed out, never run
-    ++t.counters.expired;
-    log(name, "ember: event " + event.id + " expired after " +
-                  std::to_string(config->async.max_event_age.count()) + " s (" +
-                  std::to_string(event.attempts) + " attempts)");
-    AttemptAnswer last{event.last_error, "Unhandled"};
-    settle(name, event, Condition::kEventAgeExceeded, event.last_error.empty() ? nullptr : &last);
+    expire(name, event);
     return;
   }
   ++t.running;

@@ -71,6 +71,7 @@ class AsyncDispatcher final : public std::enable_shared_from_this<AsyncDispatche
     bool claiming = false;                    // a claim is out to the store
     std::size_t running = 0;
     std::uint32_t throttle_streak = 0;
+    std::optional<queue::WallTime> last_sweep;  // for events past their age (sweep_expired)
     Counters counters;
   };
   struct Claimed {
@@ -88,6 +89,9 @@ class AsyncDispatcher final : public std::enable_shared_from_this<AsyncDispatche
   void note_due(std::string_view name, queue::WallTime due);
   void claimed(const std::string& name, QueueOutcome<Claimed> outcome);
   void start_attempt(const std::string& name, queue::Event event);
+  // Settles events of a function without room that are past their age.
+  void sweep_expired(const std::string& name);
+  void expire(const std::string& name, const queue::Event& event);
   void attempt_ended(const std::string& name, queue::Event event, runtime_api::InvokeResult result);
   void settle(const std::string& name, const queue::Event& event, Condition condition,
               const AttemptAnswer* answer);

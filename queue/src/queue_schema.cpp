@@ -84,6 +84,7 @@ void create_schema(Database& db) {
       "  last_error BLOB NOT NULL,"
       "  running INTEGER NOT NULL DEFAULT 0 CHECK (running IN (0, 1)));"
       "CREATE INDEX events_by_target ON events (target, running, due_at_ms);"
+      "CREATE INDEX events_by_age ON events (target, running, enqueued_at_ms);"
       "PRAGMA application_id=" +
       std::to_string(kApplicationId) + "; PRAGMA user_version=" + std::to_string(kSchemaVersion) +
       ";");

@@ -76,6 +76,12 @@ class SqliteQueue final : public EventQueue {
                     " attempts, failures, last_error FROM events"
                     " WHERE target = ?1 AND running = 0 AND due_at_ms <= ?2"
                     " ORDER BY due_at_ms LIMIT ?3"),
+        select_expired_(db_,
+                        "SELECT rowid, id, target, payload, origin, enqueued_at_ms, due_at_ms,"
+                        " attempts, failures, last_error FROM events"
+                        " WHERE target = ?1 AND running = 0 AND enqueued_at_ms < ?2"
+                        " ORDER BY enqueued_at_ms LIMIT ?3"),
+        mark_expired_running_(db_, "UPDATE events SET running = 1 WHERE rowid = ?1"),
         mark_running_(db_,
                       "UPDATE events SET running = 1, attempts = attempts + 1 WHERE rowid = ?1"),
         release_(db_,
@@ -106,32 +112,12 @@ class SqliteQueue final : public EventQueue {
   }
 
   std::vector<Event> claim(std::string_view target, WallTime now, std::size_t max) override {
-    std::vector<Event> claimed;
-    if (max == 0) return claimed;
-    Transaction transaction(db_, Synchronous::kNormal);
-    std::vector<std::int64_t> rowids;
-    {
-      auto run = select_due_.run();
-      run.bind(1, target).bind(2, to_ms(now)).bind(3, static_cast<std::int64_t>(max));
-      while (run.step()) {
-        rowids.push_back(run.column_int(0));
-        Event event{
-            .id = run.column_bytes(1),
-            .target = run.column_bytes(2),
-            .payload = run.column_bytes(3),
-            .origin = run.column_bytes(4),
-            .enqueued_at = from_ms(run.column_int(5)),
-            .due_at = from_ms(run.column_int(6)),
-            .attempts = static_cast<std::uint32_t>(run.column_int(7) + 1),
-            .failures = static_cast<std::uint32_t>(run.column_int(8)),
-            .last_error = run.column_bytes(9),
-        };
-        claimed.push_back(std::move(event));
-      }
-    }
-    for (const std::int64_t rowid : rowids) mark_running_.run().bind(1, rowid).execute();
-    transaction.commit();
-    return claimed;
+    return take(select_due_, mark_running_, target, to_ms(now), max, 1);
+  }
+
+  std::vector<Event> claim_expired(std::string_view target, WallTime enqueued_before,
+                                   std::size_t max) override {
+    return take(select_expired_, mark_expired_running_, target, to_ms(enqueued_before), max, 0);
   }
 
   void release(const Event& event) override {
@@ -189,6 +175,38 @@ class SqliteQueue final : public EventQueue {
   }
 
  private:
+  // Marks up to `max` rows that `select` finds (target, bound) running, in one transaction;
+  // their attempts grow by `attempt` (what `mark` adds).
+  std::vector<Event> take(Statement& select, Statement& mark, std::string_view target,
+                          std::int64_t bound, std::size_t max, std::uint32_t attempt) {
+    std::vector<Event> taken;
+    if (max == 0) return taken;
+    Transaction transaction(db_, Synchronous::kNormal);
+    std::vector<std::int64_t> rowids;
+    {
+      auto run = select.run();
+      run.bind(1, target).bind(2, bound).bind(3, static_cast<std::int64_t>(max));
+      while (run.step()) {
+        rowids.push_back(run.column_int(0));
+        Event event{
+            .id = run.column_bytes(1),
+            .target = run.column_bytes(2),
+            .payload = run.column_bytes(3),
+            .origin = run.column_bytes(4),
+            .enqueued_at = from_ms(run.column_int(5)),
+            .due_at = from_ms(run.column_int(6)),
+            .attempts = static_cast<std::uint32_t>(run.column_int(7)) + attempt,
+            .failures = static_cast<std::uint32_t>(run.column_int(8)),
+            .last_error = run.column_bytes(9),
+        };
+        taken.push_back(std::move(event));
+      }
+    }
+    for (const std::int64_t rowid : rowids) mark.run().bind(1, rowid).execute();
+    transaction.commit();
+    return taken;
+  }
+
   static void bind_event(Statement::Run& run, const Event& event) {
     run.bind(1, event.id)
         .bind(2, event.target)
@@ -210,6 +228,8 @@ class SqliteQueue final : public EventQueue {
   Statement insert_;
   Statement insert_or_ignore_;
   Statement select_due_;
+  Statement select_expired_;
+  Statement mark_expired_running_;
   Statement mark_running_;
   Statement release_;
   Statement delete_running_;

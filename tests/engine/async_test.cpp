@@ -212,6 +212,28 @@ TEST_F(AsyncEvents, AnEventPastItsAgeExpiresWithEventAgeExceeded) {
   EXPECT_EQ(records(dir_ / "dead", 1).size(), 1U);
 }
 
+TEST_F(AsyncEvents, AnEventThatNeverGetsRoomStillExpiresAtItsAge) {
+  auto f = raising(dir_ / "failed", dir_ / "dead");
+  f.reserved_concurrency = 0;  // disabled: every attempt would be throttled
+  f.async.max_event_age = seconds(60);
+  config_.functions = {f};
+  start();
+  accept_event("raises", R"({"never":"ran"})");
+  advance_deadlines(seconds(59));
+  settle();
+  EXPECT_EQ(async_status("raises").at("queued"), 1);
+  advance_deadlines(seconds(2));
+  const auto failed = records(dir_ / "failed", 1);
+  ASSERT_EQ(failed.size(), 1U);
+  EXPECT_EQ(failed[0].at("requestContext").at("condition"), "EventAgeExceeded");
+  EXPECT_EQ(failed[0].at("requestContext").at("approximateInvokeCount"), 0);
+  EXPECT_FALSE(failed[0].contains("responsePayload"));
+  const auto dead = records(dir_ / "dead", 1);
+  ASSERT_EQ(dead.size(), 1U);
+  EXPECT_EQ(dead[0].at("messageAttributes").at("ErrorCode").at("stringValue"), "429");
+  EXPECT_EQ(counter("raises", "attempts"), 0U);
+}
+
 TEST_F(AsyncEvents, AnEventAtTheCapWaitsForRoomWithoutUsingARetry) {
   auto f = python_function("gated", "waits_for_gate");
   f.reserved_concurrency = 1;

@@ -83,6 +83,22 @@ TEST_F(SqliteQueueTest, ClaimsSoonestDueFirstOnlyWhatIsDueOfTheTargetUpToMax) {
   EXPECT_EQ(ids(queue_->claim("g", at_ms(5000), 10)), (std::vector<std::string>{"other"}));
 }
 
+TEST_F(SqliteQueueTest, ClaimExpiredTakesWaitingEventsEnqueuedBeforeDueOrNotAttemptsKept) {
+  auto retried = make_event("retried", "f", 100);
+  retried.due_at = at_ms(9000);  // a retry far in the future
+  queue_->push(std::array{retried, make_event("young", "f", 600), make_event("old", "f", 50),
+                          make_event("other", "g", 10)});
+  ASSERT_EQ(queue_->claim("f", at_ms(60), 1).size(), 1U);  // "old" is running: not taken again
+
+  const auto expired = queue_->claim_expired("f", at_ms(500), 10);
+  EXPECT_EQ(ids(expired), (std::vector<std::string>{"retried"}));
+  EXPECT_EQ(expired.at(0).attempts, 0U);
+  EXPECT_EQ(queue_->depths().at("f").running, 2U);
+  EXPECT_TRUE(queue_->claim_expired("f", at_ms(500), 10).empty());
+  EXPECT_TRUE(queue_->claim_expired("f", at_ms(5000), 0).empty());
+  EXPECT_EQ(ids(queue_->claim_expired("f", at_ms(5000), 10)), (std::vector<std::string>{"young"}));
+}
+
 TEST_F(SqliteQueueTest, AttemptsGrowPerClaimAndPersistAcrossReopening) {
   queue_->push(std::array{make_event("a", "f", 0)});
   ASSERT_EQ(queue_->claim("f", at_ms(0), 1).at(0).attempts, 1U);

@@ -81,6 +81,12 @@ class EventQueue {
   // carry their new attempt count.
   virtual std::vector<Event> claim(std::string_view target, WallTime now, std::size_t max) = 0;
 
+  // Hands out up to `max` waiting events of `target` enqueued before `enqueued_before`, due or
+  // not, oldest first, marked running with their attempts unchanged: events past their age
+  // that no worker had room for, so they can be settled (EventAgeExceeded) without running.
+  virtual std::vector<Event> claim_expired(std::string_view target, WallTime enqueued_before,
+                                           std::size_t max) = 0;
+
   // A running event goes back to waiting with the given due_at, attempts, failures and
   // last_error (a throttled attempt gives its attempt back).
   virtual void release(const Event& event) = 0;
