@@ -197,6 +197,25 @@ std::unique_ptr<queue::EventQueue> open_event_queue(const config::Config& config
   }
 }
 
+// What the node takes besides its config and backends; nullopt after saying what is wrong.
+std::optional<engine::NodeOptions> make_node_options(const config::Config& config,
+                                                     const InstallLayout& layout, double time_scale,
+                                                     const FunctionImages& images) {
+  if (time_scale <= 0) {
+    std::cerr << "ember serve: --time-scale must be positive\n";
+    return std::nullopt;
+  }
+  engine::NodeOptions options;
+  options.event_queue = open_event_queue(config);
+  if (!options.event_queue) return std::nullopt;
+  options.runtimes_dir = layout.runtimes_dir;
+  options.arm_library = layout.arm_library;
+  options.echo = echo_lines;
+  options.time_scale = time_scale;
+  options.images = images.by_function;
+  return options;
+}
+
 // Binds and listens on node.listen; false after saying why not.
 bool open_listener(asio::ip::tcp::acceptor& acceptor, const config::Config& config) {
   const auto& host = config.node.listen_host;
@@ -266,23 +285,12 @@ int serve_command(const std::vector<std::string>& args) {
   // Before the node takes the configuration: a bare program name becomes its path.
   auto images = prepare_function_images(config);
   if (!images) return 2;
-  auto event_queue = open_event_queue(config);
-  if (!event_queue) return 2;
   const std::size_t function_count = config.functions.size();
-  if (time_scale <= 0) {
-    std::cerr << "ember serve: --time-scale must be positive\n";
-    return 2;
-  }
-  engine::NodeOptions node_options;
-  node_options.runtimes_dir = layout.runtimes_dir;
-  node_options.arm_library = layout.arm_library;
-  node_options.echo = echo_lines;
-  node_options.time_scale = time_scale;
-  node_options.images = images->by_function;
-  node_options.event_queue = std::move(event_queue);
+  auto node_options = make_node_options(config, layout, time_scale, *images);
+  if (!node_options) return 2;
   const auto grace = config.node.shutdown_grace;
   engine::Node node(io.get_executor(), std::move(config), std::move(*backends),
-                    std::move(node_options));
+                    std::move(*node_options));
   auto server = std::make_shared<runtime_api::HttpServer>(std::move(acceptor),
                                                           runtime_api::make_invoke_api(node, &node),
                                                           runtime_api::invoke_api_limits());

@@ -35,6 +35,12 @@ chrono::milliseconds backoff(std::uint32_t streak) {
   return std::min(kLongest, kFirst * (std::int64_t{1} << doublings));
 }
 
+// When an event of `function` is past its age.
+WallTime expiry(const config::FunctionConfig& function, const queue::Event& event) {
+  return event.enqueued_at +
+         chrono::duration_cast<chrono::milliseconds>(function.async.max_event_age);
+}
+
 double seconds_between(WallTime from, WallTime to) {
   return chrono::duration<double>(to - from).count();
 }
@@ -99,12 +105,6 @@ const config::FunctionConfig* AsyncDispatcher::function(std::string_view name) c
   return nullptr;
 }
 
-WallTime AsyncDispatcher::expiry(const config::FunctionConfig& function,
-                                 const queue::Event& event) const {
-  return event.enqueued_at +
-         chrono::duration_cast<chrono::milliseconds>(function.async.max_event_age);
-}
-
 void AsyncDispatcher::log(std::string_view function, const std::string& line) const {
   if (context_.echo) context_.echo(function, line);
 }
@@ -142,9 +142,8 @@ boost::asio::awaitable<InvokeResult> AsyncDispatcher::accept(
   co_return result;
 }
 
-void AsyncDispatcher::start() {
-  // Directories are made now, so a record never waits for one (the config checked that each
-  // can be made).
+void AsyncDispatcher::make_destination_directories() const {
+  // Made now, so a record never waits for its directory (the config checked each can be made).
   for (const auto& f : config_.functions) {
     for (const auto* destination :
          {&f.async.on_success, &f.async.on_failure, &f.async.dead_letter}) {
@@ -157,6 +156,10 @@ void AsyncDispatcher::start() {
       }
     }
   }
+}
+
+void AsyncDispatcher::start() {
+  make_destination_directories();
   struct Found {
     std::size_t recovered = 0;
     std::map<std::string, std::optional<WallTime>, std::less<>> due;
@@ -503,7 +506,9 @@ void AsyncDispatcher::write_records(const std::string& name) {
         t.counters.written += written.written;
         t.counters.write_failures += written.failures.size();
         for (const auto& why : written.failures) {
-          self->log("ember", "ember: cannot write record to " + name + " (retrying): " + why);
+          std::string line = "ember: cannot write record to ";
+          line.append(name).append(" (retrying): ").append(why);
+          self->log("ember", line);
         }
         t.next_due = written.next_due;
         self->dispatch(name);

@@ -42,7 +42,7 @@ class AsyncDispatcher final : public std::enable_shared_from_this<AsyncDispatche
   void start();
   // Hands out what is due where there is room (the node's ticker, and a worker going idle).
   void tick();
-  void dispatch(std::string_view target);
+  void dispatch(std::string_view name);
   // Stops handing out events; running attempts still finish and are recorded.
   void drain();
   // After the pools have shut down: writes what is left to the store and ends its thread.
@@ -85,6 +85,7 @@ class AsyncDispatcher final : public std::enable_shared_from_this<AsyncDispatche
   };
 
   [[nodiscard]] queue::WallTime wall_now() const;
+  void make_destination_directories() const;
   Target& target(std::string_view name);
   void note_due(std::string_view name, queue::WallTime due);
   void claimed(const std::string& name, QueueOutcome<Claimed> outcome);
@@ -99,8 +100,6 @@ class AsyncDispatcher final : public std::enable_shared_from_this<AsyncDispatche
   void write_records(const std::string& name);
   void log(std::string_view function, const std::string& line) const;
   [[nodiscard]] const config::FunctionConfig* function(std::string_view name) const;
-  [[nodiscard]] queue::WallTime expiry(const config::FunctionConfig& function,
-                                       const queue::Event& event) const;
 
   EngineContext& context_;
   const config::Config& config_;

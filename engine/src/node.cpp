@@ -195,7 +195,7 @@ boost::json::object Node::snapshot() const {
   const auto now = context_->clock.now();
   boost::json::object out;
   boost::json::array functions;
-  for (auto& [name, pool] : pools_) functions.push_back(pool->status(now));
+  for (const auto& [name, pool] : pools_) functions.push_back(pool->status(now));
   out["functions"] = std::move(functions);
   const auto& capacity = context_->capacity;
   out["memory_budget_mb"] = capacity.budget_mb;

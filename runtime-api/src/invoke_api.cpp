@@ -249,8 +249,9 @@ std::variant<InvokeRequest, Rejection> parse_request(Request& req, const std::st
   if (auto rejection = read_client_context(req["X-Amz-Client-Context"], out.client_context)) {
     return *std::move(rejection);
   }
-  if (auto rejection = read_payload(req.body(), out.type, out.payload))
+  if (auto rejection = read_payload(req.body(), out.type, out.payload)) {
     return *std::move(rejection);
+  }
   return out;
 }
 
