@@ -36,12 +36,16 @@ int invoke_command(const std::vector<std::string>& args) {
   options.add_options()("help,h", "show this help")(
       "payload,p", po::value(&payload)->default_value("{}"), "JSON event, or @FILE to read it")(
       "log-tail,l", "print the invocation's log tail (X-Amz-Log-Type: Tail) to stderr")(
+      "event,E",
+      "invoke asynchronously (X-Amz-Invocation-Type: Event): print the request id once the "
+      "node has stored the event")(
       "endpoint,e", po::value(&endpoint)->default_value("http://127.0.0.1:9000"),
       "the node's Invoke API")("name", po::value(&name), "function name, name:qualifier or ARN");
   po::positional_options_description positional;
   positional.add("name", 1);
   po::variables_map vm;
-  constexpr const char* kAbout = "Invokes a function synchronously and prints its result.\n\n";
+  constexpr const char* kAbout =
+      "Invokes a function and prints its result (or, with --event, the accepted request id).\n\n";
   const CommandLine command_line{"ember invoke", kAbout, &options, nullptr, &positional};
   if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
   if (name.empty()) {
@@ -60,6 +64,8 @@ int invoke_command(const std::vector<std::string>& args) {
   request.body = payload;
   request.headers = {"Content-Type: application/json"};
   if (vm.count("log-tail") != 0U) request.headers.emplace_back("X-Amz-Log-Type: Tail");
+  const bool event = vm.count("event") != 0U;
+  if (event) request.headers.emplace_back("X-Amz-Invocation-Type: Event");
   // The answer may take as long as the function may run (timeout_s up to 900 s), plus its
   // start (init is bounded at 10 s).
   request.timeout = std::chrono::seconds(930);
@@ -76,6 +82,10 @@ int invoke_command(const std::vector<std::string>& args) {
     std::cerr << "ember invoke: HTTP " << reply.status << " " << reply.header("x-amzn-errortype")
               << " (request " << reply.header("x-amzn-requestid") << "): " << reply.body << "\n";
     return 2;
+  }
+  if (event) {
+    std::cout << "accepted: request " << reply.header("x-amzn-requestid") << "\n";
+    return 0;
   }
   std::cout << reply.body << "\n";
   if (const auto error = reply.header("x-amz-function-error"); !error.empty()) {

@@ -5,6 +5,7 @@
 #include <regex>
 #include <sstream>
 
+#include "../support/eventually.hpp"
 #include "harness.hpp"
 
 namespace ember::test {
@@ -171,6 +172,19 @@ TEST(EmberInvoke, FunctionErrorExitsOneAndServiceErrorTwo) {
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("HTTP 404 ResourceNotFoundException"), std::string::npos)
       << missing.err;
+}
+
+TEST(EmberInvoke, EventPrintsTheAcceptedRequestIdAndTheEventRuns) {
+  Node node({hello()});
+  auto result = run({ember_exe().string(), "invoke", "hello", "--endpoint", node.endpoint(),
+                     "--payload", kSeedPayload, "--event"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  ASSERT_TRUE(result.out.starts_with("accepted: request ")) << result.out;
+  const std::string id = result.out.substr(18, 36);
+  EXPECT_TRUE(eventually([&] { return node.log_stream_count("hello") == 1; }));
+  EXPECT_TRUE(eventually([&] {
+    return node.logs("hello").find("END RequestId: " + id) != std::string::npos;
+  })) << node.logs("hello");
 }
 
 }  // namespace
