@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cerrno>
+#include <map>
 #include <system_error>
 
 #include "ember/config/config.hpp"
@@ -45,6 +46,42 @@ Config load_document(const Walker& walker, const YAML::Node& root) {
 
 namespace detail {
 
+void read_schedules(const Walker& walker, const Entry& entry, FunctionConfig& function) {
+  if (!entry.value.IsSequence()) {
+    walker.fail(entry, "expected a list, got " + describe(entry.value));
+  }
+  std::size_t index = 0;
+  for (const auto& item : entry.value) {
+    const std::string path = entry.key_path + "[" + std::to_string(index++) + "]";
+    if (!item.IsMap()) {
+      walker.fail(item, path, "expected a map, got " + describe(item));
+    }
+    ScheduleConfig rule;
+    walk(walker, kScheduleKeys, item, path, rule);
+    function.schedules.push_back(std::move(rule));
+  }
+}
+
+// Rule names are unique on the node (EventBridge's are per account and region), since the
+// rule's ARN is built from the name alone.
+void check_rule_names(const Walker& walker, const std::vector<Entries>& function_entries) {
+  std::map<std::string, YAML::Node> seen;
+  for (const Entries& entries : function_entries) {
+    const auto schedules = entries.find("schedules");
+    if (schedules == entries.end()) continue;
+    std::size_t index = 0;
+    for (const auto& item : schedules->second.value) {
+      const std::string path = schedules->second.key_path + "[" + std::to_string(index++) + "]";
+      const YAML::Node name = item["name"];
+      if (const auto [it, inserted] = seen.try_emplace(name.Scalar(), name); !inserted) {
+        walker.fail(name, path + ".name",
+                    "duplicate schedule name " + in_backticks(name.Scalar()) +
+                        " (first defined at line " + Walker::line_of(it->second) + ")");
+      }
+    }
+  }
+}
+
 void read_functions(const Walker& walker, const Entry& entry, Config& config) {
   if (!entry.value.IsSequence()) {
     walker.fail(entry, "expected a list, got " + describe(entry.value));
@@ -72,6 +109,7 @@ void read_functions(const Walker& walker, const Entry& entry, Config& config) {
     function_entries.push_back(std::move(entries));
   }
   check_destinations(walker, function_entries, config.functions);
+  check_rule_names(walker, function_entries);
 }
 
 }  // namespace detail

@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <boost/json/parse.hpp>
 #include <cerrno>
 #include <filesystem>
 #include <map>
 #include <system_error>
 
 #include "ember/image/image.hpp"
+#include "ember/schedule/schedule.hpp"
 #include "messages.hpp"
 #include "values.hpp"
 
@@ -215,5 +217,25 @@ Destination read_destination(const Walker& walker, const Entry& entry) {
 }
 
 std::string no_destination() { return "\"\""; }
+
+void read_schedule_expression(const Walker& walker, const Entry& entry, ScheduleConfig& rule) {
+  rule.expression = walker.string(entry);
+  const auto parsed = schedule::parse(rule.expression);
+  if (const auto* error = std::get_if<schedule::ParseError>(&parsed)) {
+    walker.fail(entry, "at character " + std::to_string(error->position + 1) + " of " +
+                           in_backticks(rule.expression) + ": " + error->message);
+  }
+}
+
+void read_schedule_input(const Walker& walker, const Entry& entry, ScheduleConfig& rule) {
+  rule.input = walker.string(entry);
+  if (rule.input.empty()) return;
+  boost::system::error_code ec;
+  boost::json::parse(rule.input, ec);
+  if (ec) {
+    walker.fail(entry, "expected JSON text (like '{\"key\": \"value\"}'), got " +
+                           in_backticks(rule.input) + ": " + ec.message());
+  }
+}
 
 }  // namespace ember::config::detail

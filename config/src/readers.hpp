@@ -29,6 +29,12 @@ void read_code(const Walker& walker, const Entry& entry, FunctionConfig& functio
 
 // An image reference (`oci:DIR[:TAG]`, ...), stored in canonical form.
 void read_image(const Walker& walker, const Entry& entry, FunctionConfig& function);
+// `schedules`: a list of rules, each read with kScheduleKeys.
+void read_schedules(const Walker& walker, const Entry& entry, FunctionConfig& function);
+// A rule's `expression`, checked with ember::schedule (the error names its position).
+void read_schedule_expression(const Walker& walker, const Entry& entry, ScheduleConfig& rule);
+// A rule's `input`: JSON text.
+void read_schedule_input(const Walker& walker, const Entry& entry, ScheduleConfig& rule);
 std::string no_image();
 
 // NAME: value pairs in file order, within Lambda's limits.

@@ -182,6 +182,29 @@ inline constexpr auto kAsyncKeys = std::to_array<Key<AsyncConfig>>({
 });
 static_assert(is_well_formed(kAsyncKeys));
 
+inline constexpr auto kScheduleKeys = std::to_array<Key<ScheduleConfig>>({
+    {.name = "name",
+     .type = text<&ScheduleConfig::name>(&is_rule_name, "1 to 64 of A-Z a-z 0-9 . _ -"),
+     .required = true,
+     .rule = "unique on the node",
+     .doc = "The rule's name; the Scheduled Event's `resources` holds its ARN "
+            "(`arn:aws:events:REGION:ACCOUNT:rule/NAME`)."},
+    {.name = "expression",
+     .type = custom<&ScheduleConfig::expression, &read_schedule_expression>(
+         "`rate(N minute[s]|hour[s]|day[s])` or `cron(minutes hours day-of-month month "
+         "day-of-week year)`, EventBridge's grammar, in UTC"),
+     .required = true,
+     .doc = "When the rule fires."},
+    {.name = "input",
+     .type = custom<&ScheduleConfig::input, &read_schedule_input>("JSON text, or \"\""),
+     .default_note = "the Scheduled Event",
+     .doc = "The event sent instead of EventBridge's Scheduled Event."},
+    {.name = "enabled",
+     .type = choice<&ScheduleConfig::enabled, kBooleanWords>(),
+     .doc = "A disabled rule does not fire."},
+});
+static_assert(is_well_formed(kScheduleKeys));
+
 inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
     {.name = "name",
      .type = text<&FunctionConfig::name>(&is_function_name, "1 to 64 of A-Z a-z 0-9 _ -"),
@@ -268,6 +291,11 @@ inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
     {.name = "async",
      .type = section<&FunctionConfig::async, kAsyncKeys>("a map; see [`async`](#async)"),
      .doc = "Retries and destinations of asynchronous invocations (`InvocationType: Event`)."},
+    {.name = "schedules",
+     .type = list_of<&FunctionConfig::schedules, kScheduleKeys, &read_schedules>(
+         "a list of maps; see [`schedules`](#schedules)"),
+     .doc = "Rules that invoke the function asynchronously on a schedule, as EventBridge's "
+            "(docs/event-sources.md)."},
 });
 static_assert(is_well_formed(kFunctionKeys));
 

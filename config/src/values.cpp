@@ -49,6 +49,12 @@ bool is_function_name(std::string_view name) {
          std::all_of(name.begin(), name.end(), [](char c) { return is_word(c) || c == '-'; });
 }
 
+bool is_rule_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return is_word(c) || c == '-' || c == '.';
+  });
+}
+
 bool is_python_handler(std::string_view handler) {
   const auto last_dot = handler.rfind('.');
   if (last_dot == std::string_view::npos) {

@@ -22,6 +22,9 @@ bool is_function_name(std::string_view name);
 // module.function, where module may be a dotted package path (a.b.c.function).
 bool is_python_handler(std::string_view handler);
 
+// An EventBridge rule name: 1 to 64 of A-Z a-z 0-9 . _ -
+bool is_rule_name(std::string_view name);
+
 // [A-Za-z_][A-Za-z0-9_]*, the names a POSIX shell can export.
 bool is_environment_name(std::string_view name);
 

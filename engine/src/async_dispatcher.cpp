@@ -45,22 +45,6 @@ double seconds_between(WallTime from, WallTime to) {
   return chrono::duration<double>(to - from).count();
 }
 
-template <class T>
-boost::asio::awaitable<QueueOutcome<T>> ask(QueueThread& thread,
-                                            const boost::asio::any_io_executor& executor,
-                                            std::function<T(queue::EventQueue&)> work) {
-  using Channel =
-      boost::asio::experimental::channel<void(boost::system::error_code, QueueOutcome<T>)>;
-  auto channel = std::make_shared<Channel>(executor, 1);
-  thread.call(std::move(work), [channel](QueueOutcome<T> outcome) {
-    channel->try_send(boost::system::error_code{}, std::move(outcome));
-  });
-  auto [ec, outcome] =
-      co_await channel->async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
-  if (ec) co_return QueueFailure{ec.message(), false};
-  co_return std::move(outcome);
-}
-
 // Stores one event through the thread's group commit.
 boost::asio::awaitable<QueueOutcome<std::monostate>> store(
     QueueThread& thread, const boost::asio::any_io_executor& executor, queue::Event event) {
@@ -140,6 +124,32 @@ boost::asio::awaitable<InvokeResult> AsyncDispatcher::accept(
   dispatch(request.function.name);
   result.accepted = true;
   co_return result;
+}
+
+void AsyncDispatcher::submit(const std::string& function, std::string payload,
+                             std::string_view origin,
+                             std::function<void(const std::string& error)> failed) {
+  const auto now = wall_now();
+  queue::Event event;
+  event.id = runtime_api::new_request_id();
+  event.target = function;
+  event.payload = std::move(payload);
+  event.origin = origin;
+  event.enqueued_at = now;
+  event.due_at = now;
+  thread_.push(std::move(event),
+               [weak = weak_from_this(), function, now,
+                failed = std::move(failed)](QueueOutcome<std::monostate> outcome) {
+                 auto self = weak.lock();
+                 if (const auto* failure = std::get_if<QueueFailure>(&outcome)) {
+                   if (failed) failed(failure->message);
+                   return;
+                 }
+                 if (!self) return;
+                 ++self->target(function).counters.accepted;
+                 self->note_due(function, now);
+                 self->dispatch(function);
+               });
 }
 
 void AsyncDispatcher::make_destination_directories() const {
@@ -522,14 +532,25 @@ void AsyncDispatcher::stop() {
   thread_.stop();
 }
 
-boost::asio::awaitable<std::map<std::string, boost::json::object, std::less<>>>
-AsyncDispatcher::status() {
-  auto outcome = co_await ask<std::map<std::string, queue::Depth, std::less<>>>(
-      thread_, context_.executor, [](queue::EventQueue& queue) { return queue.depths(); });
-  std::map<std::string, queue::Depth, std::less<>> depths;
-  if (auto* found = std::get_if<0>(&outcome)) depths = std::move(*found);
+void AsyncDispatcher::status(std::function<void(StatusByFunction)> done) {
+  using Depths = std::map<std::string, queue::Depth, std::less<>>;
+  thread_.call([](queue::EventQueue& queue) { return queue.depths(); },
+               [weak = weak_from_this(), done = std::move(done)](QueueOutcome<Depths> outcome) {
+                 auto self = weak.lock();
+                 if (!self) {
+                   done({});
+                   return;
+                 }
+                 Depths depths;
+                 if (auto* found = std::get_if<Depths>(&outcome)) depths = std::move(*found);
+                 done(self->describe(depths));
+               });
+}
+
+AsyncDispatcher::StatusByFunction AsyncDispatcher::describe(
+    const std::map<std::string, queue::Depth, std::less<>>& depths) {
   const auto now = wall_now();
-  std::map<std::string, boost::json::object, std::less<>> out;
+  StatusByFunction out;
   for (const auto& f : config_.functions) {
     const auto& c = target(f.name).counters;
     const auto it = depths.find(f.name);
@@ -553,7 +574,7 @@ AsyncDispatcher::status() {
         {"on_success", c.on_success}, {"on_failure", c.on_failure}, {"dead_letter", c.dead_letter}};
     out.emplace(f.name, std::move(o));
   }
-  co_return out;
+  return out;
 }
 
 }  // namespace ember::engine

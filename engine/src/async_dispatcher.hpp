@@ -38,6 +38,11 @@ class AsyncDispatcher final : public std::enable_shared_from_this<AsyncDispatche
   boost::asio::awaitable<runtime_api::InvokeResult> accept(
       const runtime_api::InvokeRequest& request);
 
+  // Stores an event made inside the node (a schedule's tick, an object notification) for
+  // `function`, with a new request id; `failed` runs if it could not be stored.
+  void submit(const std::string& function, std::string payload, std::string_view origin,
+              std::function<void(const std::string& error)> failed);
+
   // Events a previous process left running wait again; what is due is handed out.
   void start();
   // Hands out what is due where there is room (the node's ticker, and a worker going idle).
@@ -48,8 +53,10 @@ class AsyncDispatcher final : public std::enable_shared_from_this<AsyncDispatche
   // After the pools have shut down: writes what is left to the store and ends its thread.
   void stop();
 
-  // Per function: the queue's depth and age, and counters since start.
-  boost::asio::awaitable<std::map<std::string, boost::json::object, std::less<>>> status();
+  // Per function: the queue's depth and age (from the store), and counters since start; `done`
+  // runs on the engine's executor.
+  using StatusByFunction = std::map<std::string, boost::json::object, std::less<>>;
+  void status(std::function<void(StatusByFunction)> done);
 
  private:
   struct Counters {
@@ -85,6 +92,7 @@ class AsyncDispatcher final : public std::enable_shared_from_this<AsyncDispatche
   };
 
   [[nodiscard]] queue::WallTime wall_now() const;
+  StatusByFunction describe(const std::map<std::string, queue::Depth, std::less<>>& depths);
   void make_destination_directories() const;
   Target& target(std::string_view name);
   void note_due(std::string_view name, queue::WallTime due);

@@ -1,6 +1,8 @@
 #include "ember/engine/node.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
 #include <fstream>
@@ -11,6 +13,7 @@
 #include "function_pool.hpp"
 #include "python_zygote.hpp"
 #include "sandbox_preparer.hpp"
+#include "schedule_runner.hpp"
 
 namespace ember::engine {
 
@@ -80,6 +83,9 @@ Node::Node(const boost::asio::any_io_executor& executor, config::Config config, 
     context_->async_room_opened = [weak = std::weak_ptr(async_)](std::string_view name) {
       if (auto async = weak.lock()) async->dispatch(name);
     };
+    const bool scheduled = std::any_of(config_.functions.begin(), config_.functions.end(),
+                                       [](const auto& f) { return !f.schedules.empty(); });
+    if (scheduled) schedules_ = std::make_unique<ScheduleRunner>(*context_, config_, *async_);
   }
 }
 
@@ -169,7 +175,10 @@ void Node::schedule_tick() {
 void Node::tick() {
   const auto now = context_->clock.now();
   for (auto& [name, pool] : pools_) pool->tick(now);
-  if (async_ && !draining_ && !shutting_down_) async_->tick();
+  if (async_ && !draining_ && !shutting_down_) {
+    if (schedules_) schedules_->tick();
+    async_->tick();
+  }
 }
 
 void Node::drain() {
@@ -182,7 +191,15 @@ void Node::drain() {
 boost::asio::awaitable<boost::json::object> Node::status() {
   auto out = snapshot();
   if (!async_ || shutting_down_) co_return out;
-  auto events = co_await async_->status();
+  using Channel = boost::asio::experimental::channel<void(boost::system::error_code,
+                                                          AsyncDispatcher::StatusByFunction)>;
+  auto channel = std::make_shared<Channel>(context_->executor, 1);
+  async_->status([channel](AsyncDispatcher::StatusByFunction events) {
+    channel->try_send(boost::system::error_code{}, std::move(events));
+  });
+  auto [ec, events] =
+      co_await channel->async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
+  if (ec) co_return out;
   for (auto& function : out["functions"].as_array()) {
     auto& object = function.as_object();
     const auto it = events.find(std::string_view(object["name"].as_string()));

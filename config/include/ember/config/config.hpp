@@ -64,6 +64,15 @@ struct AsyncConfig {
   Destination dead_letter;
 };
 
+// One of a function's `schedules`: an EventBridge-style rule that invokes it asynchronously
+// (docs/event-sources.md).
+struct ScheduleConfig {
+  std::string name;        // the rule's name, unique on the node; ends the rule's ARN
+  std::string expression;  // `rate(...)` or `cron(...)`, as written (checked: ember::schedule)
+  std::string input;       // JSON sent instead of the Scheduled Event; empty: the event
+  bool enabled = true;
+};
+
 struct FunctionConfig {
   std::string name;  // [A-Za-z0-9_-]{1,64}
   std::string
@@ -94,6 +103,7 @@ struct FunctionConfig {
   std::vector<std::string> seccomp_deny;     // syscalls denied on top of the default policy
   std::vector<std::string> seccomp_allow;    // default denials lifted (weakens the sandbox)
   AsyncConfig async;                         // asynchronous invocations of this function
+  std::vector<ScheduleConfig> schedules;     // rules that invoke it on a schedule
   std::string source;  // "file:line:col" of the function's entry, for messages
 };
 

@@ -20,6 +20,7 @@ namespace ember::engine {
 
 class AsyncDispatcher;
 class FunctionPool;
+class ScheduleRunner;
 struct EngineContext;
 class SandboxPreparer;
 class PythonZygote;
@@ -119,6 +120,8 @@ class Node final : public runtime_api::InvokeService, public runtime_api::Status
   std::unique_ptr<boost::asio::steady_timer> ticker_;
   // Stopped by shutdown() once the pools have settled their running events.
   std::shared_ptr<AsyncDispatcher> async_;
+  // Functions' schedules; null when none has one (or there is no event queue).
+  std::unique_ptr<ScheduleRunner> schedules_;
   bool draining_ = false;
   bool shutting_down_ = false;
 };
