@@ -4,7 +4,7 @@
 #   bash scripts/tidy.sh [BUILD_DIR] [PATH_REGEX]
 # BUILD_DIR defaults to build/release (configured with that preset when missing); PATH_REGEX
 # narrows the files (e.g. 'engine/src/'). Tidied: what ships in `ember` and
-# `ember-sandbox-init` (config, image, isolation, queue, runtime-api, engine, cli, and bench/harness, which is
+# `ember-sandbox-init` (config, schedule, image, isolation, queue, runtime-api, engine, cli, and bench/harness, which is
 # `ember bench`). Not tidied: tests/ and bench/'s micro benchmarks, whose GoogleTest and Google
 # Benchmark macros expand into mutable globals, owning `new` and classes without the special
 # members, which the cppcoreguidelines checks flag at every TEST and BENCHMARK.
@@ -26,7 +26,7 @@ pending=scripts/tidy-pending.txt
 mapfile -t files < <(python3 - "$build/compile_commands.json" "$PWD" "$narrow" "$pending" <<'PY'
 import json, os, re, sys
 database, root, narrow, pending = sys.argv[1:5]
-tidied = re.compile(r"(config|image|isolation|queue|runtime-api|engine|cli|client|bench/harness)/.*\.cpp$")
+tidied = re.compile(r"(config|schedule|image|isolation|queue|runtime-api|engine|cli|client|bench/harness)/.*\.cpp$")
 skipped = set()
 if not narrow and os.path.exists(pending):
     for line in open(pending):

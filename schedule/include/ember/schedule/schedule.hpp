@@ -11,6 +11,8 @@
 #include <string_view>
 #include <variant>
 
+#include "ember/schedule/detail/fields.hpp"
+
 namespace ember::schedule {
 
 using Time = std::chrono::sys_seconds;  // UTC, whole seconds
@@ -37,9 +39,13 @@ class Expression {
   [[nodiscard]] const std::string& text() const;
   // rate(): the period; cron(): none.
   [[nodiscard]] std::optional<std::chrono::seconds> period() const;
-  // Implementation-defined representation follows (the helper that implements this header
-  // chooses it): e.g. the rate period, or per cron field a bit set of allowed values plus the
-  // L / W / # / ? specials.
+
+ private:
+  friend std::variant<Expression, ParseError> parse(std::string_view text);
+  Expression(std::string text, detail::Spec spec);
+
+  std::string text_;
+  detail::Spec spec_;  // per cron field a bit set of allowed values plus the L / W / # / ? rules
 };
 
 }  // namespace ember::schedule
