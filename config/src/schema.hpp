@@ -191,8 +191,8 @@ inline constexpr auto kScheduleKeys = std::to_array<Key<ScheduleConfig>>({
             "(`arn:aws:events:REGION:ACCOUNT:rule/NAME`)."},
     {.name = "expression",
      .type = custom<&ScheduleConfig::expression, &read_schedule_expression>(
-         "`rate(N minute[s]|hour[s]|day[s])` or `cron(minutes hours day-of-month month "
-         "day-of-week year)`, EventBridge's grammar, in UTC"),
+         "`rate(N UNIT)` (UNIT: minute, minutes, hour, hours, days, day) or `cron(minutes hours "
+         "day-of-month month day-of-week year)`, EventBridge's grammar, in UTC"),
      .required = true,
      .doc = "When the rule fires."},
     {.name = "input",

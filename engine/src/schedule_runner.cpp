@@ -15,7 +15,7 @@ namespace chrono = std::chrono;
 std::string utc_text(schedule::Time at) {
   const chrono::year_month_day day{chrono::floor<chrono::days>(at)};
   const chrono::hh_mm_ss time{at - chrono::floor<chrono::days>(at)};
-  char text[32];
+  char text[96];
   std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02ld:%02ld:%02lldZ",
                 static_cast<int>(day.year()), static_cast<unsigned>(day.month()),
                 static_cast<unsigned>(day.day()), static_cast<long>(time.hours().count()),

@@ -226,7 +226,7 @@ TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
           "keep_alive, "
           "provisioned, max_reuse, prepared_sandboxes, zygote, isolation, network, "
           "ephemeral_storage_mb, "
-          "seccomp, async");
+          "seccomp, async, schedules");
 }
 
 TEST_F(LoadConfig, ReadsSchedulerAndIsolationKeys) {

@@ -194,6 +194,7 @@ TEST(Schema, DescribesExactlyTheKeysTheLoaderAccepts) {
       {"functions", function + "    no_such_key: 1\n"},
       {"seccomp", function + "    seccomp: {no_such_key: 1}\n"},
       {"async", function + "    async: {no_such_key: 1}\n"},
+      {"schedules", function + "    schedules: [{no_such_key: 1}]\n"},
       {"image_config",
        "functions:\n  - name: a\n    image: oci:/\n    image_config: {no_such_key: 1}\n"},
   };
