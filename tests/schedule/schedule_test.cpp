@@ -201,6 +201,7 @@ TEST(Cron, UnknownNamesAndCharacters) {
   EXPECT_EQ(failure("cron(MON 0 ? * 2 *)"), "5: minutes: unexpected 'M'");
   EXPECT_EQ(failure("cron(0 0 1 * ? 2025x)"), "19: year: unexpected 'x'");
   EXPECT_EQ(failure("cron(*5 0 1 * ? *)"), "6: minutes: unexpected '5'");
+  EXPECT_EQ(failure("cron(0\t0 1 * ? *)"), "6: minutes: unexpected character");
   EXPECT_EQ(failure("cron(? 0 1 * ? *)"),
             "5: minutes: '?' is allowed only in day-of-month and day-of-week");
   EXPECT_EQ(failure("cron(0 0 1,? * ? *)"), "11: day-of-month: '?' must be the whole field");
@@ -386,6 +387,8 @@ TEST(CronNext, LastGivenWeekdayOfMonth) {
   EXPECT_EQ(next("cron(0 0 ? * 6L *)", at(2025, 1, 1)), "2025-01-31 00:00");
   EXPECT_EQ(next("cron(0 0 ? * 6L *)", at(2025, 3, 1)), "2025-03-28 00:00");
   EXPECT_EQ(next("cron(0 0 ? * FRIL *)", at(2025, 2, 1)), "2025-02-28 00:00");
+  EXPECT_EQ(next("cron(0 0 ? * fril *)", at(2025, 2, 1)), "2025-02-28 00:00");
+  EXPECT_EQ(next("cron(0 0 ? * 6l *)", at(2025, 2, 1)), "2025-02-28 00:00");
 }
 
 TEST(CronNext, SpecialsCombineWithMonthsAndYears) {
