@@ -320,7 +320,12 @@ std::variant<Spans, ParseError> split_fields(std::string_view text, Body body) {
   std::size_t pos = body.begin;
   while (pos < body.end) {
     const std::size_t begin = pos;
-    while (pos < body.end && text[pos] != ' ') ++pos;
+    while (pos < body.end && text[pos] != ' ') {
+      if (text[pos] == '\t' || text[pos] == '\n' || text[pos] == '\r') {
+        return ParseError{pos, "fields are separated by single spaces, not tabs or line breaks"};
+      }
+      ++pos;
+    }
     if (pos == begin) {
       if (count == 0) return ParseError{pos, "unexpected space before the first field"};
       return ParseError{pos, "expected exactly one space between fields"};

@@ -168,6 +168,8 @@ TEST(Cron, NeedsSixFieldsOneSpaceApart) {
   EXPECT_EQ(failure("cron( 0 0 * * ? *)"), "5: unexpected space before the first field");
   EXPECT_EQ(failure("cron(0 0 * * ? * )"), "16: unexpected space after the last field");
   EXPECT_EQ(failure("cron(0 0 * * ? *"), "16: expected ')' to close cron(");
+  EXPECT_EQ(failure("cron(0\t0 * * ? *)"),
+            "6: fields are separated by single spaces, not tabs or line breaks");
 }
 
 TEST(Cron, ExactlyOneOfTheDayFieldsIsQuestionMark) {
@@ -201,7 +203,7 @@ TEST(Cron, UnknownNamesAndCharacters) {
   EXPECT_EQ(failure("cron(MON 0 ? * 2 *)"), "5: minutes: unexpected 'M'");
   EXPECT_EQ(failure("cron(0 0 1 * ? 2025x)"), "19: year: unexpected 'x'");
   EXPECT_EQ(failure("cron(*5 0 1 * ? *)"), "6: minutes: unexpected '5'");
-  EXPECT_EQ(failure("cron(0\t0 1 * ? *)"), "6: minutes: unexpected character");
+  EXPECT_EQ(failure("cron(0 0 1\x01 * ? *)"), "10: day-of-month: unexpected character");
   EXPECT_EQ(failure("cron(? 0 1 * ? *)"),
             "5: minutes: '?' is allowed only in day-of-month and day-of-week");
   EXPECT_EQ(failure("cron(0 0 1,? * ? *)"), "11: day-of-month: '?' must be the whole field");
