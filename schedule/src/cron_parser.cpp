@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "parsers.hpp"
 
@@ -45,8 +46,7 @@ constexpr Field kHours{"hours", 0, 23, {}, "", true, true};
 constexpr Field kDayOfMonth{"day-of-month", 1, 31, {}, "", true, true};
 constexpr Field kMonth{"month", 1, 12, kMonthNames, "JAN-DEC", true, true};
 constexpr Field kDayOfWeek{"day-of-week", 1, 7, kDayNames, "SUN-SAT", false, true};
-constexpr Field kYear{
-    "year", detail::kFirstYear, detail::kLastYear, {}, "", true, false};
+constexpr Field kYear{"year", detail::kFirstYear, detail::kLastYear, {}, "", true, false};
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_letter(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
@@ -166,8 +166,8 @@ class FieldParser {
       return fail(pos_, "'#' must be the whole field, as in 3#2");
     }
     const bool printable = c > ' ' && c < 0x7f;
-    return fail(pos_, printable ? "unexpected '" + std::string(1, peek()) + "'"
-                                : "unexpected character");
+    return fail(pos_,
+                printable ? "unexpected '" + std::string(1, peek()) + "'" : "unexpected character");
   }
 
   std::string_view read_digits(unsigned& value) {
@@ -204,8 +204,8 @@ class FieldParser {
           return true;
         }
       }
-      return fail(start, "'" + std::string(word) + "' is not a name in " +
-                             std::string(field_.names_range));
+      return fail(
+          start, "'" + std::string(word) + "' is not a name in " + std::string(field_.names_range));
     }
     return unexpected();
   }
@@ -236,8 +236,8 @@ class FieldParser {
       const std::string_view digits = read_digits(step);
       const unsigned size = field_.max - field_.min + 1;
       if (step < 1 || step > size) {
-        return fail(step_at, "step " + std::string(digits) + " is out of range 1-" +
-                                 std::to_string(size));
+        return fail(step_at,
+                    "step " + std::string(digits) + " is out of range 1-" + std::to_string(size));
       }
       if (single) high = field_.max;  // `5/15`: from 5 to the end of the field
     }
@@ -275,7 +275,8 @@ std::optional<ParseError> parse_day_of_month(FieldParser& parser, DayOfMonthRule
     rule.kind = Kind::kLast;
   } else if (parser.is("LW")) {
     rule.kind = Kind::kLastWeekday;
-  } else if (parser.find('W') != std::string_view::npos && parser.find('L') == std::string_view::npos) {
+  } else if (parser.find('W') != std::string_view::npos &&
+             parser.find('L') == std::string_view::npos) {
     rule.kind = Kind::kNearestWeekday;
     if (!parser.parse_nearest_weekday(rule.day)) return parser.error();
   } else {
@@ -305,28 +306,34 @@ std::optional<ParseError> parse_day_of_week(FieldParser& parser, DayOfWeekRule& 
   return std::nullopt;
 }
 
-}  // namespace
+struct Span {
+  std::size_t begin;
+  std::size_t end;
+};
+constexpr std::size_t kFields = 6;
+using Spans = std::array<Span, kFields>;
 
-std::variant<CronFields, ParseError> parse_cron(std::string_view text, Body body) {
-  // Splits at single spaces; an empty field is a doubled, leading or trailing space.
-  struct Span {
-    std::size_t begin;
-    std::size_t end;
-  };
-  constexpr std::size_t kFields = 6;
-  std::array<Span, kFields> spans{};
+// Splits at single spaces; an empty field is a doubled, leading or trailing space.
+std::variant<Spans, ParseError> split_fields(std::string_view text, Body body) {
+  Spans spans{};
   std::size_t count = 0;
   std::size_t pos = body.begin;
   while (pos < body.end) {
     const std::size_t begin = pos;
-    while (pos < body.end && text[pos] != ' ') ++pos;
+    while (pos < body.end && text[pos] != ' ') {
+      if (text[pos] == '\t' || text[pos] == '\n' || text[pos] == '\r') {
+        return ParseError{pos, "fields are separated by single spaces, not tabs or line breaks"};
+      }
+      ++pos;
+    }
     if (pos == begin) {
       if (count == 0) return ParseError{pos, "unexpected space before the first field"};
       return ParseError{pos, "expected exactly one space between fields"};
     }
     if (count == kFields) {
-      return ParseError{begin, "expected 6 fields (minutes hours day-of-month month "
-                               "day-of-week year), found more"};
+      return ParseError{begin,
+                        "expected 6 fields (minutes hours day-of-month month day-of-week year), "
+                        "found more"};
     }
     spans.at(count++) = Span{begin, pos};
     if (pos < body.end) {
@@ -335,9 +342,20 @@ std::variant<CronFields, ParseError> parse_cron(std::string_view text, Body body
     }
   }
   if (count < kFields) {
-    return ParseError{body.end, "expected 6 fields (minutes hours day-of-month month day-of-week "
-                                "year), found " + std::to_string(count)};
+    return ParseError{body.end,
+                      "expected 6 fields (minutes hours day-of-month month day-of-week year), "
+                      "found " +
+                          std::to_string(count)};
   }
+  return spans;
+}
+
+}  // namespace
+
+std::variant<CronFields, ParseError> parse_cron(std::string_view text, Body body) {
+  auto split = split_fields(text, body);
+  if (auto* error = std::get_if<ParseError>(&split)) return std::move(*error);
+  const Spans& spans = std::get<Spans>(split);
 
   CronFields fields;
   const auto parser_for = [&](std::size_t index, const Field& field) {

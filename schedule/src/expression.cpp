@@ -5,8 +5,7 @@
 
 namespace ember::schedule {
 
-Expression::Expression(std::string text, detail::Spec spec)
-    : text_(std::move(text)), spec_(std::move(spec)) {}
+Expression::Expression(std::string text, detail::Spec spec) : text_(std::move(text)), spec_(spec) {}
 
 const std::string& Expression::text() const { return text_; }
 

@@ -73,19 +73,13 @@ std::optional<minutes> first_minute_from(const CronFields& fields, minutes from)
   return std::nullopt;
 }
 
-}  // namespace
+const sys_days kFirstDay{year(detail::kFirstYear) / January / 1};
+const sys_days kEndDay{year(detail::kLastYear + 1) / January / 1};
 
-std::optional<Time> next_cron_fire(const CronFields& fields, Time after) {
-  const sys_days first_day{year(detail::kFirstYear) / January / 1};
-  const sys_days end_day{year(detail::kLastYear + 1) / January / 1};
-  if (after >= end_day) return std::nullopt;
-  using sys_minutes = time_point<system_clock, minutes>;
-  const sys_minutes start = after < first_day ? sys_minutes(first_day)
-                                              : floor<minutes>(after) + minutes(1);
-  sys_days day = floor<days>(start);
-  minutes from = start - day;  // only the first day starts after midnight
-
-  while (day < end_day) {
+// `day` itself when its year and month are allowed, else the 1st of the next allowed month of
+// an allowed year; none after 2199.
+std::optional<sys_days> first_allowed_day(const CronFields& fields, sys_days day) {
+  while (day < kEndDay) {
     const year_month_day date(day);
     const auto year_index = static_cast<std::size_t>(int(date.year()) - detail::kFirstYear);
     if (!fields.years.test(year_index)) {
@@ -93,7 +87,6 @@ std::optional<Time> next_cron_fire(const CronFields& fields, Time after) {
       while (next < fields.years.size() && !fields.years.test(next)) ++next;
       if (next == fields.years.size()) return std::nullopt;
       day = sys_days(year(detail::kFirstYear + static_cast<int>(next)) / January / 1);
-      from = minutes(0);
       continue;
     }
     const auto month_number = static_cast<unsigned>(date.month());
@@ -102,20 +95,44 @@ std::optional<Time> next_cron_fire(const CronFields& fields, Time after) {
       while (next <= 12 && !fields.months.test(next)) ++next;
       day = next <= 12 ? sys_days(date.year() / month(next) / 1)
                        : sys_days((date.year() + years(1)) / January / 1);
-      from = minutes(0);
       continue;
     }
-    const year_month ym = date.year() / date.month();
-    const auto day_number = static_cast<unsigned>(date.day());
-    const unsigned last = last_day_of(ym);
-    if (month_day_matches(fields.day_of_month, ym, day_number, last) &&
-        week_day_matches(fields.day_of_week, weekday_number(day), day_number, last)) {
+    return day;
+  }
+  return std::nullopt;
+}
+
+bool day_matches(const CronFields& fields, sys_days day) {
+  const year_month_day date(day);
+  const year_month ym = date.year() / date.month();
+  const auto day_number = static_cast<unsigned>(date.day());
+  const unsigned last = last_day_of(ym);
+  return month_day_matches(fields.day_of_month, ym, day_number, last) &&
+         week_day_matches(fields.day_of_week, weekday_number(day), day_number, last);
+}
+
+}  // namespace
+
+std::optional<Time> next_cron_fire(const CronFields& fields, Time after) {
+  if (after >= kEndDay) return std::nullopt;
+  using sys_minutes = time_point<system_clock, minutes>;
+  const sys_minutes start =
+      after < kFirstDay ? sys_minutes(kFirstDay) : floor<minutes>(after) + minutes(1);
+  sys_days day = floor<days>(start);
+  minutes from = start - day;  // only the first day starts after midnight
+  while (true) {
+    const auto allowed = first_allowed_day(fields, day);
+    if (!allowed) return std::nullopt;
+    if (*allowed != day) {
+      day = *allowed;
+      from = minutes(0);
+    }
+    if (day_matches(fields, day)) {
       if (const auto minute = first_minute_from(fields, from)) return Time(day + *minute);
     }
     day += days(1);
     from = minutes(0);
   }
-  return std::nullopt;
 }
 
 }  // namespace ember::schedule

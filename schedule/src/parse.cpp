@@ -38,12 +38,14 @@ std::variant<Expression, ParseError> parse(std::string_view text) {
     auto body = body_after(text, keyword);
     if (auto* error = std::get_if<ParseError>(&body)) return std::move(*error);
     const Body inside = std::get<Body>(body);
-    auto spec = keyword == "rate" ? widen(parse_rate(text, inside)) : widen(parse_cron(text, inside));
+    auto spec =
+        keyword == "rate" ? widen(parse_rate(text, inside)) : widen(parse_cron(text, inside));
     if (auto* error = std::get_if<ParseError>(&spec)) return std::move(*error);
     return Expression(std::string(text), std::get<detail::Spec>(std::move(spec)));
   }
-  return ParseError{0, "expected rate(value unit) or cron(minutes hours day-of-month month "
-                       "day-of-week year)"};
+  return ParseError{0,
+                    "expected rate(value unit) or cron(minutes hours day-of-month month "
+                    "day-of-week year)"};
 }
 
 }  // namespace ember::schedule

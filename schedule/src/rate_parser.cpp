@@ -57,17 +57,17 @@ std::variant<detail::RatePeriod, ParseError> parse_rate(std::string_view text, B
   for (const Unit& known : kUnits) {
     if (unit != known.singular && unit != known.plural) continue;
     if (value == 1 && unit == known.plural) {
-      return error(pos, "a value of 1 takes the singular unit '" + std::string(known.singular) +
-                            "'");
+      return error(pos,
+                   "a value of 1 takes the singular unit '" + std::string(known.singular) + "'");
     }
     if (value != 1 && unit == known.singular) {
-      return error(pos, "a value other than 1 takes the plural unit '" +
-                            std::string(known.plural) + "'");
+      return error(
+          pos, "a value other than 1 takes the plural unit '" + std::string(known.plural) + "'");
     }
     return detail::RatePeriod{static_cast<std::int64_t>(value) * known.length};
   }
-  return error(pos, "unknown unit '" + std::string(unit) +
-                        "' (minute, minutes, hour, hours, day or days)");
+  return error(
+      pos, "unknown unit '" + std::string(unit) + "' (minute, minutes, hour, hours, day or days)");
 }
 
 }  // namespace ember::schedule
