@@ -204,6 +204,7 @@ boost::asio::awaitable<boost::json::object> Node::status() {
     auto& object = function.as_object();
     const auto it = events.find(std::string_view(object["name"].as_string()));
     if (it != events.end()) object["async"] = std::move(it->second);
+    if (schedules_) object["schedules"] = schedules_->describe(object["name"].as_string());
   }
   co_return out;
 }

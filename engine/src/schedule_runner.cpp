@@ -95,11 +95,21 @@ void ScheduleRunner::tick() {
   }
 }
 
-std::uint64_t ScheduleRunner::fired(std::string_view rule) const {
-  for (const auto& r : rules_) {
-    if (r.config->name == rule) return r.fired;
+boost::json::array ScheduleRunner::describe(std::string_view function) const {
+  boost::json::array out;
+  for (const auto& rule : rules_) {
+    if (rule.function->name != function) continue;
+    boost::json::object o{{"name", rule.config->name},
+                          {"expression", rule.config->expression},
+                          {"fired", rule.fired}};
+    if (rule.next) {
+      o["next"] = utc_text(*rule.next);
+    } else {
+      o["next"] = nullptr;
+    }
+    out.push_back(std::move(o));
   }
-  return 0;
+  return out;
 }
 
 }  // namespace ember::engine

@@ -6,6 +6,7 @@
 // skipped over (a very high --time-scale): the rule fires once and moves on.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,9 @@ class ScheduleRunner {
   // Fires the rules whose time has come; the node's ticker calls it.
   void tick();
 
-  // How many events each rule has fired since start, for status (by rule name).
-  [[nodiscard]] std::uint64_t fired(std::string_view rule) const;
+  // The function's rules for GET /ember/v1/functions: name, expression, next time (UTC), and
+  // how many times each fired since start.
+  [[nodiscard]] boost::json::array describe(std::string_view function) const;
 
  private:
   struct Rule {

@@ -824,5 +824,77 @@ TEST_F(LoadConfig, RejectsUnknownAsyncKeysAndAnAsyncThatIsNotAMap) {
             at(6, 12) + "functions[0].async: expected a map, got `2`");
 }
 
+TEST_F(LoadConfig, ReadsSchedulesWithTheirDefaults) {
+  const Config config =
+      load_config(write_config(with_function("    schedules:\n"
+                                             "      - name: every-morning\n"
+                                             "        expression: cron(0 7 ? * MON-FRI *)\n"
+                                             "      - name: heartbeat.5m\n"
+                                             "        expression: rate(5 minutes)\n"
+                                             "        input: '{\"kind\": \"heartbeat\"}'\n"
+                                             "        enabled: false\n")));
+  const auto& rules = config.functions.at(0).schedules;
+  ASSERT_EQ(rules.size(), 2U);
+  EXPECT_EQ(rules[0].name, "every-morning");
+  EXPECT_EQ(rules[0].expression, "cron(0 7 ? * MON-FRI *)");
+  EXPECT_EQ(rules[0].input, "");
+  EXPECT_TRUE(rules[0].enabled);
+  EXPECT_EQ(rules[1].name, "heartbeat.5m");
+  EXPECT_EQ(rules[1].input, R"({"kind": "heartbeat"})");
+  EXPECT_FALSE(rules[1].enabled);
+  EXPECT_TRUE(load_config(write_config(kPythonFunction)).functions.at(0).schedules.empty());
+}
+
+TEST_F(LoadConfig, RejectsABadScheduleExpressionNamingTheCharacter) {
+  EXPECT_EQ(error_for(with_function("    schedules:\n"
+                                    "      - name: r\n"
+                                    "        expression: cron(0 25 * * ? *)\n")),
+            at(8, 21) +
+                "functions[0].schedules[0].expression: at character 8 of `cron(0 25 * * ? *)`: "
+                "hours: 25 is out of range 0-23");
+  EXPECT_NE(error_for(with_function("    schedules:\n"
+                                    "      - name: r\n"
+                                    "        expression: rate(5 minute)\n"))
+                .find("functions[0].schedules[0].expression: at character "),
+            std::string::npos);
+}
+
+TEST_F(LoadConfig, RejectsScheduleNamesInputsAndShapesNamingTheKey) {
+  EXPECT_EQ(error_for(with_function("    schedules:\n"
+                                    "      - expression: rate(1 hour)\n")),
+            at(7, 9) + "functions[0].schedules[0].name: missing (required)");
+  EXPECT_EQ(error_for(with_function("    schedules:\n"
+                                    "      - name: a b\n"
+                                    "        expression: rate(1 hour)\n")),
+            at(7, 15) +
+                "functions[0].schedules[0].name: expected 1 to 64 of A-Z a-z 0-9 . _ -, got `a b`");
+  EXPECT_EQ(
+      error_for(with_function("    schedules:\n"
+                              "      - name: r\n"
+                              "        expression: rate(1 hour)\n"
+                              "        input: '{oops'\n")),
+      at(9, 16) +
+          "functions[0].schedules[0].input: expected JSON text (like '{\"key\": \"value\"}'), "
+          "got `{oops`: syntax error");
+  EXPECT_EQ(error_for(with_function("    schedules: rate(1 hour)\n")),
+            at(6, 16) + "functions[0].schedules: expected a list, got `rate(1 hour)`");
+}
+
+TEST_F(LoadConfig, RejectsAScheduleNameUsedTwiceOnTheNode) {
+  EXPECT_EQ(error_for(with_function("    schedules:\n"
+                                    "      - name: tick\n"
+                                    "        expression: rate(1 hour)\n"
+                                    "  - name: other\n"
+                                    "    runtime: python3\n"
+                                    "    handler: app.handler\n"
+                                    "    code: .\n"
+                                    "    schedules:\n"
+                                    "      - name: tick\n"
+                                    "        expression: rate(2 hours)\n")),
+            at(14, 15) +
+                "functions[1].schedules[0].name: duplicate schedule name `tick` (first defined at "
+                "line 7)");
+}
+
 }  // namespace
 }  // namespace ember::config

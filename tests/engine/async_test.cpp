@@ -334,6 +334,45 @@ TEST_F(AsyncEvents, AnEventRunningAtShutdownRunsAgainAfterARestart) {
   EXPECT_EQ(found[0].at("responsePayload"), "opened");
 }
 
+TEST_F(AsyncEvents, ARateScheduleSendsTheScheduledEventEachPeriodAndNotBefore) {
+  auto f = python_function("echo", "echo");
+  f.async.on_success = directory(dir_ / "ok");
+  f.schedules = {{.name = "every-minute", .expression = "rate(1 minute)"},
+                 {.name = "with-input", .expression = "rate(2 minutes)", .input = R"({"k":1})"},
+                 {.name = "off", .expression = "rate(1 minute)", .enabled = false}};
+  config_.functions = {f};
+  start();
+  advance(seconds(59));
+  settle();
+  EXPECT_EQ(counter("echo", "accepted"), 0U) << "a rule fired before its period";
+  advance(seconds(1));
+  auto found = records(dir_ / "ok", 1);
+  ASSERT_EQ(found.size(), 1U);
+  const auto& event = found[0].at("requestPayload").as_object();
+  EXPECT_EQ(event.at("version"), "0");
+  EXPECT_EQ(event.at("id").as_string().size(), 36U);
+  EXPECT_EQ(event.at("detail-type"), "Scheduled Event");
+  EXPECT_EQ(event.at("source"), "aws.events");
+  EXPECT_EQ(event.at("account"), "000000000000");
+  EXPECT_EQ(event.at("region"), "us-east-1");
+  EXPECT_EQ(event.at("resources"),
+            json::parse(R"(["arn:aws:events:us-east-1:000000000000:rule/every-minute"])"));
+  EXPECT_EQ(event.at("detail"), json::object{});
+  const std::string time(event.at("time").as_string());
+  EXPECT_EQ(time.size(), 20U) << time;  // 2026-12-02T13:05:00Z: seconds, no fraction
+  EXPECT_EQ(time.back(), 'Z');
+  // The second minute: the 1-minute rule again and the 2-minute rule with its input.
+  advance(seconds(60));
+  found = records(dir_ / "ok", 3);
+  ASSERT_EQ(found.size(), 3U);
+  std::size_t with_input = 0;
+  for (const auto& record : found) {
+    if (record.at("requestPayload") == json::parse(R"({"k":1})")) ++with_input;
+  }
+  EXPECT_EQ(with_input, 1U);
+  EXPECT_EQ(counter("echo", "accepted"), 3U) << "the disabled rule fired, or one fired twice";
+}
+
 TEST_F(AsyncEvents, WithoutAQueueEventsAreRefusedNamingWhy) {
   with_event_queue_ = false;
   config_.functions = {python_function("echo", "echo")};
