@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using std::chrono::seconds;
 
-const char* kPayload = R"({"key1":"value1"})";
+const char* const kPayload = R"({"key1":"value1"})";
 
 fs::path python_case(const std::string& name) { return testcases_dir() / "python" / name; }
 
