@@ -49,6 +49,27 @@ void emit_if(YAML::Emitter& out, const char* key, const std::optional<T>& value)
   if (value) out << YAML::Key << key << YAML::Value << *value;
 }
 
+void emit_async(YAML::Emitter& out, const NodeFunction::Async& async) {
+  if (!async.max_retries && !async.max_event_age_s && async.retry_delays_s.empty() &&
+      async.on_success.empty() && async.on_failure.empty() && async.dead_letter.empty()) {
+    return;
+  }
+  out << YAML::Key << "async" << YAML::Value << YAML::BeginMap;
+  emit_if(out, "max_retries", async.max_retries);
+  emit_if(out, "max_event_age_s", async.max_event_age_s);
+  if (!async.retry_delays_s.empty()) {
+    out << YAML::Key << "retry_delays_s" << YAML::Value << YAML::Flow << async.retry_delays_s;
+  }
+  for (const auto& [key, destination] :
+       {std::pair{"on_success", &async.on_success}, std::pair{"on_failure", &async.on_failure},
+        std::pair{"dead_letter", &async.dead_letter}}) {
+    if (!destination->empty()) {
+      out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << *destination;
+    }
+  }
+  out << YAML::EndMap;
+}
+
 void emit_function(YAML::Emitter& out, const NodeFunction& f) {
   out << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << f.name;
@@ -93,6 +114,7 @@ void emit_function(YAML::Emitter& out, const NodeFunction& f) {
     }
     out << YAML::EndMap;
   }
+  emit_async(out, f.async);
   out << YAML::EndMap;
 }
 
@@ -121,9 +143,10 @@ std::string node_yaml(const std::vector<NodeFunction>& functions, const fs::path
   return std::string(out.c_str()) + "\n";
 }
 
-LocalNode::LocalNode(const LocalNodeSpec& spec) : dir_(spec.dir_prefix) {
+LocalNode::LocalNode(const LocalNodeSpec& spec)
+    : dir_(spec.dir_prefix), state_dir_(spec.state_dir.value_or(dir_.path() / "state")) {
   const auto config = dir() / "ember.yaml";
-  std::ofstream(config) << node_yaml(spec.functions, dir() / "state", spec.settings);
+  std::ofstream(config) << node_yaml(spec.functions, state_dir_, spec.settings);
 
   Pipe ready;
   ChildOptions options;

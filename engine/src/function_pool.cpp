@@ -52,7 +52,7 @@ std::optional<InvokeResult> FunctionPool::admit(const std::shared_ptr<Invocation
   // A worker that just answered is back in `next` within microseconds, and one that is
   // starting will be ready before a new one would: each such worker backs one waiter.
   const bool event = invocation->request().type == runtime_api::InvocationType::kEvent;
-  if (waiters_.size() < (event ? pending_count() : backing_count())) {
+  if (waiters_.size() < (event ? pending_count() : backed_waiters())) {
     enqueue(invocation);
     return std::nullopt;
   }
@@ -229,6 +229,14 @@ std::size_t FunctionPool::backing_count() const {
   }));
 }
 
+std::size_t FunctionPool::backed_waiters() const {
+  const auto events = static_cast<std::size_t>(
+      std::count_if(waiters_.begin(), waiters_.end(), [](const auto& invocation) {
+        return invocation->request().type == runtime_api::InvocationType::kEvent;
+      }));
+  return backing_count() + std::min(events, pending_count());
+}
+
 std::size_t FunctionPool::async_room() const {
   if (draining_ || shut_down_ || !waiters_.empty()) return 0;
   const std::size_t startable = function_.reserved_concurrency > workers_.size()
@@ -327,15 +335,15 @@ void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
   if (shut_down_) return;
   // Keep the invariant. A start that failed takes the oldest waiter down with its reason, as
   // Lambda fails the invocation whose cold start failed; a worker lost otherwise is replaced.
-  if (failure && waiters_.size() > backing_count()) {
+  if (failure && waiters_.size() > backed_waiters()) {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();
     fail(invocation, *failure);
   }
-  while (waiters_.size() > backing_count() && workers_.size() < function_.reserved_concurrency &&
+  while (waiters_.size() > backed_waiters() && workers_.size() < function_.reserved_concurrency &&
          start_worker(WorkerKind::kOnDemand)) {
   }
-  while (waiters_.size() > backing_count()) {
+  while (waiters_.size() > backed_waiters()) {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();
     if (workers_.size() < function_.reserved_concurrency) {

@@ -95,6 +95,10 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   [[nodiscard]] std::size_t pending_count() const;
   // What a synchronous waiter may wait for: pending workers and those running events.
   [[nodiscard]] std::size_t backing_count() const;
+  // How many waiters the workers there are will serve without another start: one per backing
+  // worker, and one more per event waiting for a pending worker (it holds that worker for one
+  // event, so a synchronous caller may queue behind it as behind a running event).
+  [[nodiscard]] std::size_t backed_waiters() const;
   [[nodiscard]] std::size_t provisioned_count() const;
   static void fail(const std::shared_ptr<Invocation>& invocation, const StartFailure& failure);
   // Asks the preparer for sandboxes until prepared + in the making = the function's

@@ -27,8 +27,10 @@ std::string random_marker() {
 }
 
 client::LocalNodeSpec node_spec(const std::vector<FunctionSpec>& functions,
-                                const NodeSettings& settings, const std::string& marker) {
+                                const NodeSettings& settings, const std::string& marker,
+                                const std::optional<fs::path>& state_dir) {
   client::LocalNodeSpec spec;
+  spec.state_dir = state_dir;
   spec.ember = ember_exe();
   spec.settings = settings;
   spec.dir_prefix = "ember-test-";
@@ -51,6 +53,7 @@ client::LocalNodeSpec node_spec(const std::vector<FunctionSpec>& functions,
     function.image = f.image;
     function.image_config = f.image_config;
     function.isolation = f.isolation;
+    function.async = f.async;
     spec.functions.push_back(std::move(function));
   }
   return spec;
@@ -77,9 +80,10 @@ CommandResult run(const std::vector<std::string>& argv,
   return result;
 }
 
-Node::Node(const std::vector<FunctionSpec>& functions, const NodeSettings& settings)
+Node::Node(const std::vector<FunctionSpec>& functions, const NodeSettings& settings,
+           const std::optional<fs::path>& state_dir)
     : marker_(random_marker()),
-      node_(node_spec(functions, settings, marker_)),
+      node_(node_spec(functions, settings, marker_, state_dir)),
       endpoint_("http://" + node_.address()) {}
 
 Node::~Node() { stop(); }
@@ -102,7 +106,7 @@ HttpReply Node::invoke(const std::string& function_path, const std::string& payl
 
 std::string Node::logs(const std::string& function) const {
   std::vector<fs::path> files;
-  const auto dir_path = dir() / "state" / "logs" / function;
+  const auto dir_path = state_dir() / "logs" / function;
   if (!fs::exists(dir_path)) return "";
   for (const auto& entry : fs::directory_iterator(dir_path)) files.push_back(entry.path());
   std::sort(files.begin(), files.end());
@@ -122,7 +126,7 @@ std::string Node::wait_for_log(const std::string& function, const std::string& n
 }
 
 std::size_t Node::log_stream_count(const std::string& function) const {
-  const auto dir_path = dir() / "state" / "logs" / function;
+  const auto dir_path = state_dir() / "logs" / function;
   if (!fs::exists(dir_path)) return 0;
   return static_cast<std::size_t>(
       std::distance(fs::directory_iterator(dir_path), fs::directory_iterator()));

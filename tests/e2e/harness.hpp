@@ -45,6 +45,7 @@ struct FunctionSpec {
   std::string image;
   client::NodeFunction::ImageConfig image_config;
   std::optional<std::string> isolation;  // "native", "oci", "none"; the node's when unset
+  client::NodeFunction::Async async;     // retries and destinations of Event invocations
 };
 
 struct CommandResult {
@@ -62,7 +63,9 @@ CommandResult run(const std::vector<std::string>& argv,
 // every function's environment, so the processes it started can be found afterwards.
 class Node {
  public:
-  explicit Node(const std::vector<FunctionSpec>& functions, const NodeSettings& settings = {});
+  // `state_dir`: the state (logs, event queue) there, so a second node on it is a restart.
+  explicit Node(const std::vector<FunctionSpec>& functions, const NodeSettings& settings = {},
+                const std::optional<std::filesystem::path>& state_dir = std::nullopt);
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
   Node(Node&&) = delete;
@@ -72,6 +75,7 @@ class Node {
   [[nodiscard]] const std::string& endpoint() const { return endpoint_; }  // http://127.0.0.1:N
   [[nodiscard]] pid_t pid() const { return node_.pid(); }
   [[nodiscard]] const std::filesystem::path& dir() const { return node_.dir(); }
+  [[nodiscard]] const std::filesystem::path& state_dir() const { return node_.state_dir(); }
 
   // POST /2015-03-31/functions/{function_path}/invocations[?query]; function_path may end
   // in "?query".

@@ -1,17 +1,14 @@
 // A full file system: push reports QueueFull, stores nothing of the batch, and the same queue
 // takes the batch once space is free again. The disk is a small tmpfs the test mounts.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/mount.h>
-#include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <string>
 
+#include "../support/tmpfs_mount.hpp"
 #include "ember/client/temp_dir.hpp"
-#include "ember/isolation/unique_fd.hpp"
 #include "ember/queue/event_queue.hpp"
 #include "queue_test_support.hpp"
 
@@ -19,42 +16,10 @@ namespace ember::queue {
 namespace {
 
 namespace fs = std::filesystem;
+using test::fill;
+using test::TmpfsMount;
 using testing::at_ms;
 using testing::make_event;
-
-// A tmpfs of `size` on `dir`, detached again when it goes out of scope.
-class TmpfsMount {
- public:
-  TmpfsMount(const fs::path& dir, const std::string& size) : dir_(dir) {
-    const std::string options = "size=" + size + ",mode=0700";
-    if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, options.c_str()) != 0) error_ = errno;
-  }
-  TmpfsMount(const TmpfsMount&) = delete;
-  TmpfsMount& operator=(const TmpfsMount&) = delete;
-  TmpfsMount(TmpfsMount&&) = delete;
-  TmpfsMount& operator=(TmpfsMount&&) = delete;
-  ~TmpfsMount() {
-    if (error_ == 0) ::umount2(dir_.c_str(), MNT_DETACH);
-  }
-  [[nodiscard]] int error() const { return error_; }
-
- private:
-  fs::path dir_;
-  int error_ = 0;
-};
-
-// Writes `file` until the file system has no space left.
-void fill(const fs::path& file) {
-  const isolation::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
-  ASSERT_TRUE(fd) << std::strerror(errno);
-  const std::string chunk(4096, 'f');
-  for (;;) {
-    const ssize_t n = ::write(fd.get(), chunk.data(), chunk.size());
-    if (n > 0) continue;
-    ASSERT_EQ(errno, ENOSPC) << std::strerror(errno);
-    return;
-  }
-}
 
 TEST(QueueOnAFullDisk, PushStoresNothingAndWorksOnceSpaceIsFree) {
   client::TempDir dir("ember-queue-full-");
@@ -64,7 +29,7 @@ TEST(QueueOnAFullDisk, PushStoresNothingAndWorksOnceSpaceIsFree) {
 
   auto queue = open_sqlite_queue(dir.path() / "async" / "events.db");
   queue->push(std::array{make_event("before", "f", 0)});
-  fill(dir.path() / "filler");
+  ASSERT_EQ(fill(dir.path() / "filler"), ENOSPC);
 
   const std::array batch{make_event("small", "f", 0),
                          make_event("big", "f", 0, std::string(200 << 10, 'b')),

@@ -44,6 +44,16 @@ struct NodeFunction {
     std::vector<std::string> command;
     std::string working_directory;
   } image_config;  // empty parts are not written
+  // functions[].async; written only when some key is set. Destinations as in the file:
+  // "function:NAME" or "dir:PATH".
+  struct Async {
+    std::optional<std::uint32_t> max_retries;
+    std::optional<std::uint32_t> max_event_age_s;
+    std::vector<std::uint32_t> retry_delays_s;  // empty: not written
+    std::string on_success;
+    std::string on_failure;
+    std::string dead_letter;
+  } async;
 };
 
 // Node keys; the node's defaults when unset. It always listens on 127.0.0.1:0.
@@ -63,6 +73,9 @@ struct LocalNodeSpec {
   NodeSettings settings = {};
   std::optional<double> time_scale;  // ember serve --time-scale
   std::string dir_prefix = "ember-node-";
+  // The node's state (logs, the event queue) here instead of under its own directory: a
+  // second node on the same state is a restart.
+  std::optional<std::filesystem::path> state_dir;
 };
 
 // The YAML of a node serving `functions`, its state under `state_dir`.
@@ -82,8 +95,10 @@ class LocalNode {
 
   [[nodiscard]] const std::string& address() const { return address_; }  // 127.0.0.1:PORT
   [[nodiscard]] pid_t pid() const { return child_.pid(); }
-  // The node's files: ember.yaml, state/ (logs), stdout, stderr.
+  // The node's files: ember.yaml, state/ (logs; unless the spec named a state_dir), stdout,
+  // stderr.
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
+  [[nodiscard]] const std::filesystem::path& state_dir() const { return state_dir_; }
   [[nodiscard]] std::string stdout_text() const;
   [[nodiscard]] std::string stderr_text() const;
   // SIGTERM, `grace` to end, then SIGKILL; the exit status (0 once already stopped).
@@ -91,6 +106,7 @@ class LocalNode {
 
  private:
   TempDir dir_;
+  std::filesystem::path state_dir_;
   ChildProcess child_;
   std::string address_;
 };
