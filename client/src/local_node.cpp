@@ -70,6 +70,20 @@ void emit_async(YAML::Emitter& out, const NodeFunction::Async& async) {
   out << YAML::EndMap;
 }
 
+void emit_schedules(YAML::Emitter& out, const std::vector<NodeFunction::Schedule>& schedules) {
+  if (schedules.empty()) return;
+  out << YAML::Key << "schedules" << YAML::Value << YAML::BeginSeq;
+  for (const auto& rule : schedules) {
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << rule.name << YAML::Key
+        << "expression" << YAML::Value << YAML::DoubleQuoted << rule.expression;
+    if (!rule.input.empty()) {
+      out << YAML::Key << "input" << YAML::Value << YAML::SingleQuoted << rule.input;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
 void emit_function(YAML::Emitter& out, const NodeFunction& f) {
   out << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << f.name;
@@ -115,6 +129,7 @@ void emit_function(YAML::Emitter& out, const NodeFunction& f) {
     out << YAML::EndMap;
   }
   emit_async(out, f.async);
+  emit_schedules(out, f.schedules);
   out << YAML::EndMap;
 }
 

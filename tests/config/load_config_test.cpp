@@ -585,7 +585,7 @@ TEST(LoadExampleConfig, LoadsTheShippedExamplesEmberYaml) {
   EXPECT_EQ(config.node.listen_port, 9000);
   EXPECT_EQ(config.node.state_dir, (examples / "ember-state").lexically_normal());
 
-  ASSERT_EQ(config.functions.size(), 3U);
+  ASSERT_EQ(config.functions.size(), 4U);
   const FunctionConfig& hello = config.functions[0];
   EXPECT_EQ(hello.name, "hello");
   EXPECT_EQ(hello.runtime_kind, RuntimeKind::kPython);
@@ -593,12 +593,18 @@ TEST(LoadExampleConfig, LoadsTheShippedExamplesEmberYaml) {
   EXPECT_TRUE(fs::is_regular_file(hello.code_dir / "lambda_function.py"));
   EXPECT_TRUE(hello.async.on_success.empty());
 
-  const FunctionConfig& echo = config.functions[1];
+  const FunctionConfig& cron = config.functions[1];
+  EXPECT_EQ(cron.name, "cron");
+  ASSERT_EQ(cron.schedules.size(), 1U);
+  EXPECT_EQ(cron.schedules[0].expression, "rate(1 minute)");
+  EXPECT_TRUE(fs::is_regular_file(cron.code_dir / "lambda_function.py"));
+
+  const FunctionConfig& echo = config.functions[2];
   EXPECT_EQ(echo.name, "echo-provided");
   EXPECT_EQ(echo.runtime_kind, RuntimeKind::kProvided);
   EXPECT_TRUE(fs::is_regular_file(echo.code_dir / "bootstrap"));
 
-  const FunctionConfig& image = config.functions[2];
+  const FunctionConfig& image = config.functions[3];
   EXPECT_EQ(image.name, "echo-image");
   EXPECT_EQ(image.runtime_kind, RuntimeKind::kImage);
   EXPECT_EQ(image.image, "oci:" + (examples / "images" / "build" / "echo").string() + ":latest");

@@ -54,6 +54,13 @@ struct NodeFunction {
     std::string on_failure;
     std::string dead_letter;
   } async;
+  // functions[].schedules, in order; `input` empty: not written.
+  struct Schedule {
+    std::string name;
+    std::string expression;
+    std::string input;
+  };
+  std::vector<Schedule> schedules;
 };
 
 // Node keys; the node's defaults when unset. It always listens on 127.0.0.1:0.
