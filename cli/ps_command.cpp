@@ -101,6 +101,18 @@ int ps_command(const std::vector<std::string>& args) {
           number(async.at("expired")), number(sent.at("on_success")), number(sent.at("on_failure")),
           number(sent.at("dead_letter")));
     }
+    if (const auto* rules = function.if_contains("schedules");
+        rules != nullptr && rules->is_array()) {
+      for (const auto& r : rules->as_array()) {
+        const auto& rule = r.as_object();
+        const auto& next = rule.at("next");
+        std::printf("%-24s schedule %s %s: fired %.0f, next %s\n", name.c_str(),
+                    std::string(rule.at("name").as_string()).c_str(),
+                    std::string(rule.at("expression").as_string()).c_str(),
+                    number(rule.at("fired")),
+                    next.is_string() ? std::string(next.as_string()).c_str() : "never");
+      }
+    }
   }
   return 0;
 }

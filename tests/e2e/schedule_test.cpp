@@ -41,6 +41,10 @@ TEST(Schedules, ARateRuleInvokesTheFunctionWithTheScheduledEventOncePerPeriod) {
   };
   ASSERT_TRUE(eventually([&] { return count(logs(), "REPORT RequestId: ") >= 3; }))
       << logs() << node.stdout_text();
+  const auto ps = run({ember_exe().string(), "ps", "--endpoint", "http://" + node.address()});
+  EXPECT_NE(ps.out.find("cron                     schedule every-minute rate(1 minute): fired "),
+            std::string::npos)
+      << ps.out << ps.err;
   node.stop();
   const std::string text = logs();
   // One START, END and REPORT per tick, and each tick's event as the function printed it.
