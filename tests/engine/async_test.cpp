@@ -27,17 +27,8 @@ class AsyncEvents : public NodeFixture {
   std::shared_ptr<std::optional<InvokeResult>> send_event(const std::string& function,
                                                           std::string payload,
                                                           std::string* request_id = nullptr) {
-    runtime_api::InvokeRequest request;
-    request.request_id = runtime_api::new_request_id();
-    if (request_id != nullptr) *request_id = request.request_id;
-    request.function.name = function;
-    request.type = runtime_api::InvocationType::kEvent;
-    request.payload = std::move(payload);
-    auto slot = std::make_shared<std::optional<InvokeResult>>();
-    boost::asio::co_spawn(
-        io_, node_->invoke(std::move(request)),
-        [slot](const std::exception_ptr&, InvokeResult result) { *slot = std::move(result); });
-    return slot;
+    return start_invoke(function, std::move(payload), runtime_api::InvocationType::kEvent,
+                        request_id);
   }
 
   // Sends it and waits for the 202.

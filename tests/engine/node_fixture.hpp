@@ -93,12 +93,17 @@ class NodeFixture : public ::testing::Test {
     return true;
   }
 
-  // Starts an invocation; its result shows up in the returned slot.
-  std::shared_ptr<std::optional<InvokeResult>> start_invoke(const std::string& function,
-                                                            std::string payload = "{}") {
+  // Starts an invocation; its result shows up in the returned slot. Request ids are unique
+  // across nodes (an event queue outlives a node's restart).
+  std::shared_ptr<std::optional<InvokeResult>> start_invoke(
+      const std::string& function, std::string payload = "{}",
+      runtime_api::InvocationType type = runtime_api::InvocationType::kRequestResponse,
+      std::string* request_id = nullptr) {
     runtime_api::InvokeRequest request;
-    request.request_id = "req-" + std::to_string(++requests_);
+    request.request_id = runtime_api::new_request_id();
+    if (request_id != nullptr) *request_id = request.request_id;
     request.function.name = function;
+    request.type = type;
     request.payload = std::move(payload);
     auto slot = std::make_shared<std::optional<InvokeResult>>();
     boost::asio::co_spawn(
@@ -191,7 +196,6 @@ class NodeFixture : public ::testing::Test {
   config::Config config_;
   fs::path dir_;
   std::unique_ptr<Node> node_;
-  int requests_ = 0;
 };
 
 }  // namespace ember::engine
