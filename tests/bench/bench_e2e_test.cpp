@@ -67,6 +67,19 @@ double figure(const json::object& doc, const std::string& name) {
   return value->to_number<double>();
 }
 
+// The summary ("p50", "p99", "mean", ...) of the series "group: name".
+json::object summary_us(const json::object& doc, const std::string& label) {
+  for (const auto& v : doc.at("series").as_array()) {
+    const auto& o = v.as_object();
+    if (std::string(o.at("group").as_string()) + ": " + std::string(o.at("name").as_string()) ==
+        label) {
+      return o.at("summary_us").as_object();
+    }
+  }
+  ADD_FAILURE() << "no series " << label;
+  return {};
+}
+
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   return values.empty() ? 0 : values[values.size() / 2];
@@ -234,6 +247,56 @@ TEST(BenchEndToEnd, UnpackModeTimesTheStoreAndTarOnTheSameLayers) {
   EXPECT_EQ(s.at("baseline: tar -x of the layers + sync -f").size(), 2U);
   EXPECT_NE(std::string(doc.at("target").as_string()).find("1 layers"), std::string::npos)
       << doc.at("target");
+}
+
+// async: Event invocations accepted at two concurrency levels next to the append baselines,
+// the queue drained after a restart, and the crash check losing nothing across a SIGKILL.
+TEST(BenchEndToEnd, AsyncModeAcceptsDrainsAndLosesNothingAcrossAKill) {
+  const auto out = run_bench("async --events 50 --concurrency 1,4 --crash-events 60");
+  ASSERT_EQ(out.status, 0) << out.text;
+  const auto doc = json::parse(out.text).as_object();
+  const auto s = series(doc);
+  for (const char* c : {"1", "4"}) {
+    const std::string level = std::string("async c=") + c;
+    EXPECT_EQ(figure(doc, std::string("accepted_c") + c), 50) << level;
+    EXPECT_EQ(figure(doc, std::string("errors_c") + c), 0) << level;
+    EXPECT_GT(figure(doc, std::string("events_per_s_c") + c), 0) << level;
+    EXPECT_GT(figure(doc, std::string("accept_per_event_over_fdatasync_append_c") + c), 0);
+    ASSERT_EQ(s.at(level + ": 202 latency").size(), 50U) << level;
+    const auto summary = summary_us(doc, level + ": 202 latency");
+    EXPECT_GT(summary.at("p50").to_number<double>(), 0) << level;
+    EXPECT_GE(summary.at("p99").to_number<double>(), summary.at("p50").to_number<double>());
+    EXPECT_GE(summary.at("mean").to_number<double>(), summary.at("min").to_number<double>());
+  }
+  EXPECT_GT(figure(doc, "events_per_s_c4_over_c1"), 0);
+  EXPECT_EQ(s.at("baseline: append + fdatasync").size(), 50U);
+  EXPECT_EQ(s.at("baseline: append, no fsync").size(), 50U);
+  EXPECT_GT(figure(doc, "baseline_append_fdatasync_us_p50"), 0);
+  // What the node had not run when it was stopped ran after the restart.
+  EXPECT_GE(figure(doc, "drain_events"), figure(doc, "drain_queued_at_start"));
+  EXPECT_GE(figure(doc, "drain_events_per_s"), 0);
+  EXPECT_EQ(figure(doc, "crash_accepted"), 60);
+  EXPECT_GE(figure(doc, "crash_succeeded_at_kill"), 30);
+  EXPECT_EQ(figure(doc, "crash_lost"), 0);
+  EXPECT_GE(figure(doc, "crash_duplicated"), 0);
+  EXPECT_GE(figure(doc, "crash_record_files"), 60);
+  EXPECT_EQ(figure(doc, "crash_records_of_unacknowledged_ids"), 0);
+  EXPECT_GT(figure(doc, "crash_recovery_s"), figure(doc, "crash_restart_s"));
+}
+
+TEST(BenchEndToEnd, AsyncModeRefusesABadConcurrencyListNamingIt) {
+  for (const char* bad : {"1,,8", "0", "1,x", "8,"}) {
+    const auto out = run_bench(std::string("async --concurrency ") + bad);
+    EXPECT_EQ(out.status, 2) << bad;
+    EXPECT_NE(out.text.find(std::string("--concurrency must be a comma-separated list")),
+              std::string::npos)
+        << out.text;
+    EXPECT_NE(out.text.find(std::string("'") + bad + "'"), std::string::npos) << out.text;
+  }
+  const auto list_elsewhere = run_bench("throughput --concurrency 1,8");
+  EXPECT_EQ(list_elsewhere.status, 2);
+  EXPECT_NE(list_elsewhere.text.find("--concurrency must be a number"), std::string::npos)
+      << list_elsewhere.text;
 }
 
 }  // namespace

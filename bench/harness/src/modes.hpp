@@ -1,5 +1,5 @@
 // Private to the harness: what session.cpp shares with the files of the other modes
-// (memory_mode.cpp, rate_mode.cpp), and those modes' entry points.
+// (memory_mode.cpp, rate_mode.cpp, ...), and those modes' entry points.
 #pragma once
 
 #include <memory>
@@ -53,5 +53,8 @@ void add_image_cold_starts(const BenchOptions& o, Report& report);
 void run_unpack_mode(const BenchOptions& o, Report& report);
 // `ember bench rate`: sandboxes created per second to the first `next` (rate_mode.cpp).
 void run_rate_mode(const BenchOptions& o, Report& report);
+// `ember bench async`: Event invocations accepted per second with fsync next to a plain
+// append + fdatasync, the queue's drain rate, and a kill -9 crash check (async_mode.cpp).
+void run_async_mode(const BenchOptions& o, Report& report);
 
 }  // namespace ember::bench::detail

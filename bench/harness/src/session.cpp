@@ -422,6 +422,8 @@ Report run_bench(const BenchOptions& o) {
     detail::run_rate_mode(o, report);
   } else if (o.mode == "unpack") {
     detail::run_unpack_mode(o, report);
+  } else if (o.mode == "async") {
+    detail::run_async_mode(o, report);
   } else {
     throw std::runtime_error("unknown mode '" + o.mode + "'");
   }
