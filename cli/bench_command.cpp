@@ -61,11 +61,12 @@ bool is_mode(const std::string& mode) {
 }
 
 // --concurrency: one positive number, or for async a comma-separated list of them (1,8,32);
-// false (after saying why) when not.
-bool set_concurrency(bench::BenchOptions& o, const std::string& mode, const std::string& text) {
+// false (after saying why) when not. Unset: 2, and for async 1,8,32.
+bool set_concurrency(bench::BenchOptions& o, const std::string& mode, std::string text) {
+  if (text.empty()) text = mode == "async" ? "1,8,32" : "2";
   std::vector<std::size_t> levels;
   std::size_t start = 0;
-  bool ok = !text.empty();
+  bool ok = true;
   while (ok && start <= text.size()) {
     const auto end = std::min(text.find(',', start), text.size());
     std::size_t value = 0;
@@ -102,6 +103,32 @@ bool set_endpoint(bench::BenchOptions& o, const std::string& endpoint) {
     std::cerr << "ember bench: --endpoint needs --function\n";
     return false;
   }
+  return true;
+}
+
+// The checks of one mode's own options; false (after saying why) when they fail.
+bool check_mode_options(bench::BenchOptions& o, const std::string& mode,
+                        const std::string& endpoint, bool no_crash) {
+  if (mode == "unpack" && o.image.empty()) {
+    std::cerr << "ember bench unpack: --image oci:DIR:TAG is required\n";
+    return false;
+  }
+  if (mode == "memory" && !endpoint.empty()) {
+    std::cerr << "ember bench memory: starts its own nodes (it compares the machine before and "
+                 "after the workers start); drop --endpoint\n";
+    return false;
+  }
+  if (mode != "async") return true;
+  if (!endpoint.empty()) {
+    std::cerr << "ember bench async: starts its own node (it restarts it and kills it); drop "
+                 "--endpoint\n";
+    return false;
+  }
+  if (o.events == 0 || (!no_crash && o.crash_events < 2)) {
+    std::cerr << "ember bench async: --events must be positive and --crash-events at least 2\n";
+    return false;
+  }
+  o.crash = !no_crash;
   return true;
 }
 
@@ -143,7 +170,7 @@ int bench_command(const std::vector<std::string>& args) {
   double trace_minutes = 0;
   unsigned cold_gap_ms = 10;
   std::size_t trace_functions = 0;
-  std::string concurrency = "2";
+  std::string concurrency;
   bool no_crash = false;
   po::options_description options(
       "ember bench cold|warm|all|throughput|trace|memory|rate|unpack|async [options]");
@@ -161,10 +188,10 @@ int bench_command(const std::vector<std::string>& args) {
       "cold: also the runtime as a container image (umoci), on the native backend and through "
       "runc and crun, next to the code function and the runc baseline")(
       "n,n", po::value(&o.n)->default_value(100), "invocations (memory: workers)")(
-      "concurrency,c", po::value(&concurrency)->default_value("2"),
-      "client threads (throughput, trace, rate); async: a list of levels (default 1,8,32)")(
-      "events", po::value(&o.events)->default_value(2000),
-      "async: Event invocations per concurrency level")(
+      "concurrency,c", po::value(&concurrency),
+      "client threads (throughput, trace, rate; default 2); async: a list of levels, each a "
+      "run of --events (default 1,8,32)")("events", po::value(&o.events)->default_value(2000),
+                                          "async: Event invocations per concurrency level")(
       "crash-events", po::value(&o.crash_events)->default_value(1000),
       "async: events of the crash check")(
       "crash-sleep-ms", po::value(&o.crash_sleep_ms)->default_value(30),
@@ -207,27 +234,8 @@ int bench_command(const std::vector<std::string>& args) {
               << options;
     return 2;
   }
-  if (mode == "unpack" && o.image.empty()) {
-    std::cerr << "ember bench unpack: --image oci:DIR:TAG is required\n";
-    return 2;
-  }
-  if (mode == "memory" && !endpoint.empty()) {
-    std::cerr << "ember bench memory: starts its own nodes (it compares the machine before and "
-                 "after the workers start); drop --endpoint\n";
-    return 2;
-  }
-  if (mode == "async" && !endpoint.empty()) {
-    std::cerr << "ember bench async: starts its own node (it restarts it and kills it); drop "
-                 "--endpoint\n";
-    return 2;
-  }
-  if (mode == "async" && (o.events == 0 || (!no_crash && o.crash_events < 2))) {
-    std::cerr << "ember bench async: --events must be positive and --crash-events at least 2\n";
-    return 2;
-  }
-  if (mode == "async" && vm["concurrency"].defaulted()) concurrency = "1,8,32";
+  if (!check_mode_options(o, mode, endpoint, no_crash)) return 2;
   if (!set_concurrency(o, mode, concurrency)) return 2;
-  o.crash = !no_crash;
   o.mode = mode;
   if (mode == "throughput" && !vm["n"].defaulted() && vm["duration"].defaulted()) {
     o.duration_s = 0;  // -n alone bounds the run by count
