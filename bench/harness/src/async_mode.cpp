@@ -1,12 +1,16 @@
 // `ember bench async`: asynchronous invocations (X-Amz-Invocation-Type: Event).
-// - Accepts: at each concurrency level, C keep-alive clients post N events in all to a no-op
-//   function; the rate is N over the time to the last 202, and each 202's latency is kept.
-//   The node answers 202 only once the event is committed with fsync, so C = 1 shows one
-//   commit per event and higher C what the queue's group commit gains.
-// - Baseline, same run and same file system (the node's state directory): the payload
-//   appended to a plain file with fdatasync per event, and without it.
-// - Drain: the node is stopped (queued events stay queued) and started again; the queue
-//   then empties at the rate the function's reserved concurrency allows.
+// - Accepts: at each concurrency level, on a node of its own, C keep-alive clients post N
+//   events in all to a no-op function; the rate is N over the time to the last 202, and each
+//   202's latency is kept. The node answers 202 only once the event is committed with fsync,
+//   so C = 1 shows one commit per event and higher C what the queue's group commit gains.
+// - Baselines, right after each level (the disk's load moves during a run) on the same file
+//   system (the stopped node's state directory): the payload appended to a plain file with
+//   fdatasync per event (data and the file's new size: a journal commit), written in place
+//   over synced blocks with fdatasync (the data alone, the device's flush), and appended
+//   without any sync.
+// - Drain: the last level's node, stopped with its queue still full (queued events stay
+//   queued), is started again; the queue empties at the rate the function's reserved
+//   concurrency allows.
 // - Crash check: K events into a slow Python function that records each success in a
 //   directory; the node is killed with SIGKILL once half have run, started again on the same
 //   state, and every accepted request id must get its record (lost, duplicated, time).
@@ -42,8 +46,10 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kPollEvery{2};
 constexpr std::chrono::seconds kDrainLimit{300};
 constexpr std::uint32_t kCrashReserved = 10;
-constexpr const char* kSyncBaseline = "baseline: append + fdatasync";
-constexpr const char* kPlainBaseline = "baseline: append, no fsync";
+constexpr std::size_t kBaselineWrites = 500;  // per level and kind, at most
+constexpr const char* kAppendSynced = "append + fdatasync";
+constexpr const char* kOverwriteSynced = "overwrite in place + fdatasync";
+constexpr const char* kAppendPlain = "append, no fsync";
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -152,26 +158,53 @@ QueueCounts wait_for_counts(HttpClient& client, const std::string& function, Don
   }
 }
 
-// Microseconds per append of `record` to `file`, each followed by fdatasync when `sync`.
-std::vector<double> append_us(const fs::path& file, const std::string& record, std::size_t n,
-                              bool sync) {
-  const isolation::UniqueFd fd(
-      ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_TRUNC | O_CLOEXEC, 0600));
+// The durable write without SQLite, timed per event (microseconds).
+enum class WriteKind {
+  kAppend,              // write() at the end of the file: it grows
+  kAppendFdatasync,     // the same, then fdatasync: data and the new size (a journal commit)
+  kOverwriteFdatasync,  // pwrite() over blocks written and synced before, then fdatasync:
+                        // the data alone, as SQLite's WAL, reused from its start, mostly is
+};
+
+isolation::UniqueFd open_or_throw(const fs::path& file) {
+  isolation::UniqueFd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd) {
     throw std::runtime_error("open " + file.string() + ": " +
                              std::generic_category().message(errno));
+  }
+  return fd;
+}
+
+[[noreturn]] void throw_write_error(const fs::path& file) {
+  throw std::runtime_error("write to " + file.string() + ": " +
+                           std::generic_category().message(errno));
+}
+
+std::vector<double> write_us(const fs::path& file, const std::string& record, std::size_t n,
+                             WriteKind kind) {
+  const auto fd = open_or_throw(file);
+  const auto size = static_cast<ssize_t>(record.size());
+  if (kind == WriteKind::kOverwriteFdatasync) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (::write(fd.get(), record.data(), record.size()) != size) throw_write_error(file);
+    }
+    if (::fsync(fd.get()) != 0) throw_write_error(file);
   }
   std::vector<double> out;
   out.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     const auto begin = Clock::now();
-    const auto written = ::write(fd.get(), record.data(), record.size());
-    if (written != static_cast<ssize_t>(record.size()) || (sync && ::fdatasync(fd.get()) != 0)) {
-      throw std::runtime_error("append to " + file.string() + ": " +
-                               std::generic_category().message(errno));
+    const auto written =
+        kind == WriteKind::kOverwriteFdatasync
+            ? ::pwrite(fd.get(), record.data(), record.size(), static_cast<off_t>(i) * size)
+            : ::write(fd.get(), record.data(), record.size());
+    if (written != size || (kind != WriteKind::kAppend && ::fdatasync(fd.get()) != 0)) {
+      throw_write_error(file);
     }
     out.push_back(std::chrono::duration<double, std::micro>(Clock::now() - begin).count());
   }
+  std::error_code ec;
+  fs::remove(file, ec);
   return out;
 }
 
@@ -212,10 +245,9 @@ void add_level(Report& report, std::size_t concurrency, AcceptRun run) {
       {level_group(concurrency), "202 latency", SeriesKind::kFigure, std::move(run.latency_us)});
 }
 
-// Stops the node (queued events stay queued), starts it again and times the queue emptying.
+// Starts the stopped node again and times its queue emptying.
 void measure_drain(client::LocalNode& node, const BenchOptions& o, const std::string& function,
                    std::uint32_t reserved, Report& report) {
-  node.stop();
   node.restart();
   auto client = make_client(o.client, endpoint_of(node));
   const auto start = Clock::now();
@@ -229,6 +261,7 @@ void measure_drain(client::LocalNode& node, const BenchOptions& o, const std::st
   report.figures.emplace_back("drain_s", seconds);
   report.figures.emplace_back("drain_events_per_s", seconds > 0 ? events / seconds : 0);
   report.figures.emplace_back("drain_reserved_concurrency", reserved);
+  node.stop();
   if (events < 1) {
     report.notes.emplace_back(
         "drain: the queue was empty when the node came back (the dispatcher kept up with the "
@@ -236,14 +269,40 @@ void measure_drain(client::LocalNode& node, const BenchOptions& o, const std::st
   }
 }
 
+// The baselines of one level, measured in the state directory of the node just stopped (the
+// disk's load moves over a run; each level is compared with what it saw right after it).
+void add_level_baselines(Report& report, std::size_t concurrency, const fs::path& state_dir,
+                         const std::string& record, std::size_t n, double us_per_event) {
+  const auto c = std::to_string(concurrency);
+  const auto group = "baseline c=" + c;
+  const std::pair<WriteKind, const char*> kinds[] = {
+      {WriteKind::kAppendFdatasync, kAppendSynced},
+      {WriteKind::kOverwriteFdatasync, kOverwriteSynced},
+      {WriteKind::kAppend, kAppendPlain}};
+  for (const auto& [kind, name] : kinds) {
+    auto us = write_us(state_dir / "baseline-write", record, n, kind);
+    const double mean = summarize(us).mean;
+    report.series.push_back({group, name, SeriesKind::kBaseline, std::move(us)});
+    if (kind == WriteKind::kAppend) continue;
+    const std::string key = kind == WriteKind::kAppendFdatasync ? "append" : "overwrite";
+    report.figures.emplace_back("baseline_" + key + "_fdatasync_us_mean_c" + c, mean);
+    if (mean > 0) {
+      report.figures.emplace_back("accept_us_per_event_over_" + key + "_fdatasync_c" + c,
+                                  us_per_event / mean);
+    }
+    report.add_ratio(level_group(concurrency) + ": 202 latency", group + ": " + name);
+  }
+}
+
+// Each level on a node of its own (an empty queue, as the others had), stopped before its
+// baselines; the last one's leftovers are drained after a restart.
 void run_accepts(const BenchOptions& o, Report& report) {
-  auto f = function_for(o, "sink");
-  const auto reserved = *f.reserved_concurrency;
-  auto node = start_node(o, {f});
+  const auto f = function_for(o, "sink");
   const auto payload = event_payload(o.payload_bytes);
   std::map<std::size_t, double> rates;
-  std::map<std::size_t, double> us_per_event;  // the run's wall time over its events
-  for (const auto concurrency : o.concurrency_levels) {
+  for (std::size_t i = 0; i < o.concurrency_levels.size(); ++i) {
+    const auto concurrency = o.concurrency_levels[i];
+    auto node = start_node(o, {f});
     AcceptRun run;
     {
       Progress progress(level_group(concurrency), o.events);
@@ -252,8 +311,16 @@ void run_accepts(const BenchOptions& o, Report& report) {
     }
     const auto accepted = static_cast<double>(run.ids.size());
     rates[concurrency] = run.wall_s > 0 ? accepted / run.wall_s : 0;
-    us_per_event[concurrency] = accepted > 0 ? run.wall_s * 1e6 / accepted : 0;
+    const double us_per_event = accepted > 0 ? run.wall_s * 1e6 / accepted : 0;
     add_level(report, concurrency, std::move(run));
+    node->stop();  // queued events stay queued
+    if (o.baselines) {
+      add_level_baselines(report, concurrency, node->dir() / "state", payload + "\n",
+                          std::min<std::size_t>(o.events, kBaselineWrites), us_per_event);
+    }
+    if (i + 1 == o.concurrency_levels.size()) {
+      measure_drain(*node, o, f.name, *f.reserved_concurrency, report);
+    }
   }
   // What concurrent clients gain over one: at C = 1 every event waits for its own commit.
   if (rates.contains(1) && rates.at(1) > 0) {
@@ -263,33 +330,6 @@ void run_accepts(const BenchOptions& o, Report& report) {
                                   rate / rates.at(1));
     }
   }
-  measure_drain(*node, o, f.name, reserved, report);
-  node->stop();  // the baselines get the machine, in the same state directory
-  if (!o.baselines) return;
-
-  const auto file = node->dir() / "state" / "baseline-append";
-  const auto record = payload + "\n";
-  const std::size_t n = std::min<std::size_t>(o.events, 2000);
-  auto synced = append_us(file, record, n, true);
-  auto plain = append_us(file, record, n, false);
-  fs::remove(file);
-  // Per event on average, as the accept rates are: a slow fsync counts with its full time.
-  const double synced_mean = summarize(synced).mean;
-  report.figures.emplace_back("baseline_append_fdatasync_us_mean", synced_mean);
-  report.figures.emplace_back("baseline_append_us_mean", summarize(plain).mean);
-  report.series.push_back(
-      {"baseline", "append + fdatasync", SeriesKind::kBaseline, std::move(synced)});
-  report.series.push_back(
-      {"baseline", "append, no fsync", SeriesKind::kBaseline, std::move(plain)});
-  for (const auto& [concurrency, us] : us_per_event) {
-    if (synced_mean > 0) {
-      report.figures.emplace_back(
-          "accept_us_per_event_over_fdatasync_append_c" + std::to_string(concurrency),
-          us / synced_mean);
-    }
-    report.add_ratio(level_group(concurrency) + ": 202 latency", kSyncBaseline);
-  }
-  report.add_ratio(kSyncBaseline, kPlainBaseline);
 }
 
 // A Python handler that sleeps `ms` and returns.
