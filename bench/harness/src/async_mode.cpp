@@ -21,6 +21,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -208,22 +209,34 @@ std::vector<double> write_us(const fs::path& file, const std::string& record, st
   return out;
 }
 
-// Records per request id in an on_success directory: DIR/<requestId>-Success-<attempts>.json
+// One request id's success records.
+struct Records {
+  std::size_t files = 0;
+  std::size_t most_attempts = 0;  // approximateInvokeCount of its latest run
+};
+
+// The records of an on_success directory by request id: DIR/<requestId>-Success-<attempts>.json
 // (dot files are the destination's temporaries, not yet renamed).
-std::map<std::string, std::size_t> success_records(const fs::path& dir) {
-  std::map<std::string, std::size_t> out;
+std::map<std::string, Records> success_records(const fs::path& dir) {
+  constexpr std::string_view kMark = "-Success-";
+  std::map<std::string, Records> out;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const auto name = entry.path().filename().string();
-    const auto mark = name.find("-Success-");
+    const auto mark = name.find(kMark);
     if (name.starts_with(".") || !name.ends_with(".json") || mark == std::string::npos) continue;
-    ++out[name.substr(0, mark)];
+    auto& r = out[name.substr(0, mark)];
+    ++r.files;
+    std::size_t attempts = 0;
+    const auto* digits = name.data() + mark + kMark.size();
+    std::from_chars(digits, name.data() + name.size(), attempts);
+    r.most_attempts = std::max(r.most_attempts, attempts);
   }
   return out;
 }
 
 std::size_t missing(const std::vector<std::string>& ids,
-                    const std::map<std::string, std::size_t>& records) {
+                    const std::map<std::string, Records>& records) {
   return static_cast<std::size_t>(std::count_if(
       ids.begin(), ids.end(), [&](const std::string& id) { return !records.contains(id); }));
 }
@@ -396,12 +409,14 @@ void run_crash_check(const BenchOptions& o, Report& report) {
   const auto found = success_records(records);
   const std::set<std::string> accepted(run.ids.begin(), run.ids.end());
   std::size_t duplicated = 0;
+  std::size_t redelivered = 0;
   std::size_t unacknowledged = 0;
   std::size_t record_files = 0;
-  for (const auto& [id, count] : found) {
-    record_files += count;
+  for (const auto& [id, r] : found) {
+    record_files += r.files;
     if (!accepted.contains(id)) ++unacknowledged;
-    if (count > 1) ++duplicated;
+    if (r.files > 1) ++duplicated;
+    if (r.most_attempts > 1) ++redelivered;
   }
   const auto lost = missing(run.ids, found);
   report.figures.emplace_back("crash_accepted", static_cast<double>(run.ids.size()));
@@ -409,6 +424,8 @@ void run_crash_check(const BenchOptions& o, Report& report) {
   report.figures.emplace_back("crash_running_at_kill", at_kill.running);
   report.figures.emplace_back("crash_lost", static_cast<double>(lost));
   report.figures.emplace_back("crash_duplicated", static_cast<double>(duplicated));
+  // Ran again after the restart (approximateInvokeCount > 1): what was running at the kill.
+  report.figures.emplace_back("crash_redelivered", static_cast<double>(redelivered));
   report.figures.emplace_back("crash_record_files", static_cast<double>(record_files));
   report.figures.emplace_back("crash_records_of_unacknowledged_ids",
                               static_cast<double>(unacknowledged));
