@@ -278,7 +278,7 @@ TEST(BenchEndToEnd, AsyncModeAcceptsDrainsAndLosesNothingAcrossAKill) {
       ASSERT_EQ(s.at(group + name).size(), 50U) << group << name;
       EXPECT_GT(median(s.at(group + name)), 0) << group << name;
     }
-    EXPECT_GT(figure(doc, std::string("baseline_append_fdatasync_us_mean_c") + c), 0);
+    EXPECT_GT(figure(doc, std::string("baseline_append_fdatasync_c") + c + "_us_mean"), 0);
     EXPECT_GT(figure(doc, std::string("accept_us_per_event_over_overwrite_fdatasync_c") + c), 0);
   }
   // What the node had not run when it was stopped ran after the restart.
