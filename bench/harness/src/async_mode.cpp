@@ -260,11 +260,14 @@ void add_level(Report& report, std::size_t concurrency, AcceptRun run) {
       {level_group(concurrency), "202 latency", SeriesKind::kFigure, std::move(run.latency_us)});
 }
 
-// Starts the stopped node again and times its queue emptying.
-void measure_drain(client::LocalNode& node, const BenchOptions& o, const std::string& function,
-                   std::uint32_t reserved, Report& report) {
-  node.restart();
-  auto client = make_client(o.client, endpoint_of(node));
+// Starts a node on the state of one that stopped with events queued, and times the queue
+// emptying.
+void measure_drain(const BenchOptions& o, const client::NodeFunction& f, const fs::path& state_dir,
+                   Report& report) {
+  const auto function = f.name;
+  const auto reserved = *f.reserved_concurrency;
+  const auto node = start_node(o, {f}, {}, std::nullopt, state_dir);
+  auto client = make_client(o.client, endpoint_of(*node));
   const auto start = Clock::now();
   const auto first = queue_counts(*client, function);
   const auto last = wait_for_counts(
@@ -276,7 +279,7 @@ void measure_drain(client::LocalNode& node, const BenchOptions& o, const std::st
   report.figures.emplace_back("drain_s", seconds);
   report.figures.emplace_back("drain_events_per_s", seconds > 0 ? events / seconds : 0);
   report.figures.emplace_back("drain_reserved_concurrency", reserved);
-  node.stop();
+  node->stop();
   if (events < 1) {
     report.notes.emplace_back(
         "drain: the queue was empty when the node came back (the dispatcher kept up with the "
@@ -319,7 +322,8 @@ void run_accepts(const BenchOptions& o, Report& report) {
   std::map<std::size_t, double> rates;
   for (std::size_t i = 0; i < o.concurrency_levels.size(); ++i) {
     const auto concurrency = o.concurrency_levels[i];
-    auto node = start_node(o, {f});
+    const client::TempDir state("ember-bench-async-state-");
+    auto node = start_node(o, {f}, {}, std::nullopt, state.path());
     AcceptRun run;
     {
       Progress progress(level_group(concurrency), o.events);
@@ -332,12 +336,10 @@ void run_accepts(const BenchOptions& o, Report& report) {
     add_level(report, concurrency, std::move(run));
     node->stop();  // queued events stay queued
     if (o.baselines) {
-      add_level_baselines(report, concurrency, node->dir() / "state", payload + "\n",
+      add_level_baselines(report, concurrency, state.path(), payload + "\n",
                           std::min<std::size_t>(o.events, kBaselineWrites), us_per_event);
     }
-    if (i + 1 == o.concurrency_levels.size()) {
-      measure_drain(*node, o, f.name, *f.reserved_concurrency, report);
-    }
+    if (i + 1 == o.concurrency_levels.size()) measure_drain(o, f, state.path(), report);
   }
   // What concurrent clients gain over one: at C = 1 every event waits for its own commit.
   if (rates.contains(1) && rates.at(1) > 0) {
@@ -370,10 +372,11 @@ void run_crash_check(const BenchOptions& o, Report& report) {
   f.isolation = o.isolation;
   f.network = o.network;
   f.reserved_concurrency = kCrashReserved;
-  f.async = client::NodeFunction::Async{};
-  f.async->retry_delays_s = {1};
-  f.async->on_success = "dir:" + records.string();
-  auto node = start_node(o, {f});
+  f.async.retry_delays_s = {1};
+  f.async.on_success = "dir:" + records.string();
+  const auto state = work.path() / "state";
+  fs::create_directories(state);
+  auto node = start_node(o, {f}, {}, std::nullopt, state);
   const auto concurrency = o.concurrency_levels.back();
   AcceptRun run;
   {
@@ -393,9 +396,9 @@ void run_crash_check(const BenchOptions& o, Report& report) {
         *client, f.name, [&](const QueueCounts& c) { return c.succeeded >= half; }, kDrainLimit,
         "crash check: half the events");
   }
-  node->kill();
+  node->stop(std::chrono::milliseconds(0));  // no grace: SIGKILL, a crash
   const auto killed = Clock::now();
-  node->restart();
+  node = start_node(o, {f}, {}, std::nullopt, state);  // on the same state: a restart
   const double restart_s = seconds_since(killed);
   while (missing(run.ids, success_records(records)) > 0 && Clock::now() - killed < kDrainLimit) {
     std::this_thread::sleep_for(kRecordsPollEvery);

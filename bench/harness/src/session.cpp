@@ -35,8 +35,10 @@ client::NodeFunction function_for(const BenchOptions& o, const std::string& name
 std::unique_ptr<client::LocalNode> start_node(const BenchOptions& o,
                                               std::vector<client::NodeFunction> functions,
                                               const client::NodeSettings& settings,
-                                              std::optional<double> time_scale) {
+                                              std::optional<double> time_scale,
+                                              std::optional<std::filesystem::path> state_dir) {
   client::LocalNodeSpec spec;
+  spec.state_dir = std::move(state_dir);
   spec.ember = o.ember;
   spec.functions = std::move(functions);
   spec.settings = settings;
