@@ -1,13 +1,17 @@
-// ember bench: cold, warm, throughput, trace-replay, memory and sandbox-rate measurements
-// (bench/harness does the work; this file only turns the command line into BenchOptions and writes
-// the outputs).
+// ember bench: cold, warm, throughput, trace-replay, memory, sandbox-rate, unpack and async
+// measurements (bench/harness does the work; this file only turns the command line into
+// BenchOptions and writes the outputs).
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
+#include <charconv>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <system_error>
+#include <vector>
 
 #include "command_line.hpp"
 #include "commands.hpp"
@@ -38,6 +42,12 @@ modes:
               max_reuse: 1 function from C clients, against posix_spawn at the same C
   unpack      an image's first use: --image oci:DIR:TAG unpacked N times into an empty
               store, against GNU tar extracting the same layers (then sync -f)
+  async       asynchronous (Event) invocations: --events accepted per second at each
+              --concurrency level with the 202 latency, next to a plain file append with
+              fdatasync per event on the same file system; the queue's drain rate after a
+              restart; and a crash check: --crash-events into a slow Python function, the node
+              killed with SIGKILL mid-way and restarted, every accepted event's success
+              record counted (lost, duplicated, time to recover)
 
 Without --endpoint the bench starts its own node (this ember binary) serving --code, by
 default the no-op C runtime built next to it, and stops it at the end.
@@ -46,7 +56,37 @@ default the no-op C runtime built next to it, and stops it at the end.
 
 bool is_mode(const std::string& mode) {
   return mode == "cold" || mode == "warm" || mode == "all" || mode == "throughput" ||
-         mode == "trace" || mode == "memory" || mode == "rate" || mode == "unpack";
+         mode == "trace" || mode == "memory" || mode == "rate" || mode == "unpack" ||
+         mode == "async";
+}
+
+// --concurrency: one positive number, or for async a comma-separated list of them (1,8,32);
+// false (after saying why) when not. Unset: 2, and for async 1,8,32.
+bool set_concurrency(bench::BenchOptions& o, const std::string& mode, std::string text) {
+  if (text.empty()) text = mode == "async" ? "1,8,32" : "2";
+  std::vector<std::size_t> levels;
+  std::size_t start = 0;
+  bool ok = true;
+  while (ok && start <= text.size()) {
+    const auto end = std::min(text.find(',', start), text.size());
+    std::size_t value = 0;
+    const auto* first = text.data() + start;
+    const auto* last = text.data() + end;
+    const auto [stop, err] = std::from_chars(first, last, value);
+    ok = first != last && err == std::errc{} && stop == last && value > 0 && value <= 10'000;
+    levels.push_back(value);
+    start = end + 1;
+  }
+  if (!ok || (mode != "async" && levels.size() != 1)) {
+    std::cerr << "ember bench: --concurrency must be "
+              << (mode == "async" ? "a comma-separated list of numbers 1..10000 (e.g. 1,8,32)"
+                                  : "a number 1..10000")
+              << ", got '" << text << "'\n";
+    return false;
+  }
+  o.concurrency = levels.front();
+  o.concurrency_levels = std::move(levels);
+  return true;
 }
 
 // --endpoint, when given, must be http://IPv4:PORT and come with --function; false (after
@@ -63,6 +103,32 @@ bool set_endpoint(bench::BenchOptions& o, const std::string& endpoint) {
     std::cerr << "ember bench: --endpoint needs --function\n";
     return false;
   }
+  return true;
+}
+
+// The checks of one mode's own options; false (after saying why) when they fail.
+bool check_mode_options(bench::BenchOptions& o, const std::string& mode,
+                        const std::string& endpoint, bool no_crash) {
+  if (mode == "unpack" && o.image.empty()) {
+    std::cerr << "ember bench unpack: --image oci:DIR:TAG is required\n";
+    return false;
+  }
+  if (mode == "memory" && !endpoint.empty()) {
+    std::cerr << "ember bench memory: starts its own nodes (it compares the machine before and "
+                 "after the workers start); drop --endpoint\n";
+    return false;
+  }
+  if (mode != "async") return true;
+  if (!endpoint.empty()) {
+    std::cerr << "ember bench async: starts its own node (it restarts it and kills it); drop "
+                 "--endpoint\n";
+    return false;
+  }
+  if (o.events == 0 || (!no_crash && o.crash_events < 2)) {
+    std::cerr << "ember bench async: --events must be positive and --crash-events at least 2\n";
+    return false;
+  }
+  o.crash = !no_crash;
   return true;
 }
 
@@ -104,8 +170,10 @@ int bench_command(const std::vector<std::string>& args) {
   double trace_minutes = 0;
   unsigned cold_gap_ms = 10;
   std::size_t trace_functions = 0;
+  std::string concurrency;
+  bool no_crash = false;
   po::options_description options(
-      "ember bench cold|warm|all|throughput|trace|memory|rate|unpack [options]");
+      "ember bench cold|warm|all|throughput|trace|memory|rate|unpack|async [options]");
   options.add_options()("help,h", "show this help")("function", po::value(&o.function),
                                                     "function to invoke on --endpoint")(
       "endpoint", po::value(&endpoint), "a running node's Invoke API, http://127.0.0.1:PORT")(
@@ -120,8 +188,15 @@ int bench_command(const std::vector<std::string>& args) {
       "cold: also the runtime as a container image (umoci), on the native backend and through "
       "runc and crun, next to the code function and the runc baseline")(
       "n,n", po::value(&o.n)->default_value(100), "invocations (memory: workers)")(
-      "concurrency,c", po::value(&o.concurrency)->default_value(2),
-      "client threads (throughput, trace, rate)")(
+      "concurrency,c", po::value(&concurrency),
+      "client threads (throughput, trace, rate; default 2); async: a list of levels, each a "
+      "run of --events (default 1,8,32)")("events", po::value(&o.events)->default_value(2000),
+                                          "async: Event invocations per concurrency level")(
+      "crash-events", po::value(&o.crash_events)->default_value(1000),
+      "async: events of the crash check")(
+      "crash-sleep-ms", po::value(&o.crash_sleep_ms)->default_value(30),
+      "async: how long the crash check's function sleeps per event")(
+      "no-crash", po::bool_switch(&no_crash), "async: skip the crash check")(
       "duration", po::value(&o.duration_s)->default_value(10),
       "throughput: seconds to run; 0 runs -n invocations instead")(
       "payload-bytes", po::value(&o.payload_bytes)->default_value(1024), "event size")(
@@ -154,20 +229,13 @@ int bench_command(const std::vector<std::string>& args) {
   const CommandLine command_line{"ember bench", kAbout, &options, &all, &positional};
   if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
   if (!is_mode(mode)) {
-    std::cerr << "ember bench: give a mode: cold, warm, all, throughput, trace, memory, rate or "
-                 "unpack\n"
+    std::cerr << "ember bench: give a mode: cold, warm, all, throughput, trace, memory, rate, "
+                 "unpack or async\n"
               << options;
     return 2;
   }
-  if (mode == "unpack" && o.image.empty()) {
-    std::cerr << "ember bench unpack: --image oci:DIR:TAG is required\n";
-    return 2;
-  }
-  if (mode == "memory" && !endpoint.empty()) {
-    std::cerr << "ember bench memory: starts its own nodes (it compares the machine before and "
-                 "after the workers start); drop --endpoint\n";
-    return 2;
-  }
+  if (!check_mode_options(o, mode, endpoint, no_crash)) return 2;
+  if (!set_concurrency(o, mode, concurrency)) return 2;
   o.mode = mode;
   if (mode == "throughput" && !vm["n"].defaulted() && vm["duration"].defaulted()) {
     o.duration_s = 0;  // -n alone bounds the run by count

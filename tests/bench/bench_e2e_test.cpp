@@ -11,6 +11,8 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ember/client/child_process.hpp"
 #include "ember/client/temp_dir.hpp"
@@ -65,6 +67,19 @@ double figure(const json::object& doc, const std::string& name) {
     return 0;
   }
   return value->to_number<double>();
+}
+
+// The summary ("p50", "p99", "mean", ...) of the series "group: name".
+json::object summary_us(const json::object& doc, const std::string& label) {
+  for (const auto& v : doc.at("series").as_array()) {
+    const auto& o = v.as_object();
+    if (std::string(o.at("group").as_string()) + ": " + std::string(o.at("name").as_string()) ==
+        label) {
+      return o.at("summary_us").as_object();
+    }
+  }
+  ADD_FAILURE() << "no series " << label;
+  return {};
 }
 
 double median(std::vector<double> values) {
@@ -234,6 +249,73 @@ TEST(BenchEndToEnd, UnpackModeTimesTheStoreAndTarOnTheSameLayers) {
   EXPECT_EQ(s.at("baseline: tar -x of the layers + sync -f").size(), 2U);
   EXPECT_NE(std::string(doc.at("target").as_string()).find("1 layers"), std::string::npos)
       << doc.at("target");
+}
+
+// async: Event invocations accepted at two concurrency levels next to the append baselines,
+// the queue drained after a restart, and the crash check losing nothing across a SIGKILL.
+TEST(BenchEndToEnd, AsyncModeAcceptsDrainsAndLosesNothingAcrossAKill) {
+  const auto out = run_bench("async --events 50 --concurrency 1,4 --crash-events 60");
+  ASSERT_EQ(out.status, 0) << out.text;
+  const auto doc = json::parse(out.text).as_object();
+  const auto s = series(doc);
+  for (const char* c : {"1", "4"}) {
+    const std::string level = std::string("async c=") + c;
+    EXPECT_EQ(figure(doc, std::string("accepted_c") + c), 50) << level;
+    EXPECT_EQ(figure(doc, std::string("errors_c") + c), 0) << level;
+    EXPECT_GT(figure(doc, std::string("events_per_s_c") + c), 0) << level;
+    EXPECT_GT(figure(doc, std::string("accept_us_per_event_over_append_fdatasync_c") + c), 0);
+    ASSERT_EQ(s.at(level + ": 202 latency").size(), 50U) << level;
+    const auto summary = summary_us(doc, level + ": 202 latency");
+    EXPECT_GT(summary.at("p50").to_number<double>(), 0) << level;
+    EXPECT_GE(summary.at("p99").to_number<double>(), summary.at("p50").to_number<double>());
+    EXPECT_GE(summary.at("mean").to_number<double>(), summary.at("min").to_number<double>());
+  }
+  EXPECT_GT(figure(doc, "events_per_s_c4_over_c1"), 0);
+  for (const char* c : {"1", "4"}) {
+    const std::string group = std::string("baseline c=") + c;
+    for (const char* name :
+         {": append + fdatasync", ": overwrite in place + fdatasync", ": append, no fsync"}) {
+      ASSERT_EQ(s.at(group + name).size(), 50U) << group << name;
+      EXPECT_GT(median(s.at(group + name)), 0) << group << name;
+    }
+    EXPECT_GT(figure(doc, std::string("baseline_append_fdatasync_c") + c + "_us_mean"), 0);
+    EXPECT_GT(figure(doc, std::string("accept_us_per_event_over_overwrite_fdatasync_c") + c), 0);
+  }
+  // What the node had not run when it was stopped ran after the restart.
+  EXPECT_GE(figure(doc, "drain_events"), figure(doc, "drain_queued_at_start"));
+  EXPECT_GE(figure(doc, "drain_events_per_s"), 0);
+  EXPECT_EQ(figure(doc, "crash_accepted"), 60);
+  EXPECT_GE(figure(doc, "crash_succeeded_at_kill"), 30);
+  EXPECT_EQ(figure(doc, "crash_lost"), 0);
+  EXPECT_GE(figure(doc, "crash_duplicated"), 0);
+  // Only what was running at the kill runs again: at most the function's 10 reserved workers.
+  EXPECT_LE(figure(doc, "crash_redelivered"), 10);
+  EXPECT_GE(figure(doc, "crash_record_files"), 60);
+  EXPECT_EQ(figure(doc, "crash_records_of_unacknowledged_ids"), 0);
+  EXPECT_GT(figure(doc, "crash_recovery_s"), figure(doc, "crash_restart_s"));
+}
+
+TEST(BenchEndToEnd, AsyncModeRefusesBadOptionsNamingThem) {
+  for (const char* bad : {"1,,8", "0", "1,x", "8,"}) {
+    const auto out = run_bench(std::string("async --concurrency ") + bad);
+    EXPECT_EQ(out.status, 2) << bad;
+    EXPECT_NE(out.text.find(std::string("--concurrency must be a comma-separated list")),
+              std::string::npos)
+        << out.text;
+    EXPECT_NE(out.text.find(std::string("'") + bad + "'"), std::string::npos) << out.text;
+  }
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {"async --events 0", "--events must be positive"},
+           {"async --crash-events 1", "--crash-events at least 2"},
+           {"async --endpoint http://127.0.0.1:9 --function f", "drop --endpoint"}}) {
+    const auto out = run_bench(args);
+    EXPECT_EQ(out.status, 2) << args;
+    EXPECT_NE(out.text.find(message), std::string::npos) << args << ": " << out.text;
+  }
+  const auto list_elsewhere = run_bench("throughput --concurrency 1,8");
+  EXPECT_EQ(list_elsewhere.status, 2);
+  EXPECT_NE(list_elsewhere.text.find("--concurrency must be a number"), std::string::npos)
+      << list_elsewhere.text;
 }
 
 }  // namespace

@@ -41,6 +41,14 @@ class BeastClient final : public HttpClient {
     return exchange(req);
   }
 
+  HttpResult post_event(const std::string& target, std::string_view body) override {
+    http::request<http::string_body> req{http::verb::post, target, 11};
+    req.set(http::field::content_type, "application/json");
+    req.set("X-Amz-Invocation-Type", "Event");
+    req.body() = std::string(body);
+    return exchange(req);
+  }
+
   HttpResult get(const std::string& target) override {
     http::request<http::string_body> req{http::verb::get, target, 11};
     return exchange(req);
@@ -85,6 +93,9 @@ class BeastClient final : public HttpClient {
         out.timings = std::string(it->value());
       }
       out.function_error = res.find("X-Amz-Function-Error") != res.end();
+      if (const auto it = res.find("X-Amzn-RequestId"); it != res.end()) {
+        out.request_id = std::string(it->value());
+      }
       out.body = std::move(res.body());
       if (!res.keep_alive()) socket_.close(ec);
       return out;
@@ -113,6 +124,9 @@ class CurlClient final : public HttpClient {
     timed_ = curl_slist_append(timed_, "Expect:");
     timed_ = curl_slist_append(timed_, "Content-Type: application/json");
     timed_ = curl_slist_append(timed_, "X-Ember-Timings: 1");
+    event_ = curl_slist_append(event_, "Expect:");
+    event_ = curl_slist_append(event_, "Content-Type: application/json");
+    event_ = curl_slist_append(event_, "X-Amz-Invocation-Type: Event");
   }
   CurlClient(const CurlClient&) = delete;
   CurlClient& operator=(const CurlClient&) = delete;
@@ -121,15 +135,16 @@ class CurlClient final : public HttpClient {
   ~CurlClient() override {
     curl_slist_free_all(plain_);
     curl_slist_free_all(timed_);
+    curl_slist_free_all(event_);
     curl_easy_cleanup(curl_);
   }
 
   HttpResult post(const std::string& target, std::string_view body, bool want_timings) override {
-    curl_easy_setopt(curl_, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, want_timings ? timed_ : plain_);
-    return perform(target);
+    return post_with(target, body, want_timings ? timed_ : plain_);
+  }
+
+  HttpResult post_event(const std::string& target, std::string_view body) override {
+    return post_with(target, body, event_);
   }
 
   HttpResult get(const std::string& target) override {
@@ -163,7 +178,16 @@ class CurlClient final : public HttpClient {
     auto* out = static_cast<HttpResult*>(user);
     if (beast::iequals(name, "X-Ember-Timings")) out->timings = std::string(value);
     if (beast::iequals(name, "X-Amz-Function-Error")) out->function_error = true;
+    if (beast::iequals(name, "X-Amzn-RequestId")) out->request_id = std::string(value);
     return size * n;
+  }
+
+  HttpResult post_with(const std::string& target, std::string_view body, curl_slist* headers) {
+    curl_easy_setopt(curl_, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
+    return perform(target);
   }
 
   HttpResult perform(const std::string& target) {
@@ -190,6 +214,7 @@ class CurlClient final : public HttpClient {
   CURL* curl_ = nullptr;
   curl_slist* plain_ = nullptr;
   curl_slist* timed_ = nullptr;
+  curl_slist* event_ = nullptr;
 };
 
 }  // namespace

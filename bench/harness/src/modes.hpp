@@ -1,7 +1,8 @@
 // Private to the harness: what session.cpp shares with the files of the other modes
-// (memory_mode.cpp, rate_mode.cpp), and those modes' entry points.
+// (memory_mode.cpp, rate_mode.cpp, ...), and those modes' entry points.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,10 +23,12 @@ bool is_python(const std::string& runtime);
 client::NodeFunction function_for(const BenchOptions& o, const std::string& name);
 // A node of the bench's own serving `functions` (this ember binary); throws
 // std::runtime_error with the node's output when it does not come up.
-std::unique_ptr<client::LocalNode> start_node(const BenchOptions& o,
-                                              std::vector<client::NodeFunction> functions,
-                                              const client::NodeSettings& settings = {},
-                                              std::optional<double> time_scale = std::nullopt);
+// A `state_dir` given is used instead of one under the node's own directory: a second node on
+// it is a restart.
+std::unique_ptr<client::LocalNode> start_node(
+    const BenchOptions& o, std::vector<client::NodeFunction> functions,
+    const client::NodeSettings& settings = {}, std::optional<double> time_scale = std::nullopt,
+    std::optional<std::filesystem::path> state_dir = std::nullopt);
 Endpoint endpoint_of(const client::LocalNode& node);
 // How to start the options' runtime by hand, as ember would (the posix_spawn baselines).
 BootstrapCommand bootstrap_command(const BenchOptions& o);
@@ -53,5 +56,8 @@ void add_image_cold_starts(const BenchOptions& o, Report& report);
 void run_unpack_mode(const BenchOptions& o, Report& report);
 // `ember bench rate`: sandboxes created per second to the first `next` (rate_mode.cpp).
 void run_rate_mode(const BenchOptions& o, Report& report);
+// `ember bench async`: Event invocations accepted per second with fsync next to a plain
+// append + fdatasync, the queue's drain rate, and a kill -9 crash check (async_mode.cpp).
+void run_async_mode(const BenchOptions& o, Report& report);
 
 }  // namespace ember::bench::detail

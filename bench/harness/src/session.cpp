@@ -35,8 +35,10 @@ client::NodeFunction function_for(const BenchOptions& o, const std::string& name
 std::unique_ptr<client::LocalNode> start_node(const BenchOptions& o,
                                               std::vector<client::NodeFunction> functions,
                                               const client::NodeSettings& settings,
-                                              std::optional<double> time_scale) {
+                                              std::optional<double> time_scale,
+                                              std::optional<std::filesystem::path> state_dir) {
   client::LocalNodeSpec spec;
+  spec.state_dir = std::move(state_dir);
   spec.ember = o.ember;
   spec.functions = std::move(functions);
   spec.settings = settings;
@@ -422,6 +424,8 @@ Report run_bench(const BenchOptions& o) {
     detail::run_rate_mode(o, report);
   } else if (o.mode == "unpack") {
     detail::run_unpack_mode(o, report);
+  } else if (o.mode == "async") {
+    detail::run_async_mode(o, report);
   } else {
     throw std::runtime_error("unknown mode '" + o.mode + "'");
   }

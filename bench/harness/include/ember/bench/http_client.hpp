@@ -26,6 +26,7 @@ struct HttpResult {
   std::string body;
   std::string timings;          // the X-Ember-Timings header, empty when absent
   bool function_error = false;  // X-Amz-Function-Error was set
+  std::string request_id;       // X-Amzn-RequestId, empty when absent
   double total_us = 0;          // first byte written to last byte read, as the caller saw it
 };
 
@@ -45,6 +46,8 @@ class HttpClient {
 
   // POST with a JSON body; asks for X-Ember-Timings when want_timings.
   virtual HttpResult post(const std::string& target, std::string_view body, bool want_timings) = 0;
+  // POST with a JSON body and X-Amz-Invocation-Type: Event (an asynchronous invocation).
+  virtual HttpResult post_event(const std::string& target, std::string_view body) = 0;
   virtual HttpResult get(const std::string& target) = 0;
 };
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ember/bench/http_client.hpp"
 #include "ember/bench/report.hpp"
@@ -15,7 +16,8 @@
 namespace ember::bench {
 
 struct BenchOptions {
-  std::string mode;  // cold, warm, all (cold then warm), throughput, trace, memory, rate
+  std::string mode;  // cold, warm, all (cold then warm), throughput, trace, memory, rate,
+                     // unpack, async
 
   // Against a running node (both set), or else a node of the bench's own for `code`.
   std::optional<Endpoint> endpoint;
@@ -41,6 +43,14 @@ struct BenchOptions {
   std::chrono::milliseconds cold_gap{10};
   ClientKind client = ClientKind::kBeast;
   bool baselines = true;
+
+  // async: events per concurrency level, the levels, and the crash check (K events into a
+  // function sleeping crash_sleep_ms, the node killed mid-way).
+  std::size_t events = 2000;
+  std::vector<std::size_t> concurrency_levels{1, 8, 32};
+  bool crash = true;
+  std::size_t crash_events = 1000;
+  unsigned crash_sleep_ms = 30;
 
   std::size_t settle_ms = 1000;  // memory: wait before each /proc/meminfo reading
 
