@@ -25,6 +25,68 @@ std::string seconds_text(const boost::json::value& v) {
   return buf;
 }
 
+// One line per worker, then the function's counters.
+void print_workers(const std::string& name, const boost::json::object& function) {
+  for (const auto& w : function.at("workers").as_array()) {
+    const auto& worker = w.as_object();
+    std::printf("%-24s %-28s %-12s %-12s %8.0f %9s %11.0f %10s %6.0f MB\n", name.c_str(),
+                std::string(worker.at("id").as_string()).c_str(),
+                std::string(worker.at("state").as_string()).c_str(),
+                std::string(worker.at("kind").as_string()).c_str(), number(worker.at("pid")),
+                seconds_text(worker.at("age_s")).c_str(), number(worker.at("invocations")),
+                seconds_text(worker.at("last_used_s")).c_str(),
+                number(worker.at("memory_peak_mb")));
+  }
+  // A node from before prepared sandboxes does not send them.
+  const auto* prepared = function.if_contains("prepared_sandboxes");
+  const auto* prepared_starts = function.if_contains("prepared_starts");
+  std::printf(
+      "%-24s invocations %.0f, cold starts %.0f, throttled %.0f, idle worker-seconds "
+      "%.1f, prepared sandboxes waiting %.0f, used %.0f\n",
+      name.c_str(), number(function.at("invocations")), number(function.at("cold_starts")),
+      number(function.at("throttles")), number(function.at("idle_worker_seconds")),
+      prepared != nullptr ? number(*prepared) : 0.0,
+      prepared_starts != nullptr ? number(*prepared_starts) : 0.0);
+}
+
+// The function's asynchronous events (docs/async.md); a node without a queue sends none.
+void print_async(const std::string& name, const boost::json::object& function) {
+  const auto* found = function.if_contains("async");
+  if (found == nullptr || !found->is_object()) return;
+  const auto& async = found->as_object();
+  const auto& sent = async.at("destinations").as_object();
+  std::printf(
+      "%-24s events queued %.0f (oldest %s), running %.0f; accepted %.0f, retried %.0f, "
+      "throttled %.0f, succeeded %.0f, failed %.0f, expired %.0f; sent on_success %.0f, "
+      "on_failure %.0f, dead_letter %.0f\n",
+      name.c_str(), number(async.at("queued")), seconds_text(async.at("oldest_age_s")).c_str(),
+      number(async.at("running")), number(async.at("accepted")), number(async.at("retries")),
+      number(async.at("throttled")), number(async.at("succeeded")), number(async.at("failed")),
+      number(async.at("expired")), number(sent.at("on_success")), number(sent.at("on_failure")),
+      number(sent.at("dead_letter")));
+}
+
+// A line per schedule rule (docs/event-sources.md).
+void print_schedules(const std::string& name, const boost::json::object& function) {
+  const auto* rules = function.if_contains("schedules");
+  if (rules == nullptr || !rules->is_array()) return;
+  for (const auto& r : rules->as_array()) {
+    const auto& rule = r.as_object();
+    const auto& next = rule.at("next");
+    std::printf("%-24s schedule %s %s: fired %.0f, next %s\n", name.c_str(),
+                std::string(rule.at("name").as_string()).c_str(),
+                std::string(rule.at("expression").as_string()).c_str(), number(rule.at("fired")),
+                next.is_string() ? std::string(next.as_string()).c_str() : "never");
+  }
+}
+
+void print_function(const boost::json::object& function) {
+  const std::string name(function.at("name").as_string());
+  print_workers(name, function);
+  print_async(name, function);
+  print_schedules(name, function);
+}
+
 }  // namespace
 
 int ps_command(const std::vector<std::string>& args) {
@@ -65,55 +127,7 @@ int ps_command(const std::vector<std::string>& args) {
               boost::json::serialize(node.at("max_workers")).c_str());
   std::printf("%-24s %-28s %-12s %-12s %8s %9s %11s %10s %9s\n", "FUNCTION", "WORKER", "STATE",
               "KIND", "PID", "AGE", "INVOCATIONS", "LAST USED", "MEM PEAK");
-  for (const auto& f : node.at("functions").as_array()) {
-    const auto& function = f.as_object();
-    const std::string name(function.at("name").as_string());
-    for (const auto& w : function.at("workers").as_array()) {
-      const auto& worker = w.as_object();
-      std::printf("%-24s %-28s %-12s %-12s %8.0f %9s %11.0f %10s %6.0f MB\n", name.c_str(),
-                  std::string(worker.at("id").as_string()).c_str(),
-                  std::string(worker.at("state").as_string()).c_str(),
-                  std::string(worker.at("kind").as_string()).c_str(), number(worker.at("pid")),
-                  seconds_text(worker.at("age_s")).c_str(), number(worker.at("invocations")),
-                  seconds_text(worker.at("last_used_s")).c_str(),
-                  number(worker.at("memory_peak_mb")));
-    }
-    // A node from before prepared sandboxes does not send them.
-    const auto* prepared = function.if_contains("prepared_sandboxes");
-    const auto* prepared_starts = function.if_contains("prepared_starts");
-    std::printf(
-        "%-24s invocations %.0f, cold starts %.0f, throttled %.0f, idle worker-seconds "
-        "%.1f, prepared sandboxes waiting %.0f, used %.0f\n",
-        name.c_str(), number(function.at("invocations")), number(function.at("cold_starts")),
-        number(function.at("throttles")), number(function.at("idle_worker_seconds")),
-        prepared != nullptr ? number(*prepared) : 0.0,
-        prepared_starts != nullptr ? number(*prepared_starts) : 0.0);
-    if (const auto* found = function.if_contains("async"); found != nullptr && found->is_object()) {
-      const auto& async = found->as_object();
-      const auto& sent = async.at("destinations").as_object();
-      std::printf(
-          "%-24s events queued %.0f (oldest %s), running %.0f; accepted %.0f, retried %.0f, "
-          "throttled %.0f, succeeded %.0f, failed %.0f, expired %.0f; sent on_success %.0f, "
-          "on_failure %.0f, dead_letter %.0f\n",
-          name.c_str(), number(async.at("queued")), seconds_text(async.at("oldest_age_s")).c_str(),
-          number(async.at("running")), number(async.at("accepted")), number(async.at("retries")),
-          number(async.at("throttled")), number(async.at("succeeded")), number(async.at("failed")),
-          number(async.at("expired")), number(sent.at("on_success")), number(sent.at("on_failure")),
-          number(sent.at("dead_letter")));
-    }
-    if (const auto* rules = function.if_contains("schedules");
-        rules != nullptr && rules->is_array()) {
-      for (const auto& r : rules->as_array()) {
-        const auto& rule = r.as_object();
-        const auto& next = rule.at("next");
-        std::printf("%-24s schedule %s %s: fired %.0f, next %s\n", name.c_str(),
-                    std::string(rule.at("name").as_string()).c_str(),
-                    std::string(rule.at("expression").as_string()).c_str(),
-                    number(rule.at("fired")),
-                    next.is_string() ? std::string(next.as_string()).c_str() : "never");
-      }
-    }
-  }
+  for (const auto& f : node.at("functions").as_array()) print_function(f.as_object());
   return 0;
 }
 

@@ -233,7 +233,7 @@ void read_schedule_input(const Walker& walker, const Entry& entry, ScheduleConfi
   boost::system::error_code ec;
   boost::json::parse(rule.input, ec);
   if (ec) {
-    walker.fail(entry, "expected JSON text (like '{\"key\": \"value\"}'), got " +
+    walker.fail(entry, R"(expected JSON text (like '{"key": "value"}'), got )" +
                            in_backticks(rule.input) + ": " + ec.message());
   }
 }

@@ -86,9 +86,10 @@ void ScheduleRunner::tick() {
     async_.submit(rule.function->name, std::move(payload), "schedule",
                   [echo = context_.echo, function = rule.function->name,
                    name = rule.config->name](const std::string& error) {
-                    if (echo)
-                      echo(function,
-                           "ember: schedule " + name + " could not queue its event: " + error);
+                    if (!echo) return;
+                    std::string line = "ember: schedule ";
+                    line.append(name).append(" could not queue its event: ").append(error);
+                    echo(function, line);
                   });
     // From `now`, not from `at`: ticks the node slept through are not replayed.
     rule.next = rule.expression.next_after(now, utc_base_);

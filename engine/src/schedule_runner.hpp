@@ -30,8 +30,8 @@ class ScheduleRunner {
 
  private:
   struct Rule {
-    const config::FunctionConfig* function;
-    const config::ScheduleConfig* config;
+    const config::FunctionConfig* function = nullptr;
+    const config::ScheduleConfig* config = nullptr;
     schedule::Expression expression;
     std::optional<schedule::Time> next;  // none: it never fires again
     std::uint64_t fired = 0;
