@@ -83,10 +83,9 @@ AsyncDispatcher::Target& AsyncDispatcher::target(std::string_view name) {
 }
 
 const config::FunctionConfig* AsyncDispatcher::function(std::string_view name) const {
-  for (const auto& f : config_.functions) {
-    if (f.name == name) return &f;
-  }
-  return nullptr;
+  // The pool holds its function's configuration: one map lookup, not a scan of the file's.
+  const FunctionPool* pool = pool_for_(name);
+  return pool == nullptr ? nullptr : &pool->function();
 }
 
 void AsyncDispatcher::log(std::string_view function, const std::string& line) const {
