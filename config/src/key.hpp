@@ -156,8 +156,14 @@ constexpr bool is_well_formed(const Keys<Struct, N>& keys) {
 
 // --- Documentation: the rows describe_schema() returns ----------------------------------------
 
+// The name of the section a key of section `parent` holds. The node's own sections are
+// `node.NAME`, since a function may have a section of the same name (`http`).
+inline std::string section_name(std::string_view parent, std::string_view key) {
+  return parent == "node" ? "node." + std::string(key) : std::string(key);
+}
+
 template <class Struct>
-KeyDescription describe_key(const Key<Struct>& key) {
+KeyDescription describe_key(std::string_view parent, const Key<Struct>& key) {
   KeyDescription out{.name = std::string(key.name),
                      .allowed = key.type.allowed(key.type),
                      .doc = std::string(key.doc)};
@@ -181,7 +187,7 @@ KeyDescription describe_key(const Key<Struct>& key) {
     out.default_doc += (out.default_doc.empty() ? "" : ": ") + std::string(note);
   }
   if (key.type.describe_section != nullptr) {
-    out.section = std::string(key.name);
+    out.section = section_name(parent, key.name);
   }
   return out;
 }
@@ -190,12 +196,12 @@ template <const auto& Table>
 void describe_keys(std::string_view name, std::vector<SectionDescription>& out) {
   SectionDescription section{.name = std::string(name)};
   for (const auto& key : Table) {
-    section.keys.push_back(describe_key(key));
+    section.keys.push_back(describe_key(name, key));
   }
   out.push_back(std::move(section));
   for (const auto& key : Table) {
     if (key.type.describe_section != nullptr) {
-      key.type.describe_section(key.name, out);
+      key.type.describe_section(section_name(name, key.name), out);
     }
   }
 }

@@ -19,23 +19,46 @@ namespace fs = std::filesystem;
 
 std::string default_state_dir() { return std::string(kDefaultStateDir); }
 
-void read_listen(const Walker& walker, const Entry& entry, NodeConfig& node) {
-  const auto address = parse_listen(walker.string(entry));
+namespace {
+
+ListenAddress read_address(const Walker& walker, const Entry& entry) {
+  auto address = parse_listen(walker.string(entry));
   if (!address) {
     walker.fail(entry,
                 "expected HOST:PORT with HOST an IPv4 address, [IPv6 address] or localhost "
                 "and PORT 0..65535, got " +
                     describe(entry.value));
   }
-  node.listen_host = address->host;
-  node.listen_port = address->port;
+  return std::move(*address);
+}
+
+std::string address_text(const std::string& host, std::uint16_t port) {
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return (ipv6 ? '[' + host + ']' : host) + ':' + std::to_string(port);
+}
+
+}  // namespace
+
+void read_listen(const Walker& walker, const Entry& entry, NodeConfig& node) {
+  auto address = read_address(walker, entry);
+  node.listen_host = std::move(address.host);
+  node.listen_port = address.port;
 }
 
 std::string default_listen() {
   const NodeConfig defaults;
-  const bool ipv6 = defaults.listen_host.find(':') != std::string::npos;
-  const std::string host = ipv6 ? '[' + defaults.listen_host + ']' : defaults.listen_host;
-  return host + ':' + std::to_string(defaults.listen_port);
+  return address_text(defaults.listen_host, defaults.listen_port);
+}
+
+void read_http_listen(const Walker& walker, const Entry& entry, HttpListenerConfig& http) {
+  auto address = read_address(walker, entry);
+  http.listen_host = std::move(address.host);
+  http.listen_port = address.port;
+}
+
+std::string default_http_listen() {
+  const HttpListenerConfig defaults;
+  return address_text(defaults.listen_host, defaults.listen_port);
 }
 
 void read_state_dir(const Walker& walker, const Entry& entry, NodeConfig& node) {

@@ -17,6 +17,9 @@ std::string default_state_dir();
 // HOST:PORT into listen_host and listen_port.
 void read_listen(const Walker& walker, const Entry& entry, NodeConfig& node);
 std::string default_listen();
+// node.http's HOST:PORT, read the same way.
+void read_http_listen(const Walker& walker, const Entry& entry, HttpListenerConfig& http);
+std::string default_http_listen();
 
 // A directory path, or one that does not exist yet.
 void read_state_dir(const Walker& walker, const Entry& entry, NodeConfig& node);

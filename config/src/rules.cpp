@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <filesystem>
 #include <system_error>
 
@@ -26,6 +27,10 @@ constexpr const auto& kRuntime = key_for<kFunctionKeys, &FunctionConfig::runtime
 constexpr const auto& kImage = key_for<kFunctionKeys, &FunctionConfig::image>();
 constexpr const auto& kImageConfig = key_for<kFunctionKeys, &FunctionConfig::image_config>();
 constexpr const auto& kAsync = key_for<kFunctionKeys, &FunctionConfig::async>();
+constexpr const auto& kHttp = key_for<kFunctionKeys, &FunctionConfig::http>();
+constexpr const auto& kRoutePath = key_for<kHttpRouteKeys, &HttpRouteConfig::path>();
+constexpr const auto& kMultiValueHeaders =
+    key_for<kHttpRouteKeys, &HttpRouteConfig::multi_value_headers>();
 
 // Up to this many function names are listed when a destination names an unknown one.
 constexpr std::size_t kMaxNamesListed = 10;
@@ -167,7 +172,42 @@ void check_destination_key(const Walker& walker, const Entries& async_entries,
   }
 }
 
+// A function's `http` entries, read again for the positions of its keys; empty without one.
+Entries http_entries(const Walker& walker, const Entries& entries) {
+  static constexpr auto kNames = names_of(kHttpRouteKeys);
+  const Entry* http = entry_for(entries, kHttp);
+  return http == nullptr ? Entries() : walker.read_map(http->value, http->key_path, kNames);
+}
+
+// Function URLs have no multi-value mode: their events always join repeated values.
+void check_http_route(const Walker& walker, const Entries& entries, const FunctionConfig& function) {
+  if (function.http.format == HttpEventFormat::kAlb) return;
+  const Entries route = http_entries(walker, entries);
+  if (const Entry* multi = entry_for(route, kMultiValueHeaders);
+      multi != nullptr && function.http.multi_value_headers) {
+    walker.fail(*multi,
+                "only with `format: alb`; a Function URL event joins repeated values with commas");
+  }
+}
+
 }  // namespace
+
+void check_route_paths(const Walker& walker, const std::vector<Entries>& entries,
+                       const std::vector<FunctionConfig>& functions) {
+  std::map<std::string, std::pair<const FunctionConfig*, YAML::Node>, std::less<>> seen;
+  for (std::size_t i = 0; i < functions.size(); ++i) {
+    const FunctionConfig& function = functions.at(i);
+    if (function.http.empty()) continue;
+    const Entries route = http_entries(walker, entries.at(i));
+    const Entry* path = entry_for(route, kRoutePath);
+    const auto [it, inserted] = seen.try_emplace(function.http.path, &function, path->value);
+    if (!inserted) {
+      walker.fail(*path, "path " + in_backticks(function.http.path) + " is already the route of " +
+                             in_backticks(it->second.first->name) + " (line " +
+                             Walker::line_of(it->second.second) + ")");
+    }
+  }
+}
 
 void check_destinations(const Walker& walker, const std::vector<Entries>& entries,
                         const std::vector<FunctionConfig>& functions) {
@@ -194,6 +234,7 @@ void check_function(const Walker& walker, const YAML::Node& item, std::string_vi
   check_bootstrap(walker, entries, function);
   check_provisioned(walker, entries, function);
   check_zygote(walker, entries, function);
+  check_http_route(walker, entries, function);
 }
 
 }  // namespace ember::config::detail

@@ -30,4 +30,8 @@ void check_function(const Walker& walker, const YAML::Node& item, std::string_vi
 void check_destinations(const Walker& walker, const std::vector<Entries>& entries,
                         const std::vector<FunctionConfig>& functions);
 
+// Checks that no two functions' `http` routes have the same path.
+void check_route_paths(const Walker& walker, const std::vector<Entries>& entries,
+                       const std::vector<FunctionConfig>& functions);
+
 }  // namespace ember::config::detail

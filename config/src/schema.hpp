@@ -33,6 +33,15 @@ inline constexpr auto kKeepAlivePolicyWords = std::to_array<Choice<KeepAlivePoli
 inline constexpr auto kNetworkWords =
     std::to_array<Choice<bool>>({{"none", false}, {"host", true}});
 
+inline constexpr auto kHttpListenerKeys = std::to_array<Key<HttpListenerConfig>>({
+    {.name = "listen",
+     .type = custom<&HttpListenerConfig::listen_host, &read_http_listen, &default_http_listen>(
+         "`HOST:PORT`, as `node.listen`"),
+     .doc = "Address of the HTTP routes' listener, opened when a function has an `http` "
+            "route."},
+});
+static_assert(is_well_formed(kHttpListenerKeys));
+
 inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
     {.name = "listen",
      .type = custom<&NodeConfig::listen_host, &read_listen, &default_listen>(
@@ -92,6 +101,9 @@ inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
     {.name = "max_image_mb",
      .type = integer<&NodeConfig::max_image_mb>(1, 1ULL << 20U),
      .doc = "Largest unpacked size of a function's image; a larger one is refused."},
+    {.name = "http",
+     .type = section<&NodeConfig::http, kHttpListenerKeys>("a map; see [`node.http`](#nodehttp)"),
+     .doc = "The listener of functions' HTTP routes (docs/event-sources.md)."},
 });
 static_assert(is_well_formed(kNodeKeys));
 
@@ -205,6 +217,33 @@ inline constexpr auto kScheduleKeys = std::to_array<Key<ScheduleConfig>>({
 });
 static_assert(is_well_formed(kScheduleKeys));
 
+inline constexpr auto kHttpFormatWords = std::to_array<Choice<HttpEventFormat>>(
+    {{"alb", HttpEventFormat::kAlb}, {"function_url", HttpEventFormat::kFunctionUrl}});
+
+inline constexpr auto kHttpRouteKeys = std::to_array<Key<HttpRouteConfig>>({
+    {.name = "path",
+     .type = text<&HttpRouteConfig::path>(&is_route_path,
+                                          "`/` or `/SEGMENT/...` without a trailing `/`"),
+     .required = true,
+     .rule = "unique on the node; the longest prefix of a request's path wins",
+     .doc = "The route: this path and every path below it."},
+    {.name = "methods",
+     .type = text_list<&HttpRouteConfig::methods>(
+         &is_http_method, "GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS"),
+     .default_note = "every method",
+     .doc = "Methods the route answers; others get 405."},
+    {.name = "format",
+     .type = choice<&HttpRouteConfig::format, kHttpFormatWords>(),
+     .doc = "The event and response document: an ALB target group's or a Function URL's "
+            "(payload format 2.0)."},
+    {.name = "multi_value_headers",
+     .type = choice<&HttpRouteConfig::multi_value_headers, kBooleanWords>(),
+     .rule = "only with `format: alb`",
+     .doc = "ALB's multi-value mode: `multiValueHeaders` and `multiValueQueryStringParameters` "
+            "carry every value."},
+});
+static_assert(is_well_formed(kHttpRouteKeys));
+
 inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
     {.name = "name",
      .type = text<&FunctionConfig::name>(&is_function_name, "1 to 64 of A-Z a-z 0-9 _ -"),
@@ -295,6 +334,10 @@ inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
      .type = list_of<&FunctionConfig::schedules, kScheduleKeys, &read_schedules>(
          "a list of maps; see [`schedules`](#schedules)"),
      .doc = "Rules that invoke the function asynchronously on a schedule, as EventBridge's "
+            "(docs/event-sources.md)."},
+    {.name = "http",
+     .type = section<&FunctionConfig::http, kHttpRouteKeys>("a map; see [`http`](#http)"),
+     .doc = "An HTTP route on `node.http`'s listener that invokes the function "
             "(docs/event-sources.md)."},
 });
 static_assert(is_well_formed(kFunctionKeys));

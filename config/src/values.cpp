@@ -105,6 +105,38 @@ bool is_oci_runtime(std::string_view runtime) {
   return runtime == "auto" || runtime == "crun" || runtime == "runc" || runtime.starts_with('/');
 }
 
+namespace {
+
+// RFC 3986 pchar without percent-escapes: unreserved, sub-delims, ':' and '@'.
+bool is_path_character(char c) {
+  constexpr std::string_view kOthers = "-._~!$&'()*+,;=:@";
+  return is_alpha(c) || is_digit(c) || kOthers.find(c) != kOthers.npos;
+}
+
+}  // namespace
+
+bool is_route_path(std::string_view path) {
+  if (path == "/") return true;
+  if (!path.starts_with('/') || path.ends_with('/')) return false;
+  std::string_view rest = path.substr(1);
+  while (true) {
+    const auto slash = rest.find('/');
+    const std::string_view segment = rest.substr(0, slash);
+    if (segment.empty() || segment == "." || segment == ".." ||
+        !std::all_of(segment.begin(), segment.end(), is_path_character)) {
+      return false;
+    }
+    if (slash == std::string_view::npos) return true;
+    rest = rest.substr(slash + 1);
+  }
+}
+
+bool is_http_method(std::string_view method) {
+  constexpr std::array<std::string_view, 7> kMethods = {"GET",    "HEAD",   "POST",   "PUT",
+                                                         "PATCH", "DELETE", "OPTIONS"};
+  return std::find(kMethods.begin(), kMethods.end(), method) != kMethods.end();
+}
+
 std::optional<RuntimeInfo> parse_runtime(std::string_view runtime) {
   if (runtime == "provided" || runtime == "provided.al2" || runtime == "provided.al2023") {
     return RuntimeInfo{RuntimeKind::kProvided, {}};

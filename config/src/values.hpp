@@ -49,6 +49,13 @@ bool is_non_empty(std::string_view text);
 // `auto`, `crun`, `runc` or an absolute path to an OCI runtime's executable.
 bool is_oci_runtime(std::string_view runtime);
 
+// An HTTP route's path prefix: "/" or "/seg/seg" with no empty, "." or ".." segment, no
+// trailing '/', and only characters a URL path may hold unescaped (RFC 3986 pchar).
+bool is_route_path(std::string_view path);
+
+// GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS: the methods an HTTP route can answer.
+bool is_http_method(std::string_view method);
+
 struct RuntimeInfo {
   RuntimeKind kind = RuntimeKind::kProvided;
   std::filesystem::path interpreter;  // empty for provided runtimes

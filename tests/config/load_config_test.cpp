@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -214,7 +215,7 @@ TEST_F(LoadConfig, RejectsUnknownNodeKeyWithLineAndColumn) {
                 "node.port: unknown key; allowed keys: listen, state_dir, region, account_id, "
                 "keep_alive_s, isolation, sandbox_uid, sandbox_gid, memory_budget_mb, max_workers, "
                 "freeze_idle, freeze_idle_after_ms, shutdown_grace_s, init_cpu_burst, oci_runtime, "
-                "max_image_mb");
+                "max_image_mb, http");
 }
 
 TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
@@ -226,7 +227,7 @@ TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
           "keep_alive, "
           "provisioned, max_reuse, prepared_sandboxes, zygote, isolation, network, "
           "ephemeral_storage_mb, "
-          "seccomp, async, schedules");
+          "seccomp, async, schedules, http");
 }
 
 TEST_F(LoadConfig, ReadsSchedulerAndIsolationKeys) {
@@ -585,27 +586,38 @@ TEST(LoadExampleConfig, LoadsTheShippedExamplesEmberYaml) {
   EXPECT_EQ(config.node.listen_port, 9000);
   EXPECT_EQ(config.node.state_dir, (examples / "ember-state").lexically_normal());
 
-  ASSERT_EQ(config.functions.size(), 4U);
-  const FunctionConfig& hello = config.functions[0];
-  EXPECT_EQ(hello.name, "hello");
+  const auto function = [&](std::string_view name) -> const FunctionConfig& {
+    const auto it = std::find_if(config.functions.begin(), config.functions.end(),
+                                 [&](const FunctionConfig& f) { return f.name == name; });
+    if (it == config.functions.end()) throw std::runtime_error("no function " + std::string(name));
+    return *it;
+  };
+  ASSERT_EQ(config.functions.size(), 6U);
+  const FunctionConfig& hello = function("hello");
   EXPECT_EQ(hello.runtime_kind, RuntimeKind::kPython);
   EXPECT_EQ(hello.handler, "lambda_function.lambda_handler");
   EXPECT_TRUE(fs::is_regular_file(hello.code_dir / "lambda_function.py"));
   EXPECT_TRUE(hello.async.on_success.empty());
 
-  const FunctionConfig& cron = config.functions[1];
-  EXPECT_EQ(cron.name, "cron");
+  const FunctionConfig& cron = function("cron");
   ASSERT_EQ(cron.schedules.size(), 1U);
   EXPECT_EQ(cron.schedules[0].expression, "rate(1 minute)");
   EXPECT_TRUE(fs::is_regular_file(cron.code_dir / "lambda_function.py"));
 
-  const FunctionConfig& echo = config.functions[2];
-  EXPECT_EQ(echo.name, "echo-provided");
+  EXPECT_EQ(config.node.http.listen_port, 9001);
+  for (const auto* name : {"alb-hello", "alb-page"}) {
+    const FunctionConfig& web = function(name);
+    EXPECT_EQ(web.http.format, HttpEventFormat::kAlb);
+    EXPECT_TRUE(fs::is_regular_file(web.code_dir / "lambda_function.py"));
+  }
+  EXPECT_EQ(function("alb-hello").http.path, "/hello");
+  EXPECT_TRUE(function("alb-page").http.multi_value_headers);
+
+  const FunctionConfig& echo = function("echo-provided");
   EXPECT_EQ(echo.runtime_kind, RuntimeKind::kProvided);
   EXPECT_TRUE(fs::is_regular_file(echo.code_dir / "bootstrap"));
 
-  const FunctionConfig& image = config.functions[3];
-  EXPECT_EQ(image.name, "echo-image");
+  const FunctionConfig& image = function("echo-image");
   EXPECT_EQ(image.runtime_kind, RuntimeKind::kImage);
   EXPECT_EQ(image.image, "oci:" + (examples / "images" / "build" / "echo").string() + ":latest");
 }
@@ -828,6 +840,66 @@ TEST_F(LoadConfig, RejectsUnknownAsyncKeysAndAnAsyncThatIsNotAMap) {
                 "max_event_age_s, retry_delays_s, on_success, on_failure, dead_letter");
   EXPECT_EQ(error_for(with_function("    async: 2\n")),
             at(6, 12) + "functions[0].async: expected a map, got `2`");
+}
+
+TEST_F(LoadConfig, ReadsHttpRoutesAndTheirListener) {
+  const Config plain = load_config(write_config(kPythonFunction));
+  EXPECT_TRUE(plain.functions.at(0).http.empty());
+  EXPECT_EQ(plain.node.http.listen_host, "127.0.0.1");
+  EXPECT_EQ(plain.node.http.listen_port, 9001);
+
+  const Config config = load_config(write_config(
+      "node:\n  http: {listen: '[::1]:0'}\n" + with_function("    http:\n"
+                                                              "      path: /web/app\n"
+                                                              "      methods: [GET, POST]\n"
+                                                              "      format: function_url\n")));
+  EXPECT_EQ(config.node.http.listen_host, "::1");
+  EXPECT_EQ(config.node.http.listen_port, 0);
+  const HttpRouteConfig& route = config.functions.at(0).http;
+  EXPECT_EQ(route.path, "/web/app");
+  EXPECT_EQ(route.methods, (std::vector<std::string>{"GET", "POST"}));
+  EXPECT_EQ(route.format, HttpEventFormat::kFunctionUrl);
+  EXPECT_FALSE(route.multi_value_headers);
+
+  const Config root = load_config(write_config(with_function("    http: {path: /}\n")));
+  EXPECT_EQ(root.functions.at(0).http.path, "/");
+  EXPECT_TRUE(root.functions.at(0).http.methods.empty());
+  EXPECT_EQ(root.functions.at(0).http.format, HttpEventFormat::kAlb);
+}
+
+TEST_F(LoadConfig, RejectsBadHttpRoutesNamingTheKey) {
+  for (const std::string_view path : {"web", "/web/", "//web", "/a/../b", "'/a b'", "'/a?b'", "''"}) {
+    SCOPED_TRACE(path);
+    EXPECT_NE(error_for(with_function("    http: {path: " + std::string(path) + "}\n"))
+                  .find(at(6, 18) + "functions[0].http.path: expected `/` or `/SEGMENT/...`"),
+              std::string::npos);
+  }
+  EXPECT_EQ(error_for(with_function("    http: {methods: [GET]}\n")),
+            at(6, 11) + "functions[0].http.path: missing (required)");
+  EXPECT_NE(error_for(with_function("    http: {path: /a, methods: [get]}\n"))
+                .find(at(6, 32) + "functions[0].http.methods[0]: expected GET, HEAD, POST"),
+            std::string::npos);
+  EXPECT_EQ(error_for(with_function("    http: {path: /a, format: function_url, "
+                                    "multi_value_headers: true}\n")),
+            at(6, 65) +
+                "functions[0].http.multi_value_headers: only with `format: alb`; a Function "
+                "URL event joins repeated values with commas");
+  EXPECT_NE(error_for(with_function("    http: {path: /a, format: apigw}\n"))
+                .find("functions[0].http.format: expected one of alb, function_url"),
+            std::string::npos);
+  EXPECT_EQ(error_for("node: {http: {listen: 9001}}\n"),
+            at(1, 23) +
+                "node.http.listen: expected HOST:PORT with HOST an IPv4 address, [IPv6 address] "
+                "or localhost and PORT 0..65535, got `9001`");
+}
+
+TEST_F(LoadConfig, RejectsTwoRoutesWithOnePath) {
+  EXPECT_EQ(error_for(with_function("    http: {path: /a}\n"
+                                    "  - name: other\n"
+                                    "    runtime: provided\n"
+                                    "    code: ./bin\n"
+                                    "    http: {path: /a, format: function_url}\n")),
+            at(10, 18) + "functions[1].http.path: path `/a` is already the route of `hello` (line 6)");
 }
 
 TEST_F(LoadConfig, ReadsSchedulesWithTheirDefaults) {

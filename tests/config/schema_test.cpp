@@ -195,6 +195,8 @@ TEST(Schema, DescribesExactlyTheKeysTheLoaderAccepts) {
       {"seccomp", function + "    seccomp: {no_such_key: 1}\n"},
       {"async", function + "    async: {no_such_key: 1}\n"},
       {"schedules", function + "    schedules: [{no_such_key: 1}]\n"},
+      {"http", function + "    http: {no_such_key: 1}\n"},
+      {"node.http", "node: {http: {no_such_key: 1}}\n"},
       {"image_config",
        "functions:\n  - name: a\n    image: oci:/\n    image_config: {no_such_key: 1}\n"},
   };
@@ -206,43 +208,55 @@ TEST(Schema, DescribesExactlyTheKeysTheLoaderAccepts) {
   }
 }
 
+// What the example shows of each section's keys: every key used, and of the optional scalar
+// ones the values other than the default (a second function may set one, as the examples need).
+struct ShownKeys {
+  std::map<std::string, std::set<std::string>> used;
+  std::map<std::string, std::set<std::string>> at_default;
+  std::map<std::string, std::string> other_value;  // "section.key" -> one value shown
+  std::vector<std::string> problems;
+};
+
+bool is_default_of(const KeyDescription& key, const std::string& value) {
+  // required in some cases (a python handler): the example shows a real one
+  return key.default_value.empty() || key.default_doc.find("required") != std::string::npos ||
+         value == key.default_value ||
+         // the empty string's default is documented as ""
+         (key.default_value == "\"\"" && value.empty());
+}
+
 // Keys of the example by section, following the schema's nesting.
 void collect_keys(const YAML::Node& map, const SectionDescription& section,
-                  const std::vector<SectionDescription>& sections,
-                  std::map<std::string, std::set<std::string>>& used,
-                  std::vector<std::string>& problems) {
+                  const std::vector<SectionDescription>& sections, ShownKeys& shown) {
   for (const auto& pair : map) {
     const std::string name = pair.first.Scalar();
     const auto key = std::find_if(section.keys.begin(), section.keys.end(),
                                   [&](const KeyDescription& k) { return k.name == name; });
     if (key == section.keys.end()) {
-      problems.push_back("`" + section.name + "` has no key `" + name + "`");
+      shown.problems.push_back("`" + section.name + "` has no key `" + name + "`");
       continue;
     }
-    used[section.name].insert(name);
+    shown.used[section.name].insert(name);
     if (key->section.empty()) {
-      if (pair.second.IsScalar() && !key->default_value.empty() &&
-          // required in some cases (a python handler): the example shows a real one
-          key->default_doc.find("required") == std::string::npos &&
-          pair.second.Scalar() != key->default_value &&
-          // the empty string's default is documented as ""
-          !(key->default_value == "\"\"" && pair.second.Scalar().empty())) {
-        problems.push_back("`" + name + "` is " + pair.second.Scalar() + ", its default is " +
-                           key->default_value);
+      if (!pair.second.IsScalar() || is_default_of(*key, pair.second.Scalar())) {
+        shown.at_default[section.name].insert(name);
+      } else {
+        shown.other_value[section.name + "." + name] = pair.second.Scalar();
       }
       continue;
     }
+    shown.at_default[section.name].insert(name);
     const SectionDescription* inner = find_section(sections, key->section);
     if (inner == nullptr) {
-      problems.push_back("no section `" + key->section + "`");
+      shown.problems.push_back("no section `" + key->section + "`");
       continue;
     }
     if (pair.second.IsSequence()) {
       for (const auto& item : pair.second) {
-        collect_keys(item, *inner, sections, used, problems);
+        collect_keys(item, *inner, sections, shown);
       }
     } else {
-      collect_keys(pair.second, *inner, sections, used, problems);
+      collect_keys(pair.second, *inner, sections, shown);
     }
   }
 }
@@ -252,17 +266,21 @@ TEST(ExampleConfiguration, LoadsAndShowsEveryKeyOfTheSchemaAtItsDefault) {
   ASSERT_NO_THROW(load_config(example));
 
   const auto sections = describe_schema();
-  std::map<std::string, std::set<std::string>> used;
-  std::vector<std::string> problems;
-  collect_keys(YAML::LoadFile(example.string()), sections.front(), sections, used, problems);
-  for (const std::string& problem : problems) {
+  ShownKeys shown;
+  collect_keys(YAML::LoadFile(example.string()), sections.front(), sections, shown);
+  for (const std::string& problem : shown.problems) {
     ADD_FAILURE() << "examples/ember.yaml: " << problem;
   }
   for (const SectionDescription& section : sections) {
     for (const KeyDescription& key : section.keys) {
-      EXPECT_EQ(used[section.name].count(key.name), 1U)
+      EXPECT_EQ(shown.used[section.name].count(key.name), 1U)
           << "examples/ember.yaml does not show `" << key.name << "` of section `" << section.name
           << "`";
+      const std::string qualified = section.name + "." + key.name;
+      EXPECT_TRUE(shown.used[section.name].count(key.name) == 0 ||
+                  shown.at_default[section.name].count(key.name) == 1)
+          << "examples/ember.yaml shows `" << qualified << "` only as "
+          << shown.other_value[qualified] << ", never at its default " << key.default_value;
     }
   }
 }

@@ -73,6 +73,22 @@ struct ScheduleConfig {
   bool enabled = true;
 };
 
+// How an HTTP route hands a request to its function (docs/event-sources.md).
+enum class HttpEventFormat {
+  kAlb,          // an Application Load Balancer target group's event and response document
+  kFunctionUrl,  // a Function URL's (HTTP API payload format 2.0)
+};
+
+// A function's `http`: the HTTP route on node.http's listener that invokes it. No path: none.
+struct HttpRouteConfig {
+  std::string path;  // "/prefix": this path and everything below it; "/" takes every path
+  // Methods it answers (upper case); the others get 405. Empty: every method.
+  std::vector<std::string> methods;
+  HttpEventFormat format = HttpEventFormat::kAlb;
+  bool multi_value_headers = false;  // alb: arrays of every value instead of the last one
+  [[nodiscard]] bool empty() const { return path.empty(); }
+};
+
 struct FunctionConfig {
   std::string name;  // [A-Za-z0-9_-]{1,64}
   std::string
@@ -104,7 +120,14 @@ struct FunctionConfig {
   std::vector<std::string> seccomp_allow;    // default denials lifted (weakens the sandbox)
   AsyncConfig async;                         // asynchronous invocations of this function
   std::vector<ScheduleConfig> schedules;     // rules that invoke it on a schedule
+  HttpRouteConfig http;                      // its HTTP route; empty: none
   std::string source;  // "file:line:col" of the function's entry, for messages
+};
+
+// `node.http`: the listener of functions' HTTP routes, opened when a function has one.
+struct HttpListenerConfig {
+  std::string listen_host = "127.0.0.1";  // IPv6 without brackets
+  std::uint16_t listen_port = 9001;       // 0 picks a free port
 };
 
 struct NodeConfig {
@@ -127,6 +150,7 @@ struct NodeConfig {
   // `isolation: oci`: crun, runc or a path; "auto": the first of crun, runc that works here.
   std::string oci_runtime = "auto";
   std::uint64_t max_image_mb = 10240;  // largest image unpacked (Lambda's limit: 10 GB)
+  HttpListenerConfig http;
 };
 
 struct Config {
