@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <map>
 #include <filesystem>
+#include <map>
 #include <system_error>
 
 #include "messages.hpp"
@@ -180,7 +180,8 @@ Entries http_entries(const Walker& walker, const Entries& entries) {
 }
 
 // Function URLs have no multi-value mode: their events always join repeated values.
-void check_http_route(const Walker& walker, const Entries& entries, const FunctionConfig& function) {
+void check_http_route(const Walker& walker, const Entries& entries,
+                      const FunctionConfig& function) {
   if (function.http.format == HttpEventFormat::kAlb) return;
   const Entries route = http_entries(walker, entries);
   if (const Entry* multi = entry_for(route, kMultiValueHeaders);

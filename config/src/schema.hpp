@@ -228,8 +228,8 @@ inline constexpr auto kHttpRouteKeys = std::to_array<Key<HttpRouteConfig>>({
      .rule = "unique on the node; the longest prefix of a request's path wins",
      .doc = "The route: this path and every path below it."},
     {.name = "methods",
-     .type = text_list<&HttpRouteConfig::methods>(
-         &is_http_method, "GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS"),
+     .type = text_list<&HttpRouteConfig::methods>(&is_http_method,
+                                                  "GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS"),
      .default_note = "every method",
      .doc = "Methods the route answers; others get 405."},
     {.name = "format",

@@ -132,8 +132,8 @@ bool is_route_path(std::string_view path) {
 }
 
 bool is_http_method(std::string_view method) {
-  constexpr std::array<std::string_view, 7> kMethods = {"GET",    "HEAD",   "POST",   "PUT",
-                                                         "PATCH", "DELETE", "OPTIONS"};
+  constexpr std::array<std::string_view, 7> kMethods = {"GET",   "HEAD",   "POST",   "PUT",
+                                                        "PATCH", "DELETE", "OPTIONS"};
   return std::find(kMethods.begin(), kMethods.end(), method) != kMethods.end();
 }
 

@@ -848,11 +848,11 @@ TEST_F(LoadConfig, ReadsHttpRoutesAndTheirListener) {
   EXPECT_EQ(plain.node.http.listen_host, "127.0.0.1");
   EXPECT_EQ(plain.node.http.listen_port, 9001);
 
-  const Config config = load_config(write_config(
-      "node:\n  http: {listen: '[::1]:0'}\n" + with_function("    http:\n"
-                                                              "      path: /web/app\n"
-                                                              "      methods: [GET, POST]\n"
-                                                              "      format: function_url\n")));
+  const Config config = load_config(write_config("node:\n  http: {listen: '[::1]:0'}\n" +
+                                                 with_function("    http:\n"
+                                                               "      path: /web/app\n"
+                                                               "      methods: [GET, POST]\n"
+                                                               "      format: function_url\n")));
   EXPECT_EQ(config.node.http.listen_host, "::1");
   EXPECT_EQ(config.node.http.listen_port, 0);
   const HttpRouteConfig& route = config.functions.at(0).http;
@@ -868,7 +868,8 @@ TEST_F(LoadConfig, ReadsHttpRoutesAndTheirListener) {
 }
 
 TEST_F(LoadConfig, RejectsBadHttpRoutesNamingTheKey) {
-  for (const std::string_view path : {"web", "/web/", "//web", "/a/../b", "'/a b'", "'/a?b'", "''"}) {
+  for (const std::string_view path :
+       {"web", "/web/", "//web", "/a/../b", "'/a b'", "'/a?b'", "''"}) {
     SCOPED_TRACE(path);
     EXPECT_NE(error_for(with_function("    http: {path: " + std::string(path) + "}\n"))
                   .find(at(6, 18) + "functions[0].http.path: expected `/` or `/SEGMENT/...`"),
@@ -894,12 +895,13 @@ TEST_F(LoadConfig, RejectsBadHttpRoutesNamingTheKey) {
 }
 
 TEST_F(LoadConfig, RejectsTwoRoutesWithOnePath) {
-  EXPECT_EQ(error_for(with_function("    http: {path: /a}\n"
-                                    "  - name: other\n"
-                                    "    runtime: provided\n"
-                                    "    code: ./bin\n"
-                                    "    http: {path: /a, format: function_url}\n")),
-            at(10, 18) + "functions[1].http.path: path `/a` is already the route of `hello` (line 6)");
+  EXPECT_EQ(
+      error_for(with_function("    http: {path: /a}\n"
+                              "  - name: other\n"
+                              "    runtime: provided\n"
+                              "    code: ./bin\n"
+                              "    http: {path: /a, format: function_url}\n")),
+      at(10, 18) + "functions[1].http.path: path `/a` is already the route of `hello` (line 6)");
 }
 
 TEST_F(LoadConfig, ReadsSchedulesWithTheirDefaults) {
