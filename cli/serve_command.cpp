@@ -25,6 +25,7 @@
 #include "ember/engine/node.hpp"
 #include "ember/isolation/sandbox.hpp"
 #include "ember/queue/event_queue.hpp"
+#include "ember/runtime_api/http_routes.hpp"
 #include "ember/runtime_api/http_server.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
 #include "function_images.hpp"
@@ -216,28 +217,51 @@ std::optional<engine::NodeOptions> make_node_options(const config::Config& confi
   return options;
 }
 
-// Binds and listens on node.listen; false after saying why not.
-bool open_listener(asio::ip::tcp::acceptor& acceptor, const config::Config& config) {
-  const auto& host = config.node.listen_host;
+// Binds and listens on HOST:PORT, the value of `key`; false after saying why not.
+bool open_listener(asio::ip::tcp::acceptor& acceptor, const std::string& host, std::uint16_t port,
+                   std::string_view key, const config::Config& config) {
   try {
-    const asio::ip::tcp::endpoint endpoint(listen_address(host), config.node.listen_port);
+    const asio::ip::tcp::endpoint endpoint(listen_address(host), port);
     acceptor.open(endpoint.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
   } catch (const boost::system::system_error& e) {
-    std::cerr << "ember serve: cannot listen on " << host << ":" << config.node.listen_port << ": "
-              << e.code().message() << " (node.listen in " << config.file.string() << ")\n";
+    std::cerr << "ember serve: cannot listen on " << host << ":" << port << ": "
+              << e.code().message() << " (" << key << " in " << config.file.string() << ")\n";
     return false;
   }
   return true;
 }
 
-// --ready-fd: the address and a newline, then the descriptor closed.
-void announce_ready(int ready_fd, const std::string& address) {
+// The functions' `http` routes, for the routes' listener.
+std::vector<runtime_api::HttpRoute> http_routes(const config::Config& config) {
+  std::vector<runtime_api::HttpRoute> routes;
+  for (const auto& function : config.functions) {
+    if (function.http.empty()) continue;
+    runtime_api::HttpRoute route;
+    route.path = function.http.path;
+    route.methods = function.http.methods;
+    route.format = function.http.format == config::HttpEventFormat::kFunctionUrl
+                       ? runtime_api::HttpEventFormat::kFunctionUrl
+                       : runtime_api::HttpEventFormat::kAlb;
+    route.multi_value_headers = function.http.multi_value_headers;
+    route.function = function.name;
+    routes.push_back(std::move(route));
+  }
+  return routes;
+}
+
+std::string address_of(const std::shared_ptr<runtime_api::HttpServer>& server) {
+  const auto bound = server->local_endpoint();
+  const std::string host = bound.address().to_string();
+  return (bound.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(bound.port());
+}
+
+// --ready-fd: the lines, then the descriptor closed.
+void announce_ready(int ready_fd, const std::string& lines) {
   if (ready_fd < 0) return;
-  const std::string line = address + "\n";
-  [[maybe_unused]] auto n = ::write(ready_fd, line.data(), line.size());
+  [[maybe_unused]] auto n = ::write(ready_fd, lines.data(), lines.size());
   ::close(ready_fd);
 }
 
@@ -255,8 +279,9 @@ int serve_command(const std::vector<std::string>& args) {
       "faster than wall time, for trace replays")(
       "config,c", po::value(&config_file)->default_value("ember.yaml"), "the node's YAML file")(
       "ready-fd", po::value(&ready_fd),
-      "write the Invoke API's address (host:port and a newline) to this descriptor, then close "
-      "it, once the node accepts requests")(
+      "write the Invoke API's address (host:port and a newline) to this descriptor, and when "
+      "functions have HTTP routes a line `http HOST:PORT` with their listener's, then close it, "
+      "once the node accepts requests")(
       "pin-cpu", po::value(&pin_cpu),
       "run the node's thread and every worker it starts on this one CPU: warm invocations "
       "wake their runtime on the same CPU (faster), but all functions share that CPU");
@@ -275,7 +300,16 @@ int serve_command(const std::vector<std::string>& args) {
 
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor(io);
-  if (!open_listener(acceptor, config)) return 2;
+  if (!open_listener(acceptor, config.node.listen_host, config.node.listen_port, "node.listen",
+                     config)) {
+    return 2;
+  }
+  auto routes = http_routes(config);
+  asio::ip::tcp::acceptor routes_acceptor(io);
+  if (!routes.empty() && !open_listener(routes_acceptor, config.node.http.listen_host,
+                                        config.node.http.listen_port, "node.http.listen", config)) {
+    return 2;
+  }
 
   // Before any sandbox exists: every worker inherits the mask from the thread that starts it.
   if (!pin_if_asked(vm, pin_cpu)) return 2;
@@ -295,13 +329,28 @@ int serve_command(const std::vector<std::string>& args) {
                                                           runtime_api::make_invoke_api(node, &node),
                                                           runtime_api::invoke_api_limits());
   server->start();
+  std::shared_ptr<runtime_api::HttpServer> routes_server;
+  std::string ready_text = address_of(server) + "\n";
+  if (!routes.empty()) {
+    runtime_api::HttpSite site;
+    site.region = node.config().node.region;
+    site.account_id = node.config().node.account_id;
+    const std::size_t route_count = routes.size();
+    routes_server = std::make_shared<runtime_api::HttpServer>(
+        std::move(routes_acceptor),
+        runtime_api::make_http_routes_api(node, std::move(routes), std::move(site)),
+        runtime_api::http_routes_limits());
+    routes_server->start();
+    std::printf("ember: HTTP routes on http://%s (%zu route(s))\n",
+                address_of(routes_server).c_str(), route_count);
+    ready_text += "http " + address_of(routes_server) + "\n";
+  }
   node.start();
 
-  const auto bound = server->local_endpoint();
-  const std::string address = bound.address().to_string() + ":" + std::to_string(bound.port());
   std::printf("ember %s: Invoke API on http://%s serving %zu function(s); state in %s\n",
-              EMBER_VERSION, address.c_str(), function_count, node.config().node.state_dir.c_str());
-  announce_ready(ready_fd, address);
+              EMBER_VERSION, address_of(server).c_str(), function_count,
+              node.config().node.state_dir.c_str());
+  announce_ready(ready_fd, ready_text);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer give_up(io);
@@ -314,6 +363,7 @@ int serve_command(const std::vector<std::string>& args) {
     stopped = true;
     give_up.cancel();
     server->close();
+    if (routes_server) routes_server->close();
     io.stop();
   };
   // Final stage: end everything, wait for every worker to be reaped, then close the remaining
@@ -337,6 +387,7 @@ int serve_command(const std::vector<std::string>& args) {
     signals.async_wait([&](boost::system::error_code ec, int signal) {
       if (ec) return;
       server->stop_accepting();
+      if (routes_server) routes_server->stop_accepting();
       if (draining || grace.count() == 0) {
         std::printf("ember: %s received, ending every worker\n", sigdescr_np(signal));
         finish();

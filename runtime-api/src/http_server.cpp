@@ -170,6 +170,12 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
   auto self = shared_from_this();
   beast::tcp_stream stream(std::move(socket));
   ConnectionGuard guard(*connections_, stream);
+  Peer peer;
+  {
+    beast::error_code ignored;
+    peer.remote = stream.socket().remote_endpoint(ignored);
+    peer.local = stream.socket().local_endpoint(ignored);
+  }
   beast::flat_buffer buffer;
   // Beast reads max(512, free capacity) bytes at a time: without room a 1 KB event takes three
   // recvmsg() calls. The capacity is kept across the connection's requests.
@@ -211,7 +217,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     Request req = parser.release();
     // The handler may wait as long as it likes (a worker parked in `next`).
     stream.expires_never();
-    Response res = co_await api_.handle(req);
+    Response res = co_await api_.handle(req, peer);
     if (closed_) co_return;
     res.version(req.version());
     res.keep_alive(req.keep_alive() && res.keep_alive());

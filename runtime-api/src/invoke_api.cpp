@@ -314,7 +314,8 @@ boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, R
 
 HttpApi make_invoke_api(InvokeService& service, StatusService* status) {
   HttpApi api;
-  api.handle = [&service, status](Request& req) -> boost::asio::awaitable<Response> {
+  api.handle = [&service, status](Request& req,
+                                  const Peer& /*peer*/) -> boost::asio::awaitable<Response> {
     if (status != nullptr && req.method() == http::verb::get &&
         req.target() == "/ember/v1/functions") {
       Response res{http::status::ok, 11};

@@ -190,7 +190,7 @@ std::string normalise_error_type(std::string_view header_value) {
 
 HttpApi make_runtime_api(const std::weak_ptr<RuntimeApiHandler>& handler) {
   HttpApi api;
-  api.handle = [handler](Request& req) { return handle(handler, req); };
+  api.handle = [handler](Request& req, const Peer& /*peer*/) { return handle(handler, req); };
   api.too_large = [handler](const Request& req) {
     // An oversized answer still ends its invocation, with Lambda's error for it.
     auto target = std::string_view(req.target());

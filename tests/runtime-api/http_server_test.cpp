@@ -28,7 +28,7 @@ class EchoApi {
 
   HttpApi api() {
     HttpApi api;
-    api.handle = [this](Request& req) -> asio::awaitable<Response> {
+    api.handle = [this](Request& req, const Peer& /*peer*/) -> asio::awaitable<Response> {
       ++handled_;
       if (req.target() == "/wait") {
         waiting_ = true;

@@ -23,10 +23,16 @@ struct ServerLimits {
   std::size_t max_connections = 256;         // more are accepted and closed at once
 };
 
+// The two ends of the connection a request came on.
+struct Peer {
+  boost::asio::ip::tcp::endpoint remote;  // the client
+  boost::asio::ip::tcp::endpoint local;   // the listener's address and port
+};
+
 // Everything the loop needs from the API it serves.
 struct HttpApi {
   // Answers one request; may wait (the Runtime API's `next` does).
-  std::function<boost::asio::awaitable<Response>(Request&)> handle;
+  std::function<boost::asio::awaitable<Response>(Request&, const Peer&)> handle;
   // The API's own 413 answer for a body over ServerLimits::body_bytes.
   std::function<Response(const Request&)> too_large;
   // The API's own 400 answer for a request it cannot parse.

@@ -1,0 +1,32 @@
+// The two event formats of HTTP routes: the request as the function's event, and the
+// function's response document back as HTTP.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "http_event.hpp"
+
+namespace ember::runtime_api::http_event {
+
+// The response, or why the function's output is not a valid response document (a 502).
+using Converted = std::variant<Response, std::string>;
+
+// ALB's 1 MB, for the request body and for the response document.
+inline constexpr std::size_t kAlbMaxBytes = 1024 * 1024;
+
+// An Application Load Balancer target group's event.
+std::string alb_request(const Call& call, const HttpRoute& route, const HttpSite& site);
+// What ALB makes of a response document: statusCode, statusDescription, headers (or
+// multiValueHeaders in multi-value mode), body, isBase64Encoded; without a Content-Type the
+// body is application/octet-stream.
+Converted alb_response(std::string_view payload, bool multi_value_headers);
+
+// A Function URL's event (HTTP API payload format 2.0).
+std::string function_url_request(const Call& call, const HttpRoute& route, const HttpSite& site);
+// What a Function URL makes of the function's output: a document with statusCode as such, any
+// other JSON as a 200 application/json body.
+Converted function_url_response(std::string_view payload);
+
+}  // namespace ember::runtime_api::http_event

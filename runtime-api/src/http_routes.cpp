@@ -1,0 +1,185 @@
+#include "ember/runtime_api/http_routes.hpp"
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <memory>
+
+#include "ember/runtime_api/limits.hpp"
+#include "http_formats.hpp"
+
+namespace ember::runtime_api {
+
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using http_event::Converted;
+
+namespace {
+
+struct RouteTable {
+  std::vector<HttpRoute> routes;
+  HttpSite site;
+};
+
+bool is_function_url(const HttpRoute& route) {
+  return route.format == HttpEventFormat::kFunctionUrl;
+}
+
+// An error of the route itself, in the service's style: ALB's HTML pages, a Function URL's
+// JSON. `why` goes into X-Ember-Error for whoever debugs it.
+Response error_response(http::status status, const HttpRoute* route, std::string_view why) {
+  Response response(status, 11);
+  const std::string title =
+      std::to_string(static_cast<int>(status)) + " " + std::string(http::obsolete_reason(status));
+  if (route != nullptr && is_function_url(*route)) {
+    response.set(http::field::content_type, "application/json");
+    response.body() = json::serialize(json::object{{"Message", title}});
+  } else {
+    response.set(http::field::content_type, "text/html");
+    response.body() = "<html>\r\n<head><title>" + title +
+                      "</title></head>\r\n<body>\r\n<center><h1>" + title +
+                      "</h1></center>\r\n</body>\r\n</html>\r\n";
+  }
+  if (!why.empty()) response.set("X-Ember-Error", why);
+  return response;
+}
+
+// "Sandbox.Timedout" in the error document is the engine's timeout.
+bool timed_out(const InvokeResult& result) {
+  json::error_code ec;
+  const json::value error = json::parse(result.payload, ec);
+  if (ec || !error.is_object()) return false;
+  const auto* type = error.get_object().if_contains("errorType");
+  return type != nullptr && type->is_string() && type->get_string() == "Sandbox.Timedout";
+}
+
+Response service_error_response(const InvokeResult& result, const HttpRoute& route) {
+  switch (*result.service_error) {
+    case ServiceError::kTooManyRequests: {
+      // ALB reports a throttled target as unavailable; a Function URL passes Lambda's 429 on.
+      Response response = error_response(is_function_url(route) ? http::status::too_many_requests
+                                                                : http::status::service_unavailable,
+                                         &route, result.message);
+      if (result.retry_after_seconds) {
+        response.set(http::field::retry_after, std::to_string(*result.retry_after_seconds));
+      }
+      return response;
+    }
+    case ServiceError::kServiceUnavailable:
+      return error_response(http::status::service_unavailable, &route, result.message);
+    case ServiceError::kRequestTooLarge:
+      return error_response(http::status::payload_too_large, &route, result.message);
+    default:
+      return error_response(
+          is_function_url(route) ? http::status::internal_server_error : http::status::bad_gateway,
+          &route, result.message);
+  }
+}
+
+Response to_http(const InvokeResult& result, const HttpRoute& route) {
+  if (result.service_error) return service_error_response(result, route);
+  if (!result.function_error.empty()) {
+    if (timed_out(result)) {
+      return error_response(http::status::gateway_timeout, &route, "the function timed out");
+    }
+    return error_response(http::status::bad_gateway, &route,
+                          "the function failed (" + result.function_error + ")");
+  }
+  Converted converted = is_function_url(route)
+                            ? http_event::function_url_response(result.payload)
+                            : http_event::alb_response(result.payload, route.multi_value_headers);
+  if (auto* why = std::get_if<std::string>(&converted)) {
+    return error_response(http::status::bad_gateway, &route, "invalid response document: " + *why);
+  }
+  return std::get<Response>(std::move(converted));
+}
+
+// Why the route does not take this request; empty when it does.
+std::optional<Response> refusal(const Request& req, const HttpRoute& route) {
+  if (!route.methods.empty() && std::find(route.methods.begin(), route.methods.end(),
+                                          req.method_string()) == route.methods.end()) {
+    Response response =
+        error_response(http::status::method_not_allowed, &route,
+                       "the route does not answer " + std::string(req.method_string()));
+    std::string allow;
+    for (const auto& method : route.methods) allow += (allow.empty() ? "" : ", ") + method;
+    response.set(http::field::allow, allow);
+    return response;
+  }
+  if (boost::beast::iequals(req[http::field::upgrade], "websocket")) {
+    return error_response(http::status::bad_request, &route, "WebSocket is not supported");
+  }
+  if (!is_function_url(route) && req.body().size() > http_event::kAlbMaxBytes) {
+    return error_response(http::status::payload_too_large, &route,
+                          "an ALB route takes request bodies up to 1 MB");
+  }
+  return std::nullopt;
+}
+
+boost::asio::awaitable<Response> answer(InvokeService& service, const RouteTable& table,
+                                        Request& req, const Peer& peer) {
+  const HttpRoute* route = match_route(table.routes, http_event::raw_path(req));
+  if (route == nullptr) {
+    co_return error_response(http::status::not_found, nullptr, "no route for this path");
+  }
+  if (auto refused = refusal(req, *route)) co_return std::move(*refused);
+
+  InvokeRequest invoke;
+  invoke.request_id = new_request_id();
+  invoke.received = std::chrono::steady_clock::now();
+  const http_event::Call call{req, peer, invoke.request_id, std::chrono::system_clock::now()};
+  invoke.payload = is_function_url(*route)
+                       ? http_event::function_url_request(call, *route, table.site)
+                       : http_event::alb_request(call, *route, table.site);
+  if (invoke.payload.size() > kMaxPayloadBytes) {
+    co_return error_response(http::status::payload_too_large, route,
+                             "the event is larger than Lambda's 6 MB");
+  }
+  invoke.function.name = route->function;
+  const std::string request_id = invoke.request_id;
+  const InvokeResult result = co_await service.invoke(std::move(invoke));
+  Response response = to_http(result, *route);
+  response.set("X-Amzn-RequestId", request_id);
+  co_return response;
+}
+
+}  // namespace
+
+const HttpRoute* match_route(const std::vector<HttpRoute>& routes, std::string_view path) {
+  const HttpRoute* best = nullptr;
+  for (const HttpRoute& route : routes) {
+    const std::string_view prefix = route.path;
+    const bool matches =
+        prefix == "/" ||
+        (path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/'));
+    if (matches && (best == nullptr || prefix.size() > best->path.size())) best = &route;
+  }
+  return best;
+}
+
+HttpApi make_http_routes_api(InvokeService& service, std::vector<HttpRoute> routes, HttpSite site) {
+  auto table = std::make_shared<const RouteTable>(RouteTable{std::move(routes), std::move(site)});
+  HttpApi api;
+  api.handle = [&service, table](Request& req, const Peer& peer) {
+    return answer(service, *table, req, peer);
+  };
+  api.too_large = [](const Request& /*req*/) {
+    return error_response(http::status::payload_too_large, nullptr,
+                          "the request body is larger than 6 MB");
+  };
+  api.malformed = [](std::string_view what) {
+    return error_response(http::status::bad_request, nullptr, what);
+  };
+  return api;
+}
+
+ServerLimits http_routes_limits() {
+  ServerLimits limits;
+  limits.header_bytes = 64 * 1024;
+  limits.body_bytes = kMaxPayloadBytes;
+  limits.idle = std::chrono::seconds(60);  // ALB's default idle timeout
+  limits.max_connections = 1024;
+  return limits;
+}
+
+}  // namespace ember::runtime_api
