@@ -84,6 +84,18 @@ void emit_schedules(YAML::Emitter& out, const std::vector<NodeFunction::Schedule
   out << YAML::EndSeq;
 }
 
+void emit_http(YAML::Emitter& out, const NodeFunction::Http& http) {
+  if (http.path.empty()) return;
+  out << YAML::Key << "http" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "path" << YAML::Value << http.path;
+  if (!http.methods.empty()) {
+    out << YAML::Key << "methods" << YAML::Value << YAML::Flow << http.methods;
+  }
+  if (!http.format.empty()) out << YAML::Key << "format" << YAML::Value << http.format;
+  if (http.multi_value_headers) out << YAML::Key << "multi_value_headers" << YAML::Value << true;
+  out << YAML::EndMap;
+}
+
 void emit_function(YAML::Emitter& out, const NodeFunction& f) {
   out << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << f.name;
@@ -130,6 +142,7 @@ void emit_function(YAML::Emitter& out, const NodeFunction& f) {
   }
   emit_async(out, f.async);
   emit_schedules(out, f.schedules);
+  emit_http(out, f.http);
   out << YAML::EndMap;
 }
 
@@ -141,6 +154,8 @@ std::string node_yaml(const std::vector<NodeFunction>& functions, const fs::path
   out << YAML::BeginMap;
   out << YAML::Key << "node" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "listen" << YAML::Value << "127.0.0.1:0";
+  out << YAML::Key << "http" << YAML::Value << YAML::BeginMap << YAML::Key << "listen"
+      << YAML::Value << "127.0.0.1:0" << YAML::EndMap;
   out << YAML::Key << "state_dir" << YAML::Value << YAML::DoubleQuoted << state_dir.string();
   emit_if(out, "memory_budget_mb", settings.memory_budget_mb);
   emit_if(out, "max_workers", settings.max_workers);
@@ -183,8 +198,13 @@ LocalNode::LocalNode(const LocalNodeSpec& spec)
     const auto n = ::read(ready.read, buf, sizeof buf);
     if (n > 0) address_.assign(buf, static_cast<std::size_t>(n));
   }
-  while (!address_.empty() && (address_.back() == '\n' || address_.back() == '\r')) {
-    address_.pop_back();
+  // The Invoke API's address, then `http HOST:PORT` when functions have routes.
+  if (const auto newline = address_.find('\n'); newline != std::string::npos) {
+    std::string rest = address_.substr(newline + 1);
+    address_.resize(newline);
+    constexpr std::string_view kHttp = "http ";
+    if (rest.starts_with(kHttp))
+      http_address_ = rest.substr(kHttp.size(), rest.find('\n') - kHttp.size());
   }
   if (address_.empty()) {
     child_.stop(std::chrono::seconds(5));

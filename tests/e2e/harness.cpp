@@ -54,6 +54,7 @@ client::LocalNodeSpec node_spec(const std::vector<FunctionSpec>& functions,
     function.image_config = f.image_config;
     function.isolation = f.isolation;
     function.async = f.async;
+    function.http = f.http;
     spec.functions.push_back(std::move(function));
   }
   return spec;

@@ -46,6 +46,7 @@ struct FunctionSpec {
   client::NodeFunction::ImageConfig image_config;
   std::optional<std::string> isolation;  // "native", "oci", "none"; the node's when unset
   client::NodeFunction::Async async;     // retries and destinations of Event invocations
+  client::NodeFunction::Http http;       // an HTTP route; none when its path is empty
 };
 
 struct CommandResult {
@@ -73,6 +74,8 @@ class Node {
   ~Node();
 
   [[nodiscard]] const std::string& endpoint() const { return endpoint_; }  // http://127.0.0.1:N
+  // The HTTP routes' listener, http://127.0.0.1:N; "http://" when no function has a route.
+  [[nodiscard]] std::string http_endpoint() const { return "http://" + node_.http_address(); }
   [[nodiscard]] pid_t pid() const { return node_.pid(); }
   [[nodiscard]] const std::filesystem::path& dir() const { return node_.dir(); }
   [[nodiscard]] const std::filesystem::path& state_dir() const { return node_.state_dir(); }

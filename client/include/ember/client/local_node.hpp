@@ -61,6 +61,14 @@ struct NodeFunction {
     std::string input;
   };
   std::vector<Schedule> schedules;
+  // functions[].http; none when path is empty. The node's routes listen on 127.0.0.1:0.
+  struct Http {
+    std::string path;
+    std::vector<std::string> methods;  // empty: not written
+    std::string format;                // "alb" or "function_url"; empty: not written
+    bool multi_value_headers = false;
+  };
+  Http http;
 };
 
 // Node keys; the node's defaults when unset. It always listens on 127.0.0.1:0.
@@ -101,6 +109,8 @@ class LocalNode {
   ~LocalNode();
 
   [[nodiscard]] const std::string& address() const { return address_; }  // 127.0.0.1:PORT
+  // The HTTP routes' listener (127.0.0.1:PORT); empty when no function has a route.
+  [[nodiscard]] const std::string& http_address() const { return http_address_; }
   [[nodiscard]] pid_t pid() const { return child_.pid(); }
   // The node's files: ember.yaml, state/ (logs; unless the spec named a state_dir), stdout,
   // stderr.
@@ -116,6 +126,7 @@ class LocalNode {
   std::filesystem::path state_dir_;
   ChildProcess child_;
   std::string address_;
+  std::string http_address_;
 };
 
 }  // namespace ember::client
