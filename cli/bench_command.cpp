@@ -1,4 +1,5 @@
-// ember bench: cold, warm, throughput, trace-replay, memory, sandbox-rate, unpack and async
+// ember bench: cold, warm, throughput, trace-replay, memory, sandbox-rate, unpack, async and
+// http
 // measurements (bench/harness does the work; this file only turns the command line into
 // BenchOptions and writes the outputs).
 #include <unistd.h>
@@ -48,6 +49,10 @@ modes:
               restart; and a crash check: --crash-events into a slow Python function, the node
               killed with SIGKILL mid-way and restarted, every accepted event's success
               record counted (lost, duplicated, time to recover)
+  http        HTTP routes: at each --concurrency level, -n requests each through an ALB
+              route, a Function URL route and, as the baseline, a direct Invoke of the same
+              function, in turns; latency p50/p99 and requests per second (the function must
+              answer a response document; the default no-op runtime does)
 
 Without --endpoint the bench starts its own node (this ember binary) serving --code, by
 default the no-op C runtime built next to it, and stops it at the end.
@@ -57,13 +62,16 @@ default the no-op C runtime built next to it, and stops it at the end.
 bool is_mode(const std::string& mode) {
   return mode == "cold" || mode == "warm" || mode == "all" || mode == "throughput" ||
          mode == "trace" || mode == "memory" || mode == "rate" || mode == "unpack" ||
-         mode == "async";
+         mode == "async" || mode == "http";
 }
 
-// --concurrency: one positive number, or for async a comma-separated list of them (1,8,32);
-// false (after saying why) when not. Unset: 2, and for async 1,8,32.
+// Modes whose --concurrency is a list of levels.
+bool takes_levels(const std::string& mode) { return mode == "async" || mode == "http"; }
+
+// --concurrency: one positive number, or for async and http a comma-separated list of them
+// (1,8,32); false (after saying why) when not. Unset: 2, and for async and http 1,8,32.
 bool set_concurrency(bench::BenchOptions& o, const std::string& mode, std::string text) {
-  if (text.empty()) text = mode == "async" ? "1,8,32" : "2";
+  if (text.empty()) text = takes_levels(mode) ? "1,8,32" : "2";
   std::vector<std::size_t> levels;
   std::size_t start = 0;
   bool ok = true;
@@ -77,9 +85,9 @@ bool set_concurrency(bench::BenchOptions& o, const std::string& mode, std::strin
     levels.push_back(value);
     start = end + 1;
   }
-  if (!ok || (mode != "async" && levels.size() != 1)) {
+  if (!ok || (!takes_levels(mode) && levels.size() != 1)) {
     std::cerr << "ember bench: --concurrency must be "
-              << (mode == "async" ? "a comma-separated list of numbers 1..10000 (e.g. 1,8,32)"
+              << (takes_levels(mode) ? "a comma-separated list of numbers 1..10000 (e.g. 1,8,32)"
                                   : "a number 1..10000")
               << ", got '" << text << "'\n";
     return false;
@@ -116,6 +124,11 @@ bool check_mode_options(bench::BenchOptions& o, const std::string& mode,
   if (mode == "memory" && !endpoint.empty()) {
     std::cerr << "ember bench memory: starts its own nodes (it compares the machine before and "
                  "after the workers start); drop --endpoint\n";
+    return false;
+  }
+  if (mode == "http" && !endpoint.empty()) {
+    std::cerr << "ember bench http: starts its own node (with the routes it measures); drop "
+                 "--endpoint\n";
     return false;
   }
   if (mode != "async") return true;
@@ -173,7 +186,7 @@ int bench_command(const std::vector<std::string>& args) {
   std::string concurrency;
   bool no_crash = false;
   po::options_description options(
-      "ember bench cold|warm|all|throughput|trace|memory|rate|unpack|async [options]");
+      "ember bench cold|warm|all|throughput|trace|memory|rate|unpack|async|http [options]");
   options.add_options()("help,h", "show this help")("function", po::value(&o.function),
                                                     "function to invoke on --endpoint")(
       "endpoint", po::value(&endpoint), "a running node's Invoke API, http://127.0.0.1:PORT")(
@@ -187,10 +200,11 @@ int bench_command(const std::vector<std::string>& args) {
       "images", po::bool_switch(&o.images),
       "cold: also the runtime as a container image (umoci), on the native backend and through "
       "runc and crun, next to the code function and the runc baseline")(
-      "n,n", po::value(&o.n)->default_value(100), "invocations (memory: workers)")(
+      "n,n", po::value(&o.n)->default_value(100),
+      "invocations (memory: workers; http: requests per kind and level, default 2000)")(
       "concurrency,c", po::value(&concurrency),
-      "client threads (throughput, trace, rate; default 2); async: a list of levels, each a "
-      "run of --events (default 1,8,32)")("events", po::value(&o.events)->default_value(2000),
+      "client threads (throughput, trace, rate; default 2); async and http: a list of levels "
+      "(default 1,8,32), each a run of --events (async) or -n requests per kind (http)")("events", po::value(&o.events)->default_value(2000),
                                           "async: Event invocations per concurrency level")(
       "crash-events", po::value(&o.crash_events)->default_value(1000),
       "async: events of the crash check")(
@@ -230,13 +244,14 @@ int bench_command(const std::vector<std::string>& args) {
   if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
   if (!is_mode(mode)) {
     std::cerr << "ember bench: give a mode: cold, warm, all, throughput, trace, memory, rate, "
-                 "unpack or async\n"
+                 "unpack, async or http\n"
               << options;
     return 2;
   }
   if (!check_mode_options(o, mode, endpoint, no_crash)) return 2;
   if (!set_concurrency(o, mode, concurrency)) return 2;
   o.mode = mode;
+  if (mode == "http" && vm["n"].defaulted()) o.n = 2000;  // per kind and level
   if (mode == "throughput" && !vm["n"].defaulted() && vm["duration"].defaulted()) {
     o.duration_s = 0;  // -n alone bounds the run by count
   }

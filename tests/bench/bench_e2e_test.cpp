@@ -295,6 +295,29 @@ TEST(BenchEndToEnd, AsyncModeAcceptsDrainsAndLosesNothingAcrossAKill) {
   EXPECT_GT(figure(doc, "crash_recovery_s"), figure(doc, "crash_restart_s"));
 }
 
+// http: both routes and the direct baseline at two levels, every request answered well.
+TEST(BenchEndToEnd, HttpModeMeasuresBothRoutesNextToADirectInvoke) {
+  const auto out = run_bench("http -n 50 --concurrency 1,4");
+  ASSERT_EQ(out.status, 0) << out.text;
+  const auto doc = json::parse(out.text).as_object();
+  const auto s = series(doc);
+  EXPECT_EQ(doc.at("notes").as_array().size(), 0U) << doc.at("notes");
+  for (const char* c : {"1", "4"}) {
+    const std::string group = std::string("http c=") + c;
+    for (const char* kind : {": alb route", ": function_url route", ": direct invoke"}) {
+      ASSERT_EQ(s.at(group + kind).size(), 50U) << group << kind;
+      EXPECT_GT(median(s.at(group + kind)), 0) << group << kind;
+    }
+    for (const char* key : {"alb_route", "url_route", "direct"}) {
+      EXPECT_GT(figure(doc, std::string(key) + "_requests_per_s_c" + c), 0) << key;
+    }
+    EXPECT_GT(figure(doc, std::string("alb_route_over_direct_rps_c") + c), 0);
+    EXPECT_GT(figure(doc, std::string("url_route_over_direct_rps_c") + c), 0);
+  }
+  const auto ratios = doc.at("ratios").as_array();
+  EXPECT_EQ(ratios.size(), 4U);
+}
+
 TEST(BenchEndToEnd, AsyncModeRefusesBadOptionsNamingThem) {
   for (const char* bad : {"1,,8", "0", "1,x", "8,"}) {
     const auto out = run_bench(std::string("async --concurrency ") + bad);

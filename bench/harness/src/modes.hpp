@@ -59,5 +59,8 @@ void run_rate_mode(const BenchOptions& o, Report& report);
 // `ember bench async`: Event invocations accepted per second with fsync next to a plain
 // append + fdatasync, the queue's drain rate, and a kill -9 crash check (async_mode.cpp).
 void run_async_mode(const BenchOptions& o, Report& report);
+// `ember bench http`: HTTP routes (ALB and Function URL) next to a direct Invoke of the same
+// function, latency and requests per second at each concurrency level (http_mode.cpp).
+void run_http_mode(const BenchOptions& o, Report& report);
 
 }  // namespace ember::bench::detail

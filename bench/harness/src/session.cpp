@@ -426,6 +426,8 @@ Report run_bench(const BenchOptions& o) {
     detail::run_unpack_mode(o, report);
   } else if (o.mode == "async") {
     detail::run_async_mode(o, report);
+  } else if (o.mode == "http") {
+    detail::run_http_mode(o, report);
   } else {
     throw std::runtime_error("unknown mode '" + o.mode + "'");
   }

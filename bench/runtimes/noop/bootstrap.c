@@ -1,7 +1,8 @@
 /* A no-op custom runtime for `ember bench`: the floor of what a runtime can cost.
  *
  * One keep-alive connection to AWS_LAMBDA_RUNTIME_API (numeric host:port, no DNS), then
- * forever: GET next, read the event, POST a small JSON answer. Raw sockets and a static
+ * forever: GET next, read the event, POST a small JSON answer ({"ok":true}, or
+ * EMBER_NOOP_ANSWER's text: `ember bench http` makes it a response document). Raw sockets and a static
  * link, so the same binary runs under ember, under a plain posix_spawn and inside a runc
  * container with an empty rootfs. Any error ends the process (status 1): ember then reports
  * Runtime.ExitError, and the baselines simply close the connection to stop it. */
@@ -82,9 +83,10 @@ int main(void) {
 
   static const char next[] =
       "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: runtime\r\n\r\n";
-  static const char answer[] = "{\"ok\":true}";
+  const char* answer = getenv("EMBER_NOOP_ANSWER");
+  if (answer == NULL || strlen(answer) > 1024) answer = "{\"ok\":true}";
   char id[128];
-  char request[512];
+  char request[2048];
   for (;;) {
     send_all(fd, next, sizeof next - 1);
     read_response(fd, id, sizeof id);
@@ -92,7 +94,7 @@ int main(void) {
                        "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\n"
                        "Host: runtime\r\nContent-Type: application/json\r\n"
                        "Content-Length: %zu\r\n\r\n%s",
-                       id, sizeof answer - 1, answer);
+                       id, strlen(answer), answer);
     if (len <= 0 || (size_t)len >= sizeof request) die();
     send_all(fd, request, (size_t)len);
     read_response(fd, NULL, 0);

@@ -17,7 +17,7 @@ namespace ember::bench {
 
 struct BenchOptions {
   std::string mode;  // cold, warm, all (cold then warm), throughput, trace, memory, rate,
-                     // unpack, async
+                     // unpack, async, http
 
   // Against a running node (both set), or else a node of the bench's own for `code`.
   std::optional<Endpoint> endpoint;
@@ -44,7 +44,7 @@ struct BenchOptions {
   ClientKind client = ClientKind::kBeast;
   bool baselines = true;
 
-  // async: events per concurrency level, the levels, and the crash check (K events into a
+  // async: events per concurrency level, the levels (http too), and the crash check (K events into a
   // function sleeping crash_sleep_ms, the node killed mid-way).
   std::size_t events = 2000;
   std::vector<std::size_t> concurrency_levels{1, 8, 32};
