@@ -88,7 +88,7 @@ bool set_concurrency(bench::BenchOptions& o, const std::string& mode, std::strin
   if (!ok || (!takes_levels(mode) && levels.size() != 1)) {
     std::cerr << "ember bench: --concurrency must be "
               << (takes_levels(mode) ? "a comma-separated list of numbers 1..10000 (e.g. 1,8,32)"
-                                  : "a number 1..10000")
+                                     : "a number 1..10000")
               << ", got '" << text << "'\n";
     return false;
   }
@@ -204,8 +204,9 @@ int bench_command(const std::vector<std::string>& args) {
       "invocations (memory: workers; http: requests per kind and level, default 2000)")(
       "concurrency,c", po::value(&concurrency),
       "client threads (throughput, trace, rate; default 2); async and http: a list of levels "
-      "(default 1,8,32), each a run of --events (async) or -n requests per kind (http)")("events", po::value(&o.events)->default_value(2000),
-                                          "async: Event invocations per concurrency level")(
+      "(default 1,8,32), each a run of --events (async) or -n requests per kind (http)")(
+      "events", po::value(&o.events)->default_value(2000),
+      "async: Event invocations per concurrency level")(
       "crash-events", po::value(&o.crash_events)->default_value(1000),
       "async: events of the crash check")(
       "crash-sleep-ms", po::value(&o.crash_sleep_ms)->default_value(30),

@@ -258,6 +258,66 @@ std::string address_of(const std::shared_ptr<runtime_api::HttpServer>& server) {
   return (bound.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(bound.port());
 }
 
+// The node's listening sockets, bound before anything starts so a taken port stops the start.
+struct Listeners {
+  explicit Listeners(asio::io_context& io) : invoke(io), routes(io) {}
+  asio::ip::tcp::acceptor invoke;
+  asio::ip::tcp::acceptor routes;  // open only when a function has an HTTP route
+  std::vector<runtime_api::HttpRoute> route_table;
+};
+
+bool open_listeners(Listeners& listeners, const config::Config& config) {
+  if (!open_listener(listeners.invoke, config.node.listen_host, config.node.listen_port,
+                     "node.listen", config)) {
+    return false;
+  }
+  listeners.route_table = http_routes(config);
+  return listeners.route_table.empty() ||
+         open_listener(listeners.routes, config.node.http.listen_host, config.node.http.listen_port,
+                       "node.http.listen", config);
+}
+
+// The Invoke API's server and, with routes, the routes' server, both serving `node`.
+class Servers {
+ public:
+  Servers(Listeners& listeners, engine::Node& node)
+      : invoke_(std::make_shared<runtime_api::HttpServer>(std::move(listeners.invoke),
+                                                          runtime_api::make_invoke_api(node, &node),
+                                                          runtime_api::invoke_api_limits())) {
+    invoke_->start();
+    if (listeners.route_table.empty()) return;
+    runtime_api::HttpSite site;
+    site.region = node.config().node.region;
+    site.account_id = node.config().node.account_id;
+    const std::size_t count = listeners.route_table.size();
+    routes_ = std::make_shared<runtime_api::HttpServer>(
+        std::move(listeners.routes),
+        runtime_api::make_http_routes_api(node, std::move(listeners.route_table), std::move(site)),
+        runtime_api::http_routes_limits());
+    routes_->start();
+    std::printf("ember: HTTP routes on http://%s (%zu route(s))\n", address_of(routes_).c_str(),
+                count);
+  }
+
+  // For --ready-fd: the Invoke API's address, then `http ADDRESS` with routes.
+  [[nodiscard]] std::string ready_text() const {
+    return address_of(invoke_) + "\n" + (routes_ ? "http " + address_of(routes_) + "\n" : "");
+  }
+  [[nodiscard]] std::string invoke_address() const { return address_of(invoke_); }
+  void stop_accepting() {
+    invoke_->stop_accepting();
+    if (routes_) routes_->stop_accepting();
+  }
+  void close() {
+    invoke_->close();
+    if (routes_) routes_->close();
+  }
+
+ private:
+  std::shared_ptr<runtime_api::HttpServer> invoke_;
+  std::shared_ptr<runtime_api::HttpServer> routes_;
+};
+
 // --ready-fd: the lines, then the descriptor closed.
 void announce_ready(int ready_fd, const std::string& lines) {
   if (ready_fd < 0) return;
@@ -299,17 +359,8 @@ int serve_command(const std::vector<std::string>& args) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
 
   asio::io_context io;
-  asio::ip::tcp::acceptor acceptor(io);
-  if (!open_listener(acceptor, config.node.listen_host, config.node.listen_port, "node.listen",
-                     config)) {
-    return 2;
-  }
-  auto routes = http_routes(config);
-  asio::ip::tcp::acceptor routes_acceptor(io);
-  if (!routes.empty() && !open_listener(routes_acceptor, config.node.http.listen_host,
-                                        config.node.http.listen_port, "node.http.listen", config)) {
-    return 2;
-  }
+  Listeners listeners(io);
+  if (!open_listeners(listeners, config)) return 2;
 
   // Before any sandbox exists: every worker inherits the mask from the thread that starts it.
   if (!pin_if_asked(vm, pin_cpu)) return 2;
@@ -325,32 +376,13 @@ int serve_command(const std::vector<std::string>& args) {
   const auto grace = config.node.shutdown_grace;
   engine::Node node(io.get_executor(), std::move(config), std::move(*backends),
                     std::move(*node_options));
-  auto server = std::make_shared<runtime_api::HttpServer>(std::move(acceptor),
-                                                          runtime_api::make_invoke_api(node, &node),
-                                                          runtime_api::invoke_api_limits());
-  server->start();
-  std::shared_ptr<runtime_api::HttpServer> routes_server;
-  std::string ready_text = address_of(server) + "\n";
-  if (!routes.empty()) {
-    runtime_api::HttpSite site;
-    site.region = node.config().node.region;
-    site.account_id = node.config().node.account_id;
-    const std::size_t route_count = routes.size();
-    routes_server = std::make_shared<runtime_api::HttpServer>(
-        std::move(routes_acceptor),
-        runtime_api::make_http_routes_api(node, std::move(routes), std::move(site)),
-        runtime_api::http_routes_limits());
-    routes_server->start();
-    std::printf("ember: HTTP routes on http://%s (%zu route(s))\n",
-                address_of(routes_server).c_str(), route_count);
-    ready_text += "http " + address_of(routes_server) + "\n";
-  }
+  Servers servers(listeners, node);
   node.start();
 
   std::printf("ember %s: Invoke API on http://%s serving %zu function(s); state in %s\n",
-              EMBER_VERSION, address_of(server).c_str(), function_count,
+              EMBER_VERSION, servers.invoke_address().c_str(), function_count,
               node.config().node.state_dir.c_str());
-  announce_ready(ready_fd, ready_text);
+  announce_ready(ready_fd, servers.ready_text());
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer give_up(io);
@@ -362,8 +394,7 @@ int serve_command(const std::vector<std::string>& args) {
     if (stopped) return;
     stopped = true;
     give_up.cancel();
-    server->close();
-    if (routes_server) routes_server->close();
+    servers.close();
     io.stop();
   };
   // Final stage: end everything, wait for every worker to be reaped, then close the remaining
@@ -386,8 +417,7 @@ int serve_command(const std::vector<std::string>& args) {
   std::function<void()> on_signal = [&] {
     signals.async_wait([&](boost::system::error_code ec, int signal) {
       if (ec) return;
-      server->stop_accepting();
-      if (routes_server) routes_server->stop_accepting();
+      servers.stop_accepting();
       if (draining || grace.count() == 0) {
         std::printf("ember: %s received, ending every worker\n", sigdescr_np(signal));
         finish();

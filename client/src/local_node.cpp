@@ -203,8 +203,9 @@ LocalNode::LocalNode(const LocalNodeSpec& spec)
     std::string rest = address_.substr(newline + 1);
     address_.resize(newline);
     constexpr std::string_view kHttp = "http ";
-    if (rest.starts_with(kHttp))
+    if (rest.starts_with(kHttp)) {
       http_address_ = rest.substr(kHttp.size(), rest.find('\n') - kHttp.size());
+    }
   }
   if (address_.empty()) {
     child_.stop(std::chrono::seconds(5));

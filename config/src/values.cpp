@@ -110,7 +110,7 @@ namespace {
 // RFC 3986 pchar without percent-escapes: unreserved, sub-delims, ':' and '@'.
 bool is_path_character(char c) {
   constexpr std::string_view kOthers = "-._~!$&'()*+,;=:@";
-  return is_alpha(c) || is_digit(c) || kOthers.find(c) != kOthers.npos;
+  return is_alpha(c) || is_digit(c) || kOthers.find(c) != std::string_view::npos;
 }
 
 }  // namespace

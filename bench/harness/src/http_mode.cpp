@@ -69,13 +69,14 @@ bool answered_well(const HttpResult& r, Kind kind) {
 }
 
 // `n` requests of `kind` from `clients` (one thread each), added to `run`.
-void round_of(std::vector<std::unique_ptr<HttpClient>>& clients, Kind kind, std::size_t n,
-              Run& run, Progress& progress) {
+void round_of(std::vector<std::unique_ptr<HttpClient>>& clients, Kind kind, std::size_t n, Run& run,
+              Progress& progress) {
   std::atomic<std::size_t> next{0};
   std::mutex merge;
   const auto start = Clock::now();
   {
     std::vector<std::jthread> threads;
+    threads.reserve(clients.size());
     for (auto& client : clients) {
       threads.emplace_back([&, c = client.get()] {
         Run mine;
@@ -84,14 +85,13 @@ void round_of(std::vector<std::unique_ptr<HttpClient>>& clients, Kind kind, std:
           if (answered_well(r, kind)) {
             mine.latency_us.push_back(r.total_us);
           } else if (mine.errors++ == 0) {
-            mine.first_error = r.ok ? "status " + std::to_string(r.status) + ": " + r.body
-                                    : r.error;
+            mine.first_error =
+                r.ok ? "status " + std::to_string(r.status) + ": " + r.body : r.error;
           }
           progress.tick();
         }
         const std::scoped_lock lock(merge);
-        run.latency_us.insert(run.latency_us.end(), mine.latency_us.begin(),
-                              mine.latency_us.end());
+        run.latency_us.insert(run.latency_us.end(), mine.latency_us.begin(), mine.latency_us.end());
         if (run.errors == 0) run.first_error = mine.first_error;
         run.errors += mine.errors;
       });
@@ -112,12 +112,14 @@ void add_level(Report& report, std::size_t concurrency, std::map<Kind, Run>& run
   const std::string group = "http c=" + c;
   std::map<Kind, double> rates;
   for (auto& [kind, run] : runs) {
-    const double served = static_cast<double>(run.latency_us.size());
+    const auto served = static_cast<double>(run.latency_us.size());
     rates[kind] = run.wall_s > 0 ? served / run.wall_s : 0;
     std::string key = kind == Kind::kAlbRoute   ? "alb_route"
                       : kind == Kind::kUrlRoute ? "url_route"
                                                 : "direct";
-    report.figures.emplace_back(key + "_requests_per_s_c" + c, rates[kind]);
+    key += "_requests_per_s_c";
+    key += c;
+    report.figures.emplace_back(key, rates[kind]);
     if (run.errors > 0) {
       report.notes.push_back(group + " " + kind_name(kind) + ": " + std::to_string(run.errors) +
                              " requests failed; first: " + run.first_error);

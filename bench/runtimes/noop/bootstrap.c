@@ -2,8 +2,8 @@
  *
  * One keep-alive connection to AWS_LAMBDA_RUNTIME_API (numeric host:port, no DNS), then
  * forever: GET next, read the event, POST a small JSON answer ({"ok":true}, or
- * EMBER_NOOP_ANSWER's text: `ember bench http` makes it a response document). Raw sockets and a static
- * link, so the same binary runs under ember, under a plain posix_spawn and inside a runc
+ * EMBER_NOOP_ANSWER's text: `ember bench http` makes it a response document). Raw sockets and a
+ * static link, so the same binary runs under ember, under a plain posix_spawn and inside a runc
  * container with an empty rootfs. Any error ends the process (status 1): ember then reports
  * Runtime.ExitError, and the baselines simply close the connection to stop it. */
 #include <stdio.h>

@@ -44,8 +44,8 @@ struct BenchOptions {
   ClientKind client = ClientKind::kBeast;
   bool baselines = true;
 
-  // async: events per concurrency level, the levels (http too), and the crash check (K events into a
-  // function sleeping crash_sleep_ms, the node killed mid-way).
+  // async: events per concurrency level, the levels (http too), and the crash check (K events into
+  // a function sleeping crash_sleep_ms, the node killed mid-way).
   std::size_t events = 2000;
   std::vector<std::size_t> concurrency_levels{1, 8, 32};
   bool crash = true;
