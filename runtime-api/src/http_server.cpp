@@ -222,6 +222,10 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     res.version(req.version());
     res.keep_alive(req.keep_alive() && res.keep_alive());
     res.prepare_payload();
+    if (req.method() == http::verb::head) {
+      // The length a GET would get, and no body (RFC 9110 9.3.2).
+      res.body().clear();
+    }
     stream.expires_after(limits_.transfer);
     auto [write_ec, write_n] = co_await http::async_write(stream, res, kTuple);
     if (write_ec || !res.keep_alive()) break;

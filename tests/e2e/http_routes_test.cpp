@@ -96,6 +96,15 @@ TEST_F(HttpRoutesE2E, TheConsolesDefaultResponseIsADownload) {
   EXPECT_EQ(reply.header("content-type"), "application/octet-stream");
   EXPECT_EQ(reply.body, "\"Hello from Lambda!\"");
   EXPECT_EQ(reply.header("x-amzn-requestid").size(), 36U);
+
+  // HEAD: GET's headers and length, no body, and the connection stays usable.
+  const auto head =
+      run({"curl", "-s", "-I", "-w", "%{http_code} %{num_connects}\\n",
+           node_->http_endpoint() + "/hello", "-I", node_->http_endpoint() + "/hello"});
+  EXPECT_EQ(head.exit_code, 0) << head.err;
+  EXPECT_EQ(count(head.out, "Content-Length: 20\r\n"), 2U) << head.out;
+  EXPECT_NE(head.out.find("200 1\n"), std::string::npos) << head.out;
+  EXPECT_NE(head.out.find("200 0\n"), std::string::npos) << head.out;
 }
 
 TEST_F(HttpRoutesE2E, ATextHtmlDocumentIsAPageWithMultiValueQueryStrings) {
