@@ -195,6 +195,9 @@ TEST(Schema, DescribesExactlyTheKeysTheLoaderAccepts) {
       {"seccomp", function + "    seccomp: {no_such_key: 1}\n"},
       {"async", function + "    async: {no_such_key: 1}\n"},
       {"schedules", function + "    schedules: [{no_such_key: 1}]\n"},
+      {"buckets", "node: {buckets: [{no_such_key: 1}]}\n"},
+      {"s3_events", function + "    s3_events: [{no_such_key: 1}]\n"},
+      {"mounts", function + "    mounts: [{no_such_key: 1}]\n"},
       {"image_config",
        "functions:\n  - name: a\n    image: oci:/\n    image_config: {no_such_key: 1}\n"},
   };
@@ -206,7 +209,8 @@ TEST(Schema, DescribesExactlyTheKeysTheLoaderAccepts) {
   }
 }
 
-// Keys of the example by section, following the schema's nesting.
+// Keys of the example by section, following the schema's nesting. A key's first appearance
+// shows its default; later examples in the file may set real values (a dead-letter directory).
 void collect_keys(const YAML::Node& map, const SectionDescription& section,
                   const std::vector<SectionDescription>& sections,
                   std::map<std::string, std::set<std::string>>& used,
@@ -219,9 +223,9 @@ void collect_keys(const YAML::Node& map, const SectionDescription& section,
       problems.push_back("`" + section.name + "` has no key `" + name + "`");
       continue;
     }
-    used[section.name].insert(name);
+    const bool first = used[section.name].insert(name).second;
     if (key->section.empty()) {
-      if (pair.second.IsScalar() && !key->default_value.empty() &&
+      if (first && pair.second.IsScalar() && !key->default_value.empty() &&
           // required in some cases (a python handler): the example shows a real one
           key->default_doc.find("required") == std::string::npos &&
           pair.second.Scalar() != key->default_value &&
