@@ -26,10 +26,9 @@ def lambda_handler(event, context):
         with Image.open(source) as image:  # raises for anything that is not an image
             image.thumbnail(SIZE)
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            # Written next to its final name and renamed, so the thumbnail appears whole.
-            partial = os.path.join(os.path.dirname(target), "." + os.path.basename(target) + ".partial")
-            image.save(partial, format=image.format)
-            os.replace(partial, target)
+            # Written in place: the bucket notifies a file when it is closed, so nobody sees it
+            # half-written (a temporary name would be an object of its own).
+            image.save(target, format=image.format)
         print(f"thumbnail of {key}: {target} {image.size[0]}x{image.size[1]}")
         made.append({"key": key, "thumbnail": target})
     return {"thumbnails": made}
