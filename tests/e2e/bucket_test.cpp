@@ -197,6 +197,12 @@ TEST_F(Buckets, AFileRenamedIntoTheBucketGivesOneEvent) {
   EXPECT_EQ(counter("uploads", "queued"), 2);
   EXPECT_EQ(keys("recorder"), (std::multiset<std::string>{"ObjectCreated:Put moved.bin",
                                                           "ObjectCreated:Put marker"}));
+  const auto ps = run({ember_exe().string(), "ps", "--endpoint", "http://" + node_->address()});
+  EXPECT_NE(ps.out.find("bucket uploads (" + bucket("uploads").string() +
+                        "): created 2, removed 0, invocations queued 2, vanished 0, inotify "
+                        "overflows 0"),
+            std::string::npos)
+      << ps.out << ps.err;
 }
 
 TEST_F(Buckets, APartialWriteGivesNoEventUntilTheFileIsClosed) {
