@@ -161,7 +161,7 @@ std::optional<std::vector<const Edge*>> path_between(const std::vector<Edge>& ed
                                                      std::size_t start, std::size_t goal) {
   std::map<std::size_t, const Edge*> reached_by{{start, nullptr}};
   std::vector<std::size_t> frontier{start};
-  while (!frontier.empty() && reached_by.count(goal) == 0) {
+  while (!frontier.empty() && !reached_by.contains(goal)) {
     std::vector<std::size_t> next;
     for (const std::size_t at : frontier) {
       for (const Edge& edge : edges) {
@@ -170,7 +170,7 @@ std::optional<std::vector<const Edge*>> path_between(const std::vector<Edge>& ed
     }
     frontier = std::move(next);
   }
-  if (reached_by.count(goal) == 0) return std::nullopt;
+  if (!reached_by.contains(goal)) return std::nullopt;
   std::vector<const Edge*> path;
   for (std::size_t at = goal; reached_by.at(at) != nullptr; at = reached_by.at(at)->from) {
     path.insert(path.begin(), reached_by.at(at));

@@ -71,28 +71,33 @@ void BucketWatcher::watch_tree(std::size_t root, const std::string& dir, bool re
   std::error_code ec;
   for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string key = child_key(dir, it->path().filename().string());
-    const auto status = it->symlink_status(ec);
-    if (ec) continue;
+    std::error_code status_error;  // a file gone meanwhile: the next one is still read
+    const auto status = it->symlink_status(status_error);
+    if (status_error) continue;
     if (fs::is_directory(status)) {
       watch_tree(root, key, report_files);
       continue;
     }
-    if (!report_files || !fs::is_regular_file(status)) continue;
-    // A file someone still writes is reported at its close, which the watch now sees; one
-    // that is complete may have been closed before the watch existed, so it is reported now.
-    const isolation::UniqueFd file(
-        ::open(it->path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
-    if (!file.valid()) continue;
-    if (::fcntl(file.get(), F_SETLEASE, F_RDLCK) < 0) {
-      if (errno == EAGAIN) continue;  // open for writing somewhere
-    } else {
-      ::fcntl(file.get(), F_SETLEASE, F_UNLCK);
-    }
-    struct stat st {};
-    if (::fstat(file.get(), &st) < 0) continue;
-    scanned_[{root, key}] = FileIdentity{st.st_ino, st.st_mtim, st.st_size};
-    callbacks_.changed(Change{root, key, ChangeKind::kCreated});
+    if (report_files && fs::is_regular_file(status)) report_if_complete(root, key);
   }
+}
+
+void BucketWatcher::report_if_complete(std::size_t root, const std::string& key) {
+  // A file someone still writes is reported at its close, which the watch now sees; one that
+  // is complete may have been closed before the watch existed, so it is reported now.
+  const fs::path path = roots_[root] / key;
+  const isolation::UniqueFd file(
+      ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
+  if (!file.valid()) return;
+  if (::fcntl(file.get(), F_SETLEASE, F_RDLCK) < 0) {
+    if (errno == EAGAIN) return;  // open for writing somewhere
+  } else {
+    ::fcntl(file.get(), F_SETLEASE, F_UNLCK);
+  }
+  struct stat st {};
+  if (::fstat(file.get(), &st) < 0) return;
+  scanned_[{root, key}] = FileIdentity{st.st_ino, st.st_mtim, st.st_size};
+  callbacks_.changed(Change{root, key, ChangeKind::kCreated});
 }
 
 void BucketWatcher::forget_tree(std::size_t root, const std::string& dir) {

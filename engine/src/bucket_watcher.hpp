@@ -76,6 +76,8 @@ class BucketWatcher final : public std::enable_shared_from_this<BucketWatcher> {
   };
 
   void watch_tree(std::size_t root, const std::string& dir, bool report_files);
+  // A file found in a directory that just appeared: reported unless open for writing.
+  void report_if_complete(std::size_t root, const std::string& key);
   void forget_tree(std::size_t root, const std::string& dir);
   void wait_for_events();
   void read_events();

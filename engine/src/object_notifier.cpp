@@ -61,8 +61,9 @@ void make_bucket_directories(const config::Config& config, const EngineContext& 
                 std::system_category().message(errno);
     }
     if (failure.empty() || !context.echo) continue;
-    for (const auto& name : functions_of(config, bucket.name))
+    for (const auto& name : functions_of(config, bucket.name)) {
       context.echo(name, "ember: " + failure);
+    }
   }
 }
 
@@ -154,9 +155,10 @@ void ObjectNotifier::changed(const BucketWatcher::Change& change) {
                   s3_event_payload(event, config_.node, subscription.configuration_id), "s3",
                   [echo = context_.echo, function = subscription.function->name,
                    key = event.key](const std::string& error) {
-                    if (echo)
-                      echo(function,
-                           "ember: the event of object " + key + " could not be queued: " + error);
+                    if (!echo) return;
+                    std::string line = "ember: the event of object ";
+                    line.append(key).append(" could not be queued: ").append(error);
+                    echo(function, line);
                   });
   }
 }

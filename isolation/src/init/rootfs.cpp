@@ -155,8 +155,9 @@ StepResult make_dirs(const InitConfig& c, const std::string& path) {
 StepResult bind_mounts(const InitConfig& c) {
   for (const auto& m : c.mounts) {
     struct stat st {};
-    if (::stat(m.source.c_str(), &st) < 0)
+    if (::stat(m.source.c_str(), &st) < 0) {
       return check(-1, "stat " + m.source + " (a mount's source)");
+    }
     if (!S_ISDIR(st.st_mode)) {
       errno = ENOTDIR;
       return check(-1, "stat " + m.source + " (a mount's source must be a directory)");
