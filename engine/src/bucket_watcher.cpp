@@ -52,6 +52,7 @@ void BucketWatcher::stop() {
   boost::system::error_code ignored;
   stream_.close(ignored);
   watches_.clear();
+  watched_dirs_.clear();
 }
 
 void BucketWatcher::watch_tree(std::size_t root, const std::string& dir, bool report_files) {
@@ -68,6 +69,16 @@ void BucketWatcher::watch_tree(std::size_t root, const std::string& dir, bool re
     return;
   }
   watches_[wd] = Watched{root, dir};
+  watched_dirs_.insert({root, dir});
+  scan(root, dir, report_files);
+  // readdir() of a directory that grows meanwhile may skip entries (ext4 turning it into a
+  // hashed directory); files closed before the watch existed have no event to fall back on,
+  // so a new directory is read twice. What the first pass reported is not reported again.
+  if (report_files) scan(root, dir, report_files);
+}
+
+void BucketWatcher::scan(std::size_t root, const std::string& dir, bool report_files) {
+  const fs::path path = dir.empty() ? roots_[root] : roots_[root] / dir;
   std::error_code ec;
   for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string key = child_key(dir, it->path().filename().string());
@@ -75,11 +86,15 @@ void BucketWatcher::watch_tree(std::size_t root, const std::string& dir, bool re
     const auto status = it->symlink_status(status_error);
     if (status_error) continue;
     if (fs::is_directory(status)) {
-      watch_tree(root, key, report_files);
+      if (!is_watched(root, key)) watch_tree(root, key, report_files);
       continue;
     }
     if (report_files && fs::is_regular_file(status)) report_if_complete(root, key);
   }
+}
+
+bool BucketWatcher::is_watched(std::size_t root, const std::string& dir) const {
+  return watched_dirs_.contains({root, dir});
 }
 
 void BucketWatcher::report_if_complete(std::size_t root, const std::string& key) {
@@ -96,7 +111,12 @@ void BucketWatcher::report_if_complete(std::size_t root, const std::string& key)
   }
   struct stat st {};
   if (::fstat(file.get(), &st) < 0) return;
-  scanned_[{root, key}] = FileIdentity{st.st_ino, st.st_mtim, st.st_size};
+  const FileIdentity identity{st.st_ino, st.st_mtim, st.st_size};
+  // readdir() of a directory that grows meanwhile may return an entry twice (ext4 turning
+  // it into a hashed directory): the same contents are reported once.
+  const auto [it, inserted] = scanned_.try_emplace({root, key}, identity);
+  if (!inserted && it->second == identity) return;
+  it->second = identity;
   callbacks_.changed(Change{root, key, ChangeKind::kCreated});
 }
 
@@ -105,6 +125,7 @@ void BucketWatcher::forget_tree(std::size_t root, const std::string& dir) {
     if (it->second.root == root && inside(it->second.dir, dir)) {
       // A directory moved away keeps its watch (it follows the inode): removed here.
       ::inotify_rm_watch(stream_.native_handle(), it->first);
+      watched_dirs_.erase({it->second.root, it->second.dir});
       it = watches_.erase(it);
     } else {
       ++it;
@@ -163,6 +184,7 @@ void BucketWatcher::handle(std::uint32_t mask, int wd, const std::string& name) 
   if (it == watches_.end()) return;
   const Watched watched = it->second;
   if ((mask & IN_IGNORED) != 0) {
+    watched_dirs_.erase({watched.root, watched.dir});
     watches_.erase(it);
     return;
   }

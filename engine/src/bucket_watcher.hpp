@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -76,6 +77,9 @@ class BucketWatcher final : public std::enable_shared_from_this<BucketWatcher> {
   };
 
   void watch_tree(std::size_t root, const std::string& dir, bool report_files);
+  // Reports the files of a watched directory (when asked) and watches its new subdirectories.
+  void scan(std::size_t root, const std::string& dir, bool report_files);
+  [[nodiscard]] bool is_watched(std::size_t root, const std::string& dir) const;
   // A file found in a directory that just appeared: reported unless open for writing.
   void report_if_complete(std::size_t root, const std::string& key);
   void forget_tree(std::size_t root, const std::string& dir);
@@ -89,6 +93,7 @@ class BucketWatcher final : public std::enable_shared_from_this<BucketWatcher> {
   Callbacks callbacks_;
   boost::asio::posix::stream_descriptor stream_;  // owns the inotify descriptor
   std::unordered_map<int, Watched> watches_;
+  std::set<std::pair<std::size_t, std::string>> watched_dirs_;  // the values of watches_
   // Cleared once the kernel's queue is drained: every event queued before a scan is then seen.
   std::map<std::pair<std::size_t, std::string>, FileIdentity> scanned_;
   std::uint64_t overflows_ = 0;
