@@ -80,6 +80,22 @@ void print_schedules(const std::string& name, const boost::json::object& functio
   }
 }
 
+// Subscribed buckets' object notifications (docs/event-sources.md); absent without any.
+void print_buckets(const boost::json::object& node) {
+  const auto* buckets = node.if_contains("buckets");
+  if (buckets == nullptr || !buckets->is_array()) return;
+  for (const auto& b : buckets->as_array()) {
+    const auto& bucket = b.as_object();
+    std::printf(
+        "bucket %s (%s): created %.0f, removed %.0f, invocations queued %.0f, vanished %.0f, "
+        "inotify overflows %.0f\n",
+        std::string(bucket.at("name").as_string()).c_str(),
+        std::string(bucket.at("path").as_string()).c_str(), number(bucket.at("created")),
+        number(bucket.at("removed")), number(bucket.at("queued")), number(bucket.at("vanished")),
+        number(bucket.at("overflows")));
+  }
+}
+
 void print_function(const boost::json::object& function) {
   const std::string name(function.at("name").as_string());
   print_workers(name, function);
@@ -128,6 +144,7 @@ int ps_command(const std::vector<std::string>& args) {
   std::printf("%-24s %-28s %-12s %-12s %8s %9s %11s %10s %9s\n", "FUNCTION", "WORKER", "STATE",
               "KIND", "PID", "AGE", "INVOCATIONS", "LAST USED", "MEM PEAK");
   for (const auto& f : node.at("functions").as_array()) print_function(f.as_object());
+  print_buckets(node);
   return 0;
 }
 

@@ -13,6 +13,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # real clients and runtimes used by the examples and tests
   python3 awscli python3-boto3 curl procps
+  # examples/thumbnails: Pillow, which sandboxes see through /usr
+  python3-pil
   # container images without Docker, and the OCI runtimes of `isolation: oci`
   umoci skopeo busybox-static runc crun
 )

@@ -96,6 +96,35 @@ void emit_http(YAML::Emitter& out, const NodeFunction::Http& http) {
   out << YAML::EndMap;
 }
 
+void emit_object_notifications(YAML::Emitter& out, const NodeFunction& f) {
+  if (!f.s3_events.empty()) {
+    out << YAML::Key << "s3_events" << YAML::Value << YAML::BeginSeq;
+    for (const auto& rule : f.s3_events) {
+      out << YAML::BeginMap << YAML::Key << "bucket" << YAML::Value << rule.bucket;
+      if (!rule.events.empty()) {
+        out << YAML::Key << "events" << YAML::Value << YAML::Flow << rule.events;
+      }
+      if (!rule.prefix.empty()) {
+        out << YAML::Key << "prefix" << YAML::Value << YAML::DoubleQuoted << rule.prefix;
+      }
+      if (!rule.suffix.empty()) {
+        out << YAML::Key << "suffix" << YAML::Value << YAML::DoubleQuoted << rule.suffix;
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (!f.mounts.empty()) {
+    out << YAML::Key << "mounts" << YAML::Value << YAML::BeginSeq;
+    for (const auto& mount : f.mounts) {
+      out << YAML::BeginMap << YAML::Key << "source" << YAML::Value << YAML::DoubleQuoted
+          << mount.source << YAML::Key << "target" << YAML::Value << mount.target << YAML::Key
+          << "read_only" << YAML::Value << mount.read_only << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+}
+
 void emit_function(YAML::Emitter& out, const NodeFunction& f) {
   out << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << f.name;
@@ -143,6 +172,7 @@ void emit_function(YAML::Emitter& out, const NodeFunction& f) {
   emit_async(out, f.async);
   emit_schedules(out, f.schedules);
   emit_http(out, f.http);
+  emit_object_notifications(out, f);
   out << YAML::EndMap;
 }
 
@@ -164,6 +194,14 @@ std::string node_yaml(const std::vector<NodeFunction>& functions, const fs::path
   emit_if(out, "isolation", settings.isolation);
   emit_if(out, "oci_runtime", settings.oci_runtime);
   emit_if(out, "max_image_mb", settings.max_image_mb);
+  if (!settings.buckets.empty()) {
+    out << YAML::Key << "buckets" << YAML::Value << YAML::BeginSeq;
+    for (const auto& bucket : settings.buckets) {
+      out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << bucket.name << YAML::Key
+          << "path" << YAML::Value << YAML::DoubleQuoted << bucket.path.string() << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
   out << YAML::EndMap;
   out << YAML::Key << "functions" << YAML::Value << YAML::BeginSeq;
   for (const auto& f : functions) emit_function(out, f);

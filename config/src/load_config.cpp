@@ -111,6 +111,7 @@ void read_functions(const Walker& walker, const Entry& entry, Config& config) {
   check_destinations(walker, function_entries, config.functions);
   check_rule_names(walker, function_entries);
   check_route_paths(walker, function_entries, config.functions);
+  check_object_notifications(walker, function_entries, config);
 }
 
 }  // namespace detail

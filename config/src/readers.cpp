@@ -174,9 +174,9 @@ std::string not_writable_because(const fs::path& dir) {
   return std::system_category().message(error);
 }
 
-// The node makes a missing destination directory (and its missing parents) at start, so it
-// must be a writable directory already or have one as its nearest existing ancestor.
-void check_destination_directory(const Walker& walker, const Entry& entry, const fs::path& dir) {
+}  // namespace
+
+void check_makeable_directory(const Walker& walker, const Entry& entry, const fs::path& dir) {
   std::error_code ec;
   const auto status = fs::status(dir, ec);
   if (ec && status.type() != fs::file_type::not_found) {
@@ -209,8 +209,6 @@ void check_destination_directory(const Walker& walker, const Entry& entry, const
   }
 }
 
-}  // namespace
-
 Destination read_destination(const Walker& walker, const Entry& entry) {
   const std::string text = walker.string(entry);
   Destination destination;
@@ -231,7 +229,7 @@ Destination read_destination(const Walker& walker, const Entry& entry) {
       walker.fail(entry, "expected `dir:PATH` with a non-empty PATH, got " + in_backticks(text));
     }
     destination.directory = walker.resolve(text.substr(kDirectoryPrefix.size()));
-    check_destination_directory(walker, entry, destination.directory);
+    check_makeable_directory(walker, entry, destination.directory);
     destination.kind = Destination::Kind::kDirectory;
     return destination;
   }

@@ -2,6 +2,7 @@
 // members from one value, paths, checks against the file system, free-form maps.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,11 @@ std::string no_image();
 // NAME: value pairs in file order, within Lambda's limits.
 void read_environment(const Walker& walker, const Entry& entry, FunctionConfig& function);
 std::string default_environment();
+
+// The node makes a missing directory (and its missing parents) at start, so `dir` must be a
+// writable directory already or have one as its nearest existing ancestor.
+void check_makeable_directory(const Walker& walker, const Entry& entry,
+                              const std::filesystem::path& dir);
 
 // `function:NAME` or `dir:PATH` (PATH made absolute, a writable directory or one that can be
 // made); "" for none. Whether NAME is a function of the file is checked after all are read

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "buckets.hpp"
 #include "ember/config/config.hpp"
 #include "key.hpp"
 #include "readers.hpp"
@@ -41,6 +42,25 @@ inline constexpr auto kHttpListenerKeys = std::to_array<Key<HttpListenerConfig>>
             "route."},
 });
 static_assert(is_well_formed(kHttpListenerKeys));
+
+inline constexpr auto kBucketKeys = std::to_array<Key<BucketConfig>>({
+    {.name = "name",
+     .type = text<&BucketConfig::name>(&is_bucket_name,
+                                       "3 to 63 of a-z 0-9 . -, starting and ending with a letter "
+                                       "or digit (S3's bucket naming rules)"),
+     .required = true,
+     .rule = "unique on the node",
+     .doc = "The bucket's name: `s3.bucket.name` of its notifications, and its ARN "
+            "`arn:aws:s3:::NAME`."},
+    {.name = "path",
+     .type = custom<&BucketConfig::path, &read_bucket_path>(
+         "a directory path (relative to this file), made at start if missing"),
+     .required = true,
+     .rule = "not inside another bucket's path",
+     .doc = "The directory whose files are the bucket's objects; a file's path below it is "
+            "the object's key."},
+});
+static_assert(is_well_formed(kBucketKeys));
 
 inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
     {.name = "listen",
@@ -104,6 +124,11 @@ inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
     {.name = "http",
      .type = section<&NodeConfig::http, kHttpListenerKeys>("a map; see [`node.http`](#nodehttp)"),
      .doc = "The listener of functions' HTTP routes (docs/event-sources.md)."},
+    {.name = "buckets",
+     .type = list_of<&NodeConfig::buckets, kBucketKeys, &read_buckets>(
+         "a list of maps; see [`node.buckets`](#nodebuckets)"),
+     .doc = "Local directories served as S3 buckets, whose object notifications invoke "
+            "functions (`s3_events`)."},
 });
 static_assert(is_well_formed(kNodeKeys));
 
@@ -244,6 +269,46 @@ inline constexpr auto kHttpRouteKeys = std::to_array<Key<HttpRouteConfig>>({
 });
 static_assert(is_well_formed(kHttpRouteKeys));
 
+inline constexpr auto kS3EventKeys = std::to_array<Key<S3EventConfig>>({
+    {.name = "bucket",
+     .type = text<&S3EventConfig::bucket>(&is_bucket_name, "a bucket name"),
+     .required = true,
+     .rule = "one of `node.buckets`",
+     .doc = "The bucket whose object notifications invoke the function."},
+    {.name = "events",
+     .type = text_list<&S3EventConfig::events>(
+         &is_s3_event_name,
+         "`s3:ObjectCreated:*`, `s3:ObjectCreated:Put`, `s3:ObjectCreated:Copy`, "
+         "`s3:ObjectRemoved:*` or `s3:ObjectRemoved:Delete`"),
+     .rule = "at least one",
+     .doc = "The event types that invoke it, as S3's notification configuration."},
+    {.name = "prefix",
+     .type = text<&S3EventConfig::prefix>(),
+     .doc = "Only objects whose key starts with this."},
+    {.name = "suffix",
+     .type = text<&S3EventConfig::suffix>(),
+     .doc = "Only objects whose key ends with this."},
+});
+static_assert(is_well_formed(kS3EventKeys));
+
+inline constexpr auto kMountKeys = std::to_array<Key<MountConfig>>({
+    {.name = "source",
+     .type = custom<&MountConfig::source, &read_mount_source>(
+         "the name of one of `node.buckets`, or an existing directory (relative to this file)"),
+     .required = true,
+     .doc = "What the sandbox sees at `target`."},
+    {.name = "target",
+     .type = text<&MountConfig::target>(&is_mount_target,
+                                        "`/mnt/NAME` (NAME: components of A-Z a-z 0-9 . _ -)"),
+     .required = true,
+     .rule = "targets of a function neither equal nor inside one another",
+     .doc = "Where the sandbox sees it, as Lambda's file system mounts (`/mnt/...`)."},
+    {.name = "read_only",
+     .type = choice<&MountConfig::read_only, kBooleanWords>(),
+     .doc = "Mounted read-only (and nosuid, nodev)."},
+});
+static_assert(is_well_formed(kMountKeys));
+
 inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
     {.name = "name",
      .type = text<&FunctionConfig::name>(&is_function_name, "1 to 64 of A-Z a-z 0-9 _ -"),
@@ -339,6 +404,16 @@ inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
      .type = section<&FunctionConfig::http, kHttpRouteKeys>("a map; see [`http`](#http)"),
      .doc = "An HTTP route on `node.http`'s listener that invokes the function "
             "(docs/event-sources.md)."},
+    {.name = "s3_events",
+     .type = list_of<&FunctionConfig::s3_events, kS3EventKeys, &read_s3_events>(
+         "a list of maps; see [`s3_events`](#s3_events)"),
+     .doc = "Buckets whose object notifications invoke the function asynchronously, as S3's "
+            "(docs/event-sources.md)."},
+    {.name = "mounts",
+     .type = list_of<&FunctionConfig::mounts, kMountKeys, &read_mounts>(
+         "a list of maps; see [`mounts`](#mounts)"),
+     .rule = "`isolation: native` or `oci`",
+     .doc = "Directories and buckets bound into the function's sandbox at `/mnt/...`."},
 });
 static_assert(is_well_formed(kFunctionKeys));
 

@@ -42,7 +42,50 @@ constexpr std::array<std::string_view, 13> kReservedEnvironmentNames = {
 // Python runtimes run on the host's own interpreters, looked up where Debian installs them.
 constexpr std::string_view kInterpreterDir = "/usr/bin/";
 
+constexpr std::array<std::string_view, 5> kS3EventNames = {
+    "s3:ObjectCreated:*", "s3:ObjectCreated:Put", "s3:ObjectCreated:Copy", "s3:ObjectRemoved:*",
+    "s3:ObjectRemoved:Delete"};
+
+constexpr std::string_view kMountRoot = "/mnt/";
+
+bool is_ipv4_literal(std::string_view text) {
+  in_addr address{};
+  return ::inet_pton(AF_INET, std::string(text).c_str(), &address) == 1;
+}
+
 }  // namespace
+
+bool is_bucket_name(std::string_view name) {
+  const auto bucket_char = [](char c) {
+    return is_lower(c) || is_digit(c) || c == '.' || c == '-';
+  };
+  const auto edge = [](char c) { return is_lower(c) || is_digit(c); };
+  return name.size() >= 3 && name.size() <= 63 &&
+         std::all_of(name.begin(), name.end(), bucket_char) && edge(name.front()) &&
+         edge(name.back()) && name.find("..") == std::string_view::npos && !is_ipv4_literal(name) &&
+         !name.starts_with("xn--") && !name.starts_with("sthree-") && !name.ends_with("-s3alias") &&
+         !name.ends_with("--ol-s3");
+}
+
+bool is_s3_event_name(std::string_view name) {
+  return std::find(kS3EventNames.begin(), kS3EventNames.end(), name) != kS3EventNames.end();
+}
+
+bool is_mount_target(std::string_view target) {
+  if (!target.starts_with(kMountRoot)) return false;
+  std::string_view rest = target.substr(kMountRoot.size());
+  if (rest.empty() || rest.back() == '/') return false;
+  while (!rest.empty()) {
+    const auto slash = rest.find('/');
+    const std::string_view part = rest.substr(0, slash);
+    const bool ok = !part.empty() && part != "." && part != ".." &&
+                    std::all_of(part.begin(), part.end(),
+                                [](char c) { return is_word(c) || c == '-' || c == '.'; });
+    if (!ok) return false;
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+  }
+  return true;
+}
 
 bool is_function_name(std::string_view name) {
   return !name.empty() && name.size() <= 64 &&

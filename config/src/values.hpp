@@ -56,6 +56,16 @@ bool is_route_path(std::string_view path);
 // GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS: the methods an HTTP route can answer.
 bool is_http_method(std::string_view method);
 
+// S3's bucket naming rules: 3 to 63 of a-z 0-9 . -, starting and ending with a letter or
+// digit, no "..", not shaped like an IPv4 address, none of S3's reserved prefixes and suffixes.
+bool is_bucket_name(std::string_view name);
+
+// The S3 event types a subscription may name (s3:ObjectCreated:*, ...; kS3EventNames).
+bool is_s3_event_name(std::string_view name);
+
+// `/mnt/NAME`: /mnt and one or more components of A-Z a-z 0-9 . _ -, none of them `.` or `..`.
+bool is_mount_target(std::string_view target);
+
 struct RuntimeInfo {
   RuntimeKind kind = RuntimeKind::kProvided;
   std::filesystem::path interpreter;  // empty for provided runtimes

@@ -11,6 +11,7 @@
 #include "async_dispatcher.hpp"
 #include "engine_context.hpp"
 #include "function_pool.hpp"
+#include "object_notifier.hpp"
 #include "python_zygote.hpp"
 #include "sandbox_preparer.hpp"
 #include "schedule_runner.hpp"
@@ -70,6 +71,7 @@ Node::Node(const boost::asio::any_io_executor& executor, config::Config config, 
     }
     return total;
   };
+  make_bucket_directories(config_, *context_);
   start_zygotes();
   for (const auto& function : config_.functions) {
     pools_.emplace(function.name, std::make_shared<FunctionPool>(*context_, function));
@@ -86,6 +88,9 @@ Node::Node(const boost::asio::any_io_executor& executor, config::Config config, 
     const bool scheduled = std::any_of(config_.functions.begin(), config_.functions.end(),
                                        [](const auto& f) { return !f.schedules.empty(); });
     if (scheduled) schedules_ = std::make_unique<ScheduleRunner>(*context_, config_, *async_);
+    const bool subscribed = std::any_of(config_.functions.begin(), config_.functions.end(),
+                                        [](const auto& f) { return !f.s3_events.empty(); });
+    if (subscribed) notifier_ = std::make_unique<ObjectNotifier>(*context_, config_, *async_);
   }
 }
 
@@ -157,6 +162,7 @@ bool Node::evict_one(const FunctionPool* except) {
 
 void Node::start() {
   if (async_) async_->start();
+  if (notifier_) notifier_->start();
   tick();
   if (tick_interval_.count() == 0) return;
   ticker_ = std::make_unique<boost::asio::steady_timer>(context_->executor);
@@ -220,6 +226,7 @@ boost::json::object Node::snapshot() const {
   out["memory_used_mb"] = capacity.used_mb;
   out["max_workers"] = capacity.max_workers;
   out["workers"] = capacity.workers;
+  if (notifier_) out["buckets"] = notifier_->describe();
   return out;
 }
 
@@ -288,6 +295,7 @@ void Node::shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
   if (ticker_) ticker_->cancel();
+  if (notifier_) notifier_->stop();
   preparer_->stop();
   urgent_preparer_->stop();
   for (auto& [name, pool] : pools_) pool->shutdown();

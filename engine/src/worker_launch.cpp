@@ -37,6 +37,9 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   }
   spec.seccomp.extra_deny = function.seccomp_deny;
   spec.seccomp.allow = function.seccomp_allow;
+  for (const auto& mount : function.mounts) {
+    spec.mounts.push_back({mount.path, mount.target, mount.read_only});
+  }
 
   const image::StoredImage* image = context.image_for(function);
   // Paths as the worker sees them: /var/task and /var/runtime in a native sandbox.

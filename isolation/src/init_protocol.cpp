@@ -21,6 +21,7 @@ enum Tag : unsigned char {
   kSeccomp,
   kAdopt,
   kImageRoot,
+  kMount,
   kReady = 32,
   kFailed,
   kExited,
@@ -88,6 +89,10 @@ std::string encode(const InitConfig& config) {
   put(out, kRuntimeDir, config.runtime_dir);
   put(out, kOptDir, config.opt_dir);
   if (!config.image_root.empty()) put(out, kImageRoot, config.image_root);
+  // "r" or "w", the source, a NUL, the target: paths hold no NUL.
+  for (const auto& mount : config.mounts) {
+    put(out, kMount, (mount.read_only ? "r" : "w") + mount.source + '\0' + mount.target);
+  }
   put_number(out, kTmpMb, config.tmp_mb);
   put_number(out, kUid, config.uid);
   put_number(out, kGid, config.gid);
@@ -121,6 +126,13 @@ std::optional<InitConfig> decode_config(std::string_view message) {
       case kImageRoot:
         config.image_root = payload;
         break;
+      case kMount: {
+        const auto nul = payload.find('\0');
+        if (payload.empty() || nul == std::string_view::npos) return std::nullopt;
+        config.mounts.push_back({std::string(payload.substr(1, nul - 1)),
+                                 std::string(payload.substr(nul + 1)), payload.front() == 'r'});
+        break;
+      }
       case kTmpMb:
         ok = parse_number(payload, config.tmp_mb);
         break;

@@ -22,6 +22,13 @@ inline constexpr int kLaunchFd = 4;
 // listener); init builds the root, forks the worker, and answers Prepared once the worker is
 // armed. Then, possibly much later, the engine writes the Launch (argv, env, working_dir) to
 // the launch pipe and closes it; the worker execs and init answers Ready or StepFailed.
+// A host directory bound at `target` (under /mnt) inside the sandbox.
+struct InitMount {
+  std::string source;
+  std::string target;
+  bool read_only = true;
+};
+
 struct InitConfig {
   // --- the Launch
   std::vector<std::string> argv;  // argv[0]: absolute path inside the sandbox
@@ -35,6 +42,7 @@ struct InitConfig {
   // An image function's root (host path): the sandbox's root instead of the host's /usr and
   // the directories above; it must hold /proc, /dev and /tmp to mount on.
   std::string image_root;
+  std::vector<InitMount> mounts;
   std::uint32_t tmp_mb = 512;
   std::uint32_t uid = 993;
   std::uint32_t gid = 993;

@@ -344,6 +344,9 @@ class NativeBackend final : public SandboxBackend {
     config.runtime_dir = spec.runtime_dir.string();
     config.opt_dir = spec.opt_dir.string();
     config.image_root = spec.image_root.string();
+    for (const auto& mount : spec.mounts) {
+      config.mounts.push_back({mount.source.string(), mount.target, mount.read_only});
+    }
     config.tmp_mb = spec.tmp_mb;
     config.uid = options_.uid;
     config.gid = options_.gid;

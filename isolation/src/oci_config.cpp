@@ -42,6 +42,11 @@ json::array mounts(const OciContainerInput& in) {
   list.emplace_back(
       mount("/tmp", "tmpfs", "tmpfs",
             {"nosuid", "nodev", "mode=1777", "size=" + std::to_string(spec.tmp_mb) + "m"}));
+  // Not recursive: a mount below the source stays out, as in the native sandbox.
+  for (const auto& m : spec.mounts) {
+    list.emplace_back(mount(m.target, "bind", m.source.string(),
+                            {"bind", m.read_only ? "ro" : "rw", "nosuid", "nodev"}));
+  }
   if (!spec.image_root.empty()) return list;
   for (const auto& host : in.host_root->binds) list.emplace_back(read_only_bind(host, host));
   list.emplace_back(read_only_bind(spec.code_dir.string(), kTaskRoot));

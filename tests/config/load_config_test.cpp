@@ -215,7 +215,7 @@ TEST_F(LoadConfig, RejectsUnknownNodeKeyWithLineAndColumn) {
                 "node.port: unknown key; allowed keys: listen, state_dir, region, account_id, "
                 "keep_alive_s, isolation, sandbox_uid, sandbox_gid, memory_budget_mb, max_workers, "
                 "freeze_idle, freeze_idle_after_ms, shutdown_grace_s, init_cpu_burst, oci_runtime, "
-                "max_image_mb, http");
+                "max_image_mb, http, buckets");
 }
 
 TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
@@ -227,7 +227,7 @@ TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
           "keep_alive, "
           "provisioned, max_reuse, prepared_sandboxes, zygote, isolation, network, "
           "ephemeral_storage_mb, "
-          "seccomp, async, schedules, http");
+          "seccomp, async, schedules, http, s3_events, mounts");
 }
 
 TEST_F(LoadConfig, ReadsSchedulerAndIsolationKeys) {
@@ -592,7 +592,7 @@ TEST(LoadExampleConfig, LoadsTheShippedExamplesEmberYaml) {
     if (it == config.functions.end()) throw std::runtime_error("no function " + std::string(name));
     return *it;
   };
-  ASSERT_EQ(config.functions.size(), 6U);
+  ASSERT_EQ(config.functions.size(), 7U);
   const FunctionConfig& hello = function("hello");
   EXPECT_EQ(hello.runtime_kind, RuntimeKind::kPython);
   EXPECT_EQ(hello.handler, "lambda_function.lambda_handler");
@@ -620,6 +620,18 @@ TEST(LoadExampleConfig, LoadsTheShippedExamplesEmberYaml) {
   const FunctionConfig& image = function("echo-image");
   EXPECT_EQ(image.runtime_kind, RuntimeKind::kImage);
   EXPECT_EQ(image.image, "oci:" + (examples / "images" / "build" / "echo").string() + ":latest");
+
+  ASSERT_EQ(config.node.buckets.size(), 2U);
+  EXPECT_EQ(config.node.buckets[0].path, (examples / "buckets" / "images").lexically_normal());
+  const FunctionConfig& thumbnail = function("thumbnail");
+  EXPECT_EQ(thumbnail.name, "thumbnail");
+  ASSERT_EQ(thumbnail.s3_events.size(), 1U);
+  EXPECT_EQ(thumbnail.s3_events[0].bucket, "images");
+  ASSERT_EQ(thumbnail.mounts.size(), 2U);
+  EXPECT_EQ(thumbnail.mounts[1].path, (examples / "buckets" / "thumbnails").lexically_normal());
+  EXPECT_FALSE(thumbnail.mounts[1].read_only);
+  EXPECT_EQ(thumbnail.async.dead_letter.directory,
+            (examples / "buckets" / "dead-letters").lexically_normal());
 }
 
 // Package type Image: `image` instead of `code` and `runtime`.
@@ -974,6 +986,212 @@ TEST_F(LoadConfig, RejectsAScheduleNameUsedTwiceOnTheNode) {
             at(14, 15) +
                 "functions[1].schedules[0].name: duplicate schedule name `tick` (first defined at "
                 "line 7)");
+}
+
+// --- Object notifications: node.buckets, s3_events, mounts ------------------------------------
+
+// Two buckets (lines 1-6), then the python function (lines 7-11); tests append from line 12.
+constexpr std::string_view kBuckets =
+    "node:\n"
+    "  buckets:\n"
+    "    - name: images\n"
+    "      path: ./b/images\n"
+    "    - name: thumbnails\n"
+    "      path: ./b/thumbnails\n";
+
+std::string with_buckets(std::string_view extra) {
+  return std::string(kBuckets) + std::string(kPythonFunction) + std::string(extra);
+}
+
+TEST_F(LoadConfig, ReadsBucketsSubscriptionsAndMounts) {
+  fs::create_directories(dir_ / "data");
+  const Config config = load_config(write_config(
+      with_buckets("    s3_events:\n"
+                   "      - bucket: images\n"
+                   "        suffix: .png\n"
+                   "      - {bucket: images, events: [\"s3:ObjectRemoved:*\"], prefix: raw/}\n"
+                   "    mounts:\n"
+                   "      - {source: images, target: /mnt/images}\n"
+                   "      - {source: thumbnails, target: /mnt/out, read_only: false}\n"
+                   "      - {source: ./data, target: /mnt/data/set}\n")));
+  ASSERT_EQ(config.node.buckets.size(), 2U);
+  EXPECT_EQ(config.node.buckets[0].name, "images");
+  EXPECT_EQ(config.node.buckets[0].path, dir_ / "b" / "images");
+  EXPECT_FALSE(fs::exists(dir_ / "b")) << "the node makes bucket directories, not the loader";
+  const FunctionConfig& function = config.functions.at(0);
+  ASSERT_EQ(function.s3_events.size(), 2U);
+  EXPECT_EQ(function.s3_events[0].events, std::vector<std::string>{"s3:ObjectCreated:*"});
+  EXPECT_EQ(function.s3_events[0].suffix, ".png");
+  EXPECT_EQ(function.s3_events[0].prefix, "");
+  EXPECT_EQ(function.s3_events[1].events, std::vector<std::string>{"s3:ObjectRemoved:*"});
+  EXPECT_EQ(function.s3_events[1].prefix, "raw/");
+  ASSERT_EQ(function.mounts.size(), 3U);
+  EXPECT_EQ(function.mounts[0].bucket, "images");
+  EXPECT_EQ(function.mounts[0].path, dir_ / "b" / "images");
+  EXPECT_TRUE(function.mounts[0].read_only);
+  EXPECT_EQ(function.mounts[1].bucket, "thumbnails");
+  EXPECT_FALSE(function.mounts[1].read_only);
+  EXPECT_EQ(function.mounts[2].bucket, "");
+  EXPECT_EQ(function.mounts[2].path, dir_ / "data");
+  EXPECT_EQ(function.mounts[2].target, "/mnt/data/set");
+}
+
+TEST_F(LoadConfig, RejectsBucketNamesS3Refuses) {
+  for (const std::string& name :
+       std::vector<std::string>{"ab", "Images", "-images", "images-", "a..b", "192.168.1.1",
+                                "xn--abc", "abc-s3alias", "im_ages"}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(error_for("node:\n  buckets:\n    - name: \"" + name + "\"\n      path: ./b\n"),
+              at(3, 13) +
+                  "node.buckets[0].name: expected 3 to 63 of a-z 0-9 . -, starting and ending "
+                  "with a letter or digit (S3's bucket naming rules), got `" +
+                  name + "`");
+  }
+  EXPECT_NE(error_for("node:\n  buckets:\n    - {name: " + std::string(64, 'a') + ", path: ./b}\n")
+                .find("node.buckets[0].name: expected 3 to 63 of a-z"),
+            std::string::npos);
+}
+
+TEST_F(LoadConfig, RejectsARepeatedBucketName) {
+  EXPECT_EQ(error_for("node:\n  buckets:\n    - {name: images, path: ./a}\n"
+                      "    - {name: images, path: ./b}\n"),
+            at(4, 14) +
+                "node.buckets[1].name: duplicate bucket name `images` (first defined at "
+                "line 3)");
+}
+
+TEST_F(LoadConfig, RejectsBucketsWhosePathsOverlap) {
+  EXPECT_EQ(error_for("node:\n  buckets:\n    - {name: images, path: ./a}\n"
+                      "    - {name: nested, path: ./a/b/..//b}\n"),
+            at(4, 28) + "node.buckets[1].path: " + (dir_ / "a" / "b").string() +
+                " overlaps bucket `images`'s " + (dir_ / "a").string() +
+                "; a file in both would be two buckets' object");
+}
+
+TEST_F(LoadConfig, RejectsABucketPathThatIsAFile) {
+  write_file(dir_ / "file", "x");
+  EXPECT_EQ(error_for("node:\n  buckets:\n    - name: images\n      path: ./file\n"),
+            at(4, 13) + "node.buckets[0].path: " + (dir_ / "file").string() +
+                " exists and is not a directory");
+}
+
+TEST_F(LoadConfig, RequiresABucketsPath) {
+  EXPECT_EQ(error_for("node:\n  buckets:\n    - name: images\n"),
+            at(3, 7) + "node.buckets[0].path: missing (required)");
+}
+
+TEST_F(LoadConfig, RejectsASubscriptionToAnUnknownBucket) {
+  EXPECT_EQ(error_for(with_buckets("    s3_events:\n      - bucket: imagez\n")),
+            at(13, 17) +
+                "functions[0].s3_events[0].bucket: unknown bucket `imagez`; buckets: "
+                "images, thumbnails");
+  EXPECT_EQ(error_for(with_function("    s3_events:\n      - bucket: images\n")),
+            at(7, 17) +
+                "functions[0].s3_events[0].bucket: unknown bucket `images`; "
+                "node.buckets has none");
+}
+
+TEST_F(LoadConfig, RejectsEventTypesS3DoesNotHave) {
+  EXPECT_EQ(
+      error_for(with_buckets(
+          "    s3_events:\n      - bucket: images\n        events: [\"s3:ObjectCreated:Post\"]\n")),
+      at(14, 18) +
+          "functions[0].s3_events[0].events[0]: expected `s3:ObjectCreated:*`, "
+          "`s3:ObjectCreated:Put`, `s3:ObjectCreated:Copy`, `s3:ObjectRemoved:*` or "
+          "`s3:ObjectRemoved:Delete`, got `s3:ObjectCreated:Post`");
+  EXPECT_EQ(error_for(with_buckets("    s3_events:\n      - bucket: images\n        events: []\n")),
+            at(14, 17) + "functions[0].s3_events[0].events: expected at least one event type");
+}
+
+TEST_F(LoadConfig, RejectsMountTargetsOutsideMnt) {
+  for (const std::string& target :
+       std::vector<std::string>{"/var/x", "/mnt", "/mnt/", "/mnt/../etc", "mnt/x", "/mnt/a/"}) {
+    SCOPED_TRACE(target);
+    fs::create_directories(dir_ / "data");
+    EXPECT_EQ(error_for(with_function("    mounts:\n      - source: ./data\n        target: \"" +
+                                      target + "\"\n")),
+              at(8, 17) +
+                  "functions[0].mounts[0].target: expected `/mnt/NAME` (NAME: components "
+                  "of A-Z a-z 0-9 . _ -), got `" +
+                  target + "`");
+  }
+}
+
+TEST_F(LoadConfig, RejectsMountTargetsInsideOneAnother) {
+  fs::create_directories(dir_ / "data");
+  EXPECT_EQ(error_for(with_function("    mounts:\n"
+                                    "      - {source: ./data, target: /mnt/a}\n"
+                                    "      - {source: ./data, target: /mnt/a/b}\n")),
+            at(8, 34) +
+                "functions[0].mounts[1].target: `/mnt/a/b` and `/mnt/a` (line 7) are the "
+                "same or inside one another");
+}
+
+TEST_F(LoadConfig, RejectsAMountSourceThatIsNeitherBucketNorDirectory) {
+  EXPECT_EQ(error_for(with_buckets("    mounts:\n      - {source: imagez, target: /mnt/x}\n")),
+            at(13, 18) +
+                "functions[0].mounts[0].source: `imagez` is neither a bucket (buckets: "
+                "images, thumbnails) nor an existing directory (" +
+                (dir_ / "imagez").string() + " does not exist)");
+}
+
+TEST_F(LoadConfig, RejectsMountsWithoutASandbox) {
+  fs::create_directories(dir_ / "data");
+  EXPECT_EQ(error_for(with_function("    isolation: none\n    mounts:\n"
+                                    "      - {source: ./data, target: /mnt/x}\n")),
+            at(8, 7) +
+                "functions[0].mounts: needs a sandbox (`isolation: native` or `oci`): a plain "
+                "process (`isolation: none`) sees the host's whole file system, with nothing "
+                "mounted");
+}
+
+TEST_F(LoadConfig, RejectsAFunctionSubscribedToABucketItWrites) {
+  EXPECT_EQ(
+      error_for(with_buckets("    s3_events:\n      - bucket: images\n"
+                             "    mounts:\n"
+                             "      - {source: images, target: /mnt/i, read_only: false}\n")),
+      at(13, 17) +
+          "functions[0].s3_events[0].bucket: notifications of `images` would loop (hello writes "
+          "`images` -> hello): a function's own output would invoke it again; write into a "
+          "bucket no function of the loop subscribes to, or make the mount read_only");
+  // A directory that holds the bucket is the bucket too.
+  fs::create_directories(dir_ / "b");
+  EXPECT_NE(error_for(with_buckets("    s3_events:\n      - bucket: images\n"
+                                   "    mounts:\n"
+                                   "      - {source: ./b, target: /mnt/b, read_only: false}\n"))
+                .find("would loop (hello writes `images` -> hello)"),
+            std::string::npos);
+}
+
+TEST_F(LoadConfig, RejectsALoopThroughAnotherFunction) {
+  const std::string second =
+      "  - name: other\n"
+      "    runtime: python3\n"
+      "    handler: lambda_function.lambda_handler\n"
+      "    code: ./py\n"
+      "    s3_events: [{bucket: thumbnails}]\n"
+      "    mounts: [{source: images, target: /mnt/i, read_only: false}]\n";
+  EXPECT_EQ(error_for(with_buckets("    s3_events: [{bucket: images}]\n"
+                                   "    mounts: [{source: thumbnails, target: /mnt/t, "
+                                   "read_only: false}]\n" +
+                                   second)),
+            at(12, 26) +
+                "functions[0].s3_events[0].bucket: notifications of `images` would loop "
+                "(other writes `images` -> hello writes `thumbnails` -> hello): a "
+                "function's own output would invoke it again; write into a bucket no "
+                "function of the loop subscribes to, or make the mount read_only");
+  // Without the way back it loads: hello's output notifies other, which only reads.
+  const std::string reader =
+      "  - name: other\n"
+      "    runtime: python3\n"
+      "    handler: lambda_function.lambda_handler\n"
+      "    code: ./py\n"
+      "    s3_events: [{bucket: thumbnails}]\n"
+      "    mounts: [{source: thumbnails, target: /mnt/t}]\n";
+  EXPECT_NO_THROW(load_config(write_config(
+      with_buckets("    s3_events: [{bucket: images}]\n"
+                   "    mounts: [{source: thumbnails, target: /mnt/t, read_only: false}]\n" +
+                   reader))));
 }
 
 }  // namespace

@@ -197,6 +197,9 @@ TEST(Schema, DescribesExactlyTheKeysTheLoaderAccepts) {
       {"schedules", function + "    schedules: [{no_such_key: 1}]\n"},
       {"http", function + "    http: {no_such_key: 1}\n"},
       {"node.http", "node: {http: {no_such_key: 1}}\n"},
+      {"node.buckets", "node: {buckets: [{no_such_key: 1}]}\n"},
+      {"s3_events", function + "    s3_events: [{no_such_key: 1}]\n"},
+      {"mounts", function + "    mounts: [{no_such_key: 1}]\n"},
       {"image_config",
        "functions:\n  - name: a\n    image: oci:/\n    image_config: {no_such_key: 1}\n"},
   };

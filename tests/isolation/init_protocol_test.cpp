@@ -11,6 +11,8 @@ TEST(InitProtocol, ConfigSurvivesTheRoundTrip) {
   config.code_dir = "/srv/fn";
   config.runtime_dir = "/srv/runtimes";
   config.image_root = "/var/lib/ember/images/sha256-ab/rootfs";
+  config.mounts = {{"/srv/buckets/images", "/mnt/images", true},
+                   {"/srv/buckets/thumbs", "/mnt/out/thumbs", false}};
   config.tmp_mb = 10240;
   config.uid = 1000;
   config.gid = 1001;
@@ -23,6 +25,12 @@ TEST(InitProtocol, ConfigSurvivesTheRoundTrip) {
   EXPECT_EQ(decoded->code_dir, config.code_dir);
   EXPECT_EQ(decoded->runtime_dir, config.runtime_dir);
   EXPECT_EQ(decoded->image_root, config.image_root);
+  ASSERT_EQ(decoded->mounts.size(), 2U);
+  EXPECT_EQ(decoded->mounts[0].source, "/srv/buckets/images");
+  EXPECT_EQ(decoded->mounts[0].target, "/mnt/images");
+  EXPECT_TRUE(decoded->mounts[0].read_only);
+  EXPECT_EQ(decoded->mounts[1].target, "/mnt/out/thumbs");
+  EXPECT_FALSE(decoded->mounts[1].read_only);
   EXPECT_EQ(decoded->hostname, config.hostname);
   EXPECT_TRUE(decoded->opt_dir.empty());
   EXPECT_EQ(decoded->tmp_mb, 10240u);

@@ -566,6 +566,86 @@ TEST_P(NativeOnly, AnImageRootWithoutAMountPointIsNamedInTheFailure) {
       << sandbox.error().message();
 }
 
+// Two host directories for `mounts`: one with a file, read by the sandbox user; one owned by it.
+class MountSources {
+ public:
+  MountSources() {
+    std::string pattern = (fs::temp_directory_path() / "ember-mounts-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
+    root_ = pattern;
+    const auto readable = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                          fs::perms::others_read | fs::perms::others_exec;
+    fs::permissions(root_, readable);
+    fs::create_directory(in());
+    fs::permissions(in(), readable);
+    std::ofstream(in() / "object.txt") << "from the host\n";
+    fs::create_directory(out());
+    if (::chown(out().c_str(), 993, 993) != 0) throw std::runtime_error("chown");
+  }
+  MountSources(const MountSources&) = delete;
+  MountSources& operator=(const MountSources&) = delete;
+  ~MountSources() { fs::remove_all(root_); }
+  [[nodiscard]] fs::path in() const { return root_ / "in"; }
+  [[nodiscard]] fs::path out() const { return root_ / "out"; }
+
+ private:
+  fs::path root_;
+};
+
+// The mount options of `target` as the sandbox's /proc/self/mounts shows them, one per line.
+constexpr const char* kShowOptions =
+    "/bin/sh -c 'while read -r dev dir type opts rest; do "
+    "[ \"$dir\" = \"$0\" ] && echo \"$opts\" | tr , \"\\n\" | grep -E \"^(ro|rw|nosuid|nodev)$\" "
+    "| sort | tr \"\\n\" \" \"; done < /proc/self/mounts; echo' ";
+
+TEST_P(Sandboxes, MountsShowHostDirectoriesReadOnlyOrWritableAtTheirTargets) {
+  const MountSources dirs;
+  auto s = spec({"unused"});
+  s.mounts = {{dirs.in(), "/mnt/in", true}, {dirs.out(), "/mnt/out/deep", false}};
+  s.argv = {"/bin/sh", "-c",
+            std::string("cat /mnt/in/object.txt; "
+                        "touch /mnt/in/new 2>/dev/null && echo wrote-read-only; "
+                        "echo made > /mnt/out/deep/new && echo wrote-writable; ") +
+                kShowOptions + "/mnt/in; " + kShowOptions + "/mnt/out/deep"};
+  const auto result = run(s);
+  expect_exit(result, 0);
+  EXPECT_EQ(result.output, "from the host\nwrote-writable\nnodev nosuid ro \nnodev nosuid rw \n");
+  EXPECT_FALSE(fs::exists(dirs.in() / "new"));
+  EXPECT_EQ(read_file(dirs.out() / "new"), "made\n");
+}
+
+TEST_P(NativeOnly, AMountSourceThatIsNotADirectoryIsNamedInTheFailure) {
+  const MountSources dirs;
+  auto s = spec({"unused"});
+  s.mounts = {{dirs.in() / "object.txt", "/mnt/in", true}};
+  s.argv = {"/bin/true"};
+  auto sandbox = backend_->create(s);
+  ASSERT_FALSE(sandbox);
+  EXPECT_NE(sandbox.error().message().find((dirs.in() / "object.txt").string() +
+                                           " (a mount's source must be a directory)"),
+            std::string::npos)
+      << sandbox.error().message();
+}
+
+TEST_P(NativeOnly, AnImageRootGetsItsMountsOnATmpfsOverItsMnt) {
+  ASSERT_TRUE(fs::exists("/bin/busybox")) << "needs busybox-static (scripts/setup.sh)";
+  const ImageRoot image;
+  fs::create_directory(image.path() / "mnt");
+  const MountSources dirs;
+  auto s = spec({"unused"});
+  s.image_root = image.path();
+  s.working_dir = "/";
+  s.mounts = {{dirs.in(), "/mnt/in", true}};
+  s.argv = {"/bin/busybox", "sh", "-c",
+            "/bin/busybox cat /mnt/in/object.txt; "
+            "/bin/busybox touch /mnt/in/new 2>/dev/null && echo wrote-read-only; "
+            "/bin/busybox mkdir /mnt/other 2>/dev/null && echo made-in-mnt; echo done"};
+  const auto result = run(s);
+  expect_exit(result, 0);
+  EXPECT_EQ(result.output, "from the host\ndone\n");
+  EXPECT_TRUE(fs::is_empty(image.path() / "mnt")) << "the image's own /mnt is left alone";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Sandboxes, ::testing::Values(Kind::kNative, Kind::kOci),
                          kind_name);
 INSTANTIATE_TEST_SUITE_P(Backends, NativeOnly, ::testing::Values(Kind::kNative), kind_name);

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 #include "../ember_paths.hpp"
@@ -138,6 +139,56 @@ StepResult bind_function(const InitConfig& c) {
   return std::nullopt;
 }
 
+// Each component of an absolute path below the root, as directories (mount points).
+StepResult make_dirs(const InitConfig& c, const std::string& path) {
+  std::string at;
+  for (std::size_t start = 1; start <= path.size();) {
+    const auto slash = std::min(path.find('/', start), path.size());
+    at = path.substr(0, slash);
+    if (auto r = make_dir(in_root(c, at))) return r;
+    start = slash + 1;
+  }
+  return std::nullopt;
+}
+
+// The function's `mounts`: not recursive, so no host mount below the source comes along.
+StepResult bind_mounts(const InitConfig& c) {
+  for (const auto& m : c.mounts) {
+    struct stat st {};
+    if (::stat(m.source.c_str(), &st) < 0) {
+      return check(-1, "stat " + m.source + " (a mount's source)");
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      errno = ENOTDIR;
+      return check(-1, "stat " + m.source + " (a mount's source must be a directory)");
+    }
+    if (auto r = make_dirs(c, m.target)) return r;
+    const unsigned long flags = m.read_only ? kReadOnly : MS_NOSUID | MS_NODEV;
+    if (auto r = bind(m.source, in_root(c, m.target), flags, false)) return r;
+  }
+  return std::nullopt;
+}
+
+// The image's root is read-only: a small tmpfs on its /mnt holds the mount points, and goes
+// read-only once they are bound.
+StepResult bind_image_mounts(const InitConfig& c) {
+  if (c.mounts.empty()) return std::nullopt;
+  const std::string mnt = in_root(c, "/mnt");
+  struct stat st {};
+  if (::stat(mnt.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    return check(-1, "stat " + c.image_root + "/mnt (the image must have it to mount on)");
+  }
+  if (auto r = check(::mount("tmpfs", mnt.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
+                             "size=64k,nr_inodes=256,mode=0755"),
+                     "mount -t tmpfs " + mnt)) {
+    return r;
+  }
+  if (auto r = bind_mounts(c)) return r;
+  return check(::mount(nullptr, mnt.c_str(), nullptr, MS_REMOUNT | kReadOnly, nullptr),
+               "mount -o remount,ro " + mnt);
+}
+
 StepResult mount_tmp(const InitConfig& c) {
   // Ephemeral storage. tmpfs pages are charged to the sandbox's memory cgroup
   // (docs/isolation.md: "/tmp and memory").
@@ -215,11 +266,9 @@ StepResult bind_image(const InitConfig& c) {
 }
 
 constexpr Step kImageSteps[] = {
-    {"make mounts private", make_private},
-    {"bind the image root", bind_image},
-    {"mount /tmp", mount_tmp},
-    {"populate /dev", populate_dev},
-    {"mount /proc", mount_proc},
+    {"make mounts private", make_private}, {"bind the image root", bind_image},
+    {"bind mounts", bind_image_mounts},    {"mount /tmp", mount_tmp},
+    {"populate /dev", populate_dev},       {"mount /proc", mount_proc},
     {"pivot_root", pivot_to_root},
 };
 
@@ -229,6 +278,7 @@ constexpr Step kSteps[] = {
     {"bind /usr and /lib", bind_system},
     {"populate /etc", populate_etc},
     {"bind function code", bind_function},
+    {"bind mounts", bind_mounts},
     {"mount /tmp", mount_tmp},
     {"populate /dev", populate_dev},
     {"mount /proc", mount_proc},

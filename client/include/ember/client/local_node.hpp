@@ -69,6 +69,26 @@ struct NodeFunction {
     bool multi_value_headers = false;
   };
   Http http;
+  // functions[].s3_events and mounts, in order; empty prefix/suffix/events: not written.
+  struct S3Events {
+    std::string bucket;
+    std::vector<std::string> events;
+    std::string prefix;
+    std::string suffix;
+  };
+  std::vector<S3Events> s3_events;
+  struct Mount {
+    std::string source;  // a bucket's name or a directory
+    std::string target;
+    bool read_only = true;
+  };
+  std::vector<Mount> mounts;
+};
+
+// One of node.buckets.
+struct NodeBucket {
+  std::string name;
+  std::filesystem::path path;
 };
 
 // Node keys; the node's defaults when unset. It always listens on 127.0.0.1:0.
@@ -80,6 +100,7 @@ struct NodeSettings {
   std::optional<std::string> isolation;    // node.isolation: "native", "oci" or "none"
   std::optional<std::string> oci_runtime;  // "runc", "crun", a path
   std::optional<std::uint64_t> max_image_mb;
+  std::vector<NodeBucket> buckets;  // node.buckets; none written when empty
 };
 
 struct LocalNodeSpec {

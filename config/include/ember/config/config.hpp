@@ -89,6 +89,27 @@ struct HttpRouteConfig {
   [[nodiscard]] bool empty() const { return path.empty(); }
 };
 
+// One of a function's `s3_events`: the object notifications of a bucket it subscribes to, as
+// an S3 event notification configuration (docs/event-sources.md).
+struct S3EventConfig {
+  std::string bucket;  // one of node.buckets
+  // S3's event types: s3:ObjectCreated:*, s3:ObjectCreated:Put, s3:ObjectCreated:Copy,
+  // s3:ObjectRemoved:*, s3:ObjectRemoved:Delete.
+  std::vector<std::string> events{"s3:ObjectCreated:*"};
+  std::string prefix;  // the object key starts with this (S3's filter rule `prefix`)
+  std::string suffix;  // ... and ends with this
+};
+
+// One of a function's `mounts`: a host directory (or a bucket's) bound into its sandbox, as
+// Lambda's file system mounts.
+struct MountConfig {
+  std::string source;          // as written: a bucket's name or a directory
+  std::string bucket;          // the bucket `source` names; empty for a plain directory
+  std::filesystem::path path;  // the host directory: the bucket's path, or `source` made absolute
+  std::string target;          // /mnt/NAME inside the sandbox
+  bool read_only = true;
+};
+
 struct FunctionConfig {
   std::string name;  // [A-Za-z0-9_-]{1,64}
   std::string
@@ -121,6 +142,8 @@ struct FunctionConfig {
   AsyncConfig async;                         // asynchronous invocations of this function
   std::vector<ScheduleConfig> schedules;     // rules that invoke it on a schedule
   HttpRouteConfig http;                      // its HTTP route; empty: none
+  std::vector<S3EventConfig> s3_events;      // buckets whose object notifications invoke it
+  std::vector<MountConfig> mounts;           // directories bound at /mnt/... in its sandbox
   std::string source;  // "file:line:col" of the function's entry, for messages
 };
 
@@ -128,6 +151,13 @@ struct FunctionConfig {
 struct HttpListenerConfig {
   std::string listen_host = "127.0.0.1";  // IPv6 without brackets
   std::uint16_t listen_port = 9001;       // 0 picks a free port
+};
+
+// One of `node.buckets`: a local directory whose files are a bucket's objects; functions
+// subscribe to its notifications (`s3_events`) and see it through `mounts`.
+struct BucketConfig {
+  std::string name;            // S3's bucket naming rules; unique on the node
+  std::filesystem::path path;  // absolute; made at start when missing
 };
 
 struct NodeConfig {
@@ -151,6 +181,7 @@ struct NodeConfig {
   std::string oci_runtime = "auto";
   std::uint64_t max_image_mb = 10240;  // largest image unpacked (Lambda's limit: 10 GB)
   HttpListenerConfig http;
+  std::vector<BucketConfig> buckets;  // local directories served as buckets
 };
 
 struct Config {

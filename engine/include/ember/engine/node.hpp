@@ -21,6 +21,7 @@ namespace ember::engine {
 class AsyncDispatcher;
 class FunctionPool;
 class ScheduleRunner;
+class ObjectNotifier;
 struct EngineContext;
 class SandboxPreparer;
 class PythonZygote;
@@ -122,6 +123,9 @@ class Node final : public runtime_api::InvokeService, public runtime_api::Status
   std::shared_ptr<AsyncDispatcher> async_;
   // Functions' schedules; null when none has one (or there is no event queue).
   std::unique_ptr<ScheduleRunner> schedules_;
+  // Object notifications of subscribed buckets; null when no function has `s3_events` (or
+  // there is no event queue). Before async_ in destruction: it submits to it.
+  std::unique_ptr<ObjectNotifier> notifier_;
   bool draining_ = false;
   bool shutting_down_ = false;
 };

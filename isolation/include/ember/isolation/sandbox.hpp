@@ -44,6 +44,16 @@ struct SandboxEntry {
   std::string seccomp;  // the compiled filter: struct sock_filter[], raw bytes
 };
 
+// A host directory bound into the sandbox (a function's `mounts`, as Lambda's file system
+// mounts). Native and OCI backends; the process backend has no sandbox to mount into.
+struct BindMount {
+  std::filesystem::path source;  // host directory
+  std::string target;            // absolute, under /mnt
+  bool read_only = true;         // ro, nosuid, nodev; writable ones are still nosuid, nodev
+
+  friend bool operator==(const BindMount&, const BindMount&) = default;
+};
+
 // What to run and with which resources. Built by the engine from a function's config.
 // With the native backend argv, env and working_dir are paths inside the sandbox: build them
 // from SandboxBackend::task_root() and runtime_root(), not from the host paths below.
@@ -73,6 +83,8 @@ struct SandboxSpec {
   // Native only.
   std::function<Result<void>(SandboxEntry&)> adopter;
   SeccompPolicy seccomp;  // default policy plus the function's changes
+  // Directories bound at /mnt/... (native and OCI; an image root needs a /mnt to mount on).
+  std::vector<BindMount> mounts;
 };
 
 // How the worker's main process ended.
