@@ -1,5 +1,5 @@
-// ember bench: cold, warm, throughput, trace-replay, memory, sandbox-rate, unpack, async and
-// http
+// ember bench: cold, warm, throughput, trace-replay, memory, sandbox-rate, unpack, async, http
+// and bucket
 // measurements (bench/harness does the work; this file only turns the command line into
 // BenchOptions and writes the outputs).
 #include <unistd.h>
@@ -53,6 +53,9 @@ modes:
               route, a Function URL route and, as the baseline, a direct Invoke of the same
               function, in turns; latency p50/p99 and requests per second (the function must
               answer a response document; the default no-op runtime does)
+  bucket      object notifications: -n files written into a bucket one at a time, then -n at
+              once; each file's close to the start of the Python handler it invokes, next to a
+              plain inotify watcher's close -> event
 
 Without --endpoint the bench starts its own node (this ember binary) serving --code, by
 default the no-op C runtime built next to it, and stops it at the end.
@@ -62,7 +65,7 @@ default the no-op C runtime built next to it, and stops it at the end.
 bool is_mode(const std::string& mode) {
   return mode == "cold" || mode == "warm" || mode == "all" || mode == "throughput" ||
          mode == "trace" || mode == "memory" || mode == "rate" || mode == "unpack" ||
-         mode == "async" || mode == "http";
+         mode == "async" || mode == "http" || mode == "bucket";
 }
 
 // Modes whose --concurrency is a list of levels.
@@ -126,8 +129,9 @@ bool check_mode_options(bench::BenchOptions& o, const std::string& mode,
                  "after the workers start); drop --endpoint\n";
     return false;
   }
-  if (mode == "http" && !endpoint.empty()) {
-    std::cerr << "ember bench http: starts its own node (with the routes it measures); drop "
+  if ((mode == "http" || mode == "bucket") && !endpoint.empty()) {
+    std::cerr << "ember bench " << mode
+              << ": starts its own node (with the routes or buckets it measures); drop "
                  "--endpoint\n";
     return false;
   }
@@ -186,7 +190,7 @@ int bench_command(const std::vector<std::string>& args) {
   std::string concurrency;
   bool no_crash = false;
   po::options_description options(
-      "ember bench cold|warm|all|throughput|trace|memory|rate|unpack|async|http [options]");
+      "ember bench cold|warm|all|throughput|trace|memory|rate|unpack|async|http|bucket [options]");
   options.add_options()("help,h", "show this help")("function", po::value(&o.function),
                                                     "function to invoke on --endpoint")(
       "endpoint", po::value(&endpoint), "a running node's Invoke API, http://127.0.0.1:PORT")(
@@ -245,7 +249,7 @@ int bench_command(const std::vector<std::string>& args) {
   if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
   if (!is_mode(mode)) {
     std::cerr << "ember bench: give a mode: cold, warm, all, throughput, trace, memory, rate, "
-                 "unpack, async or http\n"
+                 "unpack, async, http or bucket\n"
               << options;
     return 2;
   }

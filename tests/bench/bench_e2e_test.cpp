@@ -318,6 +318,27 @@ TEST(BenchEndToEnd, HttpModeMeasuresBothRoutesNextToADirectInvoke) {
   EXPECT_EQ(ratios.size(), 4U);
 }
 
+// bucket: every file's close to its handler's start, one at a time and at once, next to a
+// plain inotify watcher.
+TEST(BenchEndToEnd, BucketModeMeasuresCloseToHandlerStart) {
+  const auto out = run_bench("bucket -n 20");
+  ASSERT_EQ(out.status, 0) << out.text;
+  const auto doc = json::parse(out.text).as_object();
+  const auto s = series(doc);
+  for (const char* name :
+       {"bucket: close->handler start, one at a time", "bucket: close->handler start, 20 at once",
+        "baseline: close->inotify event read"}) {
+    ASSERT_EQ(s.at(name).size(), 20U) << name;
+    EXPECT_GT(median(s.at(name)), 0) << name;
+  }
+  // The handler starts after the kernel told the node: above the bare notification.
+  EXPECT_GT(median(s.at("bucket: close->handler start, one at a time")),
+            median(s.at("baseline: close->inotify event read")));
+  EXPECT_EQ(figure(doc, "burst_files"), 20);
+  EXPECT_GT(figure(doc, "burst_files_per_s"), 0);
+  EXPECT_EQ(doc.at("ratios").as_array().size(), 1U);
+}
+
 TEST(BenchEndToEnd, AsyncModeRefusesBadOptionsNamingThem) {
   for (const char* bad : {"1,,8", "0", "1,x", "8,"}) {
     const auto out = run_bench(std::string("async --concurrency ") + bad);

@@ -154,6 +154,7 @@ void run_http_mode(const BenchOptions& o, Report& report) {
     functions.push_back(std::move(f));
   }
   const auto node = start_node(o, functions);
+  report.payload = "GET requests; the baseline's ALB-shaped JSON event";
   const auto routes = parse_endpoint(node->http_address());
   if (!routes) throw std::runtime_error("no HTTP routes' listener: " + node->stdout_text());
   const Endpoint direct = endpoint_of(*node);

@@ -62,5 +62,8 @@ void run_async_mode(const BenchOptions& o, Report& report);
 // `ember bench http`: HTTP routes (ALB and Function URL) next to a direct Invoke of the same
 // function, latency and requests per second at each concurrency level (http_mode.cpp).
 void run_http_mode(const BenchOptions& o, Report& report);
+// `ember bench bucket`: a file's close in a bucket to the handler's start, one at a time and
+// in a burst, next to a plain inotify watcher (bucket_mode.cpp).
+void run_bucket_mode(const BenchOptions& o, Report& report);
 
 }  // namespace ember::bench::detail

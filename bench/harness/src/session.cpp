@@ -428,6 +428,8 @@ Report run_bench(const BenchOptions& o) {
     detail::run_async_mode(o, report);
   } else if (o.mode == "http") {
     detail::run_http_mode(o, report);
+  } else if (o.mode == "bucket") {
+    detail::run_bucket_mode(o, report);
   } else {
     throw std::runtime_error("unknown mode '" + o.mode + "'");
   }

@@ -17,7 +17,7 @@ namespace ember::bench {
 
 struct BenchOptions {
   std::string mode;  // cold, warm, all (cold then warm), throughput, trace, memory, rate,
-                     // unpack, async, http
+                     // unpack, async, http, bucket
 
   // Against a running node (both set), or else a node of the bench's own for `code`.
   std::optional<Endpoint> endpoint;
