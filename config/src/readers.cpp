@@ -21,7 +21,9 @@ std::string default_state_dir() { return std::string(kDefaultStateDir); }
 
 namespace {
 
-ListenAddress read_address(const Walker& walker, const Entry& entry) {
+// HOST:PORT into a listener's listen_host and listen_port (the node's, or node.http's).
+template <class Listener>
+void read_address_into(const Walker& walker, const Entry& entry, Listener& listener) {
   auto address = parse_listen(walker.string(entry));
   if (!address) {
     walker.fail(entry,
@@ -29,37 +31,31 @@ ListenAddress read_address(const Walker& walker, const Entry& entry) {
                 "and PORT 0..65535, got " +
                     describe(entry.value));
   }
-  return std::move(*address);
+  listener.listen_host = std::move(address->host);
+  listener.listen_port = address->port;
 }
 
-std::string address_text(const std::string& host, std::uint16_t port) {
-  const bool ipv6 = host.find(':') != std::string::npos;
-  return (ipv6 ? '[' + host + ']' : host) + ':' + std::to_string(port);
+template <class Listener>
+std::string default_address_of() {
+  const Listener defaults;
+  const bool ipv6 = defaults.listen_host.find(':') != std::string::npos;
+  const std::string host = ipv6 ? '[' + defaults.listen_host + ']' : defaults.listen_host;
+  return host + ':' + std::to_string(defaults.listen_port);
 }
 
 }  // namespace
 
 void read_listen(const Walker& walker, const Entry& entry, NodeConfig& node) {
-  auto address = read_address(walker, entry);
-  node.listen_host = std::move(address.host);
-  node.listen_port = address.port;
+  read_address_into(walker, entry, node);
 }
 
-std::string default_listen() {
-  const NodeConfig defaults;
-  return address_text(defaults.listen_host, defaults.listen_port);
-}
+std::string default_listen() { return default_address_of<NodeConfig>(); }
 
 void read_http_listen(const Walker& walker, const Entry& entry, HttpListenerConfig& http) {
-  auto address = read_address(walker, entry);
-  http.listen_host = std::move(address.host);
-  http.listen_port = address.port;
+  read_address_into(walker, entry, http);
 }
 
-std::string default_http_listen() {
-  const HttpListenerConfig defaults;
-  return address_text(defaults.listen_host, defaults.listen_port);
-}
+std::string default_http_listen() { return default_address_of<HttpListenerConfig>(); }
 
 void read_state_dir(const Walker& walker, const Entry& entry, NodeConfig& node) {
   node.state_dir = walker.path(entry);

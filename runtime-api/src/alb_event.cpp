@@ -75,6 +75,26 @@ void set_reason(Response& response, const json::object& document) {
 
 }  // namespace
 
+std::optional<std::string> put_document_body(Response& response, const json::object& document,
+                                             std::string_view default_type) {
+  std::string body;
+  if (const auto* text = document.if_contains("body"); text != nullptr && !text->is_null()) {
+    if (!text->is_string()) return "body is not a string";
+    body = text->get_string();
+  }
+  if (const auto* encoded = document.if_contains("isBase64Encoded");
+      encoded != nullptr && encoded->is_bool() && encoded->get_bool()) {
+    auto decoded = base64_decode(body);
+    if (!decoded) return "isBase64Encoded is true but body is not base64";
+    body = std::move(*decoded);
+  }
+  if (response[http::field::content_type].empty()) {
+    response.set(http::field::content_type, default_type);
+  }
+  response.body() = std::move(body);
+  return std::nullopt;
+}
+
 std::string alb_request(const Call& call, const HttpRoute& route, const HttpSite& site) {
   const bool multi = route.multi_value_headers;
   json::object event;
@@ -108,22 +128,10 @@ Converted alb_response(std::string_view payload, bool multi_value_headers) {
   Response response(static_cast<http::status>(status), 11);
   set_reason(response, document);
   if (auto problem = add_headers(response, document, multi_value_headers)) return *problem;
-  std::string body;
-  if (const auto* text = document.if_contains("body"); text != nullptr && !text->is_null()) {
-    if (!text->is_string()) return "body is not a string";
-    body = text->get_string();
+  // Without a Content-Type, what makes the console's default document a download.
+  if (auto problem = put_document_body(response, document, "application/octet-stream")) {
+    return *problem;
   }
-  if (const auto* encoded = document.if_contains("isBase64Encoded");
-      encoded != nullptr && encoded->is_bool() && encoded->get_bool()) {
-    auto decoded = base64_decode(body);
-    if (!decoded) return "isBase64Encoded is true but body is not base64";
-    body = std::move(*decoded);
-  }
-  // What makes the console's default document a download in a browser.
-  if (response[http::field::content_type].empty()) {
-    response.set(http::field::content_type, "application/octet-stream");
-  }
-  response.body() = std::move(body);
   return response;
 }
 

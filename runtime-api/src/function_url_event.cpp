@@ -5,7 +5,6 @@
 #include <boost/json/serialize.hpp>
 #include <ctime>
 
-#include "ember/runtime_api/base64.hpp"
 #include "http_formats.hpp"
 
 namespace ember::runtime_api::http_event {
@@ -86,21 +85,7 @@ Converted document_response(const json::object& document) {
   if (number_ec || status < 100 || status > 599) return "statusCode is not an HTTP status";
   Response response(static_cast<http::status>(status), 11);
   if (auto problem = add_headers(response, document)) return *problem;
-  std::string body;
-  if (const auto* text = document.if_contains("body"); text != nullptr && !text->is_null()) {
-    if (!text->is_string()) return "body is not a string";
-    body = text->get_string();
-  }
-  if (const auto* encoded = document.if_contains("isBase64Encoded");
-      encoded != nullptr && encoded->is_bool() && encoded->get_bool()) {
-    auto decoded = base64_decode(body);
-    if (!decoded) return "isBase64Encoded is true but body is not base64";
-    body = std::move(*decoded);
-  }
-  if (response[http::field::content_type].empty()) {
-    response.set(http::field::content_type, "application/json");
-  }
-  response.body() = std::move(body);
+  if (auto problem = put_document_body(response, document, "application/json")) return *problem;
   return response;
 }
 

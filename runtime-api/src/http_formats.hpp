@@ -2,6 +2,7 @@
 // function's response document back as HTTP.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -15,6 +16,12 @@ using Converted = std::variant<Response, std::string>;
 
 // ALB's 1 MB, for the request body and for the response document.
 inline constexpr std::size_t kAlbMaxBytes = 1024 * 1024;
+
+// Sets the response's body from a document's `body` and `isBase64Encoded` (decoded), and its
+// Content-Type to `default_type` when the document has none; why not when they are invalid.
+std::optional<std::string> put_document_body(Response& response,
+                                             const boost::json::object& document,
+                                             std::string_view default_type);
 
 // An Application Load Balancer target group's event.
 std::string alb_request(const Call& call, const HttpRoute& route, const HttpSite& site);
