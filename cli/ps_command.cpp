@@ -96,11 +96,29 @@ void print_buckets(const boost::json::object& node) {
   }
 }
 
+// The function's HTTP route and what it answered (docs/event-sources.md).
+void print_http(const std::string& name, const boost::json::object& function) {
+  const auto* http = function.if_contains("http");
+  if (http == nullptr || !http->is_object()) return;
+  const auto& route = http->as_object();
+  std::string methods;
+  for (const auto& method : route.at("methods").as_array()) {
+    methods += (methods.empty() ? "" : ",") + std::string(method.as_string());
+  }
+  std::printf("%-24s http %s %s (%s): requests %.0f; 2xx %.0f, 3xx %.0f, 4xx %.0f, 5xx %.0f\n",
+              name.c_str(), methods.empty() ? "ANY" : methods.c_str(),
+              std::string(route.at("path").as_string()).c_str(),
+              std::string(route.at("format").as_string()).c_str(), number(route.at("requests")),
+              number(route.at("2xx")), number(route.at("3xx")), number(route.at("4xx")),
+              number(route.at("5xx")));
+}
+
 void print_function(const boost::json::object& function) {
   const std::string name(function.at("name").as_string());
   print_workers(name, function);
   print_async(name, function);
   print_schedules(name, function);
+  print_http(name, function);
 }
 
 }  // namespace

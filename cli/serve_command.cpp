@@ -281,9 +281,15 @@ bool open_listeners(Listeners& listeners, const config::Config& config) {
 class Servers {
  public:
   Servers(Listeners& listeners, engine::Node& node)
-      : invoke_(std::make_shared<runtime_api::HttpServer>(std::move(listeners.invoke),
-                                                          runtime_api::make_invoke_api(node, &node),
-                                                          runtime_api::invoke_api_limits())) {
+      : invoke_(std::make_shared<runtime_api::HttpServer>(
+            std::move(listeners.invoke),
+            runtime_api::make_invoke_api(
+                node, &node,
+                // The node's status with each function's HTTP route and its counts.
+                [stats = route_stats_, routes = listeners.route_table](boost::json::object& out) {
+                  stats->describe(out, routes);
+                }),
+            runtime_api::invoke_api_limits())) {
     invoke_->start();
     if (listeners.route_table.empty()) return;
     runtime_api::HttpSite site;
@@ -292,7 +298,8 @@ class Servers {
     const std::size_t count = listeners.route_table.size();
     routes_ = std::make_shared<runtime_api::HttpServer>(
         std::move(listeners.routes),
-        runtime_api::make_http_routes_api(node, std::move(listeners.route_table), std::move(site)),
+        runtime_api::make_http_routes_api(node, std::move(listeners.route_table), std::move(site),
+                                          route_stats_),
         runtime_api::http_routes_limits());
     routes_->start();
     std::printf("ember: HTTP routes on http://%s (%zu route(s))\n", address_of(routes_).c_str(),
@@ -314,6 +321,9 @@ class Servers {
   }
 
  private:
+  // Before the servers, which count into it and show it.
+  std::shared_ptr<runtime_api::HttpRouteStats> route_stats_ =
+      std::make_shared<runtime_api::HttpRouteStats>();
   std::shared_ptr<runtime_api::HttpServer> invoke_;
   std::shared_ptr<runtime_api::HttpServer> routes_;
 };

@@ -1,6 +1,7 @@
 #include "ember/runtime_api/http_routes.hpp"
 
 #include <algorithm>
+#include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <memory>
@@ -19,6 +20,7 @@ namespace {
 struct RouteTable {
   std::vector<HttpRoute> routes;
   HttpSite site;
+  std::shared_ptr<HttpRouteStats> stats;  // may be null
 };
 
 bool is_function_url(const HttpRoute& route) {
@@ -122,7 +124,10 @@ boost::asio::awaitable<Response> answer(InvokeService& service, const RouteTable
   if (route == nullptr) {
     co_return error_response(http::status::not_found, nullptr, "no route for this path");
   }
-  if (auto refused = refusal(req, *route)) co_return std::move(*refused);
+  if (auto refused = refusal(req, *route)) {
+    if (table.stats) table.stats->count(route->function, refused->result_int());
+    co_return std::move(*refused);
+  }
 
   InvokeRequest invoke;
   invoke.request_id = new_request_id();
@@ -140,6 +145,7 @@ boost::asio::awaitable<Response> answer(InvokeService& service, const RouteTable
   const InvokeResult result = co_await service.invoke(std::move(invoke));
   Response response = to_http(result, *route);
   response.set("X-Amzn-RequestId", request_id);
+  if (table.stats) table.stats->count(route->function, response.result_int());
   co_return response;
 }
 
@@ -157,8 +163,41 @@ const HttpRoute* match_route(const std::vector<HttpRoute>& routes, std::string_v
   return best;
 }
 
-HttpApi make_http_routes_api(InvokeService& service, std::vector<HttpRoute> routes, HttpSite site) {
-  auto table = std::make_shared<const RouteTable>(RouteTable{std::move(routes), std::move(site)});
+void HttpRouteStats::count(const std::string& function, unsigned status) {
+  auto& counts = counts_[function];
+  ++counts.requests;
+  if (status >= 200 && status < 600) ++counts.by_class.at(status / 100 - 2);
+}
+
+void HttpRouteStats::describe(json::object& node_status,
+                              const std::vector<HttpRoute>& routes) const {
+  auto* functions = node_status.if_contains("functions");
+  if (functions == nullptr || !functions->is_array()) return;
+  for (auto& function : functions->as_array()) {
+    auto& object = function.as_object();
+    const auto route = std::find_if(routes.begin(), routes.end(), [&](const HttpRoute& r) {
+      return object["name"].is_string() && r.function == object["name"].get_string();
+    });
+    if (route == routes.end()) continue;
+    json::array methods;
+    for (const auto& method : route->methods) methods.emplace_back(method);
+    const auto it = counts_.find(route->function);
+    const Counts counts = it == counts_.end() ? Counts{} : it->second;
+    object["http"] = {{"path", route->path},
+                      {"format", is_function_url(*route) ? "function_url" : "alb"},
+                      {"methods", std::move(methods)},
+                      {"requests", counts.requests},
+                      {"2xx", counts.by_class[0]},
+                      {"3xx", counts.by_class[1]},
+                      {"4xx", counts.by_class[2]},
+                      {"5xx", counts.by_class[3]}};
+  }
+}
+
+HttpApi make_http_routes_api(InvokeService& service, std::vector<HttpRoute> routes, HttpSite site,
+                             std::shared_ptr<HttpRouteStats> stats) {
+  auto table = std::make_shared<const RouteTable>(
+      RouteTable{std::move(routes), std::move(site), std::move(stats)});
   HttpApi api;
   api.handle = [&service, table](Request& req, const Peer& peer) {
     return answer(service, *table, req, peer);

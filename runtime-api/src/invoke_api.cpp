@@ -312,15 +312,18 @@ boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, R
   co_return result_reply(request, std::move(result));
 }
 
-HttpApi make_invoke_api(InvokeService& service, StatusService* status) {
+HttpApi make_invoke_api(InvokeService& service, StatusService* status,
+                        std::function<void(boost::json::object&)> add_to_status) {
   HttpApi api;
-  api.handle = [&service, status](Request& req,
-                                  const Peer& /*peer*/) -> boost::asio::awaitable<Response> {
+  api.handle = [&service, status, add = std::move(add_to_status)](
+                   Request& req, const Peer& /*peer*/) -> boost::asio::awaitable<Response> {
     if (status != nullptr && req.method() == http::verb::get &&
         req.target() == "/ember/v1/functions") {
       Response res{http::status::ok, 11};
       res.set(http::field::content_type, "application/json");
-      res.body() = boost::json::serialize(co_await status->status());
+      boost::json::object out = co_await status->status();
+      if (add) add(out);
+      res.body() = boost::json::serialize(out);
       co_return res;
     }
     co_return co_await handle_invoke_request(service, req);

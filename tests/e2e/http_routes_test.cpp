@@ -192,6 +192,36 @@ TEST_F(HttpRoutesE2E, RefusesUnknownPathsOtherMethodsAndAlbBodiesOver1MB) {
       413);
 }
 
+TEST_F(HttpRoutesE2E, EmberPsListsEachRouteWithWhatItAnswered) {
+  ASSERT_EQ(curl("/page").status, 200);
+  ASSERT_EQ(curl("/alb/invalid").status, 502);
+  const auto json_out =
+      run({ember_exe().string(), "ps", "--json", "--endpoint", node_->endpoint()});
+  ASSERT_EQ(json_out.exit_code, 0) << json_out.err;
+  std::map<std::string, json::object> routes;
+  const json::value status = json::parse(json_out.out);
+  for (const auto& f : status.at("functions").as_array()) {
+    if (const auto* http = f.as_object().if_contains("http")) {
+      routes[std::string(f.at("name").as_string())] = http->as_object();
+    }
+  }
+  ASSERT_EQ(routes.size(), 4U) << json_out.out;
+  EXPECT_EQ(routes.at("alb-page").at("path"), "/page");
+  EXPECT_EQ(routes.at("alb-page").at("format"), "alb");
+  EXPECT_GE(routes.at("alb-page").at("2xx").to_number<double>(), 1);
+  EXPECT_GE(routes.at("app-alb").at("5xx").to_number<double>(), 1);
+  EXPECT_EQ(routes.at("app-url").at("format"), "function_url");
+  EXPECT_EQ(routes.at("alb-hello").at("methods"), json::parse(R"(["GET","HEAD"])"));
+
+  const auto text = run({ember_exe().string(), "ps", "--endpoint", node_->endpoint()});
+  EXPECT_NE(text.out.find("alb-hello                http GET,HEAD /hello (alb): requests "),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("app-url                  http ANY /url (function_url): requests "),
+            std::string::npos)
+      << text.out;
+}
+
 // Status codes of requests curl sends at once, sorted.
 std::vector<int> statuses_at_once(const std::vector<std::string>& urls) {
   std::vector<std::string> argv = {

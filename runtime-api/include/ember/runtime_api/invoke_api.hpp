@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,8 +99,10 @@ std::string new_request_id();
 boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, Request& req);
 
 // The HttpApi of the Invoke API, for HttpServer, with the node's status route when `status`
-// is given. Both must outlive the server.
-HttpApi make_invoke_api(InvokeService& service, StatusService* status = nullptr);
+// is given, completed by `add_to_status` when given (what the node itself does not know, such
+// as its HTTP routes' counts). Both services must outlive the server.
+HttpApi make_invoke_api(InvokeService& service, StatusService* status = nullptr,
+                        std::function<void(boost::json::object&)> add_to_status = {});
 
 ServerLimits invoke_api_limits();
 
