@@ -20,31 +20,19 @@ if [[ ! -f $build/compile_commands.json ]]; then
   cmake --preset "${build#build/}" >/dev/null
 fi
 
-# scripts/tidy-pending.txt: files skipped until they are clean (each line says why); a
-# PATH_REGEX checks them too.
-pending=scripts/tidy-pending.txt
-mapfile -t files < <(python3 - "$build/compile_commands.json" "$PWD" "$narrow" "$pending" <<'PY'
+mapfile -t files < <(python3 - "$build/compile_commands.json" "$PWD" "$narrow" <<'PY'
 import json, os, re, sys
-database, root, narrow, pending = sys.argv[1:5]
+database, root, narrow = sys.argv[1:4]
 tidied = re.compile(r"(config|schedule|image|isolation|queue|runtime-api|engine|cli|client|bench/harness)/.*\.cpp$")
-skipped = set()
-if not narrow and os.path.exists(pending):
-    for line in open(pending):
-        path = line.split("#", 1)[0].strip()
-        if path:
-            skipped.add(path)
 files = set()
 for entry in json.load(open(database)):
     path = os.path.normpath(os.path.join(entry["directory"], entry["file"]))
     relative = os.path.relpath(path, root)
-    if tidied.match(relative) and re.search(narrow, relative) and relative not in skipped:
+    if tidied.match(relative) and re.search(narrow, relative):
         files.add(relative)
 print("\n".join(sorted(files)))
 PY
 )
-if [[ -z $narrow && -f $pending ]]; then
-  echo "tidy: skipping the $(grep -c '^[^#]' "$pending") files listed in $pending"
-fi
 ((${#files[@]})) || { echo "tidy: no files match" >&2; exit 2; }
 
 logs=$(mktemp -d)

@@ -1,8 +1,6 @@
 #include "runtime_api_session.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <ctime>
 #include <random>
@@ -84,7 +82,7 @@ runtime_api::NextEvent next_event_for(const Invocation& invocation, std::chrono:
 
 RuntimeApiSession::RuntimeApiSession(const asio::any_io_executor& executor,
                                      RuntimeApiEvents& events)
-    : executor_(executor), events_(events), channel_(executor, 1) {}
+    : executor_(executor), events_(events), slot_(executor) {}
 
 boost::system::error_code RuntimeApiSession::serve(
     isolation::UniqueFd listener, const std::weak_ptr<runtime_api::RuntimeApiHandler>& self) {
@@ -98,27 +96,25 @@ boost::system::error_code RuntimeApiSession::serve(
   return {};
 }
 
-void RuntimeApiSession::deliver(runtime_api::NextEvent event) {
-  channel_.try_send(boost::system::error_code{}, std::move(event));
-}
+void RuntimeApiSession::deliver(runtime_api::NextEvent event) { slot_.deliver(std::move(event)); }
 
 void RuntimeApiSession::close() {
-  channel_.close();
+  slot_.close();
   if (server_) server_->close();
 }
 
+// Not a coroutine itself: the waiting is the slot's.
 asio::awaitable<std::optional<runtime_api::NextEvent>> RuntimeApiSession::next(
     RuntimeRefusal& refusal) {
   if (auto refused = events_.next_called()) {
     refusal = *refused;
-    co_return std::nullopt;
+    return NextEventSlot::nothing();
   }
-  auto [ec, event] = co_await channel_.async_receive(asio::as_tuple(asio::use_awaitable));
-  if (!events_.next_returns(!ec)) {
+  return slot_.receive([this, &refusal](bool delivered) {
+    if (events_.next_returns(delivered)) return true;
     refusal = RuntimeRefusal::kWorkerGone;
-    co_return std::nullopt;
-  }
-  co_return std::move(event);
+    return false;
+  });
 }
 
 std::optional<RuntimeRefusal> RuntimeApiSession::response(const std::string& request_id,

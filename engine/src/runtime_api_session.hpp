@@ -1,11 +1,10 @@
 // One worker's Runtime API: the HTTP server on its sandbox's listener, and the one-slot
-// channel through which `next` receives the event the worker is given. Each call of the
-// runtime becomes one event of the worker (RuntimeApiEvents), which decides with its state
+// channel (NextEventSlot) through which `next` receives the event the worker is given. Each call of
+// the runtime becomes one event of the worker (RuntimeApiEvents), which decides with its state
 // machine; this class only translates.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/experimental/channel.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +13,7 @@
 #include "ember/runtime_api/http_server.hpp"
 #include "ember/runtime_api/runtime_api.hpp"
 #include "invocation.hpp"
+#include "next_event_slot.hpp"
 #include "start_failure.hpp"
 
 namespace ember::engine {
@@ -79,12 +79,9 @@ class RuntimeApiSession final : public runtime_api::RuntimeApiHandler {
                                                         std::string body) override;
 
  private:
-  using EventChannel =
-      boost::asio::experimental::channel<void(boost::system::error_code, runtime_api::NextEvent)>;
-
   boost::asio::any_io_executor executor_;
   RuntimeApiEvents& events_;
-  EventChannel channel_;
+  NextEventSlot slot_;
   std::shared_ptr<runtime_api::HttpServer> server_;
 };
 
