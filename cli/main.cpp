@@ -1,5 +1,6 @@
 // ember: a self-hosted, Lambda-compatible invocation engine.
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ commands:
   ps       list each function's workers on a running node
   bench    measure cold and warm starts, throughput, trace replay (ember bench cold|warm|...)
   image    list (ls) or remove (prune) the container images a node has unpacked
+  rie      run one function as aws-lambda-rie does (ember rie [options] BOOTSTRAP [ARGS...]);
+           ember run as `aws-lambda-rie` (a symlink) is this command
 
 ember <command> --help shows a command's options; ember --version prints the version.
 )";
@@ -23,6 +26,11 @@ ember <command> --help shows a command's options; ember --version prints the ver
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);  // NOLINT: the C++ way to read argv
+  // A drop-in for the Runtime Interface Emulator: an image's /usr/local/bin/aws-lambda-rie
+  // may be a symlink to ember.
+  if (argc > 0 && std::filesystem::path(argv[0]).filename() == "aws-lambda-rie") {  // NOLINT
+    return ember::cli::rie_command(args);
+  }
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
@@ -38,6 +46,7 @@ int main(int argc, char** argv) {
   if (command == "ps") return ember::cli::ps_command(args);
   if (command == "bench") return ember::cli::bench_command(args);
   if (command == "image") return ember::cli::image_command(args);
+  if (command == "rie") return ember::cli::rie_command(args);
   std::fprintf(stderr, "ember: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }

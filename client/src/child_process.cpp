@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -270,6 +271,56 @@ int ChildProcess::stop(std::chrono::milliseconds grace) {
   }
   state_->process.terminate(ec);  // SIGKILL
   return wait_for(std::chrono::hours(1)).value_or(128 + SIGKILL);
+}
+
+namespace {
+
+// A pipe's two ends, closed on scope exit.
+struct Pipe {
+  int read = -1;
+  int write = -1;
+  Pipe() {
+    std::array<int, 2> fds{};
+    if (::pipe2(fds.data(), O_CLOEXEC) < 0) {
+      throw std::runtime_error("pipe2 for a ready descriptor failed");
+    }
+    read = fds[0];
+    write = fds[1];
+  }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  Pipe(Pipe&&) = delete;
+  Pipe& operator=(Pipe&&) = delete;
+  ~Pipe() {
+    close_write();
+    if (read >= 0) ::close(read);
+  }
+  void close_write() {
+    if (write >= 0) ::close(write);
+    write = -1;
+  }
+};
+
+}  // namespace
+
+ReadyChild start_until_ready(ChildOptions options, std::chrono::milliseconds limit) {
+  Pipe ready;
+  options.pass_fd = ready.write;
+  ReadyChild out{ChildProcess(options), {}};
+  ready.close_write();  // so a child that dies before writing gives EOF, not a wait
+  const auto until = std::chrono::steady_clock::now() + limit;
+  // Until EOF: the text may come in more than one write.
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    pollfd pfd{ready.read, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) break;
+    std::array<char, 256> buf{};
+    const auto n = ::read(ready.read, buf.data(), buf.size());
+    if (n <= 0) break;
+    out.ready_text.append(buf.data(), static_cast<std::size_t>(n));
+  }
+  return out;
 }
 
 std::optional<fs::path> find_program(const std::string& name) {

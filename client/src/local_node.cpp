@@ -1,11 +1,8 @@
 #include "ember/client/local_node.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
-#include <array>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -16,33 +13,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kReadyTimeoutMs = 30'000;
-
-// A pipe's two ends, closed on scope exit.
-struct Pipe {
-  int read = -1;
-  int write = -1;
-  Pipe() {
-    std::array<int, 2> fds{};
-    if (::pipe2(fds.data(), O_CLOEXEC) < 0) {
-      throw std::runtime_error("pipe2 for --ready-fd failed");
-    }
-    read = fds[0];
-    write = fds[1];
-  }
-  Pipe(const Pipe&) = delete;
-  Pipe& operator=(const Pipe&) = delete;
-  Pipe(Pipe&&) = delete;
-  Pipe& operator=(Pipe&&) = delete;
-  ~Pipe() {
-    close_write();
-    if (read >= 0) ::close(read);
-  }
-  void close_write() {
-    if (write >= 0) ::close(write);
-    write = -1;
-  }
-};
+constexpr std::chrono::milliseconds kReadyTimeout{30'000};
 
 template <typename T>
 void emit_if(YAML::Emitter& out, const char* key, const std::optional<T>& value) {
@@ -216,7 +187,6 @@ LocalNode::LocalNode(const LocalNodeSpec& spec)
   const auto config = dir() / "ember.yaml";
   std::ofstream(config) << node_yaml(spec.functions, state_dir_, spec.settings);
 
-  Pipe ready;
   ChildOptions options;
   options.argv = {spec.ember.string(), "serve", "--config", config.string(), "--ready-fd", "3"};
   if (spec.time_scale) {
@@ -226,16 +196,9 @@ LocalNode::LocalNode(const LocalNodeSpec& spec)
   }
   options.output = dir() / "stdout";
   options.errors = dir() / "stderr";
-  options.pass_fd = ready.write;
-  child_ = ChildProcess(options);
-  ready.close_write();  // so a node that dies before writing gives EOF, not a wait
-
-  pollfd pfd{ready.read, POLLIN, 0};
-  if (::poll(&pfd, 1, kReadyTimeoutMs) > 0) {
-    char buf[128];
-    const auto n = ::read(ready.read, buf, sizeof buf);
-    if (n > 0) address_.assign(buf, static_cast<std::size_t>(n));
-  }
+  auto started = start_until_ready(std::move(options), kReadyTimeout);
+  child_ = std::move(started.child);
+  address_ = std::move(started.ready_text);
   // The Invoke API's address, then `http HOST:PORT` when functions have routes.
   if (const auto newline = address_.find('\n'); newline != std::string::npos) {
     std::string rest = address_.substr(newline + 1);

@@ -87,11 +87,6 @@ bool is_mount_target(std::string_view target) {
   return true;
 }
 
-bool is_function_name(std::string_view name) {
-  return !name.empty() && name.size() <= 64 &&
-         std::all_of(name.begin(), name.end(), [](char c) { return is_word(c) || c == '-'; });
-}
-
 bool is_rule_name(std::string_view name) {
   return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
     return is_word(c) || c == '-' || c == '.';
@@ -193,6 +188,18 @@ std::optional<RuntimeInfo> parse_runtime(std::string_view runtime) {
   return std::nullopt;
 }
 
+}  // namespace ember::config::detail
+
+namespace ember::config {
+
+using detail::all_digits;
+using detail::is_word;
+
+bool is_function_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 &&
+         std::all_of(name.begin(), name.end(), [](char c) { return is_word(c) || c == '-'; });
+}
+
 std::optional<ListenAddress> parse_listen(std::string_view listen) {
   const auto colon = listen.rfind(':');
   if (colon == std::string_view::npos) {
@@ -233,4 +240,4 @@ std::optional<ListenAddress> parse_listen(std::string_view listen) {
   return ListenAddress{host_string, static_cast<std::uint16_t>(port)};
 }
 
-}  // namespace ember::config::detail
+}  // namespace ember::config

@@ -16,8 +16,9 @@ namespace ember::config::detail {
 // Lambda's limit on the summed size of a function's environment variable names and values.
 inline constexpr std::size_t kMaxEnvironmentBytes = 4096;
 
-// [A-Za-z0-9_-]{1,64}, as Lambda allows for unqualified function names.
-bool is_function_name(std::string_view name);
+using config::is_function_name;
+using config::ListenAddress;
+using config::parse_listen;
 
 // module.function, where module may be a dotted package path (a.b.c.function).
 bool is_python_handler(std::string_view handler);
@@ -73,13 +74,5 @@ struct RuntimeInfo {
 
 // provided | provided.al2 | provided.al2023 | python3 | python3.N; nullopt for anything else.
 std::optional<RuntimeInfo> parse_runtime(std::string_view runtime);
-
-struct ListenAddress {
-  std::string host;  // IPv6 without its brackets
-  std::uint16_t port = 0;
-};
-
-// HOST:PORT with HOST an IPv4 literal, a bracketed IPv6 literal or "localhost".
-std::optional<ListenAddress> parse_listen(std::string_view listen);
 
 }  // namespace ember::config::detail

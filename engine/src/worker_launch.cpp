@@ -72,7 +72,8 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   launch.task_root = task_root;
   launch.runtimes_root = runtime_root;
   auto command = runtime_api::runtime_command(launch);
-  spec.argv = std::move(command.argv);
+  spec.argv =
+      function.bootstrap_command.empty() ? std::move(command.argv) : function.bootstrap_command;
   spec.env = std::move(command.env);
   // The function's own variables replace the defaults of the same name (PATH, LANG, ...):
   // appended, a second PATH would be shadowed by the first.

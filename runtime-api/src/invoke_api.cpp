@@ -301,32 +301,33 @@ std::string new_request_id() {
   return boost::uuids::to_string(generator());
 }
 
-boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, Request& req) {
+boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, Request& req,
+                                                       const std::string& only_function) {
   const std::string id = new_request_id();
   auto parsed = parse_request(req, id);
   if (auto* rejection = std::get_if<Rejection>(&parsed)) {
     co_return service_error_reply(id, rejection->error, rejection->message);
   }
   auto request = std::get<InvokeRequest>(std::move(parsed));
+  if (!only_function.empty()) request.function.name = only_function;
   auto result = co_await service.invoke(request);
   co_return result_reply(request, std::move(result));
 }
 
-HttpApi make_invoke_api(InvokeService& service, StatusService* status,
-                        std::function<void(boost::json::object&)> add_to_status) {
+HttpApi make_invoke_api(InvokeService& service, InvokeApiOptions options) {
   HttpApi api;
-  api.handle = [&service, status, add = std::move(add_to_status)](
+  api.handle = [&service, options = std::move(options)](
                    Request& req, const Peer& /*peer*/) -> boost::asio::awaitable<Response> {
-    if (status != nullptr && req.method() == http::verb::get &&
+    if (options.status != nullptr && req.method() == http::verb::get &&
         req.target() == "/ember/v1/functions") {
       Response res{http::status::ok, 11};
       res.set(http::field::content_type, "application/json");
-      boost::json::object out = co_await status->status();
-      if (add) add(out);
+      boost::json::object out = co_await options.status->status();
+      if (options.add_to_status) options.add_to_status(out);
       res.body() = boost::json::serialize(out);
       co_return res;
     }
-    co_return co_await handle_invoke_request(service, req);
+    co_return co_await handle_invoke_request(service, req, options.only_function);
   };
   api.too_large = [](const Request& req) {
     std::string length(req[http::field::content_length]);

@@ -45,10 +45,10 @@ class Status : public StatusService {
   }
 };
 
-Response handle(InvokeService& service, Request req) {
+Response handle(InvokeService& service, Request req, const std::string& only_function = {}) {
   asio::io_context io;
   std::optional<Response> out;
-  asio::co_spawn(io, handle_invoke_request(service, req),
+  asio::co_spawn(io, handle_invoke_request(service, req, only_function),
                  [&](const std::exception_ptr& error, Response res) {
                    if (error) std::rethrow_exception(error);
                    out = std::move(res);
@@ -493,11 +493,21 @@ TEST(InvokeApiHandler, TimingsAreMicrosecondsSinceReceiptAndOnlyWhenAsked) {
   EXPECT_EQ(handle(service, invoke_request("echo")).count("X-Ember-Timings"), 0U);
 }
 
+TEST(InvokeApiHandler, OnlyFunctionTakesEveryRequestWhateverItsPathNamesKeepingTheQualifier) {
+  RecordingService service;
+  for (const std::string name : {"function", "other", "other:7"}) {
+    EXPECT_EQ(handle(service, invoke_request(name), "resizer").result(), http::status::ok) << name;
+  }
+  ASSERT_EQ(service.calls.size(), 3U);
+  for (const auto& call : service.calls) EXPECT_EQ(call.function.name, "resizer");
+  EXPECT_EQ(service.calls[2].function.qualifier, "7");
+}
+
 // make_invoke_api behind a real server: what only the server sees.
 class InvokeApiServer : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_.emplace(loop_, make_invoke_api(service_, &status_), invoke_api_limits());
+    server_.emplace(loop_, make_invoke_api(service_, {&status_, {}, {}}), invoke_api_limits());
     client_ = std::make_unique<RawClient>(loop_, server_->endpoint());
   }
 

@@ -58,6 +58,15 @@ class ChildProcess {
   std::unique_ptr<State> state_;
 };
 
+// Starts a program that reports it is ready by writing text to the descriptor it is given as
+// fd 3 and closing it (`ember serve --ready-fd 3`), and waits up to `limit` for that text.
+// Empty text: the program ended or said nothing in time (it still runs then).
+struct ReadyChild {
+  ChildProcess child;
+  std::string ready_text;
+};
+ReadyChild start_until_ready(ChildOptions options, std::chrono::milliseconds limit);
+
 // The program on PATH (and the sbin directories, where runc lives), or as given when it holds
 // a '/'; nullopt when absent or not executable.
 std::optional<std::filesystem::path> find_program(const std::string& name);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -118,6 +119,9 @@ struct FunctionConfig {
   std::filesystem::path interpreter;  // python runtimes: the interpreter that will run it
   std::string handler;             // required for python ("module.function"), free text otherwise
   std::filesystem::path code_dir;  // absolute, exists, is a directory; empty for images
+  // Not read from YAML: the program and arguments that replace CODE/bootstrap (ember rie runs
+  // the command line it is given, as aws-lambda-rie does). argv[0] is an absolute path.
+  std::vector<std::string> bootstrap_command;
   // Package type Image: the reference in its canonical form (image::ImageRef::to_string(), an
   // absolute path); empty for code functions.
   std::string image;
@@ -196,6 +200,18 @@ class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// [A-Za-z0-9_-]{1,64}, as Lambda allows for unqualified function names.
+bool is_function_name(std::string_view name);
+
+struct ListenAddress {
+  std::string host;  // IPv6 without its brackets
+  std::uint16_t port = 0;
+};
+
+// HOST:PORT (node.listen's form) with HOST an IPv4 literal, a bracketed IPv6 literal or
+// "localhost"; nullopt for anything else.
+std::optional<ListenAddress> parse_listen(std::string_view listen);
 
 // Reads and validates the whole file; throws ConfigError on the first problem.
 Config load_config(const std::filesystem::path& file);

@@ -95,14 +95,24 @@ class StatusService {
 // A new request id (a random UUID), as the front door gives every request.
 std::string new_request_id();
 
-// Parses and validates an Invoke API request; on success calls the service. Exposed for tests.
-boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, Request& req);
+// Parses and validates an Invoke API request; on success calls the service. When
+// `only_function` is set, the request goes to that function whatever name its path gives
+// (its qualifier is kept). Exposed for tests.
+boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, Request& req,
+                                                       const std::string& only_function = {});
 
-// The HttpApi of the Invoke API, for HttpServer, with the node's status route when `status`
-// is given, completed by `add_to_status` when given (what the node itself does not know, such
-// as its HTTP routes' counts). Both services must outlive the server.
-HttpApi make_invoke_api(InvokeService& service, StatusService* status = nullptr,
-                        std::function<void(boost::json::object&)> add_to_status = {});
+struct InvokeApiOptions {
+  // The node's status route (GET /ember/v1/functions) when set; must outlive the server.
+  StatusService* status = nullptr;
+  // Completes the status with what the node itself does not know (its HTTP routes' counts).
+  std::function<void(boost::json::object&)> add_to_status;
+  // Every request goes to this function, as aws-lambda-rie serves its one function at
+  // /2015-03-31/functions/function/invocations (ember rie); empty: the path names it.
+  std::string only_function;
+};
+
+// The HttpApi of the Invoke API, for HttpServer. The service must outlive the server.
+HttpApi make_invoke_api(InvokeService& service, InvokeApiOptions options = {});
 
 ServerLimits invoke_api_limits();
 

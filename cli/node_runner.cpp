@@ -1,0 +1,420 @@
+#include "node_runner.hpp"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/algorithm/string/join.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <system_error>
+
+#include "ember/engine/node.hpp"
+#include "ember/isolation/sandbox.hpp"
+#include "ember/queue/event_queue.hpp"
+#include "ember/runtime_api/http_routes.hpp"
+#include "ember/runtime_api/http_server.hpp"
+#include "ember/runtime_api/invoke_api.hpp"
+#include "function_images.hpp"
+#include "install_layout.hpp"
+
+namespace ember::cli {
+
+namespace asio = boost::asio;
+
+namespace {
+
+asio::ip::address listen_address(const std::string& host) {
+  if (host == "localhost") return asio::ip::address_v4::loopback();
+  return asio::ip::make_address(host);
+}
+
+// `lines` are whole lines, each ending in a newline: one fwrite, so one write() to stdout.
+void echo_lines(std::string_view function, std::string_view lines) {
+  std::string text;
+  const auto count = static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n'));
+  text.reserve(lines.size() + count * (function.size() + 3));
+  while (!lines.empty()) {
+    const auto end = lines.find('\n');
+    const auto line = lines.substr(0, end);
+    text.append("[").append(function).append("] ").append(line).push_back('\n');
+    if (end == std::string_view::npos) break;
+    lines.remove_prefix(end + 1);
+  }
+  std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+// Restricts this thread (and so every process it starts later) to one CPU.
+bool pin_to_cpu(const std::string& who, int cpu) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
+    std::cerr << who << ": sched_getaffinity: " << std::system_category().message(errno) << "\n";
+    return false;
+  }
+  const auto index = static_cast<std::size_t>(cpu);
+  if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(index, &allowed)) {
+    std::cerr << who << ": --pin-cpu " << cpu << ": not one of the CPUs this process may use\n";
+    return false;
+  }
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(index, &one);
+  if (::sched_setaffinity(0, sizeof one, &one) != 0) {
+    std::cerr << who << ": sched_setaffinity(" << cpu
+              << "): " << std::system_category().message(errno) << "\n";
+    return false;
+  }
+  return true;
+}
+
+// The OCI runtime's sandboxes for the `isolation: oci` functions; null (after saying why, in
+// the runtime's own words) when it cannot start a container here.
+std::unique_ptr<isolation::SandboxBackend> make_oci(const config::Config& config,
+                                                    const std::vector<std::string>& functions,
+                                                    const NodeRun& run) {
+  isolation::OciOptions options;
+  if (config.node.oci_runtime != "auto") options.runtime = config.node.oci_runtime;
+  options.state_dir = config.node.state_dir / "oci";
+  options.uid = config.node.sandbox_uid;
+  options.gid = config.node.sandbox_gid;
+  auto backend = isolation::make_oci_backend(options);
+  if (!backend) {
+    std::cerr << run.command << ": cannot run " << boost::algorithm::join(functions, ", ")
+              << " with isolation: oci (node.oci_runtime: " << config.node.oci_runtime << " in "
+              << config.file.string() << "): " << backend.error().message()
+              << "\nSet node.oci_runtime to a runtime that works here, or `isolation: native` "
+                 "on those functions.\n";
+    return nullptr;
+  }
+  if (run.announce) {
+    std::printf("ember: isolation: oci runs %s with %s\n",
+                boost::algorithm::join(functions, ", ").c_str(), (*backend)->name().c_str());
+  }
+  return std::move(*backend);
+}
+
+// Native sandboxes for every function that does not opt out; refuses to start, naming what
+// is missing, when the host cannot provide them. Never falls back silently.
+std::optional<engine::Backends> make_backends(const config::Config& config,
+                                              const InstallLayout& layout, const NodeRun& run) {
+  engine::Backends backends;
+  backends.process = isolation::make_process_backend();
+  std::vector<std::string> isolated;
+  std::vector<std::string> oci_functions;
+  for (const auto& f : config.functions) {
+    if (f.isolation == config::Isolation::kNone) {
+      if (!run.announce) continue;
+      std::printf(
+          "ember: function %s runs without isolation (isolation: none at %s): it can "
+          "see the host and the node\n",
+          f.name.c_str(), f.source.c_str());
+      continue;
+    }
+    (f.isolation == config::Isolation::kOci ? oci_functions : isolated).push_back(f.name);
+    isolation::SeccompPolicy policy{f.seccomp_deny, f.seccomp_allow};
+    if (auto ok = isolation::validate_seccomp_policy(policy); !ok) {
+      std::cerr << run.command << ": " << f.source << ": functions." << f.name
+                << ".seccomp: " << ok.error().message() << "\n";
+      return std::nullopt;
+    }
+    if (run.announce && !f.seccomp_allow.empty()) {
+      std::printf("ember: function %s lifts seccomp denials: %s\n", f.name.c_str(),
+                  boost::algorithm::join(f.seccomp_allow, ", ").c_str());
+    }
+  }
+  if (!oci_functions.empty()) {
+    backends.oci = make_oci(config, oci_functions, run);
+    if (!backends.oci) return std::nullopt;
+  }
+  if (isolated.empty()) return backends;
+
+  isolation::NativeOptions options;
+  options.init_path = layout.sandbox_init;
+  options.uid = config.node.sandbox_uid;
+  options.gid = config.node.sandbox_gid;
+  auto native = isolation::detect_native_support(options);
+  auto backend =
+      native ? isolation::make_native_backend(options)
+             : isolation::Result<std::unique_ptr<isolation::SandboxBackend>>(native.error());
+  if (!backend) {
+    std::cerr << run.command << ": cannot isolate " << boost::algorithm::join(isolated, ", ")
+              << ": " << backend.error().message()
+              << "\nTo run functions as plain processes instead (weaker: they can reach the "
+                 "host and the node), set `isolation: none` on the node or on each function in "
+              << config.file.string() << ".\n";
+    return std::nullopt;
+  }
+  backends.native = std::move(*backend);
+  return backends;
+}
+
+// The durable queue of Event invocations, STATE_DIR/async/events.db; null after saying why it
+// cannot be used (a corrupt or foreign file is refused, never overwritten).
+std::unique_ptr<queue::EventQueue> open_event_queue(const config::Config& config,
+                                                    const NodeRun& run) {
+  const auto file = config.node.state_dir / "async" / "events.db";
+  try {
+    return queue::open_sqlite_queue(file);
+  } catch (const queue::QueueError& e) {
+    std::cerr << run.command << ": " << e.what() << " (the event queue under node.state_dir in "
+              << config.file.string() << ")\n";
+    return nullptr;
+  }
+}
+
+// What the node takes besides its config and backends; nullopt after saying what is wrong.
+std::optional<engine::NodeOptions> make_node_options(const config::Config& config,
+                                                     const InstallLayout& layout,
+                                                     const FunctionImages& images,
+                                                     const NodeRun& run) {
+  if (run.time_scale <= 0) {
+    std::cerr << run.command << ": --time-scale must be positive\n";
+    return std::nullopt;
+  }
+  engine::NodeOptions options;
+  options.event_queue = open_event_queue(config, run);
+  if (!options.event_queue) return std::nullopt;
+  options.runtimes_dir = layout.runtimes_dir;
+  options.arm_library = layout.arm_library;
+  options.echo = run.echo ? run.echo : echo_lines;
+  options.time_scale = run.time_scale;
+  options.images = images.by_function;
+  return options;
+}
+
+// Binds and listens on HOST:PORT, the value of `key`; false after saying why not.
+bool open_listener(asio::ip::tcp::acceptor& acceptor, const std::string& host, std::uint16_t port,
+                   const std::string& origin, const NodeRun& run) {
+  try {
+    const asio::ip::tcp::endpoint endpoint(listen_address(host), port);
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(asio::socket_base::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+  } catch (const boost::system::system_error& e) {
+    std::cerr << run.command << ": cannot listen on " << host << ":" << port << ": "
+              << e.code().message() << " (" << origin << ")\n";
+    return false;
+  }
+  return true;
+}
+
+// The functions' `http` routes, for the routes' listener.
+std::vector<runtime_api::HttpRoute> http_routes(const config::Config& config) {
+  std::vector<runtime_api::HttpRoute> routes;
+  for (const auto& function : config.functions) {
+    if (function.http.empty()) continue;
+    runtime_api::HttpRoute route;
+    route.path = function.http.path;
+    route.methods = function.http.methods;
+    route.format = function.http.format == config::HttpEventFormat::kFunctionUrl
+                       ? runtime_api::HttpEventFormat::kFunctionUrl
+                       : runtime_api::HttpEventFormat::kAlb;
+    route.multi_value_headers = function.http.multi_value_headers;
+    route.function = function.name;
+    routes.push_back(std::move(route));
+  }
+  return routes;
+}
+
+std::string address_of(const std::shared_ptr<runtime_api::HttpServer>& server) {
+  const auto bound = server->local_endpoint();
+  const std::string host = bound.address().to_string();
+  return (bound.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(bound.port());
+}
+
+// The node's listening sockets, bound before anything starts so a taken port stops the start.
+struct Listeners {
+  explicit Listeners(asio::io_context& io) : invoke(io), routes(io) {}
+  asio::ip::tcp::acceptor invoke;
+  asio::ip::tcp::acceptor routes;  // open only when a function has an HTTP route
+  std::vector<runtime_api::HttpRoute> route_table;
+};
+
+bool open_listeners(Listeners& listeners, const config::Config& config, const NodeRun& run) {
+  const std::string origin =
+      run.listen_origin.empty() ? "node.listen in " + config.file.string() : run.listen_origin;
+  if (!open_listener(listeners.invoke, config.node.listen_host, config.node.listen_port, origin,
+                     run)) {
+    return false;
+  }
+  listeners.route_table = http_routes(config);
+  return listeners.route_table.empty() ||
+         open_listener(listeners.routes, config.node.http.listen_host, config.node.http.listen_port,
+                       "node.http.listen in " + config.file.string(), run);
+}
+
+// The Invoke API's server and, with routes, the routes' server, both serving `node`.
+class Servers {
+ public:
+  Servers(Listeners& listeners, engine::Node& node, const std::string& only_function)
+      : invoke_(std::make_shared<runtime_api::HttpServer>(
+            std::move(listeners.invoke),
+            runtime_api::make_invoke_api(node, invoke_options(node, listeners, only_function)),
+            runtime_api::invoke_api_limits())) {
+    invoke_->start();
+    if (listeners.route_table.empty()) return;
+    runtime_api::HttpSite site;
+    site.region = node.config().node.region;
+    site.account_id = node.config().node.account_id;
+    const std::size_t count = listeners.route_table.size();
+    routes_ = std::make_shared<runtime_api::HttpServer>(
+        std::move(listeners.routes),
+        runtime_api::make_http_routes_api(node, std::move(listeners.route_table), std::move(site),
+                                          route_stats_),
+        runtime_api::http_routes_limits());
+    routes_->start();
+    std::printf("ember: HTTP routes on http://%s (%zu route(s))\n", address_of(routes_).c_str(),
+                count);
+  }
+
+  // For --ready-fd: the Invoke API's address, then `http ADDRESS` with routes.
+  [[nodiscard]] std::string ready_text() const {
+    return address_of(invoke_) + "\n" + (routes_ ? "http " + address_of(routes_) + "\n" : "");
+  }
+  [[nodiscard]] std::string invoke_address() const { return address_of(invoke_); }
+  void stop_accepting() {
+    invoke_->stop_accepting();
+    if (routes_) routes_->stop_accepting();
+  }
+  void close() {
+    invoke_->close();
+    if (routes_) routes_->close();
+  }
+
+ private:
+  runtime_api::InvokeApiOptions invoke_options(engine::Node& node, const Listeners& listeners,
+                                               const std::string& only_function) {
+    runtime_api::InvokeApiOptions options;
+    options.status = &node;
+    // The node's status with each function's HTTP route and its counts.
+    options.add_to_status = [stats = route_stats_, routes = listeners.route_table](
+                                boost::json::object& out) { stats->describe(out, routes); };
+    options.only_function = only_function;
+    return options;
+  }
+
+  // Before the servers, which count into it and show it.
+  std::shared_ptr<runtime_api::HttpRouteStats> route_stats_ =
+      std::make_shared<runtime_api::HttpRouteStats>();
+  std::shared_ptr<runtime_api::HttpServer> invoke_;
+  std::shared_ptr<runtime_api::HttpServer> routes_;
+};
+
+// --ready-fd: the lines, then the descriptor closed.
+void announce_ready(int ready_fd, const std::string& lines) {
+  if (ready_fd < 0) return;
+  [[maybe_unused]] auto n = ::write(ready_fd, lines.data(), lines.size());
+  ::close(ready_fd);
+}
+
+}  // namespace
+
+int run_node(config::Config config, const NodeRun& run) {
+  // A client that disconnects must not kill the node.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+
+  asio::io_context io;
+  Listeners listeners(io);
+  if (!open_listeners(listeners, config, run)) return 2;
+
+  // Before any sandbox exists: every worker inherits the mask from the thread that starts it.
+  if (run.pin_cpu && !pin_to_cpu(run.command, *run.pin_cpu)) return 2;
+  const InstallLayout layout = locate_install();
+  auto backends = make_backends(config, layout, run);
+  if (!backends) return 2;
+  // Before the node takes the configuration: a bare program name becomes its path.
+  auto images = prepare_function_images(config);
+  if (!images) return 2;
+  const std::size_t function_count = config.functions.size();
+  auto node_options = make_node_options(config, layout, *images, run);
+  if (!node_options) return 2;
+  const auto grace = config.node.shutdown_grace;
+  engine::Node node(io.get_executor(), std::move(config), std::move(*backends),
+                    std::move(*node_options));
+  Servers servers(listeners, node, run.only_function);
+  node.start();
+
+  if (run.announce) {
+    std::printf("ember %s: Invoke API on http://%s serving %zu function(s); state in %s\n",
+                EMBER_VERSION, servers.invoke_address().c_str(), function_count,
+                node.config().node.state_dir.c_str());
+  }
+  announce_ready(run.ready_fd, servers.ready_text());
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::steady_timer give_up(io);
+  asio::steady_timer grace_timer(io);
+  bool draining = false;
+  bool finishing = false;
+  bool stopped = false;
+  auto stop = [&] {
+    if (stopped) return;
+    stopped = true;
+    give_up.cancel();
+    servers.close();
+    io.stop();
+  };
+  // Final stage: end everything, wait for every worker to be reaped, then close the remaining
+  // connections and stop. Workers still there after 5 s are killed and reaped by their
+  // destructors.
+  auto finish = [&] {
+    if (finishing) return;
+    finishing = true;
+    grace_timer.cancel();
+    node.shutdown();
+    give_up.expires_after(std::chrono::seconds(5));
+    give_up.async_wait([&](boost::system::error_code ec) {
+      if (!ec) stop();
+    });
+    node.when_no_live_workers(stop);
+  };
+  // First signal: stop taking requests (open connections carry on, so callers still waiting
+  // get their answer) and drain for up to node.shutdown_grace_s. A second signal, or the end
+  // of the grace period, ends everything at once.
+  std::function<void()> on_signal = [&] {
+    signals.async_wait([&](boost::system::error_code ec, int signal) {
+      if (ec) return;
+      servers.stop_accepting();
+      if (draining || grace.count() == 0) {
+        if (run.announce)
+          std::printf("ember: %s received, ending every worker\n", sigdescr_np(signal));
+        finish();
+        return;
+      }
+      draining = true;
+      if (run.announce) {
+        std::printf(
+            "ember: %s received, draining: running invocations have %llds to finish "
+            "(signal again to stop now)\n",
+            sigdescr_np(signal), static_cast<long long>(grace.count()));
+      }
+      node.drain();
+      grace_timer.expires_after(grace);
+      grace_timer.async_wait([&](boost::system::error_code timer_ec) {
+        if (!timer_ec) finish();
+      });
+      // Running invocations finish (their workers end as they answer): done early once no
+      // worker is left.
+      node.when_no_live_workers(finish);
+      on_signal();
+    });
+  };
+  on_signal();
+  io.run();
+  if (run.announce) std::printf("ember: stopped\n");
+  return 0;
+}
+
+}  // namespace ember::cli
