@@ -4,6 +4,25 @@
 #include "python_zygote.hpp"
 
 namespace ember::engine {
+namespace {
+
+// Lambda's advanced logging controls, as Lambda hands them to every runtime: the format always,
+// the application log level only with JSON logs (the only ones it filters).
+std::vector<std::string> logging_environment(const config::LoggingConfig& logging) {
+  if (logging.format == config::LogFormat::kText) return {"AWS_LAMBDA_LOG_FORMAT=Text"};
+  std::string level = "AWS_LAMBDA_LOG_LEVEL=";
+  switch (logging.application_log_level) {
+    case config::LogLevel::kTrace: level += "TRACE"; break;
+    case config::LogLevel::kDebug: level += "DEBUG"; break;
+    case config::LogLevel::kInfo: level += "INFO"; break;
+    case config::LogLevel::kWarn: level += "WARN"; break;
+    case config::LogLevel::kError: level += "ERROR"; break;
+    case config::LogLevel::kFatal: level += "FATAL"; break;
+  }
+  return {"AWS_LAMBDA_LOG_FORMAT=JSON", level};
+}
+
+}  // namespace
 
 ImageLaunch image_launch(const image::StoredImage& image, const config::ImageOverrides& overrides) {
   const auto& own = image.config;
@@ -74,6 +93,7 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   auto command = runtime_api::runtime_command(launch);
   spec.argv = std::move(command.argv);
   spec.env = std::move(command.env);
+  runtime_api::set_environment(spec.env, logging_environment(function.logging));
   // The function's own variables replace the defaults of the same name (PATH, LANG, ...):
   // appended, a second PATH would be shadowed by the first.
   std::vector<std::string> own;
