@@ -202,8 +202,7 @@ void check_logging(const Walker& walker, const Entries& entries, const FunctionC
   for (const auto* key : {&key_for<kLoggingKeys, &LoggingConfig::application_log_level>(),
                           &key_for<kLoggingKeys, &LoggingConfig::system_log_level>()}) {
     if (const Entry* level = entry_for(keys, *key)) {
-      walker.fail(*level,
-                  "only with `format: json`: log levels filter JSON records, as on Lambda");
+      walker.fail(*level, "only with `format: json`: log levels filter JSON records, as on Lambda");
     }
   }
 }

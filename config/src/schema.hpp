@@ -309,15 +309,15 @@ inline constexpr auto kMountKeys = std::to_array<Key<MountConfig>>({
 });
 static_assert(is_well_formed(kMountKeys));
 
-inline constexpr auto kLogFormatWords = std::to_array<Choice<LogFormat>>(
-    {{"text", LogFormat::kText}, {"json", LogFormat::kJson}});
-inline constexpr auto kApplicationLogLevelWords = std::to_array<Choice<LogLevel>>(
-    {{"trace", LogLevel::kTrace},
-     {"debug", LogLevel::kDebug},
-     {"info", LogLevel::kInfo},
-     {"warn", LogLevel::kWarn},
-     {"error", LogLevel::kError},
-     {"fatal", LogLevel::kFatal}});
+inline constexpr auto kLogFormatWords =
+    std::to_array<Choice<LogFormat>>({{"text", LogFormat::kText}, {"json", LogFormat::kJson}});
+inline constexpr auto kApplicationLogLevelWords =
+    std::to_array<Choice<LogLevel>>({{"trace", LogLevel::kTrace},
+                                     {"debug", LogLevel::kDebug},
+                                     {"info", LogLevel::kInfo},
+                                     {"warn", LogLevel::kWarn},
+                                     {"error", LogLevel::kError},
+                                     {"fatal", LogLevel::kFatal}});
 inline constexpr auto kSystemLogLevelWords = std::to_array<Choice<LogLevel>>(
     {{"debug", LogLevel::kDebug}, {"info", LogLevel::kInfo}, {"warn", LogLevel::kWarn}});
 

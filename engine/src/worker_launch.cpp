@@ -6,20 +6,31 @@
 namespace ember::engine {
 namespace {
 
+// AWS_LAMBDA_LOG_LEVEL's words: Lambda's application log levels.
+std::string_view level_name(config::LogLevel level) {
+  switch (level) {
+    case config::LogLevel::kTrace:
+      return "TRACE";
+    case config::LogLevel::kDebug:
+      return "DEBUG";
+    case config::LogLevel::kInfo:
+      return "INFO";
+    case config::LogLevel::kWarn:
+      return "WARN";
+    case config::LogLevel::kError:
+      return "ERROR";
+    case config::LogLevel::kFatal:
+      return "FATAL";
+  }
+  return "INFO";
+}
+
 // Lambda's advanced logging controls, as Lambda hands them to every runtime: the format always,
 // the application log level only with JSON logs (the only ones it filters).
 std::vector<std::string> logging_environment(const config::LoggingConfig& logging) {
   if (logging.format == config::LogFormat::kText) return {"AWS_LAMBDA_LOG_FORMAT=Text"};
-  std::string level = "AWS_LAMBDA_LOG_LEVEL=";
-  switch (logging.application_log_level) {
-    case config::LogLevel::kTrace: level += "TRACE"; break;
-    case config::LogLevel::kDebug: level += "DEBUG"; break;
-    case config::LogLevel::kInfo: level += "INFO"; break;
-    case config::LogLevel::kWarn: level += "WARN"; break;
-    case config::LogLevel::kError: level += "ERROR"; break;
-    case config::LogLevel::kFatal: level += "FATAL"; break;
-  }
-  return {"AWS_LAMBDA_LOG_FORMAT=JSON", level};
+  return {"AWS_LAMBDA_LOG_FORMAT=JSON",
+          std::string("AWS_LAMBDA_LOG_LEVEL=").append(level_name(logging.application_log_level))};
 }
 
 }  // namespace
