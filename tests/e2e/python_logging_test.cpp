@@ -59,7 +59,7 @@ void expect_text_record(const std::string& line, const std::string& level,
   SCOPED_TRACE(line);
   std::smatch match;
   ASSERT_TRUE(std::regex_match(line, match,
-                               std::regex(R"(\[(\w+)\]\t)" + kStamp + R"(\t([^\t]*)\t([^]*))")));
+                               std::regex(R"(\[(\w+)\]\t)" + kStamp + R"(\t([^\t]*)\t([\s\S]*))")));
   EXPECT_EQ(match[1], level);
   EXPECT_LT(age_s(match[2]), 60);
   EXPECT_GE(age_s(match[2]), -1);
