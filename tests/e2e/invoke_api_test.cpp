@@ -167,7 +167,7 @@ TEST(InvokeApi, FunctionSeesTheLambdaContextAndEnvironment) {
       trace, std::regex("Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0")))
       << trace;
   const auto again = json_object(node.invoke("context", "{}").body);
-  EXPECT_NE(again.at("env").as_object().at("_X_AMZN_TRACE_ID"), trace);
+  EXPECT_NE(std::string(again.at("env").as_object().at("_X_AMZN_TRACE_ID").as_string()), trace);
 }
 
 TEST(InvokeApi, JsonLoggingGivesTheFunctionItsFormatAndLevel) {
