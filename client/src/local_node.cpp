@@ -67,6 +67,21 @@ void emit_http(YAML::Emitter& out, const NodeFunction::Http& http) {
   out << YAML::EndMap;
 }
 
+void emit_logging(YAML::Emitter& out, const NodeFunction::Logging& logging) {
+  if (logging.format.empty() && logging.application_log_level.empty() &&
+      logging.system_log_level.empty()) {
+    return;
+  }
+  out << YAML::Key << "logging" << YAML::Value << YAML::BeginMap;
+  for (const auto& [key, value] :
+       {std::pair{"format", &logging.format},
+        std::pair{"application_log_level", &logging.application_log_level},
+        std::pair{"system_log_level", &logging.system_log_level}}) {
+    if (!value->empty()) out << YAML::Key << key << YAML::Value << *value;
+  }
+  out << YAML::EndMap;
+}
+
 void emit_object_notifications(YAML::Emitter& out, const NodeFunction& f) {
   if (!f.s3_events.empty()) {
     out << YAML::Key << "s3_events" << YAML::Value << YAML::BeginSeq;
@@ -143,6 +158,7 @@ void emit_function(YAML::Emitter& out, const NodeFunction& f) {
   emit_async(out, f.async);
   emit_schedules(out, f.schedules);
   emit_http(out, f.http);
+  emit_logging(out, f.logging);
   emit_object_notifications(out, f);
   out << YAML::EndMap;
 }

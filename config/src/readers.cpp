@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <map>
+#include <string>
 #include <system_error>
 
 #include "ember/image/image.hpp"
@@ -133,7 +134,10 @@ void read_environment(const Walker& walker, const Entry& entry, FunctionConfig& 
       walker.fail(key, variable.key_path, "variable names must match [A-Za-z_][A-Za-z0-9_]*");
     }
     if (is_reserved_environment_name(name)) {
-      walker.fail(key, variable.key_path, "reserved: Lambda sets this variable itself");
+      const bool from_logging = name == "AWS_LAMBDA_LOG_FORMAT" || name == "AWS_LAMBDA_LOG_LEVEL";
+      walker.fail(key, variable.key_path,
+                  std::string("reserved: Lambda sets this variable itself") +
+                      (from_logging ? " (from the function's `logging`)" : ""));
     }
     if (const auto [it, inserted] = seen.try_emplace(name, key); !inserted) {
       walker.fail(key, variable.key_path,

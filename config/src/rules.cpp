@@ -31,6 +31,7 @@ constexpr const auto& kHttp = key_for<kFunctionKeys, &FunctionConfig::http>();
 constexpr const auto& kRoutePath = key_for<kHttpRouteKeys, &HttpRouteConfig::path>();
 constexpr const auto& kMultiValueHeaders =
     key_for<kHttpRouteKeys, &HttpRouteConfig::multi_value_headers>();
+constexpr const auto& kLogging = key_for<kFunctionKeys, &FunctionConfig::logging>();
 
 // Up to this many function names are listed when a destination names an unknown one.
 constexpr std::size_t kMaxNamesListed = 10;
@@ -191,6 +192,21 @@ void check_http_route(const Walker& walker, const Entries& entries,
   }
 }
 
+// Lambda filters records by level only in JSON logs, and refuses a level with text ones.
+void check_logging(const Walker& walker, const Entries& entries, const FunctionConfig& function) {
+  static constexpr auto kNames = names_of(kLoggingKeys);
+  if (function.logging.format == LogFormat::kJson) return;
+  const Entry* logging = entry_for(entries, kLogging);
+  if (logging == nullptr) return;
+  const Entries keys = walker.read_map(logging->value, logging->key_path, kNames);
+  for (const auto* key : {&key_for<kLoggingKeys, &LoggingConfig::application_log_level>(),
+                          &key_for<kLoggingKeys, &LoggingConfig::system_log_level>()}) {
+    if (const Entry* level = entry_for(keys, *key)) {
+      walker.fail(*level, "only with `format: json`: log levels filter JSON records, as on Lambda");
+    }
+  }
+}
+
 }  // namespace
 
 void check_route_paths(const Walker& walker, const std::vector<Entries>& entries,
@@ -236,6 +252,7 @@ void check_function(const Walker& walker, const YAML::Node& item, std::string_vi
   check_provisioned(walker, entries, function);
   check_zygote(walker, entries, function);
   check_http_route(walker, entries, function);
+  check_logging(walker, entries, function);
 }
 
 }  // namespace ember::config::detail

@@ -309,6 +309,35 @@ inline constexpr auto kMountKeys = std::to_array<Key<MountConfig>>({
 });
 static_assert(is_well_formed(kMountKeys));
 
+inline constexpr auto kLogFormatWords =
+    std::to_array<Choice<LogFormat>>({{"text", LogFormat::kText}, {"json", LogFormat::kJson}});
+inline constexpr auto kApplicationLogLevelWords =
+    std::to_array<Choice<LogLevel>>({{"trace", LogLevel::kTrace},
+                                     {"debug", LogLevel::kDebug},
+                                     {"info", LogLevel::kInfo},
+                                     {"warn", LogLevel::kWarn},
+                                     {"error", LogLevel::kError},
+                                     {"fatal", LogLevel::kFatal}});
+inline constexpr auto kSystemLogLevelWords = std::to_array<Choice<LogLevel>>(
+    {{"debug", LogLevel::kDebug}, {"info", LogLevel::kInfo}, {"warn", LogLevel::kWarn}});
+
+inline constexpr auto kLoggingKeys = std::to_array<Key<LoggingConfig>>({
+    {.name = "format",
+     .type = choice<&LoggingConfig::format, kLogFormatWords>(),
+     .doc = "The function's log format, as Lambda's `LogFormat`: given to the runtime as "
+            "`AWS_LAMBDA_LOG_FORMAT` (`Text` or `JSON`)."},
+    {.name = "application_log_level",
+     .type = choice<&LoggingConfig::application_log_level, kApplicationLogLevelWords>(),
+     .rule = "only with `format: json`",
+     .doc = "The least severe of the function's own records that is logged, as Lambda's "
+            "`ApplicationLogLevel`: given to the runtime as `AWS_LAMBDA_LOG_LEVEL`."},
+    {.name = "system_log_level",
+     .type = choice<&LoggingConfig::system_log_level, kSystemLogLevelWords>(),
+     .rule = "only with `format: json`",
+     .doc = "Lambda's `SystemLogLevel`, for the platform's own lines."},
+});
+static_assert(is_well_formed(kLoggingKeys));
+
 inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
     {.name = "name",
      .type = text<&FunctionConfig::name>(&is_function_name, "1 to 64 of A-Z a-z 0-9 _ -"),
@@ -414,6 +443,9 @@ inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
          "a list of maps; see [`mounts`](#mounts)"),
      .rule = "`isolation: native` or `oci`",
      .doc = "Directories and buckets bound into the function's sandbox at `/mnt/...`."},
+    {.name = "logging",
+     .type = section<&FunctionConfig::logging, kLoggingKeys>("a map; see [`logging`](#logging)"),
+     .doc = "Log format and levels, as Lambda's advanced logging controls (docs/runtimes.md)."},
 });
 static_assert(is_well_formed(kFunctionKeys));
 

@@ -23,7 +23,7 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
 }
 
-constexpr std::array<std::string_view, 13> kReservedEnvironmentNames = {
+constexpr std::array<std::string_view, 15> kReservedEnvironmentNames = {
     "AWS_LAMBDA_RUNTIME_API",
     "_HANDLER",
     "LAMBDA_TASK_ROOT",
@@ -37,6 +37,9 @@ constexpr std::array<std::string_view, 13> kReservedEnvironmentNames = {
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
     "AWS_EXECUTION_ENV",
+    // Set from the function's `logging`.
+    "AWS_LAMBDA_LOG_FORMAT",
+    "AWS_LAMBDA_LOG_LEVEL",
 };
 
 // Python runtimes run on the host's own interpreters, looked up where Debian installs them.

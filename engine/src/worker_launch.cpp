@@ -4,6 +4,36 @@
 #include "python_zygote.hpp"
 
 namespace ember::engine {
+namespace {
+
+// AWS_LAMBDA_LOG_LEVEL's words: Lambda's application log levels.
+std::string_view level_name(config::LogLevel level) {
+  switch (level) {
+    case config::LogLevel::kTrace:
+      return "TRACE";
+    case config::LogLevel::kDebug:
+      return "DEBUG";
+    case config::LogLevel::kInfo:
+      return "INFO";
+    case config::LogLevel::kWarn:
+      return "WARN";
+    case config::LogLevel::kError:
+      return "ERROR";
+    case config::LogLevel::kFatal:
+      return "FATAL";
+  }
+  return "INFO";
+}
+
+// Lambda's advanced logging controls, as Lambda hands them to every runtime: the format always,
+// the application log level only with JSON logs (the only ones it filters).
+std::vector<std::string> logging_environment(const config::LoggingConfig& logging) {
+  if (logging.format == config::LogFormat::kText) return {"AWS_LAMBDA_LOG_FORMAT=Text"};
+  return {"AWS_LAMBDA_LOG_FORMAT=JSON",
+          std::string("AWS_LAMBDA_LOG_LEVEL=").append(level_name(logging.application_log_level))};
+}
+
+}  // namespace
 
 ImageLaunch image_launch(const image::StoredImage& image, const config::ImageOverrides& overrides) {
   const auto& own = image.config;
@@ -75,6 +105,7 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   spec.argv =
       function.bootstrap_command.empty() ? std::move(command.argv) : function.bootstrap_command;
   spec.env = std::move(command.env);
+  runtime_api::set_environment(spec.env, logging_environment(function.logging));
   // The function's own variables replace the defaults of the same name (PATH, LANG, ...):
   // appended, a second PATH would be shadowed by the first.
   std::vector<std::string> own;

@@ -75,6 +75,188 @@ def flush_output():
 
 
 # --------------------------------------------------------------------------
+# The function's log records (the `logging` module), as Lambda writes them
+# --------------------------------------------------------------------------
+
+# Lambda's advanced logging controls, read from the environment by setup_logging():
+# AWS_LAMBDA_LOG_FORMAT=JSON makes every record (and the runtime's own error reports) a
+# JSON object; otherwise records are text.
+_log_json = False
+
+# The invocation being served, stamped on every log record; "" during init. Like Lambda's,
+# it stays set between invocations.
+_request_id = ""
+_tenant_id = None
+
+# AWS_LAMBDA_LOG_LEVEL's values (Lambda's application log levels) as logging's levels.
+# TRACE has no level of its own in `logging`: Lambda's Python runtime maps it to DEBUG.
+_LOG_LEVELS = {
+    "TRACE": 10,
+    "DEBUG": 10,
+    "INFO": 20,
+    "WARN": 30,
+    "WARNING": 30,
+    "ERROR": 40,
+    "FATAL": 50,
+    "CRITICAL": 50,
+}
+
+# What a text record looks like: [LEVEL] <tab> UTC time with milliseconds <tab> request id
+# <tab> message, as Lambda's Python runtime formats it.
+_TEXT_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s"
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+def _utc_iso_ms(seconds):
+    return time.strftime(_TIME_FORMAT, time.gmtime(seconds)) + ".%03dZ" % (seconds % 1 * 1000)
+
+
+def _one_line(text):
+    """Keep a multi-line record one log line.
+
+    The engine cuts the function's output into log lines at each "\\n". A record must stay
+    one event, as on Lambda, where the runtime frames each record; on a plain pipe Lambda's
+    runtimes write the record's inner line breaks as "\\r" (the Node.js runtime for every
+    record, the Python runtime for its error reports), and so does this one.
+    """
+    return text.replace("\r\n", "\r").replace("\n", "\r")
+
+
+def setup_logging():
+    """Read the log format and level, and see that `logging` gets Lambda's root handler.
+
+    Importing `logging` costs about 4 ms of interpreter start (re, traceback, threading,
+    weakref, ...), more than everything else this runtime imports, and a function that never
+    logs should not pay it. So unless something already imported it, the handler is installed
+    right after the function's own first `import logging`, before any of its code can log.
+    """
+    global _log_json
+    _log_json = os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
+    level = _LOG_LEVELS.get(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper())
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        _install_log_handler(logging, level)
+    else:
+        sys.meta_path.insert(0, _LoggingImportHook(level))
+
+
+class _LoggingImportHook:
+    """A meta path finder that only acts on the first import of `logging`: it lets the usual
+    finders find the module and loads it with a loader that installs the handler after it."""
+
+    def __init__(self, level):
+        self._level = level
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "logging":
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        for finder in sys.meta_path:
+            find_spec = getattr(finder, "find_spec", None)
+            spec = find_spec(name, path, target) if find_spec is not None else None
+            if spec is not None:
+                break
+        else:
+            return None
+        if hasattr(spec.loader, "exec_module"):
+            spec.loader = _InstallingLoader(spec.loader, self._level)
+        return spec
+
+
+class _InstallingLoader:
+    def __init__(self, loader, level):
+        self._loader = loader
+        self._level = level
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        # The module keeps its real loader, as if it had been loaded without this one
+        # (linecache and importlib.reload look it up there).
+        module.__loader__ = self._loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self._loader
+        self._loader.exec_module(module)
+        if hasattr(module, "Handler") and hasattr(module, "getLogger"):
+            _install_log_handler(module, self._level)
+
+
+def _install_log_handler(logging, level):
+    """Give the root logger Lambda's handler: what the function's records look like."""
+    logging.Formatter.converter = time.gmtime  # Lambda's log times are UTC, whatever TZ says
+
+    class LambdaLogHandler(logging.Handler):
+        """Writes each record to stdout as one log line."""
+
+        def emit(self, record):
+            try:
+                text = self.format(record)
+                sys.stdout.write(_one_line(text) + "\n")
+            except Exception:
+                self.handleError(record)
+
+    class RequestIdFilter(logging.Filter):
+        """Stamps the invocation's id on each record, for formats that show it
+        (`%(aws_request_id)s`, as on Lambda)."""
+
+        def filter(self, record):
+            record.aws_request_id = _request_id
+            record.tenant_id = _tenant_id
+            return True
+
+    handler = LambdaLogHandler()
+    if _log_json:
+        handler.setFormatter(_json_formatter(logging)())
+    else:
+        handler.setFormatter(logging.Formatter(_TEXT_FORMAT, _TIME_FORMAT))
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    if level is not None:
+        root.setLevel(level)
+    root.addHandler(handler)
+
+
+def _json_formatter(logging):
+    # The attributes every record has; any other one came from `extra=` and is logged too.
+    standard = set(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
+    standard.update(("message", "asctime", "aws_request_id", "tenant_id"))
+
+    class JsonFormatter(logging.Formatter):
+        """One JSON object per record, with the fields (and their order) of Lambda's."""
+
+        def format(self, record):
+            level = min(50, max(0, record.levelno)) // 10 * 10
+            fields = {
+                "timestamp": _utc_iso_ms(record.created),
+                "level": logging.getLevelName(level),
+                "message": record.getMessage(),
+                "logger": record.name,
+            }
+            exc_info = record.exc_info
+            if exc_info and exc_info[0] is not None:
+                import traceback
+
+                fields["stackTrace"] = traceback.format_tb(exc_info[2])
+                fields["errorType"] = exc_info[0].__name__
+                fields["errorMessage"] = str(exc_info[1])
+            fields["requestId"] = getattr(record, "aws_request_id", None)
+            if exc_info and exc_info[0] is not None:
+                fields["location"] = f"{record.pathname}:{record.funcName}:{record.lineno}"
+            fields["tenantId"] = getattr(record, "tenant_id", None)
+            for key, value in vars(record).items():
+                if key not in standard and key not in fields:
+                    fields[key] = value
+            fields = {key: value for key, value in fields.items() if value is not None}
+            # An `extra` value JSON cannot represent is written as its str(), rather than
+            # losing the record.
+            return json.dumps(fields, ensure_ascii=False, default=str)
+
+    return JsonFormatter
+
+
+# --------------------------------------------------------------------------
 # Runtime API transport
 # --------------------------------------------------------------------------
 
@@ -321,7 +503,15 @@ def _is_runtime_frame(filename):
 
 
 def log_error(error):
-    """Print an error the way Lambda's Python runtime shows it in the log."""
+    """Print an error report the way Lambda's Python runtime shows it in the log.
+
+    Text format: the header line and the trace, as one log line (see _one_line). JSON format:
+    one object, the report's fields after a timestamp and level, as Lambda writes it.
+    """
+    if _log_json:
+        record = {"timestamp": _utc_iso_ms(time.time()), "level": "ERROR", **error}
+        log(json.dumps(record, ensure_ascii=False))
+        return
     header = "[ERROR]"
     if error["errorType"]:
         header += " " + error["errorType"]
@@ -329,10 +519,10 @@ def log_error(error):
             header += ":"
     if error["errorMessage"]:
         header += " " + error["errorMessage"]
-    trace = "".join(
-        frame if frame.endswith("\n") else frame + "\n" for frame in error["stackTrace"]
-    )
-    log(f"{header}\nTraceback (most recent call last):\n{trace}")
+    lines = [header, "Traceback (most recent call last):"]
+    for frame in error["stackTrace"]:
+        lines.extend(frame.splitlines())
+    log(_one_line("\n".join(lines)))
 
 
 # --------------------------------------------------------------------------
@@ -434,14 +624,6 @@ def _parse_json_header(value, what):
     return parsed
 
 
-def _env_int(name):
-    value = os.environ.get(name)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return value
-
-
 class LambdaContext:
     """The ``context`` argument passed to the handler."""
 
@@ -449,10 +631,13 @@ class LambdaContext:
         self.aws_request_id = request_id
         self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
         self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
-        self.memory_limit_in_mb = _env_int("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        # A string, as Lambda's Python runtime gives it (it reads the variable as is).
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
         self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
         self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
         self.invoked_function_arn = headers.get("lambda-runtime-invoked-function-arn")
+        # The tenant of a function in tenant isolation mode; None otherwise.
+        self.tenant_id = headers.get("lambda-runtime-aws-tenant-id")
 
         client_context = headers.get("lambda-runtime-client-context")
         self.client_context = (
@@ -493,6 +678,7 @@ class LambdaContext:
             "invoked_function_arn",
             "client_context",
             "identity",
+            "tenant_id",
         )
         body = ",".join(f"{name}={getattr(self, name)}" for name in fields)
         return f"LambdaContext([{body}])"
@@ -557,6 +743,10 @@ def handle_invocation(client, handler, headers, body):
         os.environ["_X_AMZN_TRACE_ID"] = trace_id
     else:
         os.environ.pop("_X_AMZN_TRACE_ID", None)
+
+    global _request_id, _tenant_id
+    _request_id = request_id
+    _tenant_id = headers.get("lambda-runtime-aws-tenant-id")
 
     error = None
     try:
@@ -642,6 +832,8 @@ def run():
     if not address:
         log("[ember-runtime] AWS_LAMBDA_RUNTIME_API is not set")
         return 1
+
+    setup_logging()
 
     # The function's code comes first on the path.
     task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()

@@ -227,7 +227,7 @@ TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
           "keep_alive, "
           "provisioned, max_reuse, prepared_sandboxes, zygote, isolation, network, "
           "ephemeral_storage_mb, "
-          "seccomp, async, schedules, http, s3_events, mounts");
+          "seccomp, async, schedules, http, s3_events, mounts, logging");
 }
 
 TEST_F(LoadConfig, ReadsSchedulerAndIsolationKeys) {
@@ -877,6 +877,42 @@ TEST_F(LoadConfig, ReadsHttpRoutesAndTheirListener) {
   EXPECT_EQ(root.functions.at(0).http.path, "/");
   EXPECT_TRUE(root.functions.at(0).http.methods.empty());
   EXPECT_EQ(root.functions.at(0).http.format, HttpEventFormat::kAlb);
+}
+
+TEST_F(LoadConfig, ReadsLoggingWithLambdasDefaults) {
+  const Config plain = load_config(write_config(with_function("")));
+  const LoggingConfig& defaults = plain.functions.at(0).logging;
+  EXPECT_EQ(defaults.format, LogFormat::kText);
+  EXPECT_EQ(defaults.application_log_level, LogLevel::kInfo);
+  EXPECT_EQ(defaults.system_log_level, LogLevel::kInfo);
+
+  const Config json = load_config(write_config(with_function(
+      "    logging: {format: json, application_log_level: trace, system_log_level: warn}\n")));
+  const LoggingConfig& logging = json.functions.at(0).logging;
+  EXPECT_EQ(logging.format, LogFormat::kJson);
+  EXPECT_EQ(logging.application_log_level, LogLevel::kTrace);
+  EXPECT_EQ(logging.system_log_level, LogLevel::kWarn);
+}
+
+TEST_F(LoadConfig, RejectsLogLevelsWithoutJsonAndUnknownWordsNamingTheKey) {
+  EXPECT_EQ(error_for(with_function("    logging: {application_log_level: debug}\n")),
+            at(6, 38) +
+                "functions[0].logging.application_log_level: only with `format: json`: log "
+                "levels filter JSON records, as on Lambda");
+  EXPECT_EQ(error_for(with_function("    logging:\n      format: text\n"
+                                    "      system_log_level: warn\n")),
+            at(8, 25) +
+                "functions[0].logging.system_log_level: only with `format: json`: log levels "
+                "filter JSON records, as on Lambda");
+  EXPECT_EQ(error_for(with_function("    logging: {format: JSON}\n")),
+            at(6, 23) + "functions[0].logging.format: expected one of text, json, got `JSON`");
+  EXPECT_NE(error_for(with_function("    logging: {format: json, system_log_level: error}\n"))
+                .find("functions[0].logging.system_log_level: expected one of debug, info, warn"),
+            std::string::npos);
+  EXPECT_EQ(error_for(with_function("    environment: {AWS_LAMBDA_LOG_LEVEL: DEBUG}\n")),
+            at(6, 19) +
+                "functions[0].environment.AWS_LAMBDA_LOG_LEVEL: reserved: Lambda sets this "
+                "variable itself (from the function's `logging`)");
 }
 
 TEST_F(LoadConfig, RejectsBadHttpRoutesNamingTheKey) {

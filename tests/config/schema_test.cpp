@@ -200,6 +200,7 @@ TEST(Schema, DescribesExactlyTheKeysTheLoaderAccepts) {
       {"node.buckets", "node: {buckets: [{no_such_key: 1}]}\n"},
       {"s3_events", function + "    s3_events: [{no_such_key: 1}]\n"},
       {"mounts", function + "    mounts: [{no_such_key: 1}]\n"},
+      {"logging", function + "    logging: {no_such_key: 1}\n"},
       {"image_config",
        "functions:\n  - name: a\n    image: oci:/\n    image_config: {no_such_key: 1}\n"},
   };

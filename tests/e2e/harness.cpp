@@ -55,6 +55,7 @@ client::LocalNodeSpec node_spec(const std::vector<FunctionSpec>& functions,
     function.isolation = f.isolation;
     function.async = f.async;
     function.http = f.http;
+    function.logging = f.logging;
     spec.functions.push_back(std::move(function));
   }
   return spec;

@@ -44,9 +44,10 @@ struct FunctionSpec {
   // Package type Image instead of runtime, handler and code: "oci:DIR:TAG", ...
   std::string image;
   client::NodeFunction::ImageConfig image_config;
-  std::optional<std::string> isolation;  // "native", "oci", "none"; the node's when unset
-  client::NodeFunction::Async async;     // retries and destinations of Event invocations
-  client::NodeFunction::Http http;       // an HTTP route; none when its path is empty
+  std::optional<std::string> isolation;   // "native", "oci", "none"; the node's when unset
+  client::NodeFunction::Async async;      // retries and destinations of Event invocations
+  client::NodeFunction::Http http;        // an HTTP route; none when its path is empty
+  client::NodeFunction::Logging logging;  // log format and levels; the defaults when empty
 };
 
 struct CommandResult {

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <regex>
+#include <string>
 
 #include "../support/eventually.hpp"
 #include "harness.hpp"
@@ -136,7 +138,8 @@ TEST(InvokeApi, FunctionSeesTheLambdaContextAndEnvironment) {
   const auto body = json_object(reply.body);
   EXPECT_EQ(body.at("function_name"), "context");
   EXPECT_EQ(body.at("function_version"), "$LATEST");
-  EXPECT_EQ(body.at("memory_limit_in_mb"), 256);
+  // A string, as Lambda's Python runtime gives it.
+  EXPECT_EQ(body.at("memory_limit_in_mb"), "256");
   EXPECT_EQ(body.at("invoked_function_arn"),
             "arn:aws:lambda:us-east-1:000000000000:function:context");
   EXPECT_EQ(std::string(body.at("aws_request_id").as_string()), reply.header("x-amzn-requestid"));
@@ -144,6 +147,39 @@ TEST(InvokeApi, FunctionSeesTheLambdaContextAndEnvironment) {
   const auto remaining = body.at("remaining_ms").to_number<double>();
   EXPECT_GT(remaining, 5000);
   EXPECT_LE(remaining, 7000);
+  EXPECT_TRUE(body.at("tenant_id").is_null());
+  EXPECT_TRUE(body.at("identity").at("cognito_identity_id").is_null());
+  EXPECT_TRUE(body.at("client_context").is_null());
+
+  const auto& env = body.at("env").as_object();
+  EXPECT_EQ(env.at("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), "256");
+  EXPECT_EQ(env.at("AWS_LAMBDA_LOG_GROUP_NAME"), body.at("log_group_name"));
+  EXPECT_EQ(env.at("AWS_LAMBDA_LOG_STREAM_NAME"), body.at("log_stream_name"));
+  EXPECT_TRUE(std::regex_match(std::string(body.at("log_stream_name").as_string()),
+                               std::regex(R"(\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32})")))
+      << body.at("log_stream_name");
+  // Text logs: Lambda gives the format, and a level only with JSON.
+  EXPECT_EQ(env.at("AWS_LAMBDA_LOG_FORMAT"), "Text");
+  EXPECT_TRUE(env.at("AWS_LAMBDA_LOG_LEVEL").is_null());
+  // Each invocation's own X-Ray trace header.
+  const std::string trace(env.at("_X_AMZN_TRACE_ID").as_string());
+  EXPECT_TRUE(std::regex_match(
+      trace, std::regex("Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0")))
+      << trace;
+  const auto again = json_object(node.invoke("context", "{}").body);
+  EXPECT_NE(std::string(again.at("env").as_object().at("_X_AMZN_TRACE_ID").as_string()), trace);
+}
+
+TEST(InvokeApi, JsonLoggingGivesTheFunctionItsFormatAndLevel) {
+  Node node({{.name = "context",
+              .code = testcases_dir() / "python" / "context",
+              .logging = {.format = "json", .application_log_level = "debug"}}});
+  const auto reply = node.invoke("context", "{}");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const auto body = json_object(reply.body);
+  const auto& env = body.at("env").as_object();
+  EXPECT_EQ(env.at("AWS_LAMBDA_LOG_FORMAT"), "JSON");
+  EXPECT_EQ(env.at("AWS_LAMBDA_LOG_LEVEL"), "DEBUG");
 }
 
 }  // namespace

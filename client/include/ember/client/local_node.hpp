@@ -69,6 +69,13 @@ struct NodeFunction {
     bool multi_value_headers = false;
   };
   Http http;
+  // functions[].logging; written only when some key is set ("text"/"json", level words).
+  struct Logging {
+    std::string format;
+    std::string application_log_level;
+    std::string system_log_level;
+  };
+  Logging logging;
   // functions[].s3_events and mounts, in order; empty prefix/suffix/events: not written.
   struct S3Events {
     std::string bucket;

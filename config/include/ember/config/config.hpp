@@ -90,6 +90,24 @@ struct HttpRouteConfig {
   [[nodiscard]] bool empty() const { return path.empty(); }
 };
 
+// A function's log format (`logging.format`), as Lambda's LogFormat.
+enum class LogFormat {
+  kText,  // the runtime's own lines (Python: `[LEVEL] time request-id message`)
+  kJson,  // one JSON object per record (the runtime writes them; docs/runtimes.md)
+};
+
+// Lambda's log levels, least severe first: application levels use all of them, system levels
+// only debug, info and warn.
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kFatal };
+
+// A function's `logging`: Lambda's advanced logging controls (its LoggingConfig). The worker
+// gets them as AWS_LAMBDA_LOG_FORMAT and, with JSON only, AWS_LAMBDA_LOG_LEVEL.
+struct LoggingConfig {
+  LogFormat format = LogFormat::kText;
+  LogLevel application_log_level = LogLevel::kInfo;  // the least severe record kept (JSON)
+  LogLevel system_log_level = LogLevel::kInfo;       // recorded; ember's lines are not filtered
+};
+
 // One of a function's `s3_events`: the object notifications of a bucket it subscribes to, as
 // an S3 event notification configuration (docs/event-sources.md).
 struct S3EventConfig {
@@ -148,6 +166,7 @@ struct FunctionConfig {
   HttpRouteConfig http;                      // its HTTP route; empty: none
   std::vector<S3EventConfig> s3_events;      // buckets whose object notifications invoke it
   std::vector<MountConfig> mounts;           // directories bound at /mnt/... in its sandbox
+  LoggingConfig logging;                     // log format and levels (Lambda's LoggingConfig)
   std::string source;  // "file:line:col" of the function's entry, for messages
 };
 

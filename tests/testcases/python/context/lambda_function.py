@@ -26,12 +26,19 @@ def lambda_handler(event, context):
             "cognito_identity_id": context.identity.cognito_identity_id,
             "cognito_identity_pool_id": context.identity.cognito_identity_pool_id,
         },
+        "tenant_id": context.tenant_id,
         "remaining_ms": context.get_remaining_time_in_millis(),
         "env": {
             name: os.environ.get(name)
             for name in (
                 "AWS_LAMBDA_FUNCTION_NAME",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
                 "AWS_LAMBDA_INITIALIZATION_TYPE",
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "AWS_LAMBDA_LOG_FORMAT",
+                "AWS_LAMBDA_LOG_LEVEL",
+                "_X_AMZN_TRACE_ID",
                 "_HANDLER",
                 "LAMBDA_TASK_ROOT",
                 "TZ",
