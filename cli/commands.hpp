@@ -11,5 +11,6 @@ int invoke_command(const std::vector<std::string>& args);
 int ps_command(const std::vector<std::string>& args);
 int bench_command(const std::vector<std::string>& args);
 int image_command(const std::vector<std::string>& args);
+int conform_command(const std::vector<std::string>& args);
 
 }  // namespace ember::cli

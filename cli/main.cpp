@@ -15,6 +15,7 @@ commands:
   ps       list each function's workers on a running node
   bench    measure cold and warm starts, throughput, trace replay (ember bench cold|warm|...)
   image    list (ls) or remove (prune) the container images a node has unpacked
+  conform  check that a runtime follows the Runtime API (ember conform -- ./bootstrap)
 
 ember <command> --help shows a command's options; ember --version prints the version.
 )";
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   if (command == "ps") return ember::cli::ps_command(args);
   if (command == "bench") return ember::cli::bench_command(args);
   if (command == "image") return ember::cli::image_command(args);
+  if (command == "conform") return ember::cli::conform_command(args);
   std::fprintf(stderr, "ember: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }
