@@ -90,7 +90,7 @@ Waited RuntimeRun::wait(milliseconds limit) {
       waited.call = std::move(call);
       return waited;
     }
-    if (!exit_status_) exit_status_ = child_.wait_for(milliseconds(0));
+    if (!exit_status_) exit_status_ = child_.wait_for(milliseconds(1));  // 0 would run no handler
     if (exit_status_) {
       // Calls it made just before it ended come first.
       if (auto call = api_->call_at(seen_, milliseconds(0))) {
