@@ -362,8 +362,11 @@ void Conformance::context() {
   const auto low = deadline - answered_at - kClockSlackMs;
   const auto high = deadline - epoch_ms(answer.sent) + kClockSlackMs;
   judge("deadline", "remaining_ms",
-        "the handler's remaining time follows Lambda-Runtime-Deadline-Ms: between " +
-            std::to_string(low) + " and " + std::to_string(high) + " ms",
+        "the handler's remaining time follows Lambda-Runtime-Deadline-Ms: " +
+            std::to_string(kContextDeadline.count()) +
+            " ms less the time to the answer" +
+            (answer.call ? " (" + std::to_string(low) + " to " + std::to_string(high) + " ms)"
+                         : std::string()),
         [&](const json::value& v) {
           if (!v.is_number()) return false;
           const auto ms = v.to_number<double>();
