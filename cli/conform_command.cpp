@@ -74,17 +74,22 @@ int conform_command(const std::vector<std::string>& args) {
   po::options_description options("ember conform [options] -- BOOTSTRAP [ARGS...]");
   options.add_options()("help,h", "show this help")(
       "json", "one JSON object per check and line (name, result, expected, actual, section)")(
-      "timeout", po::value(&timeout_s)->default_value(10), "seconds each wait of a scenario may take")(
-      "handler", po::value(&settings.handler)->default_value(env_handler != nullptr ? env_handler : "conform_probe.handler"),
+      "timeout", po::value(&timeout_s)->default_value(10),
+      "seconds each wait of a scenario may take")(
+      "handler",
+      po::value(&settings.handler)
+          ->default_value(env_handler != nullptr ? env_handler : "conform_probe.handler"),
       "_HANDLER of the probe handler (default: $_HANDLER, else conform_probe.handler)")(
       "task-root", po::value(&task_root), "LAMBDA_TASK_ROOT and working directory (default: here)")(
       "runtime", po::value(&settings.runtime)->default_value("provided"),
       "runtime name for AWS_EXECUTION_ENV (python3.11, provided, ...)")(
       "function-name", po::value(&settings.function_name)->default_value("conform"),
-      "AWS_LAMBDA_FUNCTION_NAME")(
-      "memory", po::value(&settings.memory_mb)->default_value(128), "AWS_LAMBDA_FUNCTION_MEMORY_SIZE (MB)")(
-      "env", po::value(&settings.variables)->composing(), "KEY=VALUE for the runtime's environment (repeatable)")(
-      "log", po::value(&log), "append the runtime's stdout and stderr to FILE (default: discarded)");
+      "AWS_LAMBDA_FUNCTION_NAME")("memory", po::value(&settings.memory_mb)->default_value(128),
+                                  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE (MB)")(
+      "env", po::value(&settings.variables)->composing(),
+      "KEY=VALUE for the runtime's environment (repeatable)")(
+      "log", po::value(&log),
+      "append the runtime's stdout and stderr to FILE (default: discarded)");
   po::variables_map vm;
   constexpr const char* kAbout =
       "Starts a runtime against a Runtime API of ember's own, drives it through scenarios with\n"

@@ -136,8 +136,7 @@ void ConformApi::response_too_large(const std::string& request_id) {
   record(std::move(call));
 }
 
-std::optional<RuntimeRefusal> ConformApi::init_error(std::string /*error_type*/,
-                                                     std::string body) {
+std::optional<RuntimeRefusal> ConformApi::init_error(std::string /*error_type*/, std::string body) {
   const std::lock_guard lock(mutex_);
   std::optional<RuntimeRefusal> refused;
   if (state_ == State::kStarting) {

@@ -1,8 +1,8 @@
 #include "conformance.hpp"
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <algorithm>
 #include <csignal>
 #include <functional>
 #include <utility>
@@ -147,7 +147,8 @@ RuntimeRun* Conformance::ready(std::string& why) {
 std::string Conformance::back_to_next() {
   const auto until = std::chrono::steady_clock::now() + options_.timeout;
   while (true) {
-    const auto left = std::chrono::duration_cast<milliseconds>(until - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<milliseconds>(until - std::chrono::steady_clock::now());
     const auto waited = run_->wait(std::max(left, milliseconds(0)));
     if (!waited.call) return waited.describe(options_.timeout);
     // Other calls on the way (an error after a 413, a refused second `next`) are passed over.
@@ -193,8 +194,8 @@ bool Conformance::starts() {
   std::string why;
   const bool ok = ready(why) != nullptr;
   add("starts", ok ? Result::kPass : Result::kFail,
-      "the runtime calls GET /invocation/next within " +
-          std::to_string(options_.timeout.count()) + " ms of its start",
+      "the runtime calls GET /invocation/next within " + std::to_string(options_.timeout.count()) +
+          " ms of its start",
       ok ? "it did" : why, kNextSection);
   return ok;
 }
@@ -248,9 +249,10 @@ void Conformance::deep_json() {
 }
 
 void Conformance::payload_in() {
-  const std::string expected = "the whole " + std::to_string(kLimit) +
-                               "-byte event reaches the handler: {\"length\":" +
-                               std::to_string(length_data_size(kLimit)) + "}";
+  const std::string expected =
+      "the whole " + std::to_string(kLimit) +
+      "-byte event reaches the handler: {\"length\":" + std::to_string(length_data_size(kLimit)) +
+      "}";
   const auto answer = invoke(probe_event(length_payload(kLimit), options_.timeout));
   if (!answer.call) {
     add("payload-6mb-in", Result::kFail, expected, answer.problem, kLimitsSection);
@@ -274,9 +276,8 @@ void Conformance::payload_out() {
   const std::string expected = "a response of exactly " + std::to_string(kLimit) +
                                " bytes (a JSON string of " + std::to_string(kLimit - 2) +
                                " x's) accepted with 202";
-  const auto answer =
-      invoke(probe_event(R"({"conform":"big","bytes":)" + std::to_string(kLimit - 2) + "}",
-                         options_.timeout));
+  const auto answer = invoke(probe_event(
+      R"({"conform":"big","bytes":)" + std::to_string(kLimit - 2) + "}", options_.timeout));
   if (!answer.call) {
     add("payload-6mb-out", Result::kFail, expected, answer.problem, kLimitsSection);
     return;
@@ -298,9 +299,8 @@ void Conformance::response_too_large() {
   const std::string expected =
       "the API answers a " + std::to_string(kLimit + 1) +
       "-byte response with 413 and the runtime goes on to GET /invocation/next";
-  const auto answer =
-      invoke(probe_event(R"({"conform":"big","bytes":)" + std::to_string(kLimit - 1) + "}",
-                         options_.timeout));
+  const auto answer = invoke(probe_event(
+      R"({"conform":"big","bytes":)" + std::to_string(kLimit - 1) + "}", options_.timeout));
   if (!answer.call) {
     add("response-too-large", Result::kFail, expected, answer.problem, kLimitsSection);
     return;
@@ -363,8 +363,7 @@ void Conformance::context() {
   const auto high = deadline - epoch_ms(answer.sent) + kClockSlackMs;
   judge("deadline", "remaining_ms",
         "the handler's remaining time follows Lambda-Runtime-Deadline-Ms: " +
-            std::to_string(kContextDeadline.count()) +
-            " ms less the time to the answer" +
+            std::to_string(kContextDeadline.count()) + " ms less the time to the answer" +
             (answer.call ? " (" + std::to_string(low) + " to " + std::to_string(high) + " ms)"
                          : std::string()),
         [&](const json::value& v) {
@@ -453,10 +452,10 @@ void Conformance::function_error() {
 }
 
 void Conformance::late_response() {
-  const std::string expected =
-      "the handler's answer " + std::to_string(kLateSleepMs) +
-      " ms into an invocation whose deadline was " + std::to_string(kLateDeadline.count()) +
-      " ms away (taken with 202), then GET /invocation/next";
+  const std::string expected = "the handler's answer " + std::to_string(kLateSleepMs) +
+                               " ms into an invocation whose deadline was " +
+                               std::to_string(kLateDeadline.count()) +
+                               " ms away (taken with 202), then GET /invocation/next";
   auto event = probe_event(R"({"conform":"sleep","ms":)" + std::to_string(kLateSleepMs) + "}",
                            kLateDeadline);
   const auto deadline = event.deadline_epoch_ms;
@@ -528,8 +527,7 @@ void Conformance::init_error() {
   const auto waited = run_->wait(options_.timeout);
   if (!waited.call) {
     add("init-error", Result::kFail, expected,
-        "it " + waited.describe(options_.timeout) + " without POST /init/error",
-        kInitErrorSection);
+        "it " + waited.describe(options_.timeout) + " without POST /init/error", kInitErrorSection);
     run_.reset();
     return;
   }
@@ -553,9 +551,9 @@ void Conformance::init_error() {
                 " instead of exiting";
     }
     add("init-error", problem.empty() ? Result::kPass : Result::kFail, expected,
-        problem.empty() ? call_text(call) + " " + *call.error_type + ", then " +
-                              exit.describe(options_.timeout)
-                        : problem,
+        problem.empty()
+            ? call_text(call) + " " + *call.error_type + ", then " + exit.describe(options_.timeout)
+            : problem,
         kInitErrorSection);
   }
   run_.reset();

@@ -13,8 +13,8 @@
 namespace ember::cli::conform {
 
 struct ConformOptions {
-  RunSpec runtime;                          // with the probe handler in _HANDLER
-  RunSpec missing_handler;                  // _HANDLER names a module that does not exist
+  RunSpec runtime;                           // with the probe handler in _HANDLER
+  RunSpec missing_handler;                   // _HANDLER names a module that does not exist
   std::chrono::milliseconds timeout{10000};  // bounds each wait of each scenario
 };
 

@@ -38,8 +38,8 @@ runtime_api::NextEvent probe_event(std::string payload, std::chrono::millisecond
   char seconds[17];
   std::snprintf(seconds, sizeof seconds, "%08llx",
                 static_cast<unsigned long long>(epoch_ms(now) / 1000));  // NOLINT: printf's type
-  event.trace_id = "Root=1-" + std::string(seconds) + "-" + random_hex(24) + ";Parent=" +
-                   random_hex(16) + ";Sampled=0";
+  event.trace_id = "Root=1-" + std::string(seconds) + "-" + random_hex(24) +
+                   ";Parent=" + random_hex(16) + ";Sampled=0";
   event.payload = std::move(payload);
   return event;
 }

@@ -29,8 +29,9 @@ struct Conformed {
 
 // Runs `ember conform --json` on the runtime and reads its JSON Lines.
 Conformed conform(const fs::path& task_root, const std::vector<std::string>& runtime) {
-  std::vector<std::string> argv = {ember_exe().string(), "conform", "--json", "--timeout", "10",
-                                   "--task-root", task_root.string(), "--"};
+  std::vector<std::string> argv = {ember_exe().string(), "conform", "--json",
+                                   "--timeout",          "10",      "--task-root",
+                                   task_root.string(),   "--"};
   argv.insert(argv.end(), runtime.begin(), runtime.end());
   const auto result = run(argv, {}, std::chrono::seconds(110));
   Conformed out;
@@ -52,13 +53,27 @@ Conformed conform_bootstrap(const std::string& testcase) {
   return conform(source_dir() / "examples" / "conform-probe-bash", {(dir / "bootstrap").string()});
 }
 
-const std::vector<std::string> kAllChecks = {
-    "starts",          "request-id",        "response-body",      "deadline",
-    "invoked-function-arn", "trace-id",     "client-context",     "cognito-identity",
-    "error-endpoint",  "error-type-header", "error-body",         "error-stack-trace",
-    "polls-after-error", "non-ascii",       "deep-json",          "payload-6mb-in",
-    "payload-6mb-out", "response-too-large", "late-response",     "sigterm",
-    "init-error"};
+const std::vector<std::string> kAllChecks = {"starts",
+                                             "request-id",
+                                             "response-body",
+                                             "deadline",
+                                             "invoked-function-arn",
+                                             "trace-id",
+                                             "client-context",
+                                             "cognito-identity",
+                                             "error-endpoint",
+                                             "error-type-header",
+                                             "error-body",
+                                             "error-stack-trace",
+                                             "polls-after-error",
+                                             "non-ascii",
+                                             "deep-json",
+                                             "payload-6mb-in",
+                                             "payload-6mb-out",
+                                             "response-too-large",
+                                             "late-response",
+                                             "sigterm",
+                                             "init-error"};
 
 TEST(Conform, EmbersPythonRuntimePassesEveryCheck) {
   const auto result =
@@ -66,19 +81,18 @@ TEST(Conform, EmbersPythonRuntimePassesEveryCheck) {
               {"/usr/bin/python3", "-s", "-u",
                (fs::path(EMBER_BINARY_DIR) / "runtimes" / "python" / "bootstrap.py").string()});
   for (const auto& name : kAllChecks) {
-    EXPECT_EQ(result.of(name), "pass")
-        << name << "\n" << result.out;
+    EXPECT_EQ(result.of(name), "pass") << name << "\n" << result.out;
   }
   EXPECT_EQ(result.exit_code, 0) << result.out;
 }
 
 TEST(Conform, BashProbeRuntimePassesWhatItCan) {
-  const auto result = conform(source_dir() / "examples" / "conform-probe-bash",
-                              {(source_dir() / "examples" / "conform-probe-bash" / "bootstrap").string()});
+  const auto result =
+      conform(source_dir() / "examples" / "conform-probe-bash",
+              {(source_dir() / "examples" / "conform-probe-bash" / "bootstrap").string()});
   // Its errors carry an empty stackTrace, which is an array of strings: every check passes.
   for (const auto& name : kAllChecks) {
-    EXPECT_EQ(result.of(name), "pass")
-        << name << "\n" << result.out;
+    EXPECT_EQ(result.of(name), "pass") << name << "\n" << result.out;
   }
   EXPECT_EQ(result.exit_code, 0) << result.out;
 }
