@@ -99,6 +99,19 @@ std::string error_shape_problem(const std::string& body) {
   return {};
 }
 
+// The error body's stackTrace: an array of strings passes, none is a warning.
+std::pair<Result, std::string> stack_trace_verdict(const std::string& body) {
+  const auto value = parse_json(body);
+  const auto* trace =
+      value && value->is_object() ? value->as_object().if_contains("stackTrace") : nullptr;
+  if (trace == nullptr) return {Result::kWarn, "no stackTrace (Lambda's runtimes send one)"};
+  const bool strings =
+      trace->is_array() && std::all_of(trace->as_array().begin(), trace->as_array().end(),
+                                       [](const json::value& v) { return v.is_string(); });
+  return {strings ? Result::kPass : Result::kFail,
+          "stackTrace = " + excerpt(json::serialize(*trace))};
+}
+
 }  // namespace
 
 void Conformance::add(const char* name, Result result, std::string expected, std::string actual,
@@ -434,17 +447,7 @@ void Conformance::function_error() {
   const std::string shape = error_shape_problem(call.body);
   add("error-body", shape.empty() ? Result::kPass : Result::kFail, body_expected,
       shape.empty() ? excerpt(call.body) : shape, kErrorSection);
-  Result stack = Result::kWarn;
-  std::string stack_actual = "no stackTrace (Lambda's runtimes send one)";
-  if (const auto value = parse_json(call.body); value && value->is_object()) {
-    if (const auto* trace = value->as_object().if_contains("stackTrace")) {
-      const bool strings =
-          trace->is_array() && std::all_of(trace->as_array().begin(), trace->as_array().end(),
-                                           [](const json::value& v) { return v.is_string(); });
-      stack = strings ? Result::kPass : Result::kFail;
-      stack_actual = "stackTrace = " + excerpt(json::serialize(*trace));
-    }
-  }
+  const auto [stack, stack_actual] = stack_trace_verdict(call.body);
   add("error-stack-trace", stack, stack_expected, stack_actual, kErrorSection);
   const std::string after = back_to_next();
   add("polls-after-error", after.empty() ? Result::kPass : Result::kFail, polls_expected,

@@ -67,8 +67,12 @@ RuntimeRun::RuntimeRun(const RunSpec& spec)
 }
 
 RuntimeRun::~RuntimeRun() {
-  if (!exit_status_) child_.stop(milliseconds(0));
-  shut_down();
+  try {
+    if (!exit_status_) child_.stop(milliseconds(0));
+    shut_down();
+  } catch (const std::exception&) {
+    // Only a failed allocation or wait gets here; ChildProcess's own destructor still kills.
+  }
 }
 
 void RuntimeRun::shut_down() {
