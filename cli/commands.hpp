@@ -12,5 +12,6 @@ int ps_command(const std::vector<std::string>& args);
 int bench_command(const std::vector<std::string>& args);
 int image_command(const std::vector<std::string>& args);
 int rie_command(const std::vector<std::string>& args);
+int conform_command(const std::vector<std::string>& args);
 
 }  // namespace ember::cli

@@ -18,6 +18,7 @@ commands:
   image    list (ls) or remove (prune) the container images a node has unpacked
   rie      run one function as aws-lambda-rie does (ember rie [options] BOOTSTRAP [ARGS...]);
            ember run as `aws-lambda-rie` (a symlink) is this command
+  conform  check that a runtime follows the Runtime API (ember conform -- ./bootstrap)
 
 ember <command> --help shows a command's options; ember --version prints the version.
 )";
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   if (command == "bench") return ember::cli::bench_command(args);
   if (command == "image") return ember::cli::image_command(args);
   if (command == "rie") return ember::cli::rie_command(args);
+  if (command == "conform") return ember::cli::conform_command(args);
   std::fprintf(stderr, "ember: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }

@@ -155,6 +155,7 @@ boost::asio::awaitable<Response> handle(std::weak_ptr<RuntimeApiHandler> weak, R
   const auto rest = target.substr(kPrefix.size());
   auto handler = weak.lock();
   if (!handler) co_return refusal_reply(RuntimeRefusal::kWorkerGone, {});
+  handler->observe(req);
 
   if (rest == "invocation/next") {
     co_return co_await serve_next(*handler, req);

@@ -51,6 +51,10 @@ class RuntimeApiHandler {
   virtual void response_too_large(const std::string& request_id) = 0;
   // The runtime failed to initialise and will exit.
   virtual std::optional<RuntimeRefusal> init_error(std::string error_type, std::string body) = 0;
+  // Sees each request as it arrives, before the call above that serves it (on the same
+  // strand, nothing in between): `ember conform` reads the raw headers there, such as an
+  // absent Lambda-Runtime-Function-Error-Type, which normalisation hides. The engine does not.
+  virtual void observe(const Request& /*req*/) {}
 };
 
 // Lambda-Runtime-Function-Error-Type values must look like Category.Reason; anything else
