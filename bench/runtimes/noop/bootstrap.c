@@ -2,7 +2,9 @@
  *
  * One keep-alive connection to AWS_LAMBDA_RUNTIME_API (numeric host:port, no DNS), then
  * forever: GET next, read the event, POST a small JSON answer ({"ok":true}, or
- * EMBER_NOOP_ANSWER's text: `ember bench http` makes it a response document). Raw sockets and a
+ * EMBER_NOOP_ANSWER's text: `ember bench http` makes it a response document). EMBER_NOOP_INIT_MS
+ * makes its init (before the connection) sleep that long: a runtime whose Init Duration is known,
+ * to check what the REPORT line says of it. Raw sockets and a
  * static link, so the same binary runs under ember, under a plain posix_spawn and inside a runc
  * container with an empty rootfs. Any error ends the process (status 1): ember then reports
  * Runtime.ExitError, and the baselines simply close the connection to stop it. */
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runtime_api_connect.h"
@@ -77,7 +80,19 @@ static void read_response(int fd, char* id, size_t id_size) {
   have -= head_len + body_len;
 }
 
+/* Sleeps EMBER_NOOP_INIT_MS milliseconds (0 to 60000), if set. */
+static void init_sleep(void) {
+  const char* text = getenv("EMBER_NOOP_INIT_MS");
+  if (text == NULL) return;
+  const long ms = strtol(text, NULL, 10);
+  if (ms <= 0 || ms > 60000) return;
+  struct timespec left = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&left, &left) != 0) {
+  }
+}
+
 int main(void) {
+  init_sleep();
   const int fd = runtime_api_connect();
   if (fd < 0) die();
 
