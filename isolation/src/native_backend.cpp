@@ -342,7 +342,7 @@ class NativeBackend final : public SandboxBackend {
     config.root = options_.root_mount_point.string();
     config.code_dir = spec.code_dir.string();
     config.runtime_dir = spec.runtime_dir.string();
-    config.opt_dir = spec.opt_dir.string();
+    for (const auto& layer : spec.opt_layers) config.opt_layers.push_back(layer.string());
     config.image_root = spec.image_root.string();
     for (const auto& mount : spec.mounts) {
       config.mounts.push_back({mount.source.string(), mount.target, mount.read_only});

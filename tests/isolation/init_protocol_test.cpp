@@ -32,7 +32,7 @@ TEST(InitProtocol, ConfigSurvivesTheRoundTrip) {
   EXPECT_EQ(decoded->mounts[1].target, "/mnt/out/thumbs");
   EXPECT_FALSE(decoded->mounts[1].read_only);
   EXPECT_EQ(decoded->hostname, config.hostname);
-  EXPECT_TRUE(decoded->opt_dir.empty());
+  EXPECT_TRUE(decoded->opt_layers.empty());
   EXPECT_EQ(decoded->tmp_mb, 10240u);
   EXPECT_EQ(decoded->uid, 1000u);
   EXPECT_EQ(decoded->gid, 1001u);
