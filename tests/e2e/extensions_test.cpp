@@ -1,0 +1,181 @@
+// Lambda layers and external extensions end to end: a real node, native sandboxes, the example
+// extension (examples/layers/logger, a Python script) in layer directories made here, and a
+// Python function that reports what it sees at /opt.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "harness.hpp"
+
+namespace ember::test {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using Steady = std::chrono::steady_clock;
+
+constexpr std::string_view kLogger = "logger";
+
+void write_file(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text << "\n";
+}
+
+// Readable (and the extension executable) by the sandbox's user.
+void open_up(const fs::path& root) {
+  const auto everyone = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                        fs::perms::others_read | fs::perms::others_exec;
+  fs::permissions(root, everyone);
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    fs::permissions(entry.path(), everyone);
+  }
+}
+
+class Extensions : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "native sandboxes need root";
+    if (!fs::exists("/sys/fs/cgroup/memory") && !fs::exists("/sys/fs/cgroup/cgroup.controllers")) {
+      GTEST_SKIP() << "no cgroup hierarchy";
+    }
+    // Two layers: the first brings the extension and two files, the second replaces one.
+    first_ = dir_.path() / "first";
+    second_ = dir_.path() / "second";
+    fs::create_directories(first_ / "extensions");
+    fs::copy_file(source_dir() / "examples" / "layers" / "logger" / "extensions" / kLogger,
+                  first_ / "extensions" / kLogger);
+    write_file(first_ / "a.txt", "from first");
+    write_file(first_ / "b.txt", "from first");
+    write_file(second_ / "b.txt", "from second");
+    open_up(dir_.path());
+  }
+
+  [[nodiscard]] FunctionSpec function(std::map<std::string, std::string> environment = {}) const {
+    FunctionSpec spec{.name = "layered", .code = testcases_dir() / "python" / "layers_probe"};
+    spec.layers = {first_, second_};
+    spec.environment = std::move(environment);
+    spec.reserved_concurrency = 1;  // one worker: every invocation after the first reuses it
+    return spec;
+  }
+
+  TempDir dir_{"ember-layers-"};
+  fs::path first_;
+  fs::path second_;
+};
+
+TEST_F(Extensions, LayersAreMergedInOrderAndReadOnly) {
+  Node node({function()});
+  const auto reply = node.invoke("layered", R"({"files":["a.txt","b.txt","c.txt"]})");
+  ASSERT_EQ(reply.status, 200) << reply.body << reply.error;
+  const auto out = json::parse(reply.body).as_object();
+  EXPECT_EQ(out.at("files").at("a.txt"), "from first");
+  EXPECT_EQ(out.at("files").at("b.txt"), "from second");  // the later layer wins
+  EXPECT_TRUE(out.at("files").at("c.txt").is_null());
+  EXPECT_EQ(out.at("write"), "Read-only file system");
+  EXPECT_EQ(out.at("extensions"), json::parse(R"(["logger"])"));
+}
+
+TEST_F(Extensions, ExtensionRegistersAndReceivesEachInvokeWithItsRequestId) {
+  Node node({function()});
+  for (int i = 0; i < 2; ++i) {
+    const auto reply = node.invoke("layered", "{}");
+    ASSERT_EQ(reply.status, 200) << reply.body << reply.error;
+    const auto id = reply.header("x-amzn-requestid");
+    ASSERT_FALSE(id.empty());
+    const auto logs = node.wait_for_log("layered", "[logger] INVOKE " + id);
+    EXPECT_NE(logs.find("[logger] INVOKE " + id +
+                        " arn:aws:lambda:us-east-1:000000000000:function:layered Root=1-"),
+              std::string::npos)
+        << logs;
+  }
+  const auto logs = node.logs("layered");
+  EXPECT_EQ(count(logs, "EXTENSION\tName: logger\tState: Registered\tEvents: [INVOKE,SHUTDOWN]"),
+            1U)
+      << logs;
+  EXPECT_EQ(count(logs, "[logger] registered for layered"), 1U) << logs;
+  // Registration comes before the first START: the init phase waited for it.
+  EXPECT_LT(logs.find("[logger] registered"), logs.find("START RequestId")) << logs;
+}
+
+TEST_F(Extensions, CallerDoesNotWaitForASlowExtensionButTheNextInvocationDoes) {
+  Node node({function({{"LOGGER_AFTER_INVOKE_MS", "1500"}})});
+  ASSERT_EQ(node.invoke("layered", "{}").status, 200);  // cold start out of the way
+  node.wait_for_log("layered", "[logger] done");
+
+  const auto started = Steady::now();
+  const auto first = node.invoke("layered", "{}");
+  const auto first_took = Steady::now() - started;
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_LT(first_took, std::chrono::milliseconds(1000));
+
+  const auto second = node.invoke("layered", "{}");
+  const auto both_took = Steady::now() - started;
+  ASSERT_EQ(second.status, 200) << second.body;
+  // The one worker is back for the second only once the extension called next again.
+  EXPECT_GE(both_took, std::chrono::milliseconds(1400));
+  const auto logs = node.wait_for_log("layered", "[logger] done " + second.header("x-amzn-requestid"));
+  const auto done_first = logs.find("[logger] done " + first.header("x-amzn-requestid"));
+  const auto start_second = logs.find("START RequestId: " + second.header("x-amzn-requestid"));
+  ASSERT_NE(done_first, std::string::npos) << logs;
+  EXPECT_LT(done_first, start_second) << logs;
+}
+
+TEST_F(Extensions, ShutdownIsDeliveredWhenTheNodeStops) {
+  Node node({function()});
+  ASSERT_EQ(node.invoke("layered", "{}").status, 200);
+  const auto stopping = Steady::now();
+  EXPECT_EQ(node.stop(), 0);
+  // The logger exits on SHUTDOWN rather than calling next again, which ember does not see:
+  // the shutdown phase runs to its 2 s limit, and no further (docs/runtimes.md).
+  EXPECT_LT(Steady::now() - stopping, std::chrono::milliseconds(3500));
+  const auto logs = node.logs("layered");
+  EXPECT_NE(logs.find("[logger] SHUTDOWN spindown"), std::string::npos) << logs;
+  EXPECT_TRUE(node.worker_processes_end());
+}
+
+TEST_F(Extensions, InitErrorOfAnExtensionFailsTheInitWithItsErrorType) {
+  Node node({function({{"LOGGER_INIT_ERROR", "Extension.LoggerBroken"}})});
+  const auto reply = node.invoke("layered", "{}");
+  EXPECT_EQ(reply.header("x-amz-function-error"), "Unhandled") << reply.body;
+  const auto body = json::parse(reply.body).as_object();
+  EXPECT_EQ(body.at("errorType"), "Extension.LoggerBroken") << reply.body;
+  EXPECT_NE(reply.body.find("logger refused to start"), std::string::npos) << reply.body;
+  const auto logs = node.logs("layered");
+  EXPECT_NE(logs.find("State: InitError\tError Type: Extension.LoggerBroken"), std::string::npos)
+      << logs;
+}
+
+TEST_F(Extensions, AnExtensionThatNeverRegistersTimesTheInitOut) {
+  Node node({function({{"LOGGER_NO_REGISTER", "1"}})});
+  const auto started = Steady::now();
+  const auto reply = node.invoke("layered", "{}");
+  const auto took = Steady::now() - started;
+  EXPECT_EQ(json::parse(reply.body).at("errorType"), "Sandbox.Timedout") << reply.body;
+  EXPECT_GE(took, std::chrono::seconds(9));  // Lambda's 10 s init limit
+  const auto logs = node.logs("layered");
+  EXPECT_NE(logs.find("extensions that never registered: logger"), std::string::npos) << logs;
+}
+
+TEST_F(Extensions, ExtensionsApiRefusesLateRegistrationUnknownIdentifiersAndBadEvents) {
+  Node node({function()});
+  const auto reply = node.invoke("layered", R"({"api":true})");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const auto out = json::parse(reply.body).as_object();
+  const auto expect = [&](const char* call, int status, const char* error_type) {
+    EXPECT_EQ(out.at(call).at("status"), status) << call << ": " << reply.body;
+    EXPECT_EQ(out.at(call).at("body").at("errorType"), error_type) << call << ": " << reply.body;
+  };
+  expect("late_register", 403, "Extension.RegistrationClosed");
+  expect("unknown_next", 403, "Extension.UnknownExtensionIdentifier");
+  expect("bad_events", 400, "Extension.InvalidEventType");
+  expect("no_name", 403, "Extension.InvalidExtensionName");
+}
+
+}  // namespace
+}  // namespace ember::test
