@@ -119,7 +119,8 @@ TEST_F(Extensions, CallerDoesNotWaitForASlowExtensionButTheNextInvocationDoes) {
   ASSERT_EQ(second.status, 200) << second.body;
   // The one worker is back for the second only once the extension called next again.
   EXPECT_GE(both_took, std::chrono::milliseconds(1400));
-  const auto logs = node.wait_for_log("layered", "[logger] done " + second.header("x-amzn-requestid"));
+  const auto logs =
+      node.wait_for_log("layered", "[logger] done " + second.header("x-amzn-requestid"));
   const auto done_first = logs.find("[logger] done " + first.header("x-amzn-requestid"));
   const auto start_second = logs.find("START RequestId: " + second.header("x-amzn-requestid"));
   ASSERT_NE(done_first, std::string::npos) << logs;
