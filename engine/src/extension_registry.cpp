@@ -28,7 +28,7 @@ runtime_api::NextEvent event_with(const boost::json::object& body) {
 
 // The sandbox's side of with_extensions(): $0 names it in `ps`, "$@" is the runtime.
 constexpr std::string_view kLauncherScript =
-    "for f in /opt/extensions/*; do [ -f \"$f\" ] && (env STRIP\"$f\" &); done; exec \"$@\"";
+    R"(for f in /opt/extensions/*; do [ -f "$f" ] && (env STRIP"$f" &); done; exec "$@")";
 
 }  // namespace
 

@@ -99,8 +99,8 @@ std::optional<ExtensionRefusal> Worker::extension_error(const std::string& ident
       "\tError Type: " + error_type);
   if (initialising) {
     // Lambda fails the init with the extension's error and resets the environment.
-    fail_start(
-        StartFailure::runtime(error_type, message_of(body, extension->name), std::move(body)));
+    auto message = message_of(body, extension->name);
+    fail_start(StartFailure::runtime(error_type, std::move(message), std::move(body)));
     return std::nullopt;
   }
   extension_failure_ = error_type + " (extension " + extension->name + ")";
