@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 #include <iostream>
 #include <optional>
 #include <system_error>
@@ -312,6 +311,91 @@ class Servers {
   std::shared_ptr<runtime_api::HttpServer> routes_;
 };
 
+// SIGINT and SIGTERM. The first stops taking requests (open connections carry on, so callers
+// still waiting get their answer) and drains for up to node.shutdown_grace_s; a second signal,
+// or the end of the grace period, ends every worker, waits for them to be reaped (up to 5 s;
+// those left are killed and reaped by their destructors), then stops the io_context.
+class Shutdown {
+ public:
+  Shutdown(asio::io_context& io, engine::Node& node, Servers& servers, bool announce,
+           std::chrono::seconds grace)
+      : io_(io),
+        node_(node),
+        servers_(servers),
+        announce_(announce),
+        grace_(grace),
+        signals_(io, SIGINT, SIGTERM),
+        give_up_(io),
+        grace_timer_(io) {}
+
+  void on_signals() {
+    signals_.async_wait([this](boost::system::error_code ec, int signal) {
+      if (ec) return;
+      servers_.stop_accepting();
+      if (draining_ || grace_.count() == 0) {
+        if (announce_) {
+          std::printf("ember: %s received, ending every worker\n", sigdescr_np(signal));
+        }
+        finish();
+        return;
+      }
+      drain(signal);
+      on_signals();
+    });
+  }
+
+ private:
+  void drain(int signal) {
+    draining_ = true;
+    if (announce_) {
+      std::printf(
+          "ember: %s received, draining: running invocations have %llds to finish "
+          "(signal again to stop now)\n",
+          sigdescr_np(signal), static_cast<long long>(grace_.count()));
+    }
+    node_.drain();
+    grace_timer_.expires_after(grace_);
+    grace_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) finish();
+    });
+    // Running invocations finish (their workers end as they answer): done early once no
+    // worker is left.
+    node_.when_no_live_workers([this] { finish(); });
+  }
+
+  void finish() {
+    if (finishing_) return;
+    finishing_ = true;
+    grace_timer_.cancel();
+    node_.shutdown();
+    give_up_.expires_after(std::chrono::seconds(5));
+    give_up_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) stop();
+    });
+    node_.when_no_live_workers([this] { stop(); });
+  }
+
+  void stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    give_up_.cancel();
+    servers_.close();
+    io_.stop();
+  }
+
+  asio::io_context& io_;
+  engine::Node& node_;
+  Servers& servers_;
+  bool announce_;
+  std::chrono::seconds grace_;
+  asio::signal_set signals_;
+  asio::steady_timer give_up_;
+  asio::steady_timer grace_timer_;
+  bool draining_ = false;
+  bool finishing_ = false;
+  bool stopped_ = false;
+};
+
 // --ready-fd: the lines, then the descriptor closed.
 void announce_ready(int ready_fd, const std::string& lines) {
   if (ready_fd < 0) return;
@@ -353,65 +437,8 @@ int run_node(config::Config config, const NodeRun& run) {
                 node.config().node.state_dir.c_str());
   }
   announce_ready(run.ready_fd, servers.ready_text());
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  asio::steady_timer give_up(io);
-  asio::steady_timer grace_timer(io);
-  bool draining = false;
-  bool finishing = false;
-  bool stopped = false;
-  auto stop = [&] {
-    if (stopped) return;
-    stopped = true;
-    give_up.cancel();
-    servers.close();
-    io.stop();
-  };
-  // Final stage: end everything, wait for every worker to be reaped, then close the remaining
-  // connections and stop. Workers still there after 5 s are killed and reaped by their
-  // destructors.
-  auto finish = [&] {
-    if (finishing) return;
-    finishing = true;
-    grace_timer.cancel();
-    node.shutdown();
-    give_up.expires_after(std::chrono::seconds(5));
-    give_up.async_wait([&](boost::system::error_code ec) {
-      if (!ec) stop();
-    });
-    node.when_no_live_workers(stop);
-  };
-  // First signal: stop taking requests (open connections carry on, so callers still waiting
-  // get their answer) and drain for up to node.shutdown_grace_s. A second signal, or the end
-  // of the grace period, ends everything at once.
-  std::function<void()> on_signal = [&] {
-    signals.async_wait([&](boost::system::error_code ec, int signal) {
-      if (ec) return;
-      servers.stop_accepting();
-      if (draining || grace.count() == 0) {
-        if (run.announce)
-          std::printf("ember: %s received, ending every worker\n", sigdescr_np(signal));
-        finish();
-        return;
-      }
-      draining = true;
-      if (run.announce) {
-        std::printf(
-            "ember: %s received, draining: running invocations have %llds to finish "
-            "(signal again to stop now)\n",
-            sigdescr_np(signal), static_cast<long long>(grace.count()));
-      }
-      node.drain();
-      grace_timer.expires_after(grace);
-      grace_timer.async_wait([&](boost::system::error_code timer_ec) {
-        if (!timer_ec) finish();
-      });
-      // Running invocations finish (their workers end as they answer): done early once no
-      // worker is left.
-      node.when_no_live_workers(finish);
-      on_signal();
-    });
-  };
-  on_signal();
+  Shutdown shutdown(io, node, servers, run.announce, grace);
+  shutdown.on_signals();
   io.run();
   if (run.announce) std::printf("ember: stopped\n");
   return 0;

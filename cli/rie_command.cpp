@@ -3,6 +3,8 @@
 // its own, and the REPORT line, errors, Tail logs and Event invocations are Lambda's.
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -189,11 +191,9 @@ std::vector<std::pair<std::string, std::string>> passed_environment() {
 }
 
 bool valid_log_level(std::string_view level) {
-  for (const char* known :
-       {"trace", "debug", "info", "warn", "warning", "error", "fatal", "panic"}) {
-    if (level == known) return true;
-  }
-  return false;
+  constexpr std::array<std::string_view, 8> kLevels{"trace",   "debug", "info",  "warn",
+                                                    "warning", "error", "fatal", "panic"};
+  return std::ranges::find(kLevels, level) != kLevels.end();
 }
 
 // The node's configuration for the one function, from the arguments and environment.

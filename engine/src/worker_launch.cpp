@@ -112,8 +112,8 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   launch.task_root = task_root;
   launch.runtimes_root = runtime_root;
   auto command = runtime_api::runtime_command(launch);
-  spec.argv =
-      function.bootstrap_command.empty() ? std::move(command.argv) : function.bootstrap_command;
+  spec.argv = std::move(command.argv);
+  if (!function.bootstrap_command.empty()) spec.argv = function.bootstrap_command;
   spec.env = std::move(command.env);
   runtime_api::set_environment(spec.env, logging_environment(function.logging));
   // The function's own variables replace the defaults of the same name (PATH, LANG, ...):
