@@ -86,9 +86,9 @@ std::variant<ExtensionRegistry::Extension*, ExtensionRefusal> ExtensionRegistry:
                              "No registered extension has the identifier " + id);
 }
 
-bool ExtensionRegistry::all_idle() const {
-  return std::none_of(extensions_.begin(), extensions_.end(),
-                      [](const auto& e) { return e->busy && !e->failed; });
+std::size_t ExtensionRegistry::busy_count() const {
+  return static_cast<std::size_t>(std::count_if(
+      extensions_.begin(), extensions_.end(), [](const auto& e) { return e->busy && !e->failed; }));
 }
 
 bool ExtensionRegistry::phase_complete() const { return all_idle() && missing().empty(); }

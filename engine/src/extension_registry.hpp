@@ -48,7 +48,9 @@ class ExtensionRegistry {
   // in `next` as well, the phase (init or invoke) is complete.
   [[nodiscard]] bool phase_complete() const;
   // No extension works on an event (the shutdown phase waits for this only).
-  [[nodiscard]] bool all_idle() const;
+  [[nodiscard]] bool all_idle() const { return busy_count() == 0; }
+  // Extensions that have an event they have not finished (no `next` since).
+  [[nodiscard]] std::size_t busy_count() const;
   // Names of expected extensions that have not registered yet, for the init timeout's message.
   [[nodiscard]] std::string missing() const;
   [[nodiscard]] bool empty() const { return extensions_.empty(); }

@@ -36,7 +36,8 @@ Worker::Worker(EngineContext& context, const config::FunctionConfig& function,
       exit_watch_(context.executor),
       session_(context.executor, *this),
       deadline_(context.executor, context.deadline_clock),
-      freeze_deadline_(context.executor, context.deadline_clock) {
+      freeze_deadline_(context.executor, context.deadline_clock),
+      shutdown_poll_(context.executor) {
   live_workers_->add();
 }
 

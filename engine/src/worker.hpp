@@ -5,6 +5,7 @@
 // two deadlines on the node's deadline clock end what takes too long and freeze what idles.
 #pragma once
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <memory>
@@ -121,6 +122,9 @@ class Worker final : public RuntimeApiEvents,
   // Retiring with extensions subscribed to SHUTDOWN: they get it, and the sandbox is killed
   // once they all called `next` again or kShutdownLimit passed (finish_shutdown).
   bool begin_shutdown(WorkerState before, std::optional<StartFailure>& failure);
+  // Extensions may end their shutdown by exiting, which no call tells: the sandbox's process
+  // count is checked every few milliseconds until as many have left as still owe a `next`.
+  void watch_shutdown_exits();
   void finish_shutdown();
   // SIGKILL to the sandbox; no SHUTDOWN can be delivered after it.
   void kill_sandbox();
@@ -180,6 +184,10 @@ class Worker final : public RuntimeApiEvents,
   std::string extension_failure_;
   std::string shutdown_reason_ = "spindown";
   std::shared_ptr<Worker> shutdown_hold_;  // alive until the shutdown phase ends
+  // Processes of the sandbox when SHUTDOWN went out: an extension that exits instead of
+  // calling `next` again shows as one fewer (watch_shutdown_exits).
+  std::optional<std::size_t> processes_at_shutdown_;
+  boost::asio::steady_timer shutdown_poll_;
 };
 
 }  // namespace ember::engine

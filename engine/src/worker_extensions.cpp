@@ -21,6 +21,9 @@ std::string events_text(unsigned events) {
   return "[" + out + "]";
 }
 
+// How often the shutdown phase looks for extensions that exited (watch_shutdown_exits).
+constexpr std::chrono::milliseconds kShutdownPoll{20};
+
 ExtensionRefusal worker_gone() {
   auto refusal =
       runtime_api::extension_forbidden("ServiceException", "The worker is shutting down");
@@ -117,18 +120,40 @@ std::optional<ExtensionRefusal> Worker::extension_error(const std::string& ident
 bool Worker::begin_shutdown(WorkerState before, std::optional<StartFailure>& failure) {
   if (!sandbox_ || killed_ || before == WorkerState::kStarting || !extensions_) return false;
   if (failure) shutdown_reason_ = "failure";
+  // A native sandbox whose init exited (its runtime did) has taken every process with it.
+  processes_at_shutdown_ = sandbox_->process_count();
+  if (processes_at_shutdown_ == std::size_t{0}) return false;
   if (before == WorkerState::kFrozen) (void)sandbox_->thaw();
   const auto deadline = std::chrono::system_clock::now() + kShutdownLimit;
   if (!extensions_->shut_down(shutdown_reason_, deadline)) return false;
   shutdown_hold_ = shared_from_this();
   deadline_.set_after(kShutdownLimit);
+  if (processes_at_shutdown_) watch_shutdown_exits();
   return true;
+}
+
+void Worker::watch_shutdown_exits() {
+  shutdown_poll_.expires_after(kShutdownPoll);
+  shutdown_poll_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || !self->shutdown_hold_) return;
+    const auto now = self->sandbox_->process_count();
+    const auto left = now && *now <= *self->processes_at_shutdown_
+                          ? *self->processes_at_shutdown_ - *now
+                          : std::size_t{0};
+    if (left >= self->extensions_->busy_count()) {
+      self->finish_shutdown();
+      return;
+    }
+    self->watch_shutdown_exits();
+  });
 }
 
 void Worker::finish_shutdown() {
   if (!shutdown_hold_) return;
   auto self = std::exchange(shutdown_hold_, nullptr);
   deadline_.cancel();
+  shutdown_poll_.cancel();
   kill_sandbox();
   extensions_->close();
   session_.close();

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 
 #include "cgroup.hpp"
@@ -126,6 +127,15 @@ class NativeSandbox final : public Sandbox {
     return cgroup_->peak_memory_bytes();
   }
   [[nodiscard]] bool oom_killed() const override { return cgroup_->oom_killed(); }
+  [[nodiscard]] std::optional<std::size_t> process_count() const override {
+    const auto files = cgroup_->procs_files();
+    if (files.empty()) return std::nullopt;
+    std::ifstream procs(files.front());
+    if (!procs) return std::nullopt;
+    std::size_t count = 0;
+    for (std::string line; std::getline(procs, line);) ++count;
+    return count;
+  }
 
   Result<void> end_init_burst() override {
     if (!burst_) return {};

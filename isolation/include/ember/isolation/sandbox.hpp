@@ -142,6 +142,9 @@ class Sandbox {
   [[nodiscard]] virtual std::uint64_t peak_memory_bytes() const = 0;
   // True once the kernel killed a process of the sandbox for memory (Runtime.OutOfMemory).
   [[nodiscard]] virtual bool oom_killed() const { return false; }
+  // How many processes the sandbox holds now (its init included); nullopt when the backend
+  // cannot tell. Native: its cgroup's cgroup.procs.
+  [[nodiscard]] virtual std::optional<std::size_t> process_count() const { return std::nullopt; }
 
   // The runtime finished its init: the CPU quota of its memory size applies from now on
   // (SandboxSpec::init_cpu_burst). Idempotent.
