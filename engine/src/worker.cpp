@@ -192,8 +192,10 @@ void Worker::on_deadline() {
     case WorkerState::kAnswered:
       // The pool counts on an answered worker coming back to `next`; one that never does is
       // hung, and is ended so it cannot hold a waiter.
-      log("ember: the runtime and its extensions did not all call next within " +
-          std::to_string(function_.timeout_s) + " s of the answer; ending this worker");
+      // runtime_held_: the runtime is back in `next`; an extension is not.
+      log(std::string("ember: ") + (runtime_held_ ? "an extension" : "the runtime") +
+          " did not call next within " + std::to_string(function_.timeout_s) +
+          " s of answering; ending this worker");
       retire("did not return to next");
       return;
     case WorkerState::kEnded:
