@@ -257,6 +257,14 @@ std::optional<RuntimeRefusal> Worker::become_ready() {
   if (auto refused = state_.begin_next()) return refused;
   // Neither an init nor an answered worker's wait for `next` runs on.
   deadline_.clear();
+  if (before == WorkerState::kAnswered && post_runtime_from_) {
+    // REPORT went out with the answer; what the extensions took after it is Lambda's
+    // PostRuntimeExtensionsDuration, logged once the invoke phase is over.
+    const auto& [id, answered_at] = *post_runtime_from_;
+    log("ember: RequestId: " + id +
+        " PostRuntimeExtensionsDuration: " + format_ms(Steady::now() - answered_at) + " ms");
+    post_runtime_from_.reset();
+  }
   if (before == WorkerState::kInitialising) figures_.init_done(Steady::now());
   if (auto pool = pool_.lock()) pool->worker_ready(self, before == WorkerState::kInitialising);
   return std::nullopt;
@@ -319,6 +327,7 @@ void Worker::finish(InvokeResult result, bool answered) {
   if (answered) {
     state_.answered();
     deadline_.set_after(std::chrono::seconds(function_.timeout_s));  // back to `next` by then
+    if (!extensions_->empty()) post_runtime_from_.emplace(current_->id(), now);
   }
   std::exchange(current_, nullptr)->complete(std::move(result));
   if (answered && function_.max_reuse != 0 && invocations_ >= function_.max_reuse) {

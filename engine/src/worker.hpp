@@ -183,6 +183,8 @@ class Worker final : public RuntimeApiEvents,
   // phase is over, as Lambda resets the environment.
   std::string extension_failure_;
   std::string shutdown_reason_ = "spindown";
+  // The answered request and when: the start of its post-runtime extension time.
+  std::optional<std::pair<std::string, Steady::time_point>> post_runtime_from_;
   std::shared_ptr<Worker> shutdown_hold_;  // alive until the shutdown phase ends
   // Processes of the sandbox when SHUTDOWN went out: an extension that exits instead of
   // calling `next` again shows as one fewer (watch_shutdown_exits).

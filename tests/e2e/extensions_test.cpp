@@ -125,6 +125,12 @@ TEST_F(Extensions, CallerDoesNotWaitForASlowExtensionButTheNextInvocationDoes) {
   const auto start_second = logs.find("START RequestId: " + second.header("x-amzn-requestid"));
   ASSERT_NE(done_first, std::string::npos) << logs;
   EXPECT_LT(done_first, start_second) << logs;
+  // REPORT's Duration is the runtime's; the extension's time after the answer follows it.
+  const std::string post =
+      "ember: RequestId: " + first.header("x-amzn-requestid") + " PostRuntimeExtensionsDuration: ";
+  const auto at = logs.find(post);
+  ASSERT_NE(at, std::string::npos) << logs;
+  EXPECT_GE(std::stod(logs.substr(at + post.size())), 1400.0) << logs.substr(at, 120);
 }
 
 TEST_F(Extensions, ShutdownIsDeliveredWhenTheNodeStops) {
