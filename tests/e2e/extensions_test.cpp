@@ -184,6 +184,22 @@ TEST_F(Extensions, ExtensionsApiRefusesLateRegistrationUnknownIdentifiersAndBadE
   expect("no_name", 403, "Extension.InvalidExtensionName");
 }
 
+// An internal extension needs no layer: the runtime's own thread registers during its init.
+TEST_F(Extensions, AnInternalExtensionRegistersFromTheRuntimeAndGetsInvokeButNotShutdown) {
+  FunctionSpec spec{.name = "internal", .code = testcases_dir() / "python" / "internal_extension"};
+  Node node({spec});
+  for (int i = 0; i < 2; ++i) {
+    const auto reply = node.invoke("internal", "{}");
+    ASSERT_EQ(reply.status, 200) << reply.body << reply.error;
+    EXPECT_EQ(json::parse(reply.body).at("shutdown_registration"),
+              "403 Extension.InvalidEventType");
+    const auto id = reply.header("x-amzn-requestid");
+    const auto logs = node.wait_for_log("internal", "[internal-watcher] INVOKE " + id);
+    EXPECT_NE(logs.find("[internal-watcher] INVOKE " + id), std::string::npos) << logs;
+  }
+  EXPECT_EQ(count(node.logs("internal"), "Name: internal-watcher\tState: Registered"), 1U);
+}
+
 // `isolation: oci` through runc (crun cannot start a container on a cgroup v1 host such as the
 // development machine): the layers are an overlay mount of the container's config.
 TEST_F(Extensions, TheOciBackendMergesLayersAndStartsExtensionsToo) {
