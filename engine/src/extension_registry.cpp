@@ -128,11 +128,18 @@ bool ExtensionRegistry::shut_down(std::string_view reason,
   bool any = false;
   for (const auto& extension : extensions_) {
     if ((extension->events & runtime_api::kShutdownEvent) == 0 || extension->failed) continue;
+    extension->owes_shutdown_next = extension->busy;
     extension->busy = true;
     extension->slot.deliver(event_with(body));
     any = true;
   }
   return any;
+}
+
+bool ExtensionRegistry::wants_shutdown() const {
+  return std::any_of(extensions_.begin(), extensions_.end(), [](const auto& e) {
+    return (e->events & runtime_api::kShutdownEvent) != 0 && !e->failed;
+  });
 }
 
 void ExtensionRegistry::close() {

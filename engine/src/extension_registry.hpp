@@ -31,6 +31,9 @@ class ExtensionRegistry {
     bool external = false;  // started from /opt/extensions (else inside the runtime process)
     bool busy = true;       // has not called `next` since registering or since its last event
     bool failed = false;    // reported init/error or exit/error: takes no further calls
+    // SHUTDOWN came while it still worked on INVOKE: its next `next` ends that, and only the
+    // one after it ends the shutdown.
+    bool owes_shutdown_next = false;
     // The event JSON travels as a NextEvent's payload: the runtime's one-slot channel, reused.
     NextEventSlot slot;
   };
@@ -57,6 +60,8 @@ class ExtensionRegistry {
 
   // Hands the INVOKE event to every extension subscribed to it.
   void invoke(const runtime_api::NextEvent& event);
+  // Someone subscribed to SHUTDOWN and still able to take it.
+  [[nodiscard]] bool wants_shutdown() const;
   // Hands SHUTDOWN to every extension subscribed to it; false when none is.
   bool shut_down(std::string_view reason, std::chrono::system_clock::time_point deadline);
   // Every waiting `next` ends (500), and every later one.

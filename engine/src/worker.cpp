@@ -363,7 +363,13 @@ boost::json::object Worker::status(engine::Clock::TimePoint now) const {
 void Worker::on_invocation_timeout() {
   const auto timeout = std::chrono::seconds(function_.timeout_s);
   figures_.sample_memory(sandbox_->peak_memory_bytes());
-  kill_sandbox();
+  if (extensions_->wants_shutdown()) {
+    // Lambda resets the environment through a shutdown phase: SHUTDOWN `timeout` first
+    // (retire() below), the kill after it.
+    shutdown_reason_ = "timeout";
+  } else {
+    kill_sandbox();
+  }
   output_.drain();
   log(timeout_line(std::chrono::system_clock::now(), current_->id(), timeout));
   InvokeResult result;

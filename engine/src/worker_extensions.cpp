@@ -66,8 +66,12 @@ asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next_extension_ev
         "Extension " + extension->name + " is already waiting in event/next");
     return NextEventSlot::nothing();
   }
-  extension->busy = false;
-  extension_idle();
+  if (extension->owes_shutdown_next) {
+    extension->owes_shutdown_next = false;  // done with INVOKE; SHUTDOWN is what it gets now
+  } else {
+    extension->busy = false;
+    extension_idle();
+  }
   return extension->slot.receive([&refusal](bool delivered) {
     if (!delivered) refusal = worker_gone();
     return delivered;

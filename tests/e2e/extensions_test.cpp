@@ -146,6 +146,17 @@ TEST_F(Extensions, ShutdownIsDeliveredWhenTheNodeStops) {
   EXPECT_TRUE(node.worker_processes_end());
 }
 
+TEST_F(Extensions, ATimeoutShutsTheExtensionsDownWithReasonTimeout) {
+  auto spec = function();
+  spec.timeout_s = 1;
+  Node node({spec});
+  const auto reply = node.invoke("layered", R"({"sleep_s":5})");
+  EXPECT_EQ(json::parse(reply.body).at("errorType"), "Sandbox.Timedout") << reply.body;
+  const auto logs = node.wait_for_log("layered", "[logger] SHUTDOWN");
+  EXPECT_NE(logs.find("[logger] SHUTDOWN timeout"), std::string::npos) << logs;
+  EXPECT_TRUE(node.worker_processes_end());
+}
+
 TEST_F(Extensions, InitErrorOfAnExtensionFailsTheInitWithItsErrorType) {
   Node node({function({{"LOGGER_INIT_ERROR", "Extension.LoggerBroken"}})});
   const auto reply = node.invoke("layered", "{}");

@@ -1,11 +1,12 @@
 """What a function sees of its layers at /opt, and what the Extensions API answers it.
 
 event {"files": [...]}: each /opt file's text (null when absent), whether /opt is writable, and
-the /opt/extensions listing. event {"api": true}: the Extensions API's answers to calls an
+the /opt/extensions listing, after sleeping `sleep_s`. event {"api": true}: the Extensions API's answers to calls an
 extension may not make after init (register late, an unknown identifier, bad events).
 """
 import json
 import os
+import time
 import urllib.error
 import urllib.request
 
@@ -36,6 +37,7 @@ def api_answers():
 def lambda_handler(event, context):
     if event.get("api"):
         return api_answers()
+    time.sleep(event.get("sleep_s", 0))
     out = {"files": {}}
     for name in event.get("files", []):
         try:
