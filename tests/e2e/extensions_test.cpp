@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "ember/client/oci_image.hpp"
 #include "harness.hpp"
 
 namespace ember::test {
@@ -231,6 +232,53 @@ TEST_F(Extensions, TheOciBackendMergesLayersAndStartsExtensionsToo) {
             std::string::npos);
   EXPECT_EQ(node.stop(), 0);
   EXPECT_NE(node.logs("layered").find("[logger] SHUTDOWN spindown"), std::string::npos);
+}
+
+// An image brings its own /opt: a BusyBox image (the echo runtime of examples/images) with a
+// shell extension in /opt/extensions, which starts beside the runtime as a layer's would.
+TEST_F(Extensions, AnImagesOwnOptExtensionsStartToo) {
+  for (const char* tool : {"umoci", "busybox"}) {
+    if (run({"sh", "-c", std::string("command -v ") + tool}).exit_code != 0) {
+      GTEST_SKIP() << "needs " << tool << " (scripts/setup.sh)";
+    }
+  }
+  const fs::path root = dir_.path() / "root";
+  for (const char* sub :
+       {"bin", "proc", "dev", "tmp", "etc", "var/task", "var/runtime", "opt/extensions"}) {
+    fs::create_directories(root / sub);
+  }
+  fs::copy_file("/bin/busybox", root / "bin" / "busybox");
+  for (const char* applet : {"sh", "wget", "sed", "tr", "cat", "echo"}) {
+    fs::create_symlink("busybox", root / "bin" / applet);
+  }
+  const fs::path echo = source_dir() / "examples" / "images" / "echo";
+  fs::copy_file(echo / "lambda-entrypoint.sh", root / "lambda-entrypoint.sh");
+  fs::copy_file(echo / "bootstrap", root / "var" / "runtime" / "bootstrap");
+  fs::copy_file(testcases_dir() / "image_extension" / "sh-ext",
+                root / "opt" / "extensions" / "sh-ext");
+  open_up(root);
+  fs::permissions(root / "tmp", fs::perms::all | fs::perms::sticky_bit);
+  client::OciImageSpec image;
+  image.entrypoint = {"/lambda-entrypoint.sh"};
+  image.cmd = {"echo.handler"};
+  image.env = {"PATH=/bin"};
+  image.working_dir = "/var/task";
+  client::build_oci_image(root, dir_.path() / "layout", "latest", image);
+
+  FunctionSpec spec;
+  spec.name = "imaged";
+  spec.image = "oci:" + (dir_.path() / "layout").string() + ":latest";
+  Node node({spec});
+  const auto reply = node.invoke("imaged", R"({"via":"image"})");
+  ASSERT_EQ(reply.status, 200) << reply.body << reply.error;
+  EXPECT_EQ(reply.body, R"({"via":"image"})");
+  const auto id = reply.header("x-amzn-requestid");
+  const auto logs = node.wait_for_log("imaged", "\"requestId\":\"" + id);
+  EXPECT_NE(logs.find("[sh-ext] registered "), std::string::npos) << logs;
+  EXPECT_NE(logs.find("[sh-ext] {\"eventType\":\"INVOKE\""), std::string::npos) << logs;
+  EXPECT_EQ(node.stop(), 0);
+  EXPECT_NE(node.logs("imaged").find("\"shutdownReason\":\"spindown\""), std::string::npos)
+      << node.logs("imaged");
 }
 
 }  // namespace
