@@ -155,6 +155,11 @@ void emit_function(YAML::Emitter& out, const NodeFunction& f) {
     }
     out << YAML::EndMap;
   }
+  if (!f.layers.empty()) {
+    out << YAML::Key << "layers" << YAML::Value << YAML::BeginSeq;
+    for (const auto& layer : f.layers) out << layer.string();
+    out << YAML::EndSeq;
+  }
   emit_async(out, f.async);
   emit_schedules(out, f.schedules);
   emit_http(out, f.http);

@@ -28,6 +28,7 @@ constexpr const auto& kImage = key_for<kFunctionKeys, &FunctionConfig::image>();
 constexpr const auto& kImageConfig = key_for<kFunctionKeys, &FunctionConfig::image_config>();
 constexpr const auto& kAsync = key_for<kFunctionKeys, &FunctionConfig::async>();
 constexpr const auto& kHttp = key_for<kFunctionKeys, &FunctionConfig::http>();
+constexpr const auto& kLayers = key_for<kFunctionKeys, &FunctionConfig::layers>();
 constexpr const auto& kRoutePath = key_for<kHttpRouteKeys, &HttpRouteConfig::path>();
 constexpr const auto& kMultiValueHeaders =
     key_for<kHttpRouteKeys, &HttpRouteConfig::multi_value_headers>();
@@ -129,6 +130,27 @@ void check_zygote(const Walker& walker, const Entries& entries, const FunctionCo
   if (function.zygote && function.runtime_kind != RuntimeKind::kPython) {
     walker.fail(*entry_for(entries, kZygote),
                 "only python runtimes have a zygote; runtime is " + function.runtime);
+  }
+}
+
+// Layers are merged at /opt inside a sandbox; a plain process has no /opt of its own, an image
+// brings its own /opt (Lambda does not take layers for images either), and a zygote's worker
+// is forked past the point where extensions start.
+void check_layers(const Walker& walker, const Entries& entries, const FunctionConfig& function) {
+  const Entry* layers = entry_for(entries, kLayers);
+  if (layers == nullptr || function.layers.empty()) return;
+  if (function.isolation == Isolation::kNone) {
+    walker.fail(*layers,
+                "needs `isolation: native` or `oci`: layers are merged at the sandbox's /opt, "
+                "which a plain process (`isolation: none`) does not have");
+  }
+  if (function.runtime_kind == RuntimeKind::kImage) {
+    walker.fail(*layers, "not with `image`: put the layers' files in the image's /opt");
+  }
+  if (function.zygote) {
+    walker.fail(*layers,
+                "not with `zygote: true`: extensions start before the runtime, and a zygote's "
+                "worker is forked already running");
   }
 }
 
@@ -251,6 +273,7 @@ void check_function(const Walker& walker, const YAML::Node& item, std::string_vi
   check_bootstrap(walker, entries, function);
   check_provisioned(walker, entries, function);
   check_zygote(walker, entries, function);
+  check_layers(walker, entries, function);
   check_http_route(walker, entries, function);
   check_logging(walker, entries, function);
 }

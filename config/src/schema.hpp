@@ -11,6 +11,7 @@
 #include "buckets.hpp"
 #include "ember/config/config.hpp"
 #include "key.hpp"
+#include "layers.hpp"
 #include "readers.hpp"
 #include "value_types.hpp"
 #include "values.hpp"
@@ -443,6 +444,14 @@ inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
          "a list of maps; see [`mounts`](#mounts)"),
      .rule = "`isolation: native` or `oci`",
      .doc = "Directories and buckets bound into the function's sandbox at `/mnt/...`."},
+    {.name = "layers",
+     .type = custom<&FunctionConfig::layers, &read_layers, &default_layers>(
+         "a list of up to 5 directories"),
+     .rule = "`isolation: native` or `oci`; not with `image`; none is `/` or holds a mount "
+             "point",
+     .doc = "Lambda layers: merged read-only at `/opt` in this order, later ones winning; "
+            "executables in `/opt/extensions/` start as external extensions "
+            "(docs/runtimes.md)."},
     {.name = "logging",
      .type = section<&FunctionConfig::logging, kLoggingKeys>("a map; see [`logging`](#logging)"),
      .doc = "Log format and levels, as Lambda's advanced logging controls (docs/runtimes.md)."},

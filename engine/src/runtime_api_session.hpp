@@ -64,6 +64,9 @@ class RuntimeApiSession final : public runtime_api::RuntimeApiHandler {
   void deliver(runtime_api::NextEvent event);
   // Ends the session: a waiting `next` gets 500, the server stops.
   void close();
+  // Serves the Extensions API on the same address with `handler` (the worker; it outlives
+  // the session's calls as the session does).
+  void set_extensions(runtime_api::ExtensionsApiHandler* handler) { extensions_ = handler; }
 
   // --- runtime_api::RuntimeApiHandler
   boost::asio::awaitable<std::optional<runtime_api::NextEvent>> next(
@@ -77,12 +80,14 @@ class RuntimeApiSession final : public runtime_api::RuntimeApiHandler {
   void response_too_large(const std::string& request_id) override;
   std::optional<runtime_api::RuntimeRefusal> init_error(std::string error_type,
                                                         std::string body) override;
+  runtime_api::ExtensionsApiHandler* extensions() override { return extensions_; }
 
  private:
   boost::asio::any_io_executor executor_;
   RuntimeApiEvents& events_;
   NextEventSlot slot_;
   std::shared_ptr<runtime_api::HttpServer> server_;
+  runtime_api::ExtensionsApiHandler* extensions_ = nullptr;
 };
 
 }  // namespace ember::engine

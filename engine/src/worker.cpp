@@ -36,7 +36,8 @@ Worker::Worker(EngineContext& context, const config::FunctionConfig& function,
       exit_watch_(context.executor),
       session_(context.executor, *this),
       deadline_(context.executor, context.deadline_clock),
-      freeze_deadline_(context.executor, context.deadline_clock) {
+      freeze_deadline_(context.executor, context.deadline_clock),
+      shutdown_poll_(context.executor) {
   live_workers_->add();
 }
 
@@ -75,6 +76,9 @@ std::optional<StartFailure> Worker::start(std::optional<PreparedWorker> prepared
     read_end = isolation::UniqueFd(pipe_fds[0]);
     write_end = isolation::UniqueFd(pipe_fds[1]);
   }
+  extensions_ =
+      std::make_unique<ExtensionRegistry>(context_.executor, extension_names(context_, function_));
+  session_.set_extensions(this);
   if (auto failure = launch(prepared, write_end.get())) return failure;
   write_end.reset();  // the worker holds the only write end now, so EOF means it is gone
   try {
@@ -173,7 +177,10 @@ void Worker::check_deadlines(Clock::TimePoint now) {
 void Worker::on_deadline() {
   switch (state_.state()) {
     case WorkerState::kInitialising:
-      sandbox_->kill_all();
+      if (auto missing = extensions_->missing(); !missing.empty()) {
+        log("ember: extensions that never registered: " + missing);
+      }
+      kill_sandbox();
       fail_start(StartFailure::runtime(
           "Sandbox.Timedout",
           "Init phase timed out after " + std::to_string(kInitTimeout.count()) + ".00 seconds"));
@@ -185,14 +192,18 @@ void Worker::on_deadline() {
     case WorkerState::kAnswered:
       // The pool counts on an answered worker coming back to `next`; one that never does is
       // hung, and is ended so it cannot hold a waiter.
-      log("ember: the runtime did not call next within " + std::to_string(function_.timeout_s) +
+      // runtime_held_: the runtime is back in `next`; an extension is not.
+      log(std::string("ember: ") + (runtime_held_ ? "an extension" : "the runtime") +
+          " did not call next within " + std::to_string(function_.timeout_s) +
           " s of answering; ending this worker");
       retire("did not return to next");
+      return;
+    case WorkerState::kEnded:
+      if (shutdown_hold_) finish_shutdown();  // the shutdown phase's limit
       return;
     case WorkerState::kStarting:
     case WorkerState::kIdle:
     case WorkerState::kFrozen:
-    case WorkerState::kEnded:
       return;
   }
 }
@@ -218,16 +229,42 @@ void Worker::assign(std::shared_ptr<Invocation> invocation, Turn turn) {
   const auto timeout = std::chrono::seconds(function_.timeout_s);
   auto event = next_event_for(*current_, timeout);
   deadline_.set_after(timeout);
+  extensions_->invoke(event);
   session_.deliver(std::move(event));
 }
 
 std::optional<RuntimeRefusal> Worker::next_called() {
+  const WorkerState before = state_.state();
+  if ((before == WorkerState::kInitialising || before == WorkerState::kAnswered) &&
+      !extensions_->phase_complete()) {
+    // Lambda's init (and invoke) phase ends when the runtime and every extension called next:
+    // this `next` waits for the last extension (extension_idle()).
+    if (runtime_held_) return RuntimeRefusal::kInvalidStateTransition;
+    runtime_held_ = true;
+    return std::nullopt;
+  }
+  return become_ready();
+}
+
+std::optional<RuntimeRefusal> Worker::become_ready() {
   auto self = shared_from_this();
   const WorkerState before = state_.state();
+  if (!extension_failure_.empty() && before != WorkerState::kInitialising) {
+    retire("an extension reported exit/error " + extension_failure_);
+    return RuntimeRefusal::kWorkerGone;
+  }
   if (before == WorkerState::kInitialising && !end_init()) return RuntimeRefusal::kWorkerGone;
   if (auto refused = state_.begin_next()) return refused;
   // Neither an init nor an answered worker's wait for `next` runs on.
   deadline_.clear();
+  if (before == WorkerState::kAnswered && post_runtime_from_) {
+    // REPORT went out with the answer; what the extensions took after it is Lambda's
+    // PostRuntimeExtensionsDuration, logged once the invoke phase is over.
+    const auto& [id, answered_at] = *post_runtime_from_;
+    log("ember: RequestId: " + id +
+        " PostRuntimeExtensionsDuration: " + format_ms(Steady::now() - answered_at) + " ms");
+    post_runtime_from_.reset();
+  }
   if (before == WorkerState::kInitialising) figures_.init_done(Steady::now());
   if (auto pool = pool_.lock()) pool->worker_ready(self, before == WorkerState::kInitialising);
   return std::nullopt;
@@ -238,7 +275,7 @@ bool Worker::end_init() {
     // A worker that keeps the whole CPU would starve its neighbours: it ends (and its
     // start fails with the exit), rather than serve unlimited.
     log("ember: could not apply the CPU quota after init: " + limited.error().message());
-    sandbox_->kill_all();  // its exit fails the start (Runtime.ExitError, signal: killed)
+    kill_sandbox();  // its exit fails the start (Runtime.ExitError, signal: killed)
     return false;
   }
   return true;
@@ -290,6 +327,7 @@ void Worker::finish(InvokeResult result, bool answered) {
   if (answered) {
     state_.answered();
     deadline_.set_after(std::chrono::seconds(function_.timeout_s));  // back to `next` by then
+    if (!extensions_->empty()) post_runtime_from_.emplace(current_->id(), now);
   }
   std::exchange(current_, nullptr)->complete(std::move(result));
   if (answered && function_.max_reuse != 0 && invocations_ >= function_.max_reuse) {
@@ -325,7 +363,13 @@ boost::json::object Worker::status(engine::Clock::TimePoint now) const {
 void Worker::on_invocation_timeout() {
   const auto timeout = std::chrono::seconds(function_.timeout_s);
   figures_.sample_memory(sandbox_->peak_memory_bytes());
-  sandbox_->kill_all();
+  if (extensions_->wants_shutdown()) {
+    // Lambda resets the environment through a shutdown phase: SHUTDOWN `timeout` first
+    // (retire() below), the kill after it.
+    shutdown_reason_ = "timeout";
+  } else {
+    kill_sandbox();
+  }
   output_.drain();
   log(timeout_line(std::chrono::system_clock::now(), current_->id(), timeout));
   InvokeResult result;
@@ -339,6 +383,7 @@ void Worker::on_invocation_timeout() {
 void Worker::on_exit(const isolation::ExitStatus& status) {
   output_.drain();
   const std::string why = "Runtime exited with error: " + status.describe();
+  shutdown_reason_ = "failure";
   switch (state_.state()) {
     case WorkerState::kInitialising:
       // The sandbox could not exec the runtime: the function's fault (a missing or
@@ -394,10 +439,14 @@ void Worker::retire(std::string_view why, std::optional<StartFailure> failure) {
   auto self = shared_from_this();
   deadline_.cancel();
   freeze_deadline_.cancel();
-  // Kill first: a runtime that saw its Runtime API close would log a confusing last error.
-  if (sandbox_) sandbox_->kill_all();
-  if (before == WorkerState::kFrozen) (void)sandbox_->thaw();  // a frozen process dies once thawed
-  session_.close();
+  const bool graceful = begin_shutdown(before, failure);
+  if (!graceful) {
+    // Kill first: a runtime that saw its Runtime API close would log a confusing last error.
+    if (sandbox_) kill_sandbox();
+    if (before == WorkerState::kFrozen) (void)sandbox_->thaw();  // a frozen process dies thawed
+    if (extensions_) extensions_->close();
+    session_.close();
+  }
   if (current_) {
     // Only shutdown retires a worker with an invocation still open.
     InvokeResult result;
@@ -405,10 +454,17 @@ void Worker::retire(std::string_view why, std::optional<StartFailure> failure) {
     result.message = "The node is shutting down (worker " + id_ + ": " + std::string(why) + ")";
     std::exchange(current_, nullptr)->complete(std::move(result));
   }
-  output_.drain();
-  flush_log();
-  output_.close();
+  if (!graceful) {
+    output_.drain();
+    flush_log();
+    output_.close();
+  }
   if (auto pool = pool_.lock()) pool->worker_ended(self, std::move(failure));
+}
+
+void Worker::kill_sandbox() {
+  killed_ = true;
+  sandbox_->kill_all();
 }
 
 void Worker::flush_log() {

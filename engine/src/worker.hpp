@@ -5,17 +5,20 @@
 // two deadlines on the node's deadline clock end what takes too long and freeze what idles.
 #pragma once
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "deadline.hpp"
 #include "ember/config/config.hpp"
 #include "ember/isolation/sandbox.hpp"
 #include "engine_context.hpp"
 #include "exit_watch.hpp"
+#include "extension_registry.hpp"
 #include "invocation.hpp"
 #include "log_stream.hpp"
 #include "output_pipe.hpp"
@@ -41,8 +44,13 @@ enum class WorkerKind {
 
 // Lambda's limit on the init phase of an on-demand environment.
 inline constexpr std::chrono::seconds kInitTimeout{10};
+// Lambda's shutdown phase with external extensions: they get SHUTDOWN and this long in all
+// before whatever is left is killed.
+inline constexpr std::chrono::milliseconds kShutdownLimit{2000};
 
-class Worker final : public RuntimeApiEvents, public std::enable_shared_from_this<Worker> {
+class Worker final : public RuntimeApiEvents,
+                     public runtime_api::ExtensionsApiHandler,
+                     public std::enable_shared_from_this<Worker> {
  public:
   using Steady = std::chrono::steady_clock;  // measured durations
 
@@ -99,6 +107,28 @@ class Worker final : public RuntimeApiEvents, public std::enable_shared_from_thi
                                   std::string body) override;
   std::optional<Refusal> init_failed(StartFailure failure) override;
 
+  // --- runtime_api::ExtensionsApiHandler (from the session; worker_extensions.cpp)
+  std::variant<runtime_api::ExtensionRegistration, runtime_api::ExtensionRefusal>
+  register_extension(const std::string& name, unsigned events) override;
+  boost::asio::awaitable<std::optional<runtime_api::NextEvent>> next_extension_event(
+      const std::string& identifier, runtime_api::ExtensionRefusal& refusal) override;
+  std::optional<runtime_api::ExtensionRefusal> extension_error(const std::string& identifier,
+                                                               bool at_init, std::string error_type,
+                                                               std::string body) override;
+  // An extension called `next`: the init or invoke phase may be complete now.
+  void extension_idle();
+  // The runtime is in `next` and its phase is complete: the worker is ready (idle).
+  std::optional<Refusal> become_ready();
+  // Retiring with extensions subscribed to SHUTDOWN: they get it, and the sandbox is killed
+  // once they all called `next` again or kShutdownLimit passed (finish_shutdown).
+  bool begin_shutdown(WorkerState before, std::optional<StartFailure>& failure);
+  // Extensions may end their shutdown by exiting, which no call tells: the sandbox's process
+  // count is checked every few milliseconds until as many have left as still owe a `next`.
+  void watch_shutdown_exits();
+  void finish_shutdown();
+  // SIGKILL to the sandbox; no SHUTDOWN can be delivered after it.
+  void kill_sandbox();
+
   // Start, in steps.
   std::optional<StartFailure> launch(std::optional<PreparedWorker>& prepared, int output_fd);
   std::optional<StartFailure> watch(isolation::UniqueFd output);
@@ -142,6 +172,24 @@ class Worker final : public RuntimeApiEvents, public std::enable_shared_from_thi
   // answered worker's wait for `next` (kAnswered): which one is set follows from the state.
   Deadline deadline_;
   Deadline freeze_deadline_;  // kIdle with node.freeze_idle: freeze from then on
+
+  // Extensions (docs/runtimes.md, "Extensions and layers").
+  std::unique_ptr<ExtensionRegistry> extensions_;
+  // The runtime called `next` but an extension has not finished the phase (init or invoke):
+  // its `next` waits, and the worker becomes ready when the last extension calls `next`.
+  bool runtime_held_ = false;
+  bool killed_ = false;
+  // The error of an extension that reported exit/error after init: the worker ends once its
+  // phase is over, as Lambda resets the environment.
+  std::string extension_failure_;
+  std::string shutdown_reason_ = "spindown";
+  // The answered request and when: the start of its post-runtime extension time.
+  std::optional<std::pair<std::string, Steady::time_point>> post_runtime_from_;
+  std::shared_ptr<Worker> shutdown_hold_;  // alive until the shutdown phase ends
+  // Processes of the sandbox when SHUTDOWN went out: an extension that exits instead of
+  // calling `next` again shows as one fewer (watch_shutdown_exits).
+  std::optional<std::size_t> processes_at_shutdown_;
+  boost::asio::steady_timer shutdown_poll_;
 };
 
 }  // namespace ember::engine

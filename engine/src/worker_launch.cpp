@@ -1,6 +1,7 @@
 #include "worker_launch.hpp"
 
 #include "ember/runtime_api/runtime_environment.hpp"
+#include "extension_registry.hpp"
 #include "python_zygote.hpp"
 
 namespace ember::engine {
@@ -48,6 +49,14 @@ ImageLaunch image_launch(const image::StoredImage& image, const config::ImageOve
   return out;
 }
 
+std::vector<std::string> extension_names(const EngineContext& context,
+                                         const config::FunctionConfig& function) {
+  if (const image::StoredImage* image = context.image_for(function)) {
+    return external_extension_names({image->rootfs / "opt"});
+  }
+  return external_extension_names(function.layers);
+}
+
 isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
                                          const isolation::SandboxBackend& backend,
                                          const config::FunctionConfig& function,
@@ -61,6 +70,7 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   spec.tmp_mb = function.ephemeral_storage_mb;
   spec.network_host = function.network_host;
   spec.init_cpu_burst = context.node.init_cpu_burst;
+  spec.opt_layers = function.layers;
   if (auto* zygote = context.zygote_for ? context.zygote_for(function) : nullptr) {
     // The sandbox's worker is forked from the zygote when the sandbox is prepared.
     spec.adopter = [zygote](isolation::SandboxEntry& entry) { return zygote->spawn(entry); };
@@ -114,6 +124,10 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
     own.push_back(std::string(key).append("=").append(value));
   }
   runtime_api::set_environment(spec.env, own);
+  // External extensions start beside the runtime, before it (docs/runtimes.md).
+  if (!extension_names(context, function).empty()) {
+    spec.argv = with_extensions(std::move(spec.argv), spec.env);
+  }
   return spec;
 }
 

@@ -30,6 +30,11 @@ struct ImageLaunch {
 };
 ImageLaunch image_launch(const image::StoredImage& image, const config::ImageOverrides& overrides);
 
+// The external extensions a worker of `function` starts: the file names in its layers'
+// extensions/ directories, or in its image's /opt/extensions.
+std::vector<std::string> extension_names(const EngineContext& context,
+                                         const config::FunctionConfig& function);
+
 isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
                                          const isolation::SandboxBackend& backend,
                                          const config::FunctionConfig& function,

@@ -87,7 +87,7 @@ std::string encode(const InitConfig& config) {
   put(out, kRoot, config.root);
   put(out, kCodeDir, config.code_dir);
   put(out, kRuntimeDir, config.runtime_dir);
-  put(out, kOptDir, config.opt_dir);
+  for (const auto& layer : config.opt_layers) put(out, kOptDir, layer);
   if (!config.image_root.empty()) put(out, kImageRoot, config.image_root);
   // "r" or "w", the source, a NUL, the target: paths hold no NUL.
   for (const auto& mount : config.mounts) {
@@ -121,7 +121,7 @@ std::optional<InitConfig> decode_config(std::string_view message) {
         config.runtime_dir = payload;
         break;
       case kOptDir:
-        config.opt_dir = payload;
+        config.opt_layers.emplace_back(payload);
         break;
       case kImageRoot:
         config.image_root = payload;

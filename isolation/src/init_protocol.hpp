@@ -38,7 +38,7 @@ struct InitConfig {
   std::string root;      // host directory the new root is mounted on
   std::string code_dir;  // host paths, bound read-only at /var/task, /var/runtime, /opt
   std::string runtime_dir;
-  std::string opt_dir;
+  std::vector<std::string> opt_layers;  // merged at /opt, the last one on top
   // An image function's root (host path): the sandbox's root instead of the host's /usr and
   // the directories above; it must hold /proc, /dev and /tmp to mount on.
   std::string image_root;

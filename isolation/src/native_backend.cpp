@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 
 #include "cgroup.hpp"
@@ -126,6 +127,15 @@ class NativeSandbox final : public Sandbox {
     return cgroup_->peak_memory_bytes();
   }
   [[nodiscard]] bool oom_killed() const override { return cgroup_->oom_killed(); }
+  [[nodiscard]] std::optional<std::size_t> process_count() const override {
+    const auto files = cgroup_->procs_files();
+    if (files.empty()) return std::nullopt;
+    std::ifstream procs(files.front());
+    if (!procs) return std::nullopt;
+    std::size_t count = 0;
+    for (std::string line; std::getline(procs, line);) ++count;
+    return count;
+  }
 
   Result<void> end_init_burst() override {
     if (!burst_) return {};
@@ -342,7 +352,7 @@ class NativeBackend final : public SandboxBackend {
     config.root = options_.root_mount_point.string();
     config.code_dir = spec.code_dir.string();
     config.runtime_dir = spec.runtime_dir.string();
-    config.opt_dir = spec.opt_dir.string();
+    for (const auto& layer : spec.opt_layers) config.opt_layers.push_back(layer.string());
     config.image_root = spec.image_root.string();
     for (const auto& mount : spec.mounts) {
       config.mounts.push_back({mount.source.string(), mount.target, mount.read_only});

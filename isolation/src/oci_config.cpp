@@ -53,7 +53,17 @@ json::array mounts(const OciContainerInput& in) {
   if (!spec.runtime_dir.empty()) {
     list.emplace_back(read_only_bind(spec.runtime_dir.string(), kRuntimeRoot));
   }
-  if (!spec.opt_dir.empty()) list.emplace_back(read_only_bind(spec.opt_dir.string(), "/opt"));
+  if (spec.opt_layers.size() == 1) {
+    list.emplace_back(read_only_bind(spec.opt_layers.front().string(), "/opt"));
+  } else if (!spec.opt_layers.empty()) {
+    // As the native sandbox does (init/rootfs.cpp, mount_layers): the last layer on top.
+    std::string lower;
+    for (auto it = spec.opt_layers.rbegin(); it != spec.opt_layers.rend(); ++it) {
+      lower += (lower.empty() ? "" : ":") + it->string();
+    }
+    list.emplace_back(
+        mount("/opt", "overlay", "overlay", {"ro", "nosuid", "nodev", "lowerdir=" + lower}));
+  }
   return list;
 }
 

@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 #include <regex>
 
+#include "ember/runtime_api/extensions_api.hpp"
 #include "ember/runtime_api/limits.hpp"
 
 namespace ember::runtime_api {
@@ -151,6 +152,15 @@ boost::asio::awaitable<Response> serve_error(RuntimeApiHandler& handler, Request
 boost::asio::awaitable<Response> handle(std::weak_ptr<RuntimeApiHandler> weak, Request& req) {
   auto target = std::string_view(req.target());
   if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+  if (target.starts_with(kExtensionsPrefix)) {
+    auto handler = weak.lock();
+    if (!handler) co_return refusal_reply(RuntimeRefusal::kWorkerGone, {});
+    handler->observe(req);
+    if (auto* extensions = handler->extensions()) {
+      co_return co_await serve_extensions_api(*extensions, req);
+    }
+    co_return not_found(req);
+  }
   if (!target.starts_with(kPrefix)) co_return not_found(req);
   const auto rest = target.substr(kPrefix.size());
   auto handler = weak.lock();

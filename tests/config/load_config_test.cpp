@@ -1,3 +1,4 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -227,7 +228,7 @@ TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
           "keep_alive, "
           "provisioned, max_reuse, prepared_sandboxes, zygote, isolation, network, "
           "ephemeral_storage_mb, "
-          "seccomp, async, schedules, http, s3_events, mounts, logging");
+          "seccomp, async, schedules, http, s3_events, mounts, layers, logging");
 }
 
 TEST_F(LoadConfig, ReadsSchedulerAndIsolationKeys) {
@@ -1022,6 +1023,33 @@ TEST_F(LoadConfig, RejectsAScheduleNameUsedTwiceOnTheNode) {
             at(14, 15) +
                 "functions[1].schedules[0].name: duplicate schedule name `tick` (first defined at "
                 "line 7)");
+}
+
+// --- Layers ----------------------------------------------------------------------------------
+
+TEST_F(LoadConfig, ReadsLayersInTheirOrder) {
+  fs::create_directories(dir_ / "first");
+  fs::create_directories(dir_ / "second");
+  const Config config =
+      load_config(write_config(with_function("    layers: [./second, ./first]\n")));
+  EXPECT_EQ(config.functions.at(0).layers,
+            (std::vector<fs::path>{dir_ / "second", dir_ / "first"}));
+}
+
+TEST_F(LoadConfig, RejectsLayersAPlainProcessCannotSeeOrASandboxCannotCarry) {
+  fs::create_directories(dir_ / "layer");
+  const auto error = [&](std::string_view extra) { return error_for(with_function(extra)); };
+  EXPECT_THAT(error("    isolation: none\n    layers: [./layer]\n"),
+              ::testing::HasSubstr("functions[0].layers: needs `isolation: native` or `oci`"));
+  EXPECT_THAT(error("    layers: [/]\n"), ::testing::HasSubstr("`/` cannot be a layer"));
+  EXPECT_THAT(error("    layers: [./missing]\n"), ::testing::HasSubstr("does not exist"));
+  EXPECT_THAT(error("    layers: [/proc/..]\n"), ::testing::HasSubstr("`/` cannot be a layer"));
+  // /sys holds /sys/fs/cgroup (and more) on every Linux host.
+  EXPECT_THAT(error("    layers: [/sys]\n"), ::testing::HasSubstr("holds the mount point /sys/"));
+  EXPECT_THAT(error("    zygote: true\n    layers: [./layer]\n"),
+              ::testing::HasSubstr("not with `zygote: true`"));
+  EXPECT_THAT(error("    layers: [./layer, ./layer, ./layer, ./layer, ./layer, ./layer]\n"),
+              ::testing::HasSubstr("at most 5 layers"));
 }
 
 // --- Object notifications: node.buckets, s3_events, mounts ------------------------------------

@@ -50,6 +50,7 @@ client::LocalNodeSpec node_spec(const std::vector<FunctionSpec>& functions,
     function.zygote = f.zygote;
     function.environment = f.environment;
     function.environment["EMBER_TEST_MARKER"] = marker;
+    function.layers = f.layers;
     function.image = f.image;
     function.image_config = f.image_config;
     function.isolation = f.isolation;

@@ -37,6 +37,7 @@ struct FunctionSpec {
   int reserved_concurrency = 10;
   int keep_alive_s = 600;
   std::map<std::string, std::string> environment;
+  std::vector<std::filesystem::path> layers;  // Lambda layers, merged at /opt in this order
   std::optional<std::uint32_t> max_reuse;
   std::optional<std::uint32_t> provisioned;
   std::optional<std::uint32_t> ephemeral_storage_mb;

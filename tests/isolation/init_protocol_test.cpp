@@ -17,6 +17,7 @@ TEST(InitProtocol, ConfigSurvivesTheRoundTrip) {
   config.uid = 1000;
   config.gid = 1001;
   config.hostname = "sandbox";
+  config.opt_layers = {"/srv/layers/first", "/srv/layers/second"};
   config.seccomp = {{0x20, 0, 0, 4}, {0x6, 0, 0, 0x7fff0000}};
   const auto decoded = decode_config(encode(config));
   ASSERT_TRUE(decoded);
@@ -32,12 +33,20 @@ TEST(InitProtocol, ConfigSurvivesTheRoundTrip) {
   EXPECT_EQ(decoded->mounts[1].target, "/mnt/out/thumbs");
   EXPECT_FALSE(decoded->mounts[1].read_only);
   EXPECT_EQ(decoded->hostname, config.hostname);
-  EXPECT_TRUE(decoded->opt_dir.empty());
+  EXPECT_EQ(decoded->opt_layers, config.opt_layers);  // in order: the last one on top
   EXPECT_EQ(decoded->tmp_mb, 10240u);
   EXPECT_EQ(decoded->uid, 1000u);
   EXPECT_EQ(decoded->gid, 1001u);
   ASSERT_EQ(decoded->seccomp.size(), 2u);
   EXPECT_EQ(decoded->seccomp[1].k, 0x7fff0000u);
+}
+
+TEST(InitProtocol, NoLayersMeansNoOpt) {
+  InitConfig config;
+  config.root = "/run/ember/root";
+  const auto decoded = decode_config(encode(config));
+  ASSERT_TRUE(decoded);
+  EXPECT_TRUE(decoded->opt_layers.empty());
 }
 
 TEST(InitProtocol, LaunchSurvivesTheRoundTrip) {

@@ -125,6 +125,24 @@ StepResult populate_etc(const InitConfig& c) {
   return make_file(in_root(c, "/etc/hostname"), c.hostname + "\n");
 }
 
+// Lambda layers at /opt: one is bound; several are a read-only overlayfs whose lower
+// directories are the layers, last first (overlayfs puts its leftmost lower directory on top),
+// so a later layer's file hides an earlier one's, as Lambda extracting them in order does.
+// Neither is recursive: the configuration refuses layers with mount points below them.
+StepResult mount_layers(const InitConfig& c) {
+  if (c.opt_layers.empty()) return std::nullopt;
+  const std::string target = in_root(c, "/opt");
+  if (auto r = make_dir(target)) return r;
+  if (c.opt_layers.size() == 1) return bind(c.opt_layers.front(), target, kReadOnly, false);
+  std::string lower;
+  for (auto it = c.opt_layers.rbegin(); it != c.opt_layers.rend(); ++it) {
+    lower += (lower.empty() ? "" : ":") + *it;
+  }
+  const std::string options = "lowerdir=" + lower;
+  return check(::mount("overlay", target.c_str(), "overlay", kReadOnly, options.c_str()),
+               "mount -t overlay -o ro," + options + " overlay " + target);
+}
+
 StepResult bind_function(const InitConfig& c) {
   if (auto r = make_dir(in_root(c, kTaskRoot))) return r;
   if (auto r = bind(c.code_dir, in_root(c, kTaskRoot), kReadOnly, true)) return r;
@@ -132,11 +150,7 @@ StepResult bind_function(const InitConfig& c) {
     if (auto r = make_dir(in_root(c, kRuntimeRoot))) return r;
     if (auto r = bind(c.runtime_dir, in_root(c, kRuntimeRoot), kReadOnly, true)) return r;
   }
-  if (!c.opt_dir.empty()) {
-    if (auto r = make_dir(in_root(c, "/opt"))) return r;
-    if (auto r = bind(c.opt_dir, in_root(c, "/opt"), kReadOnly, true)) return r;
-  }
-  return std::nullopt;
+  return mount_layers(c);
 }
 
 // Each component of an absolute path below the root, as directories (mount points).

@@ -37,6 +37,7 @@ struct NodeFunction {
   std::optional<std::string> network;    // "none" (own namespace) or "host"
   bool zygote = false;                   // python: workers forked from the zygote
   std::map<std::string, std::string> environment;
+  std::vector<std::filesystem::path> layers;  // merged at /opt; empty: not written
   // Package type Image: written instead of runtime, handler and code ("oci:DIR:TAG", ...).
   std::string image;
   struct ImageConfig {

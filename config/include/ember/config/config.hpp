@@ -166,8 +166,11 @@ struct FunctionConfig {
   HttpRouteConfig http;                      // its HTTP route; empty: none
   std::vector<S3EventConfig> s3_events;      // buckets whose object notifications invoke it
   std::vector<MountConfig> mounts;           // directories bound at /mnt/... in its sandbox
-  LoggingConfig logging;                     // log format and levels (Lambda's LoggingConfig)
-  std::string source;  // "file:line:col" of the function's entry, for messages
+  // Host directories merged read-only at /opt in this order (later ones win), as Lambda
+  // layers; executables in their extensions/ start as external extensions.
+  std::vector<std::filesystem::path> layers;
+  LoggingConfig logging;  // log format and levels (Lambda's LoggingConfig)
+  std::string source;     // "file:line:col" of the function's entry, for messages
 };
 
 // `node.http`: the listener of functions' HTTP routes, opened when a function has one.

@@ -67,14 +67,17 @@ struct SandboxSpec {
   std::uint32_t memory_mb = 128;      // memory limit
 
   // Image functions: the unpacked image's root file system (host path), the sandbox's root,
-  // read-only. code_dir, runtime_dir and opt_dir are then unused. Native and OCI backends.
+  // read-only. code_dir, runtime_dir and opt_layers are then unused. Native and OCI backends.
   std::filesystem::path image_root;
 
   // --- native backend (the process backend ignores these)
   std::filesystem::path runtime_dir;  // host dir of ember's runtimes: read-only at /var/runtime
-  std::filesystem::path opt_dir;      // optional layers: read-only at /opt; empty = no /opt
-  std::uint32_t tmp_mb = 512;         // size of the writable /tmp (ephemeral storage)
-  bool network_host = false;          // `network: host`: share the host's network (weaker, opt-in)
+  // Lambda layers (host dirs), merged read-only at /opt in this order, a later one's files
+  // hiding an earlier one's: one is bound, several are one overlayfs mount. Empty: no /opt.
+  // Native and OCI backends.
+  std::vector<std::filesystem::path> opt_layers;
+  std::uint32_t tmp_mb = 512;  // size of the writable /tmp (ephemeral storage)
+  bool network_host = false;   // `network: host`: share the host's network (weaker, opt-in)
   // No CPU quota until Sandbox::end_init_burst(): the init phase runs at full speed, as on
   // Lambda; afterwards memory_mb buys its share (1769 MB = one CPU).
   bool init_cpu_burst = false;
@@ -139,6 +142,9 @@ class Sandbox {
   [[nodiscard]] virtual std::uint64_t peak_memory_bytes() const = 0;
   // True once the kernel killed a process of the sandbox for memory (Runtime.OutOfMemory).
   [[nodiscard]] virtual bool oom_killed() const { return false; }
+  // How many processes the sandbox holds now (its init included); nullopt when the backend
+  // cannot tell. Native: its cgroup's cgroup.procs.
+  [[nodiscard]] virtual std::optional<std::size_t> process_count() const { return std::nullopt; }
 
   // The runtime finished its init: the CPU quota of its memory size applies from now on
   // (SandboxSpec::init_cpu_burst). Idempotent.

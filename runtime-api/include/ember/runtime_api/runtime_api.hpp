@@ -10,6 +10,8 @@
 
 namespace ember::runtime_api {
 
+class ExtensionsApiHandler;  // extensions_api.hpp
+
 // One event as `GET /runtime/invocation/next` hands it to the runtime.
 struct NextEvent {
   std::string request_id;
@@ -55,6 +57,8 @@ class RuntimeApiHandler {
   // strand, nothing in between): `ember conform` reads the raw headers there, such as an
   // absent Lambda-Runtime-Function-Error-Type, which normalisation hides. The engine does not.
   virtual void observe(const Request& /*req*/) {}
+  // The worker's Extensions API (2020-01-01) on the same address; nullptr: none (404).
+  virtual ExtensionsApiHandler* extensions() { return nullptr; }
 };
 
 // Lambda-Runtime-Function-Error-Type values must look like Category.Reason; anything else

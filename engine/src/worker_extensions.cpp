@@ -1,0 +1,169 @@
+// Worker's side of the Extensions API: registration, each extension's `next`, its errors, and
+// the shutdown phase. The decisions about phases are here; the bookkeeping is the registry's.
+#include <boost/asio/post.hpp>
+
+#include "destination_record.hpp"
+#include "ember/runtime_api/runtime_api.hpp"
+#include "function_pool.hpp"
+#include "worker.hpp"
+
+namespace ember::engine {
+
+namespace asio = boost::asio;
+using runtime_api::ExtensionRefusal;
+
+namespace {
+
+std::string events_text(unsigned events) {
+  std::string out;
+  if ((events & runtime_api::kInvokeEvent) != 0) out = "INVOKE";
+  if ((events & runtime_api::kShutdownEvent) != 0) out += out.empty() ? "SHUTDOWN" : ",SHUTDOWN";
+  return "[" + out + "]";
+}
+
+// How often the shutdown phase looks for extensions that exited (watch_shutdown_exits).
+constexpr std::chrono::milliseconds kShutdownPoll{20};
+
+ExtensionRefusal worker_gone() {
+  auto refusal =
+      runtime_api::extension_forbidden("ServiceException", "The worker is shutting down");
+  refusal.status = boost::beast::http::status::internal_server_error;
+  return refusal;
+}
+
+// What the caller of a failed init reads: the extension's own message, under its name.
+std::string message_of(std::string_view body, const std::string& name) {
+  auto own = error_message_of(body);
+  return "Extension " + name + (own.empty() ? " failed to initialise" : ": " + own);
+}
+
+}  // namespace
+
+std::variant<runtime_api::ExtensionRegistration, ExtensionRefusal> Worker::register_extension(
+    const std::string& name, unsigned events) {
+  if (state_.state() == WorkerState::kEnded) return worker_gone();
+  auto added = extensions_->add(name, events, state_.state() == WorkerState::kInitialising);
+  if (auto* refused = std::get_if<ExtensionRefusal>(&added)) return std::move(*refused);
+  runtime_api::ExtensionRegistration registration;
+  registration.identifier = std::move(std::get<std::string>(added));
+  registration.function_name = function_.name;
+  registration.handler = function_.handler;
+  log("EXTENSION\tName: " + name + "\tState: Registered\tEvents: " + events_text(events));
+  return registration;
+}
+
+asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next_extension_event(
+    const std::string& identifier, ExtensionRefusal& refusal) {
+  auto found = extensions_->find(identifier);
+  if (auto* refused = std::get_if<ExtensionRefusal>(&found)) {
+    refusal = std::move(*refused);
+    return NextEventSlot::nothing();
+  }
+  auto* extension = std::get<ExtensionRegistry::Extension*>(found);
+  if (!extension->busy) {
+    refusal = runtime_api::extension_forbidden(
+        "Extension.InvalidExtensionState",
+        "Extension " + extension->name + " is already waiting in event/next");
+    return NextEventSlot::nothing();
+  }
+  if (extension->owes_shutdown_next) {
+    extension->owes_shutdown_next = false;  // done with INVOKE; SHUTDOWN is what it gets now
+  } else {
+    extension->busy = false;
+    extension_idle();
+  }
+  return extension->slot.receive([&refusal](bool delivered) {
+    if (!delivered) refusal = worker_gone();
+    return delivered;
+  });
+}
+
+void Worker::extension_idle() {
+  if (state_.state() == WorkerState::kEnded) {
+    if (shutdown_hold_ && extensions_->all_idle()) {
+      // After the answer to this `next` is written, not before: SIGKILL would cut it.
+      asio::post(context_.executor, [self = shared_from_this()] { self->finish_shutdown(); });
+    }
+    return;
+  }
+  if (!runtime_held_ || !extensions_->phase_complete()) return;
+  runtime_held_ = false;
+  (void)become_ready();
+}
+
+std::optional<ExtensionRefusal> Worker::extension_error(const std::string& identifier, bool at_init,
+                                                        std::string error_type, std::string body) {
+  auto found = extensions_->find(identifier);
+  if (auto* refused = std::get_if<ExtensionRefusal>(&found)) return std::move(*refused);
+  auto* extension = std::get<ExtensionRegistry::Extension*>(found);
+  const bool initialising = state_.state() == WorkerState::kInitialising;
+  if (at_init && !initialising) {
+    return runtime_api::extension_forbidden("Extension.InvalidExtensionState",
+                                            "init/error after the init phase ended");
+  }
+  extension->failed = true;
+  log("EXTENSION\tName: " + extension->name + "\tState: " + (at_init ? "InitError" : "ExitError") +
+      "\tError Type: " + error_type);
+  if (initialising) {
+    // Lambda fails the init with the extension's error and resets the environment.
+    auto message = message_of(body, extension->name);
+    fail_start(StartFailure::runtime(error_type, std::move(message), std::move(body)));
+    return std::nullopt;
+  }
+  extension_failure_ = error_type + " (extension " + extension->name + ")";
+  if (state_.state() == WorkerState::kIdle || state_.state() == WorkerState::kFrozen) {
+    asio::post(context_.executor, [self = shared_from_this()] {
+      self->retire("an extension reported exit/error " + self->extension_failure_);
+    });
+  } else {
+    extension_idle();  // it will not call `next` again: the phase need not wait for it
+  }
+  return std::nullopt;
+}
+
+bool Worker::begin_shutdown(WorkerState before, std::optional<StartFailure>& failure) {
+  if (!sandbox_ || killed_ || before == WorkerState::kStarting || !extensions_) return false;
+  if (failure) shutdown_reason_ = "failure";
+  // A native sandbox whose init exited (its runtime did) has taken every process with it.
+  processes_at_shutdown_ = sandbox_->process_count();
+  if (processes_at_shutdown_ == std::size_t{0}) return false;
+  if (before == WorkerState::kFrozen) (void)sandbox_->thaw();
+  const auto deadline = std::chrono::system_clock::now() + kShutdownLimit;
+  if (!extensions_->shut_down(shutdown_reason_, deadline)) return false;
+  shutdown_hold_ = shared_from_this();
+  deadline_.set_after(kShutdownLimit);
+  if (processes_at_shutdown_) watch_shutdown_exits();
+  return true;
+}
+
+void Worker::watch_shutdown_exits() {
+  shutdown_poll_.expires_after(kShutdownPoll);
+  shutdown_poll_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || !self->shutdown_hold_) return;
+    const auto now = self->sandbox_->process_count();
+    const auto left = now && *now <= *self->processes_at_shutdown_
+                          ? *self->processes_at_shutdown_ - *now
+                          : std::size_t{0};
+    if (left >= self->extensions_->busy_count()) {
+      self->finish_shutdown();
+      return;
+    }
+    self->watch_shutdown_exits();
+  });
+}
+
+void Worker::finish_shutdown() {
+  if (!shutdown_hold_) return;
+  auto self = std::exchange(shutdown_hold_, nullptr);
+  deadline_.cancel();
+  shutdown_poll_.cancel();
+  kill_sandbox();
+  extensions_->close();
+  session_.close();
+  output_.drain();
+  flush_log();
+  output_.close();
+}
+
+}  // namespace ember::engine
