@@ -65,7 +65,10 @@ class StreamingE2E : public ::testing::Test {
     FunctionSpec url = streamer;
     url.name = "streamer-url";
     url.http = {.path = "/stream", .format = "function_url"};
-    node_ = new Node({streamer, url});
+    FunctionSpec short_lived = streamer;
+    short_lived.name = "streamer-short";
+    short_lived.timeout_s = 2;
+    node_ = new Node({streamer, url, short_lived});
   }
   static void TearDownTestSuite() {
     delete node_;
@@ -77,9 +80,9 @@ class StreamingE2E : public ::testing::Test {
   }
 
   // Runs the boto3 client on `event`; its printed JSON.
-  static json::object stream(const json::object& event) {
+  static json::object stream(const json::object& event, const std::string& function = "streamer") {
     const auto result =
-        run({"python3", "-c", kBotoClient, node_->endpoint(), "streamer", json::serialize(event)},
+        run({"python3", "-c", kBotoClient, node_->endpoint(), function, json::serialize(event)},
             Node::aws_env());
     EXPECT_EQ(result.exit_code, 0) << result.err;
     return json::parse(result.out).as_object();
@@ -138,6 +141,61 @@ TEST_F(StreamingE2E, PastTwentyMegabytesTheStreamEndsWithResponseSizeTooLarge) {
   node_->wait_for_log("streamer", "runtime: response status 413");
   const auto next = stream({{"chunks", {"after"}}});
   EXPECT_EQ(json::serialize(next.at("chunks")), R"(["after"])");
+}
+
+TEST_F(StreamingE2E, TimeoutMidStreamEndsWithSandboxTimedout) {
+  const auto out =
+      stream(json::object{{"chunks", {"early", "never"}}, {"delay_ms", 10000}}, "streamer-short");
+  EXPECT_EQ(json::serialize(out.at("chunks")), R"(["early"])");
+  const auto& complete = out.at("complete").as_object();
+  EXPECT_EQ(complete.at("ErrorCode").as_string(), "Sandbox.Timedout");
+  EXPECT_NE(complete.at("ErrorDetails").as_string().find("Task timed out after 2.00 seconds"),
+            std::string::npos);
+}
+
+// A caller that reads nothing while a 12 MiB stream waits for it holds up neither the node
+// (another invocation is answered meanwhile: the client reads only after it) nor its own bytes
+// (all arrive, in order, once it reads); the runtime waits for it meanwhile (the node buffers
+// 1 MiB, the sockets a few more), rather than the node holding the whole answer.
+constexpr const char* kSlowReader = R"(
+import glob, http.client, json, sys, urllib.request
+from botocore.eventstream import EventStreamBuffer
+host, port = sys.argv[1].rsplit(":", 1)
+conn = http.client.HTTPConnection(host, int(port), timeout=30)
+conn.request("POST", "/2021-11-15/functions/streamer/response-streaming-invocations",
+             body=json.dumps({"size": 12 * 1024 * 1024}))
+reply = conn.getresponse()
+request_id = reply.getheader("x-amzn-RequestId")
+other = urllib.request.urlopen(urllib.request.Request(
+    f"http://{sys.argv[1]}/2015-03-31/functions/streamer/invocations",
+    data=b'{"chunks":["meanwhile"]}'), timeout=10).read()
+# The runtime is still held up by this caller, which has read none of its bytes yet.
+logs = "".join(open(f, errors="replace").read() for f in glob.glob(sys.argv[2] + "/*.log"))
+finished_early = ("response status 202 for " + request_id) in logs
+events = EventStreamBuffer()
+events.add_data(reply.read())
+sizes, complete = 0, None
+for message in events:
+    kind = message.headers[":event-type"]
+    if kind == "PayloadChunk":
+        assert set(message.payload) == {ord("x")}
+        sizes += len(message.payload)
+    else:
+        complete = message.payload.decode()
+print(json.dumps({"other": other.decode(), "bytes": sizes, "complete": complete,
+                  "finished_early": finished_early}))
+)";
+
+TEST_F(StreamingE2E, ASlowCallerBlocksNeitherTheNodeNorItsOwnStream) {
+  const auto host = node_->endpoint().substr(std::string("http://").size());
+  const auto logs = node_->state_dir() / "logs" / "streamer";
+  const auto result = run({"python3", "-c", kSlowReader, host, logs.string()}, Node::aws_env());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto out = json::parse(result.out).as_object();
+  EXPECT_EQ(out.at("other").as_string(), "meanwhile");
+  EXPECT_EQ(out.at("bytes").as_int64(), 12 * 1024 * 1024);
+  EXPECT_EQ(out.at("complete").as_string(), "{}");
+  EXPECT_FALSE(out.at("finished_early").as_bool());
 }
 
 TEST_F(StreamingE2E, PlainInvokeOfAStreamingFunctionGetsTheWholeBody) {
