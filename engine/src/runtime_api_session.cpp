@@ -146,8 +146,9 @@ runtime_api::StreamStart RuntimeApiSession::stream_response(const std::string& r
   return events_.stream_started(request_id, content_type);
 }
 
-void RuntimeApiSession::stream_ended(const std::string& request_id, runtime_api::StreamEnd end) {
-  events_.stream_ended(request_id, std::move(end));
+void RuntimeApiSession::stream_ended(const std::string& request_id,
+                                     const runtime_api::StreamEnd& end) {
+  events_.stream_ended(request_id, end);
 }
 
 std::optional<RuntimeRefusal> RuntimeApiSession::init_error(std::string error_type,

@@ -54,7 +54,7 @@ class RuntimeApiEvents {
   virtual runtime_api::StreamStart stream_started(const std::string& request_id,
                                                   const std::string& content_type) = 0;
   // The streamed answer that stream_started() gave a stream ended (with an error or not).
-  virtual void stream_ended(const std::string& request_id, runtime_api::StreamEnd end) = 0;
+  virtual void stream_ended(const std::string& request_id, const runtime_api::StreamEnd& end) = 0;
   // The runtime reported its init failed; it will exit.
   virtual std::optional<Refusal> init_failed(StartFailure failure) = 0;
 };
@@ -84,7 +84,7 @@ class RuntimeApiSession final : public runtime_api::RuntimeApiHandler {
   void response_too_large(const std::string& request_id) override;
   runtime_api::StreamStart stream_response(const std::string& request_id,
                                            const std::string& content_type) override;
-  void stream_ended(const std::string& request_id, runtime_api::StreamEnd end) override;
+  void stream_ended(const std::string& request_id, const runtime_api::StreamEnd& end) override;
   std::optional<runtime_api::RuntimeRefusal> init_error(std::string error_type,
                                                         std::string body) override;
 

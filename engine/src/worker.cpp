@@ -278,14 +278,14 @@ runtime_api::StreamStart Worker::stream_started(const std::string& request_id,
   return start;
 }
 
-void Worker::stream_ended(const std::string& request_id, runtime_api::StreamEnd end) {
+void Worker::stream_ended(const std::string& request_id, const runtime_api::StreamEnd& end) {
   // Timed out or ended meanwhile: the stream was ended with that error already.
   if (state_.check_answer(request_id)) return;
   InvokeResult result;
   if (!end.error_type.empty()) {
     result.function_error = "Unhandled";
-    result.error_type = std::move(end.error_type);
-    result.payload = std::move(end.error_details);
+    result.error_type = end.error_type;
+    result.payload = end.error_details;
   }
   finish(std::move(result), /*answered=*/true);
 }

@@ -99,7 +99,7 @@ class Worker final : public RuntimeApiEvents, public std::enable_shared_from_thi
                                   std::string body) override;
   runtime_api::StreamStart stream_started(const std::string& request_id,
                                           const std::string& content_type) override;
-  void stream_ended(const std::string& request_id, runtime_api::StreamEnd end) override;
+  void stream_ended(const std::string& request_id, const runtime_api::StreamEnd& end) override;
   std::optional<Refusal> init_failed(StartFailure failure) override;
 
   // Start, in steps.

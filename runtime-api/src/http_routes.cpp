@@ -172,7 +172,9 @@ boost::asio::awaitable<bool> answer_streamed(ResponseStream& stream, const Route
     co_return co_await writer.send(std::move(head));
   }
   bool written = co_await writer.begin(std::move(head));
-  if (written) written = co_await writer.chunk(pending);
+  if (written) {
+    written = co_await writer.chunk(pending);
+  }
   while (written) {
     auto bytes = co_await stream.read();
     if (!bytes) break;

@@ -261,42 +261,48 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       if (!co_await serve_request_stream(stream, buffer, parser, peer)) break;
       continue;
     }
-
-    stream.expires_after(limits_.transfer);
-    auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kTuple);
-    if (closed_) co_return;
-    if (body_ec == http::error::body_limit) {
-      Response res = closing_answer(api_.too_large(parser.get()));
-      co_await http::async_write(stream, res, kTuple);
-      co_await linger_close(stream);
-      co_return;
-    }
-    if (body_ec) co_return;
-
-    Request req = parser.release();
-    // The handler may wait as long as it likes (a worker parked in `next`).
-    stream.expires_never();
-    if (api_.streams_response && api_.streams_response(req)) {
-      ResponseWriter writer(stream, req, limits_.transfer);
-      const bool written = co_await api_.handle_response_stream(req, peer, writer);
-      if (closed_ || !written || !writer.keep_alive()) break;
-      continue;
-    }
-    Response res = co_await api_.handle(req, peer);
-    if (closed_) co_return;
-    res.version(req.version());
-    res.keep_alive(req.keep_alive() && res.keep_alive());
-    res.prepare_payload();
-    if (req.method() == http::verb::head) {
-      // The length a GET would get, and no body (RFC 9110 9.3.2).
-      res.body().clear();
-    }
-    stream.expires_after(limits_.transfer);
-    auto [write_ec, write_n] = co_await http::async_write(stream, res, kTuple);
-    if (write_ec || !res.keep_alive()) break;
+    if (!co_await serve_request(stream, buffer, parser, peer)) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<bool> HttpServer::serve_request(beast::tcp_stream& stream,
+                                                beast::flat_buffer& buffer,
+                                                http::request_parser<http::string_body>& parser,
+                                                const Peer& peer) {
+  auto self = shared_from_this();
+  stream.expires_after(limits_.transfer);
+  auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kTuple);
+  if (closed_) co_return false;
+  if (body_ec == http::error::body_limit) {
+    Response res = closing_answer(api_.too_large(parser.get()));
+    co_await http::async_write(stream, res, kTuple);
+    co_await linger_close(stream);
+    co_return false;
+  }
+  if (body_ec) co_return false;
+
+  Request req = parser.release();
+  // The handler may wait as long as it likes (a worker parked in `next`).
+  stream.expires_never();
+  if (api_.streams_response && api_.streams_response(req)) {
+    ResponseWriter writer(stream, req, limits_.transfer);
+    const bool written = co_await api_.handle_response_stream(req, peer, writer);
+    co_return !closed_ && written && writer.keep_alive();
+  }
+  Response res = co_await api_.handle(req, peer);
+  if (closed_) co_return false;
+  res.version(req.version());
+  res.keep_alive(req.keep_alive() && res.keep_alive());
+  res.prepare_payload();
+  if (req.method() == http::verb::head) {
+    // The length a GET would get, and no body (RFC 9110 9.3.2).
+    res.body().clear();
+  }
+  stream.expires_after(limits_.transfer);
+  auto [write_ec, write_n] = co_await http::async_write(stream, res, kTuple);
+  co_return !write_ec && res.keep_alive();
 }
 
 asio::awaitable<bool> HttpServer::serve_request_stream(
@@ -317,7 +323,9 @@ asio::awaitable<bool> HttpServer::serve_request_stream(
   res.prepare_payload();
   stream.expires_after(limits_.transfer);
   auto [ec, n] = co_await http::async_write(stream, res, kTuple);
-  if (unread && !ec) co_await linger_close(stream);
+  if (unread && !ec) {
+    co_await linger_close(stream);
+  }
   co_return !ec && res.keep_alive();
 }
 

@@ -55,7 +55,9 @@ void ResponseStream::finish(StreamEnd end) {
 }
 
 asio::awaitable<std::optional<std::string>> ResponseStream::read() {
-  while (queue_.empty() && !finished_) co_await wait_for_wake(reader_wake_);
+  while (queue_.empty() && !finished_) {
+    co_await wait_for_wake(reader_wake_);
+  }
   if (queue_.empty()) co_return std::nullopt;
   std::string out = std::move(queue_.front());
   queue_.pop_front();

@@ -101,10 +101,10 @@ class FakeWorker : public RuntimeApiHandler {
     return {std::nullopt, stream_to};
   }
 
-  void stream_ended(const std::string& request_id, StreamEnd end) override {
+  void stream_ended(const std::string& request_id, const StreamEnd& end) override {
     answered_.insert(request_id);
     held_.reset();
-    stream_ends.push_back(std::move(end));
+    stream_ends.push_back(end);
   }
 
   [[nodiscard]] bool waiting() const { return waiting_; }

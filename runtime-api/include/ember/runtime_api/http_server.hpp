@@ -136,6 +136,12 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  // Reads the body of the request whose head `parser` holds, answers it and writes the answer;
+  // false when the connection must close.
+  boost::asio::awaitable<bool> serve_request(
+      boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,
+      boost::beast::http::request_parser<boost::beast::http::string_body>& parser,
+      const Peer& peer);
   // Serves a request whose body the API reads itself; false when the connection must close.
   boost::asio::awaitable<bool> serve_request_stream(
       boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,

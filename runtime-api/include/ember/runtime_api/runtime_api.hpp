@@ -66,7 +66,7 @@ class RuntimeApiHandler {
   }
   // The streamed response that stream_response() gave a stream ended: end.error_type is empty
   // on success, else the runtime's error (trailers) or Lambda's for a truncated or too large one.
-  virtual void stream_ended(const std::string& /*request_id*/, StreamEnd /*end*/) {}
+  virtual void stream_ended(const std::string& /*request_id*/, const StreamEnd& /*end*/) {}
   // The runtime failed to initialise and will exit.
   virtual std::optional<RuntimeRefusal> init_error(std::string error_type, std::string body) = 0;
   // Sees each request as it arrives, before the call above that serves it (on the same
