@@ -3,12 +3,12 @@
 #include "ember/runtime_api/event_stream.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
-
-#include "ember/client/temp_dir.hpp"
 
 namespace ember::runtime_api {
 namespace {
@@ -62,9 +62,11 @@ TEST(EventStream, BotocoreDecodesChunksAndTheCompleteEvent) {
   if (std::system("python3 -c 'import botocore.eventstream' 2>/dev/null") != 0) {
     GTEST_SKIP() << "python3 on PATH has no botocore";
   }
-  client::TempDir dir("ember-event-stream-");
-  const auto file = dir.path() / "stream";
-  const auto script = dir.path() / "decode.py";
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("ember-event-stream-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "stream";
+  const auto script = dir / "decode.py";
   std::ofstream(script) << kDecode;
   {
     std::ofstream out(file, std::ios::binary);
@@ -76,6 +78,7 @@ TEST(EventStream, BotocoreDecodesChunksAndTheCompleteEvent) {
   ASSERT_TRUE(pipe);
   std::string text(4096, '\0');
   text.resize(std::fread(text.data(), 1, text.size(), pipe.get()));
+  std::filesystem::remove_all(dir);
   EXPECT_EQ(text,
             R"([["PayloadChunk", 5, "hello"], ["PayloadChunk", 100000, 100000], )"
             R"(["InvokeComplete", 96, "{\"ErrorCode\":\"Runtime.StreamError\",)"
