@@ -1,7 +1,8 @@
 // One invocation from the moment it is admitted until its answer is delivered. Pools and
 // workers only see this class; where the answer goes is the subclass's business: a caller
 // waiting on a channel (SyncInvocation), or the async dispatcher (AsyncInvocation). complete()
-// delivers a whole answer; a streamed one would add a head and body pieces on the same sink.
+// delivers a whole answer; a streamed one is delivered at once as a ResponseStream, which the
+// runtime's bytes go through, and complete() then ends that stream.
 #pragma once
 
 #include <boost/asio/experimental/channel.hpp>
@@ -10,6 +11,7 @@
 
 #include "ember/engine/clock.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
+#include "ember/runtime_api/response_stream.hpp"
 
 namespace ember::engine {
 
@@ -42,11 +44,30 @@ class Invocation {
     if (log_.size() > 2 * kKeep) log_.erase(0, log_.size() - kKeep);
   }
 
-  // Delivers the answer; later calls are ignored, so racing failure paths cannot answer twice.
+  // Whether the caller takes a streamed answer as it is written (InvokeWithResponseStream, a
+  // Function URL route): only a caller still waiting for its answer.
+  [[nodiscard]] bool wants_stream() const {
+    return request_.stream && !completed_ && stream_ == nullptr;
+  }
+  // Hands the caller `stream` now, through which the answer's bytes follow; complete() ends it.
+  void begin_stream(std::shared_ptr<runtime_api::ResponseStream> stream) {
+    stream_ = stream;
+    runtime_api::InvokeResult head;
+    head.content_type = stream->content_type();
+    head.stream = std::move(stream);
+    deliver(std::move(head));
+  }
+
+  // Delivers the answer (or ends the stream begun with it); later calls are ignored, so racing
+  // failure paths cannot answer twice.
   void complete(runtime_api::InvokeResult result) {
     if (completed_) return;
     completed_ = true;
     result.log_tail = std::move(log_);
+    if (stream_) {
+      stream_->finish(runtime_api::stream_end_of(result));
+      return;
+    }
     deliver(std::move(result));
   }
 
@@ -59,6 +80,7 @@ class Invocation {
   std::string invoked_arn_;
   std::string log_;
   bool completed_ = false;
+  std::shared_ptr<runtime_api::ResponseStream> stream_;  // set once a streamed answer began
   Clock::TimePoint queued_until_{};
 };
 

@@ -59,9 +59,10 @@ std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-AnswerHead function_failed() {
+AnswerHead function_failed(std::string error_type = {}) {
   AnswerHead head;
   head.function_error = "Unhandled";
+  head.error_type = std::move(error_type);
   return head;
 }
 
@@ -128,7 +129,7 @@ std::optional<RuntimeRefusal> RuntimeApiSession::response(const std::string& req
 std::optional<RuntimeRefusal> RuntimeApiSession::error(const std::string& request_id,
                                                        std::string error_type, std::string body) {
   if (body.empty() || !is_json(body)) body = runtime_api::error_body(error_type, body);
-  return events_.answered(request_id, function_failed(), std::move(body));
+  return events_.answered(request_id, function_failed(std::move(error_type)), std::move(body));
 }
 
 void RuntimeApiSession::response_too_large(const std::string& request_id) {
@@ -138,6 +139,16 @@ void RuntimeApiSession::response_too_large(const std::string& request_id) {
       runtime_api::error_body("Function.ResponseSizeTooLarge",
                               "Response payload size exceeded maximum allowed payload size (" +
                                   std::to_string(runtime_api::kMaxPayloadBytes) + " bytes)."));
+}
+
+runtime_api::StreamStart RuntimeApiSession::stream_response(const std::string& request_id,
+                                                            const std::string& content_type) {
+  return events_.stream_started(request_id, content_type);
+}
+
+void RuntimeApiSession::stream_ended(const std::string& request_id,
+                                     const runtime_api::StreamEnd& end) {
+  events_.stream_ended(request_id, end);
 }
 
 std::optional<RuntimeRefusal> RuntimeApiSession::init_error(std::string error_type,

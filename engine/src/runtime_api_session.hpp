@@ -26,6 +26,7 @@ runtime_api::NextEvent next_event_for(const Invocation& invocation, std::chrono:
 struct AnswerHead {
   std::string content_type;    // empty: application/json
   std::string function_error;  // "Unhandled" when the function failed
+  std::string error_type;      // the runtime's Lambda-Runtime-Function-Error-Type, if it failed
 };
 
 // What the worker does with each call; implemented by Worker.
@@ -48,6 +49,12 @@ class RuntimeApiEvents {
   // The runtime answered request_id (response or error); `body` is the whole body.
   virtual std::optional<Refusal> answered(const std::string& request_id, AnswerHead head,
                                           std::string body) = 0;
+  // The runtime began a streamed answer to request_id: a stream when the caller reads one,
+  // nothing to have it collected whole, or a refusal.
+  virtual runtime_api::StreamStart stream_started(const std::string& request_id,
+                                                  const std::string& content_type) = 0;
+  // The streamed answer that stream_started() gave a stream ended (with an error or not).
+  virtual void stream_ended(const std::string& request_id, const runtime_api::StreamEnd& end) = 0;
   // The runtime reported its init failed; it will exit.
   virtual std::optional<Refusal> init_failed(StartFailure failure) = 0;
 };
@@ -78,6 +85,9 @@ class RuntimeApiSession final : public runtime_api::RuntimeApiHandler {
                                                    std::string error_type,
                                                    std::string body) override;
   void response_too_large(const std::string& request_id) override;
+  runtime_api::StreamStart stream_response(const std::string& request_id,
+                                           const std::string& content_type) override;
+  void stream_ended(const std::string& request_id, const runtime_api::StreamEnd& end) override;
   std::optional<runtime_api::RuntimeRefusal> init_error(std::string error_type,
                                                         std::string body) override;
   runtime_api::ExtensionsApiHandler* extensions() override { return extensions_; }

@@ -298,9 +298,33 @@ std::optional<RuntimeRefusal> Worker::answered(const std::string& request_id, An
   InvokeResult result;
   if (!head.content_type.empty()) result.content_type = std::move(head.content_type);
   result.function_error = std::move(head.function_error);
+  result.error_type = std::move(head.error_type);
   result.payload = std::move(body);
   finish(std::move(result), /*answered=*/true);
   return std::nullopt;
+}
+
+runtime_api::StreamStart Worker::stream_started(const std::string& request_id,
+                                                const std::string& content_type) {
+  runtime_api::StreamStart start;
+  start.refusal = state_.check_answer(request_id);
+  if (start.refusal || !current_->wants_stream()) return start;
+  // The caller gets the stream now; the invocation runs on (its timeout too) until it ends.
+  start.stream = std::make_shared<runtime_api::ResponseStream>(context_.executor, content_type);
+  current_->begin_stream(start.stream);
+  return start;
+}
+
+void Worker::stream_ended(const std::string& request_id, const runtime_api::StreamEnd& end) {
+  // Timed out or ended meanwhile: the stream was ended with that error already.
+  if (state_.check_answer(request_id)) return;
+  InvokeResult result;
+  if (!end.error_type.empty()) {
+    result.function_error = "Unhandled";
+    result.error_type = end.error_type;
+    result.payload = end.error_details;
+  }
+  finish(std::move(result), /*answered=*/true);
 }
 
 std::optional<RuntimeRefusal> Worker::init_failed(StartFailure failure) {

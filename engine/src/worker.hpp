@@ -105,6 +105,9 @@ class Worker final : public RuntimeApiEvents,
   bool next_returns(bool delivered) override;
   std::optional<Refusal> answered(const std::string& request_id, AnswerHead head,
                                   std::string body) override;
+  runtime_api::StreamStart stream_started(const std::string& request_id,
+                                          const std::string& content_type) override;
+  void stream_ended(const std::string& request_id, const runtime_api::StreamEnd& end) override;
   std::optional<Refusal> init_failed(StartFailure failure) override;
 
   // --- runtime_api::ExtensionsApiHandler (from the session; worker_extensions.cpp)

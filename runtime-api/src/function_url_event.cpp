@@ -148,4 +148,49 @@ Converted function_url_response(std::string_view payload) {
   return response;
 }
 
+namespace {
+
+// One header of a prelude; false when its value is neither a string nor strings.
+bool put_prelude_header(Response& response, std::string_view name, const json::value& value) {
+  if (value.is_string()) {
+    response.insert(name, value.get_string());
+    return true;
+  }
+  if (!value.is_array()) return false;
+  for (const auto& item : value.get_array()) {
+    if (!item.is_string()) return false;
+    response.insert(name, item.get_string());
+  }
+  return true;
+}
+
+}  // namespace
+
+Converted streaming_prelude_head(std::string_view prelude) {
+  json::error_code ec;
+  const json::value parsed = json::parse(prelude, ec);
+  if (ec || !parsed.is_object()) return "the streaming prelude is not a JSON object";
+  const auto& object = parsed.get_object();
+  Response response(http::status::ok, 11);
+  if (const auto* status = object.if_contains("statusCode")) {
+    const auto code = status->is_int64() ? status->get_int64() : 0;
+    if (code < 100 || code > 599) return "the prelude's statusCode is not an HTTP status";
+    response.result(static_cast<unsigned>(code));
+  }
+  if (const auto* headers = object.if_contains("headers"); headers != nullptr) {
+    if (!headers->is_object()) return "the prelude's headers are not an object";
+    for (const auto& [name, value] : headers->get_object()) {
+      if (!put_prelude_header(response, name, value)) {
+        return "the prelude's header " + std::string(name) + " is not a string";
+      }
+    }
+  }
+  if (const auto* cookies = object.if_contains("cookies"); cookies != nullptr) {
+    if (!put_prelude_header(response, "Set-Cookie", *cookies)) {
+      return "the prelude's cookies are not strings";
+    }
+  }
+  return response;
+}
+
 }  // namespace ember::runtime_api::http_event

@@ -36,4 +36,13 @@ std::string function_url_request(const Call& call, const HttpRoute& route, const
 // other JSON as a 200 application/json body.
 Converted function_url_response(std::string_view payload);
 
+// A streamed Function URL response (Content-Type kHttpIntegrationResponse) begins with a JSON
+// prelude {"statusCode","headers","cookies"}, then 8 NUL bytes, then the body.
+inline constexpr std::string_view kHttpIntegrationResponse =
+    "application/vnd.awslambda.http-integration-response";
+inline constexpr std::string_view kPreludeEnd{"\0\0\0\0\0\0\0\0", 8};
+// The status and headers a prelude gives (statusCode 200, no headers when absent; a header's
+// value a string or an array of strings; each cookie a Set-Cookie), or why it is invalid.
+Converted streaming_prelude_head(std::string_view prelude);
+
 }  // namespace ember::runtime_api::http_event

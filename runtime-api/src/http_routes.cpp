@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "ember/runtime_api/limits.hpp"
+#include "ember/runtime_api/response_stream.hpp"
 #include "http_formats.hpp"
 
 namespace ember::runtime_api {
@@ -118,15 +119,85 @@ std::optional<Response> refusal(const Request& req, const HttpRoute& route) {
   return std::nullopt;
 }
 
-boost::asio::awaitable<Response> answer(InvokeService& service, const RouteTable& table,
-                                        Request& req, const Peer& peer) {
+// Reads a streamed answer up to the end of its prelude (kHttpIntegrationResponse) or to its
+// first bytes: the head of the HTTP answer, and the body bytes already read in `pending`.
+// An error response when the stream failed first or its prelude is invalid.
+boost::asio::awaitable<Response> streamed_head(ResponseStream& stream, const HttpRoute& route,
+                                               std::string& pending) {
+  constexpr std::size_t kMaxPrelude = 64 * 1024;
+  const bool with_prelude = stream.content_type() == http_event::kHttpIntegrationResponse;
+  auto separator = std::string::npos;
+  const auto have_head = [&] {
+    if (!with_prelude) return !pending.empty();
+    separator = pending.find(http_event::kPreludeEnd);
+    return separator != std::string::npos || pending.size() > kMaxPrelude;
+  };
+  while (!have_head()) {
+    auto bytes = co_await stream.read();
+    if (!bytes) break;
+    pending += *bytes;
+  }
+  if (!stream.end().error_type.empty() && pending.empty()) {
+    co_return error_response(http::status::bad_gateway, &route,
+                             "the function failed (" + stream.end().error_type + ")");
+  }
+  if (!with_prelude) {
+    Response head(http::status::ok, 11);
+    head.set(http::field::content_type, stream.content_type());
+    co_return head;
+  }
+  if (separator == std::string::npos) {
+    co_return error_response(http::status::bad_gateway, &route,
+                             "the streamed response has no prelude ending in 8 NUL bytes");
+  }
+  auto head = http_event::streaming_prelude_head(std::string_view(pending).substr(0, separator));
+  pending.erase(0, separator + http_event::kPreludeEnd.size());
+  if (auto* why = std::get_if<std::string>(&head)) {
+    co_return error_response(http::status::bad_gateway, &route, "invalid prelude: " + *why);
+  }
+  co_return std::get<Response>(std::move(head));
+}
+
+// A Function URL whose function streams answers with chunks as they come. An error after
+// the head ends the connection without the last chunk, so the client sees the body is cut.
+boost::asio::awaitable<bool> answer_streamed(ResponseStream& stream, const RouteTable& table,
+                                             const HttpRoute& route, const std::string& request_id,
+                                             ResponseWriter& writer) {
+  std::string pending;
+  Response head = co_await streamed_head(stream, route, pending);
+  head.set("X-Amzn-RequestId", request_id);
+  if (table.stats) table.stats->count(route.function, head.result_int());
+  if (head.result() == http::status::bad_gateway && head.count("X-Ember-Error") != 0) {
+    stream.abandon();
+    co_return co_await writer.send(std::move(head));
+  }
+  bool written = co_await writer.begin(std::move(head));
+  if (written) {
+    written = co_await writer.chunk(pending);
+  }
+  while (written) {
+    auto bytes = co_await stream.read();
+    if (!bytes) break;
+    written = co_await writer.chunk(*bytes);
+  }
+  if (!written) {
+    stream.abandon();
+    co_return false;
+  }
+  if (!stream.end().error_type.empty()) co_return false;
+  co_return co_await writer.end();
+}
+
+boost::asio::awaitable<bool> answer(InvokeService& service, const RouteTable& table, Request& req,
+                                    const Peer& peer, ResponseWriter& writer) {
   const HttpRoute* route = match_route(table.routes, http_event::raw_path(req));
   if (route == nullptr) {
-    co_return error_response(http::status::not_found, nullptr, "no route for this path");
+    co_return co_await writer.send(
+        error_response(http::status::not_found, nullptr, "no route for this path"));
   }
   if (auto refused = refusal(req, *route)) {
     if (table.stats) table.stats->count(route->function, refused->result_int());
-    co_return std::move(*refused);
+    co_return co_await writer.send(std::move(*refused));
   }
 
   InvokeRequest invoke;
@@ -137,16 +208,21 @@ boost::asio::awaitable<Response> answer(InvokeService& service, const RouteTable
                        ? http_event::function_url_request(call, *route, table.site)
                        : http_event::alb_request(call, *route, table.site);
   if (invoke.payload.size() > kMaxPayloadBytes) {
-    co_return error_response(http::status::payload_too_large, route,
-                             "the event is larger than Lambda's 6 MB");
+    co_return co_await writer.send(error_response(http::status::payload_too_large, route,
+                                                  "the event is larger than Lambda's 6 MB"));
   }
   invoke.function.name = route->function;
+  // A Function URL streams what its function streams (InvokeMode RESPONSE_STREAM); ALB buffers.
+  invoke.stream = is_function_url(*route);
   const std::string request_id = invoke.request_id;
   const InvokeResult result = co_await service.invoke(std::move(invoke));
+  if (result.stream) {
+    co_return co_await answer_streamed(*result.stream, table, *route, request_id, writer);
+  }
   Response response = to_http(result, *route);
   response.set("X-Amzn-RequestId", request_id);
   if (table.stats) table.stats->count(route->function, response.result_int());
-  co_return response;
+  co_return co_await writer.send(std::move(response));
 }
 
 }  // namespace
@@ -199,8 +275,14 @@ HttpApi make_http_routes_api(InvokeService& service, std::vector<HttpRoute> rout
   auto table = std::make_shared<const RouteTable>(
       RouteTable{std::move(routes), std::move(site), std::move(stats)});
   HttpApi api;
-  api.handle = [&service, table](Request& req, const Peer& peer) {
-    return answer(service, *table, req, peer);
+  // Every answer goes through a ResponseWriter, since a Function URL's may be streamed.
+  api.handle = [](Request& /*req*/, const Peer& /*peer*/) -> boost::asio::awaitable<Response> {
+    co_return error_response(http::status::internal_server_error, nullptr, "unreachable");
+  };
+  api.streams_response = [](const Request& /*req*/) { return true; };
+  api.handle_response_stream = [&service, table](Request& req, const Peer& peer,
+                                                 ResponseWriter& writer) {
+    return answer(service, *table, req, peer, writer);
   };
   api.too_large = [](const Request& /*req*/) {
     return error_response(http::status::payload_too_large, nullptr,

@@ -5,12 +5,15 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <unordered_set>
 
@@ -110,6 +113,58 @@ asio::awaitable<bool> continue_if_expected(beast::tcp_stream& stream, const Requ
 
 }  // namespace
 
+asio::awaitable<std::optional<std::string>> BodyReader::read() {
+  std::string& body = parser_.get().body();
+  // The parser appends what it decodes to the body, which this hands out and empties.
+  while (!failed_ && body.empty() && !parser_.is_done()) {
+    stream_.expires_after(transfer_);
+    auto [ec, n] = co_await http::async_read_some(stream_, buffer_, parser_, kTuple);
+    if (ec) failed_ = true;
+  }
+  if (failed_ || body.empty()) co_return std::nullopt;
+  std::string out = std::move(body);
+  body.clear();
+  co_return out;
+}
+
+asio::awaitable<bool> ResponseWriter::send(Response res) {
+  res.version(version_);
+  keep_alive_ = keep_alive_ && res.keep_alive();
+  res.keep_alive(keep_alive_);
+  res.prepare_payload();
+  if (head_only_) res.body().clear();  // the length a GET would get, and no body
+  stream_.expires_after(transfer_);
+  auto [ec, n] = co_await http::async_write(stream_, res, kTuple);
+  co_return !ec;
+}
+
+asio::awaitable<bool> ResponseWriter::begin(Response head) {
+  http::response<http::empty_body> message(std::move(head.base()));
+  message.version(version_);
+  keep_alive_ = keep_alive_ && message.keep_alive();
+  message.keep_alive(keep_alive_);
+  message.chunked(true);
+  http::response_serializer<http::empty_body> serializer(message);
+  stream_.expires_after(transfer_);
+  auto [ec, n] = co_await http::async_write_header(stream_, serializer, kTuple);
+  co_return !ec;
+}
+
+asio::awaitable<bool> ResponseWriter::chunk(std::string_view bytes) {
+  if (bytes.empty() || head_only_) co_return true;
+  stream_.expires_after(transfer_);
+  auto [ec, n] = co_await asio::async_write(
+      stream_, http::make_chunk(asio::buffer(bytes.data(), bytes.size())), kTuple);
+  co_return !ec;
+}
+
+asio::awaitable<bool> ResponseWriter::end() {
+  if (head_only_) co_return true;
+  stream_.expires_after(transfer_);
+  auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk_last(), kTuple);
+  co_return !ec;
+}
+
 HttpServer::HttpServer(tcp::acceptor acceptor, HttpApi api, ServerLimits limits)
     : acceptor_(std::move(acceptor)),
       api_(std::move(api)),
@@ -202,36 +257,76 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       co_return;
     }
     if (!co_await continue_if_expected(stream, parser.get(), limits_.transfer)) co_return;
-
-    stream.expires_after(limits_.transfer);
-    auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kTuple);
-    if (closed_) co_return;
-    if (body_ec == http::error::body_limit) {
-      Response res = closing_answer(api_.too_large(parser.get()));
-      co_await http::async_write(stream, res, kTuple);
-      co_await linger_close(stream);
-      co_return;
+    if (api_.streams_request && api_.streams_request(parser.get())) {
+      if (!co_await serve_request_stream(stream, buffer, parser, peer)) break;
+      continue;
     }
-    if (body_ec) co_return;
-
-    Request req = parser.release();
-    // The handler may wait as long as it likes (a worker parked in `next`).
-    stream.expires_never();
-    Response res = co_await api_.handle(req, peer);
-    if (closed_) co_return;
-    res.version(req.version());
-    res.keep_alive(req.keep_alive() && res.keep_alive());
-    res.prepare_payload();
-    if (req.method() == http::verb::head) {
-      // The length a GET would get, and no body (RFC 9110 9.3.2).
-      res.body().clear();
-    }
-    stream.expires_after(limits_.transfer);
-    auto [write_ec, write_n] = co_await http::async_write(stream, res, kTuple);
-    if (write_ec || !res.keep_alive()) break;
+    if (!co_await serve_request(stream, buffer, parser, peer)) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<bool> HttpServer::serve_request(beast::tcp_stream& stream,
+                                                beast::flat_buffer& buffer,
+                                                http::request_parser<http::string_body>& parser,
+                                                const Peer& peer) {
+  auto self = shared_from_this();
+  stream.expires_after(limits_.transfer);
+  auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kTuple);
+  if (closed_) co_return false;
+  if (body_ec == http::error::body_limit) {
+    Response res = closing_answer(api_.too_large(parser.get()));
+    co_await http::async_write(stream, res, kTuple);
+    co_await linger_close(stream);
+    co_return false;
+  }
+  if (body_ec) co_return false;
+
+  Request req = parser.release();
+  // The handler may wait as long as it likes (a worker parked in `next`).
+  stream.expires_never();
+  if (api_.streams_response && api_.streams_response(req)) {
+    ResponseWriter writer(stream, req, limits_.transfer);
+    const bool written = co_await api_.handle_response_stream(req, peer, writer);
+    co_return !closed_ && written && writer.keep_alive();
+  }
+  Response res = co_await api_.handle(req, peer);
+  if (closed_) co_return false;
+  res.version(req.version());
+  res.keep_alive(req.keep_alive() && res.keep_alive());
+  res.prepare_payload();
+  if (req.method() == http::verb::head) {
+    // The length a GET would get, and no body (RFC 9110 9.3.2).
+    res.body().clear();
+  }
+  stream.expires_after(limits_.transfer);
+  auto [write_ec, write_n] = co_await http::async_write(stream, res, kTuple);
+  co_return !write_ec && res.keep_alive();
+}
+
+asio::awaitable<bool> HttpServer::serve_request_stream(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    http::request_parser<http::string_body>& parser, const Peer& peer) {
+  auto self = shared_from_this();
+  // The API bounds the body itself; a streamed body may pause as long as the connection may
+  // idle (a function writing its next piece).
+  parser.body_limit(boost::none);
+  BodyReader reader(stream, buffer, parser, limits_.idle);
+  stream.expires_never();
+  Response res = co_await api_.handle_request_stream(parser.get(), reader, peer);
+  if (closed_) co_return false;
+  // A body the API stopped reading (over its limit) leaves the connection unusable.
+  const bool unread = !parser.is_done();
+  res.version(parser.get().version());
+  res.keep_alive(!unread && parser.get().keep_alive() && res.keep_alive());
+  res.prepare_payload();
+  stream.expires_after(limits_.transfer);
+  auto [ec, n] = co_await http::async_write(stream, res, kTuple);
+  if (unread && !ec) {
+    co_await linger_close(stream);
+  }
+  co_return !ec && res.keep_alive();
 }
 
 }  // namespace ember::runtime_api

@@ -10,6 +10,7 @@
 
 #include "ember/runtime_api/extensions_api.hpp"
 #include "ember/runtime_api/limits.hpp"
+#include "streamed_response.hpp"
 
 namespace ember::runtime_api {
 
@@ -183,6 +184,37 @@ boost::asio::awaitable<Response> handle(std::weak_ptr<RuntimeApiHandler> weak, R
   co_return not_found(req);
 }
 
+// POST invocation/{id}/response with Lambda-Runtime-Function-Response-Mode: streaming, whose
+// body is read as it arrives (streamed_response.cpp).
+bool is_streamed_response(const Request& head) {
+  if (head.method() != http::verb::post ||
+      head["Lambda-Runtime-Function-Response-Mode"] != "streaming") {
+    return false;
+  }
+  const auto target = std::string_view(head.target());
+  if (!target.starts_with(kPrefix)) return false;
+  const auto parts = split_invocation_path(target.substr(kPrefix.size()));
+  return parts && parts->second == "response";
+}
+
+boost::asio::awaitable<Response> handle_streamed_response(std::weak_ptr<RuntimeApiHandler> weak,
+                                                          Request& head, BodyReader& body) {
+  auto handler = weak.lock();
+  if (!handler) co_return refusal_reply(RuntimeRefusal::kWorkerGone, {});
+  handler->observe(head);
+  const std::string id =
+      split_invocation_path(std::string_view(head.target()).substr(kPrefix.size()))->first;
+  const auto answer = co_await serve_streamed_response(*handler, head, body, id);
+  if (answer.refusal) co_return refusal_reply(*answer.refusal, id);
+  if (answer.exceeded_limit != 0) {
+    co_return json_reply(
+        http::status::payload_too_large, "RequestEntityTooLarge",
+        "Response must be smaller than " + std::to_string(answer.exceeded_limit) + " bytes");
+  }
+  co_await caller_first();
+  co_return accepted();
+}
+
 }  // namespace
 
 std::string error_body(std::string_view error_type, std::string_view message) {
@@ -217,6 +249,10 @@ HttpApi make_runtime_api(const std::weak_ptr<RuntimeApiHandler>& handler) {
   };
   api.malformed = [](std::string_view what) {
     return json_reply(http::status::bad_request, "InvalidRequest", what);
+  };
+  api.streams_request = is_streamed_response;
+  api.handle_request_stream = [handler](Request& head, BodyReader& body, const Peer& /*peer*/) {
+    return handle_streamed_response(handler, head, body);
   };
   return api;
 }

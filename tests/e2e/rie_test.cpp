@@ -111,6 +111,30 @@ TEST(EmberRie, ServesRiesPathAndAnyFunctionNameWithTheFunctionsOwnName) {
   }
 }
 
+// aws-lambda-rie has no InvokeWithResponseStream; ember rie streams what the runtime streams.
+TEST(EmberRie, InvokeWithResponseStreamGetsTheRuntimesChunksWithBoto3) {
+  if (run({"python3", "-c",
+           "import boto3; assert hasattr(boto3.client('lambda', region_name='us-east-1'), "
+           "'invoke_with_response_stream')"})
+          .exit_code != 0) {
+    GTEST_SKIP() << "python3 on PATH has no boto3 with streaming";
+  }
+  Rie rie({(testcases_dir() / "provided/streaming/bootstrap").string()});
+  const auto result = run({"python3", "-c", R"(
+import sys, boto3
+client = boto3.client("lambda", endpoint_url=sys.argv[1])
+reply = client.invoke_with_response_stream(FunctionName="function",
+                                           Payload=b'{"chunks": ["one ", "two"]}')
+events = list(reply["EventStream"])
+# Pieces written back to back may travel in one event.
+print(b"".join(e["PayloadChunk"]["Payload"] for e in events if "PayloadChunk" in e), events[-1])
+)",
+                           rie.endpoint()},
+                          Node::aws_env());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "b'one two' {'InvokeComplete': {}}\n");
+}
+
 TEST(EmberRie, TwentyConcurrentClientsAllGetAnswersFromSeveralRuntimeProcesses) {
   Rie rie(python_runtime("lambda_function.lambda_handler"), {},
           testcases_dir() / "python/pid_after_sleep");

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
@@ -90,8 +92,26 @@ class FakeWorker : public RuntimeApiHandler {
     return std::nullopt;
   }
 
+  // Streamed responses go to `stream_to` when a test sets it; else they are collected.
+  StreamStart stream_response(const std::string& request_id,
+                              const std::string& content_type) override {
+    if (!stream_to) return {};
+    if (held_ != request_id) return {RuntimeRefusal::kInvalidRequestId, nullptr};
+    stream_content_type = content_type;
+    return {std::nullopt, stream_to};
+  }
+
+  void stream_ended(const std::string& request_id, const StreamEnd& end) override {
+    answered_.insert(request_id);
+    held_.reset();
+    stream_ends.push_back(end);
+  }
+
   [[nodiscard]] bool waiting() const { return waiting_; }
 
+  std::shared_ptr<ResponseStream> stream_to;
+  std::string stream_content_type;
+  std::vector<StreamEnd> stream_ends;
   std::vector<Answer> answers;
   std::vector<Answer> init_errors;
   std::vector<std::string> too_large;
@@ -255,21 +275,89 @@ TEST_F(RuntimeApi, ResponseIsAcceptedWithItsContentTypeAndBodyPassedOn) {
   EXPECT_EQ(worker_->answers[0].body, "plain text");
 }
 
-TEST_F(RuntimeApi, ResponseModeBufferedIsAcceptedAndAnyOtherIs400BeforeTheIdIsLookedAt) {
+TEST_F(RuntimeApi, ResponseModeBufferedOrStreamingIsAcceptedAndAnyOtherIs400BeforeTheIdIsLookedAt) {
   hand_out("req-1");
-  auto streaming = post("/invocation/req-1/response");
-  streaming.set("Lambda-Runtime-Function-Response-Mode", "streaming");
-  expect_refusal(call(streaming), http::status::bad_request, "InvalidFunctionResponseMode",
-                 "Response mode streaming is not supported");
+  auto chunky = post("/invocation/req-1/response");
+  chunky.set("Lambda-Runtime-Function-Response-Mode", "chunky");
+  expect_refusal(call(chunky), http::status::bad_request, "InvalidFunctionResponseMode",
+                 "Response mode chunky is not supported");
   auto unknown_id = post("/invocation/nope/response");
-  unknown_id.set("Lambda-Runtime-Function-Response-Mode", "streaming");
+  unknown_id.set("Lambda-Runtime-Function-Response-Mode", "chunky");
   expect_refusal(call(unknown_id), http::status::bad_request, "InvalidFunctionResponseMode",
-                 "streaming");
+                 "chunky");
   EXPECT_TRUE(worker_->answers.empty()) << "a refused mode leaves the invocation open";
   auto buffered = post("/invocation/req-1/response");
   buffered.set("Lambda-Runtime-Function-Response-Mode", "buffered");
   expect_accepted(call(buffered));
   EXPECT_EQ(worker_->answers.size(), 1U);
+  // A streamed answer (here with a Content-Length body) to a worker that takes no stream is
+  // collected into an ordinary response.
+  hand_out("req-2");
+  auto streaming = post("/invocation/req-2/response", "whole");
+  streaming.set("Lambda-Runtime-Function-Response-Mode", "streaming");
+  expect_accepted(call(streaming));
+  ASSERT_EQ(worker_->answers.size(), 2U);
+  EXPECT_EQ(worker_->answers[1].kind, "response");
+  EXPECT_EQ(worker_->answers[1].body, "whole");
+}
+
+// The head of a chunked streamed response for `id`.
+std::string streamed_head(const std::string& id) {
+  return "POST " + std::string(kBase) + "/invocation/" + id +
+         "/response HTTP/1.1\r\nHost: runtime\r\n"
+         "Lambda-Runtime-Function-Response-Mode: streaming\r\n"
+         "Transfer-Encoding: chunked\r\nContent-Type: text/plain\r\n"
+         "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n";
+}
+
+// The last chunk with the error trailers of {"errorMessage":"boom"}.
+constexpr std::string_view kErrorTrailers =
+    "0\r\nLambda-Runtime-Function-Error-Type: Runtime.StreamError\r\n"
+    "Lambda-Runtime-Function-Error-Body: eyJlcnJvck1lc3NhZ2UiOiJib29tIn0=\r\n\r\n";
+
+TEST_F(RuntimeApi, StreamedBodyWithErrorTrailersIsCollectedIntoAnErrorWhenTheCallerWantsItWhole) {
+  hand_out("req-1");
+  runtime_->send(streamed_head("req-1") + "5\r\nhello\r\n" + std::string(kErrorTrailers));
+  expect_accepted(runtime_->receive());
+  ASSERT_EQ(worker_->answers.size(), 1U);
+  EXPECT_EQ(worker_->answers[0].kind, "error");
+  EXPECT_EQ(worker_->answers[0].type, "Runtime.StreamError");
+  EXPECT_EQ(worker_->answers[0].body, R"({"errorMessage":"boom"})");
+}
+
+TEST_F(RuntimeApi, StreamedBodyReachesTheStreamAsItArrivesAndItsTrailersEndIt) {
+  worker_->stream_to = std::make_shared<ResponseStream>(loop_.io.get_executor(), "");
+  std::vector<std::string> pieces;
+  asio::co_spawn(
+      loop_.io,
+      [&, stream = worker_->stream_to]() -> asio::awaitable<void> {
+        while (auto bytes = co_await stream->read()) pieces.push_back(*bytes);
+      },
+      asio::detached);
+  hand_out("req-1");
+  runtime_->send(streamed_head("req-1") + "3\r\none\r\n");
+  // The first chunk is there before the runtime has sent the second.
+  ASSERT_TRUE(loop_.run_until([&] { return !pieces.empty(); }));
+  EXPECT_EQ(pieces, std::vector<std::string>{"one"});
+  EXPECT_EQ(worker_->stream_content_type, "text/plain");
+  EXPECT_TRUE(worker_->stream_ends.empty());
+  runtime_->send("3\r\ntwo\r\n" + std::string(kErrorTrailers));
+  expect_accepted(runtime_->receive());
+  EXPECT_EQ(pieces, (std::vector<std::string>{"one", "two"}));
+  ASSERT_EQ(worker_->stream_ends.size(), 1U);
+  EXPECT_EQ(worker_->stream_ends[0].error_type, "Runtime.StreamError");
+  EXPECT_EQ(worker_->stream_ends[0].error_details, R"({"errorMessage":"boom"})");
+  EXPECT_TRUE(worker_->answers.empty());
+}
+
+TEST_F(RuntimeApi, StreamedBodyCutBeforeItsLastChunkIsATruncatedResponse) {
+  worker_->stream_to = std::make_shared<ResponseStream>(loop_.io.get_executor(), "");
+  hand_out("req-1");
+  runtime_->send(streamed_head("req-1") + "3\r\none\r\n");
+  ASSERT_TRUE(runtime_->finish_sending() == boost::system::error_code{});
+  runtime_.reset();  // the runtime's connection closes mid-body
+  ASSERT_TRUE(loop_.run_until([&] { return !worker_->stream_ends.empty(); }));
+  EXPECT_EQ(worker_->stream_ends[0].error_type, "Runtime.TruncatedResponse");
 }
 
 TEST_F(RuntimeApi, SecondAnswerForAnIdIs403AndAnUnknownIdIs400) {

@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,8 @@
 namespace ember::runtime_api {
 
 enum class InvocationType { kRequestResponse, kEvent, kDryRun };
+
+class ResponseStream;
 
 // A validated Invoke call: the HTTP layer has checked the path, headers and payload.
 struct InvokeRequest {
@@ -28,6 +31,9 @@ struct InvokeRequest {
   // X-Ember-Timings: 1 asks for the engine's phase timestamps in the answer (for `ember bench`).
   bool want_timings = false;
   std::chrono::steady_clock::time_point received{};  // when the front door had the request
+  // The caller reads the answer while it is written (InvokeWithResponseStream, a Function URL
+  // route): a runtime that streams hands its bytes over as they come (InvokeResult::stream).
+  bool stream = false;
 };
 
 // One named instant in the life of an invocation, for X-Ember-Timings.
@@ -57,10 +63,15 @@ struct InvokeResult {
   bool dry_run = false;        // 204, nothing ran
   bool accepted = false;       // 202: an Event invocation is stored and will run
   std::string function_error;  // "Unhandled" when the function failed
+  std::string error_type;      // the error's type when known (the runtime's /error header)
   std::string content_type = "application/json";
   std::string payload;
   std::string log_tail;  // raw text; the HTTP layer base64-encodes it
   std::string executed_version = "$LATEST";
+
+  // Set when the runtime streams its answer to a caller that asked for a stream: the bytes
+  // and how it ends come through it (payload and function_error stay empty here).
+  std::shared_ptr<ResponseStream> stream;
 
   bool cold = false;          // a worker was started for this invocation
   std::vector<Phase> phases;  // in order; sent as microseconds since `received`

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ember/runtime_api/http_server.hpp"
+#include "ember/runtime_api/response_stream.hpp"
 
 namespace ember::runtime_api {
 
@@ -31,6 +32,14 @@ enum class RuntimeRefusal {
   kWorkerGone,              // 500: the worker is being torn down
 };
 
+// Where a streamed response's bytes go, or why the runtime may not answer now.
+struct StreamStart {
+  std::optional<RuntimeRefusal> refusal;
+  // Null without a refusal: the caller wants the whole answer (a buffered Invoke), so the API
+  // collects the body (6 MB at most) and calls response() or error() with it.
+  std::shared_ptr<ResponseStream> stream;
+};
+
 // What the engine does with each Runtime API call of one worker.
 class RuntimeApiHandler {
  public:
@@ -51,6 +60,15 @@ class RuntimeApiHandler {
                                               std::string body) = 0;
   // The runtime tried to answer request_id with a body over the 6 MB limit; it gets 413.
   virtual void response_too_large(const std::string& request_id) = 0;
+  // The runtime began a streamed response for request_id (Lambda-Runtime-Function-Response-Mode:
+  // streaming) with this Content-Type. The default collects it as a buffered one.
+  virtual StreamStart stream_response(const std::string& /*request_id*/,
+                                      const std::string& /*content_type*/) {
+    return {};
+  }
+  // The streamed response that stream_response() gave a stream ended: end.error_type is empty
+  // on success, else the runtime's error (trailers) or Lambda's for a truncated or too large one.
+  virtual void stream_ended(const std::string& /*request_id*/, const StreamEnd& /*end*/) {}
   // The runtime failed to initialise and will exit.
   virtual std::optional<RuntimeRefusal> init_error(std::string error_type, std::string body) = 0;
   // Sees each request as it arrives, before the call above that serves it (on the same
