@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+import ember_node
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PAYLOAD = '{"key1":"value1","key2":"value2","key3":"value3"}'
 
@@ -54,13 +56,8 @@ def main():
         with open(config, "w") as f:
             f.write("\n".join(lines) + "\n")
 
-        ready_r, ready_w = os.pipe()
-        out = open(os.path.join(tmp, "stdout"), "w")
-        node = subprocess.Popen([ember, "serve", "--config", config, "--ready-fd", str(ready_w)],
-                                stdout=out, stderr=subprocess.STDOUT, pass_fds=(ready_w,))
-        os.close(ready_w)
-        address = os.read(ready_r, 128).decode().strip()
-        os.close(ready_r)
+        out = open(os.path.join(tmp, "stdout"), "w+")
+        node, address = ember_node.start([ember, "serve", "--config", config], out)
         endpoint = f"http://{address}"
 
         def invoke(name):

@@ -20,35 +20,24 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
 
+import ember_node
+
 INIT_RE = re.compile(r"Init Duration: ([0-9.]+) ms")
 
 
 def start_rie(ember, runtime, env):
     """An `ember rie` on an ephemeral loopback port; returns (process, base URL)."""
-    read_end, write_end = os.pipe()
-    # A file, not a pipe: a pipe nobody reads fills up and the node's writes to it block.
     output = tempfile.TemporaryFile(mode="w+")
-    process = subprocess.Popen(
-        [ember, "rie", "--runtime-interface-emulator-address", "127.0.0.1:0",
-         "--ready-fd", str(write_end), runtime],
-        env={**os.environ, **env}, pass_fds=(write_end,),
-        stdout=output, stderr=subprocess.STDOUT, text=True)
+    process, address = ember_node.start(
+        [ember, "rie", "--runtime-interface-emulator-address", "127.0.0.1:0", runtime], output,
+        env={**os.environ, **env})
     process.output = output
-    os.close(write_end)
-    with os.fdopen(read_end) as ready:
-        address = ready.readline().strip()
-    if not address:
-        process.kill()
-        process.wait()
-        output.seek(0)
-        sys.exit("ember rie did not become ready: " + output.read())
     return process, "http://" + address + "/2015-03-31/functions/function/invocations"
 
 

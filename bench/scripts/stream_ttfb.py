@@ -18,10 +18,11 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+
+import ember_node
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUNTIME = os.path.join(ROOT, "tests", "testcases", "provided", "streaming")
@@ -62,13 +63,8 @@ def main():
                 "  - name: streamer", "    runtime: provided", "    handler: unused",
                 f"    code: {RUNTIME}", "    isolation: none", "    timeout_s: 30",
                 "    reserved_concurrency: 3"]) + "\n")
-        ready_r, ready_w = os.pipe()
-        out = open(os.path.join(tmp, "stdout"), "w")
-        node = subprocess.Popen([ember, "serve", "--config", config, "--ready-fd", str(ready_w)],
-                                stdout=out, stderr=subprocess.STDOUT, pass_fds=(ready_w,))
-        os.close(ready_w)
-        address = os.read(ready_r, 128).decode().strip()
-        os.close(ready_r)
+        out = open(os.path.join(tmp, "stdout"), "w+")
+        node, address = ember_node.start([ember, "serve", "--config", config], out)
         host, port = address.rsplit(":", 1)
         stream_path = "/2021-11-15/functions/streamer/response-streaming-invocations"
         invoke_path = "/2015-03-31/functions/streamer/invocations"
