@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
   # build
-  cmake ninja-build g++ clang pkg-config clang-format clang-tidy
+  cmake ninja-build g++ clang pkg-config clang-format clang-tidy ccache
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   libyaml-cpp-dev libseccomp-dev libcurl4-openssl-dev libssl-dev libarchive-dev

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs clang-tidy (.clang-tidy) over ember's C++ sources with a build's compile_commands.json,
-# one process per core; fails on any diagnostic.
+# one process per core; fails on any diagnostic. Files found clean before, with nothing they
+# depend on changed, are not tidied again (scripts/tidy.py says how that is decided).
 #   bash scripts/tidy.sh [BUILD_DIR] [PATH_REGEX]
 # BUILD_DIR defaults to build/release (configured with that preset when missing); PATH_REGEX
 # narrows the files (e.g. 'engine/src/'). Tidied: what ships in `ember` and
@@ -20,34 +21,4 @@ if [[ ! -f $build/compile_commands.json ]]; then
   cmake --preset "${build#build/}" >/dev/null
 fi
 
-mapfile -t files < <(python3 - "$build/compile_commands.json" "$PWD" "$narrow" <<'PY'
-import json, os, re, sys
-database, root, narrow = sys.argv[1:4]
-tidied = re.compile(r"(config|schedule|image|isolation|queue|runtime-api|engine|cli|client|bench/harness)/.*\.cpp$")
-files = set()
-for entry in json.load(open(database)):
-    path = os.path.normpath(os.path.join(entry["directory"], entry["file"]))
-    relative = os.path.relpath(path, root)
-    if tidied.match(relative) and re.search(narrow, relative):
-        files.add(relative)
-print("\n".join(sorted(files)))
-PY
-)
-((${#files[@]})) || { echo "tidy: no files match" >&2; exit 2; }
-
-logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
-start=$SECONDS
-# One log per file, printed whole at the end, so parallel diagnostics do not interleave.
-printf '%s\n' "${files[@]}" |
-  xargs -P "$(nproc)" -I{} sh -c \
-    'clang-tidy -p "$1" --quiet --warnings-as-errors="*" "$2" >"$3/$(echo "$2" | tr / _).log" 2>&1 ||
-     echo "$2" >>"$3/failed"' _ "$build" {} "$logs"
-
-if [[ -f $logs/failed ]]; then
-  cat "$logs"/*.log
-  echo "tidy: diagnostics in $(wc -l <"$logs/failed") of ${#files[@]} files" \
-    "($((SECONDS - start)) s)" >&2
-  exit 1
-fi
-echo "tidy: ${#files[@]} files clean ($((SECONDS - start)) s)"
+exec python3 scripts/tidy.py "$build" "$narrow"

@@ -151,7 +151,8 @@ std::optional<InitConfig> decode_config(std::string_view message) {
       case kSeccomp:
         if (payload.size() % sizeof(sock_filter) != 0) return std::nullopt;
         config.seccomp.resize(payload.size() / sizeof(sock_filter));
-        std::memcpy(config.seccomp.data(), payload.data(), payload.size());
+        // An empty filter leaves data() null, and memcpy's arguments must never be.
+        if (!payload.empty()) std::memcpy(config.seccomp.data(), payload.data(), payload.size());
         break;
       default:
         return std::nullopt;
