@@ -19,6 +19,7 @@
 #include <system_error>
 
 #include "ember/engine/node.hpp"
+#include "ember/engine/terminal_echo.hpp"
 #include "ember/isolation/sandbox.hpp"
 #include "ember/queue/event_queue.hpp"
 #include "ember/runtime_api/http_routes.hpp"
@@ -36,21 +37,6 @@ namespace {
 asio::ip::address listen_address(const std::string& host) {
   if (host == "localhost") return asio::ip::address_v4::loopback();
   return asio::ip::make_address(host);
-}
-
-// `lines` are whole lines, each ending in a newline: one fwrite, so one write() to stdout.
-void echo_lines(std::string_view function, std::string_view lines) {
-  std::string text;
-  const auto count = static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n'));
-  text.reserve(lines.size() + count * (function.size() + 3));
-  while (!lines.empty()) {
-    const auto end = lines.find('\n');
-    const auto line = lines.substr(0, end);
-    text.append("[").append(function).append("] ").append(line).push_back('\n');
-    if (end == std::string_view::npos) break;
-    lines.remove_prefix(end + 1);
-  }
-  std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
 // Restricts this thread (and so every process it starts later) to one CPU.
@@ -142,6 +128,9 @@ std::optional<engine::Backends> make_backends(const config::Config& config,
   options.init_path = layout.sandbox_init;
   options.uid = config.node.sandbox_uid;
   options.gid = config.node.sandbox_gid;
+  options.leftovers = [&run](const std::string& notice) {
+    std::cout << run.command << ": " << notice << std::endl;
+  };
   auto native = isolation::detect_native_support(options);
   auto backend =
       native ? isolation::make_native_backend(options)
@@ -176,7 +165,8 @@ std::unique_ptr<queue::EventQueue> open_event_queue(const config::Config& config
 std::optional<engine::NodeOptions> make_node_options(const config::Config& config,
                                                      const InstallLayout& layout,
                                                      const FunctionImages& images,
-                                                     const NodeRun& run) {
+                                                     const NodeRun& run,
+                                                     engine::TerminalEcho& terminal) {
   if (run.time_scale <= 0) {
     std::cerr << run.command << ": --time-scale must be positive\n";
     return std::nullopt;
@@ -186,7 +176,10 @@ std::optional<engine::NodeOptions> make_node_options(const config::Config& confi
   if (!options.event_queue) return std::nullopt;
   options.runtimes_dir = layout.runtimes_dir;
   options.arm_library = layout.arm_library;
-  options.echo = run.echo ? run.echo : echo_lines;
+  options.echo =
+      run.echo ? run.echo : [&terminal](std::string_view function, std::string_view lines) {
+        terminal(function, lines);
+      };
   options.time_scale = run.time_scale;
   options.images = images.by_function;
   return options;
@@ -423,7 +416,9 @@ int run_node(config::Config config, const NodeRun& run) {
   auto images = prepare_function_images(config);
   if (!images) return 2;
   const std::size_t function_count = config.functions.size();
-  auto node_options = make_node_options(config, layout, *images, run);
+  // Outlives the node, whose workers echo their logs through it until they end.
+  engine::TerminalEcho terminal(STDOUT_FILENO);
+  auto node_options = make_node_options(config, layout, *images, run, terminal);
   if (!node_options) return 2;
   const auto grace = config.node.shutdown_grace;
   engine::Node node(io.get_executor(), std::move(config), std::move(*backends),

@@ -215,7 +215,7 @@ LocalNode::LocalNode(const LocalNodeSpec& spec)
     scale << *spec.time_scale;
     options.argv.insert(options.argv.end(), {"--time-scale", scale.str()});
   }
-  options.output = dir() / "stdout";
+  options.output = spec.output.value_or(dir() / "stdout");
   options.errors = dir() / "stderr";
   auto started = start_until_ready(std::move(options), kReadyTimeout);
   child_ = std::move(started.child);

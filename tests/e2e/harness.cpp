@@ -28,9 +28,11 @@ std::string random_marker() {
 
 client::LocalNodeSpec node_spec(const std::vector<FunctionSpec>& functions,
                                 const NodeSettings& settings, const std::string& marker,
-                                const std::optional<fs::path>& state_dir) {
+                                const std::optional<fs::path>& state_dir,
+                                const std::optional<fs::path>& output) {
   client::LocalNodeSpec spec;
   spec.state_dir = state_dir;
+  spec.output = output;
   spec.ember = ember_exe();
   spec.settings = settings;
   spec.dir_prefix = "ember-test-";
@@ -84,9 +86,9 @@ CommandResult run(const std::vector<std::string>& argv,
 }
 
 Node::Node(const std::vector<FunctionSpec>& functions, const NodeSettings& settings,
-           const std::optional<fs::path>& state_dir)
+           const std::optional<fs::path>& state_dir, const std::optional<fs::path>& output)
     : marker_(random_marker()),
-      node_(node_spec(functions, settings, marker_, state_dir)),
+      node_(node_spec(functions, settings, marker_, state_dir, output)),
       endpoint_("http://" + node_.address()) {}
 
 Node::~Node() { stop(); }

@@ -67,8 +67,10 @@ CommandResult run(const std::vector<std::string>& argv,
 class Node {
  public:
   // `state_dir`: the state (logs, event queue) there, so a second node on it is a restart.
+  // `output`: the node's stdout there (a FIFO, say) instead of a file of its own.
   explicit Node(const std::vector<FunctionSpec>& functions, const NodeSettings& settings = {},
-                const std::optional<std::filesystem::path>& state_dir = std::nullopt);
+                const std::optional<std::filesystem::path>& state_dir = std::nullopt,
+                const std::optional<std::filesystem::path>& output = std::nullopt);
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
   Node(Node&&) = delete;

@@ -120,6 +120,8 @@ struct LocalNodeSpec {
   // The node's state (logs, the event queue) here instead of under its own directory: a
   // second node on the same state is a restart.
   std::optional<std::filesystem::path> state_dir;
+  // The node's stdout here (a FIFO, say) instead of dir()/stdout, which then stays empty.
+  std::optional<std::filesystem::path> output;
 };
 
 // The YAML of a node serving `functions`, its state under `state_dir`.
