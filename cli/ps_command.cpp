@@ -47,6 +47,12 @@ void print_workers(const std::string& name, const boost::json::object& function)
       number(function.at("throttles")), number(function.at("idle_worker_seconds")),
       prepared != nullptr ? number(*prepared) : 0.0,
       prepared_starts != nullptr ? number(*prepared_starts) : 0.0);
+  const auto* failures = function.if_contains("provisioned_failures");
+  if (failures != nullptr && number(*failures) > 0) {
+    const auto* retry = function.if_contains("provisioned_retry_in_s");
+    std::printf("%-24s provisioned starts failing: %.0f in a row, next start in %s\n", name.c_str(),
+                number(*failures), retry != nullptr ? seconds_text(*retry).c_str() : "-");
+  }
 }
 
 // The function's asynchronous events (docs/async.md); a node without a queue sends none.

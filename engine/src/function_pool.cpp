@@ -253,6 +253,7 @@ std::size_t FunctionPool::provisioned_count() const {
 
 void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker, bool first) {
   const auto now = context_.clock.now();
+  if (first && worker->kind() == WorkerKind::kProvisioned) provisioned_backoff_.succeeded();
   if (!waiters_.empty() && !shut_down_) {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();
@@ -333,6 +334,9 @@ void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
                                  [&](const IdleWorker& i) { return i.worker == worker; });
   if (idle != idle_.end()) leave_idle(idle, now);
   if (shut_down_) return;
+  if (failure && worker->kind() == WorkerKind::kProvisioned && !draining_) {
+    provisioned_back_off(*failure, now);
+  }
   // Keep the invariant. A start that failed takes the oldest waiter down with its reason, as
   // Lambda fails the invocation whose cold start failed; a worker lost otherwise is replaced.
   if (failure && waiters_.size() > backed_waiters()) {
@@ -359,6 +363,20 @@ void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
          StartFailure::runtime("Runtime.ExitError", "Runtime exited before it was ready"));
   }
   if (context_.async_room_opened && !draining_) context_.async_room_opened(function_.name);
+}
+
+void FunctionPool::provisioned_back_off(const StartFailure& failure, TimePoint now) {
+  const auto wait = provisioned_backoff_.failed(now);
+  // Once per step of the back-off, so a runtime that keeps failing does not flood the log.
+  if (context_.echo) {
+    const auto failures = provisioned_backoff_.failures();
+    context_.echo(
+        function_.name,
+        "ember: a provisioned worker failed to start (" + std::to_string(failures) +
+            (failures == 1 ? " time" : " times in a row") + "): " + failure.message +
+            "; the next start is in " +
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(wait).count()) + " s");
+  }
 }
 
 void FunctionPool::fail(const std::shared_ptr<Invocation>& invocation,
@@ -409,7 +427,7 @@ void FunctionPool::tick(TimePoint now) {
       start_worker(WorkerKind::kPrewarmed);
     }
   }
-  while (provisioned_count() < function_.provisioned &&
+  while (provisioned_count() < function_.provisioned && provisioned_backoff_.may_start(now) &&
          workers_.size() < function_.reserved_concurrency &&
          start_worker(WorkerKind::kProvisioned)) {
   }
@@ -471,6 +489,10 @@ boost::json::object FunctionPool::status(TimePoint now) const {
   out["idle_worker_seconds"] = seconds(idle_total);
   out["reserved_concurrency"] = function_.reserved_concurrency;
   out["provisioned"] = function_.provisioned;
+  out["provisioned_failures"] = provisioned_backoff_.failures();
+  if (const auto retry = provisioned_backoff_.retry_at()) {
+    out["provisioned_retry_in_s"] = *retry > now ? seconds(*retry - now) : 0.0;
+  }
   out["prepared_sandboxes"] = prepared_.size();
   out["prepared_starts"] = prepared_starts_;
   out["waiting"] = waiters_.size();

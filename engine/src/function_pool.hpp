@@ -14,6 +14,7 @@
 #include "ember/runtime_api/invoke_api.hpp"
 #include "engine_context.hpp"
 #include "invocation.hpp"
+#include "start_backoff.hpp"
 #include "worker.hpp"
 
 namespace ember::engine {
@@ -100,6 +101,8 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   // event, so a synchronous caller may queue behind it as behind a running event).
   [[nodiscard]] std::size_t backed_waiters() const;
   [[nodiscard]] std::size_t provisioned_count() const;
+  // A provisioned worker's start failed: the next one waits (StartBackoff), said once per step.
+  void provisioned_back_off(const StartFailure& failure, TimePoint now);
   static void fail(const std::shared_ptr<Invocation>& invocation, const StartFailure& failure);
   // Asks the preparer for sandboxes until prepared + in the making = the function's
   // prepared_sandboxes (native isolation only).
@@ -118,6 +121,8 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   // One deadline for every waiter: all wait at most as long, so the oldest expires first. Set
   // only while one is queued, never cancelled: a served waiter costs no timer operation.
   Deadline backstop_;
+  // Provisioned workers whose starts fail are started again later and later, not every tick.
+  StartBackoff provisioned_backoff_;
   std::optional<TimePoint> prewarm_at_;  // adaptive policy: start a worker then
   Clock::Duration prewarm_keep_{};       // ... and keep it this long
   bool draining_ = false;
