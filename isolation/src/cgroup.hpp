@@ -97,7 +97,15 @@ class CgroupManager {
   // Creates the cgroup "<parent>/<id>" with the limits applied and nothing in it yet.
   virtual Result<std::unique_ptr<Cgroup>> create(std::string_view id,
                                                  const CgroupLimits& limits) = 0;
+  // Ends the cgroups under the parent whose id `orphaned` accepts: thaws them, kills what is
+  // in them and removes them. Returns the ids removed; what could not be removed is left and
+  // named in `failures`.
+  virtual std::vector<std::string> remove_orphans(
+      const std::function<bool(std::string_view id)>& orphaned, std::string& failures) = 0;
 };
+
+// The cgroup ids under each of `parents` (one per v1 hierarchy, or v2's one), each once.
+std::vector<std::string> cgroup_ids_under(const std::vector<std::filesystem::path>& parents);
 
 // --- detection
 struct CgroupMounts {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -75,6 +76,42 @@ Result<void> wait_until_empty(const std::filesystem::path& procs_file,
     }
     std::this_thread::sleep_for(kPollInterval);
   }
+}
+
+std::vector<std::string> cgroup_ids_under(const std::vector<std::filesystem::path>& parents) {
+  std::vector<std::string> ids;
+  for (const auto& parent : parents) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+      std::error_code type_ec;
+      if (!entry.is_directory(type_ec)) continue;
+      auto id = entry.path().filename().string();
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+    }
+  }
+  return ids;
+}
+
+bool end_leftover_cgroup(const std::vector<std::filesystem::path>& dirs,
+                         const std::function<void()>& thaw, const CgroupFsHooks& hooks,
+                         std::string& failures) {
+  // A frozen process takes SIGKILL only once thawed: idle workers of a killed node are frozen.
+  thaw();
+  for (const auto& dir : dirs) {
+    for (int pass = 0; pass < 100 && kill_listed_pids(dir / "cgroup.procs") > 0; ++pass) {
+    }
+  }
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    if (!std::filesystem::exists(dir, ec)) continue;
+    auto emptied = wait_until_empty(dir / "cgroup.procs", std::chrono::seconds(2));
+    auto removed = emptied ? remove_cgroup_dir(dir, hooks) : emptied;
+    if (!removed) {
+      failures += (failures.empty() ? "" : "; ") + removed.error().message();
+      return false;
+    }
+  }
+  return true;
 }
 
 Result<void> wait_for_text(const std::filesystem::path& file, std::string_view want,

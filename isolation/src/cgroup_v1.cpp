@@ -151,6 +151,29 @@ class CgroupV1Manager final : public CgroupManager {
     return std::unique_ptr<Cgroup>(std::move(cgroup));
   }
 
+  std::vector<std::string> remove_orphans(const std::function<bool(std::string_view id)>& orphaned,
+                                          std::string& failures) override {
+    std::vector<fs::path> parents;
+    for (const auto& [controller, mount] : mounts_) parents.push_back(mount / options_.parent);
+    std::vector<std::string> removed;
+    for (const auto& id : cgroup_ids_under(parents)) {
+      if (!orphaned(id)) continue;
+      std::vector<fs::path> dirs;
+      for (const auto& parent : parents) {
+        if (std::find(dirs.begin(), dirs.end(), parent / id) == dirs.end()) {
+          dirs.push_back(parent / id);
+        }
+      }
+      const auto freezer = mounts_.find("freezer");
+      const auto thaw = [&] {
+        if (freezer == mounts_.end()) return;
+        (void)write_control(freezer->second / options_.parent / id / "freezer.state", "THAWED");
+      };
+      if (end_leftover_cgroup(dirs, thaw, options_.hooks, failures)) removed.push_back(id);
+    }
+    return removed;
+  }
+
  private:
   static Result<void> apply_limits(const std::map<std::string, fs::path>& dirs,
                                    const CgroupLimits& limits) {

@@ -123,6 +123,22 @@ class CgroupV2Manager final : public CgroupManager {
     return std::unique_ptr<Cgroup>(std::move(cgroup));
   }
 
+  std::vector<std::string> remove_orphans(const std::function<bool(std::string_view id)>& orphaned,
+                                          std::string& failures) override {
+    std::vector<std::string> removed;
+    for (const auto& id : cgroup_ids_under({parent_})) {
+      if (!orphaned(id)) continue;
+      const fs::path dir = parent_ / id;
+      const auto thaw = [&] {
+        (void)write_control(dir / "cgroup.freeze", "0");
+        // cgroup.kill (Linux 5.14) kills everything at once, forks in flight included.
+        if (control_exists(dir / "cgroup.kill")) (void)write_control(dir / "cgroup.kill", "1");
+      };
+      if (end_leftover_cgroup({dir}, thaw, options_.hooks, failures)) removed.push_back(id);
+    }
+    return removed;
+  }
+
  private:
   fs::path parent_;
   CgroupOptions options_;

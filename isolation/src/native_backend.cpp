@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/algorithm/string/join.hpp>
 #include <cerrno>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -433,11 +435,45 @@ Result<void> detect_native_support(const NativeOptions& options) {
                   "(no isolation)"};
 }
 
+bool made_by_a_dead_node(std::string_view id) {
+  const auto last = id.rfind('-');
+  if (last == std::string_view::npos || last == 0) return false;
+  const auto before = id.rfind('-', last - 1);
+  if (before == std::string_view::npos) return false;
+  const auto pid_text = id.substr(before + 1, last - before - 1);
+  const auto number_text = id.substr(last + 1);
+  pid_t pid = 0;
+  unsigned number = 0;
+  const auto parsed = std::from_chars(pid_text.data(), pid_text.data() + pid_text.size(), pid);
+  const auto counted =
+      std::from_chars(number_text.data(), number_text.data() + number_text.size(), number);
+  if (parsed.ec != std::errc{} || parsed.ptr != pid_text.data() + pid_text.size() ||
+      counted.ec != std::errc{} || counted.ptr != number_text.data() + number_text.size() ||
+      pid <= 0) {
+    return false;
+  }
+  if (pid == ::getpid()) return false;
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  if (!std::getline(comm, name)) return true;  // no such process
+  return name != "ember";
+}
+
 Result<std::unique_ptr<SandboxBackend>> make_native_backend(NativeOptions options) {
   if (options.init_path.empty()) options.init_path = default_init_path();
   if (auto supported = detect_native_support(options); !supported) return supported.error();
   auto cgroups = detect_cgroup_manager(CgroupOptions{options.cgroup_parent, {}});
   if (!cgroups) return cgroups.error();
+  if (options.leftovers) {
+    std::string failures;
+    const auto removed = (*cgroups)->remove_orphans(made_by_a_dead_node, failures);
+    if (!removed.empty()) {
+      options.leftovers("removed " + std::to_string(removed.size()) +
+                        " sandbox cgroup(s) left by nodes that no longer run: " +
+                        boost::algorithm::join(removed, ", "));
+    }
+    if (!failures.empty()) options.leftovers("could not remove a leftover cgroup: " + failures);
+  }
   std::error_code ec;
   fs::create_directories(options.root_mount_point, ec);
   if (ec) {

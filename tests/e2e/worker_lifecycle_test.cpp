@@ -162,6 +162,80 @@ TEST(Workers, RuntimeInitErrorBodyReachesTheCaller) {
   EXPECT_EQ(body.at("errorMessage"), "handler xyz not found");
 }
 
+// A provisioned worker whose runtime fails at once is started again after 1 s, 2 s, 4 s ...,
+// not on every 50 ms tick (which made 120 starts in 6 s), and the node says so once per step.
+TEST(Workers, AProvisionedWorkerThatKeepsFailingIsStartedLessAndLessOften) {
+  FunctionSpec failing{
+      .name = "failing", .runtime = "provided", .handler = "", .code = provided_case("init_error")};
+  failing.provisioned = 1;
+  Node node({failing});
+  // Starts at 0 s, 1 s and 3 s (then 7 s); without the back-off, about 80 by 4 s.
+  ASSERT_TRUE(eventually([&node] { return node.log_stream_count("failing") >= 3; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_LE(node.log_stream_count("failing"), 4U);
+
+  const auto reply = client::http_request({.url = node.endpoint() + "/ember/v1/functions"});
+  ASSERT_EQ(reply.status, 200);
+  const auto status = json_object(reply.body);
+  const auto& function = status.at("functions").as_array().at(0).as_object();
+  EXPECT_GE(function.at("provisioned_failures").to_number<int>(), 3);
+  EXPECT_GT(function.at("provisioned_retry_in_s").to_number<double>(), 0.0);
+  const auto out = node.stdout_text();
+  EXPECT_NE(out.find("[failing] ember: a provisioned worker failed to start (2 times in a row): "
+                     "handler xyz not found; the next start is in 2 s"),
+            std::string::npos)
+      << out;
+  // Invocations are still answered, with the start's error.
+  const auto answer = node.invoke("failing", "{}");
+  EXPECT_EQ(answer.header("x-amz-function-error"), "Unhandled");
+}
+
+// The cgroups of a node's workers, FUNCTION-NODEPID-N under each hierarchy's ember/.
+std::vector<std::filesystem::path> worker_cgroups(const std::string& function, pid_t node) {
+  const std::string prefix = function + "-" + std::to_string(node) + "-";
+  std::vector<std::filesystem::path> found;
+  for (const char* parent : {"/sys/fs/cgroup/pids/ember", "/sys/fs/cgroup/memory/ember",
+                             "/sys/fs/cgroup/freezer/ember", "/sys/fs/cgroup/ember"}) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+      if (entry.path().filename().string().starts_with(prefix)) found.push_back(entry.path());
+    }
+  }
+  return found;
+}
+
+// A node killed with SIGKILL leaves its workers' cgroups (and a frozen worker, which cannot
+// die while frozen); the next node to start removes them, and never what a live node owns.
+TEST(Workers, ANodeRemovesTheSandboxesADeadNodeLeftAndNotALiveOnes) {
+  if (::geteuid() != 0) GTEST_SKIP() << "native sandboxes need root";
+  FunctionSpec warm{.name = "left", .code = python_case("echo")};
+  warm.provisioned = 1;
+  auto dead = std::make_unique<Node>(std::vector<FunctionSpec>{warm});
+  const pid_t dead_pid = dead->pid();
+  ASSERT_TRUE(eventually([&] { return !worker_cgroups("left", dead_pid).empty(); }));
+  ASSERT_EQ(dead->invoke("left", R"({"k":1})").status, 200);  // then idle (and frozen)
+  FunctionSpec live_spec = warm;
+  live_spec.name = "kept";
+  Node live({live_spec});
+  ASSERT_TRUE(eventually([&] { return !worker_cgroups("kept", live.pid()).empty(); }));
+
+  ASSERT_EQ(::kill(dead_pid, SIGKILL), 0);
+  (void)dead->stop();  // reaps it
+  ASSERT_FALSE(worker_cgroups("left", dead_pid).empty()) << "nothing left to clean up";
+
+  Node next({{.name = "next", .code = python_case("echo")}});
+  EXPECT_TRUE(worker_cgroups("left", dead_pid).empty());
+  EXPECT_FALSE(worker_cgroups("kept", live.pid()).empty());
+  const auto said = next.stdout_text();
+  EXPECT_NE(said.find("sandbox cgroup(s) left by nodes that no longer run: left-" +
+                      std::to_string(dead_pid) + "-"),
+            std::string::npos)
+      << said;
+  EXPECT_EQ(said.find("kept-"), std::string::npos) << said;
+  EXPECT_EQ(live.invoke("kept", R"({"k":2})").status, 200);
+  dead.reset();
+}
+
 TEST(Workers, RuntimeAnsweringTwiceOrWithAWrongIdIsRefused) {
   Node node({{.name = "twice",
               .runtime = "provided",

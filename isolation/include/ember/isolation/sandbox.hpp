@@ -58,7 +58,9 @@ struct BindMount {
 // With the native backend argv, env and working_dir are paths inside the sandbox: build them
 // from SandboxBackend::task_root() and runtime_root(), not from the host paths below.
 struct SandboxSpec {
-  std::string id;                     // unique per sandbox; names its resources
+  // Unique per sandbox; names its resources. Ids that end in "-PID-N", PID the creating node's,
+  // let a later node tell what a dead node left (NativeOptions::leftovers).
+  std::string id;
   std::vector<std::string> argv;      // argv[0] is the executable's absolute path
   std::vector<std::string> env;       // "KEY=VALUE"; the backend adds AWS_LAMBDA_RUNTIME_API
   std::filesystem::path working_dir;  // where the process starts
@@ -245,7 +247,16 @@ struct NativeOptions {
   // namespace (the host sees it stay empty). Created when missing.
   std::filesystem::path root_mount_point = "/run/ember/root";
   std::chrono::milliseconds setup_timeout{10'000};  // create() fails after this
+  // At start, cgroups under cgroup_parent whose id says a node that no longer runs made them
+  // (see SandboxSpec::id) are thawed, emptied and removed; each removal and failure is told
+  // here. Unset: nothing is removed.
+  std::function<void(const std::string& notice)> leftovers;
 };
+
+// Whether the sandbox id `id` ("...-PID-N") was made by a node that no longer runs: no
+// process PID, or one that is not an `ember` (the pid was reused). Ids of another shape are
+// never anyone's leftovers.
+bool made_by_a_dead_node(std::string_view id);
 
 // libember-arm.so, the worker's arming behind a C ABI for an adopter's worker (the Python
 // zygote's; docs/isolation.md): beside the default ember-sandbox-init, wherever that is.
