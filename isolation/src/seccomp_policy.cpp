@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -69,6 +70,9 @@ constexpr SeccompRule kDefaultRules[] = {
     {"fanotify_init", kEperm, "watches file access system-wide"},
     {"personality", kEpermUnlessDefaultPersona,
      "queries are fine; other personas turn off ASLR or change syscall semantics"},
+    {"socket", kEpermUnlessKnownFamily,
+     "other families (AF_VSOCK reaches the hypervisor whatever the network namespace, AF_PACKET, "
+     "AF_ALG, ...) are kernel attack surface a function has no use for"},
     // --- keys
     {"keyctl", kEperm, "the kernel keyring is not namespaced"},
     {"add_key", kEperm, "the kernel keyring is not namespaced"},
@@ -87,13 +91,13 @@ constexpr std::uint64_t kNamespaceFlags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLON
                                              CLONE_NEWIPC, CLONE_NEWUSER,   CLONE_NEWPID,
                                              CLONE_NEWNET};
 
-// The persona type (low byte: PER_BSD, PER_LINUX32, ...) and the flags UNAME26 (bit 17)
-// through ADDR_LIMIT_3GB (bit 27), among them ADDR_NO_RANDOMIZE and READ_IMPLIES_EXEC.
-constexpr std::uint64_t kPersonaBits[] = {1U << 0,  1U << 1,  1U << 2,  1U << 3,  1U << 4,
-                                          1U << 5,  1U << 6,  1U << 7,  1U << 17, 1U << 18,
-                                          1U << 19, 1U << 20, 1U << 21, 1U << 22, 1U << 23,
-                                          1U << 24, 1U << 25, 1U << 26, 1U << 27};
-constexpr std::uint64_t kBit31 = 1U << 31;
+// personality() takes an unsigned int: the low 32 bits of the register are all that count.
+constexpr std::uint64_t kLow32 = 0xFFFFFFFFU;
+
+// Address families a function may open sockets of (socketpair only knows AF_UNIX anyway).
+constexpr std::uint64_t kAllowedFamilies[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
+// AF_MAX of the kernels this targets; families at or beyond it fail with EAFNOSUPPORT anyway.
+constexpr std::uint64_t kFamilyCount = 46;
 
 bool known_syscall(const std::string& name) {
   return seccomp_syscall_resolve_name(name.c_str()) != __NR_SCMP_ERROR;
@@ -159,11 +163,24 @@ std::vector<SeccompFilterEntry> filter_entries(const SeccompRule& rule) {
       }
       break;
     case kEpermUnlessDefaultPersona:
-      // A rule may compare an argument only once, so "neither 0 nor 0xffffffff" becomes one
-      // rule per persona bit: EPERM when the bit is set and bit 31 is clear. Real personas
-      // never set bit 31; the query 0xffffffff sets every bit, so it passes.
-      for (const std::uint64_t bit : kPersonaBits) {
-        entries.push_back({rule.syscall, EPERM, true, 0, bit | kBit31, bit});
+      // EPERM unless the 32-bit persona is 0 (PER_LINUX) or 0xffffffff (the query). A rule
+      // may compare an argument only once, and rules are or-ed: any other value has, going
+      // round its 32 bits, a set bit followed by a clear one, so one rule per such pair
+      // (bit i set, bit i+1 mod 32 clear) covers every value but those two, and only those.
+      for (unsigned bit = 0; bit < 32; ++bit) {
+        const std::uint64_t set = std::uint64_t{1} << bit;
+        const std::uint64_t next = std::uint64_t{1} << ((bit + 1) % 32);
+        entries.push_back({rule.syscall, EPERM, true, 0, (set | next) & kLow32, set});
+      }
+      break;
+    case kEpermUnlessKnownFamily:
+      // One rule per family denied: the domain is an int, compared on its 32 bits.
+      for (std::uint64_t family = 0; family < kFamilyCount; ++family) {
+        if (std::find(std::begin(kAllowedFamilies), std::end(kAllowedFamilies), family) !=
+            std::end(kAllowedFamilies)) {
+          continue;
+        }
+        entries.push_back({rule.syscall, EPERM, true, 0, kLow32, family});
       }
       break;
   }

@@ -21,6 +21,7 @@ enum class SeccompAction {
   kEnosys,                     // pretend the kernel lacks it, so libc falls back
   kEpermIfNamespaceFlag,       // clone: EPERM when arg0 carries any CLONE_NEW* flag
   kEpermUnlessDefaultPersona,  // personality: only PER_LINUX and the query 0xffffffff
+  kEpermUnlessKnownFamily,     // socket: only AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK
 };
 
 struct SeccompRule {

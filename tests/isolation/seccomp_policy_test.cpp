@@ -1,10 +1,12 @@
 #include "seccomp_policy.hpp"
 
 #include <gtest/gtest.h>
+#include <linux/netlink.h>
 #include <linux/sched.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/personality.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -147,8 +149,46 @@ TEST_F(LoadedFilter, ForkThreadsAndPersonaQueriesStillWork) {
                          }),
             0);
   EXPECT_EQ(run_filtered(*program_, [] { return errno_of(::personality(0xffffffff)); }), 0);
-  EXPECT_EQ(run_filtered(*program_, [] { return errno_of(::personality(ADDR_NO_RANDOMIZE)); }),
-            EPERM);
+  EXPECT_EQ(run_filtered(*program_, [] { return errno_of(::personality(PER_LINUX)); }), 0);
+}
+
+// personality() takes 32 bits: every value but PER_LINUX and the query fails, bit 31 set or
+// not, whatever the register's upper half holds.
+TEST_F(LoadedFilter, OnlyTheDefaultPersonaAndTheQueryPass) {
+  const auto persona = [this](std::uint64_t value) {
+    return run_filtered(*program_, [value] { return errno_of(::syscall(SYS_personality, value)); });
+  };
+  for (const std::uint64_t value :
+       {std::uint64_t{ADDR_NO_RANDOMIZE}, std::uint64_t{READ_IMPLIES_EXEC},
+        std::uint64_t{PER_LINUX32}, std::uint64_t{0x80040000}, std::uint64_t{0x80400000},
+        std::uint64_t{0x80000000}, std::uint64_t{0x7fffffff}, std::uint64_t{0xfffffffe},
+        std::uint64_t{1}, (std::uint64_t{1} << 32) | ADDR_NO_RANDOMIZE}) {
+    EXPECT_EQ(persona(value), EPERM) << std::hex << value;
+  }
+  EXPECT_EQ(persona(0xffffffff), 0);
+  EXPECT_EQ(persona(0), 0);
+  EXPECT_EQ(persona(std::uint64_t{1} << 32), 0);  // the kernel sees 0: PER_LINUX
+}
+
+// Sockets of the families a function uses open; the rest (AF_VSOCK reaches the hypervisor
+// whatever the network namespace) fail, upper register bits or not.
+TEST_F(LoadedFilter, OnlyUnixInetAndNetlinkSocketsOpen) {
+  const auto open_socket = [this](std::uint64_t family, int type, int protocol) {
+    return run_filtered(*program_, [family, type, protocol] {
+      const auto fd = ::syscall(SYS_socket, family, type, protocol);
+      if (fd >= 0) ::close(static_cast<int>(fd));
+      return fd >= 0 ? 0 : errno;
+    });
+  };
+  EXPECT_EQ(open_socket(AF_UNIX, SOCK_STREAM, 0), 0);
+  EXPECT_EQ(open_socket(AF_INET, SOCK_STREAM, 0), 0);
+  EXPECT_EQ(open_socket(AF_INET6, SOCK_DGRAM, 0), 0);
+  EXPECT_EQ(open_socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), 0);
+  EXPECT_EQ(open_socket(AF_VSOCK, SOCK_STREAM, 0), EPERM);
+  EXPECT_EQ(open_socket((std::uint64_t{1} << 32) | AF_VSOCK, SOCK_STREAM, 0), EPERM);
+  EXPECT_EQ(open_socket(AF_PACKET, SOCK_RAW, 0), EPERM);
+  EXPECT_EQ(open_socket(AF_ALG, SOCK_SEQPACKET, 0), EPERM);
+  EXPECT_EQ(open_socket(AF_UNSPEC, SOCK_STREAM, 0), EPERM);
 }
 
 }  // namespace
