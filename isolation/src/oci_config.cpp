@@ -4,6 +4,7 @@
 
 #include "cgroup.hpp"
 #include "ember_paths.hpp"
+#include "proc_masks.hpp"
 
 namespace ember::isolation {
 namespace {
@@ -119,13 +120,10 @@ json::object linux_section(const OciContainerInput& in) {
   if (!in.netns_path.empty()) {
     namespaces.emplace_back(json::object{{"type", "network"}, {"path", in.netns_path}});
   }
-  // What the runtimes' default spec hides of /proc: host-wide files a fresh proc still shows.
-  const json::array masked{"/proc/acpi",        "/proc/asound",        "/proc/kcore",
-                           "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
-                           "/proc/timer_stats", "/proc/sched_debug",   "/proc/scsi",
-                           "/sys/firmware"};
-  const json::array read_only{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                              "/proc/sysrq-trigger"};
+  json::array masked;
+  for (const char* path : kMaskedPaths) masked.emplace_back(path);
+  json::array read_only;
+  for (const char* path : kReadOnlyPaths) read_only.emplace_back(path);
   return {{"namespaces", namespaces},      {"cgroupsPath", in.cgroups_path},
           {"resources", resources(in)},    {"seccomp", oci_seccomp(in.seccomp)},
           {"maskedPaths", masked},         {"readonlyPaths", read_only},

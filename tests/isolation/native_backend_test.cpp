@@ -177,6 +177,25 @@ void expect_exit(const RunResult& run, int code) {
   EXPECT_EQ(run.status->value, code) << run.output;
 }
 
+// Which sandbox ids a starting node may remove: those of nodes that no longer run.
+TEST(Leftovers, OnlyIdsOfNodesThatNoLongerRunAreLeftovers) {
+  std::ifstream pid_max_file("/proc/sys/kernel/pid_max");
+  long pid_max = 0;
+  pid_max_file >> pid_max;
+  ASSERT_GT(pid_max, 0);
+  // pid_max itself is never a process's pid: a node that no longer runs.
+  EXPECT_TRUE(made_by_a_dead_node("hello-" + std::to_string(pid_max) + "-3"));
+  EXPECT_TRUE(made_by_a_dead_node("with-dashes-in-it-" + std::to_string(pid_max) + "-12"));
+  // A live process that is not an ember node (this test's parent): the pid was reused.
+  EXPECT_TRUE(made_by_a_dead_node("hello-" + std::to_string(::getppid()) + "-1"));
+  // This process's own ids, and ids of another shape, are never leftovers.
+  EXPECT_FALSE(made_by_a_dead_node("hello-" + std::to_string(::getpid()) + "-1"));
+  EXPECT_FALSE(made_by_a_dead_node("engine"));
+  EXPECT_FALSE(made_by_a_dead_node("hello-1x-2"));
+  EXPECT_FALSE(made_by_a_dead_node("hello-12-"));
+  EXPECT_FALSE(made_by_a_dead_node("-0-1"));
+}
+
 // Native: the runtime is the child of ember's init. OCI: the container's first process.
 TEST_P(Sandboxes, WorkerRunsAsTheSandboxUserInTaskRoot) {
   const auto result = run_args({"hello"});
@@ -200,6 +219,22 @@ TEST_P(Sandboxes, WorkerHasNoCapabilitiesNoNewPrivsAndSeccomp) {
 TEST_P(Sandboxes, CannotReadHostFilesOutsideItsMounts) {
   expect_exit(run_args({"read_host_file", std::string(EMBER_SOURCE_DIR) + "/CMakeLists.txt"}), 0);
   expect_exit(run_args({"read_host_file", "/root/.bashrc"}), 0);
+}
+
+// A fresh proc shows host facts; the sandbox hides them (runc's masked paths plus the
+// kernel command line, the host's disks and its boot id) and freezes the kernel's knobs.
+TEST_P(Sandboxes, ProcHidesHostFactsAndItsKnobsAreReadOnly) {
+  expect_exit(run_args({"proc_view", "hidden", "/proc/kcore", "/proc/keys", "/proc/timer_list",
+                        "/proc/sched_debug", "/proc/cmdline", "/proc/diskstats", "/proc/partitions",
+                        "/proc/sys/kernel/random/boot_id", "/proc/acpi", "/proc/scsi",
+                        "/proc/latency_stats"}),
+              0);
+  expect_exit(run_args({"proc_view", "read-only", "/proc/sys", "/proc/sys/kernel", "/proc/irq",
+                        "/proc/bus", "/proc/fs", "/proc/sysrq-trigger"}),
+              0);
+  // What runtimes read stays: their own status, the CPU and memory figures.
+  expect_exit(run_args({"read_host_file", "/proc/self/status"}), 1);
+  expect_exit(run_args({"read_host_file", "/proc/meminfo"}), 1);
 }
 
 TEST_P(Sandboxes, CannotWriteItsCodeOrTheRoot) { expect_exit(run_args({"write_task"}), 0); }

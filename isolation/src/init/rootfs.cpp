@@ -11,6 +11,7 @@
 
 #include "../ember_paths.hpp"
 #include "../host_root_paths.hpp"
+#include "../proc_masks.hpp"
 
 namespace ember::isolation::init {
 namespace {
@@ -246,6 +247,35 @@ StepResult mount_proc(const InitConfig& c) {
                "mount -t proc " + proc);
 }
 
+// Hides and freezes what a fresh proc shows of the host (proc_masks.hpp), as runc does for
+// its containers: a read-only bind of each read-only path onto itself, then /dev/null over
+// each masked file and an empty read-only tmpfs over each masked directory. Paths this kernel
+// lacks are skipped.
+StepResult mask_proc(const InitConfig& c) {
+  for (const char* path : kReadOnlyPaths) {
+    const std::string target = in_root(c, path);
+    if (::access(target.c_str(), F_OK) < 0) continue;
+    if (auto r = bind(target, target, kReadOnly, true)) return r;
+  }
+  for (const char* path : kMaskedPaths) {
+    const std::string target = in_root(c, path);
+    struct stat st {};
+    if (::stat(target.c_str(), &st) < 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (auto r = check(::mount("tmpfs", target.c_str(), "tmpfs", MS_RDONLY | kReadOnly,
+                                 "size=0,nr_inodes=1,mode=0555"),
+                         "mount -t tmpfs (empty, read-only) " + target)) {
+        return r;
+      }
+    } else if (auto r = check(::mount("/dev/null", target.c_str(), nullptr, MS_BIND, nullptr),
+                              "mount --bind /dev/null " + target)) {
+      // A plain bind: remounted nodev, /dev/null would no longer open.
+      return r;
+    }
+  }
+  return std::nullopt;
+}
+
 // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only the
 // new root, and no path back to the host's file system.
 StepResult pivot_to_root(const InitConfig& c) {
@@ -280,9 +310,13 @@ StepResult bind_image(const InitConfig& c) {
 }
 
 constexpr Step kImageSteps[] = {
-    {"make mounts private", make_private}, {"bind the image root", bind_image},
-    {"bind mounts", bind_image_mounts},    {"mount /tmp", mount_tmp},
-    {"populate /dev", populate_dev},       {"mount /proc", mount_proc},
+    {"make mounts private", make_private},
+    {"bind the image root", bind_image},
+    {"bind mounts", bind_image_mounts},
+    {"mount /tmp", mount_tmp},
+    {"populate /dev", populate_dev},
+    {"mount /proc", mount_proc},
+    {"mask /proc", mask_proc},
     {"pivot_root", pivot_to_root},
 };
 
@@ -296,6 +330,7 @@ constexpr Step kSteps[] = {
     {"mount /tmp", mount_tmp},
     {"populate /dev", populate_dev},
     {"mount /proc", mount_proc},
+    {"mask /proc", mask_proc},
     {"pivot_root", pivot},
 };
 
