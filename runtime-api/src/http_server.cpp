@@ -1,5 +1,6 @@
 #include "ember/runtime_api/http_server.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -15,6 +16,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
+#include <map>
 #include <unordered_set>
 
 namespace ember::runtime_api {
@@ -28,9 +30,21 @@ constexpr std::size_t kReadBufferBytes = 16 * 1024;
 
 class ConnectionSet {
  public:
-  void add(beast::tcp_stream* s) { streams_.insert(s); }
-  void remove(beast::tcp_stream* s) { streams_.erase(s); }
+  void add(beast::tcp_stream* s, const asio::ip::address& client) {
+    streams_.insert(s);
+    ++per_client_[client];
+  }
+  void remove(beast::tcp_stream* s, const asio::ip::address& client) {
+    streams_.erase(s);
+    if (auto it = per_client_.find(client); it != per_client_.end() && --it->second == 0) {
+      per_client_.erase(it);
+    }
+  }
   [[nodiscard]] std::size_t size() const { return streams_.size(); }
+  [[nodiscard]] std::size_t of_client(const asio::ip::address& client) const {
+    const auto it = per_client_.find(client);
+    return it == per_client_.end() ? 0 : it->second;
+  }
   void close_all() {
     for (auto* s : streams_) {
       beast::error_code ignored;
@@ -41,6 +55,7 @@ class ConnectionSet {
 
  private:
   std::unordered_set<beast::tcp_stream*> streams_;
+  std::map<asio::ip::address, std::size_t> per_client_;
 };
 
 namespace {
@@ -48,19 +63,33 @@ namespace {
 // Unregisters a connection when its session ends, however it ends.
 class ConnectionGuard {
  public:
-  ConnectionGuard(ConnectionSet& set, beast::tcp_stream& stream) : set_(set), stream_(stream) {
-    set_.add(&stream_);
+  ConnectionGuard(ConnectionSet& set, beast::tcp_stream& stream, asio::ip::address client)
+      : set_(set), stream_(stream), client_(std::move(client)) {
+    set_.add(&stream_, client_);
   }
   ConnectionGuard(const ConnectionGuard&) = delete;
   ConnectionGuard& operator=(const ConnectionGuard&) = delete;
   ConnectionGuard(ConnectionGuard&&) = delete;
   ConnectionGuard& operator=(ConnectionGuard&&) = delete;
-  ~ConnectionGuard() { set_.remove(&stream_); }
+  ~ConnectionGuard() { set_.remove(&stream_, client_); }
 
  private:
   ConnectionSet& set_;
   beast::tcp_stream& stream_;
+  asio::ip::address client_;
 };
+
+// Waits (at most `idle`) for the first byte of the connection's next request, unless one is
+// buffered already (pipelined); false when the client went away or idled out.
+asio::awaitable<bool> next_request_begins(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                          std::chrono::seconds idle) {
+  if (buffer.size() != 0) co_return true;
+  stream.expires_after(idle);
+  auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadBufferBytes), kTuple);
+  if (ec) co_return false;
+  buffer.commit(n);
+  co_return true;
+}
 
 // After refusing a request whose body we will not read, the client may still be sending it.
 // Closing at once could reset the connection before the client reads our answer, so stop
@@ -191,6 +220,12 @@ void HttpServer::close() {
   connections_->close_all();
 }
 
+std::size_t HttpServer::per_client_limit() const {
+  return limits_.max_connections_per_client != 0
+             ? limits_.max_connections_per_client
+             : std::max<std::size_t>(1, limits_.max_connections / 4);
+}
+
 tcp::endpoint HttpServer::local_endpoint() const {
   beast::error_code ec;
   return acceptor_.local_endpoint(ec);
@@ -208,7 +243,10 @@ asio::awaitable<void> HttpServer::accept_loop() {
       co_await pause.async_wait(kTuple);
       continue;
     }
-    if (connections_->size() >= limits_.max_connections) {
+    beast::error_code peer_ec;
+    const auto client = socket.remote_endpoint(peer_ec).address();
+    if (connections_->size() >= limits_.max_connections ||
+        connections_->of_client(client) >= per_client_limit()) {
       beast::error_code ignored;
       socket.close(ignored);
       continue;
@@ -224,24 +262,28 @@ asio::awaitable<void> HttpServer::accept_loop() {
 asio::awaitable<void> HttpServer::session(tcp::socket socket) {
   auto self = shared_from_this();
   beast::tcp_stream stream(std::move(socket));
-  ConnectionGuard guard(*connections_, stream);
   Peer peer;
   {
     beast::error_code ignored;
     peer.remote = stream.socket().remote_endpoint(ignored);
     peer.local = stream.socket().local_endpoint(ignored);
   }
+  ConnectionGuard guard(*connections_, stream, peer.remote.address());
   beast::flat_buffer buffer;
   // Beast reads max(512, free capacity) bytes at a time: without room a 1 KB event takes three
   // recvmsg() calls. The capacity is kept across the connection's requests.
   buffer.reserve(kReadBufferBytes);
 
-  while (!closed_) {
+  for (bool first = true; !closed_; first = false) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
     parser.body_limit(limits_.body_bytes);
 
-    stream.expires_after(limits_.idle);
+    // The idle limit runs only between requests; a head, once begun (or a new connection's
+    // first), must arrive whole within the header limit.
+    if (!first && !co_await next_request_begins(stream, buffer, limits_.idle)) break;
+    if (closed_) co_return;
+    stream.expires_after(limits_.header);
     auto [head_ec, head_n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
     if (closed_) co_return;
     if (head_ec == http::error::body_limit) {

@@ -260,7 +260,10 @@ HttpApi make_runtime_api(const std::weak_ptr<RuntimeApiHandler>& handler) {
 ServerLimits runtime_api_limits() {
   ServerLimits limits;
   limits.body_bytes = kMaxPayloadBytes;
-  limits.max_connections = 8;
+  // The runtime and up to 10 extensions each hold connections, all from the sandbox's one
+  // address: the per-client cap is the whole cap.
+  limits.max_connections = 32;
+  limits.max_connections_per_client = 32;
   // A runtime may hold its connection idle for a whole invocation (up to 900 s) before it
   // posts the response on it.
   limits.idle = std::chrono::seconds(960);

@@ -1,11 +1,16 @@
 // The Invoke API's answers, checked over real HTTP against a real node.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <boost/json/parse.hpp>
 #include <regex>
 #include <string>
 
 #include "../support/eventually.hpp"
+#include "ember/isolation/unique_fd.hpp"
 #include "harness.hpp"
 
 namespace ember::test {
@@ -26,6 +31,48 @@ TEST(InvokeApi, RequestResponseReturnsPayloadWithLambdaHeaders) {
   EXPECT_EQ(reply.header("x-amzn-requestid").size(), 36U);
   EXPECT_EQ(reply.header("x-amz-function-error"), "");
   EXPECT_EQ(reply.header("x-amz-log-result"), "") << "no tail unless asked for";
+}
+
+// A slow-loris: 2,000 connections from one address, each holding a request head it never
+// finishes. Another client's invocations are still served: the attacker gets only its
+// address's share of the connections, and each of those is cut at the header limit.
+TEST(InvokeApi, ASlowLorisFromOneClientDoesNotStopAnothersInvocations) {
+  rlimit files{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
+  constexpr rlim_t kNeeded = 2'000 + 256;
+  if (files.rlim_cur < kNeeded) {
+    files.rlim_cur = std::min<rlim_t>(files.rlim_max, 8192);
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &files), 0);
+  }
+  ASSERT_GE(files.rlim_cur, kNeeded);
+  Node node({echo()});
+  const auto port =
+      static_cast<std::uint16_t>(std::stoi(node.endpoint().substr(node.endpoint().rfind(':') + 1)));
+  sockaddr_in server{};
+  server.sin_family = AF_INET;
+  server.sin_port = htons(port);
+  server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in attacker{};
+  attacker.sin_family = AF_INET;
+  attacker.sin_addr.s_addr = htonl(0x7F000002);  // 127.0.0.2: another client of this host
+  const std::string partial =
+      "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  std::vector<isolation::UniqueFd> held;
+  for (int i = 0; i < 2'000; ++i) {
+    isolation::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    ASSERT_TRUE(fd);
+    ASSERT_EQ(::bind(fd.get(), reinterpret_cast<const sockaddr*>(&attacker), sizeof attacker), 0);
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&server), sizeof server) != 0) {
+      continue;  // a full backlog refuses some; the rest hold their slots
+    }
+    (void)::send(fd.get(), partial.data(), partial.size(), MSG_NOSIGNAL);
+    held.push_back(std::move(fd));
+  }
+  ASSERT_GT(held.size(), 1'024U) << "the attack did not reach the node's connection cap";
+  for (int i = 0; i < 20; ++i) {
+    const auto reply = node.invoke("echo", R"({"i":)" + std::to_string(i) + "}");
+    ASSERT_EQ(reply.status, 200) << "invocation " << i << " during the slow-loris: " << reply.body;
+  }
 }
 
 TEST(InvokeApi, AcceptsNameQualifierArnAndUrlEncodedForms) {

@@ -268,13 +268,73 @@ TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosedAfterTheIdleLimit) {
   EXPECT_GE(Clock::now() - answered, 900ms);
 }
 
-TEST_F(HttpServerTest, ConnectionThatNeverSendsIsClosedAfterTheIdleLimit) {
+TEST_F(HttpServerTest, ConnectionThatNeverSendsIsClosedAfterTheHeaderLimit) {
   auto limits = small_limits();
-  limits.idle = 1s;
+  limits.idle = 60s;  // only between requests: a new connection has the header limit
+  limits.header = 1s;
   serve(limits);
   auto client = connect();
   EXPECT_TRUE(client->wait_closed()) << client->last_error().message();
   EXPECT_EQ(echo_.malformed().size(), 0U) << "an idle client gets no answer";
+}
+
+// A slow-loris client trickles its head; the idle limit no longer covers the head, so the
+// connection ends at the header limit however long the idle limit is.
+TEST_F(HttpServerTest, AHeadThatTricklesIsCutOffAtTheHeaderLimit) {
+  auto limits = small_limits();
+  limits.idle = 60s;
+  limits.header = 1s;
+  serve(limits);
+  auto client = connect();
+  client->send(wire(request(http::verb::get, "/first")));
+  ASSERT_TRUE(client->receive());
+  client->send("GET /second HTTP/1.1\r\nHost: 127.0.0.1\r\n");  // and no more
+  const auto begun = Clock::now();
+  EXPECT_TRUE(client->wait_closed()) << client->last_error().message();
+  EXPECT_GE(Clock::now() - begun, 900ms);
+  EXPECT_EQ(echo_.handled(), 1);
+}
+
+// Between requests the (longer) idle limit applies, not the header limit.
+TEST_F(HttpServerTest, AKeepAliveConnectionMayIdleLongerThanTheHeaderLimit) {
+  auto limits = small_limits();
+  limits.idle = 30s;
+  limits.header = 1s;
+  serve(limits);
+  auto client = connect();
+  client->send(wire(request(http::verb::get, "/a")));
+  ASSERT_TRUE(client->receive());
+  asio::steady_timer later(loop_.io, 1500ms);
+  bool passed = false;
+  later.async_wait([&](boost::system::error_code) { passed = true; });
+  ASSERT_TRUE(loop_.run_until([&] { return passed; }));
+  client->send(wire(request(http::verb::get, "/b")));
+  const auto res = client->receive();
+  ASSERT_TRUE(res) << client->last_error().message();
+  EXPECT_EQ(res->body(), "GET /b ");
+}
+
+// One address holding many connections open cannot lock out another: its share is capped.
+TEST_F(HttpServerTest, OneClientCannotTakeTheSlotsOfOthers) {
+  auto limits = small_limits();
+  limits.max_connections = 8;
+  limits.max_connections_per_client = 3;
+  serve(limits);
+  const auto attacker = asio::ip::make_address("127.0.0.2");
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<RawClient>(loop_, server_->endpoint(), attacker));
+    ASSERT_FALSE(held.back()->connect_error()) << held.back()->connect_error().message();
+    held.back()->send("GET /held HTTP/1.1\r\n");  // a head it never finishes
+  }
+  auto fourth = std::make_unique<RawClient>(loop_, server_->endpoint(), attacker);
+  EXPECT_TRUE(fourth->wait_closed()) << "over its address's share: closed at once";
+  // Another address still gets in, up to the node-wide cap.
+  auto other = connect();
+  other->send(wire(request(http::verb::get, "/other")));
+  const auto res = other->receive();
+  ASSERT_TRUE(res) << other->last_error().message();
+  EXPECT_EQ(res->body(), "GET /other ");
 }
 
 TEST_F(HttpServerTest, BodyThatStallsIsCutOffAfterTheTransferLimit) {

@@ -37,8 +37,14 @@ struct RawClient::Writes {
   boost::system::error_code error;
 };
 
-RawClient::RawClient(Loop& loop, const tcp::endpoint& server)
+RawClient::RawClient(Loop& loop, const tcp::endpoint& server,
+                     const std::optional<asio::ip::address>& from)
     : loop_(loop), socket_(loop.io), writes_(std::make_shared<Writes>()) {
+  if (from) {
+    socket_.open(server.protocol(), connect_error_);
+    if (!connect_error_) socket_.bind(tcp::endpoint(*from, 0), connect_error_);
+    if (connect_error_) return;
+  }
   // A loopback connect completes in the kernel's backlog; the server accepts it later.
   socket_.connect(server, connect_error_);
 }

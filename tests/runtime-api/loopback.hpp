@@ -64,7 +64,10 @@ class LoopbackServer {
 // One client connection that writes raw bytes and reads whole responses.
 class RawClient {
  public:
-  RawClient(Loop& loop, const boost::asio::ip::tcp::endpoint& server);
+  // `from`: the local address to connect from (any of 127.0.0.0/8 is this host), so a test
+  // can play several clients.
+  RawClient(Loop& loop, const boost::asio::ip::tcp::endpoint& server,
+            const std::optional<boost::asio::ip::address>& from = std::nullopt);
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
   RawClient(RawClient&&) = delete;

@@ -24,9 +24,17 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 struct ServerLimits {
   std::size_t header_bytes = 16 * 1024;      // request line plus headers
   std::size_t body_bytes = 6 * 1024 * 1024;  // larger bodies get `too_large`
-  std::chrono::seconds idle{900};            // a keep-alive connection with no request
-  std::chrono::seconds transfer{60};         // reading one request, writing one response
-  std::size_t max_connections = 256;         // more are accepted and closed at once
+  // A keep-alive connection between requests: after an answer, until the next request's
+  // first byte.
+  std::chrono::seconds idle{900};
+  // A request's head (request line and headers), from its first byte, or from the accept
+  // for a connection's first request: a client that trickles or holds back its head is cut.
+  std::chrono::seconds header{10};
+  std::chrono::seconds transfer{60};  // reading one request's body, writing one response
+  std::size_t max_connections = 256;  // more are accepted and closed at once
+  // Connections one client address may hold; more from it are closed at once, so one client
+  // cannot take every slot from the others. 0: max_connections / 4.
+  std::size_t max_connections_per_client = 0;
 };
 
 // The two ends of the connection a request came on.
@@ -147,6 +155,9 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
       boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,
       boost::beast::http::request_parser<boost::beast::http::string_body>& parser,
       const Peer& peer);
+
+  // Connections one client address may hold (ServerLimits::max_connections_per_client).
+  [[nodiscard]] std::size_t per_client_limit() const;
 
   boost::asio::ip::tcp::acceptor acceptor_;
   HttpApi api_;
