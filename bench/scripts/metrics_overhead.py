@@ -6,9 +6,13 @@ Starts two nodes from the same binary, each serving the no-op C runtime as `warm
 `ember bench warm --endpoint ... -n N` between them for --rounds rounds (so drift of the
 machine hits both alike), with a scraper reading GET /metrics of the metrics node every
 --scrape-interval seconds meanwhile (0: none), and prints each round's p50 / p99 of the
-client's round trip and the engine-added time, then the medians of the rounds and on - off.
+client's round trip and the engine-added time, then the medians of the rounds and the median
+of each round's on - off.
 
-Run in the repository: bench/scripts/metrics_overhead.py [--rounds 5] [-n 2000] [--build DIR]
+Both nodes run pinned to one CPU (--pin-cpu 0): where the kernel places each runtime moves
+warm latency by up to 2x between runs (docs/benchmarks.md), far more than metrics could.
+
+Run in the repository: bench/scripts/metrics_overhead.py [--rounds 20] [-n 5000] [--build DIR]
 """
 
 import argparse
@@ -60,12 +64,15 @@ def scraper(address, interval, stop, counts):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("-n", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("-n", type=int, default=5000)
     parser.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
     parser.add_argument("--memory-mb", type=int, default=1769,
                         help="the function's memory_mb (1769: a whole CPU, no quota throttling)")
     parser.add_argument("--scrape-interval", type=float, default=1.0)
+    parser.add_argument("--pin-cpu", type=int, default=0,
+                        help="ember serve --pin-cpu for both nodes (-1: none); where the kernel "
+                        "places a runtime moves warm latency by 2x, more than metrics could")
     args = parser.parse_args()
     ember = os.path.join(args.build, "ember")
     code = os.path.join(args.build, "bench", "runtimes", "noop")
@@ -78,7 +85,8 @@ def main():
                 out = open(os.path.join(tmp, f"{name}.out"), "w+")
                 outputs.append(out)
                 config = write_config(tmp, name, metrics, code, args.memory_mb)
-                nodes[name] = ember_node.start([ember, "serve", "--config", config], out)
+                pin = ["--pin-cpu", str(args.pin_cpu)] if args.pin_cpu >= 0 else []
+                nodes[name] = ember_node.start([ember, "serve", "--config", config, *pin], out)
             stop = threading.Event()
             scrapes = [0]
             if args.scrape_interval > 0:
@@ -103,15 +111,22 @@ def main():
             for out in outputs:
                 out.close()
 
+    pinned = f"both pinned to CPU {args.pin_cpu}" if args.pin_cpu >= 0 else "not pinned"
     print(f"\nmedian of {args.rounds} rounds of {args.n} warm invocations each, "
-          f"memory_mb {args.memory_mb}, /metrics scraped {scrapes[0]} times meanwhile:")
+          f"memory_mb {args.memory_mb}, {pinned}, /metrics scraped {scrapes[0]} times "
+          f"meanwhile:")
     for label in SERIES:
         med = {name: (statistics.median(f[label][0] for f in rounds[name]),
                       statistics.median(f[label][1] for f in rounds[name])) for name in rounds}
-        print(f"{label:<40} on p50 {med['on'][0]:7.1f} p99 {med['on'][1]:7.1f} us | "
-              f"off p50 {med['off'][0]:7.1f} p99 {med['off'][1]:7.1f} us | "
-              f"on - off p50 {med['on'][0] - med['off'][0]:+6.1f} "
-              f"p99 {med['on'][1] - med['off'][1]:+6.1f} us")
+        # Each round's on and off ran back to back: their difference cancels most of the
+        # machine's drift, which a difference of medians does not.
+        paired = [statistics.median(on[label][i] - off[label][i]
+                                    for on, off in zip(rounds["on"], rounds["off"]))
+                  for i in (0, 1)]
+        print(f"{label}\n  on  p50 {med['on'][0]:7.1f} p99 {med['on'][1]:7.1f} us\n"
+              f"  off p50 {med['off'][0]:7.1f} p99 {med['off'][1]:7.1f} us\n"
+              f"  on - off, median of the rounds' differences: p50 {paired[0]:+6.1f} "
+              f"p99 {paired[1]:+6.1f} us")
     return 0
 
 
