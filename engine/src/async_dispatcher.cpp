@@ -547,7 +547,7 @@ void AsyncDispatcher::figures(std::function<void(FiguresByFunction)> done) {
 }
 
 void AsyncDispatcher::status(std::function<void(StatusByFunction)> done) {
-  figures([done = std::move(done)](FiguresByFunction figures) {
+  figures([done = std::move(done)](const FiguresByFunction& figures) {
     StatusByFunction out;
     for (const auto& [name, f] : figures) {
       const auto& c = f.counters;

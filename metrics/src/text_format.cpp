@@ -1,5 +1,6 @@
 #include "ember/metrics/text_format.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -15,10 +16,8 @@ bool is_name(std::string_view name, bool colon) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon && c == ':');
   };
   if (!first_ok(name.front())) return false;
-  for (const char c : name.substr(1)) {
-    if (!first_ok(c) && !(c >= '0' && c <= '9')) return false;
-  }
-  return true;
+  return std::all_of(name.begin() + 1, name.end(),
+                     [&](char c) { return first_ok(c) || (c >= '0' && c <= '9'); });
 }
 
 std::string_view type_name(Type type) {
