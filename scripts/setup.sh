@@ -13,6 +13,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # real clients and runtimes used by the examples and tests
   python3 awscli python3-boto3 curl procps
+  # promtool (`promtool check metrics`), which validates GET /metrics in tests/e2e/metrics_test.cpp
+  prometheus
   # examples/thumbnails: Pillow, which sandboxes see through /usr
   python3-pil
   # container images without Docker, and the OCI runtimes of `isolation: oci`

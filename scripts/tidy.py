@@ -20,7 +20,7 @@ import sys
 import time
 
 TIDIED = re.compile(
-    r"(config|schedule|image|isolation|queue|runtime-api|engine|cli|client|bench/harness)/.*\.cpp$")
+    r"(config|schedule|metrics|image|isolation|queue|runtime-api|engine|cli|client|bench/harness)/.*\.cpp$")
 
 
 def compile_entries(database, root, narrow):

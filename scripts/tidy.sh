@@ -5,7 +5,7 @@
 #   bash scripts/tidy.sh [BUILD_DIR] [PATH_REGEX]
 # BUILD_DIR defaults to build/release (configured with that preset when missing); PATH_REGEX
 # narrows the files (e.g. 'engine/src/'). Tidied: what ships in `ember` and
-# `ember-sandbox-init` (config, schedule, image, isolation, queue, runtime-api, engine, cli, and bench/harness, which is
+# `ember-sandbox-init` (config, schedule, metrics, image, isolation, queue, runtime-api, engine, cli, and bench/harness, which is
 # `ember bench`). Not tidied: tests/ and bench/'s micro benchmarks, whose GoogleTest and Google
 # Benchmark macros expand into mutable globals, owning `new` and classes without the special
 # members, which the cppcoreguidelines checks flag at every TEST and BENCHMARK.

@@ -186,6 +186,12 @@ std::string node_yaml(const std::vector<NodeFunction>& functions, const fs::path
   emit_if(out, "isolation", settings.isolation);
   emit_if(out, "oci_runtime", settings.oci_runtime);
   emit_if(out, "max_image_mb", settings.max_image_mb);
+  emit_if(out, "metrics", settings.metrics);
+  if (!settings.cost.empty()) {
+    out << YAML::Key << "cost" << YAML::Value << YAML::BeginMap;
+    for (const auto& [key, value] : settings.cost) out << YAML::Key << key << YAML::Value << value;
+    out << YAML::EndMap;
+  }
   if (!settings.buckets.empty()) {
     out << YAML::Key << "buckets" << YAML::Value << YAML::BeginSeq;
     for (const auto& bucket : settings.buckets) {

@@ -4,6 +4,8 @@
 
 #include <boost/json/parse.hpp>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -57,6 +59,24 @@ void read_http_listen(const Walker& walker, const Entry& entry, HttpListenerConf
 }
 
 std::string default_http_listen() { return default_address_of<HttpListenerConfig>(); }
+
+double read_price(const Walker& walker, const Entry& entry) {
+  const std::string text = walker.string(entry);
+  if (entry.value.Tag() == "!") {
+    walker.fail(entry, "expected a price in USD (a number like 0.20), got the string " +
+                           in_backticks(text));
+  }
+  double price = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), price);
+  if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(price) || price < 0) {
+    walker.fail(entry, "expected a price in USD: a non-negative decimal number like 0.20, got " +
+                           in_backticks(text));
+  }
+  return price;
+}
+
+std::string default_request_price() { return "0.20"; }
+std::string default_gb_second_price() { return "0.0000166667"; }
 
 void read_state_dir(const Walker& walker, const Entry& entry, NodeConfig& node) {
   node.state_dir = walker.path(entry);

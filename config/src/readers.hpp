@@ -22,6 +22,16 @@ std::string default_listen();
 void read_http_listen(const Walker& walker, const Entry& entry, HttpListenerConfig& http);
 std::string default_http_listen();
 
+// A price in US dollars: a plain non-negative decimal number (`0.20`, `0.0000166667`).
+double read_price(const Walker& walker, const Entry& entry);
+template <auto Member>
+void read_price_into(const Walker& walker, const Entry& entry, CostConfig& cost) {
+  cost.*Member = read_price(walker, entry);
+}
+// Lambda's rates, as the documentation writes them.
+std::string default_request_price();
+std::string default_gb_second_price();
+
 // A directory path, or one that does not exist yet.
 void read_state_dir(const Walker& walker, const Entry& entry, NodeConfig& node);
 

@@ -63,6 +63,28 @@ inline constexpr auto kBucketKeys = std::to_array<Key<BucketConfig>>({
 });
 static_assert(is_well_formed(kBucketKeys));
 
+inline constexpr auto kCostKeys = std::to_array<Key<CostConfig>>({
+    {.name = "usd_per_million_requests",
+     .type =
+         custom<&CostConfig::usd_per_million_requests,
+                &read_price_into<&CostConfig::usd_per_million_requests>, &default_request_price>(
+             "a non-negative decimal number"),
+     .doc = "Price of a million requests (Lambda: $0.20)."},
+    {.name = "usd_per_gb_second",
+     .type =
+         custom<&CostConfig::usd_per_gb_second, &read_price_into<&CostConfig::usd_per_gb_second>,
+                &default_gb_second_price>("a non-negative decimal number"),
+     .doc = "Price of a GB-second: Billed Duration times Memory Size, 1 GB = 1024 MB (Lambda, "
+            "x86: $0.0000166667)."},
+    {.name = "free_requests",
+     .type = integer<&CostConfig::free_requests>(0, 1ULL << 40U),
+     .doc = "Requests a month the free tier covers; shown apart from the cost."},
+    {.name = "free_gb_seconds",
+     .type = integer<&CostConfig::free_gb_seconds>(0, 1ULL << 40U),
+     .doc = "GB-seconds a month the free tier covers; shown apart from the cost."},
+});
+static_assert(is_well_formed(kCostKeys));
+
 inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
     {.name = "listen",
      .type = custom<&NodeConfig::listen_host, &read_listen, &default_listen>(
@@ -130,6 +152,13 @@ inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
          "a list of maps; see [`node.buckets`](#nodebuckets)"),
      .doc = "Local directories served as S3 buckets, whose object notifications invoke "
             "functions (`s3_events`)."},
+    {.name = "metrics",
+     .type = choice<&NodeConfig::metrics, kBooleanWords>(),
+     .doc = "Serve `GET /metrics` (Prometheus) on the Invoke API's port and keep the figures it "
+            "and `ember cost` show (docs/operating.md)."},
+    {.name = "cost",
+     .type = section<&NodeConfig::cost, kCostKeys>("a map; see [`node.cost`](#nodecost)"),
+     .doc = "Prices of the cost figures (`ember cost`, `/metrics`)."},
 });
 static_assert(is_well_formed(kNodeKeys));
 

@@ -531,7 +531,7 @@ void AsyncDispatcher::stop() {
   thread_.stop();
 }
 
-void AsyncDispatcher::status(std::function<void(StatusByFunction)> done) {
+void AsyncDispatcher::figures(std::function<void(FiguresByFunction)> done) {
   using Depths = std::map<std::string, queue::Depth, std::less<>>;
   thread_.call([](queue::EventQueue& queue) { return queue.depths(); },
                [weak = weak_from_this(), done = std::move(done)](QueueOutcome<Depths> outcome) {
@@ -542,36 +542,52 @@ void AsyncDispatcher::status(std::function<void(StatusByFunction)> done) {
                  }
                  Depths depths;
                  if (auto* found = std::get_if<Depths>(&outcome)) depths = std::move(*found);
-                 done(self->describe(depths));
+                 done(self->collect(depths));
                });
 }
 
-AsyncDispatcher::StatusByFunction AsyncDispatcher::describe(
+void AsyncDispatcher::status(std::function<void(StatusByFunction)> done) {
+  figures([done = std::move(done)](const FiguresByFunction& figures) {
+    StatusByFunction out;
+    for (const auto& [name, f] : figures) {
+      const auto& c = f.counters;
+      boost::json::object o;
+      o["queued"] = f.queued;
+      o["running"] = f.running;
+      if (f.oldest_age_s) {
+        o["oldest_age_s"] = *f.oldest_age_s;
+      } else {
+        o["oldest_age_s"] = nullptr;
+      }
+      o["accepted"] = c.accepted;
+      o["attempts"] = c.attempts;
+      o["retries"] = c.retries;
+      o["throttled"] = c.throttled;
+      o["succeeded"] = c.succeeded;
+      o["failed"] = c.failed;
+      o["expired"] = c.expired;
+      o["destinations"] = boost::json::object{{"on_success", c.on_success},
+                                              {"on_failure", c.on_failure},
+                                              {"dead_letter", c.dead_letter}};
+      out.emplace(name, std::move(o));
+    }
+    done(std::move(out));
+  });
+}
+
+AsyncDispatcher::FiguresByFunction AsyncDispatcher::collect(
     const std::map<std::string, queue::Depth, std::less<>>& depths) {
   const auto now = wall_now();
-  StatusByFunction out;
+  FiguresByFunction out;
   for (const auto& f : config_.functions) {
-    const auto& c = target(f.name).counters;
     const auto it = depths.find(f.name);
     const queue::Depth depth = it == depths.end() ? queue::Depth{} : it->second;
-    boost::json::object o;
-    o["queued"] = depth.waiting;
-    o["running"] = depth.running;
-    if (depth.oldest) {
-      o["oldest_age_s"] = seconds_between(*depth.oldest, now);
-    } else {
-      o["oldest_age_s"] = nullptr;
-    }
-    o["accepted"] = c.accepted;
-    o["attempts"] = c.attempts;
-    o["retries"] = c.retries;
-    o["throttled"] = c.throttled;
-    o["succeeded"] = c.succeeded;
-    o["failed"] = c.failed;
-    o["expired"] = c.expired;
-    o["destinations"] = boost::json::object{
-        {"on_success", c.on_success}, {"on_failure", c.on_failure}, {"dead_letter", c.dead_letter}};
-    out.emplace(f.name, std::move(o));
+    AsyncFigures figures{.queued = depth.waiting,
+                         .running = depth.running,
+                         .oldest_age_s = std::nullopt,
+                         .counters = target(f.name).counters};
+    if (depth.oldest) figures.oldest_age_s = seconds_between(*depth.oldest, now);
+    out.emplace(f.name, figures);
   }
   return out;
 }

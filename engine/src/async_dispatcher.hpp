@@ -26,6 +26,30 @@ class FunctionPool;
 struct AttemptAnswer;
 enum class Condition;
 
+// A function's asynchronous events since the node started.
+struct AsyncCounters {
+  std::uint64_t accepted = 0;
+  std::uint64_t attempts = 0;
+  std::uint64_t retries = 0;    // failed attempts that were scheduled again
+  std::uint64_t throttled = 0;  // attempts that found no room (no retry used)
+  std::uint64_t succeeded = 0;
+  std::uint64_t failed = 0;   // retries exhausted
+  std::uint64_t expired = 0;  // event age exceeded
+  std::uint64_t on_success = 0;
+  std::uint64_t on_failure = 0;
+  std::uint64_t dead_letter = 0;
+  std::uint64_t written = 0;         // directory targets: records written
+  std::uint64_t write_failures = 0;  // directory targets: writes that failed (retried)
+};
+
+// A function's queue (from the store) and its counters.
+struct AsyncFigures {
+  std::uint64_t queued = 0;   // waiting, due or not
+  std::uint64_t running = 0;  // claimed, not finished
+  std::optional<double> oldest_age_s;
+  AsyncCounters counters;
+};
+
 class AsyncDispatcher final : public std::enable_shared_from_this<AsyncDispatcher> {
  public:
   using PoolFor = std::function<FunctionPool*(std::string_view function)>;
@@ -57,29 +81,18 @@ class AsyncDispatcher final : public std::enable_shared_from_this<AsyncDispatche
   // runs on the engine's executor.
   using StatusByFunction = std::map<std::string, boost::json::object, std::less<>>;
   void status(std::function<void(StatusByFunction)> done);
+  // The same figures as numbers, for GET /metrics; `done` runs on the engine's executor.
+  using FiguresByFunction = std::map<std::string, AsyncFigures, std::less<>>;
+  void figures(std::function<void(FiguresByFunction)> done);
 
  private:
-  struct Counters {
-    std::uint64_t accepted = 0;
-    std::uint64_t attempts = 0;
-    std::uint64_t retries = 0;    // failed attempts that were scheduled again
-    std::uint64_t throttled = 0;  // attempts that found no room (no retry used)
-    std::uint64_t succeeded = 0;
-    std::uint64_t failed = 0;   // retries exhausted
-    std::uint64_t expired = 0;  // event age exceeded
-    std::uint64_t on_success = 0;
-    std::uint64_t on_failure = 0;
-    std::uint64_t dead_letter = 0;
-    std::uint64_t written = 0;         // directory targets: records written
-    std::uint64_t write_failures = 0;  // directory targets: writes that failed (retried)
-  };
   struct Target {
     std::optional<queue::WallTime> next_due;  // soonest known due event; none: none waits
     bool claiming = false;                    // a claim is out to the store
     std::size_t running = 0;
     std::uint32_t throttle_streak = 0;
     std::optional<queue::WallTime> last_sweep;  // for events past their age (sweep_expired)
-    Counters counters;
+    AsyncCounters counters;
   };
   struct Claimed {
     std::vector<queue::Event> events;
@@ -92,7 +105,7 @@ class AsyncDispatcher final : public std::enable_shared_from_this<AsyncDispatche
   };
 
   [[nodiscard]] queue::WallTime wall_now() const;
-  StatusByFunction describe(const std::map<std::string, queue::Depth, std::less<>>& depths);
+  FiguresByFunction collect(const std::map<std::string, queue::Depth, std::less<>>& depths);
   void make_destination_directories() const;
   Target& target(std::string_view name);
   void note_due(std::string_view name, queue::WallTime due);

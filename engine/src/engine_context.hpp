@@ -14,6 +14,7 @@
 #include "ember/engine/clock.hpp"
 #include "ember/image/image.hpp"
 #include "ember/isolation/sandbox.hpp"
+#include "function_metrics.hpp"
 #include "live_workers.hpp"
 
 namespace ember::engine {
@@ -60,6 +61,14 @@ struct EngineContext {
   // clock's pace even when the scheduler's runs faster; a ManualClock in tests.
   Clock& deadline_clock;
   NodeCapacity capacity{};
+  // Sandbox creation times, kept while node.metrics is on (this thread's; see NodeMetrics).
+  NodeMetrics metrics{};
+  // Records how long making a sandbox took; `ahead`: for a pool's prepared sandboxes.
+  void sandbox_made(std::chrono::nanoseconds took, bool ahead) {
+    if (!node.metrics) return;
+    const double seconds = std::chrono::duration<double>(took).count();
+    (ahead ? metrics.sandbox_ahead : metrics.sandbox_at_start).observe(seconds);
+  }
   // Ends the least recently used idle worker of a function other than `except`; false when
   // there is none. Set by the node, which sees every pool.
   std::function<bool(const FunctionPool* except)> evict_one{};

@@ -58,7 +58,7 @@ std::optional<InvokeResult> FunctionPool::admit(const std::shared_ptr<Invocation
   }
   if (workers_.size() < function_.reserved_concurrency) {
     if (!make_room()) {
-      ++throttles_;
+      throttled();
       return too_many_requests(
           "ConcurrentInvocationLimitExceeded",
           "Rate Exceeded. The node's memory budget or worker limit is reached and no idle "
@@ -69,7 +69,7 @@ std::optional<InvokeResult> FunctionPool::admit(const std::shared_ptr<Invocation
     start_worker(WorkerKind::kOnDemand);
     return std::nullopt;
   }
-  ++throttles_;
+  throttled();
   return too_many_requests("ReservedFunctionConcurrentInvocationLimitExceeded",
                            "Rate Exceeded. Function " + function_.name +
                                " is at its reserved concurrency (" +
@@ -94,6 +94,7 @@ void FunctionPool::expire_waiters() {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();
     if (invocation->completed()) continue;
+    count(Outcome::kServiceError);
     InvokeResult result;
     result.service_error = ServiceError::kService;
     result.message =
@@ -149,8 +150,8 @@ bool FunctionPool::start_worker(WorkerKind kind) {
     auto spec = make_sandbox_spec(context_, backend, function_, names, -1);
     context_.urgent_preparer->submit(
         backend, std::move(spec),
-        [weak = std::weak_ptr<Worker>(worker), requested = Worker::Steady::now(),
-         id](isolation::Result<PreparedWorker> made) {
+        [weak = std::weak_ptr<Worker>(worker), requested = Worker::Steady::now(), id,
+         context = &context_](isolation::Result<PreparedWorker> made) {
           auto starting = weak.lock();
           if (!starting || starting->state() == WorkerState::kEnded) return;  // retired meanwhile
           if (!made) {
@@ -159,6 +160,8 @@ bool FunctionPool::start_worker(WorkerKind kind) {
             return;
           }
           made->made_ahead = false;
+          // The worker alive means its node, and so the context, is too.
+          context->sandbox_made(made->took, /*ahead=*/false);
           if (auto failure = starting->start(std::move(*made), requested)) {
             starting->retire("could not start", std::move(*failure));
           }
@@ -212,6 +215,7 @@ void FunctionPool::refill_prepared() {
                                   }
                                   return;
                                 }
+                                self->context_.sandbox_made(result->took, /*ahead=*/true);
                                 if (self->draining_ || self->shut_down_) return;
                                 self->prepared_.push_back(std::move(*result));
                               });
@@ -312,7 +316,25 @@ Clock::Duration FunctionPool::extra_worker_keep(Clock::Duration keep) const {
   return std::min<Clock::Duration>(keep, function_.keep_alive);
 }
 
-void FunctionPool::invocation_finished() {
+void FunctionPool::throttled() {
+  ++throttles_;
+  count(Outcome::kThrottle);
+}
+
+void FunctionPool::count(Outcome outcome) {
+  if (context_.node.metrics) metrics_.count(outcome);
+}
+
+void FunctionPool::invocation_finished(const ReportFields& report, Outcome outcome) {
+  if (context_.node.metrics) {
+    metrics_.count(outcome);
+    metrics_.duration.observe(std::chrono::duration<double>(report.duration).count());
+    if (report.init_duration) {
+      metrics_.init_duration.observe(std::chrono::duration<double>(*report.init_duration).count());
+    }
+    metrics_.billed.bill(static_cast<std::uint64_t>(billed_ms(report.duration)),
+                         report.memory_size_mb);
+  }
   policy_->on_completion(context_.clock.now());
   // After the caller's answer is on its way.
   boost::asio::post(context_.executor, [weak = weak_from_this()] {
@@ -352,7 +374,7 @@ void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
     waiters_.pop_front();
     if (workers_.size() < function_.reserved_concurrency) {
       // Below its own cap, so the node's budget is what kept a replacement from starting.
-      ++throttles_;
+      throttled();
       invocation->complete(too_many_requests(
           "ConcurrentInvocationLimitExceeded",
           "Rate Exceeded. The worker for this request ended and the node's memory budget or "
@@ -382,6 +404,7 @@ void FunctionPool::provisioned_back_off(const StartFailure& failure, TimePoint n
 void FunctionPool::fail(const std::shared_ptr<Invocation>& invocation,
                         const StartFailure& failure) {
   InvokeResult result;
+  count(failure.platform_fault ? Outcome::kServiceError : Outcome::kInitError);
   invocation->capture_log(failure.log, /*raw=*/true);
   if (failure.platform_fault) {
     result.service_error = ServiceError::kService;
@@ -469,6 +492,7 @@ void FunctionPool::shutdown() {
   while (!waiters_.empty()) {
     auto invocation = std::move(waiters_.front());
     waiters_.pop_front();
+    if (!invocation->completed()) count(Outcome::kServiceError);
     InvokeResult result;
     result.service_error = ServiceError::kServiceUnavailable;
     result.message = "The node is shutting down";
@@ -500,6 +524,21 @@ boost::json::object FunctionPool::status(TimePoint now) const {
   for (const auto& worker : workers_) workers.push_back(worker->status(now));
   out["workers"] = std::move(workers);
   return out;
+}
+
+void FunctionPool::add_metrics(FunctionSnapshot& out) const {
+  out.figures.merge(metrics_);
+  out.memory_mb = function_.memory_mb;
+  out.cold_starts += cold_starts_;
+  for (const auto& worker : workers_) {
+    const auto state = static_cast<std::size_t>(worker->state());
+    if (state < out.workers.size()) ++out.workers[state];
+    if (worker->state() == WorkerState::kAssigned || worker->state() == WorkerState::kBusy) {
+      ++out.concurrent;
+    }
+  }
+  out.waiting += waiters_.size();
+  out.prepared += prepared_.size();
 }
 
 }  // namespace ember::engine

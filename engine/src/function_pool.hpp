@@ -13,7 +13,9 @@
 #include "ember/engine/keep_alive.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
 #include "engine_context.hpp"
+#include "function_metrics.hpp"
 #include "invocation.hpp"
+#include "metrics_snapshot.hpp"
 #include "start_backoff.hpp"
 #include "worker.hpp"
 
@@ -42,8 +44,11 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   // The worker is waiting in `next`: give it the oldest waiter, keep it, or end it. `first`:
   // its init just ended (its first turn).
   void worker_ready(const std::shared_ptr<Worker>& worker, bool first);
-  // One of its invocations finished (answered, failed, timed out): feeds the keep-alive policy.
-  void invocation_finished();
+  // One of its invocations finished on a worker (answered, failed, timed out, crashed), with
+  // its REPORT: feeds the keep-alive policy and the metrics.
+  void invocation_finished(const ReportFields& report, Outcome outcome);
+  // An invocation ended without a REPORT (a failed start, a shutdown): for the metrics.
+  void count(Outcome outcome);
   // The worker ended. `failure` says why it never became ready, when that is what happened.
   void worker_ended(const std::shared_ptr<Worker>& worker, std::optional<StartFailure> failure);
 
@@ -70,6 +75,9 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   [[nodiscard]] const config::FunctionConfig& function() const { return function_; }
   // Counters and workers, for `ember ps` and GET /ember/v1/functions.
   [[nodiscard]] boost::json::object status(TimePoint now) const;
+  // Adds this pool's figures to a scrape's (a function split over shards adds up).
+  void add_metrics(FunctionSnapshot& out) const;
+  [[nodiscard]] const metrics::Usage& billed() const { return metrics_.billed; }
 
  private:
   struct IdleWorker {
@@ -103,7 +111,9 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   [[nodiscard]] std::size_t provisioned_count() const;
   // A provisioned worker's start failed: the next one waits (StartBackoff), said once per step.
   void provisioned_back_off(const StartFailure& failure, TimePoint now);
-  static void fail(const std::shared_ptr<Invocation>& invocation, const StartFailure& failure);
+  void fail(const std::shared_ptr<Invocation>& invocation, const StartFailure& failure);
+  // A 429 for the metrics and `ember ps`.
+  void throttled();
   // Asks the preparer for sandboxes until prepared + in the making = the function's
   // prepared_sandboxes (native isolation only).
   void refill_prepared();
@@ -134,6 +144,7 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   std::uint64_t throttles_ = 0;
   std::uint64_t prepared_starts_ = 0;  // cold starts that found a prepared sandbox
   Clock::Duration idle_time_{};        // summed over workers, node clock
+  FunctionMetrics metrics_;            // kept while node.metrics is on
 };
 
 }  // namespace ember::engine

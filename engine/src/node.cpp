@@ -11,12 +11,33 @@
 #include "async_dispatcher.hpp"
 #include "engine_context.hpp"
 #include "function_pool.hpp"
+#include "metrics_snapshot.hpp"
 #include "object_notifier.hpp"
 #include "python_zygote.hpp"
 #include "sandbox_preparer.hpp"
 #include "schedule_runner.hpp"
 
 namespace ember::engine {
+
+namespace {
+
+metrics::Prices prices_of(const config::CostConfig& cost) {
+  return {.usd_per_million_requests = cost.usd_per_million_requests,
+          .usd_per_gb_second = cost.usd_per_gb_second,
+          .free_requests = cost.free_requests,
+          .free_gb_seconds = cost.free_gb_seconds};
+}
+
+boost::json::object usage_json(const metrics::Usage& usage, const metrics::Prices& prices) {
+  const auto charge = metrics::charge(usage, prices);
+  return boost::json::object{{"requests", usage.requests},
+                             {"gb_seconds", usage.gb_seconds()},
+                             {"requests_usd", charge.requests_usd},
+                             {"compute_usd", charge.compute_usd},
+                             {"cost_usd", charge.total_usd()}};
+}
+
+}  // namespace
 
 using runtime_api::InvocationType;
 using runtime_api::InvokeResult;
@@ -219,8 +240,31 @@ boost::json::object Node::snapshot() const {
   const auto now = context_->clock.now();
   boost::json::object out;
   boost::json::array functions;
-  for (const auto& [name, pool] : pools_) functions.push_back(pool->status(now));
+  const auto prices = prices_of(config_.node.cost);
+  metrics::Usage total;
+  for (const auto& [name, pool] : pools_) {
+    auto function = pool->status(now);
+    if (config_.node.metrics) function["billed"] = usage_json(pool->billed(), prices);
+    total.add(pool->billed());
+    functions.push_back(std::move(function));
+  }
   out["functions"] = std::move(functions);
+  if (config_.node.metrics) {
+    // `ember cost`: the node's totals and the free tier's share, at node.cost's prices.
+    auto cost = usage_json(total, prices);
+    const auto tier = metrics::free_tier(total, prices);
+    cost["usd_per_million_requests"] = prices.usd_per_million_requests;
+    cost["usd_per_gb_second"] = prices.usd_per_gb_second;
+    cost["free_tier"] = boost::json::object{{"free_requests", prices.free_requests},
+                                            {"free_gb_seconds", prices.free_gb_seconds},
+                                            {"requests", tier.requests},
+                                            {"gb_seconds", tier.gb_seconds},
+                                            {"covered_usd", tier.covered.total_usd()}};
+    cost["due_usd"] = tier.due.total_usd();
+    out["cost"] = std::move(cost);
+  } else {
+    out["cost"] = nullptr;
+  }
   const auto& capacity = context_->capacity;
   out["memory_budget_mb"] = capacity.budget_mb;
   out["memory_used_mb"] = capacity.used_mb;
@@ -228,6 +272,38 @@ boost::json::object Node::snapshot() const {
   out["workers"] = capacity.workers;
   if (notifier_) out["buckets"] = notifier_->describe();
   return out;
+}
+
+boost::asio::awaitable<std::string> Node::metrics() {
+  // This thread's figures; with shards, each shard's would be asked for (a post each) and
+  // added the same way.
+  MetricsSnapshot snapshot;
+  for (const auto& [name, pool] : pools_) pool->add_metrics(snapshot.functions[name]);
+  snapshot.node.merge(context_->metrics);
+  const auto& capacity = context_->capacity;
+  snapshot.memory_budget_mb = capacity.budget_mb;
+  snapshot.memory_used_mb = capacity.used_mb;
+  snapshot.workers = capacity.workers;
+  snapshot.max_workers = capacity.max_workers;
+  snapshot.has_event_queue = async_ != nullptr;
+  if (async_ && !shutting_down_) {
+    // The queue's depths come from the store's own thread.
+    using Channel = boost::asio::experimental::channel<void(boost::system::error_code,
+                                                            AsyncDispatcher::FiguresByFunction)>;
+    auto channel = std::make_shared<Channel>(context_->executor, 1);
+    async_->figures([channel](AsyncDispatcher::FiguresByFunction figures) {
+      channel->try_send(boost::system::error_code{}, std::move(figures));
+    });
+    auto [ec, figures] =
+        co_await channel->async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (!ec) {
+      for (auto& [name, f] : figures) {
+        const auto it = snapshot.functions.find(name);
+        if (it != snapshot.functions.end()) it->second.async = f;
+      }
+    }
+  }
+  co_return render_metrics(snapshot, prices_of(config_.node.cost));
 }
 
 std::size_t Node::worker_count(std::string_view function) const {

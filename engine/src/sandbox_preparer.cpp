@@ -13,6 +13,7 @@ namespace {
 
 isolation::Result<PreparedWorker> prepare(isolation::SandboxBackend& backend,
                                           isolation::SandboxSpec spec) {
+  const auto began = std::chrono::steady_clock::now();
   std::array<int, 2> pipe_fds{};
   if (::pipe2(pipe_fds.data(), O_CLOEXEC) < 0) return isolation::last_error("pipe2");
   PreparedWorker prepared;
@@ -23,6 +24,7 @@ isolation::Result<PreparedWorker> prepare(isolation::SandboxBackend& backend,
   if (!sandbox) return sandbox.error();
   prepared.sandbox = std::move(*sandbox);
   prepared.ready_at = std::chrono::steady_clock::now();
+  prepared.took = prepared.ready_at - began;
   return prepared;
 }
 

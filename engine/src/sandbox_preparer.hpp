@@ -21,6 +21,7 @@ struct PreparedWorker {
   isolation::UniqueFd output_read;
   isolation::UniqueFd output_write;  // held until the worker starts (the process backend needs it)
   std::chrono::steady_clock::time_point ready_at;  // prepare() returned
+  std::chrono::nanoseconds took{};                 // how long prepare() took
   bool made_ahead = true;  // false: made for a start that was waiting for it
 };
 

@@ -102,15 +102,22 @@ std::optional<StartFailure> Worker::launch(std::optional<PreparedWorker>& prepar
   auto& backend = context_.backend_for(function_);
   const auto spec = make_sandbox_spec(context_, backend, function_, names, output_fd);
   if (prepared && prepared->made_ahead) figures_.sandbox_prepared_ahead(prepared->ready_at);
-  auto sandbox = prepared ? prepared->sandbox->start({spec.argv, spec.env, spec.working_dir})
-                          : backend.create(spec);
+  // A sandbox made here, on the engine's thread (plain processes; a prepared one that died).
+  const auto create = [&] {
+    const auto began = Steady::now();
+    auto made = backend.create(spec);
+    if (made) context_.sandbox_made(Steady::now() - began, /*ahead=*/false);
+    return made;
+  };
+  auto sandbox =
+      prepared ? prepared->sandbox->start({spec.argv, spec.env, spec.working_dir}) : create();
   if (!sandbox && prepared && !sandbox.error().bad_entrypoint) {
     // The prepared sandbox died while it waited (its init killed, the host out of memory):
     // this start makes its own, as if none had been waiting.
     log("ember: prepared sandbox " + id_ + " unusable (" + sandbox.error().message() +
         "); making one now");
     figures_.sandbox_made_at_start();
-    sandbox = backend.create(spec);
+    sandbox = create();
   }
   if (!sandbox) {
     const auto& error = sandbox.error();
@@ -300,7 +307,7 @@ std::optional<RuntimeRefusal> Worker::answered(const std::string& request_id, An
   result.function_error = std::move(head.function_error);
   result.error_type = std::move(head.error_type);
   result.payload = std::move(body);
-  finish(std::move(result), /*answered=*/true);
+  finish(std::move(result), Ending::kAnswered);
   return std::nullopt;
 }
 
@@ -324,7 +331,7 @@ void Worker::stream_ended(const std::string& request_id, const runtime_api::Stre
     result.error_type = end.error_type;
     result.payload = end.error_details;
   }
-  finish(std::move(result), /*answered=*/true);
+  finish(std::move(result), Ending::kAnswered);
 }
 
 std::optional<RuntimeRefusal> Worker::init_failed(StartFailure failure) {
@@ -333,7 +340,8 @@ std::optional<RuntimeRefusal> Worker::init_failed(StartFailure failure) {
   return std::nullopt;
 }
 
-void Worker::finish(InvokeResult result, bool answered) {
+void Worker::finish(InvokeResult result, Ending ending) {
+  const bool answered = ending == Ending::kAnswered;
   output_.drain();
   const auto now = Steady::now();
   const bool handed_out = state_.state() == WorkerState::kBusy;
@@ -343,11 +351,16 @@ void Worker::finish(InvokeResult result, bool answered) {
     result.cold = figures_.cold();
     result.phases = figures_.phases(sandbox_->timings(), handed_out, now);
   }
-  log(report_line(figures_.report(current_->id(), function_.memory_mb, handed_out, now)));
+  const auto report = figures_.report(current_->id(), function_.memory_mb, handed_out, now);
+  log(report_line(report));
+  const Outcome outcome = ending == Ending::kTimedOut     ? Outcome::kTimeout
+                          : ending == Ending::kExited     ? Outcome::kCrash
+                          : result.function_error.empty() ? Outcome::kSuccess
+                                                          : Outcome::kError;
 
   ++invocations_;
   last_used_ = context_.clock.now();
-  if (auto pool = pool_.lock()) pool->invocation_finished();
+  if (auto pool = pool_.lock()) pool->invocation_finished(report, outcome);
   if (answered) {
     state_.answered();
     deadline_.set_after(std::chrono::seconds(function_.timeout_s));  // back to `next` by then
@@ -400,7 +413,7 @@ void Worker::on_invocation_timeout() {
   result.function_error = "Unhandled";
   result.payload = runtime_api::error_body(
       "Sandbox.Timedout", "RequestId: " + current_->id() + " Error: " + timeout_message(timeout));
-  finish(std::move(result), /*answered=*/false);
+  finish(std::move(result), Ending::kTimedOut);
   retire("timed out");
 }
 
@@ -435,7 +448,7 @@ void Worker::on_exit(const isolation::ExitStatus& status) {
       InvokeResult result;
       result.function_error = "Unhandled";
       result.payload = runtime_api::error_body(error_type, message);
-      finish(std::move(result), /*answered=*/false);
+      finish(std::move(result), Ending::kExited);
       break;
     }
     case WorkerState::kStarting:
@@ -471,8 +484,10 @@ void Worker::retire(std::string_view why, std::optional<StartFailure> failure) {
     if (extensions_) extensions_->close();
     session_.close();
   }
+  auto pool = pool_.lock();
   if (current_) {
     // Only shutdown retires a worker with an invocation still open.
+    if (pool && !current_->completed()) pool->count(Outcome::kServiceError);
     InvokeResult result;
     result.service_error = runtime_api::ServiceError::kServiceUnavailable;
     result.message = "The node is shutting down (worker " + id_ + ": " + std::string(why) + ")";
@@ -483,7 +498,7 @@ void Worker::retire(std::string_view why, std::optional<StartFailure> failure) {
     flush_log();
     output_.close();
   }
-  if (auto pool = pool_.lock()) pool->worker_ended(self, std::move(failure));
+  if (pool) pool->worker_ended(self, std::move(failure));
 }
 
 void Worker::kill_sandbox() {

@@ -138,9 +138,11 @@ class Worker final : public RuntimeApiEvents,
   // The runtime finished its init (its first `next`): false when it cannot serve.
   bool end_init();
 
-  // Writes END and REPORT and answers the caller. `answered`: the runtime answered (the
-  // worker lives on); otherwise the invocation is abandoned and the caller retires the worker.
-  void finish(runtime_api::InvokeResult result, bool answered);
+  // How an invocation on this worker ended.
+  enum class Ending { kAnswered, kTimedOut, kExited };
+  // Writes END and REPORT and answers the caller. kAnswered: the runtime answered (the worker
+  // lives on); otherwise the invocation is abandoned and the caller retires the worker.
+  void finish(runtime_api::InvokeResult result, Ending ending);
   void fail_start(StartFailure failure);
   void on_deadline();
   void on_invocation_timeout();

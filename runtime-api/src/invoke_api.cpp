@@ -429,6 +429,14 @@ HttpApi make_invoke_api(InvokeService& service, InvokeApiOptions options) {
       res.body() = boost::json::serialize(out);
       co_return res;
     }
+    if (options.metrics != nullptr && req.method() == http::verb::get &&
+        req.target() == "/metrics") {
+      Response res{http::status::ok, 11};
+      // Prometheus' text exposition format, version 0.0.4.
+      res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res.body() = co_await options.metrics->metrics();
+      co_return res;
+    }
     co_return co_await handle_invoke_request(service, req, options.only_function);
   };
   api.too_large = [](const Request& req) {

@@ -216,7 +216,7 @@ TEST_F(LoadConfig, RejectsUnknownNodeKeyWithLineAndColumn) {
                 "node.port: unknown key; allowed keys: listen, state_dir, region, account_id, "
                 "keep_alive_s, isolation, sandbox_uid, sandbox_gid, memory_budget_mb, max_workers, "
                 "freeze_idle, freeze_idle_after_ms, shutdown_grace_s, init_cpu_burst, oci_runtime, "
-                "max_image_mb, http, buckets");
+                "max_image_mb, http, buckets, metrics, cost");
 }
 
 TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
@@ -277,6 +277,44 @@ TEST_F(LoadConfig, ReadsTheInitCpuBurst) {
   EXPECT_FALSE(
       load_config(write_config("node:\n  init_cpu_burst: false\n" + std::string(kPythonFunction)))
           .node.init_cpu_burst);
+}
+
+TEST_F(LoadConfig, ReadsMetricsAndCostPrices) {
+  const auto defaults = load_config(write_config(kPythonFunction)).node;
+  EXPECT_TRUE(defaults.metrics);
+  EXPECT_DOUBLE_EQ(defaults.cost.usd_per_million_requests, 0.20);
+  EXPECT_DOUBLE_EQ(defaults.cost.usd_per_gb_second, 0.0000166667);
+  EXPECT_EQ(defaults.cost.free_requests, 1'000'000U);
+  EXPECT_EQ(defaults.cost.free_gb_seconds, 400'000U);
+  const auto node = load_config(write_config("node:\n  metrics: false\n  cost:\n"
+                                             "    usd_per_million_requests: 0\n"
+                                             "    usd_per_gb_second: 1.33334e-05\n"
+                                             "    free_requests: 0\n" +
+                                             std::string(kPythonFunction)))
+                        .node;
+  EXPECT_FALSE(node.metrics);
+  EXPECT_DOUBLE_EQ(node.cost.usd_per_million_requests, 0);
+  EXPECT_DOUBLE_EQ(node.cost.usd_per_gb_second, 0.0000133334);
+  EXPECT_EQ(node.cost.free_requests, 0U);
+  EXPECT_EQ(node.cost.free_gb_seconds, 400'000U);
+}
+
+TEST_F(LoadConfig, RejectsPricesThatAreNotNonNegativeNumbers) {
+  const auto negative = error_for("node:\n  cost:\n    usd_per_gb_second: -1\n");
+  EXPECT_EQ(negative.rfind((dir_ / "ember.yaml").string() + ":3:", 0), 0U) << negative;
+  EXPECT_NE(negative.find("node.cost.usd_per_gb_second: expected a price in USD: a non-negative "
+                          "decimal number like 0.20, got `-1`"),
+            std::string::npos)
+      << negative;
+  EXPECT_NE(error_for("node:\n  cost:\n    usd_per_million_requests: cheap\n")
+                .find("node.cost.usd_per_million_requests: expected a price in USD: a "
+                      "non-negative decimal number like 0.20, got `cheap`"),
+            std::string::npos);
+  EXPECT_NE(error_for("node:\n  cost:\n    usd_per_million_requests: '0.20'\n")
+                .find("got the string `0.20`"),
+            std::string::npos);
+  EXPECT_NE(error_for("node:\n  cost:\n    usd_per_gb_second: .inf\n").find("got `.inf`"),
+            std::string::npos);
 }
 
 TEST_F(LoadConfig, RejectsUnknownChoices) {

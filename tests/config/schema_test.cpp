@@ -198,6 +198,7 @@ TEST(Schema, DescribesExactlyTheKeysTheLoaderAccepts) {
       {"http", function + "    http: {no_such_key: 1}\n"},
       {"node.http", "node: {http: {no_such_key: 1}}\n"},
       {"node.buckets", "node: {buckets: [{no_such_key: 1}]}\n"},
+      {"node.cost", "node: {cost: {no_such_key: 1}}\n"},
       {"s3_events", function + "    s3_events: [{no_such_key: 1}]\n"},
       {"mounts", function + "    mounts: [{no_such_key: 1}]\n"},
       {"logging", function + "    logging: {no_such_key: 1}\n"},

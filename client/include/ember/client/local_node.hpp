@@ -109,6 +109,9 @@ struct NodeSettings {
   std::optional<std::string> oci_runtime;  // "runc", "crun", a path
   std::optional<std::uint64_t> max_image_mb;
   std::vector<NodeBucket> buckets;  // node.buckets; none written when empty
+  std::optional<bool> metrics;      // node.metrics
+  std::map<std::string, std::string>
+      cost;  // node.cost's keys, values as written; none: not written
 };
 
 struct LocalNodeSpec {

@@ -186,6 +186,15 @@ struct BucketConfig {
   std::filesystem::path path;  // absolute; made at start when missing
 };
 
+// `node.cost`: the prices the node's cost figures use (`ember cost`, GET /metrics); Lambda's
+// x86 on-demand rates and monthly free tier by default.
+struct CostConfig {
+  double usd_per_million_requests = 0.20;
+  double usd_per_gb_second = 0.0000166667;
+  std::uint64_t free_requests = 1'000'000;  // per month
+  std::uint64_t free_gb_seconds = 400'000;  // per month
+};
+
 struct NodeConfig {
   std::string listen_host = "127.0.0.1";     // Invoke API address; IPv6 without brackets
   std::uint16_t listen_port = 9000;          // 0 picks a free port
@@ -208,6 +217,8 @@ struct NodeConfig {
   std::uint64_t max_image_mb = 10240;  // largest image unpacked (Lambda's limit: 10 GB)
   HttpListenerConfig http;
   std::vector<BucketConfig> buckets;  // local directories served as buckets
+  bool metrics = true;                // GET /metrics, and the figures it and `ember cost` show
+  CostConfig cost;
 };
 
 struct Config {

@@ -60,7 +60,9 @@ struct NodeOptions {
   std::unique_ptr<queue::EventQueue> event_queue;
 };
 
-class Node final : public runtime_api::InvokeService, public runtime_api::StatusService {
+class Node final : public runtime_api::InvokeService,
+                   public runtime_api::StatusService,
+                   public runtime_api::MetricsService {
  public:
   Node(const boost::asio::any_io_executor& executor, config::Config config, Backends backends,
        NodeOptions options);
@@ -88,6 +90,10 @@ class Node final : public runtime_api::InvokeService, public runtime_api::Status
   // Everything `snapshot()` says, and per function its asynchronous events (queue depth and
   // age, from the store, and counters).
   boost::asio::awaitable<boost::json::object> status() override;
+  // GET /metrics: every pool's figures and the node's, the event store's queue depths, and the
+  // cost at node.cost's prices (docs/operating.md#metrics).
+  boost::asio::awaitable<std::string> metrics() override;
+
   // The pools and the node's capacity, without asking the event store; for tests.
   [[nodiscard]] boost::json::object snapshot() const;
 

@@ -103,6 +103,20 @@ class StatusService {
   virtual boost::asio::awaitable<boost::json::object> status() = 0;
 };
 
+// What the node reports on GET /metrics: Prometheus' text exposition format.
+class MetricsService {
+ public:
+  MetricsService() = default;
+  MetricsService(const MetricsService&) = delete;
+  MetricsService& operator=(const MetricsService&) = delete;
+  MetricsService(MetricsService&&) = delete;
+  MetricsService& operator=(MetricsService&&) = delete;
+  virtual ~MetricsService() = default;
+
+  // The whole text; asks every part of the node, hence awaitable.
+  virtual boost::asio::awaitable<std::string> metrics() = 0;
+};
+
 // A new request id (a random UUID), as the front door gives every request.
 std::string new_request_id();
 
@@ -115,6 +129,8 @@ boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, R
 struct InvokeApiOptions {
   // The node's status route (GET /ember/v1/functions) when set; must outlive the server.
   StatusService* status = nullptr;
+  // GET /metrics when set (node.metrics); must outlive the server.
+  MetricsService* metrics = nullptr;
   // Completes the status with what the node itself does not know (its HTTP routes' counts).
   std::function<void(boost::json::object&)> add_to_status;
   // Every request goes to this function, as aws-lambda-rie serves its one function at
