@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "ember/client/http.hpp"
 #include "ember/runtime_api/base64.hpp"
+#include "sign_request.hpp"
 
 namespace ember::cli {
 
@@ -69,6 +70,7 @@ int invoke_command(const std::vector<std::string>& args) {
   // The answer may take as long as the function may run (timeout_s up to 900 s), plus its
   // start (init is bounded at 10 s).
   request.timeout = std::chrono::seconds(930);
+  sign_from_environment(request);
   const auto reply = client::http_request(request);
   if (!reply.error.empty()) {
     std::cerr << "ember invoke: " << reply.error << "\n";

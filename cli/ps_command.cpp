@@ -8,6 +8,7 @@
 #include "command_line.hpp"
 #include "commands.hpp"
 #include "ember/client/http.hpp"
+#include "sign_request.hpp"
 
 namespace ember::cli {
 
@@ -136,10 +137,13 @@ int ps_command(const std::vector<std::string>& args) {
   client::HttpRequest request;
   request.url = endpoint + "/ember/v1/functions";
   request.timeout = std::chrono::seconds(10);
+  sign_from_environment(request);
   const auto reply = client::http_request(request);
   if (!reply.error.empty() || reply.status != 200) {
     std::cerr << "ember ps: "
-              << (reply.error.empty() ? "HTTP " + std::to_string(reply.status) : reply.error)
+              << (reply.error.empty() ? "HTTP " + std::to_string(reply.status) + " " +
+                                            reply.header("x-amzn-errortype") + ": " + reply.body
+                                      : reply.error)
               << "\n";
     return 2;
   }
