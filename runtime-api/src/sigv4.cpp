@@ -1,10 +1,12 @@
 #include "ember/runtime_api/sigv4.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <algorithm>
+#include <memory>
 
 namespace ember::runtime_api::sigv4 {
 namespace {
@@ -90,11 +92,55 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+// Fetched once. In OpenSSL 3 every call that names an algorithm (HMAC(), or an init with
+// EVP_sha256()) looks it up in the provider store again, which costs more than hashing a 1 KB
+// body. Kept for the life of the process. Should a fetch fail (a libcrypto without its default
+// provider), every HMAC below is all zeros and no signature matches: the check fails closed.
+EVP_MAC* hmac_algorithm() {
+  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  return mac;
+}
+EVP_MD* sha256_algorithm() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+struct FreeMacContext {
+  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
+};
+struct FreeDigestContext {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+
+// One HMAC-SHA256 context per thread with its digest set once; each use only sets the key
+// (EVP_MAC_init with no parameters keeps the digest).
+EVP_MAC_CTX* hmac_context() {
+  thread_local const std::unique_ptr<EVP_MAC_CTX, FreeMacContext> ctx = [] {
+    std::unique_ptr<EVP_MAC_CTX, FreeMacContext> made(EVP_MAC_CTX_new(hmac_algorithm()));
+    std::array<char, 7> digest{"SHA256"};
+    const std::array<OSSL_PARAM, 2> params{
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest.data(), 0),
+        OSSL_PARAM_construct_end()};
+    if (made) EVP_MAC_CTX_set_params(made.get(), params.data());
+    return made;
+  }();
+  return ctx.get();
+}
+
+EVP_MD_CTX* digest_context() {
+  thread_local const std::unique_ptr<EVP_MD_CTX, FreeDigestContext> ctx(EVP_MD_CTX_new());
+  return ctx.get();
+}
+
 Key hmac(std::string_view key, std::string_view data) {
   Key out{};
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), bytes(data.data()), data.size(),
-       out.data(), &size);
+  std::size_t size = 0;
+  EVP_MAC_CTX* ctx = hmac_context();
+  if (ctx == nullptr || EVP_MAC_init(ctx, bytes(key.data()), key.size(), nullptr) != 1 ||
+      EVP_MAC_update(ctx, bytes(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(ctx, out.data(), &size, out.size()) != 1) {
+    return Key{};
+  }
   return out;
 }
 
@@ -298,7 +344,12 @@ std::string authorization_header(const Signer& signer, const SignedRequest& requ
 std::string sha256_hex(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha256(), nullptr);
+  EVP_MD_CTX* ctx = digest_context();
+  if (ctx == nullptr || EVP_DigestInit_ex2(ctx, sha256_algorithm(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx, digest.data(), &size) != 1) {
+    return {};  // matches no hash a client sends: fails closed
+  }
   return to_hex(digest.data(), size);
 }
 
