@@ -46,7 +46,9 @@ int invoke_command(const std::vector<std::string>& args) {
   positional.add("name", 1);
   po::variables_map vm;
   constexpr const char* kAbout =
-      "Invokes a function and prints its result (or, with --event, the accepted request id).\n\n";
+      "Invokes a function and prints its result (or, with --event, the accepted request id).\n"
+      "With AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set, the request is signed (SigV4, "
+      "region AWS_REGION or AWS_DEFAULT_REGION) for a node with node.auth.\n\n";
   const CommandLine command_line{"ember invoke", kAbout, &options, nullptr, &positional};
   if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
   if (name.empty()) {

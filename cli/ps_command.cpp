@@ -131,7 +131,9 @@ int ps_command(const std::vector<std::string>& args) {
       "endpoint,e", po::value(&endpoint)->default_value("http://127.0.0.1:9000"),
       "the node's Invoke API")("json", "print the node's JSON as it is");
   po::variables_map vm;
-  const CommandLine command_line{"ember ps", "Lists each function's workers on a running node.\n\n",
+  const CommandLine command_line{"ember ps",
+                                 "Lists each function's workers on a running node; signs the "
+                                 "request as ember invoke does.\n\n",
                                  &options};
   if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
   client::HttpRequest request;

@@ -72,8 +72,9 @@ void sign_from_environment(client::HttpRequest& request) {
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   std::string signed_headers;
-  for (const std::string& name : names)
+  for (const std::string& name : names) {
     signed_headers += (signed_headers.empty() ? "" : ";") + name;
+  }
   const std::string payload_hash = runtime_api::sigv4::sha256_hex(request.body.value_or(""));
   signed_request.payload_hash = payload_hash;
   const runtime_api::sigv4::Signer signer{

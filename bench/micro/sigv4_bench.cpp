@@ -46,10 +46,8 @@ Request cli_request() {
   req.body() = ember::micro::json_event(1024);
   req.prepare_payload();
   const std::string body_hash = sigv4::sha256_hex(req.body());  // outlives `what`, a view
-  sigv4::SignedRequest what{.method = "POST",
-                            .target = req.target(),
-                            .headers = {},
-                            .payload_hash = body_hash};
+  sigv4::SignedRequest what{
+      .method = "POST", .target = req.target(), .headers = {}, .payload_hash = body_hash};
   for (const auto& field : req) what.headers.emplace_back(field.name_string(), field.value());
   const std::string signed_headers =
       "accept-encoding;content-length;content-type;host;x-amz-date;x-amz-invocation-type;"

@@ -52,10 +52,8 @@ Request signed_request(const Signing& s = {},
   req.set("X-Amz-Date", s.amz_date);
   req.body() = std::move(body);
   const std::string body_hash = sigv4::sha256_hex(req.body());  // outlives `what`, a view
-  sigv4::SignedRequest what{.method = "POST",
-                            .target = req.target(),
-                            .headers = {},
-                            .payload_hash = body_hash};
+  sigv4::SignedRequest what{
+      .method = "POST", .target = req.target(), .headers = {}, .payload_hash = body_hash};
   for (const auto& field : req) what.headers.emplace_back(field.name_string(), field.value());
   req.set(http::field::authorization,
           sigv4::authorization_header({.access_key_id = s.key_id,
@@ -330,10 +328,8 @@ TEST_F(InvokeApiWithAuth, ASignedInvokeOfAnAllowedFunctionIsServed) {
   req.set("X-Amz-Invocation-Type", "DryRun");
   req.body() = "{}";
   const std::string body_hash = sigv4::sha256_hex(req.body());  // outlives `what`, a view
-  sigv4::SignedRequest what{.method = "POST",
-                            .target = req.target(),
-                            .headers = {},
-                            .payload_hash = body_hash};
+  sigv4::SignedRequest what{
+      .method = "POST", .target = req.target(), .headers = {}, .payload_hash = body_hash};
   for (const auto& field : req) what.headers.emplace_back(field.name_string(), field.value());
   req.set(
       http::field::authorization,
