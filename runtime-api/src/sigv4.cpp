@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 namespace ember::runtime_api::sigv4 {
 namespace {
@@ -92,16 +93,13 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-// Fetched once. In OpenSSL 3 every call that names an algorithm (HMAC(), or an init with
-// EVP_sha256()) looks it up in the provider store again, which costs more than hashing a 1 KB
-// body. Kept for the life of the process. Should a fetch fail (a libcrypto without its default
-// provider), every HMAC below is all zeros and no signature matches: the check fails closed.
-EVP_MAC* hmac_algorithm() {
-  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  return mac;
-}
-EVP_MD* sha256_algorithm() {
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+// SHA-256 is fetched once, HMAC once per thread (below). In OpenSSL 3 every call that names an
+// algorithm (HMAC(), or an init with EVP_sha256()) looks it up in the provider store again,
+// which costs more than hashing a 1 KB body. Kept for the life of the process. Should a fetch fail
+// (a libcrypto without its default provider), every HMAC and hash below comes out empty and no
+// signature matches: the check fails closed.
+const EVP_MD* sha256_algorithm() {
+  static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   return md;
 }
 
@@ -116,7 +114,9 @@ struct FreeDigestContext {
 // (EVP_MAC_init with no parameters keeps the digest).
 EVP_MAC_CTX* hmac_context() {
   thread_local const std::unique_ptr<EVP_MAC_CTX, FreeMacContext> ctx = [] {
-    std::unique_ptr<EVP_MAC_CTX, FreeMacContext> made(EVP_MAC_CTX_new(hmac_algorithm()));
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    std::unique_ptr<EVP_MAC_CTX, FreeMacContext> made(EVP_MAC_CTX_new(mac));
+    EVP_MAC_free(mac);  // the context holds its own reference
     std::array<char, 7> digest{"SHA256"};
     const std::array<OSSL_PARAM, 2> params{
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest.data(), 0),
@@ -146,6 +146,25 @@ Key hmac(std::string_view key, std::string_view data) {
 
 std::string_view as_text(const Key& key) {
   return {reinterpret_cast<const char*>(key.data()), key.size()};  // NOLINT: bytes as key text
+}
+
+// `AKID/DATE/REGION/SERVICE/TERMINATOR` into `out`; why not, when it is not that.
+std::optional<std::string> read_credential(std::string_view credential, Authorization& out) {
+  std::array<std::string*, 5> parts{&out.access_key_id, &out.date, &out.region, &out.service,
+                                    &out.terminator};
+  std::size_t index = 0;
+  std::string_view scope = credential;
+  while (index < parts.size()) {
+    const auto slash = scope.find('/');
+    *parts.at(index++) = std::string(scope.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    scope = scope.substr(slash + 1);
+    if (index == parts.size()) return "Credential has too many '/' parts";
+  }
+  if (index != parts.size() || out.access_key_id.empty()) {
+    return "Credential must be ACCESS_KEY_ID/YYYYMMDD/REGION/SERVICE/aws4_request";
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -186,20 +205,7 @@ std::variant<Authorization, std::string> parse_authorization(std::string_view he
   if (!missing.empty()) return missing;
 
   Authorization out;
-  std::array<std::string*, 5> parts{&out.access_key_id, &out.date, &out.region, &out.service,
-                                    &out.terminator};
-  std::size_t index = 0;
-  std::string_view scope = credential;
-  while (index < parts.size()) {
-    const auto slash = scope.find('/');
-    *parts.at(index++) = std::string(scope.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    scope = scope.substr(slash + 1);
-    if (index == parts.size()) return std::string("Credential has too many '/' parts");
-  }
-  if (index != parts.size() || out.access_key_id.empty()) {
-    return std::string("Credential must be ACCESS_KEY_ID/YYYYMMDD/REGION/SERVICE/aws4_request");
-  }
+  if (auto why = read_credential(credential, out)) return *std::move(why);
   out.signed_headers = std::string(signed_headers);
   out.signature = std::string(signature);
   return out;
