@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "ember/client/http.hpp"
 #include "ember/runtime_api/base64.hpp"
+#include "sign_request.hpp"
 
 namespace ember::cli {
 
@@ -45,7 +46,9 @@ int invoke_command(const std::vector<std::string>& args) {
   positional.add("name", 1);
   po::variables_map vm;
   constexpr const char* kAbout =
-      "Invokes a function and prints its result (or, with --event, the accepted request id).\n\n";
+      "Invokes a function and prints its result (or, with --event, the accepted request id).\n"
+      "With AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set, the request is signed (SigV4, "
+      "region AWS_REGION or AWS_DEFAULT_REGION) for a node with node.auth.\n\n";
   const CommandLine command_line{"ember invoke", kAbout, &options, nullptr, &positional};
   if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
   if (name.empty()) {
@@ -69,6 +72,7 @@ int invoke_command(const std::vector<std::string>& args) {
   // The answer may take as long as the function may run (timeout_s up to 900 s), plus its
   // start (init is bounded at 10 s).
   request.timeout = std::chrono::seconds(930);
+  sign_from_environment(request);
   const auto reply = client::http_request(request);
   if (!reply.error.empty()) {
     std::cerr << "ember invoke: " << reply.error << "\n";

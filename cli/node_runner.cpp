@@ -234,6 +234,20 @@ struct Listeners {
   std::vector<runtime_api::HttpRoute> route_table;
 };
 
+// Whether the Invoke API checks signatures; said at start, as an opt-out of isolation is. No
+// secret is printed, only how many keys there are.
+void announce_auth(const config::NodeConfig& node) {
+  if (node.auth.mode == config::AuthMode::kSigV4) {
+    std::printf("ember: Invoke API requires AWS SigV4 signatures (%zu access key(s), region %s)\n",
+                node.auth.credentials.size(), node.region.c_str());
+  } else if (!config::is_loopback_host(node.listen_host)) {
+    std::printf(
+        "ember: Invoke API on %s takes unsigned requests from anyone who can reach it "
+        "(node.auth mode: none)\n",
+        node.listen_host.c_str());
+  }
+}
+
 bool open_listeners(Listeners& listeners, const config::Config& config, const NodeRun& run) {
   const std::string origin =
       run.listen_origin.empty() ? "node.listen in " + config.file.string() : run.listen_origin;
@@ -295,7 +309,23 @@ class Servers {
     options.add_to_status = [stats = route_stats_, routes = listeners.route_table](
                                 boost::json::object& out) { stats->describe(out, routes); };
     options.only_function = only_function;
+    options.auth = authenticator(node.config().node);
     return options;
+  }
+
+  // node.auth as the Invoke API checks it; nullptr with `mode: none`.
+  static std::shared_ptr<const runtime_api::Authenticator> authenticator(
+      const config::NodeConfig& node) {
+    if (node.auth.mode != config::AuthMode::kSigV4) return nullptr;
+    runtime_api::AuthSettings settings;
+    for (const auto& credential : node.auth.credentials) {
+      settings.credentials.push_back(
+          {credential.access_key_id, credential.secret_access_key, credential.allow});
+    }
+    settings.region = node.region;
+    settings.account_id = node.account_id;
+    settings.max_skew = node.auth.max_clock_skew;
+    return std::make_shared<const runtime_api::Authenticator>(std::move(settings));
   }
 
   // Before the servers, which count into it and show it.
@@ -431,6 +461,8 @@ int run_node(config::Config config, const NodeRun& run) {
     std::printf("ember %s: Invoke API on http://%s serving %zu function(s); state in %s\n",
                 EMBER_VERSION, servers.invoke_address().c_str(), function_count,
                 node.config().node.state_dir.c_str());
+    // ember rie has no node.auth: it serves anyone, as aws-lambda-rie does, and says nothing.
+    if (run.listen_origin.empty()) announce_auth(node.config().node);
   }
   announce_ready(run.ready_fd, servers.ready_text());
   Shutdown shutdown(io, node, servers, run.announce, grace);

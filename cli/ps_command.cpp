@@ -8,6 +8,7 @@
 #include "command_line.hpp"
 #include "commands.hpp"
 #include "ember/client/http.hpp"
+#include "sign_request.hpp"
 
 namespace ember::cli {
 
@@ -136,16 +137,21 @@ int ps_command(const std::vector<std::string>& args) {
       "endpoint,e", po::value(&endpoint)->default_value("http://127.0.0.1:9000"),
       "the node's Invoke API")("json", "print the node's JSON as it is");
   po::variables_map vm;
-  const CommandLine command_line{"ember ps", "Lists each function's workers on a running node.\n\n",
+  const CommandLine command_line{"ember ps",
+                                 "Lists each function's workers on a running node; signs the "
+                                 "request as ember invoke does.\n\n",
                                  &options};
   if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
   client::HttpRequest request;
   request.url = endpoint + "/ember/v1/functions";
   request.timeout = std::chrono::seconds(10);
+  sign_from_environment(request);
   const auto reply = client::http_request(request);
   if (!reply.error.empty() || reply.status != 200) {
     std::cerr << "ember ps: "
-              << (reply.error.empty() ? "HTTP " + std::to_string(reply.status) : reply.error)
+              << (reply.error.empty() ? "HTTP " + std::to_string(reply.status) + " " +
+                                            reply.header("x-amzn-errortype") + ": " + reply.body
+                                      : reply.error)
               << "\n";
     return 2;
   }

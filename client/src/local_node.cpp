@@ -168,6 +168,26 @@ void emit_function(YAML::Emitter& out, const NodeFunction& f) {
   out << YAML::EndMap;
 }
 
+void emit_auth(YAML::Emitter& out, const NodeAuth& auth) {
+  if (auth.mode.empty()) return;
+  out << YAML::Key << "auth" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "mode" << YAML::Value << auth.mode;
+  emit_if(out, "max_clock_skew_s", auth.max_clock_skew_s);
+  if (!auth.credentials.empty()) {
+    out << YAML::Key << "credentials" << YAML::Value << YAML::BeginSeq;
+    for (const auto& credential : auth.credentials) {
+      out << YAML::BeginMap << YAML::Key << "access_key_id" << YAML::Value
+          << credential.access_key_id << YAML::Key << "secret_access_key" << YAML::Value
+          << YAML::DoubleQuoted << credential.secret_access_key << YAML::Key << "allow"
+          << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (const auto& name : credential.allow) out << YAML::DoubleQuoted << name;
+      out << YAML::EndSeq << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap;
+}
+
 }  // namespace
 
 std::string node_yaml(const std::vector<NodeFunction>& functions, const fs::path& state_dir,
@@ -192,6 +212,8 @@ std::string node_yaml(const std::vector<NodeFunction>& functions, const fs::path
     for (const auto& [key, value] : settings.cost) out << YAML::Key << key << YAML::Value << value;
     out << YAML::EndMap;
   }
+  emit_if(out, "region", settings.region);
+  emit_auth(out, settings.auth);
   if (!settings.buckets.empty()) {
     out << YAML::Key << "buckets" << YAML::Value << YAML::BeginSeq;
     for (const auto& bucket : settings.buckets) {

@@ -31,31 +31,6 @@ const Entry& entry_at(const Entries& entries, std::string_view key) {
   return entries.find(key)->second;
 }
 
-std::string item_path(const Entry& list, std::size_t index) {
-  return list.key_path + "[" + std::to_string(index) + "]";
-}
-
-// Each map of the list `entry` read with `Table` into a new element of `out`; the entries of
-// each item, for the checks across items.
-template <const auto& Table, class Item>
-std::vector<Entries> read_list(const Walker& walker, const Entry& entry, std::vector<Item>& out) {
-  if (!entry.value.IsSequence()) {
-    walker.fail(entry, "expected a list, got " + describe(entry.value));
-  }
-  std::vector<Entries> items;
-  std::size_t index = 0;
-  for (const auto& node : entry.value) {
-    const std::string path = item_path(entry, index++);
-    if (!node.IsMap()) {
-      walker.fail(node, path, "expected a map, got " + describe(node));
-    }
-    Item item;
-    items.push_back(walk(walker, Table, node, path, item));
-    out.push_back(std::move(item));
-  }
-  return items;
-}
-
 // Symlinks resolved where they exist, so two spellings of one directory compare equal.
 fs::path comparable(const fs::path& path) {
   std::error_code ec;

@@ -8,6 +8,7 @@
 #include <map>
 #include <system_error>
 
+#include "auth.hpp"
 #include "ember/config/config.hpp"
 #include "messages.hpp"
 #include "readers.hpp"
@@ -39,6 +40,7 @@ Config load_document(const Walker& walker, const YAML::Node& root) {
   Config config;
   config.node.state_dir = walker.resolve(detail::kDefaultStateDir);
   detail::walk(walker, detail::kTopKeys, root, "", config);
+  detail::check_auth(walker, root, config);
   return config;
 }
 

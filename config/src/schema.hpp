@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "auth.hpp"
 #include "buckets.hpp"
 #include "ember/config/config.hpp"
 #include "key.hpp"
@@ -85,6 +86,46 @@ inline constexpr auto kCostKeys = std::to_array<Key<CostConfig>>({
 });
 static_assert(is_well_formed(kCostKeys));
 
+inline constexpr auto kAuthModeWords =
+    std::to_array<Choice<AuthMode>>({{"none", AuthMode::kNone}, {"sigv4", AuthMode::kSigV4}});
+
+inline constexpr auto kAuthCredentialKeys = std::to_array<Key<AuthCredentialConfig>>({
+    {.name = "access_key_id",
+     .type = text<&AuthCredentialConfig::access_key_id>(&is_access_key_id,
+                                                        "1 to 128 of A-Z a-z 0-9 _ . -"),
+     .required = true,
+     .rule = "unique on the node",
+     .doc = "The key id clients sign with (`AWS_ACCESS_KEY_ID`)."},
+    {.name = "secret_access_key",
+     .type = custom<&AuthCredentialConfig::secret_access_key, &read_secret_access_key>(
+         "1 to 128 characters without blanks"),
+     .required = true,
+     .doc = "Its secret (`AWS_SECRET_ACCESS_KEY`); never printed, not even in errors."},
+    {.name = "allow",
+     .type = text_list<&AuthCredentialConfig::allow>(&is_allowed_function,
+                                                     "a function name, or `*` for every function"),
+     .required = true,
+     .doc = "The functions this key may invoke."},
+});
+static_assert(is_well_formed(kAuthCredentialKeys));
+
+inline constexpr auto kAuthKeys = std::to_array<Key<AuthConfig>>({
+    {.name = "mode",
+     .type = choice<&AuthConfig::mode, kAuthModeWords>(),
+     .required = true,
+     .doc = "`sigv4`: every Invoke API request must carry an AWS Signature Version 4 of one of "
+            "`credentials`; `none`: no checking."},
+    {.name = "credentials",
+     .type = list_of<&AuthConfig::credentials, kAuthCredentialKeys, &read_credentials>(
+         "a list of maps; see [`credentials`](#credentials)"),
+     .rule = "at least one with `mode: sigv4`",
+     .doc = "The access keys the node knows."},
+    {.name = "max_clock_skew_s",
+     .type = integer<&AuthConfig::max_clock_skew>(1, 3600),
+     .doc = "How far a request's `X-Amz-Date` may be from the node's clock, either way."},
+});
+static_assert(is_well_formed(kAuthKeys));
+
 inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
     {.name = "listen",
      .type = custom<&NodeConfig::listen_host, &read_listen, &default_listen>(
@@ -159,6 +200,10 @@ inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
     {.name = "cost",
      .type = section<&NodeConfig::cost, kCostKeys>("a map; see [`node.cost`](#nodecost)"),
      .doc = "Prices of the cost figures (`ember cost`, `/metrics`)."},
+    {.name = "auth",
+     .type = section<&NodeConfig::auth, kAuthKeys>("a map; see [`node.auth`](#nodeauth)"),
+     .default_note = "no checking; required when `listen` is not a loopback address",
+     .doc = "Who may call the Invoke API: AWS Signature Version 4 credentials."},
 });
 static_assert(is_well_formed(kNodeKeys));
 

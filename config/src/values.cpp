@@ -203,6 +203,19 @@ bool is_function_name(std::string_view name) {
          std::all_of(name.begin(), name.end(), [](char c) { return is_word(c) || c == '-'; });
 }
 
+bool is_loopback_host(std::string_view host) {
+  if (host == "localhost" || host == "::1") return true;
+  for (const std::string_view prefix : {"", "::ffff:"}) {
+    if (!host.starts_with(prefix)) continue;
+    const std::string v4(host.substr(prefix.size()));
+    in_addr address{};
+    if (inet_pton(AF_INET, v4.c_str(), &address) == 1) {
+      return (ntohl(address.s_addr) >> 24U) == 127U;
+    }
+  }
+  return false;
+}
+
 std::optional<ListenAddress> parse_listen(std::string_view listen) {
   const auto colon = listen.rfind(':');
   if (colon == std::string_view::npos) {

@@ -96,6 +96,16 @@ ErrorShape shape_of(ServiceError error) {
       return {http::status::too_many_requests, "TooManyRequestsException", "User"};
     case ServiceError::kServiceUnavailable:
       return {http::status::service_unavailable, "ServiceException", "Service"};
+    case ServiceError::kMissingAuthenticationToken:
+      return {http::status::forbidden, "MissingAuthenticationTokenException", "User"};
+    case ServiceError::kIncompleteSignature:
+      return {http::status::bad_request, "IncompleteSignatureException", "User"};
+    case ServiceError::kUnrecognizedClient:
+      return {http::status::forbidden, "UnrecognizedClientException", "User"};
+    case ServiceError::kInvalidSignature:
+      return {http::status::forbidden, "InvalidSignatureException", "User"};
+    case ServiceError::kAccessDenied:
+      return {http::status::forbidden, "AccessDeniedException", "User"};
     case ServiceError::kService:
       break;
   }
@@ -214,6 +224,25 @@ std::optional<Rejection> read_payload(std::string& body, InvocationType type,
   return std::nullopt;
 }
 
+// The invoke routes: POST /2015-03-31/functions/{FunctionName}/invocations and
+// /2021-11-15/functions/{FunctionName}/response-streaming-invocations.
+struct InvokeRoute {
+  std::string function;  // the FunctionName segment, percent-decoded
+  bool streaming = false;
+};
+std::optional<InvokeRoute> route_of(const boost::urls::url_view& url) {
+  std::vector<std::string> segments;
+  for (auto segment : url.segments()) segments.emplace_back(segment);
+  if (segments.size() != 4 || segments[1] != "functions") return std::nullopt;
+  if (segments[0] == "2015-03-31" && segments[3] == "invocations") {
+    return InvokeRoute{std::move(segments[2]), false};
+  }
+  if (segments[0] == "2021-11-15" && segments[3] == "response-streaming-invocations") {
+    return InvokeRoute{std::move(segments[2]), true};
+  }
+  return std::nullopt;
+}
+
 // Everything the path and headers say, checked before any state changes.
 std::variant<InvokeRequest, Rejection> parse_request(Request& req, const std::string& id) {
   auto bad = [](ServiceError e, std::string m) { return Rejection{e, std::move(m)}; };
@@ -223,27 +252,22 @@ std::variant<InvokeRequest, Rejection> parse_request(Request& req, const std::st
   }
   auto url = boost::urls::parse_origin_form(req.target());
   if (!url) return bad(ServiceError::kInvalidParameterValue, "Malformed request target");
-  std::vector<std::string> segments;
-  for (auto segment : url->segments()) segments.emplace_back(segment);
-  const bool invoke = segments.size() == 4 && segments[0] == "2015-03-31" &&
-                      segments[1] == "functions" && segments[3] == "invocations";
-  const bool streaming = segments.size() == 4 && segments[0] == "2021-11-15" &&
-                         segments[1] == "functions" &&
-                         segments[3] == "response-streaming-invocations";
-  if (!invoke && !streaming) {
+  const auto route = route_of(*url);
+  if (!route) {
     return bad(ServiceError::kResourceNotFound,
                "No route for POST " + std::string(url->path()) +
                    "; invoke is POST /2015-03-31/functions/{FunctionName}/invocations, "
                    "InvokeWithResponseStream POST "
                    "/2021-11-15/functions/{FunctionName}/response-streaming-invocations");
   }
+  const bool streaming = route->streaming;
 
   InvokeRequest out;
   out.stream = streaming;
   out.request_id = id;
   out.received = std::chrono::steady_clock::now();
   out.want_timings = req["X-Ember-Timings"] == "1";
-  auto parsed = parse_function_ref(segments[2]);
+  auto parsed = parse_function_ref(route->function);
   if (auto* why = std::get_if<std::string>(&parsed)) {
     return bad(ServiceError::kInvalidParameterValue, "Invalid FunctionName: " + *why);
   }
@@ -267,6 +291,50 @@ std::variant<InvokeRequest, Rejection> parse_request(Request& req, const std::st
     return *std::move(rejection);
   }
   return out;
+}
+
+ServiceError service_error_of(AuthError error) {
+  switch (error) {
+    case AuthError::kMissingAuthenticationToken:
+      return ServiceError::kMissingAuthenticationToken;
+    case AuthError::kIncompleteSignature:
+      return ServiceError::kIncompleteSignature;
+    case AuthError::kUnrecognizedClient:
+      return ServiceError::kUnrecognizedClient;
+    case AuthError::kInvalidSignature:
+      return ServiceError::kInvalidSignature;
+    case AuthError::kAccessDenied:
+      break;
+  }
+  return ServiceError::kAccessDenied;
+}
+
+bool is_status_request(const Request& req) {
+  return req.method() == http::verb::get && req.target() == "/ember/v1/functions";
+}
+
+// node.auth's verdict, before anything else looks at the request: nothing when it may go on,
+// else the refusal. A key must allow the function it invokes; the status route needs "*". A
+// request that names no function it could parse goes on, to be refused for that.
+std::optional<Response> refusal_of(const Authenticator& auth, const Request& req,
+                                   const std::string& only_function) {
+  auto who = auth.authenticate(req);
+  std::optional<AuthRefusal> refusal;
+  if (auto* refused = std::get_if<AuthRefusal>(&who)) {
+    refusal = std::move(*refused);
+  } else if (is_status_request(req)) {
+    refusal = Authenticator::authorize_status(*std::get<const Credential*>(who));
+  } else if (auto url = boost::urls::parse_origin_form(req.target())) {
+    const auto route = route_of(*url);
+    std::variant<FunctionRef, std::string> function =
+        route ? parse_function_ref(route->function) : std::string("not an invoke route");
+    if (auto* ref = std::get_if<FunctionRef>(&function)) {
+      const std::string& name = only_function.empty() ? ref->name : only_function;
+      refusal = auth.authorize_invoke(*std::get<const Credential*>(who), name);
+    }
+  }
+  if (!refusal) return std::nullopt;
+  return service_error_reply(new_request_id(), service_error_of(refusal->error), refusal->message);
 }
 
 // "cold=1;sandbox_begin=-12;spawned=850;...": microseconds since the request was received;
@@ -370,7 +438,13 @@ boost::asio::awaitable<bool> write_event_stream(const InvokeRequest& request,
 // POST /2021-11-15/functions/{FunctionName}/response-streaming-invocations.
 boost::asio::awaitable<bool> handle_stream_request(InvokeService& service, Request& req,
                                                    ResponseWriter& writer,
-                                                   const std::string& only_function) {
+                                                   const std::string& only_function,
+                                                   const Authenticator* auth) {
+  if (auth != nullptr) {
+    if (auto refusal = refusal_of(*auth, req, only_function)) {
+      co_return co_await writer.send(*std::move(refusal));
+    }
+  }
   const std::string id = new_request_id();
   auto parsed = parse_request(req, id);
   if (auto* rejection = std::get_if<Rejection>(&parsed)) {
@@ -414,14 +488,18 @@ boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, R
 HttpApi make_invoke_api(InvokeService& service, InvokeApiOptions options) {
   HttpApi api;
   api.streams_response = is_stream_request;
-  api.handle_response_stream = [&service, only = options.only_function](
+  api.handle_response_stream = [&service, only = options.only_function, auth = options.auth](
                                    Request& req, const Peer& /*peer*/, ResponseWriter& writer) {
-    return handle_stream_request(service, req, writer, only);
+    return handle_stream_request(service, req, writer, only, auth.get());
   };
   api.handle = [&service, options = std::move(options)](
                    Request& req, const Peer& /*peer*/) -> boost::asio::awaitable<Response> {
-    if (options.status != nullptr && req.method() == http::verb::get &&
-        req.target() == "/ember/v1/functions") {
+    if (options.auth) {
+      if (auto refusal = refusal_of(*options.auth, req, options.only_function)) {
+        co_return *std::move(refusal);
+      }
+    }
+    if (options.status != nullptr && is_status_request(req)) {
       Response res{http::status::ok, 11};
       res.set(http::field::content_type, "application/json");
       boost::json::object out = co_await options.status->status();

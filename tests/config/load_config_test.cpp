@@ -216,7 +216,7 @@ TEST_F(LoadConfig, RejectsUnknownNodeKeyWithLineAndColumn) {
                 "node.port: unknown key; allowed keys: listen, state_dir, region, account_id, "
                 "keep_alive_s, isolation, sandbox_uid, sandbox_gid, memory_budget_mb, max_workers, "
                 "freeze_idle, freeze_idle_after_ms, shutdown_grace_s, init_cpu_burst, oci_runtime, "
-                "max_image_mb, http, buckets, metrics, cost");
+                "max_image_mb, http, buckets, metrics, cost, auth");
 }
 
 TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
@@ -558,9 +558,90 @@ TEST_F(LoadConfig, AcceptsLocalhostAndIPv6Listen) {
   const Config local = load_config(write_config("node: {listen: 'localhost:65535'}\n"));
   EXPECT_EQ(local.node.listen_host, "localhost");
   EXPECT_EQ(local.node.listen_port, 65535);
-  const Config any = load_config(write_config("node: {listen: '[::]:8080'}\n"));
+  const Config any = load_config(write_config("node: {listen: '[::]:8080', auth: {mode: none}}\n"));
   EXPECT_EQ(any.node.listen_host, "::");
   EXPECT_EQ(any.node.listen_port, 8080);
+}
+
+TEST_F(LoadConfig, AuthIsOffByDefaultOnLoopback) {
+  for (const std::string listen : {"127.0.0.1:0", "127.1.2.3:9000", "localhost:9000", "[::1]:9000",
+                                   "[::ffff:127.0.0.1]:9000"}) {
+    SCOPED_TRACE(listen);
+    const Config config = load_config(write_config("node: {listen: '" + listen + "'}\n"));
+    EXPECT_EQ(config.node.auth.mode, AuthMode::kNone);
+    EXPECT_TRUE(config.node.auth.credentials.empty());
+  }
+}
+
+TEST_F(LoadConfig, RefusesANonLoopbackListenWithoutAnAuthSection) {
+  for (const auto& [listen, host] : std::vector<std::pair<std::string, std::string>>{
+           {"0.0.0.0:9000", "0.0.0.0"}, {"[::]:9000", "::"}, {"10.1.2.3:9000", "10.1.2.3"}}) {
+    SCOPED_TRACE(listen);
+    EXPECT_EQ(error_for("node:\n  region: eu-west-1\n  listen: '" + listen + "'\n"),
+              at(3, 11) + "node.listen: `" + host +
+                  "` is not a loopback address, so other machines could invoke every function, "
+                  "and there is no `node.auth` section: add one with `mode: sigv4` and "
+                  "credentials, or `mode: none` to serve unsigned requests from anyone on "
+                  "purpose");
+  }
+}
+
+TEST_F(LoadConfig, ANonLoopbackListenLoadsWithModeNoneWrittenOrWithSigV4) {
+  const Config open =
+      load_config(write_config("node:\n  listen: 0.0.0.0:9000\n  auth:\n"
+                               "    mode: none\n"));
+  EXPECT_EQ(open.node.auth.mode, AuthMode::kNone);
+  const Config closed = load_config(write_config(
+      "node:\n  listen: 0.0.0.0:9000\n  auth:\n    mode: sigv4\n    max_clock_skew_s: 900\n"
+      "    credentials:\n"
+      "      - access_key_id: AKIDADMIN\n        secret_access_key: 'wJal/K7+MDENG=='\n"
+      "        allow: ['*']\n"
+      "      - access_key_id: ci-runner.1\n        secret_access_key: s3cr3t\n"
+      "        allow: [hello, resize_2]\n"));
+  EXPECT_EQ(closed.node.auth.mode, AuthMode::kSigV4);
+  EXPECT_EQ(closed.node.auth.max_clock_skew, std::chrono::seconds(900));
+  ASSERT_EQ(closed.node.auth.credentials.size(), 2U);
+  EXPECT_EQ(closed.node.auth.credentials[0].access_key_id, "AKIDADMIN");
+  EXPECT_EQ(closed.node.auth.credentials[0].secret_access_key, "wJal/K7+MDENG==");
+  EXPECT_EQ(closed.node.auth.credentials[0].allow, std::vector<std::string>{"*"});
+  EXPECT_EQ(closed.node.auth.credentials[1].allow, (std::vector<std::string>{"hello", "resize_2"}));
+}
+
+TEST_F(LoadConfig, AuthSectionNeedsItsModeAndSigV4NeedsACredential) {
+  EXPECT_EQ(error_for("node:\n  auth: {}\n"), at(2, 9) + "node.auth.mode: missing (required)");
+  EXPECT_EQ(error_for("node:\n  auth:\n    mode: sigv4\n"),
+            at(3, 5) +
+                "node.auth.credentials: `mode: sigv4` needs at least one credential; without one "
+                "no request could be served");
+  EXPECT_EQ(error_for("node:\n  auth: {mode: iam}\n"),
+            at(2, 16) + "node.auth.mode: expected one of none, sigv4, got `iam`");
+}
+
+TEST_F(LoadConfig, RejectsBadCredentialsWithoutPrintingTheSecret) {
+  const std::string head = "node:\n  auth:\n    mode: sigv4\n    credentials:\n";
+  EXPECT_EQ(
+      error_for(head + "      - {access_key_id: 'AK/ID', secret_access_key: x, allow: ['*']}\n"),
+      at(5, 25) +
+          "node.auth.credentials[0].access_key_id: expected 1 to 128 of A-Z a-z 0-9 _ . -, "
+          "got `AK/ID`");
+  const std::string leaked = error_for(
+      head + "      - {access_key_id: AKID, secret_access_key: 'top secret', allow: ['*']}\n");
+  EXPECT_EQ(leaked, at(5, 50) +
+                        "node.auth.credentials[0].secret_access_key: expected 1 to 128 characters "
+                        "without blanks or control characters, got 10 character(s) that are not "
+                        "(the value is not shown)");
+  EXPECT_EQ(leaked.find("top secret"), std::string::npos);
+  EXPECT_EQ(error_for(head + "      - {access_key_id: AKID, secret_access_key: x, allow: [a.b]}\n"),
+            at(5, 61) +
+                "node.auth.credentials[0].allow[0]: expected a function name, or `*` for every "
+                "function, got `a.b`");
+  EXPECT_EQ(error_for(head + "      - {access_key_id: AKID, secret_access_key: x}\n"),
+            at(5, 9) + "node.auth.credentials[0].allow: missing (required)");
+  EXPECT_EQ(error_for(head + "      - {access_key_id: AKID, secret_access_key: x, allow: ['*']}\n" +
+                      "      - {access_key_id: AKID, secret_access_key: y, allow: ['*']}\n"),
+            at(6, 25) +
+                "node.auth.credentials[1].access_key_id: duplicate access key id `AKID` (first "
+                "defined at line 5)");
 }
 
 TEST_F(LoadConfig, RejectsBadRegionAndAccountId) {

@@ -199,6 +199,8 @@ TEST(Schema, DescribesExactlyTheKeysTheLoaderAccepts) {
       {"node.http", "node: {http: {no_such_key: 1}}\n"},
       {"node.buckets", "node: {buckets: [{no_such_key: 1}]}\n"},
       {"node.cost", "node: {cost: {no_such_key: 1}}\n"},
+      {"node.auth", "node: {auth: {no_such_key: 1}}\n"},
+      {"credentials", "node: {auth: {mode: sigv4, credentials: [{no_such_key: 1}]}}\n"},
       {"s3_events", function + "    s3_events: [{no_such_key: 1}]\n"},
       {"mounts", function + "    mounts: [{no_such_key: 1}]\n"},
       {"logging", function + "    logging: {no_such_key: 1}\n"},

@@ -99,6 +99,18 @@ struct NodeBucket {
   std::filesystem::path path;
 };
 
+// node.auth; written only when `mode` is set.
+struct NodeAuth {
+  std::string mode;  // "sigv4" or "none"
+  struct Credential {
+    std::string access_key_id;
+    std::string secret_access_key;
+    std::vector<std::string> allow;
+  };
+  std::vector<Credential> credentials;
+  std::optional<std::uint32_t> max_clock_skew_s;
+};
+
 // Node keys; the node's defaults when unset. It always listens on 127.0.0.1:0.
 struct NodeSettings {
   std::optional<std::uint64_t> memory_budget_mb;
@@ -112,6 +124,9 @@ struct NodeSettings {
   std::optional<bool> metrics;      // node.metrics
   std::map<std::string, std::string>
       cost;  // node.cost's keys, values as written; none: not written
+  std::vector<NodeBucket> buckets;    // node.buckets; none written when empty
+  std::optional<std::string> region;  // node.region
+  NodeAuth auth;                      // node.auth; none written when its mode is empty
 };
 
 struct LocalNodeSpec {

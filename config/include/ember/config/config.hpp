@@ -195,6 +195,25 @@ struct CostConfig {
   std::uint64_t free_gb_seconds = 400'000;  // per month
 };
 
+// `node.auth`: who may call the Invoke API (docs/configuration.md#nodeauth).
+enum class AuthMode {
+  kNone,   // every request is served: the default, and on loopback only unless written
+  kSigV4,  // requests must carry an AWS Signature Version 4 of one of `credentials`
+};
+
+// One of `node.auth.credentials`: an access key and the functions it may invoke.
+struct AuthCredentialConfig {
+  std::string access_key_id;
+  std::string secret_access_key;   // never printed, in messages or anywhere else
+  std::vector<std::string> allow;  // function names; "*" is every function
+};
+
+struct AuthConfig {
+  AuthMode mode = AuthMode::kNone;
+  std::vector<AuthCredentialConfig> credentials;  // kept but unused with kNone
+  std::chrono::seconds max_clock_skew{300};       // X-Amz-Date this far from the clock at most
+};
+
 struct NodeConfig {
   std::string listen_host = "127.0.0.1";     // Invoke API address; IPv6 without brackets
   std::uint16_t listen_port = 9000;          // 0 picks a free port
@@ -219,6 +238,7 @@ struct NodeConfig {
   std::vector<BucketConfig> buckets;  // local directories served as buckets
   bool metrics = true;                // GET /metrics, and the figures it and `ember cost` show
   CostConfig cost;
+  AuthConfig auth;                    // who may call the Invoke API
 };
 
 struct Config {
@@ -245,6 +265,9 @@ struct ListenAddress {
 // HOST:PORT (node.listen's form) with HOST an IPv4 literal, a bracketed IPv6 literal or
 // "localhost"; nullopt for anything else.
 std::optional<ListenAddress> parse_listen(std::string_view listen);
+
+// 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or `localhost`: only this machine can connect.
+bool is_loopback_host(std::string_view host);
 
 // Reads and validates the whole file; throws ConfigError on the first problem.
 Config load_config(const std::filesystem::path& file);

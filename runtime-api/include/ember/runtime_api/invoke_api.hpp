@@ -13,6 +13,7 @@
 
 #include "ember/runtime_api/function_ref.hpp"
 #include "ember/runtime_api/http_server.hpp"
+#include "ember/runtime_api/invoke_auth.hpp"
 
 namespace ember::runtime_api {
 
@@ -51,6 +52,12 @@ enum class ServiceError {
   kTooManyRequests,        // 429
   kServiceUnavailable,     // 503 (node shutting down, event store full)
   kService,                // 500
+  // node.auth refusals (invoke_auth.hpp), all before the request is parsed.
+  kMissingAuthenticationToken,  // 403
+  kIncompleteSignature,         // 400
+  kUnrecognizedClient,          // 403
+  kInvalidSignature,            // 403
+  kAccessDenied,                // 403
 };
 
 struct InvokeResult {
@@ -136,6 +143,9 @@ struct InvokeApiOptions {
   // Every request goes to this function, as aws-lambda-rie serves its one function at
   // /2015-03-31/functions/function/invocations (ember rie); empty: the path names it.
   std::string only_function;
+  // node.auth: every request must carry a SigV4 signature of one of its credentials, and the
+  // credential must allow the function; nullptr: no checking.
+  std::shared_ptr<const Authenticator> auth;
 };
 
 // The HttpApi of the Invoke API, for HttpServer. The service must outlive the server.
