@@ -287,5 +287,37 @@ TEST_F(Telemetry, ADeadDestinationDoesNotSlowInvocations) {
   EXPECT_EQ(node.stop(), 0);
 }
 
+// Without a sandbox (`isolation: none`, as `ember rie` runs it): an internal extension, a thread
+// of the runtime's process, subscribes and listens on the host's loopback, where the engine posts.
+TEST(TelemetryWithoutSandbox, AnInternalExtensionReceivesThePlatformEvents) {
+  FunctionSpec spec{.name = "inside", .code = testcases_dir() / "python" / "telemetry_internal"};
+  spec.isolation = "none";
+  Node node({spec});
+  const auto first = node.invoke("inside", "{}");
+  ASSERT_EQ(first.status, 200) << first.body << first.error;
+  const auto id = first.header("x-amzn-requestid");
+  // The second invocation answers what arrived, once the first one's report is there.
+  const auto second = node.invoke("inside", R"({"report_of":")" + id + R"("})");
+  ASSERT_EQ(second.status, 200) << second.body;
+  std::vector<json::object> events;
+  const auto answer = json::parse(second.body);
+  for (const auto& event : answer.at("received").as_array()) {
+    events.push_back(event.as_object());
+  }
+  const auto subscribed = find_event(events, "platform.telemetrySubscription");
+  ASSERT_LT(subscribed, events.size()) << second.body;
+  EXPECT_EQ(events[subscribed].at("record").at("name"), "internal-telemetry");
+  EXPECT_LT(find_event(events, "platform.initStart"), subscribed) << second.body;
+  const auto start = find_event(events, "platform.start", id);
+  const auto report = find_event(events, "platform.report", id);
+  EXPECT_LT(start, report) << second.body;
+  ASSERT_LT(report, events.size()) << second.body;
+  const auto fields = report_fields(node.logs("inside"), id);
+  ASSERT_FALSE(fields.empty()) << node.logs("inside");
+  EXPECT_EQ(events[report].at("record").at("metrics").at("durationMs").to_number<double>(),
+            std::stod(fields.at("Duration")));
+  EXPECT_EQ(find_event(events, "function"), events.size()) << "subscribed to platform only";
+}
+
 }  // namespace
 }  // namespace ember::test
