@@ -80,7 +80,7 @@ void WorkerTelemetry::close() {
   init_ended();
 }
 
-void WorkerTelemetry::emit(unsigned type, std::string event) {
+void WorkerTelemetry::emit(unsigned type, const std::string& event) {
   if (recording_ && backlog_.size() < kBacklogEvents &&
       backlog_bytes_ + event.size() <= kBacklogBytes) {
     backlog_bytes_ += event.size();
@@ -180,8 +180,9 @@ void WorkerTelemetry::report(std::string_view status, std::string_view error_typ
   metrics += ",\"billedDurationMs\":" + std::to_string(billed_ms(report.duration));
   metrics += ",\"memorySizeMB\":" + std::to_string(report.memory_size_mb);
   metrics += ",\"maxMemoryUsedMB\":" + std::to_string(memory_used_mb(report.max_memory_used_bytes));
-  if (report.init_duration)
+  if (report.init_duration) {
     metrics += "," + duration_metric("initDurationMs", *report.init_duration);
+  }
   emit_platform("platform.report", record, metrics);
 }
 

@@ -64,7 +64,7 @@ class WorkerTelemetry {
  private:
   void emit_platform(std::string_view type, const boost::json::object& record,
                      std::string_view metrics = {});
-  void emit(unsigned type, std::string event);
+  void emit(unsigned type, const std::string& event);
 
   boost::asio::any_io_executor executor_;
   TelemetrySubscriber::OpenSocket open_socket_;

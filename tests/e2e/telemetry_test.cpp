@@ -98,7 +98,10 @@ class Telemetry : public ::testing::Test {
   // Every event received so far, batch after batch.
   [[nodiscard]] std::vector<json::object> received() const {
     std::vector<json::object> events;
-    std::istringstream lines(read_text(out_ / "received.jsonl"));
+    // Whole lines only: the extension may be writing the last one.
+    auto text = read_text(out_ / "received.jsonl");
+    text.resize(text.rfind('\n') + 1);  // npos + 1 == 0: nothing whole yet
+    std::istringstream lines(text);
     for (std::string line; std::getline(lines, line);) {
       const auto batch = json::parse(line);
       for (const auto& event : batch.as_array()) events.push_back(event.as_object());
