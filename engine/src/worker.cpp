@@ -79,6 +79,15 @@ std::optional<StartFailure> Worker::start(std::optional<PreparedWorker> prepared
   extensions_ =
       std::make_unique<ExtensionRegistry>(context_.executor, extension_names(context_, function_));
   session_.set_extensions(this);
+  telemetry_ = std::make_unique<WorkerTelemetry>(
+      context_.executor, [weak = weak_from_this()]() -> isolation::Result<isolation::UniqueFd> {
+        auto self = weak.lock();
+        if (!self || !self->sandbox_) {
+          return isolation::SysError{0, "telemetry: the worker has ended", {}, false};
+        }
+        return self->sandbox_->network_socket();
+      });
+  telemetry_->init_start(initialization_type(), function_.name);
   if (auto failure = launch(prepared, write_end.get())) return failure;
   write_end.reset();  // the worker holds the only write end now, so EOF means it is gone
   try {
@@ -96,9 +105,7 @@ std::optional<StartFailure> Worker::start(std::optional<PreparedWorker> prepared
 std::optional<StartFailure> Worker::launch(std::optional<PreparedWorker>& prepared, int output_fd) {
   const LaunchNames names{.worker_id = id_,
                           .log_stream = log_->name(),
-                          .initialization_type = kind_ == WorkerKind::kProvisioned
-                                                     ? "provisioned-concurrency"
-                                                     : "on-demand"};
+                          .initialization_type = std::string(initialization_type())};
   auto& backend = context_.backend_for(function_);
   const auto spec = make_sandbox_spec(context_, backend, function_, names, output_fd);
   if (prepared && prepared->made_ahead) figures_.sandbox_prepared_ahead(prepared->ready_at);
@@ -139,7 +146,11 @@ std::optional<StartFailure> Worker::launch(std::optional<PreparedWorker>& prepar
 std::optional<StartFailure> Worker::watch(isolation::UniqueFd output) {
   auto self = shared_from_this();
   if (auto ec = output_.start(
-          std::move(output), self, [this](std::string_view line) { log(line, /*flush=*/false); },
+          std::move(output), self,
+          [this](std::string_view line) {
+            log(line, /*flush=*/false);
+            telemetry_->function_line(line);
+          },
           [this] { flush_log(); })) {
     return StartFailure::platform("output pipe of " + id_ + ": " + ec.message());
   }
@@ -164,6 +175,13 @@ void Worker::park() {
 
 void Worker::on_freeze_deadline() {
   if (state_.state() != WorkerState::kIdle) return;  // busy since it was parked
+  if (telemetry_->pending()) {
+    // A frozen subscriber would hold its telemetry (the last REPORT) until the next invocation:
+    // it gets it now, and the worker freezes once nothing is left to deliver.
+    telemetry_->flush();
+    freeze_deadline_.set_after(context_.node.freeze_idle_after);
+    return;
+  }
   if (auto frozen = sandbox_->freeze(); !frozen) {
     log("ember: could not freeze idle worker " + id_ + ": " + frozen.error().message());
     return;
@@ -236,12 +254,16 @@ void Worker::assign(std::shared_ptr<Invocation> invocation, Turn turn) {
   const auto timeout = std::chrono::seconds(function_.timeout_s);
   auto event = next_event_for(*current_, timeout);
   deadline_.set_after(timeout);
+  telemetry_->start(current_->id(), event.trace_id);
   extensions_->invoke(event);
   session_.deliver(std::move(event));
 }
 
 std::optional<RuntimeRefusal> Worker::next_called() {
   const WorkerState before = state_.state();
+  if (before == WorkerState::kInitialising && !runtime_held_) {
+    telemetry_->init_runtime_done(initialization_type(), "success", {});
+  }
   if ((before == WorkerState::kInitialising || before == WorkerState::kAnswered) &&
       !extensions_->phase_complete()) {
     // Lambda's init (and invoke) phase ends when the runtime and every extension called next:
@@ -272,7 +294,12 @@ std::optional<RuntimeRefusal> Worker::become_ready() {
         " PostRuntimeExtensionsDuration: " + format_ms(Steady::now() - answered_at) + " ms");
     post_runtime_from_.reset();
   }
-  if (before == WorkerState::kInitialising) figures_.init_done(Steady::now());
+  if (before == WorkerState::kInitialising) {
+    const auto now = Steady::now();
+    telemetry_->init_report(initialization_type(), "success", {}, figures_.init_duration(now));
+    telemetry_->init_ended();
+    figures_.init_done(now);
+  }
   if (auto pool = pool_.lock()) pool->worker_ready(self, before == WorkerState::kInitialising);
   return std::nullopt;
 }
@@ -357,6 +384,7 @@ void Worker::finish(InvokeResult result, Ending ending) {
                           : ending == Ending::kExited     ? Outcome::kCrash
                           : result.function_error.empty() ? Outcome::kSuccess
                                                           : Outcome::kError;
+  emit_invocation_telemetry(result, answered, report);
 
   ++invocations_;
   last_used_ = context_.clock.now();
@@ -374,6 +402,26 @@ void Worker::finish(InvokeResult result, Ending ending) {
                    ") invocations");
     });
   }
+}
+
+void Worker::emit_invocation_telemetry(const InvokeResult& result, bool answered,
+                                       const ReportFields& report) {
+  if (!telemetry_->active()) return;
+  std::string_view status = "success";
+  std::string error_type;
+  if (!result.function_error.empty()) {
+    // The runtime's error-type header, else the errorType of the error document (a timeout's
+    // Sandbox.Timedout, a crash's Runtime.ExitError).
+    error_type = result.error_type.empty() ? error_type_in(result.payload) : result.error_type;
+    status = !answered && error_type == "Sandbox.Timedout" ? "timeout" : "error";
+  }
+  telemetry_->runtime_done(report.request_id, status, error_type, report.duration,
+                           answered ? result.payload.size() : 0);
+  telemetry_->report(status, error_type, report);
+}
+
+std::string_view Worker::initialization_type() const {
+  return kind_ == WorkerKind::kProvisioned ? "provisioned-concurrency" : "on-demand";
 }
 
 boost::json::object Worker::status(engine::Clock::TimePoint now) const {
@@ -464,7 +512,15 @@ void Worker::on_exit(const isolation::ExitStatus& status) {
 void Worker::fail_start(StartFailure failure) {
   if (state_.state() == WorkerState::kEnded) return;
   output_.drain();
-  log(init_error_report_line(figures_.init_duration(Steady::now()), failure.error_type));
+  const auto init_duration = figures_.init_duration(Steady::now());
+  log(init_error_report_line(init_duration, failure.error_type));
+  if (telemetry_) {
+    const std::string_view status = failure.platform_fault                     ? "failure"
+                                    : failure.error_type == "Sandbox.Timedout" ? "timeout"
+                                                                               : "error";
+    telemetry_->init_runtime_done(initialization_type(), status, failure.error_type);
+    telemetry_->init_report(initialization_type(), status, failure.error_type, init_duration);
+  }
   failure.log = init_log_;
   const std::string why = "failed to initialise: " + failure.error_type;
   retire(why, std::move(failure));
@@ -476,8 +532,11 @@ void Worker::retire(std::string_view why, std::optional<StartFailure> failure) {
   auto self = shared_from_this();
   deadline_.cancel();
   freeze_deadline_.cancel();
+  // What waits goes out now: the subscribers are gone once the sandbox is.
+  if (telemetry_) telemetry_->flush();
   const bool graceful = begin_shutdown(before, failure);
   if (!graceful) {
+    if (telemetry_) telemetry_->close();
     // Kill first: a runtime that saw its Runtime API close would log a confusing last error.
     if (sandbox_) kill_sandbox();
     if (before == WorkerState::kFrozen) (void)sandbox_->thaw();  // a frozen process dies thawed

@@ -27,6 +27,7 @@
 #include "start_failure.hpp"
 #include "worker_figures.hpp"
 #include "worker_state.hpp"
+#include "worker_telemetry.hpp"
 
 namespace ember::engine {
 
@@ -118,6 +119,9 @@ class Worker final : public RuntimeApiEvents,
   std::optional<runtime_api::ExtensionRefusal> extension_error(const std::string& identifier,
                                                                bool at_init, std::string error_type,
                                                                std::string body) override;
+  std::optional<runtime_api::ExtensionRefusal> subscribe_telemetry(
+      const std::string& identifier,
+      const runtime_api::TelemetrySubscription& subscription) override;
   // An extension called `next`: the init or invoke phase may be complete now.
   void extension_idle();
   // The runtime is in `next` and its phase is complete: the worker is ready (idle).
@@ -143,6 +147,11 @@ class Worker final : public RuntimeApiEvents,
   // Writes END and REPORT and answers the caller. kAnswered: the runtime answered (the worker
   // lives on); otherwise the invocation is abandoned and the caller retires the worker.
   void finish(runtime_api::InvokeResult result, Ending ending);
+  // platform.runtimeDone and platform.report of the invocation `finish` ends.
+  void emit_invocation_telemetry(const runtime_api::InvokeResult& result, bool answered,
+                                 const ReportFields& report);
+  // "on-demand" or "provisioned-concurrency", as Lambda names a worker's init.
+  [[nodiscard]] std::string_view initialization_type() const;
   void fail_start(StartFailure failure);
   void on_deadline();
   void on_invocation_timeout();
@@ -180,6 +189,8 @@ class Worker final : public RuntimeApiEvents,
 
   // Extensions (docs/runtimes.md, "Extensions and layers").
   std::unique_ptr<ExtensionRegistry> extensions_;
+  // Their Telemetry API subscriptions and the events for them (docs/runtimes.md, "Telemetry API").
+  std::unique_ptr<WorkerTelemetry> telemetry_;
   // The runtime called `next` but an extension has not finished the phase (init or invoke):
   // its `next` waits, and the worker becomes ready when the last extension calls `next`.
   bool runtime_held_ = false;

@@ -4,6 +4,7 @@
 
 #include "destination_record.hpp"
 #include "ember/runtime_api/runtime_api.hpp"
+#include "ember/runtime_api/telemetry_api.hpp"
 #include "function_pool.hpp"
 #include "worker.hpp"
 
@@ -18,6 +19,14 @@ std::string events_text(unsigned events) {
   std::string out;
   if ((events & runtime_api::kInvokeEvent) != 0) out = "INVOKE";
   if ((events & runtime_api::kShutdownEvent) != 0) out += out.empty() ? "SHUTDOWN" : ",SHUTDOWN";
+  return "[" + out + "]";
+}
+
+std::string types_text(unsigned types) {
+  std::string out;
+  for (const auto& name : runtime_api::telemetry_type_names(types)) {
+    out += (out.empty() ? "" : ",") + name;
+  }
   return "[" + out + "]";
 }
 
@@ -49,6 +58,10 @@ std::variant<runtime_api::ExtensionRegistration, ExtensionRefusal> Worker::regis
   registration.function_name = function_.name;
   registration.handler = function_.handler;
   log("EXTENSION\tName: " + name + "\tState: Registered\tEvents: " + events_text(events));
+  std::vector<std::string> event_names;
+  if ((events & runtime_api::kInvokeEvent) != 0) event_names.emplace_back("INVOKE");
+  if ((events & runtime_api::kShutdownEvent) != 0) event_names.emplace_back("SHUTDOWN");
+  telemetry_->extension(name, event_names);
   return registration;
 }
 
@@ -121,6 +134,23 @@ std::optional<ExtensionRefusal> Worker::extension_error(const std::string& ident
   return std::nullopt;
 }
 
+std::optional<ExtensionRefusal> Worker::subscribe_telemetry(
+    const std::string& identifier, const runtime_api::TelemetrySubscription& subscription) {
+  auto found = extensions_->find(identifier);
+  if (auto* refused = std::get_if<ExtensionRefusal>(&found)) return std::move(*refused);
+  if (state_.state() != WorkerState::kInitialising) {
+    // RIE's answer; Lambda's documentation has extensions subscribe during their init.
+    return runtime_api::extension_forbidden("Telemetry.SubscriptionClosed",
+                                            "Telemetry API subscription is closed: extensions "
+                                            "subscribe during the init phase");
+  }
+  const auto* extension = std::get<ExtensionRegistry::Extension*>(found);
+  log("TELEMETRY\tName: " + extension->name + "\tState: Subscribed\tTypes: " +
+      types_text(subscription.types) + "\tDestination: " + subscription.uri);
+  telemetry_->subscribe(extension->name, subscription);
+  return std::nullopt;
+}
+
 bool Worker::begin_shutdown(WorkerState before, std::optional<StartFailure>& failure) {
   if (!sandbox_ || killed_ || before == WorkerState::kStarting || !extensions_) return false;
   if (failure) shutdown_reason_ = "failure";
@@ -160,6 +190,7 @@ void Worker::finish_shutdown() {
   shutdown_poll_.cancel();
   kill_sandbox();
   extensions_->close();
+  telemetry_->close();
   session_.close();
   output_.drain();
   flush_log();

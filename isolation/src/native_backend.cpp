@@ -99,6 +99,7 @@ class NativeSandbox final : public Sandbox {
       : id_(spec.id),
         memory_mb_(spec.memory_mb),
         burst_(spec.init_cpu_burst),
+        own_network_(!spec.network_host),
         adopted_(static_cast<bool>(spec.adopter)),
         options_(std::move(options)),
         cgroup_(std::move(cgroup)),
@@ -124,6 +125,9 @@ class NativeSandbox final : public Sandbox {
     return timings_;
   }
   UniqueFd take_runtime_api_listener() override { return std::move(listener_); }
+  [[nodiscard]] Result<UniqueFd> network_socket() const override {
+    return own_network_ ? socket_in_netns(init_.pid()) : Sandbox::network_socket();
+  }
 
   [[nodiscard]] std::uint64_t peak_memory_bytes() const override {
     return cgroup_->peak_memory_bytes();
@@ -201,7 +205,8 @@ class NativeSandbox final : public Sandbox {
 
   std::string id_;
   std::uint32_t memory_mb_;
-  bool burst_;  // no CPU quota yet
+  bool burst_;        // no CPU quota yet
+  bool own_network_;  // its own network namespace (not `network: host`)
   bool adopted_;
   NativeOptions options_;
   std::unique_ptr<Cgroup> cgroup_;

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "ember/isolation/sandbox.hpp"
+
 namespace ember::isolation {
 namespace {
 
@@ -62,6 +64,33 @@ Result<Listener> listen_in_netns(int netns_fd, unsigned short port, const std::s
   const NetnsGuard back(std::move(original));
   if (auto up = loopback_up(); !up) return up.error();
   return listen_on_loopback(port);
+}
+
+Result<UniqueFd> tcp_socket() {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return last_error("socket AF_INET SOCK_STREAM");
+  return fd;
+}
+
+// Sandboxes on the host's network (the process backend, `network: host`) reach their
+// processes through the host's loopback.
+Result<UniqueFd> Sandbox::network_socket() const { return tcp_socket(); }
+
+Result<UniqueFd> socket_in_netns(int netns_fd, const std::string& name) {
+  UniqueFd original(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!original) return last_error("open /proc/thread-self/ns/net");
+  if (::setns(netns_fd, CLONE_NEWNET) < 0) {
+    return last_error("setns " + name, "needs CAP_SYS_ADMIN");
+  }
+  const NetnsGuard back(std::move(original));
+  return tcp_socket();
+}
+
+Result<UniqueFd> socket_in_netns(pid_t pid) {
+  const std::string target_path = "/proc/" + std::to_string(pid) + "/ns/net";
+  UniqueFd target(::open(target_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!target) return last_error("open " + target_path);
+  return socket_in_netns(target.get(), target_path);
 }
 
 Result<UniqueFd> new_network_namespace() {

@@ -16,6 +16,14 @@ Result<Listener> listen_in_netns(pid_t pid, unsigned short port);
 // The same in the namespace netns_fd refers to; name is for error messages.
 Result<Listener> listen_in_netns(int netns_fd, unsigned short port, const std::string& name);
 
+// A TCP socket (IPv4, close-on-exec) made in the network namespace netns_fd refers to, where it
+// stays: connecting it to 127.0.0.1 reaches that namespace's loopback. name is for errors.
+Result<UniqueFd> socket_in_netns(int netns_fd, const std::string& name);
+// The same in pid's network namespace.
+Result<UniqueFd> socket_in_netns(pid_t pid);
+// A plain one, in the caller's namespace.
+Result<UniqueFd> tcp_socket();
+
 // A new network namespace with no process in it (only lo, down), held by the returned fd:
 // made on this thread, which returns to its own namespace. For the OCI backend, whose
 // runtime joins it by path (/proc/self/fd/N) when it creates the container.

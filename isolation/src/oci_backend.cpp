@@ -146,6 +146,11 @@ class OciSandbox final : public Sandbox {
   [[nodiscard]] int exit_fd() const override { return process().pidfd(); }
   [[nodiscard]] const SandboxTimings& timings() const override { return timings_; }
   UniqueFd take_runtime_api_listener() override { return std::move(listener_); }
+  [[nodiscard]] Result<UniqueFd> network_socket() const override {
+    if (!remains_->netns) return Sandbox::network_socket();  // `network: host`
+    return socket_in_netns(remains_->netns.get(),
+                           "the network namespace of " + remains_->container_id);
+  }
 
   [[nodiscard]] std::uint64_t peak_memory_bytes() const override {
     return remains_->cgroup->peak_memory_bytes();

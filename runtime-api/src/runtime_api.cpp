@@ -10,6 +10,7 @@
 
 #include "ember/runtime_api/extensions_api.hpp"
 #include "ember/runtime_api/limits.hpp"
+#include "ember/runtime_api/telemetry_api.hpp"
 #include "streamed_response.hpp"
 
 namespace ember::runtime_api {
@@ -153,14 +154,16 @@ boost::asio::awaitable<Response> serve_error(RuntimeApiHandler& handler, Request
 boost::asio::awaitable<Response> handle(std::weak_ptr<RuntimeApiHandler> weak, Request& req) {
   auto target = std::string_view(req.target());
   if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
-  if (target.starts_with(kExtensionsPrefix)) {
+  // The Telemetry API is documented both with and without its trailing '/'.
+  const bool telemetry = target == kTelemetryPath || target == std::string(kTelemetryPath) + "/";
+  if (target.starts_with(kExtensionsPrefix) || telemetry) {
     auto handler = weak.lock();
     if (!handler) co_return refusal_reply(RuntimeRefusal::kWorkerGone, {});
     handler->observe(req);
-    if (auto* extensions = handler->extensions()) {
-      co_return co_await serve_extensions_api(*extensions, req);
-    }
-    co_return not_found(req);
+    auto* extensions = handler->extensions();
+    if (extensions == nullptr) co_return not_found(req);
+    if (telemetry) co_return serve_telemetry_api(*extensions, req);
+    co_return co_await serve_extensions_api(*extensions, req);
   }
   if (!target.starts_with(kPrefix)) co_return not_found(req);
   const auto rest = target.substr(kPrefix.size());

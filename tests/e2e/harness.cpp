@@ -59,6 +59,7 @@ client::LocalNodeSpec node_spec(const std::vector<FunctionSpec>& functions,
     function.async = f.async;
     function.http = f.http;
     function.logging = f.logging;
+    function.mounts = f.mounts;
     spec.functions.push_back(std::move(function));
   }
   return spec;

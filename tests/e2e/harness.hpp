@@ -49,6 +49,7 @@ struct FunctionSpec {
   client::NodeFunction::Async async;      // retries and destinations of Event invocations
   client::NodeFunction::Http http;        // an HTTP route; none when its path is empty
   client::NodeFunction::Logging logging;  // log format and levels; the defaults when empty
+  std::vector<client::NodeFunction::Mount> mounts;  // host directories bound at /mnt/...
 };
 
 struct CommandResult {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -310,6 +311,49 @@ TEST_P(Sandboxes, RuntimeApiListenerServesTheWorkerInsideItsNetns) {
   ASSERT_TRUE(status);
   EXPECT_EQ(status->value, 0);
   EXPECT_NE(output().find("answer: HTTP/1.1 200 OK"), std::string::npos) << output();
+}
+
+// What the engine reaches a server of the sandbox with (a Telemetry API destination): a socket
+// made in the sandbox's network, where 127.0.0.1 is the sandbox's own loopback.
+TEST_P(Sandboxes, NetworkSocketReachesAServerOnTheSandboxsLoopback) {
+  auto s = spec({"hello"});
+  s.argv = {"/usr/bin/python3", "-c",
+            "import socket, sys\n"
+            "try:\n"
+            "    print('resolves', socket.gethostbyname('sandbox.localdomain'), flush=True)\n"
+            "except OSError as e:\n"
+            "    print('resolves not', e, flush=True)\n"
+            "server = socket.socket()\n"
+            "server.bind(('127.0.0.1', 4243))\n"
+            "server.listen()\n"
+            "print('listening', flush=True)\n"
+            "conn, _ = server.accept()\n"
+            "conn.sendall(b'hello from inside')\n"
+            "conn.close()\n"};
+  auto sandbox = backend_->create(s);
+  ASSERT_TRUE(sandbox) << sandbox.error().message();
+  ASSERT_TRUE(
+      ember::test::eventually([&] { return output().find("listening") != std::string::npos; }, 10s))
+      << output();
+  if (!oci()) {
+    // The native root's /etc/hosts names the sandbox's loopback (the OCI one is the host's).
+    EXPECT_NE(output().find("resolves 127.0.0.1"), std::string::npos) << output();
+  }
+  auto socket = (*sandbox)->network_socket();
+  ASSERT_TRUE(socket) << socket.error().message();
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(4243);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(socket->get(), reinterpret_cast<const sockaddr*>(&address), sizeof address),
+            0)
+      << std::strerror(errno);
+  char answer[64] = {};
+  ASSERT_GT(::read(socket->get(), answer, sizeof answer - 1), 0);
+  EXPECT_STREQ(answer, "hello from inside");
+  const auto status = wait(**sandbox, 10s);
+  ASSERT_TRUE(status) << output();
+  EXPECT_EQ(status->value, 0) << output();
 }
 
 TEST_P(Sandboxes, MemoryOverTheLimitIsOomKilledWithPeakReported) {

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "ember/runtime_api/runtime_api.hpp"
+#include "ember/runtime_api/telemetry_api.hpp"
 #include "loopback.hpp"
 
 namespace ember::runtime_api::test {
@@ -48,9 +49,18 @@ class FakeExtensions : public ExtensionsApiHandler {
     errors.push_back(identifier + (at_init ? " init " : " exit ") + error_type);
     return std::nullopt;
   }
+  std::optional<ExtensionRefusal> subscribe_telemetry(
+      const std::string& identifier, const TelemetrySubscription& subscription) override {
+    if (!identifier.starts_with("id-") || registered.count(identifier.substr(3)) == 0) {
+      return extension_forbidden("Extension.UnknownExtensionIdentifier", "unknown");
+    }
+    subscriptions[identifier] = subscription;
+    return std::nullopt;
+  }
 
   std::map<std::string, unsigned> registered;
   std::vector<std::string> errors;
+  std::map<std::string, TelemetrySubscription> subscriptions;
 };
 
 // The runtime's side is not called here; only its extensions() matters.
@@ -90,7 +100,9 @@ class ExtensionsApi : public ::testing::Test {
   std::optional<Response> call(http::verb method, const std::string& path,
                                const std::map<std::string, std::string>& headers,
                                std::string body = {}) {
-    auto req = request(method, std::string(kBase) + path, std::move(body));
+    // Paths of the Telemetry API are whole; the Extensions API's are below kBase.
+    const auto target = path.starts_with("/2022-07-01") ? path : std::string(kBase) + path;
+    auto req = request(method, target, std::move(body));
     for (const auto& [name, value] : headers) req.set(name, value);
     client_->send(wire(std::move(req)));
     return client_->receive();
@@ -176,6 +188,39 @@ TEST_F(ExtensionsApi, UnknownRoutesAndAWorkerWithoutExtensionsAnswer404) {
   expect_refusal(call(http::verb::get, "/register", {}), http::status::not_found, "InvalidURI");
   runtime_->with_extensions = false;
   expect_refusal(register_as("x", ""), http::status::not_found, "InvalidURI");
+}
+
+constexpr std::string_view kSubscription =
+    R"({"schemaVersion":"2022-07-01","types":["platform"],)"
+    R"("destination":{"protocol":"HTTP","URI":"http://sandbox.localdomain:4243/t"}})";
+
+TEST_F(ExtensionsApi, TelemetrySubscribeReachesTheHandlerAndAnswersOk) {
+  ASSERT_TRUE(register_as("watcher", R"({"events":["INVOKE"]})"));
+  for (const char* path : {"/2022-07-01/telemetry", "/2022-07-01/telemetry/"}) {
+    const auto res = call(http::verb::put, path, {{"Lambda-Extension-Identifier", "id-watcher"}},
+                          std::string(kSubscription));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->result(), http::status::ok) << path << ": " << res->body();
+    EXPECT_EQ(res->body(), "OK");
+  }
+  const auto& subscription = runtime_->fake.subscriptions.at("id-watcher");
+  EXPECT_EQ(subscription.port, 4243);
+  EXPECT_EQ(subscription.types, kPlatformTelemetry);
+}
+
+TEST_F(ExtensionsApi, TelemetrySubscribeRefusesBadBodiesAndUnknownIdentifiers) {
+  ASSERT_TRUE(register_as("watcher", R"({"events":["INVOKE"]})"));
+  const std::map<std::string, std::string> known{{"Lambda-Extension-Identifier", "id-watcher"}};
+  expect_refusal(call(http::verb::put, "/2022-07-01/telemetry", known, "{}"),
+                 http::status::bad_request, "ValidationError");
+  expect_refusal(call(http::verb::put, "/2022-07-01/telemetry", {}, std::string(kSubscription)),
+                 http::status::forbidden, "Extension.MissingExtensionIdentifier");
+  expect_refusal(call(http::verb::put, "/2022-07-01/telemetry",
+                      {{"Lambda-Extension-Identifier", "id-stranger"}}, std::string(kSubscription)),
+                 http::status::forbidden, "Extension.UnknownExtensionIdentifier");
+  expect_refusal(call(http::verb::post, "/2022-07-01/telemetry", known, std::string(kSubscription)),
+                 http::status::not_found, "InvalidURI");
+  EXPECT_TRUE(runtime_->fake.subscriptions.empty());
 }
 
 }  // namespace

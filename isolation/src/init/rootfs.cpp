@@ -100,8 +100,29 @@ StepResult bind_system(const InitConfig& c) {
   return std::nullopt;
 }
 
+// The host's /etc/hosts (absent: empty) with the names Lambda resolves inside every sandbox:
+// sandbox.localdomain is where an extension's Telemetry API destination listens, the sandbox's
+// own loopback.
+std::string hosts_file() {
+  std::string text;
+  const int fd = ::open("/etc/hosts", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buffer[4096];
+    for (ssize_t n = 0; (n = ::read(fd, buffer, sizeof buffer)) > 0;) {
+      text.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+  }
+  if (!text.empty() && text.back() != '\n') text.push_back('\n');
+  return text + "127.0.0.1\tsandbox.localdomain sandbox\n";
+}
+
 StepResult populate_etc(const InitConfig& c) {
   for (const char* file : kHostEtcFiles) {
+    if (std::string_view(file) == "/etc/hosts") {
+      if (auto r = make_file(in_root(c, file), hosts_file())) return r;
+      continue;
+    }
     if (std::string(file).starts_with("/etc/ssl/")) {
       if (auto r = make_dir(in_root(c, "/etc/ssl"))) return r;
     }

@@ -139,6 +139,12 @@ class Sandbox {
   // told its address in AWS_LAMBDA_RUNTIME_API. Can be taken once.
   virtual UniqueFd take_runtime_api_listener() = 0;
 
+  // --- reaching the sandbox's processes
+  // A new TCP socket (IPv4, unconnected, close-on-exec) in the sandbox's network: connected to
+  // 127.0.0.1:PORT it reaches what a process of the sandbox listens on there (the Telemetry
+  // API's destinations). The default, for sandboxes on the host's network, is a plain socket.
+  [[nodiscard]] virtual Result<UniqueFd> network_socket() const;
+
   // --- resources
   // Highest memory use of the sandbox so far, in bytes; 0 when it cannot be read.
   [[nodiscard]] virtual std::uint64_t peak_memory_bytes() const = 0;

@@ -17,6 +17,8 @@ namespace ember::runtime_api {
 
 inline constexpr std::string_view kExtensionsPrefix = "/2020-01-01/extension/";
 
+struct TelemetrySubscription;  // telemetry_api.hpp
+
 // The events an extension subscribes to, as bits.
 enum ExtensionEvents : unsigned {
   kNoEvents = 0,
@@ -61,6 +63,9 @@ class ExtensionsApiHandler {
   virtual std::optional<ExtensionRefusal> extension_error(const std::string& identifier,
                                                           bool at_init, std::string error_type,
                                                           std::string body) = 0;
+  // PUT /2022-07-01/telemetry with a body that passed Lambda's checks (telemetry_api.hpp).
+  virtual std::optional<ExtensionRefusal> subscribe_telemetry(
+      const std::string& identifier, const TelemetrySubscription& subscription) = 0;
 };
 
 // Serves one request whose path starts with kExtensionsPrefix.
