@@ -301,6 +301,8 @@ class Servers {
     options.add_to_status = [stats = route_stats_, routes = listeners.route_table](
                                 boost::json::object& out) { stats->describe(out, routes); };
     options.only_function = only_function;
+    // The control plane (aws lambda create-function, ...); not for ember rie's one function.
+    if (only_function.empty()) options.control = &node.control();
     return options;
   }
 

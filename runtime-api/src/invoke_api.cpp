@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "ember/runtime_api/base64.hpp"
+#include "ember/runtime_api/control_api.hpp"
 #include "ember/runtime_api/event_stream.hpp"
 #include "ember/runtime_api/limits.hpp"
 #include "ember/runtime_api/response_stream.hpp"
@@ -418,6 +419,14 @@ HttpApi make_invoke_api(InvokeService& service, InvokeApiOptions options) {
                                    Request& req, const Peer& /*peer*/, ResponseWriter& writer) {
     return handle_stream_request(service, req, writer, only);
   };
+  if (options.control != nullptr) {
+    // Deployment packages are larger than the Invoke API's bodies: read by the control plane.
+    api.streams_request = is_control_upload;
+    api.handle_request_stream = [control = options.control](Request& head, BodyReader& body,
+                                                            const Peer& /*peer*/) {
+      return handle_control_upload(*control, head, body);
+    };
+  }
   api.handle = [&service, options = std::move(options)](
                    Request& req, const Peer& /*peer*/) -> boost::asio::awaitable<Response> {
     if (options.status != nullptr && req.method() == http::verb::get &&
@@ -428,6 +437,9 @@ HttpApi make_invoke_api(InvokeService& service, InvokeApiOptions options) {
       if (options.add_to_status) options.add_to_status(out);
       res.body() = boost::json::serialize(out);
       co_return res;
+    }
+    if (options.control != nullptr && is_control_request(req)) {
+      co_return co_await handle_control_request(*options.control, req);
     }
     co_return co_await handle_invoke_request(service, req, options.only_function);
   };

@@ -19,6 +19,7 @@ namespace ember::runtime_api {
 enum class InvocationType { kRequestResponse, kEvent, kDryRun };
 
 class ResponseStream;
+class ControlService;
 
 // A validated Invoke call: the HTTP layer has checked the path, headers and payload.
 struct InvokeRequest {
@@ -120,6 +121,9 @@ struct InvokeApiOptions {
   // Every request goes to this function, as aws-lambda-rie serves its one function at
   // /2015-03-31/functions/function/invocations (ember rie); empty: the path names it.
   std::string only_function;
+  // The control plane (CreateFunction, GetFunction, ...) on the same port when set; must
+  // outlive the server.
+  ControlService* control = nullptr;
 };
 
 // The HttpApi of the Invoke API, for HttpServer. The service must outlive the server.
