@@ -3,6 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -150,8 +154,12 @@ std::optional<std::string> apply_settings(const boost::json::object& body, Store
 
 }  // namespace
 
-ControlPlane::ControlPlane(Node& node, const std::function<void(const std::string&)>& warn)
-    : node_(node), file_(node.config()), store_(node.config().node.state_dir) {
+ControlPlane::ControlPlane(Node& node, boost::asio::any_io_executor executor,
+                           const std::function<void(const std::string&)>& warn)
+    : node_(node),
+      executor_(std::move(executor)),
+      file_(node.config()),
+      store_(node.config().node.state_dir) {
   std::vector<std::string> problems;
   std::set<std::string> used;
   for (auto& f : store_.load(problems)) {
@@ -177,6 +185,9 @@ ControlPlane::ControlPlane(Node& node, const std::function<void(const std::strin
   for (const auto& problem : problems) warn("ember: control plane: " + problem);
 }
 
+// The file thread stops (joined by files_) before the store and the executor go.
+ControlPlane::~ControlPlane() = default;
+
 const config::FunctionConfig* ControlPlane::file_function(std::string_view name) const {
   for (const auto& f : file_.functions) {
     if (f.name == name) return &f;
@@ -197,7 +208,15 @@ bool ControlPlane::names_this_node(const runtime_api::FunctionRef& ref) const {
 boost::asio::awaitable<ControlResult> ControlPlane::control(Request request) {
   switch (request.op) {
     case ControlOp::kCreateFunction:
-      co_return create(request);
+    case ControlOp::kUpdateFunctionCode: {
+      auto pending = request.op == ControlOp::kCreateFunction ? prepare_create(request)
+                                                              : prepare_code_update(request);
+      if (auto* refused = std::get_if<ControlResult>(&pending)) co_return std::move(*refused);
+      auto& code = std::get<PendingCode>(pending);
+      std::string zip = std::move(code.base64_zip);
+      auto stored = co_await store_code(std::move(zip));
+      co_return finish_code(std::move(code), std::move(stored));
+    }
     case ControlOp::kGetFunction:
       co_return get(request, true);
     case ControlOp::kGetFunctionConfiguration:
@@ -206,8 +225,6 @@ boost::asio::awaitable<ControlResult> ControlPlane::control(Request request) {
       co_return list(request);
     case ControlOp::kDeleteFunction:
       co_return remove(request);
-    case ControlOp::kUpdateFunctionCode:
-      co_return update_code(request);
     case ControlOp::kUpdateFunctionConfiguration:
       co_return update_configuration(request);
     case ControlOp::kPutFunctionConcurrency:
@@ -323,8 +340,13 @@ std::variant<const StoredFunction*, ControlResult> ControlPlane::find_api_functi
                                                          ref.name, ref.qualifier));
 }
 
-std::optional<ControlResult> ControlPlane::take_code(std::string_view base64_zip,
-                                                     StoredFunction& f) {
+namespace {
+
+// On the control plane's file thread: decodes, hashes, stores and unpacks a package.
+std::variant<StoredCode, ControlResult> store_package(FunctionStore& store,
+                                                      const std::string& base64_zip,
+                                                      std::uint64_t storage_used,
+                                                      std::uint64_t storage_limit) {
   auto zip = runtime_api::base64_decode(base64_zip);
   if (!zip) return invalid("Code.ZipFile is not valid base64");
   if (zip->size() > kMaxZippedBytes) {
@@ -333,20 +355,40 @@ std::optional<ControlResult> ControlPlane::take_code(std::string_view base64_zip
         "Zipped size must be smaller than " + std::to_string(kMaxZippedBytes) + " bytes");
   }
   const std::string hex = image::hex(image::sha256_raw(*zip));
-  const bool known = std::filesystem::exists(store_.zip_path(hex));
-  if (!known && code_storage_used() + zip->size() > code_storage_limit_) {
+  const bool known = std::filesystem::exists(store.zip_path(hex));
+  if (!known && storage_used + zip->size() > storage_limit) {
     return ControlResult::fail(400, "CodeStorageExceededException",
                                "Code storage limit exceeded: the node's packages take " +
-                                   std::to_string(code_storage_used()) + " bytes, the limit is " +
-                                   std::to_string(code_storage_limit_));
+                                   std::to_string(storage_used) + " bytes, the limit is " +
+                                   std::to_string(storage_limit));
   }
-  auto stored = store_.store_code(*zip, hex, image::ZipLimits{});
+  auto stored = store.store_code(*zip, hex, image::ZipLimits{});
   if (auto* why = std::get_if<std::string>(&stored)) {
     return invalid("Could not unpack the deployment package: " + *why);
   }
-  f.code_sha256_hex = hex;
-  f.code_size = zip->size();
-  return std::nullopt;
+  return StoredCode{hex, zip->size()};
+}
+
+}  // namespace
+
+boost::asio::awaitable<std::variant<StoredCode, ControlResult>> ControlPlane::store_code(
+    std::string base64_zip) {
+  using Outcome = std::variant<StoredCode, ControlResult>;
+  using Channel = boost::asio::experimental::channel<void(boost::system::error_code, Outcome)>;
+  auto channel = std::make_shared<Channel>(executor_, 1);
+  boost::asio::post(files_, [this, channel, zip = std::move(base64_zip), used = code_storage_used(),
+                             limit = code_storage_limit_]() {
+    auto outcome = store_package(store_, zip, used, limit);
+    // The channel belongs to the engine's thread: the answer is handed over there.
+    boost::asio::post(executor_, [channel, outcome = std::move(outcome)]() mutable {
+      channel->try_send(boost::system::error_code{}, std::move(outcome));
+    });
+  });
+  auto [ec, outcome] =
+      co_await channel->async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
+  if (ec)
+    co_return ControlResult::fail(500, "ServiceException", "Storing the code: " + ec.message());
+  co_return std::move(outcome);
 }
 
 std::uint64_t ControlPlane::code_storage_used() const {
@@ -372,7 +414,7 @@ std::optional<ControlResult> ControlPlane::commit(StoredFunction f) {
   return std::nullopt;
 }
 
-ControlResult ControlPlane::create(const Request& request) {
+std::variant<PendingCode, ControlResult> ControlPlane::prepare_create(const Request& request) {
   const auto& body = request.body;
   Fields fields(body);
   const auto name_text = fields.string("FunctionName");
@@ -410,9 +452,7 @@ ControlResult ControlPlane::create(const Request& request) {
         "Code.ZipFile is required (aws lambda create-function --zip-file fileb://f.zip); "
         "ember takes no S3 location or image");
   }
-  if (auto refused = take_code(zip->as_string(), f)) return *refused;
-  if (auto refused = commit(f)) return *refused;
-  return ok(configuration(functions_.at(ref.name)), 201);
+  return PendingCode{std::move(f), std::string(zip->as_string()), true, false};
 }
 
 ControlResult ControlPlane::get(const Request& request, bool whole) const {
@@ -491,7 +531,7 @@ bool dry_run(const boost::json::object& body) {
 
 }  // namespace
 
-ControlResult ControlPlane::update_code(const Request& request) {
+std::variant<PendingCode, ControlResult> ControlPlane::prepare_code_update(const Request& request) {
   auto found = find_api_function(request, true);
   if (auto* answer = std::get_if<ControlResult>(&found)) return *answer;
   StoredFunction f = *std::get<const StoredFunction*>(found);
@@ -502,10 +542,29 @@ ControlResult ControlPlane::update_code(const Request& request) {
         "ZipFile is required (aws lambda update-function-code --zip-file fileb://f.zip); "
         "ember takes no S3 location or image");
   }
-  if (auto refused = take_code(zip->as_string(), f)) return *refused;
-  if (dry_run(request.body)) return ok(configuration(f));
+  return PendingCode{std::move(f), std::string(zip->as_string()), false, dry_run(request.body)};
+}
+
+ControlResult ControlPlane::finish_code(PendingCode pending,
+                                        std::variant<StoredCode, ControlResult> code) {
+  if (auto* refused = std::get_if<ControlResult>(&code)) return *refused;
+  auto& f = pending.function;
+  // The engine's thread served other calls while the code was stored.
+  const bool exists = functions_.contains(f.name) || file_function(f.name) != nullptr;
+  if (pending.create && exists) {
+    return ControlResult::fail(409, "ResourceConflictException",
+                               "Function already exist: " + f.name);
+  }
+  if (!pending.create && !functions_.contains(f.name)) {
+    return ControlResult::fail(404, "ResourceNotFoundException",
+                               "Function not found: " + arn(f.name));
+  }
+  const auto& stored = std::get<StoredCode>(code);
+  f.code_sha256_hex = stored.sha256_hex;
+  f.code_size = stored.size;
+  if (pending.dry_run) return ok(configuration(f));
   if (auto refused = commit(f)) return *refused;
-  return ok(configuration(functions_.at(f.name)));
+  return ok(configuration(functions_.at(f.name)), pending.create ? 201 : 200);
 }
 
 ControlResult ControlPlane::update_configuration(const Request& request) {

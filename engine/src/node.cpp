@@ -91,8 +91,9 @@ Node::Node(const boost::asio::any_io_executor& executor, config::Config config, 
                                         [](const auto& f) { return !f.s3_events.empty(); });
     if (subscribed) notifier_ = std::make_unique<ObjectNotifier>(*context_, config_, *async_);
   }
-  control_ = std::make_unique<ControlPlane>(
-      *this, [](const std::string& problem) { std::fprintf(stderr, "%s\n", problem.c_str()); });
+  control_ = std::make_unique<ControlPlane>(*this, executor, [](const std::string& problem) {
+    std::fprintf(stderr, "%s\n", problem.c_str());
+  });
 }
 
 runtime_api::ControlService& Node::control() { return *control_; }

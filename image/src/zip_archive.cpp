@@ -162,8 +162,10 @@ class ZipUnpacker {
   }
 
   void write_file(archive* a, int dir_fd, const std::string& name, mode_t perm) {
-    // Owner may always read (and write): a zip made on Windows has no Unix modes at all.
-    const mode_t mode = perm == 0 ? 0644 : (perm | 0600);
+    // Readable by everyone, executable by everyone when by anyone: the runtime runs as the
+    // sandbox's user, not as the files' owner, and zips are often made 0600 or 0700 (Python's
+    // zipfile writes 0600; a zip made on Windows has no Unix modes at all).
+    const mode_t mode = perm | 0644U | ((perm & 0111U) != 0 ? 0111U : 0U);
     const UniqueFd fd(
         ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
     if (!fd) refuse(errno == EEXIST ? "duplicate entry" : "create: " + errno_text(errno));

@@ -256,10 +256,9 @@ TEST(ControlPlaneAwsCliV2, ErrorsAreLambdas) {
   auto missing = cli.lambda({"get-function-configuration", "--function-name", "nope"});
   EXPECT_NE(missing.err.find("(ResourceNotFoundException)"), std::string::npos) << missing.err;
   // The CLI checks MemorySize itself; a Timeout over Lambda's 900 s only the node refuses.
-  auto timeout = cli.lambda(
-      {"update-function-configuration", "--function-name", "once", "--timeout", "1000"});
-  EXPECT_NE(timeout.err.find("(InvalidParameterValueException)"), std::string::npos)
-      << timeout.err;
+  auto timeout =
+      cli.lambda({"update-function-configuration", "--function-name", "once", "--timeout", "1000"});
+  EXPECT_NE(timeout.err.find("(InvalidParameterValueException)"), std::string::npos) << timeout.err;
   EXPECT_NE(timeout.err.find("Timeout 1000 must be from 1 to 900"), std::string::npos)
       << timeout.err;
 }
@@ -321,6 +320,28 @@ print("after", ",".join(f["FunctionName"] for f in c.list_functions()["Functions
             std::string::npos)
       << result.out;
   EXPECT_NE(result.out.find("after a,c,hello\n"), std::string::npos) << result.out;
+}
+
+TEST(ControlPlaneBoto3, AZipLargerThanAnInvokeBodyIsTakenAndServed) {
+  if (run({"python3", "-c", "import boto3"}).exit_code != 0) GTEST_SKIP() << "boto3 missing";
+  Node node({hello()});
+  // 8 MB of random bytes stored uncompressed: a body of 11 MB as base64, over the Invoke
+  // API's 6 MB, under the control plane's 69905067 bytes.
+  const std::string script = R"(
+import io, os, sys, zipfile, boto3
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("lambda_function.py", "def lambda_handler(event, context):\n    return 'big'\n")
+    z.writestr("blob.bin", os.urandom(8 << 20))
+c = boto3.client("lambda", endpoint_url=sys.argv[1])
+r = c.create_function(FunctionName="big", Runtime="python3.11", Role="arn:aws:iam::000000000000:role/x",
+                      Handler="lambda_function.lambda_handler", Code={"ZipFile": buf.getvalue()})
+print("size", r["CodeSize"] == len(buf.getvalue()), r["CodeSize"] > (8 << 20))
+print("invoke", c.invoke(FunctionName="big", Payload=b"{}")["Payload"].read().decode())
+)";
+  auto result = run({"python3", "-c", script, node.endpoint()}, Node::aws_env());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "size True True\ninvoke \"big\"\n");
 }
 
 TEST(ControlPlaneRestart, AFunctionMadeThroughTheApiIsServedAfterARestart) {

@@ -68,11 +68,12 @@ TEST_F(ZipArchive, UnpacksFilesDirectoriesModesAndAnInsideSymlink) {
       "z.writestr(info('lib/data.txt', 0o100644), 'data')\n"
       "z.writestr(info('lib/link', 0o120777), 'data.txt')\n"
       "z.writestr(info('up', 0o120777), 'lib/../lib/data.txt')\n"
-      "z.writestr('plain.txt', 'no unix mode')\n");
+      "z.writestr('plain.txt', 'no unix mode')\n"
+      "z.writestr(info('private', 0o100700), 'owner only')\n");
   const auto root = fresh_root();
   auto result = unpack_zip(zip, root);
   ASSERT_TRUE(std::holds_alternative<UnpackedZip>(result)) << std::get<std::string>(result);
-  EXPECT_EQ(std::get<UnpackedZip>(result).entries, 5U);
+  EXPECT_EQ(std::get<UnpackedZip>(result).entries, 6U);
   struct stat st {};
   ASSERT_EQ(::stat((root / "bootstrap").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0755U);
@@ -81,8 +82,11 @@ TEST_F(ZipArchive, UnpacksFilesDirectoriesModesAndAnInsideSymlink) {
   std::string text;
   data >> text;
   EXPECT_EQ(text, "data");
+  // The sandbox's user is not the owner: everything is readable, executables by everyone.
   ASSERT_EQ(::stat((root / "plain.txt").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0600, 0600U);
+  EXPECT_EQ(st.st_mode & 0777, 0644U);
+  ASSERT_EQ(::stat((root / "private").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755U);
 }
 
 TEST_F(ZipArchive, DotDotEntryIsRefusedByName) {
