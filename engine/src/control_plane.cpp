@@ -386,8 +386,9 @@ boost::asio::awaitable<std::variant<StoredCode, ControlResult>> ControlPlane::st
   });
   auto [ec, outcome] =
       co_await channel->async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
-  if (ec)
+  if (ec) {
     co_return ControlResult::fail(500, "ServiceException", "Storing the code: " + ec.message());
+  }
   co_return std::move(outcome);
 }
 

@@ -61,12 +61,12 @@ class ControlPlane final : public runtime_api::ControlService {
   // Decodes, hashes and unpacks the zip on the file thread, so invocations go on meanwhile.
   boost::asio::awaitable<std::variant<StoredCode, Result>> store_code(std::string base64_zip);
   Result finish_code(PendingCode pending, std::variant<StoredCode, Result> code);
-  Result get(const Request& request, bool whole) const;
-  Result list(const Request& request) const;
+  [[nodiscard]] Result get(const Request& request, bool whole) const;
+  [[nodiscard]] Result list(const Request& request) const;
   Result remove(const Request& request);
   Result update_configuration(const Request& request);
   Result put_concurrency(const Request& request);
-  Result get_concurrency(const Request& request) const;
+  [[nodiscard]] Result get_concurrency(const Request& request) const;
   Result delete_concurrency(const Request& request);
 
   // The stored function the request names, or the error answer (404, a function of the
@@ -82,7 +82,7 @@ class ControlPlane final : public runtime_api::ControlService {
   // Checks the settings as the node would load them, saves and (re)starts the function.
   std::optional<Result> commit(StoredFunction f);
   [[nodiscard]] std::variant<config::FunctionConfig, std::string> to_config(
-      const StoredFunction& f) const;
+      const StoredFunction& s) const;
   [[nodiscard]] std::uint64_t code_storage_used() const;
 
   Node& node_;

@@ -79,7 +79,7 @@ StoredFunction from_json(const boost::json::object& o) {
 
 }  // namespace
 
-FunctionStore::FunctionStore(fs::path state_dir)
+FunctionStore::FunctionStore(const fs::path& state_dir)
     : functions_dir_(state_dir / "functions"), code_root_(state_dir / "code") {}
 
 fs::path FunctionStore::code_dir(const std::string& sha256_hex) const {

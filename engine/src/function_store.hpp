@@ -38,7 +38,7 @@ struct StoredFunction {
 // renamed), so a crash leaves the old or the new settings, never half of them.
 class FunctionStore {
  public:
-  explicit FunctionStore(std::filesystem::path state_dir);
+  explicit FunctionStore(const std::filesystem::path& state_dir);
 
   // Every stored function, by name; a file that does not read adds a line to `problems`.
   std::vector<StoredFunction> load(std::vector<std::string>& problems) const;
@@ -50,7 +50,7 @@ class FunctionStore {
   [[nodiscard]] std::filesystem::path code_dir(const std::string& sha256_hex) const;
   [[nodiscard]] std::filesystem::path zip_path(const std::string& sha256_hex) const;
   // Writes the function's settings; the reason when it could not.
-  std::optional<std::string> save(const StoredFunction& function) const;
+  [[nodiscard]] std::optional<std::string> save(const StoredFunction& function) const;
   void erase(const std::string& name) const;
   // Removes the packages (and unfinished unpackings) not in `used`. Called at start only: a
   // replaced function's workers may still run from its old code until then.
