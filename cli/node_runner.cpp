@@ -310,6 +310,8 @@ class Servers {
                                 boost::json::object& out) { stats->describe(out, routes); };
     options.only_function = only_function;
     options.auth = authenticator(node.config().node);
+    // The control plane (aws lambda create-function, ...); not for ember rie's one function.
+    if (only_function.empty()) options.control = &node.control();
     return options;
   }
 

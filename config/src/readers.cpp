@@ -88,23 +88,7 @@ void read_state_dir(const Walker& walker, const Entry& entry, NodeConfig& node) 
 }
 
 void read_runtime(const Walker& walker, const Entry& entry, FunctionConfig& function) {
-  function.runtime = walker.string(entry);
-  const auto info = parse_runtime(function.runtime);
-  if (!info) {
-    walker.fail(entry, "unsupported runtime " + in_backticks(function.runtime) +
-                           "; expected provided, provided.al2, provided.al2023, python3 or "
-                           "python3.N");
-  }
-  function.runtime_kind = info->kind;
-  function.interpreter = info->interpreter;
-  if (function.runtime_kind == RuntimeKind::kPython) {
-    std::error_code ec;
-    if (!fs::is_regular_file(function.interpreter, ec) ||
-        ::access(function.interpreter.c_str(), X_OK) != 0) {
-      walker.fail(entry, "interpreter " + function.interpreter.string() +
-                             " is not installed or not executable");
-    }
-  }
+  if (auto why = set_runtime(function, walker.string(entry))) walker.fail(entry, *why);
 }
 
 void read_code(const Walker& walker, const Entry& entry, FunctionConfig& function) {

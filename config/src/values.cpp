@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -197,6 +198,41 @@ namespace ember::config {
 
 using detail::all_digits;
 using detail::is_word;
+
+std::optional<std::string> set_runtime(FunctionConfig& function, std::string_view runtime) {
+  function.runtime = runtime;
+  const auto info = detail::parse_runtime(runtime);
+  if (!info) {
+    return "unsupported runtime `" + std::string(runtime) +
+           "`; expected provided, provided.al2, provided.al2023, python3 or python3.N";
+  }
+  function.runtime_kind = info->kind;
+  function.interpreter = info->interpreter;
+  if (function.runtime_kind == RuntimeKind::kPython &&
+      ::access(function.interpreter.c_str(), X_OK) != 0) {
+    return "interpreter " + function.interpreter.string() + " is not installed or not executable";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> environment_error(
+    const std::vector<std::pair<std::string, std::string>>& environment) {
+  std::size_t total_bytes = 0;
+  for (const auto& [name, value] : environment) {
+    if (!detail::is_environment_name(name)) {
+      return "variable name '" + name + "' must match [A-Za-z_][A-Za-z0-9_]*";
+    }
+    if (detail::is_reserved_environment_name(name)) {
+      return "variable name '" + name + "' is reserved: Lambda sets this variable itself";
+    }
+    total_bytes += name.size() + value.size();
+  }
+  if (total_bytes > detail::kMaxEnvironmentBytes) {
+    return "variables add up to " + std::to_string(total_bytes) + " bytes; Lambda allows at most " +
+           std::to_string(detail::kMaxEnvironmentBytes);
+  }
+  return std::nullopt;
+}
 
 bool is_function_name(std::string_view name) {
   return !name.empty() && name.size() <= 64 &&

@@ -33,10 +33,12 @@ double seconds(Clock::Duration d) { return std::chrono::duration<double>(d).coun
 
 }  // namespace
 
-FunctionPool::FunctionPool(EngineContext& context, const config::FunctionConfig& function)
+FunctionPool::FunctionPool(EngineContext& context,
+                           std::shared_ptr<const config::FunctionConfig> function)
     : context_(context),
-      function_(function),
-      policy_(make_keep_alive_policy(function)),
+      function_owner_(std::move(function)),
+      function_(*function_owner_),
+      policy_(make_keep_alive_policy(function_)),
       backstop_(context.executor, context.deadline_clock) {}
 
 std::optional<InvokeResult> FunctionPool::admit(const std::shared_ptr<Invocation>& invocation) {
@@ -139,7 +141,7 @@ bool FunctionPool::start_worker(WorkerKind kind) {
     ++prepared_starts_;
   }
   auto id = prepared ? prepared->sandbox->id() : new_worker_id(context_, function_);
-  auto worker = std::make_shared<Worker>(context_, function_, weak_from_this(), kind, id);
+  auto worker = std::make_shared<Worker>(context_, function_owner_, weak_from_this(), kind, id);
   workers_.push_back(worker);
   auto& backend = context_.backend_for(function_);
   if (!prepared && context_.urgent_preparer != nullptr && context_.is_isolated(backend)) {
@@ -268,7 +270,7 @@ void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker, bool firs
     return;
   }
   if (draining_ || shut_down_) {
-    worker->retire("node shutting down");
+    worker->retire(shut_down_ ? "node shutting down" : drain_reason_);
     return;
   }
   if (function_.max_reuse != 0 && worker->invocations() >= function_.max_reuse) {
@@ -477,13 +479,14 @@ void FunctionPool::evict_oldest_idle() {
   }
 }
 
-void FunctionPool::drain() {
+void FunctionPool::drain(const std::string& why) {
   draining_ = true;
+  drain_reason_ = why;
   prepared_.clear();
   prewarm_at_.reset();
   std::vector<std::shared_ptr<Worker>> idle;
   for (const auto& i : idle_) idle.push_back(i.worker);
-  for (const auto& worker : idle) worker->retire("node shutting down");
+  for (const auto& worker : idle) worker->retire(drain_reason_);
 }
 
 void FunctionPool::shutdown() {

@@ -29,7 +29,8 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
  public:
   using TimePoint = Clock::TimePoint;
 
-  FunctionPool(EngineContext& context, const config::FunctionConfig& function);
+  // The pool shares `function` with its workers (see Worker).
+  FunctionPool(EngineContext& context, std::shared_ptr<const config::FunctionConfig> function);
 
   // Hands the invocation to an idle worker, or queues it behind a start. Returns the 429
   // answer when the function or the node is at its limit. A synchronous caller may also queue
@@ -67,7 +68,8 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
 
   // --- shutdown
   // Graceful: idle workers end now, busy ones once they answer; waiters are still served.
-  void drain();
+  // `why` is what the ending workers log.
+  void drain(const std::string& why = "node shutting down");
   // Final: waiters and running invocations get 503 and every worker ends.
   void shutdown();
 
@@ -120,7 +122,8 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   [[nodiscard]] std::size_t prepared_target() const;
 
   EngineContext& context_;
-  const config::FunctionConfig& function_;
+  std::shared_ptr<const config::FunctionConfig> function_owner_;
+  const config::FunctionConfig& function_;  // *function_owner_
   std::unique_ptr<KeepAlivePolicy> policy_;
   std::vector<std::shared_ptr<Worker>> workers_;
   std::vector<IdleWorker> idle_;  // most recently parked last; reused first (stays warm)
@@ -136,6 +139,7 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   std::optional<TimePoint> prewarm_at_;  // adaptive policy: start a worker then
   Clock::Duration prewarm_keep_{};       // ... and keep it this long
   bool draining_ = false;
+  std::string drain_reason_ = "node shutting down";
   bool shut_down_ = false;
 
   // Counters since start.

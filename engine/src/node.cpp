@@ -9,8 +9,10 @@
 #include <limits>
 
 #include "async_dispatcher.hpp"
+#include "control_plane.hpp"
 #include "engine_context.hpp"
 #include "function_pool.hpp"
+#include "function_registry.hpp"
 #include "metrics_snapshot.hpp"
 #include "object_notifier.hpp"
 #include "python_zygote.hpp"
@@ -84,25 +86,22 @@ Node::Node(const boost::asio::any_io_executor& executor, config::Config config, 
   context_->evict_one = [this](const FunctionPool* except) { return evict_one(except); };
   context_->evictable = [this](const FunctionPool* except) {
     std::pair<std::uint64_t, std::uint32_t> total{};
-    for (const auto& [name, pool] : pools_) {
-      if (pool.get() == except) continue;
-      const auto [mb, n] = pool->evictable();
+    functions_->for_each([&](FunctionPool& pool) {
+      if (&pool == except) return;
+      const auto [mb, n] = pool.evictable();
       total.first += mb;
       total.second += n;
-    }
+    });
     return total;
   };
+  functions_ = std::make_unique<FunctionRegistry>(*context_);
   make_bucket_directories(config_, *context_);
   start_zygotes();
-  for (const auto& function : config_.functions) {
-    pools_.emplace(function.name, std::make_shared<FunctionPool>(*context_, function));
-  }
+  for (const auto& function : config_.functions) functions_->put(function);
   if (options.event_queue) {
     async_ = std::make_shared<AsyncDispatcher>(
-        *context_, config_, std::move(options.event_queue), [this](std::string_view name) {
-          const auto it = pools_.find(name);
-          return it == pools_.end() ? nullptr : it->second.get();
-        });
+        *context_, config_, std::move(options.event_queue),
+        [this](std::string_view name) { return functions_->find(name); });
     context_->async_room_opened = [weak = std::weak_ptr(async_)](std::string_view name) {
       if (auto async = weak.lock()) async->dispatch(name);
     };
@@ -113,7 +112,12 @@ Node::Node(const boost::asio::any_io_executor& executor, config::Config config, 
                                         [](const auto& f) { return !f.s3_events.empty(); });
     if (subscribed) notifier_ = std::make_unique<ObjectNotifier>(*context_, config_, *async_);
   }
+  control_ = std::make_unique<ControlPlane>(*this, executor, [](const std::string& problem) {
+    std::fprintf(stderr, "%s\n", problem.c_str());
+  });
 }
+
+runtime_api::ControlService& Node::control() { return *control_; }
 
 void Node::start_zygotes() {
   for (const auto& function : config_.functions) {
@@ -168,14 +172,14 @@ std::uint64_t Node::machine_memory_mb() {
 bool Node::evict_one(const FunctionPool* except) {
   FunctionPool* victim = nullptr;
   std::optional<Clock::TimePoint> oldest;
-  for (auto& [name, pool] : pools_) {
-    if (pool.get() == except) continue;
-    const auto since = pool->oldest_idle();
+  functions_->for_each([&](FunctionPool& pool) {
+    if (&pool == except) return;
+    const auto since = pool.oldest_idle();
     if (since && (!oldest || *since < *oldest)) {
       oldest = since;
-      victim = pool.get();
+      victim = &pool;
     }
-  }
+  });
   if (victim == nullptr) return false;
   victim->evict_oldest_idle();
   return true;
@@ -201,7 +205,8 @@ void Node::schedule_tick() {
 
 void Node::tick() {
   const auto now = context_->clock.now();
-  for (auto& [name, pool] : pools_) pool->tick(now);
+  functions_->for_each_with_retired([now](FunctionPool& pool) { pool.tick(now); });
+  functions_->prune();
   if (async_ && !draining_ && !shutting_down_) {
     if (schedules_) schedules_->tick();
     async_->tick();
@@ -212,7 +217,7 @@ void Node::drain() {
   if (draining_) return;
   draining_ = true;
   if (async_) async_->drain();
-  for (auto& [name, pool] : pools_) pool->drain();
+  functions_->for_each_with_retired([](FunctionPool& pool) { pool.drain(); });
 }
 
 boost::asio::awaitable<boost::json::object> Node::status() {
@@ -242,12 +247,12 @@ boost::json::object Node::snapshot() const {
   boost::json::array functions;
   const auto prices = prices_of(config_.node.cost);
   metrics::Usage total;
-  for (const auto& [name, pool] : pools_) {
-    auto function = pool->status(now);
-    if (config_.node.metrics) function["billed"] = usage_json(pool->billed(), prices);
-    total.add(pool->billed());
+  functions_->for_each([&](FunctionPool& pool) {
+    auto function = pool.status(now);
+    if (config_.node.metrics) function["billed"] = usage_json(pool.billed(), prices);
+    total.add(pool.billed());
     functions.push_back(std::move(function));
-  }
+  });
   out["functions"] = std::move(functions);
   if (config_.node.metrics) {
     // `ember cost`: the node's totals and the free tier's share, at node.cost's prices.
@@ -278,7 +283,8 @@ boost::asio::awaitable<std::string> Node::metrics() {
   // This thread's figures; with shards, each shard's would be asked for (a post each) and
   // added the same way.
   MetricsSnapshot snapshot;
-  for (const auto& [name, pool] : pools_) pool->add_metrics(snapshot.functions[name]);
+  functions_->for_each(
+      [&](FunctionPool& pool) { pool.add_metrics(snapshot.functions[pool.function().name]); });
   snapshot.node.merge(context_->metrics);
   const auto& capacity = context_->capacity;
   snapshot.memory_budget_mb = capacity.budget_mb;
@@ -307,9 +313,22 @@ boost::asio::awaitable<std::string> Node::metrics() {
 }
 
 std::size_t Node::worker_count(std::string_view function) const {
-  const auto it = pools_.find(function);
-  return it == pools_.end() ? 0 : it->second->worker_count();
+  const auto* pool = functions_->find(function);
+  return pool == nullptr ? 0 : pool->worker_count();
 }
+
+void Node::put_function(config::FunctionConfig function) {
+  const std::string name = function.name;
+  functions_->put(std::move(function));
+  // Events that waited for a function of this name may run now.
+  if (context_->async_room_opened) context_->async_room_opened(name);
+}
+
+bool Node::remove_function(std::string_view name) { return functions_->remove(name); }
+
+bool Node::has_function(std::string_view name) const { return functions_->contains(name); }
+
+std::size_t Node::retired_pools() const { return functions_->retired_count(); }
 
 std::size_t Node::live_workers() const { return context_->live_workers->count(); }
 
@@ -329,12 +348,12 @@ boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest req
     refusal.message = "The node is shutting down";
     co_return refusal;
   }
-  const auto it = pools_.find(ref.name);
+  auto* const pool = functions_->find(ref.name);
   const bool other_node = (ref.region && *ref.region != node.region) ||
                           (ref.account_id && *ref.account_id != node.account_id);
   // Only $LATEST exists until versions and aliases are published.
   const bool unknown_qualifier = ref.qualifier && *ref.qualifier != "$LATEST";
-  if (it == pools_.end() || other_node || unknown_qualifier) {
+  if (pool == nullptr || other_node || unknown_qualifier) {
     refusal.service_error = ServiceError::kResourceNotFound;
     refusal.message = "Function not found: " + arn;
     co_return refusal;
@@ -356,7 +375,7 @@ boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest req
 
   const auto sync = std::make_shared<SyncInvocation>(context_->executor, std::move(request), arn);
   const std::shared_ptr<Invocation> invocation = sync;
-  if (auto rejected = it->second->admit(invocation)) co_return std::move(*rejected);
+  if (auto rejected = pool->admit(invocation)) co_return std::move(*rejected);
   auto [ec, result] =
       co_await sync->done().async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
   if (ec) {
@@ -374,7 +393,7 @@ void Node::shutdown() {
   if (notifier_) notifier_->stop();
   preparer_->stop();
   urgent_preparer_->stop();
-  for (auto& [name, pool] : pools_) pool->shutdown();
+  functions_->for_each_with_retired([](FunctionPool& pool) { pool.shutdown(); });
   // The pools have settled every running event (back to the queue); the store takes it.
   if (async_) async_->stop();
 }

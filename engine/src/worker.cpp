@@ -23,11 +23,12 @@ namespace {
 constexpr std::size_t kMaxInitLogBytes = std::size_t{64} * 1024;
 }  // namespace
 
-Worker::Worker(EngineContext& context, const config::FunctionConfig& function,
+Worker::Worker(EngineContext& context, std::shared_ptr<const config::FunctionConfig> function,
                std::weak_ptr<FunctionPool> pool, WorkerKind kind, std::string id)
     : context_(context),
       live_workers_(context.live_workers),
-      function_(function),
+      function_owner_(std::move(function)),
+      function_(*function_owner_),
       pool_(std::move(pool)),
       kind_(kind),
       id_(std::move(id)),

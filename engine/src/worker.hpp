@@ -57,7 +57,9 @@ class Worker final : public RuntimeApiEvents,
 
   // `id` is unique on the host (it names the sandbox's cgroup): see new_worker_id(). The
   // worker is kStarting until start() launched its runtime.
-  Worker(EngineContext& context, const config::FunctionConfig& function,
+  // `function` is shared with its pool: a worker of a replaced or removed function keeps the
+  // configuration it started with until it ends, even after the pool is gone.
+  Worker(EngineContext& context, std::shared_ptr<const config::FunctionConfig> function,
          std::weak_ptr<FunctionPool> pool, WorkerKind kind, std::string id);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -165,7 +167,8 @@ class Worker final : public RuntimeApiEvents,
 
   EngineContext& context_;
   std::shared_ptr<LiveWorkers> live_workers_;
-  const config::FunctionConfig& function_;
+  std::shared_ptr<const config::FunctionConfig> function_owner_;
+  const config::FunctionConfig& function_;  // *function_owner_
   std::weak_ptr<FunctionPool> pool_;
   WorkerKind kind_;
   std::string id_;

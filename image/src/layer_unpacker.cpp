@@ -4,9 +4,7 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include <system_error>
 #include <vector>
 
+#include "beneath.hpp"
 #include "sha256.hpp"
 
 namespace ember::image {
@@ -30,56 +29,6 @@ constexpr std::string_view kWhiteout = ".wh.";
 constexpr std::string_view kOpaque = ".wh..wh..opq";
 
 std::string errno_text(int err) { return std::generic_category().message(err); }
-
-// Inside the root only: no symlink followed (RESOLVE_NO_SYMLINKS), no '..' or absolute path
-// leaving it (RESOLVE_BENEATH), no other mount.
-int open_beneath(int root_fd, const std::string& path, std::uint64_t flags) {
-  open_how how{};
-  how.flags = flags | O_CLOEXEC;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-  for (;;) {
-    const long fd = ::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how);
-    if (fd >= 0 || errno != EINTR) return static_cast<int>(fd);
-  }
-}
-
-// A layer path as components, refusing what could leave the root.
-struct EntryPath {
-  std::string path;    // "a/b/c", no leading "./"
-  std::string parent;  // "a/b", or "" for the root
-  std::string name;    // "c"
-};
-
-std::optional<EntryPath> split_path(std::string_view raw, std::string& problem) {
-  while (raw.substr(0, 2) == "./") raw.remove_prefix(2);
-  if (raw.substr(0, 1) == "/") {
-    // umoci names the root "/"; anything below it written that way is refused.
-    if (raw.find_first_not_of('/') == std::string_view::npos) return EntryPath{};
-    problem = "absolute path";
-    return std::nullopt;
-  }
-  std::vector<std::string_view> parts;
-  while (!raw.empty()) {
-    const auto slash = raw.find('/');
-    const std::string_view part = raw.substr(0, slash);
-    raw.remove_prefix(slash == std::string_view::npos ? raw.size() : slash + 1);
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      problem = "'..' in the path";
-      return std::nullopt;
-    }
-    parts.push_back(part);
-  }
-  if (parts.empty()) return EntryPath{};  // the root itself
-  EntryPath out;
-  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-    if (i > 0) out.parent += '/';
-    out.parent += parts[i];
-  }
-  out.name = std::string(parts.back());
-  out.path = out.parent.empty() ? out.name : out.parent + "/" + out.name;
-  return out;
-}
 
 // Removes `name` in `dir_fd`, a whole tree when it is a directory; never follows a symlink.
 void remove_tree(int dir_fd, const char* name) {

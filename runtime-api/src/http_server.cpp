@@ -277,7 +277,9 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
   for (bool first = true; !closed_; first = false) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
-    parser.body_limit(limits_.body_bytes);
+    // The body's limit depends on the head: a request the API reads itself bounds its own
+    // (the control plane's uploads are larger than the Invoke API's bodies).
+    parser.body_limit(boost::none);
 
     // The idle limit runs only between requests; a head, once begun (or a new connection's
     // first), must arrive whole within the header limit.
@@ -286,20 +288,26 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     stream.expires_after(limits_.header);
     auto [head_ec, head_n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
     if (closed_) co_return;
-    if (head_ec == http::error::body_limit) {
-      // Content-Length alone already says the body is too large.
-      Response res = closing_answer(api_.too_large(parser.get()));
-      stream.expires_after(limits_.transfer);
-      co_await http::async_write(stream, res, kTuple);
-      co_await linger_close(stream);
-      co_return;
-    }
     if (head_ec) {
       co_await answer_bad_head(stream, api_, head_ec);
       co_return;
     }
+    const bool streamed = api_.streams_request && api_.streams_request(parser.get());
+    if (!streamed) {
+      const auto length = parser.content_length();
+      if (length && *length > limits_.body_bytes) {
+        // Content-Length alone already says the body is too large.
+        Response res = closing_answer(api_.too_large(parser.get()));
+        stream.expires_after(limits_.transfer);
+        co_await http::async_write(stream, res, kTuple);
+        co_await linger_close(stream);
+        co_return;
+      }
+      // A chunked body is checked while it is read (serve_request).
+      parser.body_limit(limits_.body_bytes);
+    }
     if (!co_await continue_if_expected(stream, parser.get(), limits_.transfer)) co_return;
-    if (api_.streams_request && api_.streams_request(parser.get())) {
+    if (streamed) {
       if (!co_await serve_request_stream(stream, buffer, parser, peer)) break;
       continue;
     }

@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "ember/runtime_api/base64.hpp"
+#include "ember/runtime_api/control_api.hpp"
 #include "ember/runtime_api/event_stream.hpp"
 #include "ember/runtime_api/limits.hpp"
 #include "ember/runtime_api/response_stream.hpp"
@@ -322,7 +323,8 @@ std::optional<Response> refusal_of(const Authenticator& auth, const Request& req
   std::optional<AuthRefusal> refusal;
   if (auto* refused = std::get_if<AuthRefusal>(&who)) {
     refusal = std::move(*refused);
-  } else if (is_status_request(req)) {
+  } else if (is_status_request(req) || is_control_request(req)) {
+    // The node's state and its functions' code: keys that may invoke every function ("*").
     refusal = Authenticator::authorize_status(*std::get<const Credential*>(who));
   } else if (auto url = boost::urls::parse_origin_form(req.target())) {
     const auto route = route_of(*url);
@@ -492,6 +494,20 @@ HttpApi make_invoke_api(InvokeService& service, InvokeApiOptions options) {
                                    Request& req, const Peer& /*peer*/, ResponseWriter& writer) {
     return handle_stream_request(service, req, writer, only, auth.get());
   };
+  if (options.control != nullptr) {
+    // Deployment packages are larger than the Invoke API's bodies: read by the control plane.
+    api.streams_request = is_control_upload;
+    ControlAdmission admit;
+    if (options.auth) {
+      admit = [auth = options.auth, only = options.only_function](const Request& req) {
+        return refusal_of(*auth, req, only);
+      };
+    }
+    api.handle_request_stream = [control = options.control, admit = std::move(admit)](
+                                    Request& head, BodyReader& body, const Peer& /*peer*/) {
+      return handle_control_upload(*control, head, body, admit);
+    };
+  }
   api.handle = [&service, options = std::move(options)](
                    Request& req, const Peer& /*peer*/) -> boost::asio::awaitable<Response> {
     if (options.auth) {
@@ -506,6 +522,9 @@ HttpApi make_invoke_api(InvokeService& service, InvokeApiOptions options) {
       if (options.add_to_status) options.add_to_status(out);
       res.body() = boost::json::serialize(out);
       co_return res;
+    }
+    if (options.control != nullptr && is_control_request(req)) {
+      co_return co_await handle_control_request(*options.control, req);
     }
     if (options.metrics != nullptr && req.method() == http::verb::get &&
         req.target() == "/metrics") {

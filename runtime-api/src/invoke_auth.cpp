@@ -254,8 +254,9 @@ std::optional<AuthRefusal> Authenticator::authorize_status(const Credential& cre
   }
   return refuse(AuthError::kAccessDenied,
                 "User with access key " + credential.access_key_id +
-                    " is not authorized to read the node's status: GET /ember/v1/functions "
-                    "needs a key whose node.auth allow list is \"*\"");
+                    " is not authorized to read the node's status or manage its functions: "
+                    "GET /ember/v1/functions and the control plane need a key whose node.auth "
+                    "allow list is \"*\"");
 }
 
 }  // namespace ember::runtime_api

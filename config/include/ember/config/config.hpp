@@ -254,6 +254,16 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Sets `function.runtime` as the `runtime:` key does (its kind and, for Python, the host's
+// interpreter, which must be installed); the reason when ember does not run it. For functions
+// made at run time through the control plane.
+std::optional<std::string> set_runtime(FunctionConfig& function, std::string_view runtime);
+
+// The first problem of a function's environment made at run time (a name that is not
+// [A-Za-z_][A-Za-z0-9_]* or that Lambda reserves, more than 4 KB in all); nullopt when none.
+std::optional<std::string> environment_error(
+    const std::vector<std::pair<std::string, std::string>>& environment);
+
 // [A-Za-z0-9_-]{1,64}, as Lambda allows for unqualified function names.
 bool is_function_name(std::string_view name);
 

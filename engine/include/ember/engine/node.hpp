@@ -14,12 +14,15 @@
 #include "ember/image/image.hpp"
 #include "ember/isolation/sandbox.hpp"
 #include "ember/queue/event_queue.hpp"
+#include "ember/runtime_api/control_api.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
 
 namespace ember::engine {
 
 class AsyncDispatcher;
 class FunctionPool;
+class FunctionRegistry;
+class ControlPlane;
 class ScheduleRunner;
 class ObjectNotifier;
 struct EngineContext;
@@ -100,6 +103,19 @@ class Node final : public runtime_api::InvokeService,
   [[nodiscard]] const config::Config& config() const { return config_; }
   // Live workers of a function (any state but ended); for tests and `ember ps`.
   [[nodiscard]] std::size_t worker_count(std::string_view function) const;
+  // Adds a function, or replaces the one of that name, while the node runs: invocations
+  // already admitted finish on the old code (its busy workers end after them), new ones
+  // start workers with the new. The caller has validated `function` as load_config() would.
+  void put_function(config::FunctionConfig function);
+  // Removes a function: new invocations get 404, running ones finish. False: no such function.
+  bool remove_function(std::string_view name);
+  [[nodiscard]] bool has_function(std::string_view name) const;
+  // The Lambda control plane (CreateFunction, ...); it loaded the functions stored in
+  // STATE_DIR when the node was made.
+  [[nodiscard]] runtime_api::ControlService& control();
+  // Pools of replaced or removed functions kept for their workers (forgotten by the next tick
+  // after the last one ended); for tests.
+  [[nodiscard]] std::size_t retired_pools() const;
   // Workers whose processes have not been reaped yet, across all functions.
   [[nodiscard]] std::size_t live_workers() const;
   // Runs `done` on the node's executor once live_workers() is 0 (soon, if it is now). Waiters
@@ -119,7 +135,8 @@ class Node final : public runtime_api::InvokeService,
   std::unique_ptr<EngineContext> context_;
   // One per function with `zygote: true` (by name); before the pools, so they go after them.
   std::map<std::string, std::unique_ptr<PythonZygote>, std::less<>> zygotes_;
-  std::map<std::string, std::shared_ptr<FunctionPool>, std::less<>> pools_;
+  // Every function's pool; after the zygotes, so it goes before them.
+  std::unique_ptr<FunctionRegistry> functions_;
   // After the pools: stops (joins its thread) before they and the backends go.
   std::unique_ptr<SandboxPreparer> preparer_;
   std::unique_ptr<SandboxPreparer> urgent_preparer_;
@@ -132,6 +149,8 @@ class Node final : public runtime_api::InvokeService,
   // Object notifications of subscribed buckets; null when no function has `s3_events` (or
   // there is no event queue). Before async_ in destruction: it submits to it.
   std::unique_ptr<ObjectNotifier> notifier_;
+  // Last: made once the pools of the file's functions are.
+  std::unique_ptr<ControlPlane> control_;
   bool draining_ = false;
   bool shutting_down_ = false;
 };

@@ -20,6 +20,7 @@ namespace ember::runtime_api {
 enum class InvocationType { kRequestResponse, kEvent, kDryRun };
 
 class ResponseStream;
+class ControlService;
 
 // A validated Invoke call: the HTTP layer has checked the path, headers and payload.
 struct InvokeRequest {
@@ -146,6 +147,9 @@ struct InvokeApiOptions {
   // node.auth: every request must carry a SigV4 signature of one of its credentials, and the
   // credential must allow the function; nullptr: no checking.
   std::shared_ptr<const Authenticator> auth;
+  // The control plane (CreateFunction, GetFunction, ...) on the same port when set; must
+  // outlive the server.
+  ControlService* control = nullptr;
 };
 
 // The HttpApi of the Invoke API, for HttpServer. The service must outlive the server.

@@ -1,0 +1,52 @@
+// The functions a node serves, by name: one pool each, added, replaced and removed while the
+// node runs, and the pools of replaced or removed functions until their workers are gone.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ember/config/config.hpp"
+#include "engine_context.hpp"
+
+namespace ember::engine {
+
+class FunctionPool;
+
+// Owned by the node (one per engine thread once there are shards: docs/design.md#threading);
+// only its thread calls it, so nothing here locks.
+class FunctionRegistry {
+ public:
+  explicit FunctionRegistry(EngineContext& context) : context_(context) {}
+
+  // The pool new invocations of `name` go to; null when there is no such function.
+  [[nodiscard]] FunctionPool* find(std::string_view name) const;
+  [[nodiscard]] bool contains(std::string_view name) const { return find(name) != nullptr; }
+
+  // Adds the function, or replaces the one of that name: the old pool drains (its idle
+  // workers end now, busy ones finish their invocation on the old code and end, queued
+  // callers are served by its starting workers) while new invocations go to a new pool.
+  void put(config::FunctionConfig function);
+  // Removes the function; its pool drains as on replacement. False when there was none.
+  bool remove(std::string_view name);
+
+  // Every current pool, by name order.
+  void for_each(const std::function<void(FunctionPool&)>& visit) const;
+  // Current and retired pools: what the node's ticker and shutdown must reach.
+  void for_each_with_retired(const std::function<void(FunctionPool&)>& visit) const;
+  // Forgets retired pools whose workers have all ended.
+  void prune();
+  [[nodiscard]] std::size_t retired_count() const { return retired_.size(); }
+
+ private:
+  void retire(std::shared_ptr<FunctionPool> pool, const std::string& why);
+
+  EngineContext& context_;
+  std::map<std::string, std::shared_ptr<FunctionPool>, std::less<>> pools_;
+  std::vector<std::shared_ptr<FunctionPool>> retired_;
+};
+
+}  // namespace ember::engine
