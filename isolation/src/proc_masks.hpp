@@ -6,15 +6,23 @@
 namespace ember::isolation {
 
 // Hidden: /dev/null over a file, an empty read-only tmpfs over a directory.
-inline constexpr const char* kMaskedPaths[] = {
-    "/proc/acpi",        "/proc/asound",       "/proc/kcore",
-    "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
-    "/proc/timer_stats", "/proc/sched_debug",  "/proc/scsi",
-    "/proc/cmdline",     "/proc/diskstats",    "/proc/partitions",
-    "/proc/sys/kernel/random/boot_id",        "/sys/firmware"};
+inline constexpr const char* kMaskedPaths[] = {"/proc/acpi",
+                                               "/proc/asound",
+                                               "/proc/kcore",
+                                               "/proc/keys",
+                                               "/proc/latency_stats",
+                                               "/proc/timer_list",
+                                               "/proc/timer_stats",
+                                               "/proc/sched_debug",
+                                               "/proc/scsi",
+                                               "/proc/cmdline",
+                                               "/proc/diskstats",
+                                               "/proc/partitions",
+                                               "/proc/sys/kernel/random/boot_id",
+                                               "/sys/firmware"};
 
 // Read-only, recursively.
-inline constexpr const char* kReadOnlyPaths[] = {"/proc/bus", "/proc/fs", "/proc/irq",
-                                                 "/proc/sys", "/proc/sysrq-trigger"};
+inline constexpr const char* kReadOnlyPaths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                                 "/proc/sysrq-trigger"};
 
 }  // namespace ember::isolation

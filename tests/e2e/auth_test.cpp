@@ -126,6 +126,71 @@ TEST(SigV4AwsCliV1, RightKeysInvokeAndWrongOnesGetLambdasErrors) {
   check_aws_cli(aws, false);
 }
 
+// The control plane under node.auth: only a key that may invoke every function ("*")
+// manages functions, and an upload's signature is checked against its body.
+void check_control_plane(const std::string& aws, bool v2) {
+  Node node(functions(), sigv4());
+  const auto zip = node.dir() / "f.zip";
+  const auto made = run({"python3", "-c",
+                         "import sys, zipfile\n"
+                         "with zipfile.ZipFile(sys.argv[1], 'w') as z:\n"
+                         "    z.writestr('lambda_function.py',\n"
+                         "               'def lambda_handler(event, context):\\n'\n"
+                         "               '    return \"made\"\\n')\n",
+                         zip.string()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const auto lambda = [&](std::vector<std::string> args,
+                          const std::map<std::string, std::string>& env) {
+    args.insert(args.begin(), {aws, "lambda", "--endpoint-url", node.endpoint()});
+    return run(args, env);
+  };
+  const auto create = [&](const std::string& name, const std::map<std::string, std::string>& env) {
+    return lambda({"create-function", "--function-name", name, "--runtime", "python3.11",
+                   "--handler", "lambda_function.lambda_handler", "--role",
+                   "arn:aws:iam::000000000000:role/any", "--zip-file", "fileb://" + zip.string()},
+                  env);
+  };
+  const auto admin = env_with(kAdminKey, kAdminSecret);
+  const auto limited = env_with(kHelloKey, kHelloSecret);
+  auto denied = create("by-hello", limited);
+  EXPECT_NE(denied.exit_code, 0);
+  EXPECT_NE(denied.err.find("(AccessDeniedException)"), std::string::npos) << denied.err;
+  auto forged = create("forged", env_with(kAdminKey, "not-the-secret"));
+  EXPECT_NE(forged.err.find("(InvalidSignatureException)"), std::string::npos) << forged.err;
+  auto listed = lambda({"list-functions"}, limited);
+  EXPECT_NE(listed.err.find("(AccessDeniedException)"), std::string::npos) << listed.err;
+
+  auto created = create("made", admin);
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const auto out = node.dir() / "out.json";
+  std::vector<std::string> invoke{"invoke", "--function-name", "made"};
+  if (v2) invoke.insert(invoke.end(), {"--cli-binary-format", "raw-in-base64-out"});
+  invoke.push_back(out.string());
+  auto ran = lambda(invoke, admin);
+  ASSERT_EQ(ran.exit_code, 0) << ran.err;
+  EXPECT_EQ(read(out), "\"made\"");
+  for (const char* refused : {"by-hello", "forged"}) {
+    auto got = lambda({"get-function", "--function-name", refused}, admin);
+    EXPECT_NE(got.err.find("(ResourceNotFoundException)"), std::string::npos)
+        << refused << ": " << got.err;
+  }
+}
+
+TEST(SigV4AwsCliV2, TheControlPlaneNeedsAKeyAllowedEveryFunction) {
+  if (!std::filesystem::exists("/usr/bin/aws")) GTEST_SKIP() << "AWS CLI v2 (/usr/bin/aws) missing";
+  check_control_plane("/usr/bin/aws", true);
+}
+
+TEST(SigV4AwsCliV1, TheControlPlaneNeedsAKeyAllowedEveryFunction) {
+  const std::string aws = on_path("aws");
+  if (aws.empty()) GTEST_SKIP() << "no aws on PATH";
+  auto version = run({aws, "--version"}, Node::aws_env());
+  if ((version.out + version.err).find("aws-cli/1.") == std::string::npos) {
+    GTEST_SKIP() << "the aws first on PATH is not v1: " << version.out << version.err;
+  }
+  check_control_plane(aws, false);
+}
+
 TEST(SigV4Boto3, InvokeStreamingAndEachRefusalAsBotocoreRaisesThem) {
   const std::string python = on_path("python3");
   if (python.empty() || run({python, "-c", "import boto3"}).exit_code != 0) {

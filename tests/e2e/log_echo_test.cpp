@@ -30,9 +30,9 @@ TEST(LogEcho, ANodeWhoseStdoutNobodyReadsKeepsServing) {
     ASSERT_EQ(reply.status, 200) << "invocation " << i << ": " << reply.body;
     EXPECT_EQ(reply.body, "20000");
   }
-  EXPECT_TRUE(eventually([&node] {
-    return count(node.logs("printer"), "line 20000\n") == std::size_t{kInvocations};
-  }, std::chrono::seconds(10)));
+  EXPECT_TRUE(eventually(
+      [&node] { return count(node.logs("printer"), "line 20000\n") == std::size_t{kInvocations}; },
+      std::chrono::seconds(10)));
 }
 
 }  // namespace

@@ -92,8 +92,7 @@ TEST(TerminalEcho, SaysHowMuchItDroppedOnceTheReaderCatchesUp) {
     std::string seen;
     char buffer[65536];
     ::fcntl(pipe.read_end.get(), F_SETFL, O_NONBLOCK);
-    for (int tries = 0; tries < 200 && seen.find("were not echoed") == std::string::npos;
-         ++tries) {
+    for (int tries = 0; tries < 200 && seen.find("were not echoed") == std::string::npos; ++tries) {
       const auto n = ::read(pipe.read_end.get(), buffer, sizeof buffer);
       if (n > 0) {
         seen.append(buffer, static_cast<std::size_t>(n));

@@ -122,9 +122,8 @@ struct NodeSettings {
   std::optional<std::uint64_t> max_image_mb;
   std::vector<NodeBucket> buckets;  // node.buckets; none written when empty
   std::optional<bool> metrics;      // node.metrics
-  std::map<std::string, std::string>
-      cost;  // node.cost's keys, values as written; none: not written
-  std::vector<NodeBucket> buckets;    // node.buckets; none written when empty
+  // node.cost's keys, values as written; none: not written
+  std::map<std::string, std::string> cost;
   std::optional<std::string> region;  // node.region
   NodeAuth auth;                      // node.auth; none written when its mode is empty
 };

@@ -238,7 +238,7 @@ struct NodeConfig {
   std::vector<BucketConfig> buckets;  // local directories served as buckets
   bool metrics = true;                // GET /metrics, and the figures it and `ember cost` show
   CostConfig cost;
-  AuthConfig auth;                    // who may call the Invoke API
+  AuthConfig auth;  // who may call the Invoke API
 };
 
 struct Config {
