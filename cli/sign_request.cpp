@@ -19,15 +19,6 @@ std::string env(const char* name) {
   return value == nullptr ? std::string() : std::string(value);
 }
 
-std::string amz_date_now() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  std::array<char, 17> out{};
-  std::strftime(out.data(), out.size(), "%Y%m%dT%H%M%SZ", &tm);
-  return {out.data(), 16};
-}
-
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
@@ -53,7 +44,7 @@ void sign_from_environment(client::HttpRequest& request) {
   const std::string authority = request.url.substr(authority_begin, target_begin - authority_begin);
   const std::string target =
       target_begin < request.url.size() ? request.url.substr(target_begin) : std::string("/");
-  const std::string amz_date = amz_date_now();
+  const std::string amz_date = runtime_api::sigv4::amz_date(std::chrono::system_clock::now());
   request.headers.push_back("Host: " + authority);
   request.headers.push_back("X-Amz-Date: " + amz_date);
 

@@ -22,15 +22,6 @@ namespace sigv4 = ember::runtime_api::sigv4;
 constexpr std::string_view kKeyId = "AKIDBENCH";
 constexpr std::string_view kSecret = "bench/secret+key";
 
-std::string amz_date_now() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  std::array<char, 17> out{};
-  std::strftime(out.data(), out.size(), "%Y%m%dT%H%M%SZ", &tm);
-  return {out.data(), 16};
-}
-
 // The headers the AWS CLI v2 sends with an Invoke, signed the way it signs them.
 Request cli_request() {
   Request req{http::verb::post, "/2015-03-31/functions/hello/invocations", 11};
@@ -42,7 +33,7 @@ Request cli_request() {
   req.set("X-Amz-Invocation-Type", "RequestResponse");
   req.set("X-Amz-Log-Type", "None");
   req.set(http::field::content_type, "application/json");
-  req.set("X-Amz-Date", amz_date_now());
+  req.set("X-Amz-Date", sigv4::amz_date(std::chrono::system_clock::now()));
   req.body() = ember::micro::json_event(1024);
   req.prepare_payload();
   const std::string body_hash = sigv4::sha256_hex(req.body());  // outlives `what`, a view

@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <vector>
+
+#include "ember/isolation/unique_fd.hpp"
 
 namespace ember::image {
 
@@ -17,6 +20,18 @@ int open_beneath(int root_fd, const std::string& path, std::uint64_t flags) {
   for (;;) {
     const long fd = ::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how);
     if (fd >= 0 || errno != EINTR) return static_cast<int>(fd);
+  }
+}
+
+void make_parents_beneath(int root_fd, std::string_view parent) {
+  isolation::UniqueFd dir(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
+  while (dir && !parent.empty()) {
+    const auto slash = parent.find('/');
+    const std::string name(parent.substr(0, slash));
+    parent.remove_prefix(slash == std::string_view::npos ? parent.size() : slash + 1);
+    // 0755 whatever the umask: what a tar of root makes.
+    if (::mkdirat(dir.get(), name.c_str(), 0755) == 0) ::fchmodat(dir.get(), name.c_str(), 0755, 0);
+    dir.reset(open_beneath(dir.get(), name, O_PATH | O_DIRECTORY));
   }
 }
 

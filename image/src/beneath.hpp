@@ -13,6 +13,11 @@ namespace ember::image {
 // leaving it (RESOLVE_BENEATH), no other mount. Returns the fd or -1 with errno.
 int open_beneath(int root_fd, const std::string& path, std::uint64_t flags);
 
+// Makes the directories of `parent` ("a/b") that are missing, as a tar would (0755, each opened
+// beneath the last, so no symlink is followed). Stops quietly at the first that cannot be made;
+// the caller's open of `parent` reports why.
+void make_parents_beneath(int root_fd, std::string_view parent);
+
 // An archive entry's path as components, refusing what could leave the root.
 struct EntryPath {
   std::string path;    // "a/b/c", no leading "./"

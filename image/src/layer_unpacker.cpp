@@ -182,7 +182,7 @@ int LayerUnpacker::parent_fd(const std::string& parent, const std::string& entry
   cached_parent_fd_.reset();
   int fd = open_beneath(root_fd_, parent, O_PATH | O_DIRECTORY);
   if (fd < 0 && errno == ENOENT) {
-    make_parents(parent);
+    make_parents_beneath(root_fd_, parent);
     fd = open_beneath(root_fd_, parent, O_PATH | O_DIRECTORY);
   }
   if (fd < 0) {
@@ -197,20 +197,6 @@ int LayerUnpacker::parent_fd(const std::string& parent, const std::string& entry
   cached_parent_ = parent;
   cached_parent_fd_.reset(fd);
   return fd;
-}
-
-// Layers may leave out parent directories: made as a tar would (root, 0755). Stops quietly at
-// the first that cannot be made; the caller's open reports why.
-void LayerUnpacker::make_parents(const std::string& parent) const {
-  UniqueFd dir(::fcntl(root_fd_, F_DUPFD_CLOEXEC, 0));
-  std::string_view rest = parent;
-  while (dir && !rest.empty()) {
-    const auto slash = rest.find('/');
-    const std::string name(rest.substr(0, slash));
-    rest.remove_prefix(slash == std::string_view::npos ? rest.size() : slash + 1);
-    if (::mkdirat(dir.get(), name.c_str(), 0755) == 0) ::fchmodat(dir.get(), name.c_str(), 0755, 0);
-    dir.reset(open_beneath(dir.get(), name, O_PATH | O_DIRECTORY));
-  }
 }
 
 void LayerUnpacker::whiteout(int dir_fd, const std::string& dir_path, const std::string& name) {

@@ -43,7 +43,6 @@ class LayerUnpacker {
                   const Meta& meta);
   void copy_data(::archive* a, int fd, std::uint64_t size);
   void set_owner(int dir_fd, const std::string& name, const Meta& meta) const;
-  void make_parents(const std::string& parent) const;
   // Throw ImageError naming the layer and the current entry.
   [[noreturn]] void refuse(const std::string& what) const;
   [[noreturn]] void fail_call(const char* call) const;

@@ -139,15 +139,7 @@ class ZipUnpacker {
     if (parent.empty()) return UniqueFd(::fcntl(root_fd_, F_DUPFD_CLOEXEC, 0));
     int fd = open_beneath(root_fd_, parent, O_PATH | O_DIRECTORY);
     if (fd < 0 && errno == ENOENT) {
-      UniqueFd dir(::fcntl(root_fd_, F_DUPFD_CLOEXEC, 0));
-      std::string_view rest = parent;
-      while (dir && !rest.empty()) {
-        const auto slash = rest.find('/');
-        const std::string name(rest.substr(0, slash));
-        rest.remove_prefix(slash == std::string_view::npos ? rest.size() : slash + 1);
-        ::mkdirat(dir.get(), name.c_str(), 0755);
-        dir.reset(open_beneath(dir.get(), name, O_PATH | O_DIRECTORY));
-      }
+      make_parents_beneath(root_fd_, parent);
       fd = open_beneath(root_fd_, parent, O_PATH | O_DIRECTORY);
     }
     if (fd < 0) {

@@ -6,8 +6,11 @@
 #include <openssl/params.h>
 
 #include <algorithm>
+#include <ctime>
 #include <memory>
 #include <optional>
+
+#include "http_event.hpp"
 
 namespace ember::runtime_api::sigv4 {
 namespace {
@@ -33,33 +36,6 @@ void append_encoded(std::string& out, std::string_view text, bool keep_slash) {
       out.push_back(kHex[c & 0xFU]);
     }
   }
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// %XX decoded; a '%' not followed by two hex digits stays as it is. '+' stays '+': SigV4
-// signers encode a space as %20, and a '+' they sent means a plus.
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      const int high = hex_value(text[i + 1]);
-      const int low = hex_value(text[i + 2]);
-      if (high >= 0 && low >= 0) {
-        out.push_back(static_cast<char>((high << 4) | low));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(text[i]);
-  }
-  return out;
 }
 
 std::string_view trim(std::string_view text) {
@@ -246,9 +222,9 @@ std::string canonical_query(std::string_view query) {
       const auto equals = pair.find('=');
       std::string name;
       std::string value;
-      append_encoded(name, percent_decode(pair.substr(0, equals)), false);
+      append_encoded(name, http_event::percent_decode(pair.substr(0, equals)), false);
       if (equals != std::string_view::npos) {
-        append_encoded(value, percent_decode(pair.substr(equals + 1)), false);
+        append_encoded(value, http_event::percent_decode(pair.substr(equals + 1)), false);
       }
       pairs.emplace_back(std::move(name), std::move(value));
     }
@@ -329,6 +305,15 @@ Key signing_key(std::string_view secret_access_key, std::string_view date, std::
 std::string signature(const Key& key, std::string_view string_to_sign) {
   const Key mac = hmac(as_text(key), string_to_sign);
   return to_hex(mac.data(), mac.size());
+}
+
+std::string amz_date(std::chrono::system_clock::time_point when) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(when);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  std::array<char, 17> out{};
+  std::strftime(out.data(), out.size(), "%Y%m%dT%H%M%SZ", &tm);
+  return {out.data(), 16};
 }
 
 std::string authorization_header(const Signer& signer, const SignedRequest& request,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -96,6 +97,9 @@ struct Signer {
 };
 std::string authorization_header(const Signer& signer, const SignedRequest& request,
                                  std::string_view amz_date, std::string_view signed_headers);
+
+// The X-Amz-Date of `when` ("20261203T091500Z", UTC), for a signer.
+std::string amz_date(std::chrono::system_clock::time_point when);
 
 // Lower-case hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
