@@ -140,6 +140,24 @@ asio::awaitable<bool> continue_if_expected(beast::tcp_stream& stream, const Requ
   co_return !ec;
 }
 
+// Sets the body limit of a request the server reads itself; false after answering
+// `too_large` when the Content-Length alone is over it (the connection then closes). A chunked
+// body is checked while it is read (serve_request).
+asio::awaitable<bool> limit_body(beast::tcp_stream& stream,
+                                 http::request_parser<http::string_body>& parser,
+                                 const HttpApi& api, const ServerLimits& limits) {
+  const auto length = parser.content_length();
+  if (length && *length > limits.body_bytes) {
+    Response res = closing_answer(api.too_large(parser.get()));
+    stream.expires_after(limits.transfer);
+    co_await http::async_write(stream, res, kTuple);
+    co_await linger_close(stream);
+    co_return false;
+  }
+  parser.body_limit(limits.body_bytes);
+  co_return true;
+}
+
 }  // namespace
 
 asio::awaitable<std::optional<std::string>> BodyReader::read() {
@@ -293,19 +311,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       co_return;
     }
     const bool streamed = api_.streams_request && api_.streams_request(parser.get());
-    if (!streamed) {
-      const auto length = parser.content_length();
-      if (length && *length > limits_.body_bytes) {
-        // Content-Length alone already says the body is too large.
-        Response res = closing_answer(api_.too_large(parser.get()));
-        stream.expires_after(limits_.transfer);
-        co_await http::async_write(stream, res, kTuple);
-        co_await linger_close(stream);
-        co_return;
-      }
-      // A chunked body is checked while it is read (serve_request).
-      parser.body_limit(limits_.body_bytes);
-    }
+    if (!streamed && !co_await limit_body(stream, parser, api_, limits_)) co_return;
     if (!co_await continue_if_expected(stream, parser.get(), limits_.transfer)) co_return;
     if (streamed) {
       if (!co_await serve_request_stream(stream, buffer, parser, peer)) break;

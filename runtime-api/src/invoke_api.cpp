@@ -465,6 +465,28 @@ bool is_stream_request(const Request& req) {
   return std::string_view(req.target()).starts_with("/2021-11-15/functions/");
 }
 
+// A finished answer, for the dispatcher that returns awaitables.
+boost::asio::awaitable<Response> answer_now(Response res) { co_return res; }
+
+// GET /ember/v1/functions: the node's status, completed by `add` (its HTTP routes' counts).
+boost::asio::awaitable<Response> status_answer(
+    StatusService& status, const std::function<void(boost::json::object&)>& add) {
+  Response res{http::status::ok, 11};
+  res.set(http::field::content_type, "application/json");
+  boost::json::object out = co_await status.status();
+  if (add) add(out);
+  res.body() = boost::json::serialize(out);
+  co_return res;
+}
+
+// GET /metrics in Prometheus' text exposition format, version 0.0.4.
+boost::asio::awaitable<Response> metrics_answer(MetricsService& metrics) {
+  Response res{http::status::ok, 11};
+  res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.body() = co_await metrics.metrics();
+  co_return res;
+}
+
 }  // namespace
 
 std::string new_request_id() {
@@ -508,33 +530,26 @@ HttpApi make_invoke_api(InvokeService& service, InvokeApiOptions options) {
       return handle_control_upload(*control, head, body, admit);
     };
   }
+  // Not a coroutine: it picks the route and returns that route's awaitable, which the server
+  // awaits (one coroutine fewer per request, and nothing for clang's analyzer to misread).
   api.handle = [&service, options = std::move(options)](
                    Request& req, const Peer& /*peer*/) -> boost::asio::awaitable<Response> {
     if (options.auth) {
       if (auto refusal = refusal_of(*options.auth, req, options.only_function)) {
-        co_return *std::move(refusal);
+        return answer_now(*std::move(refusal));
       }
     }
     if (options.status != nullptr && is_status_request(req)) {
-      Response res{http::status::ok, 11};
-      res.set(http::field::content_type, "application/json");
-      boost::json::object out = co_await options.status->status();
-      if (options.add_to_status) options.add_to_status(out);
-      res.body() = boost::json::serialize(out);
-      co_return res;
+      return status_answer(*options.status, options.add_to_status);
     }
     if (options.control != nullptr && is_control_request(req)) {
-      co_return co_await handle_control_request(*options.control, req);
+      return handle_control_request(*options.control, req);
     }
     if (options.metrics != nullptr && req.method() == http::verb::get &&
         req.target() == "/metrics") {
-      Response res{http::status::ok, 11};
-      // Prometheus' text exposition format, version 0.0.4.
-      res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-      res.body() = co_await options.metrics->metrics();
-      co_return res;
+      return metrics_answer(*options.metrics);
     }
-    co_return co_await handle_invoke_request(service, req, options.only_function);
+    return handle_invoke_request(service, req, options.only_function);
   };
   api.too_large = [](const Request& req) {
     std::string length(req[http::field::content_length]);
