@@ -507,7 +507,7 @@ TEST(InvokeApiHandler, OnlyFunctionTakesEveryRequestWhateverItsPathNamesKeepingT
 class InvokeApiServer : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_.emplace(loop_, make_invoke_api(service_, {&status_, {}, {}}), invoke_api_limits());
+    server_.emplace(loop_, make_invoke_api(service_, {.status = &status_}), invoke_api_limits());
     client_ = std::make_unique<RawClient>(loop_, server_->endpoint());
   }
 
