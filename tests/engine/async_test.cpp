@@ -239,12 +239,12 @@ TEST_F(AsyncEvents, AnEventAtTheCapWaitsForRoomWithoutUsingARetry) {
   settle();
   EXPECT_EQ(async_status("gated").at("queued"), 1) << "an event ran beside a busy worker";
   EXPECT_EQ(counter("gated", "attempts"), 0U);
-  ASSERT_TRUE(gate.open());
+  ASSERT_TRUE(open_gate(gate));
   ASSERT_TRUE(run_until([&] { return busy->has_value(); }));
   // Then the event gets the worker and waits at the gate in its turn.
   ASSERT_TRUE(run_until([&] { return counter("gated", "attempts") == 1; }));
   ASSERT_TRUE(run_until([&] { return worker_state("gated") == "busy"; }));
-  ASSERT_TRUE(gate.open());
+  ASSERT_TRUE(open_gate(gate));
   const auto found = records(dir_ / "ok", 1);
   ASSERT_EQ(found.size(), 1U);
   EXPECT_EQ(found[0].at("requestContext").at("approximateInvokeCount"), 1);
@@ -262,7 +262,7 @@ TEST_F(AsyncEvents, ASyncCallerWaitsBehindAnEventInsteadOfBeingThrottled) {
   settle();
   EXPECT_FALSE(sync->has_value()) << "the caller was answered while the event held the worker: "
                                   << sync->value().message;
-  ASSERT_TRUE(gate.open());
+  ASSERT_TRUE(open_gate(gate));
   ASSERT_TRUE(run_until([&] { return sync->has_value(); }));
   EXPECT_FALSE(sync->value().service_error) << sync->value().message;
   EXPECT_EQ(sync->value().payload, R"("opened")");
@@ -317,7 +317,7 @@ TEST_F(AsyncEvents, AnEventRunningAtShutdownRunsAgainAfterARestart) {
 
   start();  // the same state directory: the same queue
   ASSERT_TRUE(run_until([&] { return worker_state("gated") == "busy"; }));
-  ASSERT_TRUE(gate.open());
+  ASSERT_TRUE(open_gate(gate));
   const auto found = records(dir_ / "ok", 1);
   ASSERT_EQ(found.size(), 1U);
   EXPECT_EQ(found[0].at("requestContext").at("requestId"), json::value(id));

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
 #include <fstream>
+#include <future>
 #include <optional>
 #include <sstream>
 
@@ -91,6 +92,14 @@ class NodeFixture : public ::testing::Test {
       io_.run_for(std::chrono::milliseconds(5));
     }
     return true;
+  }
+
+  // Opens the gate while the node's loop runs: a worker shown busy may still need the loop
+  // to write the event to its runtime before the handler reaches the gate.
+  bool open_gate(const ::ember::test::FifoGate& gate) {
+    auto opened = std::async(std::launch::async, [&gate] { return gate.open(); });
+    run_until([&] { return opened.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+    return opened.get();
   }
 
   // Starts an invocation; its result shows up in the returned slot. Request ids are unique
