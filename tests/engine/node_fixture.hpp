@@ -98,7 +98,8 @@ class NodeFixture : public ::testing::Test {
   // to write the event to its runtime before the handler reaches the gate.
   bool open_gate(const ::ember::test::FifoGate& gate) {
     auto opened = std::async(std::launch::async, [&gate] { return gate.open(); });
-    run_until([&] { return opened.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+    run_until(
+        [&] { return opened.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
     return opened.get();
   }
 
