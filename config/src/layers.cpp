@@ -33,16 +33,6 @@ std::vector<fs::path> mount_points() {
   return out;
 }
 
-// A mount below `dir` would not come along into the sandbox (layers are bound without their
-// submounts), so the function would see a different tree than the host: refused.
-std::optional<fs::path> mount_below(const fs::path& dir) {
-  const std::string prefix = dir.string() + "/";
-  for (const auto& point : mount_points()) {
-    if (point.string().starts_with(prefix)) return point;
-  }
-  return std::nullopt;
-}
-
 void check_layer(const Walker& walker, const Entry& element, const fs::path& dir) {
   const std::string text = dir.string();
   std::error_code ec;
@@ -65,6 +55,14 @@ void check_layer(const Walker& walker, const Entry& element, const fs::path& dir
 }
 
 }  // namespace
+
+std::optional<fs::path> mount_below(const fs::path& dir) {
+  const std::string prefix = dir == dir.root_path() ? dir.string() : dir.string() + "/";
+  for (const auto& point : mount_points()) {
+    if (point.string().starts_with(prefix) && point != dir) return point;
+  }
+  return std::nullopt;
+}
 
 void read_layers(const Walker& walker, const Entry& entry, FunctionConfig& function) {
   if (!entry.value.IsSequence()) {

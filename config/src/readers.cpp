@@ -13,6 +13,7 @@
 
 #include "ember/image/image.hpp"
 #include "ember/schedule/schedule.hpp"
+#include "layers.hpp"
 #include "messages.hpp"
 #include "values.hpp"
 
@@ -104,6 +105,17 @@ void read_code(const Walker& walker, const Entry& entry, FunctionConfig& functio
   }
   if (!fs::is_directory(status)) {
     walker.fail(entry, dir + " is not a directory");
+  }
+  const auto real = fs::canonical(function.code_dir, ec);
+  if (real == real.root_path()) {
+    walker.fail(entry,
+                "`/` cannot be a code directory: the function would see the host's root "
+                "at /var/task");
+  }
+  if (auto point = mount_below(real)) {
+    walker.fail(entry, dir + " holds the mount point " + point->string() +
+                           ", which a code directory cannot carry into the sandbox; give the "
+                           "function a directory without mounts below it");
   }
 }
 

@@ -1171,6 +1171,25 @@ TEST_F(LoadConfig, RejectsLayersAPlainProcessCannotSeeOrASandboxCannotCarry) {
               ::testing::HasSubstr("at most 5 layers"));
 }
 
+// A code directory is bound read-only without its submounts: the host's root, or a directory
+// with mounts below it (whose mounts would be writable, or missing, inside), is refused.
+TEST_F(LoadConfig, RejectsACodeDirectoryThatIsTheRootOrHoldsMountPoints) {
+  const auto error = [&](std::string_view code) {
+    return error_for(
+        "functions:\n  - name: f\n    runtime: provided\n    code: " + std::string(code) + "\n");
+  };
+  EXPECT_THAT(error("/"), ::testing::HasSubstr("`/` cannot be a code directory"));
+  EXPECT_THAT(error("/proc/.."), ::testing::HasSubstr("`/` cannot be a code directory"));
+  EXPECT_THAT(error("/sys"), ::testing::HasSubstr("holds the mount point /sys/"));
+  EXPECT_THAT(error("/sys"), ::testing::HasSubstr("functions[0].code"));
+  // A directory without mounts below it loads.
+  fs::create_directories(dir_ / "code");
+  write_file(dir_ / "code" / "bootstrap", "#!/bin/sh\n");
+  fs::permissions(dir_ / "code" / "bootstrap", fs::perms::owner_all);
+  EXPECT_NO_THROW(load_config(
+      write_config("functions:\n  - name: f\n    runtime: provided\n    code: ./code\n")));
+}
+
 // --- Object notifications: node.buckets, s3_events, mounts ------------------------------------
 
 // Two buckets (lines 1-6), then the python function (lines 7-11); tests append from line 12.

@@ -34,7 +34,10 @@ StepResult make_file(const std::string& path, std::string_view content = {}) {
   return std::nullopt;
 }
 
-// Bind src at dst and remount it with flags (a bind ignores them on the first call).
+// Bind src at dst and remount it with flags (a bind ignores them on the first call). A
+// read-only recursive bind is read-only all the way down: a remount reaches only the top
+// mount, so mount_setattr(AT_RECURSIVE) sets the submounts' flags too; a kernel without it
+// (before 5.12) fails the sandbox rather than leave writable mounts inside.
 StepResult bind(const std::string& src, const std::string& dst, unsigned long flags,
                 bool recursive) {
   const unsigned long rec = recursive ? MS_REC : 0;
@@ -42,8 +45,16 @@ StepResult bind(const std::string& src, const std::string& dst, unsigned long fl
                      "mount --bind " + src + " " + dst)) {
     return r;
   }
-  return check(::mount(nullptr, dst.c_str(), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr),
-               "mount -o remount,bind " + dst);
+  if (auto r = check(::mount(nullptr, dst.c_str(), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr),
+                     "mount -o remount,bind " + dst)) {
+    return r;
+  }
+  if (!recursive || (flags & MS_RDONLY) == 0) return std::nullopt;
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  return check(static_cast<int>(::syscall(SYS_mount_setattr, AT_FDCWD, dst.c_str(), AT_RECURSIVE,
+                                          &attr, sizeof attr)),
+               "mount_setattr(AT_RECURSIVE, read-only) " + dst);
 }
 
 // Read-only bind of a host file or directory, creating the mount point; absent sources are
@@ -167,7 +178,9 @@ StepResult mount_layers(const InitConfig& c) {
 
 StepResult bind_function(const InitConfig& c) {
   if (auto r = make_dir(in_root(c, kTaskRoot))) return r;
-  if (auto r = bind(c.code_dir, in_root(c, kTaskRoot), kReadOnly, true)) return r;
+  // Not recursive: the configuration refuses code directories with mount points below them,
+  // and one mounted there later does not come along.
+  if (auto r = bind(c.code_dir, in_root(c, kTaskRoot), kReadOnly, false)) return r;
   if (!c.runtime_dir.empty()) {
     if (auto r = make_dir(in_root(c, kRuntimeRoot))) return r;
     if (auto r = bind(c.runtime_dir, in_root(c, kRuntimeRoot), kReadOnly, true)) return r;
