@@ -98,7 +98,7 @@ image::ImageStore node_image_store(const config::NodeConfig& node) {
   return image::ImageStore(std::move(options));
 }
 
-std::optional<FunctionImages> prepare_function_images(config::Config& config) {
+std::variant<FunctionImages, std::string> load_function_images(config::Config& config) {
   FunctionImages out;
   std::optional<image::ImageStore> store;
   for (config::FunctionConfig& function : config.functions) {
@@ -134,12 +134,19 @@ std::optional<FunctionImages> prepare_function_images(config::Config& config) {
       if (!message.starts_with(function.image)) {
         message = std::string(function.image).append(": ").append(message);
       }
-      std::cerr << "ember serve: " << function.source << ": function " << function.name
-                << ": image " << message << "\n";
-      return std::nullopt;
+      return function.source + ": function " + function.name + ": image " + message;
     }
   }
   return out;
+}
+
+std::optional<FunctionImages> prepare_function_images(config::Config& config) {
+  auto images = load_function_images(config);
+  if (auto* problem = std::get_if<std::string>(&images)) {
+    std::cerr << "ember serve: " << *problem << "\n";
+    return std::nullopt;
+  }
+  return std::get<FunctionImages>(std::move(images));
 }
 
 }  // namespace ember::cli

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "ember/config/config.hpp"
@@ -25,5 +26,7 @@ image::ImageStore node_image_store(const config::NodeConfig& node);
 // image's PATH and replaced by its path). On a problem, prints "ember serve: FILE:LINE:COL:
 // function NAME: image REF: problem" and returns nullopt.
 std::optional<FunctionImages> prepare_function_images(config::Config& config);
+// Same, without printing: the problem as "FILE:LINE:COL: function NAME: image REF: problem".
+std::variant<FunctionImages, std::string> load_function_images(config::Config& config);
 
 }  // namespace ember::cli

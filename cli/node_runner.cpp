@@ -18,6 +18,7 @@
 #include <optional>
 #include <system_error>
 
+#include "config_reloader.hpp"
 #include "ember/engine/node.hpp"
 #include "ember/engine/terminal_echo.hpp"
 #include "ember/isolation/sandbox.hpp"
@@ -25,6 +26,7 @@
 #include "ember/runtime_api/http_routes.hpp"
 #include "ember/runtime_api/http_server.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
+#include "function_checks.hpp"
 #include "function_images.hpp"
 #include "install_layout.hpp"
 
@@ -107,10 +109,8 @@ std::optional<engine::Backends> make_backends(const config::Config& config,
       continue;
     }
     (f.isolation == config::Isolation::kOci ? oci_functions : isolated).push_back(f.name);
-    isolation::SeccompPolicy policy{f.seccomp_deny, f.seccomp_allow};
-    if (auto ok = isolation::validate_seccomp_policy(policy); !ok) {
-      std::cerr << run.command << ": " << f.source << ": functions." << f.name
-                << ".seccomp: " << ok.error().message() << "\n";
+    if (auto problem = seccomp_problem(f)) {
+      std::cerr << run.command << ": " << *problem << "\n";
       return std::nullopt;
     }
     if (run.announce && !f.seccomp_allow.empty()) {
@@ -264,10 +264,12 @@ bool open_listeners(Listeners& listeners, const config::Config& config, const No
 // The Invoke API's server and, with routes, the routes' server, both serving `node`.
 class Servers {
  public:
-  Servers(Listeners& listeners, engine::Node& node, const std::string& only_function)
+  Servers(Listeners& listeners, engine::Node& node, const std::string& only_function,
+          runtime_api::ReloadService* reload)
       : invoke_(std::make_shared<runtime_api::HttpServer>(
             std::move(listeners.invoke),
-            runtime_api::make_invoke_api(node, invoke_options(node, listeners, only_function)),
+            runtime_api::make_invoke_api(node,
+                                         invoke_options(node, listeners, only_function, reload)),
             runtime_api::invoke_api_limits())) {
     invoke_->start();
     if (listeners.route_table.empty()) return;
@@ -301,7 +303,8 @@ class Servers {
 
  private:
   runtime_api::InvokeApiOptions invoke_options(engine::Node& node, const Listeners& listeners,
-                                               const std::string& only_function) {
+                                               const std::string& only_function,
+                                               runtime_api::ReloadService* reload) {
     runtime_api::InvokeApiOptions options;
     options.status = &node;
     if (node.config().node.metrics) options.metrics = &node;
@@ -312,6 +315,7 @@ class Servers {
     options.auth = authenticator(node.config().node);
     // The control plane (aws lambda create-function, ...); not for ember rie's one function.
     if (only_function.empty()) options.control = &node.control();
+    options.reload = reload;
     return options;
   }
 
@@ -454,10 +458,17 @@ int run_node(config::Config config, const NodeRun& run) {
   auto node_options = make_node_options(config, layout, *images, run, terminal);
   if (!node_options) return 2;
   const auto grace = config.node.shutdown_grace;
+  ConfigReloader::Setup reload{.command = run.command,
+                               .file = run.reloadable ? config.file : std::filesystem::path(),
+                               .native = backends->native != nullptr,
+                               .oci = backends->oci != nullptr,
+                               .watch = run.watch};
   engine::Node node(io.get_executor(), std::move(config), std::move(*backends),
                     std::move(*node_options));
-  Servers servers(listeners, node, run.only_function);
+  ConfigReloader reloader(io, node, std::move(reload), node.config(), images->by_function);
+  Servers servers(listeners, node, run.only_function, run.reloadable ? &reloader : nullptr);
   node.start();
+  reloader.start();
 
   if (run.announce) {
     std::printf("ember %s: Invoke API on http://%s serving %zu function(s); state in %s\n",

@@ -24,9 +24,14 @@ struct NodeRun {
   // When set, every Invoke API request goes to this function whatever its path names.
   std::string only_function;
   bool announce = true;  // print ember's own lines (what runs unisolated, where it listens)
+  // SIGHUP and POST /ember/v1/reload re-read the config's file (ember serve); false: SIGHUP
+  // is ignored, with a line saying so.
+  bool reloadable = false;
+  bool watch = false;  // --watch: reload when the file or a function's code changes
 };
 
-// Runs the node until SIGINT/SIGTERM have drained and stopped it. The exit status: 0 after a
+// Runs the node until SIGINT/SIGTERM have drained and stopped it; SIGHUP reloads (see
+// NodeRun::reloadable). The exit status: 0 after a
 // clean stop, 2 when it could not start (after saying why).
 int run_node(config::Config config, const NodeRun& run);
 

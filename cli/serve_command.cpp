@@ -44,6 +44,9 @@ int serve_command(const std::vector<std::string>& args) {
   int pin_cpu = -1;
   double time_scale = 1.0;
   options.add_options()("help,h", "show this help")(
+      "watch",
+      "reload (as SIGHUP does) when the file, a function's code directory or a layer "
+      "changes: new workers run the new code, busy ones finish (for development)")(
       "time-scale", po::value(&time_scale)->default_value(1.0),
       "run the scheduler's clock (keep-alive, pre-warming, idle accounting) this many times "
       "faster than wall time, for trace replays")(
@@ -56,8 +59,11 @@ int serve_command(const std::vector<std::string>& args) {
       "run the node's thread and every worker it starts on this one CPU: warm invocations "
       "wake their runtime on the same CPU (faster), but all functions share that CPU");
   po::variables_map vm;
-  const CommandLine command_line{"ember serve",
-                                 "Runs a node serving the functions in a YAML file.\n\n", &options};
+  const CommandLine command_line{
+      "ember serve",
+      "Runs a node serving the functions in a YAML file; SIGHUP (or `ember reload`) "
+      "re-reads the file.\n\n",
+      &options};
   if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
 
   auto loaded = load_node_config(config_file);
@@ -66,6 +72,8 @@ int serve_command(const std::vector<std::string>& args) {
   run.ready_fd = ready_fd;
   if (vm.count("pin-cpu") != 0U) run.pin_cpu = pin_cpu;
   run.time_scale = time_scale;
+  run.reloadable = true;
+  run.watch = vm.count("watch") != 0U;
   return run_node(std::move(*loaded), run);
 }
 

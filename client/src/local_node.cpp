@@ -243,6 +243,8 @@ LocalNode::LocalNode(const LocalNodeSpec& spec)
     scale << *spec.time_scale;
     options.argv.insert(options.argv.end(), {"--time-scale", scale.str()});
   }
+  options.argv.insert(options.argv.end(), spec.settings.serve_args.begin(),
+                      spec.settings.serve_args.end());
   options.output = spec.output.value_or(dir() / "stdout");
   options.errors = dir() / "stderr";
   auto started = start_until_ready(std::move(options), kReadyTimeout);

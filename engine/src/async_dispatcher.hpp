@@ -85,6 +85,9 @@ class AsyncDispatcher final : public std::enable_shared_from_this<AsyncDispatche
   using FiguresByFunction = std::map<std::string, AsyncFigures, std::less<>>;
   void figures(std::function<void(FiguresByFunction)> done);
 
+  // Makes the functions' destination directories (at start, and after a reload).
+  void make_destination_directories() const;
+
  private:
   struct Target {
     std::optional<queue::WallTime> next_due;  // soonest known due event; none: none waits
@@ -106,7 +109,6 @@ class AsyncDispatcher final : public std::enable_shared_from_this<AsyncDispatche
 
   [[nodiscard]] queue::WallTime wall_now() const;
   FiguresByFunction collect(const std::map<std::string, queue::Depth, std::less<>>& depths);
-  void make_destination_directories() const;
   Target& target(std::string_view name);
   void note_due(std::string_view name, queue::WallTime due);
   void claimed(const std::string& name, QueueOutcome<Claimed> outcome);

@@ -49,6 +49,9 @@ class ControlPlane final : public runtime_api::ControlService {
   boost::asio::awaitable<runtime_api::ControlResult> control(
       runtime_api::ControlRequest request) override;
 
+  // Whether the function `name` was made through this control plane (not by the file).
+  [[nodiscard]] bool made(std::string_view name) const { return functions_.contains(name); }
+
   // Lambda's 75 GB of code storage, summed over the stored packages; tests lower it.
   void set_code_storage_limit(std::uint64_t bytes) { code_storage_limit_ = bytes; }
 

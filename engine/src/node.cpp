@@ -105,13 +105,8 @@ Node::Node(const boost::asio::any_io_executor& executor, config::Config config, 
     context_->async_room_opened = [weak = std::weak_ptr(async_)](std::string_view name) {
       if (auto async = weak.lock()) async->dispatch(name);
     };
-    const bool scheduled = std::any_of(config_.functions.begin(), config_.functions.end(),
-                                       [](const auto& f) { return !f.schedules.empty(); });
-    if (scheduled) schedules_ = std::make_unique<ScheduleRunner>(*context_, config_, *async_);
-    const bool subscribed = std::any_of(config_.functions.begin(), config_.functions.end(),
-                                        [](const auto& f) { return !f.s3_events.empty(); });
-    if (subscribed) notifier_ = std::make_unique<ObjectNotifier>(*context_, config_, *async_);
   }
+  make_event_sources();
   control_ = std::make_unique<ControlPlane>(*this, executor, [](const std::string& problem) {
     std::fprintf(stderr, "%s\n", problem.c_str());
   });
@@ -120,24 +115,7 @@ Node::Node(const boost::asio::any_io_executor& executor, config::Config config, 
 runtime_api::ControlService& Node::control() { return *control_; }
 
 void Node::start_zygotes() {
-  for (const auto& function : config_.functions) {
-    if (!function.zygote || &context_->backend_for(function) != context_->native_backend) continue;
-    // One per function: forked workers share their zygote's address-space layout, stack
-    // canary and hash secret, which must not be shared between functions.
-    auto zygote =
-        PythonZygote::start({function.interpreter, context_->runtimes_dir, context_->arm_library});
-    if (!zygote) {
-      // Its functions start a fresh interpreter per worker instead, as without `zygote`.
-      if (context_->echo) {
-        context_->echo(function.name, "ember: the Python zygote for " +
-                                          function.interpreter.string() + " did not start (" +
-                                          zygote.error().message() +
-                                          "); workers start a fresh interpreter");
-      }
-      continue;
-    }
-    zygotes_.emplace(function.name, std::move(*zygote));
-  }
+  for (const auto& function : config_.functions) start_zygote(function);
   context_->zygote_for = [this](const config::FunctionConfig& function) -> PythonZygote* {
     if (!function.zygote || &context_->backend_for(function) != context_->native_backend) {
       return nullptr;
@@ -145,6 +123,35 @@ void Node::start_zygotes() {
     const auto it = zygotes_.find(function.name);
     return it == zygotes_.end() ? nullptr : it->second.get();
   };
+}
+
+void Node::start_zygote(const config::FunctionConfig& function) {
+  if (!function.zygote || &context_->backend_for(function) != context_->native_backend) return;
+  // One per function: forked workers share their zygote's address-space layout, stack
+  // canary and hash secret, which must not be shared between functions.
+  auto zygote =
+      PythonZygote::start({function.interpreter, context_->runtimes_dir, context_->arm_library});
+  if (!zygote) {
+    // Its functions start a fresh interpreter per worker instead, as without `zygote`.
+    if (context_->echo) {
+      context_->echo(function.name, "ember: the Python zygote for " +
+                                        function.interpreter.string() + " did not start (" +
+                                        zygote.error().message() +
+                                        "); workers start a fresh interpreter");
+    }
+    return;
+  }
+  zygotes_.emplace(function.name, std::move(*zygote));
+}
+
+void Node::make_event_sources() {
+  if (!async_) return;
+  const bool scheduled = std::any_of(config_.functions.begin(), config_.functions.end(),
+                                     [](const auto& f) { return !f.schedules.empty(); });
+  if (scheduled) schedules_ = std::make_unique<ScheduleRunner>(*context_, config_, *async_);
+  const bool subscribed = std::any_of(config_.functions.begin(), config_.functions.end(),
+                                      [](const auto& f) { return !f.s3_events.empty(); });
+  if (subscribed) notifier_ = std::make_unique<ObjectNotifier>(*context_, config_, *async_);
 }
 
 Node::~Node() {

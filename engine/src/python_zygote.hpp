@@ -46,6 +46,8 @@ class PythonZygote {
   // thread both call it.
   isolation::Result<void> spawn(isolation::SandboxEntry& entry);
 
+  [[nodiscard]] const std::filesystem::path& interpreter() const { return paths_.interpreter; }
+
  private:
   // The zygote's process and the engine's end of its control socket. Destroying it closes
   // the socket (the zygote exits on EOF), then kills the zygote's group and reaps it.

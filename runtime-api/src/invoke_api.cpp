@@ -317,13 +317,17 @@ bool is_status_request(const Request& req) {
 // node.auth's verdict, before anything else looks at the request: nothing when it may go on,
 // else the refusal. A key must allow the function it invokes; the status route needs "*". A
 // request that names no function it could parse goes on, to be refused for that.
+bool is_reload_request(const Request& req) {
+  return req.method() == http::verb::post && req.target() == "/ember/v1/reload";
+}
+
 std::optional<Response> refusal_of(const Authenticator& auth, const Request& req,
                                    const std::string& only_function) {
   auto who = auth.authenticate(req);
   std::optional<AuthRefusal> refusal;
   if (auto* refused = std::get_if<AuthRefusal>(&who)) {
     refusal = std::move(*refused);
-  } else if (is_status_request(req) || is_control_request(req)) {
+  } else if (is_status_request(req) || is_control_request(req) || is_reload_request(req)) {
     // The node's state and its functions' code: keys that may invoke every function ("*").
     refusal = Authenticator::authorize_status(*std::get<const Credential*>(who));
   } else if (auto url = boost::urls::parse_origin_form(req.target())) {
@@ -479,6 +483,15 @@ boost::asio::awaitable<Response> status_answer(
   co_return res;
 }
 
+// POST /ember/v1/reload: 200 with what changed, 400 when the file was refused.
+boost::asio::awaitable<Response> reload_answer(ReloadService& reload) {
+  boost::json::object out = co_await reload.reload();
+  Response res{out.contains("refused") ? http::status::bad_request : http::status::ok, 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = boost::json::serialize(out);
+  co_return res;
+}
+
 // GET /metrics in Prometheus' text exposition format, version 0.0.4.
 boost::asio::awaitable<Response> metrics_answer(MetricsService& metrics) {
   Response res{http::status::ok, 11};
@@ -544,6 +557,9 @@ HttpApi make_invoke_api(InvokeService& service, InvokeApiOptions options) {
     }
     if (options.control != nullptr && is_control_request(req)) {
       return handle_control_request(*options.control, req);
+    }
+    if (options.reload != nullptr && is_reload_request(req)) {
+      return reload_answer(*options.reload);
     }
     if (options.metrics != nullptr && req.method() == http::verb::get &&
         req.target() == "/metrics") {

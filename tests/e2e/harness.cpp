@@ -94,6 +94,14 @@ Node::Node(const std::vector<FunctionSpec>& functions, const NodeSettings& setti
 
 Node::~Node() { stop(); }
 
+void Node::rewrite_config(const std::vector<FunctionSpec>& functions,
+                          const NodeSettings& settings) const {
+  const auto spec = node_spec(functions, settings, marker_, state_dir(), std::nullopt);
+  const auto next = dir() / "ember.yaml.next";
+  std::ofstream(next) << client::node_yaml(spec.functions, state_dir(), settings);
+  fs::rename(next, config_file());
+}
+
 int Node::stop() { return node_.stop(std::chrono::seconds(20)); }
 
 HttpReply Node::invoke(const std::string& function_path, const std::string& payload,

@@ -92,6 +92,12 @@ class Node {
 
   // SIGTERM, then waits for the node to exit; returns its exit status.
   int stop();
+  // The node's file, ember.yaml.
+  [[nodiscard]] std::filesystem::path config_file() const { return dir() / "ember.yaml"; }
+  // Writes the file anew for these functions (marked as the first ones were), all at once (a
+  // rename), for a reload to read.
+  void rewrite_config(const std::vector<FunctionSpec>& functions,
+                      const NodeSettings& settings = {}) const;
 
   [[nodiscard]] std::string stdout_text() const { return node_.stdout_text(); }
   // Every log stream of a function, concatenated in file-name order.

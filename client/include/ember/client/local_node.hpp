@@ -126,6 +126,8 @@ struct NodeSettings {
   std::map<std::string, std::string> cost;
   std::optional<std::string> region;  // node.region
   NodeAuth auth;                      // node.auth; none written when its mode is empty
+  // Options of `ember serve` itself (--watch), not written to the file.
+  std::vector<std::string> serve_args;
 };
 
 struct LocalNodeSpec {

@@ -39,6 +39,7 @@ struct ImageOverrides {
   std::vector<std::string> entrypoint;
   std::vector<std::string> command;
   std::string working_directory;  // absolute, inside the image
+  bool operator==(const ImageOverrides&) const = default;
 };
 
 // Where the outcome of an asynchronous invocation goes (`async.on_success` and the like):
@@ -50,6 +51,7 @@ struct Destination {
   std::string function;             // kFunction: a function of this node
   std::filesystem::path directory;  // kDirectory: absolute
   [[nodiscard]] bool empty() const { return kind == Kind::kNone; }
+  bool operator==(const Destination&) const = default;
 };
 
 // `async`: how events of `InvocationType: Event` are retried and where their outcome goes
@@ -63,6 +65,7 @@ struct AsyncConfig {
   Destination on_success;
   Destination on_failure;
   Destination dead_letter;
+  bool operator==(const AsyncConfig&) const = default;
 };
 
 // One of a function's `schedules`: an EventBridge-style rule that invokes it asynchronously
@@ -72,6 +75,7 @@ struct ScheduleConfig {
   std::string expression;  // `rate(...)` or `cron(...)`, as written (checked: ember::schedule)
   std::string input;       // JSON sent instead of the Scheduled Event; empty: the event
   bool enabled = true;
+  bool operator==(const ScheduleConfig&) const = default;
 };
 
 // How an HTTP route hands a request to its function (docs/event-sources.md).
@@ -88,6 +92,7 @@ struct HttpRouteConfig {
   HttpEventFormat format = HttpEventFormat::kAlb;
   bool multi_value_headers = false;  // alb: arrays of every value instead of the last one
   [[nodiscard]] bool empty() const { return path.empty(); }
+  bool operator==(const HttpRouteConfig&) const = default;
 };
 
 // A function's log format (`logging.format`), as Lambda's LogFormat.
@@ -106,6 +111,7 @@ struct LoggingConfig {
   LogFormat format = LogFormat::kText;
   LogLevel application_log_level = LogLevel::kInfo;  // the least severe record kept (JSON)
   LogLevel system_log_level = LogLevel::kInfo;       // recorded; ember's lines are not filtered
+  bool operator==(const LoggingConfig&) const = default;
 };
 
 // One of a function's `s3_events`: the object notifications of a bucket it subscribes to, as
@@ -117,6 +123,7 @@ struct S3EventConfig {
   std::vector<std::string> events{"s3:ObjectCreated:*"};
   std::string prefix;  // the object key starts with this (S3's filter rule `prefix`)
   std::string suffix;  // ... and ends with this
+  bool operator==(const S3EventConfig&) const = default;
 };
 
 // One of a function's `mounts`: a host directory (or a bucket's) bound into its sandbox, as
@@ -127,6 +134,7 @@ struct MountConfig {
   std::filesystem::path path;  // the host directory: the bucket's path, or `source` made absolute
   std::string target;          // /mnt/NAME inside the sandbox
   bool read_only = true;
+  bool operator==(const MountConfig&) const = default;
 };
 
 struct FunctionConfig {
@@ -171,12 +179,15 @@ struct FunctionConfig {
   std::vector<std::filesystem::path> layers;
   LoggingConfig logging;  // log format and levels (Lambda's LoggingConfig)
   std::string source;     // "file:line:col" of the function's entry, for messages
+  // Every field, `source` too; same_settings() leaves it out.
+  bool operator==(const FunctionConfig&) const = default;
 };
 
 // `node.http`: the listener of functions' HTTP routes, opened when a function has one.
 struct HttpListenerConfig {
   std::string listen_host = "127.0.0.1";  // IPv6 without brackets
   std::uint16_t listen_port = 9001;       // 0 picks a free port
+  bool operator==(const HttpListenerConfig&) const = default;
 };
 
 // One of `node.buckets`: a local directory whose files are a bucket's objects; functions
@@ -184,6 +195,7 @@ struct HttpListenerConfig {
 struct BucketConfig {
   std::string name;            // S3's bucket naming rules; unique on the node
   std::filesystem::path path;  // absolute; made at start when missing
+  bool operator==(const BucketConfig&) const = default;
 };
 
 // `node.cost`: the prices the node's cost figures use (`ember cost`, GET /metrics); Lambda's
@@ -193,6 +205,7 @@ struct CostConfig {
   double usd_per_gb_second = 0.0000166667;
   std::uint64_t free_requests = 1'000'000;  // per month
   std::uint64_t free_gb_seconds = 400'000;  // per month
+  bool operator==(const CostConfig&) const = default;
 };
 
 // `node.auth`: who may call the Invoke API (docs/configuration.md#nodeauth).
@@ -206,12 +219,14 @@ struct AuthCredentialConfig {
   std::string access_key_id;
   std::string secret_access_key;   // never printed, in messages or anywhere else
   std::vector<std::string> allow;  // function names; "*" is every function
+  bool operator==(const AuthCredentialConfig&) const = default;
 };
 
 struct AuthConfig {
   AuthMode mode = AuthMode::kNone;
   std::vector<AuthCredentialConfig> credentials;  // kept but unused with kNone
   std::chrono::seconds max_clock_skew{300};       // X-Amz-Date this far from the clock at most
+  bool operator==(const AuthConfig&) const = default;
 };
 
 struct NodeConfig {
@@ -239,6 +254,7 @@ struct NodeConfig {
   bool metrics = true;                // GET /metrics, and the figures it and `ember cost` show
   CostConfig cost;
   AuthConfig auth;  // who may call the Invoke API
+  bool operator==(const NodeConfig&) const = default;
 };
 
 struct Config {
@@ -278,6 +294,10 @@ std::optional<ListenAddress> parse_listen(std::string_view listen);
 
 // 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or `localhost`: only this machine can connect.
 bool is_loopback_host(std::string_view host);
+
+// Whether two functions run the same way: every setting equal, wherever in a file they were
+// written (`source` is not compared). A reload replaces a function only when this is false.
+bool same_settings(const FunctionConfig& a, const FunctionConfig& b);
 
 // Reads and validates the whole file; throws ConfigError on the first problem.
 Config load_config(const std::filesystem::path& file);

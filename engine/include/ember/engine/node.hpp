@@ -8,9 +8,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "ember/config/config.hpp"
 #include "ember/engine/clock.hpp"
+#include "ember/engine/reload.hpp"
 #include "ember/image/image.hpp"
 #include "ember/isolation/sandbox.hpp"
 #include "ember/queue/event_queue.hpp"
@@ -110,6 +112,14 @@ class Node final : public runtime_api::InvokeService,
   // Removes a function: new invocations get 404, running ones finish. False: no such function.
   bool remove_function(std::string_view name);
   [[nodiscard]] bool has_function(std::string_view name) const;
+  // Serves the functions of a reloaded file (`ember reload`, SIGHUP): added ones start,
+  // removed ones drain, and those whose settings differ or whose name is in `code_changed`
+  // (a code directory's files or an image changed) are replaced: busy workers finish on what
+  // they run, new workers start with the new. `images` has every image function's image.
+  // Node settings are kept and reported in `not_applied`; a name the control plane made is
+  // refused and nothing changes. The caller has validated `next` as ember serve would.
+  ReloadOutcome reconfigure(config::Config next, std::map<std::string, image::StoredImage> images,
+                            const std::set<std::string, std::less<>>& code_changed);
   // The Lambda control plane (CreateFunction, ...); it loaded the functions stored in
   // STATE_DIR when the node was made.
   [[nodiscard]] runtime_api::ControlService& control();
@@ -126,6 +136,9 @@ class Node final : public runtime_api::InvokeService,
   static std::uint64_t machine_memory_mb();
   bool evict_one(const FunctionPool* except);
   void start_zygotes();
+  void start_zygote(const config::FunctionConfig& function);
+  // Schedules and object notifications point into config_.functions: remade when it changes.
+  void make_event_sources();
   void schedule_tick();
 
   config::Config config_;
@@ -135,6 +148,8 @@ class Node final : public runtime_api::InvokeService,
   std::unique_ptr<EngineContext> context_;
   // One per function with `zygote: true` (by name); before the pools, so they go after them.
   std::map<std::string, std::unique_ptr<PythonZygote>, std::less<>> zygotes_;
+  // Zygotes of functions a reload changed: their forked workers may still run.
+  std::vector<std::unique_ptr<PythonZygote>> retired_zygotes_;
   // Every function's pool; after the zygotes, so it goes before them.
   std::unique_ptr<FunctionRegistry> functions_;
   // After the pools: stops (joins its thread) before they and the backends go.

@@ -14,6 +14,7 @@
 #include "ember/runtime_api/function_ref.hpp"
 #include "ember/runtime_api/http_server.hpp"
 #include "ember/runtime_api/invoke_auth.hpp"
+#include "ember/runtime_api/reload_service.hpp"
 
 namespace ember::runtime_api {
 
@@ -150,6 +151,8 @@ struct InvokeApiOptions {
   // The control plane (CreateFunction, GetFunction, ...) on the same port when set; must
   // outlive the server.
   ControlService* control = nullptr;
+  // POST /ember/v1/reload when set (ember serve's file); must outlive the server.
+  ReloadService* reload = nullptr;
 };
 
 // The HttpApi of the Invoke API, for HttpServer. The service must outlive the server.
