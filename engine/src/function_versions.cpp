@@ -124,7 +124,7 @@ std::variant<AliasRouting, std::string> parse_routing(const boost::json::value& 
       config != nullptr ? config->if_contains("AdditionalVersionWeights") : nullptr;
   if (config == nullptr || (weights != nullptr && !weights->is_object() && !weights->is_null())) {
     return std::string(
-        "RoutingConfig must be {\"AdditionalVersionWeights\": {\"VERSION\": WEIGHT}}");
+        R"(RoutingConfig must be {"AdditionalVersionWeights": {"VERSION": WEIGHT}})");
   }
   if (weights == nullptr || weights->is_null() || weights->as_object().empty()) {
     return AliasRouting{};
