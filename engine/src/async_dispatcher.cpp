@@ -4,6 +4,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <set>
 
 #include "destination_record.hpp"
 #include "function_pool.hpp"
@@ -579,15 +580,21 @@ AsyncDispatcher::FiguresByFunction AsyncDispatcher::collect(
     const std::map<std::string, queue::Depth, std::less<>>& depths) {
   const auto now = wall_now();
   FiguresByFunction out;
-  for (const auto& f : config_.functions) {
-    const auto it = depths.find(f.name);
+  // The file's functions, zeros included, and every other target (a function or version of
+  // the control plane, NAME:N) that has had or has events.
+  std::set<std::string, std::less<>> names;
+  for (const auto& f : config_.functions) names.insert(f.name);
+  for (const auto& [name, t] : targets_) names.insert(name);
+  for (const auto& [name, depth] : depths) names.insert(name);
+  for (const auto& name : names) {
+    const auto it = depths.find(name);
     const queue::Depth depth = it == depths.end() ? queue::Depth{} : it->second;
     AsyncFigures figures{.queued = depth.waiting,
                          .running = depth.running,
                          .oldest_age_s = std::nullopt,
-                         .counters = target(f.name).counters};
+                         .counters = target(name).counters};
     if (depth.oldest) figures.oldest_age_s = seconds_between(*depth.oldest, now);
-    out.emplace(f.name, figures);
+    out.emplace(name, figures);
   }
   return out;
 }

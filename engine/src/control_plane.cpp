@@ -12,6 +12,7 @@
 #include <ctime>
 #include <set>
 
+#include "control_fields.hpp"
 #include "ember/engine/node.hpp"
 #include "ember/image/zip_archive.hpp"
 #include "ember/runtime_api/base64.hpp"
@@ -37,98 +38,6 @@ std::string raw_from_hex(std::string_view hex) {
   return raw;
 }
 
-ControlResult invalid(std::string message) {
-  return ControlResult::fail(400, "InvalidParameterValueException", std::move(message));
-}
-
-ControlResult ok(boost::json::object body, unsigned status = 200) {
-  ControlResult r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
-std::string now_text() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  ::gmtime_r(&seconds, &tm);
-  char text[40];
-  const auto n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-  char millis[16];
-  std::snprintf(millis, sizeof millis, ".%03d+0000", static_cast<int>(ms.count() % 1000));
-  return std::string(text, n) + millis;
-}
-
-// Reads optional typed fields of a request body, remembering the first problem.
-class Fields {
- public:
-  explicit Fields(const boost::json::object& body) : body_(body) {}
-
-  std::optional<std::string> string(std::string_view key) {
-    const auto* v = body_.if_contains(key);
-    if (v == nullptr || v->is_null()) return std::nullopt;
-    if (!v->is_string()) {
-      fail(std::string(key) + " must be a string");
-      return std::nullopt;
-    }
-    return std::string(v->as_string());
-  }
-
-  std::optional<std::uint32_t> number(std::string_view key, std::int64_t min, std::int64_t max) {
-    const auto* v = body_.if_contains(key);
-    if (v == nullptr || v->is_null()) return std::nullopt;
-    if (!v->is_int64() && !v->is_uint64()) {
-      fail(std::string(key) + " must be an integer");
-      return std::nullopt;
-    }
-    const auto n = v->is_int64() ? v->as_int64() : static_cast<std::int64_t>(v->as_uint64());
-    if (n < min || n > max) {
-      fail(std::string(key) + " " + std::to_string(n) + " must be from " + std::to_string(min) +
-           " to " + std::to_string(max));
-      return std::nullopt;
-    }
-    return static_cast<std::uint32_t>(n);
-  }
-
-  // Environment.Variables, which replaces the whole map.
-  std::optional<std::vector<std::pair<std::string, std::string>>> environment() {
-    const auto* v = body_.if_contains("Environment");
-    if (v == nullptr || v->is_null()) return std::nullopt;
-    std::vector<std::pair<std::string, std::string>> out;
-    const auto* vars = v->is_object() ? v->as_object().if_contains("Variables") : nullptr;
-    if (!v->is_object() || (vars != nullptr && !vars->is_object() && !vars->is_null())) {
-      fail("Environment must be {\"Variables\": {NAME: VALUE, ...}}");
-      return std::nullopt;
-    }
-    if (vars == nullptr || vars->is_null()) return out;
-    for (const auto& [name, value] : vars->as_object()) {
-      if (!value.is_string()) {
-        fail("Environment variable " + std::string(name) + " must be a string");
-        return std::nullopt;
-      }
-      out.emplace_back(std::string(name), std::string(value.as_string()));
-    }
-    std::sort(out.begin(), out.end());
-    if (auto why = config::environment_error(out)) {
-      fail("Environment: " + *why);
-      return std::nullopt;
-    }
-    return out;
-  }
-
-  [[nodiscard]] const std::optional<std::string>& problem() const { return problem_; }
-
- private:
-  void fail(std::string why) {
-    if (!problem_) problem_ = std::move(why);
-  }
-
-  const boost::json::object& body_;
-  std::optional<std::string> problem_;
-};
-
 // Applies the settings CreateFunction and UpdateFunctionConfiguration share.
 std::optional<std::string> apply_settings(const boost::json::object& body, StoredFunction& f) {
   Fields fields(body);
@@ -150,6 +59,16 @@ std::optional<std::string> apply_settings(const boost::json::object& body, Store
     if (!empty) return std::string(key) + " is not supported by ember's control plane";
   }
   return std::nullopt;
+}
+
+bool dry_run(const boost::json::object& body) {
+  const auto* v = body.if_contains("DryRun");
+  return v != nullptr && v->is_bool() && v->as_bool();
+}
+
+bool publish(const boost::json::object& body) {
+  const auto* v = body.if_contains("Publish");
+  return v != nullptr && v->is_bool() && v->as_bool();
 }
 
 }  // namespace
@@ -179,7 +98,8 @@ ControlPlane::ControlPlane(Node& node, boost::asio::any_io_executor executor,
     node_.put_function(std::get<config::FunctionConfig>(std::move(made)));
     used.insert(f.code_sha256_hex);
     std::string name = f.name;
-    functions_.emplace(std::move(name), std::move(f));
+    functions_.emplace(name, std::move(f));
+    load_versions(name, used, problems);
   }
   store_.keep_only(used);
   for (const auto& problem : problems) warn("ember: control plane: " + problem);
@@ -199,11 +119,31 @@ std::string ControlPlane::arn(std::string_view name) const {
   return runtime_api::function_arn(file_.node.region, file_.node.account_id, name);
 }
 
+std::string ControlPlane::arn(std::string_view name, std::string_view qualifier) const {
+  if (qualifier.empty() || qualifier == "$LATEST") return arn(name);
+  return runtime_api::function_arn(file_.node.region, file_.node.account_id, name,
+                                   std::string(qualifier));
+}
+
+ControlResult ControlPlane::not_found(std::string_view name, std::string_view qualifier) const {
+  return ControlResult::fail(404, "ResourceNotFoundException",
+                             "Function not found: " + arn(name, qualifier));
+}
+
 bool ControlPlane::names_this_node(const runtime_api::FunctionRef& ref) const {
   return (!ref.region || *ref.region == file_.node.region) &&
-         (!ref.account_id || *ref.account_id == file_.node.account_id) &&
-         (!ref.qualifier || *ref.qualifier == "$LATEST");
+         (!ref.account_id || *ref.account_id == file_.node.account_id);
 }
+
+namespace {
+
+// The operations whose FunctionName (or ?Qualifier=) may name a version or an alias.
+bool takes_qualifier(ControlOp op) {
+  return op == ControlOp::kGetFunction || op == ControlOp::kGetFunctionConfiguration ||
+         op == ControlOp::kDeleteFunction;
+}
+
+}  // namespace
 
 boost::asio::awaitable<ControlResult> ControlPlane::control(Request request) {
   switch (request.op) {
@@ -233,8 +173,33 @@ boost::asio::awaitable<ControlResult> ControlPlane::control(Request request) {
       co_return get_concurrency(request);
     case ControlOp::kDeleteFunctionConcurrency:
       co_return delete_concurrency(request);
+    case ControlOp::kPublishVersion:
+      co_return publish_version(request);
+    case ControlOp::kListVersionsByFunction:
+      co_return list_versions(request);
+    case ControlOp::kCreateAlias:
+      co_return create_alias(request);
+    case ControlOp::kListAliases:
+      co_return list_aliases(request);
+    case ControlOp::kGetAlias:
+      co_return get_alias(request);
+    case ControlOp::kUpdateAlias:
+      co_return update_alias(request);
+    case ControlOp::kDeleteAlias:
+      co_return delete_alias(request);
   }
   co_return ControlResult::fail(500, "ServiceException", "unknown operation");
+}
+
+std::variant<config::FunctionConfig, std::string> ControlPlane::to_config(
+    const StoredFunction& s, std::uint32_t version) const {
+  auto made = to_config(s);
+  if (auto* f = std::get_if<config::FunctionConfig>(&made)) {
+    f->version = std::to_string(version);
+    f->source = "control plane, version " + f->version + " (" +
+                store_.code_dir(s.code_sha256_hex).string() + ")";
+  }
+  return made;
 }
 
 std::variant<config::FunctionConfig, std::string> ControlPlane::to_config(
@@ -266,10 +231,11 @@ std::variant<config::FunctionConfig, std::string> ControlPlane::to_config(
   return f;
 }
 
-boost::json::object ControlPlane::configuration(const StoredFunction& f) const {
+boost::json::object ControlPlane::configuration(const StoredFunction& f, const std::string& version,
+                                                const std::string& qualifier) const {
   boost::json::object o;
   o["FunctionName"] = f.name;
-  o["FunctionArn"] = arn(f.name);
+  o["FunctionArn"] = arn(f.name, qualifier);
   o["Runtime"] = f.runtime;
   o["Role"] = f.role;
   o["Handler"] = f.handler;
@@ -279,7 +245,7 @@ boost::json::object ControlPlane::configuration(const StoredFunction& f) const {
   o["MemorySize"] = f.memory_mb;
   o["LastModified"] = f.last_modified;
   o["CodeSha256"] = runtime_api::base64_encode(raw_from_hex(f.code_sha256_hex));
-  o["Version"] = "$LATEST";
+  o["Version"] = version;
   if (!f.environment.empty()) {
     boost::json::object vars;
     for (const auto& [k, v] : f.environment) vars[k] = v;
@@ -324,7 +290,8 @@ std::variant<const StoredFunction*, ControlResult> ControlPlane::find_api_functi
     const Request& request, bool changing) const {
   const auto& ref = request.function;
   const auto it = functions_.find(ref.name);
-  if (names_this_node(ref)) {
+  const bool qualified = ref.qualifier && *ref.qualifier != "$LATEST";
+  if (names_this_node(ref) && (!qualified || takes_qualifier(request.op))) {
     if (it != functions_.end()) return &it->second;
     if (const auto* f = file_function(ref.name)) {
       if (!changing) return ControlResult{};  // the caller answers from the file's function
@@ -398,6 +365,11 @@ std::uint64_t ControlPlane::code_storage_used() const {
   for (const auto& [name, f] : functions_) {
     if (counted.insert(f.code_sha256_hex).second) total += f.code_size;
   }
+  for (const auto& [name, v] : versions_) {
+    for (const auto& [n, f] : v.versions) {
+      if (counted.insert(f.code_sha256_hex).second) total += f.code_size;
+    }
+  }
   return total;
 }
 
@@ -453,7 +425,7 @@ std::variant<PendingCode, ControlResult> ControlPlane::prepare_create(const Requ
         "Code.ZipFile is required (aws lambda create-function --zip-file fileb://f.zip); "
         "ember takes no S3 location or image");
   }
-  return PendingCode{std::move(f), std::string(zip->as_string()), true, false};
+  return PendingCode{std::move(f), std::string(zip->as_string()), true, false, publish(body)};
 }
 
 ControlResult ControlPlane::get(const Request& request, bool whole) const {
@@ -461,16 +433,21 @@ ControlResult ControlPlane::get(const Request& request, bool whole) const {
   boost::json::object config;
   std::optional<std::uint32_t> reserved;
   std::string location;
+  const auto& qualifier = request.function.qualifier;
   if (auto* answer = std::get_if<ControlResult>(&found)) {
     if (answer->error) return *answer;
+    // The file's functions have only $LATEST.
+    if (qualifier && *qualifier != "$LATEST") return not_found(request.function.name, *qualifier);
     const auto* file = file_function(request.function.name);
     config = configuration(*file);
     reserved = file->reserved_concurrency;
   } else {
-    const auto& f = *std::get<const StoredFunction*>(found);
-    config = configuration(f);
-    reserved = f.reserved_concurrency;
-    location = "file://" + store_.zip_path(f.code_sha256_hex).string();
+    const auto* f = std::get<const StoredFunction*>(found);
+    reserved = f->reserved_concurrency;
+    auto qualified = qualified_configuration(f, request);
+    if (auto* refused = std::get_if<ControlResult>(&qualified)) return *refused;
+    config = std::get<boost::json::object>(std::move(qualified));
+    location = "file://" + store_.zip_path(f->code_sha256_hex).string();
   }
   if (!whole) return ok(std::move(config));
   boost::json::object out;
@@ -502,48 +479,28 @@ ControlResult ControlPlane::remove(const Request& request) {
   auto found = find_api_function(request, true);
   if (auto* answer = std::get_if<ControlResult>(&found)) return *answer;
   const std::string name = std::get<const StoredFunction*>(found)->name;
+  const auto& qualifier = request.function.qualifier;
+  if (qualifier && *qualifier != "$LATEST") return delete_version(name, *qualifier);
+  remove_versions(name);
   store_.erase(name);
   functions_.erase(name);
   node_.remove_function(name);
-  ControlResult r;
-  r.status = 204;
-  return r;
+  return no_content();
 }
-
-namespace {
-
-// RevisionId: when given, the change applies only to that revision (optimistic locking).
-std::optional<ControlResult> check_revision(const boost::json::object& body,
-                                            const StoredFunction& f) {
-  const auto* revision = body.if_contains("RevisionId");
-  if (revision == nullptr || !revision->is_string() || revision->as_string() == f.revision_id) {
-    return std::nullopt;
-  }
-  return ControlResult::fail(
-      412, "PreconditionFailedException",
-      "The Revision Id provided does not match the latest Revision Id. "
-      "Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
-}
-
-bool dry_run(const boost::json::object& body) {
-  const auto* v = body.if_contains("DryRun");
-  return v != nullptr && v->is_bool() && v->as_bool();
-}
-
-}  // namespace
 
 std::variant<PendingCode, ControlResult> ControlPlane::prepare_code_update(const Request& request) {
   auto found = find_api_function(request, true);
   if (auto* answer = std::get_if<ControlResult>(&found)) return *answer;
   StoredFunction f = *std::get<const StoredFunction*>(found);
-  if (auto refused = check_revision(request.body, f)) return *refused;
+  if (auto refused = check_revision(request.body, f.revision_id)) return *refused;
   const auto* zip = request.body.if_contains("ZipFile");
   if (zip == nullptr || !zip->is_string()) {
     return invalid(
         "ZipFile is required (aws lambda update-function-code --zip-file fileb://f.zip); "
         "ember takes no S3 location or image");
   }
-  return PendingCode{std::move(f), std::string(zip->as_string()), false, dry_run(request.body)};
+  return PendingCode{std::move(f), std::string(zip->as_string()), false, dry_run(request.body),
+                     publish(request.body)};
 }
 
 ControlResult ControlPlane::finish_code(PendingCode pending,
@@ -565,6 +522,12 @@ ControlResult ControlPlane::finish_code(PendingCode pending,
   f.code_size = stored.size;
   if (pending.dry_run) return ok(configuration(f));
   if (auto refused = commit(f)) return *refused;
+  if (pending.publish) {
+    // Lambda answers with the version just published.
+    auto published = publish_latest(f.name, std::nullopt);
+    if (!published.error) published.status = pending.create ? 201 : 200;
+    return published;
+  }
   return ok(configuration(functions_.at(f.name)), pending.create ? 201 : 200);
 }
 
@@ -572,7 +535,7 @@ ControlResult ControlPlane::update_configuration(const Request& request) {
   auto found = find_api_function(request, true);
   if (auto* answer = std::get_if<ControlResult>(&found)) return *answer;
   StoredFunction f = *std::get<const StoredFunction*>(found);
-  if (auto refused = check_revision(request.body, f)) return *refused;
+  if (auto refused = check_revision(request.body, f.revision_id)) return *refused;
   if (auto why = apply_settings(request.body, f)) return invalid(*why);
   if (auto refused = commit(f)) return *refused;
   return ok(configuration(functions_.at(f.name)));
@@ -611,9 +574,7 @@ ControlResult ControlPlane::delete_concurrency(const Request& request) {
   StoredFunction f = *std::get<const StoredFunction*>(found);
   f.reserved_concurrency.reset();
   if (auto refused = commit(f)) return *refused;
-  ControlResult r;
-  r.status = 204;
-  return r;
+  return no_content();
 }
 
 }  // namespace ember::engine

@@ -7,11 +7,14 @@
 #include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "ember/config/config.hpp"
 #include "ember/runtime_api/control_api.hpp"
 #include "function_store.hpp"
+#include "function_versions.hpp"
 
 namespace ember::engine {
 
@@ -29,6 +32,13 @@ struct PendingCode {
   std::string base64_zip;
   bool create = false;
   bool dry_run = false;
+  bool publish = false;  // Publish: a version of the new code once it is stored
+};
+
+// Where an invocation of NAME[:QUALIFIER] goes.
+struct InvokeTarget {
+  std::string pool_key;  // the registry's key: NAME or NAME:N
+  std::string version;   // "$LATEST" or "N": X-Amz-Executed-Version
 };
 
 // Runs on the node's engine thread, which owns it and its store (docs/design.md#threading:
@@ -51,6 +61,11 @@ class ControlPlane final : public runtime_api::ControlService {
 
   // Whether the function `name` was made through this control plane (not by the file).
   [[nodiscard]] bool made(std::string_view name) const { return functions_.contains(name); }
+  // The pool an invocation of `name` with `qualifier` (none, $LATEST, a version or an alias)
+  // runs in; an alias with a second version picks one by its weight. Nothing: no such
+  // function, version or alias.
+  [[nodiscard]] std::optional<InvokeTarget> route(std::string_view name,
+                                                  const std::optional<std::string>& qualifier);
 
   // Lambda's 75 GB of code storage, summed over the stored packages; tests lower it.
   void set_code_storage_limit(std::uint64_t bytes) { code_storage_limit_ = bytes; }
@@ -80,7 +95,11 @@ class ControlPlane final : public runtime_api::ControlService {
   [[nodiscard]] const config::FunctionConfig* file_function(std::string_view name) const;
   [[nodiscard]] std::string arn(std::string_view name) const;
   [[nodiscard]] bool names_this_node(const runtime_api::FunctionRef& ref) const;
-  [[nodiscard]] boost::json::object configuration(const StoredFunction& f) const;
+  // `version`: "$LATEST" or a published one's number; `qualifier`: what FunctionArn ends in
+  // (the version, or the alias it was asked through), none for $LATEST.
+  [[nodiscard]] boost::json::object configuration(const StoredFunction& f,
+                                                  const std::string& version = "$LATEST",
+                                                  const std::string& qualifier = "") const;
   [[nodiscard]] boost::json::object configuration(const config::FunctionConfig& f) const;
   // Checks the settings as the node would load them, saves and (re)starts the function.
   std::optional<Result> commit(StoredFunction f);
@@ -88,11 +107,40 @@ class ControlPlane final : public runtime_api::ControlService {
       const StoredFunction& s) const;
   [[nodiscard]] std::uint64_t code_storage_used() const;
 
+  // Versions and aliases (control_versions.cpp).
+  Result publish_version(const Request& request);
+  // Publishes $LATEST of `name` (an API function): its version's configuration, 201.
+  Result publish_latest(const std::string& name, const std::optional<std::string>& description);
+  [[nodiscard]] Result list_versions(const Request& request) const;
+  Result create_alias(const Request& request);
+  Result update_alias(const Request& request);
+  [[nodiscard]] Result get_alias(const Request& request) const;
+  [[nodiscard]] Result list_aliases(const Request& request) const;
+  Result delete_alias(const Request& request);
+  // DeleteFunction with a version as Qualifier.
+  Result delete_version(const std::string& name, const std::string& qualifier);
+  // Forgets every version and alias of `name`, and their pools.
+  void remove_versions(const std::string& name);
+  // GetFunction(Configuration) of a version or alias: the configuration, or 404.
+  [[nodiscard]] std::variant<boost::json::object, Result> qualified_configuration(
+      const StoredFunction*& f, const Request& request) const;
+  // Loads the stored versions of `name` into the node; `used` gains their packages.
+  void load_versions(const std::string& name, std::set<std::string>& used,
+                     std::vector<std::string>& problems);
+  [[nodiscard]] std::optional<Result> save_versions(const std::string& name);
+  // The version of `s` as the node runs it (its own pool, NAME:N).
+  [[nodiscard]] std::variant<config::FunctionConfig, std::string> to_config(
+      const StoredFunction& s, std::uint32_t version) const;
+  [[nodiscard]] std::string arn(std::string_view name, std::string_view qualifier) const;
+  [[nodiscard]] Result not_found(std::string_view name, std::string_view qualifier) const;
+
   Node& node_;
   boost::asio::any_io_executor executor_;
   const config::Config& file_;
   FunctionStore store_;
   std::map<std::string, StoredFunction, std::less<>> functions_;
+  // Of API functions that have published a version or made an alias.
+  std::map<std::string, FunctionVersions, std::less<>> versions_;
   std::uint64_t code_storage_limit_ = 75ULL * 1024 * 1024 * 1024;
   // Last: joined first, before what its jobs use goes.
   boost::asio::thread_pool files_{1};

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 
 #include "ember/runtime_api/runtime_api.hpp"
+#include "function_registry.hpp"
 #include "worker_launch.hpp"
 
 namespace ember::engine {
@@ -306,7 +307,7 @@ void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker, bool firs
 void FunctionPool::park(const std::shared_ptr<Worker>& worker, TimePoint now, TimePoint expires) {
   worker->park();
   idle_.push_back({.worker = worker, .since = now, .expires = expires});
-  if (context_.async_room_opened) context_.async_room_opened(function_.name);
+  if (context_.async_room_opened) context_.async_room_opened(pool_key(function_));
 }
 
 Clock::Duration FunctionPool::extra_worker_keep(Clock::Duration keep) const {
@@ -386,7 +387,7 @@ void FunctionPool::worker_ended(const std::shared_ptr<Worker>& worker,
     fail(invocation,
          StartFailure::runtime("Runtime.ExitError", "Runtime exited before it was ready"));
   }
-  if (context_.async_room_opened && !draining_) context_.async_room_opened(function_.name);
+  if (context_.async_room_opened && !draining_) context_.async_room_opened(pool_key(function_));
 }
 
 void FunctionPool::provisioned_back_off(const StartFailure& failure, TimePoint now) {
@@ -507,7 +508,9 @@ void FunctionPool::shutdown() {
 
 boost::json::object FunctionPool::status(TimePoint now) const {
   boost::json::object out;
-  out["name"] = function_.name;
+  out["name"] = pool_key(function_);
+  out["function"] = function_.name;
+  out["version"] = function_.version;
   out["invocations"] = invocations_;
   out["cold_starts"] = cold_starts_;
   out["throttles"] = throttles_;

@@ -7,13 +7,19 @@
 
 namespace ember::engine {
 
-FunctionPool* FunctionRegistry::find(std::string_view name) const {
-  const auto it = pools_.find(name);
+std::string pool_key(std::string_view name, std::string_view version) {
+  std::string key(name);
+  if (version != "$LATEST") key.append(":").append(version);
+  return key;
+}
+
+FunctionPool* FunctionRegistry::find(std::string_view key) const {
+  const auto it = pools_.find(key);
   return it == pools_.end() ? nullptr : it->second.get();
 }
 
 void FunctionRegistry::put(config::FunctionConfig function) {
-  const std::string name = function.name;
+  const std::string name = pool_key(function);
   auto pool = std::make_shared<FunctionPool>(
       context_, std::make_shared<const config::FunctionConfig>(std::move(function)));
   const auto it = pools_.find(name);
@@ -25,8 +31,8 @@ void FunctionRegistry::put(config::FunctionConfig function) {
   retire(std::move(old), "function replaced");
 }
 
-bool FunctionRegistry::remove(std::string_view name) {
-  const auto it = pools_.find(name);
+bool FunctionRegistry::remove(std::string_view key) {
+  const auto it = pools_.find(key);
   if (it == pools_.end()) return false;
   auto old = std::move(it->second);
   pools_.erase(it);

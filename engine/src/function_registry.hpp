@@ -1,5 +1,6 @@
-// The functions a node serves, by name: one pool each, added, replaced and removed while the
-// node runs, and the pools of replaced or removed functions until their workers are gone.
+// The functions a node serves, by pool key: one pool per function and per published version
+// of it, added, replaced and removed while the node runs, and the pools of replaced or removed
+// functions until their workers are gone.
 #pragma once
 
 #include <functional>
@@ -16,22 +17,27 @@ namespace ember::engine {
 
 class FunctionPool;
 
+// A pool's key: NAME for $LATEST, NAME:N for published version N (what `ember ps`, the status
+// JSON and the event queue's targets show).
+std::string pool_key(std::string_view name, std::string_view version);
+inline std::string pool_key(const config::FunctionConfig& f) { return pool_key(f.name, f.version); }
+
 // Owned by the node (one per engine thread once there are shards: docs/design.md#threading);
 // only its thread calls it, so nothing here locks.
 class FunctionRegistry {
  public:
   explicit FunctionRegistry(EngineContext& context) : context_(context) {}
 
-  // The pool new invocations of `name` go to; null when there is no such function.
-  [[nodiscard]] FunctionPool* find(std::string_view name) const;
-  [[nodiscard]] bool contains(std::string_view name) const { return find(name) != nullptr; }
+  // The pool new invocations of `key` (pool_key()) go to; null when there is none.
+  [[nodiscard]] FunctionPool* find(std::string_view key) const;
+  [[nodiscard]] bool contains(std::string_view key) const { return find(key) != nullptr; }
 
-  // Adds the function, or replaces the one of that name: the old pool drains (its idle
+  // Adds the function (or version), or replaces the one of its key: the old pool drains (its idle
   // workers end now, busy ones finish their invocation on the old code and end, queued
   // callers are served by its starting workers) while new invocations go to a new pool.
   void put(config::FunctionConfig function);
-  // Removes the function; its pool drains as on replacement. False when there was none.
-  bool remove(std::string_view name);
+  // Removes the pool of `key`; it drains as on replacement. False when there was none.
+  bool remove(std::string_view key);
 
   // Every current pool, by name order.
   void for_each(const std::function<void(FunctionPool&)>& visit) const;

@@ -35,6 +35,8 @@ std::optional<std::string> write_atomically(const fs::path& path, std::string_vi
   return std::nullopt;
 }
 
+}  // namespace
+
 boost::json::object to_json(const StoredFunction& f) {
   boost::json::object o;
   o["FunctionName"] = f.name;
@@ -55,7 +57,7 @@ boost::json::object to_json(const StoredFunction& f) {
   return o;
 }
 
-StoredFunction from_json(const boost::json::object& o) {
+StoredFunction stored_function_from_json(const boost::json::object& o) {
   StoredFunction f;
   f.name = o.at("FunctionName").as_string();
   f.runtime = o.at("Runtime").as_string();
@@ -77,10 +79,10 @@ StoredFunction from_json(const boost::json::object& o) {
   return f;
 }
 
-}  // namespace
-
 FunctionStore::FunctionStore(const fs::path& state_dir)
-    : functions_dir_(state_dir / "functions"), code_root_(state_dir / "code") {}
+    : functions_dir_(state_dir / "functions"),
+      versions_dir_(state_dir / "versions"),
+      code_root_(state_dir / "code") {}
 
 fs::path FunctionStore::code_dir(const std::string& sha256_hex) const {
   return code_root_ / sha256_hex;
@@ -104,7 +106,7 @@ std::vector<StoredFunction> FunctionStore::load(std::vector<std::string>& proble
     std::ostringstream text;
     text << in.rdbuf();
     try {
-      auto f = from_json(boost::json::parse(text.str()).as_object());
+      auto f = stored_function_from_json(boost::json::parse(text.str()).as_object());
       if (!fs::is_directory(code_dir(f.code_sha256_hex), ec)) {
         problems.push_back(file.string() + ": its code " + code_dir(f.code_sha256_hex).string() +
                            " is missing");
@@ -159,6 +161,36 @@ std::optional<std::string> FunctionStore::save(const StoredFunction& function) c
 void FunctionStore::erase(const std::string& name) const {
   std::error_code ec;
   fs::remove(functions_dir_ / (name + ".json"), ec);
+}
+
+std::optional<boost::json::object> FunctionStore::load_versions(const std::string& name,
+                                                                std::string& problem) const {
+  const fs::path file = versions_dir_ / (name + ".json");
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return std::nullopt;
+  std::ifstream in(file);
+  std::ostringstream text;
+  text << in.rdbuf();
+  boost::system::error_code parse_ec;
+  auto v = boost::json::parse(text.str(), parse_ec);
+  if (parse_ec || !v.is_object()) {
+    problem = file.string() + ": " + (parse_ec ? parse_ec.message() : "not a JSON object");
+    return std::nullopt;
+  }
+  return std::move(v.as_object());
+}
+
+std::optional<std::string> FunctionStore::save_versions(const std::string& name,
+                                                        const boost::json::object& versions) const {
+  std::error_code ec;
+  fs::create_directories(versions_dir_, ec);
+  if (ec) return "mkdir " + versions_dir_.string() + ": " + ec.message();
+  return write_atomically(versions_dir_ / (name + ".json"), boost::json::serialize(versions));
+}
+
+void FunctionStore::erase_versions(const std::string& name) const {
+  std::error_code ec;
+  fs::remove(versions_dir_ / (name + ".json"), ec);
 }
 
 void FunctionStore::keep_only(const std::set<std::string>& used) const {

@@ -1,8 +1,10 @@
 // Functions made through the control plane, kept in the node's state directory so they
-// survive a restart: STATE_DIR/functions/NAME.json (the settings) and STATE_DIR/code/HEX.zip
-// plus STATE_DIR/code/HEX/ (the package by its SHA-256, and what it unpacks to).
+// survive a restart: STATE_DIR/functions/NAME.json (the settings), STATE_DIR/versions/NAME.json
+// (its published versions and aliases) and STATE_DIR/code/HEX.zip plus STATE_DIR/code/HEX/
+// (the package by its SHA-256, and what it unpacks to).
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -34,6 +36,10 @@ struct StoredFunction {
   std::string revision_id;                                       // a UUID, new on every change
 };
 
+// The settings as stored, and back (throws on a file that does not read).
+boost::json::object to_json(const StoredFunction& f);
+StoredFunction stored_function_from_json(const boost::json::object& o);
+
 // Owned by the control plane; only its thread calls it. Writes are atomic (a temporary file
 // renamed), so a crash leaves the old or the new settings, never half of them.
 class FunctionStore {
@@ -52,12 +58,19 @@ class FunctionStore {
   // Writes the function's settings; the reason when it could not.
   [[nodiscard]] std::optional<std::string> save(const StoredFunction& function) const;
   void erase(const std::string& name) const;
+  // The function's versions and aliases (function_versions.hpp), as JSON; none: never published.
+  [[nodiscard]] std::optional<boost::json::object> load_versions(const std::string& name,
+                                                                 std::string& problem) const;
+  [[nodiscard]] std::optional<std::string> save_versions(const std::string& name,
+                                                         const boost::json::object& versions) const;
+  void erase_versions(const std::string& name) const;
   // Removes the packages (and unfinished unpackings) not in `used`. Called at start only: a
   // replaced function's workers may still run from its old code until then.
   void keep_only(const std::set<std::string>& used) const;
 
  private:
   std::filesystem::path functions_dir_;
+  std::filesystem::path versions_dir_;
   std::filesystem::path code_root_;
 };
 

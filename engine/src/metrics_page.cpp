@@ -1,7 +1,9 @@
 // GET /metrics: every family in a fixed order, each function's series under it, so a scrape
 // of an idle node and one of a busy node list the same series.
 #include <array>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include "ember/metrics/text_format.hpp"
 #include "metrics_snapshot.hpp"
@@ -22,13 +24,24 @@ constexpr std::array<Outcome, kOutcomes> kAllOutcomes = {
     Outcome::kSuccess,   Outcome::kError,    Outcome::kTimeout,     Outcome::kCrash,
     Outcome::kInitError, Outcome::kThrottle, Outcome::kServiceError};
 
+// A pool's series: `function`, plus `version` for a published version's pool (key NAME:N),
+// then `extra` when given. $LATEST's series keep the labels they always had.
+std::vector<metrics::Label> labels(std::string_view key, std::optional<metrics::Label> extra = {}) {
+  std::vector<metrics::Label> out;
+  const auto colon = key.find(':');
+  out.push_back({"function", key.substr(0, colon)});
+  if (colon != std::string_view::npos) out.push_back({"version", key.substr(colon + 1)});
+  if (extra) out.push_back(*extra);
+  return out;
+}
+
 // One family with a sample per function.
 template <class Value>
 void per_function(TextWriter& out, const MetricsSnapshot& s, std::string_view name, Type type,
                   std::string_view help, Value value) {
   out.family(name, type, help);
   for (const auto& [function, f] : s.functions) {
-    out.sample(name, {{"function", function}}, value(f));
+    out.sample(name, labels(function), value(f));
   }
 }
 
@@ -40,7 +53,7 @@ void invocations(TextWriter& out, const MetricsSnapshot& s) {
   for (const auto& [function, f] : s.functions) {
     for (const Outcome o : kAllOutcomes) {
       out.sample("ember_function_invocations_total",
-                 {{"function", function}, {"outcome", outcome_name(o)}}, f.figures.of(o));
+                 labels(function, {{"outcome", outcome_name(o)}}), f.figures.of(o));
     }
   }
   per_function(out, s, "ember_function_errors_total", Type::kCounter,
@@ -62,12 +75,12 @@ void invocations(TextWriter& out, const MetricsSnapshot& s) {
   out.family("ember_function_duration_seconds", Type::kHistogram,
              "Duration of each invocation that ran on a worker, as its REPORT line gives it.");
   for (const auto& [function, f] : s.functions) {
-    out.histogram("ember_function_duration_seconds", {{"function", function}}, f.figures.duration);
+    out.histogram("ember_function_duration_seconds", labels(function), f.figures.duration);
   }
   out.family("ember_function_init_duration_seconds", Type::kHistogram,
              "Init Duration of the REPORT lines that show one (cold starts of on-demand workers).");
   for (const auto& [function, f] : s.functions) {
-    out.histogram("ember_function_init_duration_seconds", {{"function", function}},
+    out.histogram("ember_function_init_duration_seconds", labels(function),
                   f.figures.init_duration);
   }
 }
@@ -84,7 +97,7 @@ void workers(TextWriter& out, const MetricsSnapshot& s) {
              "assigned, busy, answered.");
   for (const auto& [function, f] : s.functions) {
     for (std::size_t i = 0; i < kPooledStates; ++i) {
-      out.sample("ember_function_workers", {{"function", function}, {"state", kStateNames[i]}},
+      out.sample("ember_function_workers", labels(function, {{"state", kStateNames[i]}}),
                  f.workers[i]);
     }
   }
@@ -122,8 +135,7 @@ void async(TextWriter& out, const MetricsSnapshot& s) {
     const std::array<std::pair<std::string_view, std::uint64_t>, 3> settled = {
         {{"succeeded", c.succeeded}, {"failed", c.failed}, {"expired", c.expired}}};
     for (const auto& [outcome, n] : settled) {
-      out.sample("ember_function_async_settled_total",
-                 {{"function", function}, {"outcome", outcome}}, n);
+      out.sample("ember_function_async_settled_total", labels(function, {{"outcome", outcome}}), n);
     }
   }
 }

@@ -291,7 +291,7 @@ boost::asio::awaitable<std::string> Node::metrics() {
   // added the same way.
   MetricsSnapshot snapshot;
   functions_->for_each(
-      [&](FunctionPool& pool) { pool.add_metrics(snapshot.functions[pool.function().name]); });
+      [&](FunctionPool& pool) { pool.add_metrics(snapshot.functions[pool_key(pool.function())]); });
   snapshot.node.merge(context_->metrics);
   const auto& capacity = context_->capacity;
   snapshot.memory_budget_mb = capacity.budget_mb;
@@ -355,16 +355,17 @@ boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest req
     refusal.message = "The node is shutting down";
     co_return refusal;
   }
-  auto* const pool = functions_->find(ref.name);
   const bool other_node = (ref.region && *ref.region != node.region) ||
                           (ref.account_id && *ref.account_id != node.account_id);
-  // Only $LATEST exists until versions and aliases are published.
-  const bool unknown_qualifier = ref.qualifier && *ref.qualifier != "$LATEST";
-  if (pool == nullptr || other_node || unknown_qualifier) {
+  // $LATEST, a published version, or the version an alias picks (by its weights).
+  const auto target = other_node ? std::nullopt : control_->route(ref.name, ref.qualifier);
+  auto* const pool = target ? functions_->find(target->pool_key) : nullptr;
+  if (pool == nullptr) {
     refusal.service_error = ServiceError::kResourceNotFound;
     refusal.message = "Function not found: " + arn;
     co_return refusal;
   }
+  refusal.executed_version = target->version;
   if (request.type == InvocationType::kDryRun) {
     refusal.dry_run = true;
     co_return refusal;
@@ -377,7 +378,12 @@ boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest req
           "which this node was started without; invoke with RequestResponse";
       co_return refusal;
     }
-    co_return co_await async_->accept(request);
+    // The event runs in the pool chosen now (an alias's weights are applied at acceptance).
+    request.function.name = target->pool_key;
+    request.function.qualifier.reset();
+    auto accepted = co_await async_->accept(request);
+    accepted.executed_version = target->version;
+    co_return accepted;
   }
 
   const auto sync = std::make_shared<SyncInvocation>(context_->executor, std::move(request), arn);
@@ -390,6 +396,7 @@ boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest req
     result.service_error = ServiceError::kService;
     result.message = "Invocation " + invocation->id() + " was abandoned: " + ec.message();
   }
+  result.executed_version = target->version;
   co_return std::move(result);
 }
 

@@ -251,7 +251,7 @@ void Worker::assign(std::shared_ptr<Invocation> invocation, Turn turn) {
   figures_.assigned(Steady::now(), turn, kind_ == WorkerKind::kOnDemand);
   if (figures_.cold()) current_->capture_log(init_log_, /*raw=*/true);
   // Written once the event is handed out (see next_returns()), not before it.
-  log(start_line(current_->id()), /*flush=*/false);
+  log(start_line(current_->id(), function_.version), /*flush=*/false);
   const auto timeout = std::chrono::seconds(function_.timeout_s);
   auto event = next_event_for(*current_, timeout);
   deadline_.set_after(timeout);

@@ -100,6 +100,7 @@ isolation::SandboxSpec make_sandbox_spec(const EngineContext& context,
   }
 
   launch.function_name = function.name;
+  launch.function_version = function.version;
   launch.runtime = function.runtime;
   if (image == nullptr) launch.handler = function.handler;
   if (function.runtime_kind == config::RuntimeKind::kPython) {

@@ -31,20 +31,16 @@ bool control_path(const std::vector<std::string>& s) {
   return (s[0] == "2017-10-31" || s[0] == "2019-09-30") && s.size() == 4 && s[3] == "concurrency";
 }
 
-struct Route {
-  ControlOp op;
-  bool names_function;
-};
-
 struct RouteRule {
   http::verb method;
   std::string_view version;  // the path's first segment
   std::string_view suffix;   // the segment after {FunctionName}; "" for none
   bool names_function;       // the path has {FunctionName}
   ControlOp op;
+  bool names_alias = false;  // the path ends in the alias's {Name}, after `suffix`
 };
 
-constexpr std::array<RouteRule, 10> kRoutes = {{
+constexpr std::array<RouteRule, 17> kRoutes = {{
     {http::verb::post, "2015-03-31", "", false, ControlOp::kCreateFunction},
     {http::verb::get, "2015-03-31", "", false, ControlOp::kListFunctions},
     {http::verb::get, "2015-03-31", "", true, ControlOp::kGetFunction},
@@ -55,12 +51,22 @@ constexpr std::array<RouteRule, 10> kRoutes = {{
     {http::verb::put, "2017-10-31", "concurrency", true, ControlOp::kPutFunctionConcurrency},
     {http::verb::delete_, "2017-10-31", "concurrency", true, ControlOp::kDeleteFunctionConcurrency},
     {http::verb::get, "2019-09-30", "concurrency", true, ControlOp::kGetFunctionConcurrency},
+    {http::verb::post, "2015-03-31", "versions", true, ControlOp::kPublishVersion},
+    {http::verb::get, "2015-03-31", "versions", true, ControlOp::kListVersionsByFunction},
+    {http::verb::post, "2015-03-31", "aliases", true, ControlOp::kCreateAlias},
+    {http::verb::get, "2015-03-31", "aliases", true, ControlOp::kListAliases},
+    {http::verb::get, "2015-03-31", "aliases", true, ControlOp::kGetAlias, true},
+    {http::verb::put, "2015-03-31", "aliases", true, ControlOp::kUpdateAlias, true},
+    {http::verb::delete_, "2015-03-31", "aliases", true, ControlOp::kDeleteAlias, true},
 }};
 
 // The rule of a method and path; null: no such route.
 const RouteRule* route_of(http::verb method, const std::vector<std::string>& s) {
   for (const auto& rule : kRoutes) {
-    const std::size_t size = !rule.names_function ? 2 : rule.suffix.empty() ? 3 : 4;
+    const std::size_t size = !rule.names_function  ? 2
+                             : rule.suffix.empty() ? 3
+                             : rule.names_alias    ? 5
+                                                   : 4;
     if (rule.method == method && s.size() == size && s[0] == rule.version &&
         (size < 4 || s[3] == rule.suffix)) {
       return &rule;
@@ -107,9 +113,23 @@ std::variant<ControlRequest, ControlResult> parse(Request& req, const std::strin
     }
     out.function = std::get<FunctionRef>(std::move(parsed));
     const auto q = url->params().find("Qualifier");
-    if (q != url->params().end() && !(*q).value.empty()) out.function.qualifier = (*q).value;
+    if (q != url->params().end() && !(*q).value.empty()) {
+      if (auto why = qualifier_error((*q).value)) return bad_request("Invalid Qualifier: " + *why);
+      if (out.function.qualifier && *out.function.qualifier != (*q).value) {
+        return bad_request(
+            "The derived qualifier from the function name does not match the specified "
+            "qualifier.");
+      }
+      out.function.qualifier = (*q).value;
+    }
   }
-  if (out.op == ControlOp::kListFunctions) {
+  if (route->names_alias) out.alias = segments[4];
+  if (out.op == ControlOp::kListAliases) {
+    const auto version = url->params().find("FunctionVersion");
+    if (version != url->params().end()) out.function_version = (*version).value;
+  }
+  if (out.op == ControlOp::kListFunctions || out.op == ControlOp::kListVersionsByFunction ||
+      out.op == ControlOp::kListAliases) {
     const auto marker = url->params().find("Marker");
     if (marker != url->params().end()) out.marker = (*marker).value;
     const auto max = url->params().find("MaxItems");

@@ -26,7 +26,7 @@ std::vector<std::string> lambda_environment(const RuntimeLaunch& launch,
   }
   for (std::string variable : {
            "AWS_LAMBDA_FUNCTION_NAME=" + launch.function_name,
-           std::string("AWS_LAMBDA_FUNCTION_VERSION=$LATEST"),
+           "AWS_LAMBDA_FUNCTION_VERSION=" + launch.function_version,
            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + std::to_string(launch.memory_mb),
            "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + launch.function_name,
            "AWS_LAMBDA_LOG_STREAM_NAME=" + launch.log_stream,

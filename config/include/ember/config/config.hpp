@@ -179,6 +179,9 @@ struct FunctionConfig {
   std::vector<std::filesystem::path> layers;
   LoggingConfig logging;  // log format and levels (Lambda's LoggingConfig)
   std::string source;     // "file:line:col" of the function's entry, for messages
+  // Not read from YAML: "$LATEST", or the number of a version published through the control
+  // plane, whose frozen code and settings these are (its pool is "NAME:N").
+  std::string version = "$LATEST";
   // Every field, `source` too; same_settings() leaves it out.
   bool operator==(const FunctionConfig&) const = default;
 };

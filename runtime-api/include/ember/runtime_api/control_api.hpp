@@ -1,5 +1,6 @@
 // The Lambda control plane (API 2015-03-31, rest-json): the routes of CreateFunction,
-// GetFunction, ListFunctions and the rest, and the service the engine implements behind them.
+// GetFunction, ListFunctions, versions and aliases and the rest, and the service the engine
+// implements behind them.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -25,6 +26,13 @@ enum class ControlOp {
   kPutFunctionConcurrency,
   kGetFunctionConcurrency,
   kDeleteFunctionConcurrency,
+  kPublishVersion,
+  kListVersionsByFunction,
+  kCreateAlias,
+  kListAliases,
+  kGetAlias,
+  kUpdateAlias,
+  kDeleteAlias,
 };
 
 // Lambda's bound on CreateFunction and UpdateFunctionCode bodies: a 50 MB zip as base64.
@@ -36,8 +44,10 @@ struct ControlRequest {
   ControlOp op = ControlOp::kListFunctions;
   FunctionRef function;          // {FunctionName} of the path; empty name for Create and List
   boost::json::object body;      // empty when the call has none
-  std::string marker;            // ListFunctions ?Marker=
-  std::optional<int> max_items;  // ListFunctions ?MaxItems=, 1..10000
+  std::string alias;             // {Name} of the alias routes
+  std::string marker;            // ?Marker= of the List operations
+  std::optional<int> max_items;  // ?MaxItems= of the List operations, 1..10000
+  std::string function_version;  // ListAliases ?FunctionVersion=
 };
 
 // One of Lambda's errors: `type` goes to x-amzn-ErrorType, `status` is its HTTP status.

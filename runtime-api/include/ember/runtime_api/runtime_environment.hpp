@@ -12,9 +12,10 @@ namespace ember::runtime_api {
 
 struct RuntimeLaunch {
   std::string function_name;
-  std::string runtime;                // provided, provided.al2, python3.11, ...
-  std::string handler;                // _HANDLER
-  std::filesystem::path interpreter;  // Python runtimes: the interpreter; empty otherwise
+  std::string function_version = "$LATEST";  // AWS_LAMBDA_FUNCTION_VERSION
+  std::string runtime;                       // provided, provided.al2, python3.11, ...
+  std::string handler;                       // _HANDLER
+  std::filesystem::path interpreter;         // Python runtimes: the interpreter; empty otherwise
   std::uint32_t memory_mb = 128;
   std::string region = "us-east-1";
   std::string log_stream;                         // AWS_LAMBDA_LOG_STREAM_NAME
