@@ -68,16 +68,14 @@ std::string latency_plot_svg(const std::vector<const boost::json::object*>& repo
   const int d1 = std::max(d0 + 1, static_cast<int>(std::ceil(std::log10(hi))));
   const double plot_w = kWidth - kLeft - kRight;
   const double plot_h = kHeight - kTop - kBottom;
-  const auto y = [&](double ms) {
-    return kTop + (1 - (std::log10(ms) - d0) / (d1 - d0)) * plot_h;
-  };
+  const auto y = [&](double ms) { return kTop + (1 - (std::log10(ms) - d0) / (d1 - d0)) * plot_h; };
   // Invocations spread evenly, oldest on the left.
   const double step = plot_w / static_cast<double>(std::max<std::size_t>(reports.size(), 2));
   const auto x = [&](std::size_t i) { return kLeft + step * (static_cast<double>(i) + 0.5); };
 
-  std::string svg = "<svg class=\"plot\" role=\"img\" width=\"" + num(kWidth, 0) +
-                    "\" height=\"" + num(kHeight, 0) + "\" viewBox=\"0 0 " + num(kWidth, 0) +
-                    " " + num(kHeight, 0) + "\" xmlns=\"http://www.w3.org/2000/svg\">\n";
+  std::string svg = "<svg class=\"plot\" role=\"img\" width=\"" + num(kWidth, 0) + "\" height=\"" +
+                    num(kHeight, 0) + "\" viewBox=\"0 0 " + num(kWidth, 0) + " " + num(kHeight, 0) +
+                    "\" xmlns=\"http://www.w3.org/2000/svg\">\n";
   svg += "<rect x=\"" + num(kLeft) + "\" y=\"" + num(kTop) + "\" width=\"" + num(plot_w) +
          "\" height=\"" + num(plot_h) + "\" fill=\"#fff\" stroke=\"#ccc\"/>\n";
   for (int d = d0; d <= d1; ++d) {

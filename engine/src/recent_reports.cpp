@@ -12,8 +12,8 @@ double milliseconds(std::chrono::nanoseconds d) {
 
 }  // namespace
 
-void RecentReports::record(std::string_view function, const ReportFields& report,
-                           Outcome outcome, std::string_view error_type,
+void RecentReports::record(std::string_view function, const ReportFields& report, Outcome outcome,
+                           std::string_view error_type,
                            std::chrono::system_clock::time_point ended) {
   Slot& slot = slots_[recorded_ % kCapacity];
   ++recorded_;

@@ -97,6 +97,7 @@ table { border-collapse: collapse; margin: 0.4em 0 1em; background: #fff; }
 th, td { border: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left; font-size: 0.9em; }
 th { background: #f0f0f0; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n, td.id, td.t { white-space: nowrap; }
 code, .id { font-family: ui-monospace, monospace; font-size: 0.9em; }
 .meta, .legend, .empty { color: #555; font-size: 0.9em; }
 .bad { color: #b00; font-weight: bold; }
@@ -122,12 +123,13 @@ void summary(std::string& page, const json::object& status,
              std::chrono::system_clock::time_point now) {
   page += "<h1>ember node</h1>\n<p class=\"meta\">As of " + html_escape(iso8601_utc(now)) +
           " (reloads every 5 s). Workers: " + whole(number(status, "workers")) + " of " +
-          whole(number(status, "max_workers")) + "; memory: " +
-          whole(number(status, "memory_used_mb")) + " of " +
+          whole(number(status, "max_workers")) +
+          "; memory: " + whole(number(status, "memory_used_mb")) + " of " +
           whole(number(status, "memory_budget_mb")) +
           " MB. The same figures as JSON: <a href=\"/ember/v1/functions\">/ember/v1/functions</a>";
   // Metrics off: no /metrics route, no cost, no recent invocations (status "cost" is null).
-  if (object_at(status, "cost") != nullptr) page += ", Prometheus: <a href=\"/metrics\">/metrics</a>";
+  if (object_at(status, "cost") != nullptr)
+    page += ", Prometheus: <a href=\"/metrics\">/metrics</a>";
   page += ".</p>\n";
 }
 
@@ -137,10 +139,9 @@ void functions_section(std::string& page, const std::vector<const json::object*>
     page += "<p class=\"empty\">No functions.</p>\n";
     return;
   }
-  page += "<table>\n" +
-          header_row({"Function", "Runtime / image", "Handler", "Memory", "Timeout", "Concurrency",
-                      "Workers", "Invocations", "Cold starts", "Throttles", "Waiting",
-                      "HTTP route"});
+  page += "<table>\n" + header_row({"Function", "Runtime / image", "Handler", "Memory", "Timeout",
+                                    "Concurrency", "Workers", "Invocations", "Cold starts",
+                                    "Throttles", "Waiting", "HTTP route"});
   for (const auto* f : functions) {
     const std::string image = text(*f, "image");
     std::string concurrency = whole(number(*f, "reserved_concurrency")) + " reserved";
@@ -184,8 +185,8 @@ void workers_section(std::string& page, const std::vector<const json::object*>& 
     return;
   }
   page += "<table>\n" +
-          header_row({"Function", "Worker", "State", "Kind", "Sandbox", "PID", "Age",
-                      "Invocations", "Last used", "Peak memory"}) +
+          header_row({"Function", "Worker", "State", "Kind", "Sandbox", "PID", "Age", "Invocations",
+                      "Last used", "Peak memory"}) +
           rows + "</table>\n";
 }
 
@@ -263,26 +264,25 @@ void recent_section(std::string& page, const json::array* recent) {
   }
   page += "<p class=\"legend\">The REPORT line of each of the node's last " +
           std::to_string(reports.size()) + " invocations that ran on a worker, newest first.</p>\n";
-  page += "<table>\n" + header_row({"Ended (UTC)", "Function", "Request ID", "Duration",
-                                    "Billed Duration", "Init Duration", "Memory Size",
-                                    "Max Memory Used", "Outcome"});
+  page += "<table>\n" +
+          header_row({"Ended (UTC)", "Function", "Request ID", "Duration", "Billed Duration",
+                      "Init Duration", "Memory Size", "Max Memory Used", "Outcome"});
   for (const auto* r : reports) {
     const std::string init =
         has_number(*r, "init_duration_ms") ? fixed(number(*r, "init_duration_ms"), 2) + " ms" : "";
     const std::string outcome = text(*r, "outcome");
     const std::string error_type = text(*r, "error_type");
     std::string outcome_cell =
-        outcome == "success" ? cell(outcome)
-                             : "<td class=\"bad\">" + html_escape(outcome) +
-                                   (error_type.empty() ? "" : ": " + html_escape(error_type)) +
-                                   "</td>";
-    page += "<tr>" + cell(text(*r, "ended")) + cell(text(*r, "function")) + "<td class=\"id\">" +
-            html_escape(text(*r, "request_id")) + "</td>" +
-            cell(fixed(number(*r, "duration_ms"), 2) + " ms", true) +
+        outcome == "success"
+            ? cell(outcome)
+            : "<td class=\"bad\">" + html_escape(outcome) +
+                  (error_type.empty() ? "" : ": " + html_escape(error_type)) + "</td>";
+    page += "<tr><td class=\"t\">" + html_escape(text(*r, "ended")) + "</td>" +
+            cell(text(*r, "function")) + "<td class=\"id\">" + html_escape(text(*r, "request_id")) +
+            "</td>" + cell(fixed(number(*r, "duration_ms"), 2) + " ms", true) +
             cell(whole(number(*r, "billed_duration_ms")) + " ms", true) + cell(init, true) +
             cell(whole(number(*r, "memory_size_mb")) + " MB", true) +
-            cell(whole(number(*r, "max_memory_used_mb")) + " MB", true) + outcome_cell +
-            "</tr>\n";
+            cell(whole(number(*r, "max_memory_used_mb")) + " MB", true) + outcome_cell + "</tr>\n";
   }
   page += "</table>\n";
 }
@@ -328,12 +328,13 @@ void cost_section(std::string& page, const json::object& status,
     page += kNoFigures;
     return;
   }
-  page += "<p class=\"legend\">What the node's invocations since it started would cost on Lambda: "
-          "billed requests, and GB-seconds (Billed Duration x Memory Size), at " +
-          html_escape(metrics::price_text(number(*cost, "usd_per_million_requests"))) +
-          " USD per million requests and " +
-          html_escape(metrics::price_text(number(*cost, "usd_per_gb_second"))) +
-          " USD per GB-second (node.cost).</p>\n";
+  page +=
+      "<p class=\"legend\">What the node's invocations since it started would cost on Lambda: "
+      "billed requests, and GB-seconds (Billed Duration x Memory Size), at " +
+      html_escape(metrics::price_text(number(*cost, "usd_per_million_requests"))) +
+      " USD per million requests and " +
+      html_escape(metrics::price_text(number(*cost, "usd_per_gb_second"))) +
+      " USD per GB-second (node.cost).</p>\n";
   page += "<table>\n" + header_row({"Function", "Requests", "GB-seconds", "Requests USD",
                                     "Compute USD", "Total USD"});
   for (const auto* f : functions) {

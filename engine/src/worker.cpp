@@ -387,10 +387,9 @@ void Worker::finish(InvokeResult result, Ending ending) {
                                                           : Outcome::kError;
   // The runtime's error-type header, else the errorType of the error document (a timeout's
   // Sandbox.Timedout, a crash's Runtime.ExitError); only failures pay for reading it.
-  const std::string error_type =
-      result.function_error.empty() ? std::string()
-      : result.error_type.empty()   ? error_type_in(result.payload)
-                                    : result.error_type;
+  const std::string error_type = result.function_error.empty() ? std::string()
+                                 : result.error_type.empty()   ? error_type_in(result.payload)
+                                                               : result.error_type;
   emit_invocation_telemetry(result, answered, report, error_type);
 
   ++invocations_;

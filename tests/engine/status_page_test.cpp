@@ -29,8 +29,8 @@ TEST(RecentReports, KeepsTheLastFiftyNewestFirst) {
   RecentReports ring;
   const auto when = std::chrono::system_clock::time_point(1'700'000'000s);
   for (int i = 1; i <= 60; ++i) {
-    ring.record("f" + std::to_string(i % 3), report("id-" + std::to_string(i), 1ms), Outcome::kSuccess,
-                {}, when);
+    ring.record("f" + std::to_string(i % 3), report("id-" + std::to_string(i), 1ms),
+                Outcome::kSuccess, {}, when);
   }
   const auto json = ring.to_json();
   ASSERT_EQ(json.size(), RecentReports::kCapacity);
@@ -71,54 +71,52 @@ constexpr const char* kHostile = R"(<script>alert(1)</script>"'&<img src=x onerr
 
 boost::json::object hostile_status() {
   const boost::json::string h(kHostile);
-  boost::json::object worker{{"id", h},           {"pid", 42},          {"state", h},
-                             {"kind", h},         {"sandbox", h},       {"age_s", 1.5},
-                             {"invocations", 2},  {"last_used_s", 0.5}, {"memory_peak_mb", 5}};
+  boost::json::object worker{{"id", h},          {"pid", 42},          {"state", h},
+                             {"kind", h},        {"sandbox", h},       {"age_s", 1.5},
+                             {"invocations", 2}, {"last_used_s", 0.5}, {"memory_peak_mb", 5}};
   boost::json::object idle_worker = worker;
   idle_worker["state"] = "idle";
-  boost::json::object function{
-      {"name", h},
-      {"runtime", h},
-      {"handler", h},
-      {"memory_mb", 128},
-      {"timeout_s", 3},
-      {"reserved_concurrency", 10},
-      {"provisioned", 0},
-      {"invocations", 2},
-      {"cold_starts", 1},
-      {"throttles", 0},
-      {"waiting", 0},
-      {"workers", boost::json::array{worker, idle_worker}},
-      {"http", {{"path", h}, {"format", h}}},
-      {"async", {{"queued", 3}, {"running", 1}, {"oldest_age_s", 12.5}}},
-      {"billed",
-       {{"requests", 2},
-        {"gb_seconds", 0.000375},
-        {"requests_usd", 0.0000004},
-        {"compute_usd", 0.00000000625},
-        {"cost_usd", 0.00000040625}}}};
-  boost::json::array recent{
-      {{"function", h},
-       {"request_id", h},
-       {"ended", h},
-       {"duration_ms", 1.5},
-       {"billed_duration_ms", 2},
-       {"memory_size_mb", 128},
-       {"max_memory_used_mb", 5},
-       {"init_duration_ms", nullptr},
-       {"cold", false},
-       {"outcome", "error"},
-       {"error_type", h}},
-      {{"function", h},
-       {"request_id", "cold-one"},
-       {"ended", "2026-12-03T10:00:00.000Z"},
-       {"duration_ms", 2.25},
-       {"billed_duration_ms", 3},
-       {"memory_size_mb", 128},
-       {"max_memory_used_mb", 5},
-       {"init_duration_ms", 120.5},
-       {"cold", true},
-       {"outcome", h}}};
+  boost::json::object function{{"name", h},
+                               {"runtime", h},
+                               {"handler", h},
+                               {"memory_mb", 128},
+                               {"timeout_s", 3},
+                               {"reserved_concurrency", 10},
+                               {"provisioned", 0},
+                               {"invocations", 2},
+                               {"cold_starts", 1},
+                               {"throttles", 0},
+                               {"waiting", 0},
+                               {"workers", boost::json::array{worker, idle_worker}},
+                               {"http", {{"path", h}, {"format", h}}},
+                               {"async", {{"queued", 3}, {"running", 1}, {"oldest_age_s", 12.5}}},
+                               {"billed",
+                                {{"requests", 2},
+                                 {"gb_seconds", 0.000375},
+                                 {"requests_usd", 0.0000004},
+                                 {"compute_usd", 0.00000000625},
+                                 {"cost_usd", 0.00000040625}}}};
+  boost::json::array recent{{{"function", h},
+                             {"request_id", h},
+                             {"ended", h},
+                             {"duration_ms", 1.5},
+                             {"billed_duration_ms", 2},
+                             {"memory_size_mb", 128},
+                             {"max_memory_used_mb", 5},
+                             {"init_duration_ms", nullptr},
+                             {"cold", false},
+                             {"outcome", "error"},
+                             {"error_type", h}},
+                            {{"function", h},
+                             {"request_id", "cold-one"},
+                             {"ended", "2026-12-03T10:00:00.000Z"},
+                             {"duration_ms", 2.25},
+                             {"billed_duration_ms", 3},
+                             {"memory_size_mb", 128},
+                             {"max_memory_used_mb", 5},
+                             {"init_duration_ms", 120.5},
+                             {"cold", true},
+                             {"outcome", h}}};
   return {{"functions", boost::json::array{function}},
           {"recent", recent},
           {"cost",
@@ -149,10 +147,10 @@ std::string page_of(const boost::json::object& status) {
 TEST(StatusPage, EveryTextFromTheStatusIsEscaped) {
   const auto page = page_of(hostile_status());
   // Only the page's own elements: no text became a tag.
-  const std::set<std::string> allowed = {
-      "html", "head", "meta", "title", "style", "body", "h1",   "h2",     "h3",   "p",   "a",
-      "table", "tr",  "th",   "td",    "span",  "code", "b",    "svg",    "rect", "line", "text",
-      "circle"};
+  const std::set<std::string> allowed = {"html", "head", "meta", "title", "style", "body",
+                                         "h1",   "h2",   "h3",   "p",     "a",     "table",
+                                         "tr",   "th",   "td",   "span",  "code",  "b",
+                                         "svg",  "rect", "line", "text",  "circle"};
   const std::regex tag(R"(<\/?([a-zA-Z][a-zA-Z0-9]*))");
   for (auto it = std::sregex_iterator(page.begin(), page.end(), tag); it != std::sregex_iterator();
        ++it) {

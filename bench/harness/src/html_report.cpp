@@ -154,8 +154,8 @@ std::string phases_svg(const std::map<std::string, std::vector<const Series*>>& 
       const double mean = std::max(0.0, summarize(phases[i]->values).mean);
       const double w = mean / widest * (kW - kLeft - 20);
       svg += "<rect x=\"" + num(x) + "\" y=\"" + num(y) + "\" width=\"" + num(w) + "\" height=\"" +
-             num(kBar) + "\" fill=\"" + colour(i) + "\"><title>" + html_escape(phases[i]->name) + ": " +
-             num(mean) + " us</title></rect>\n";
+             num(kBar) + "\" fill=\"" + colour(i) + "\"><title>" + html_escape(phases[i]->name) +
+             ": " + num(mean) + " us</title></rect>\n";
       x += w;
       legend += "<rect x=\"" + num(kLeft) + "\" y=\"" + num(ly - 10) + R"(" width="12" )" +
                 R"(height="12" fill=")" + colour(i) + "\"/><text x=\"" + num(kLeft + 18) +
@@ -185,8 +185,8 @@ std::string tables_html(const Report& report) {
     h += "<h2>Ratios to the same-run baselines</h2>\n<table><tr><th>figure</th><th>baseline</th>"
          "<th>p50 ratio</th><th>p99 ratio</th></tr>\n";
     for (const auto& r : report.ratios) {
-      h += "<tr><td>" + html_escape(r.figure) + "</td><td>" + html_escape(r.baseline) + "</td><td>" +
-           num(r.p50, 2) + "</td><td>" + num(r.p99, 2) + "</td></tr>\n";
+      h += "<tr><td>" + html_escape(r.figure) + "</td><td>" + html_escape(r.baseline) +
+           "</td><td>" + num(r.p50, 2) + "</td><td>" + num(r.p99, 2) + "</td></tr>\n";
     }
     h += "</table>\n";
   }
@@ -275,8 +275,8 @@ std::string html_text(const Report& report) {
       "text-align:right}td:first-child,th:first-child{text-align:left}"
       "svg{display:block;margin:1em 0}.histograms svg{display:inline-block;margin:0 1em 1em 0}"
       "</style></head><body>\n";
-  h += "<h1>ember bench " + html_escape(report.mode) + "</h1>\n<p>" + html_escape(report.target) + "; " +
-       html_escape(report.payload) + "; " + html_escape(report.client) + " client.</p>\n";
+  h += "<h1>ember bench " + html_escape(report.mode) + "</h1>\n<p>" + html_escape(report.target) +
+       "; " + html_escape(report.payload) + "; " + html_escape(report.client) + " client.</p>\n";
   h += tables_html(report);
   h += charts_html(report);
   h += policies_and_notes_html(report);
