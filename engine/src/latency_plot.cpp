@@ -93,17 +93,24 @@ std::string latency_plot_svg(const std::vector<const boost::json::object*>& repo
     const bool cold = is_cold(report);
     const double ms = latency_ms(report);
     const bool failed = text(report, "outcome") != "success";
-    const std::string outline = failed ? " stroke=\"#000\" stroke-width=\"1.5\"" : "";
-    const std::string title = "<title>" + html_escape(text(report, "request_id")) + ": " +
-                              num(ms, 2) + " ms, " + (cold ? "cold" : "warm") + ", " +
-                              html_escape(text(report, "outcome")) + "</title>";
+    const char* outline = failed ? R"( stroke="#000" stroke-width="1.5")" : "";
+    std::string title = "<title>" + html_escape(text(report, "request_id"));
+    title += ": " + num(ms, 2) + " ms, " + (cold ? "cold" : "warm") + ", ";
+    title += html_escape(text(report, "outcome")) + "</title>";
     if (cold) {
-      svg += "<rect class=\"cold\" x=\"" + num(x(i) - 5) + "\" y=\"" + num(y(ms) - 5) +
-             "\" width=\"10\" height=\"10\" fill=\"" + kColdColour + "\"" + outline + ">" + title +
-             "</rect>\n";
+      svg += R"(<rect class="cold" x=")" + num(x(i) - 5) + R"(" y=")" + num(y(ms) - 5);
+      svg += R"(" width="10" height="10" fill=")";
+      svg += kColdColour;
+      svg += '"';
+      svg += outline;
+      svg += ">" + title + "</rect>\n";
     } else {
-      svg += "<circle class=\"warm\" cx=\"" + num(x(i)) + "\" cy=\"" + num(y(ms)) +
-             "\" r=\"5\" fill=\"" + kWarmColour + "\"" + outline + ">" + title + "</circle>\n";
+      svg += R"(<circle class="warm" cx=")" + num(x(i)) + R"(" cy=")" + num(y(ms));
+      svg += R"(" r="5" fill=")";
+      svg += kWarmColour;
+      svg += '"';
+      svg += outline;
+      svg += ">" + title + "</circle>\n";
     }
   }
   return svg + "</svg>\n";

@@ -128,8 +128,9 @@ void summary(std::string& page, const json::object& status,
           whole(number(status, "memory_budget_mb")) +
           " MB. The same figures as JSON: <a href=\"/ember/v1/functions\">/ember/v1/functions</a>";
   // Metrics off: no /metrics route, no cost, no recent invocations (status "cost" is null).
-  if (object_at(status, "cost") != nullptr)
+  if (object_at(status, "cost") != nullptr) {
     page += ", Prometheus: <a href=\"/metrics\">/metrics</a>";
+  }
   page += ".</p>\n";
 }
 
@@ -313,7 +314,7 @@ void async_section(std::string& page, const std::vector<const json::object*>& fu
 
 // One row of the cost table, as `ember cost` prints it.
 std::string cost_row(std::string_view name, const json::object& usage, bool total = false) {
-  const auto c = [&](std::string content) { return cell(content, true); };
+  const auto c = [&](const std::string& content) { return cell(content, true); };
   return std::string(total ? "<tr class=\"total\">" : "<tr>") + cell(name) +
          c(whole(number(usage, "requests"))) + c(fixed(number(usage, "gb_seconds"), 6)) +
          c(fixed(number(usage, "requests_usd"), 8)) + c(fixed(number(usage, "compute_usd"), 8)) +
