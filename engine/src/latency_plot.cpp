@@ -73,20 +73,20 @@ std::string latency_plot_svg(const std::vector<const boost::json::object*>& repo
   const double step = plot_w / static_cast<double>(std::max<std::size_t>(reports.size(), 2));
   const auto x = [&](std::size_t i) { return kLeft + step * (static_cast<double>(i) + 0.5); };
 
-  std::string svg = "<svg class=\"plot\" role=\"img\" width=\"" + num(kWidth, 0) + "\" height=\"" +
-                    num(kHeight, 0) + "\" viewBox=\"0 0 " + num(kWidth, 0) + " " + num(kHeight, 0) +
-                    "\" xmlns=\"http://www.w3.org/2000/svg\">\n";
-  svg += "<rect x=\"" + num(kLeft) + "\" y=\"" + num(kTop) + "\" width=\"" + num(plot_w) +
-         "\" height=\"" + num(plot_h) + "\" fill=\"#fff\" stroke=\"#ccc\"/>\n";
+  std::string svg = R"(<svg class="plot" role="img" width=")" + num(kWidth, 0) + R"(" height=")" +
+                    num(kHeight, 0) + R"(" viewBox="0 0 )" + num(kWidth, 0) + " " +
+                    num(kHeight, 0) + "\" xmlns=\"http://www.w3.org/2000/svg\">\n";
+  svg += R"(<rect x=")" + num(kLeft) + R"(" y=")" + num(kTop) + R"(" width=")" + num(plot_w) +
+         R"(" height=")" + num(plot_h) + "\" fill=\"#fff\" stroke=\"#ccc\"/>\n";
   for (int d = d0; d <= d1; ++d) {
     const double gy = y(std::pow(10.0, d));
-    svg += "<line x1=\"" + num(kLeft) + "\" y1=\"" + num(gy) + "\" x2=\"" + num(kWidth - kRight) +
-           "\" y2=\"" + num(gy) + "\" stroke=\"#e5e5e5\"/>\n";
-    svg += "<text x=\"" + num(kLeft - 6) + "\" y=\"" + num(gy + 4) +
-           "\" text-anchor=\"end\" font-size=\"11\">" + decade_label(d) + "</text>\n";
+    svg += R"(<line x1=")" + num(kLeft) + R"(" y1=")" + num(gy) + R"(" x2=")" +
+           num(kWidth - kRight) + R"(" y2=")" + num(gy) + "\" stroke=\"#e5e5e5\"/>\n";
+    svg += R"(<text x=")" + num(kLeft - 6) + R"(" y=")" + num(gy + 4) +
+           R"(" text-anchor="end" font-size="11">)" + decade_label(d) + "</text>\n";
   }
-  svg += "<text x=\"" + num(kLeft) + "\" y=\"" + num(kHeight - 6) +
-         "\" font-size=\"11\">oldest</text>\n<text x=\"" + num(kWidth - kRight) + "\" y=\"" +
+  svg += R"(<text x=")" + num(kLeft) + R"(" y=")" + num(kHeight - 6) +
+         "\" font-size=\"11\">oldest</text>\n<text x=\"" + num(kWidth - kRight) + R"(" y=")" +
          num(kHeight - 6) + "\" text-anchor=\"end\" font-size=\"11\">newest</text>\n";
   for (std::size_t i = 0; i < reports.size(); ++i) {
     const auto& report = *reports[i];

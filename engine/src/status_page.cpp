@@ -70,7 +70,7 @@ std::string whole(double v) { return fixed(v, 0); }
 
 // A cell of escaped text; `numeric` cells align right.
 std::string cell(std::string_view content, bool numeric = false) {
-  return std::string(numeric ? "<td class=\"n\">" : "<td>") + html_escape(content) + "</td>";
+  return std::string(numeric ? R"(<td class="n">)" : "<td>") + html_escape(content) + "</td>";
 }
 
 std::string header_row(std::initializer_list<std::string_view> names) {
@@ -84,7 +84,7 @@ std::string state_badge(const std::string& state) {
   static constexpr std::string_view kStates[] = {"starting", "initialising", "idle",    "frozen",
                                                  "assigned", "busy",         "answered"};
   const bool known = std::find(std::begin(kStates), std::end(kStates), state) != std::end(kStates);
-  return "<span class=\"state state-" + (known ? state : std::string("other")) + "\">" +
+  return R"(<span class="state state-)" + (known ? state : std::string("other")) + R"(">)" +
          html_escape(state) + "</span>";
 }
 
@@ -126,10 +126,10 @@ void summary(std::string& page, const json::object& status,
           whole(number(status, "max_workers")) +
           "; memory: " + whole(number(status, "memory_used_mb")) + " of " +
           whole(number(status, "memory_budget_mb")) +
-          " MB. The same figures as JSON: <a href=\"/ember/v1/functions\">/ember/v1/functions</a>";
+          R"( MB. The same figures as JSON: <a href="/ember/v1/functions">/ember/v1/functions</a>)";
   // Metrics off: no /metrics route, no cost, no recent invocations (status "cost" is null).
   if (object_at(status, "cost") != nullptr) {
-    page += ", Prometheus: <a href=\"/metrics\">/metrics</a>";
+    page += R"(, Prometheus: <a href="/metrics">/metrics</a>)";
   }
   page += ".</p>\n";
 }
@@ -173,7 +173,7 @@ void workers_section(std::string& page, const std::vector<const json::object*>& 
     for (const auto* w : objects(array_at(*f, "workers"))) {
       const std::string last_used =
           has_number(*w, "last_used_s") ? fixed(number(*w, "last_used_s"), 1) + " s ago" : "never";
-      rows += "<tr>" + cell(text(*f, "name")) + "<td class=\"id\">" + html_escape(text(*w, "id")) +
+      rows += "<tr>" + cell(text(*f, "name")) + R"(<td class="id">)" + html_escape(text(*w, "id")) +
               "</td><td>" + state_badge(text(*w, "state")) + "</td>" + cell(text(*w, "kind")) +
               cell(text(*w, "sandbox")) + cell(whole(number(*w, "pid")), true) +
               cell(fixed(number(*w, "age_s"), 1) + " s", true) +
@@ -192,7 +192,7 @@ void workers_section(std::string& page, const std::vector<const json::object*>& 
 }
 
 constexpr std::string_view kNoFigures =
-    "<p class=\"empty\">node.metrics is off: the node keeps no figures of its invocations "
+    R"(<p class="empty">node.metrics is off: the node keeps no figures of its invocations )"
     "(recent REPORTs, latency, cost).</p>\n";
 
 std::string median_ms(std::vector<double> values) {
@@ -220,7 +220,7 @@ void latency_section(std::string& page, const std::vector<const json::object*>& 
     return;
   }
   page +=
-      "<p class=\"legend\">The node's last invocations per function, oldest on the left. Orange "
+      R"(<p class="legend">The node's last invocations per function, oldest on the left. Orange )"
       "squares: cold starts, at Init Duration + Duration. Blue circles: warm invocations, at "
       "Duration. A black outline: the invocation failed. Logarithmic scale.</p>\n";
   // In the functions' order, then any function that has since gone.
@@ -263,7 +263,7 @@ void recent_section(std::string& page, const json::array* recent) {
     page += "<p class=\"empty\">No invocations yet.</p>\n";
     return;
   }
-  page += "<p class=\"legend\">The REPORT line of each of the node's last " +
+  page += R"(<p class="legend">The REPORT line of each of the node's last )" +
           std::to_string(reports.size()) + " invocations that ran on a worker, newest first.</p>\n";
   page += "<table>\n" +
           header_row({"Ended (UTC)", "Function", "Request ID", "Duration", "Billed Duration",
@@ -276,11 +276,12 @@ void recent_section(std::string& page, const json::array* recent) {
     std::string outcome_cell =
         outcome == "success"
             ? cell(outcome)
-            : "<td class=\"bad\">" + html_escape(outcome) +
+            : R"(<td class="bad">)" + html_escape(outcome) +
                   (error_type.empty() ? "" : ": " + html_escape(error_type)) + "</td>";
-    page += "<tr><td class=\"t\">" + html_escape(text(*r, "ended")) + "</td>" +
-            cell(text(*r, "function")) + "<td class=\"id\">" + html_escape(text(*r, "request_id")) +
-            "</td>" + cell(fixed(number(*r, "duration_ms"), 2) + " ms", true) +
+    page += R"(<tr><td class="t">)" + html_escape(text(*r, "ended")) + "</td>" +
+            cell(text(*r, "function")) + R"(<td class="id">)" +
+            html_escape(text(*r, "request_id")) + "</td>" +
+            cell(fixed(number(*r, "duration_ms"), 2) + " ms", true) +
             cell(whole(number(*r, "billed_duration_ms")) + " ms", true) + cell(init, true) +
             cell(whole(number(*r, "memory_size_mb")) + " MB", true) +
             cell(whole(number(*r, "max_memory_used_mb")) + " MB", true) + outcome_cell + "</tr>\n";
@@ -315,7 +316,7 @@ void async_section(std::string& page, const std::vector<const json::object*>& fu
 // One row of the cost table, as `ember cost` prints it.
 std::string cost_row(std::string_view name, const json::object& usage, bool total = false) {
   const auto c = [&](const std::string& content) { return cell(content, true); };
-  return std::string(total ? "<tr class=\"total\">" : "<tr>") + cell(name) +
+  return std::string(total ? R"(<tr class="total">)" : "<tr>") + cell(name) +
          c(whole(number(usage, "requests"))) + c(fixed(number(usage, "gb_seconds"), 6)) +
          c(fixed(number(usage, "requests_usd"), 8)) + c(fixed(number(usage, "compute_usd"), 8)) +
          c(fixed(number(usage, "cost_usd"), 8)) + "</tr>\n";
@@ -329,13 +330,12 @@ void cost_section(std::string& page, const json::object& status,
     page += kNoFigures;
     return;
   }
-  page +=
-      "<p class=\"legend\">What the node's invocations since it started would cost on Lambda: "
-      "billed requests, and GB-seconds (Billed Duration x Memory Size), at " +
-      html_escape(metrics::price_text(number(*cost, "usd_per_million_requests"))) +
-      " USD per million requests and " +
-      html_escape(metrics::price_text(number(*cost, "usd_per_gb_second"))) +
-      " USD per GB-second (node.cost).</p>\n";
+  page += R"(<p class="legend">What the node's invocations since it started would cost on Lambda: )"
+          "billed requests, and GB-seconds (Billed Duration x Memory Size), at " +
+          html_escape(metrics::price_text(number(*cost, "usd_per_million_requests"))) +
+          " USD per million requests and " +
+          html_escape(metrics::price_text(number(*cost, "usd_per_gb_second"))) +
+          " USD per GB-second (node.cost).</p>\n";
   page += "<table>\n" + header_row({"Function", "Requests", "GB-seconds", "Requests USD",
                                     "Compute USD", "Total USD"});
   for (const auto* f : functions) {
