@@ -1,6 +1,5 @@
 // ember cost: what a running node's invocations would cost on Lambda, per function, with the
 // free tier apart; from its GET /ember/v1/functions (the node prices them, node.cost).
-#include <array>
 #include <boost/json/parse.hpp>
 #include <boost/program_options.hpp>
 #include <cstdio>
@@ -9,6 +8,7 @@
 #include "command_line.hpp"
 #include "commands.hpp"
 #include "ember/client/http.hpp"
+#include "ember/metrics/cost.hpp"
 
 namespace ember::cli {
 
@@ -19,16 +19,6 @@ namespace {
 double number(const boost::json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   return v == nullptr || v->is_null() ? 0.0 : v->to_number<double>();
-}
-
-// A price as a plain decimal without trailing zeros: 0.0000166667, 0.2.
-std::string price_text(double usd) {
-  std::array<char, 64> buffer{};
-  std::snprintf(buffer.data(), buffer.size(), "%.12f", usd);
-  std::string text(buffer.data());
-  text.erase(text.find_last_not_of('0') + 1);
-  if (text.back() == '.') text.pop_back();
-  return text;
 }
 
 void print_row(const char* name, const boost::json::object& usage) {
@@ -96,8 +86,8 @@ int cost_command(const std::vector<std::string>& args) {
       number(tier, "gb_seconds"), number(tier, "covered_usd"));
   std::printf("due after the free tier: %.8f USD\n", number(total, "due_usd"));
   std::printf("since the node started, at %s USD per million requests and %s USD per GB-second\n",
-              price_text(number(total, "usd_per_million_requests")).c_str(),
-              price_text(number(total, "usd_per_gb_second")).c_str());
+              metrics::price_text(number(total, "usd_per_million_requests")).c_str(),
+              metrics::price_text(number(total, "usd_per_gb_second")).c_str());
   return 0;
 }
 

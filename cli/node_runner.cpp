@@ -10,6 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -20,6 +21,7 @@
 
 #include "config_reloader.hpp"
 #include "ember/engine/node.hpp"
+#include "ember/engine/status_page.hpp"
 #include "ember/engine/terminal_echo.hpp"
 #include "ember/isolation/sandbox.hpp"
 #include "ember/queue/event_queue.hpp"
@@ -311,6 +313,12 @@ class Servers {
     // The node's status with each function's HTTP route and its counts.
     options.add_to_status = [stats = route_stats_, routes = listeners.route_table](
                                 boost::json::object& out) { stats->describe(out, routes); };
+    // GET /: the status page; not for ember rie, which serves one function as aws-lambda-rie.
+    if (only_function.empty()) {
+      options.status_page = [](const boost::json::object& status) {
+        return engine::render_status_page(status, std::chrono::system_clock::now());
+      };
+    }
     options.only_function = only_function;
     options.auth = authenticator(node.config().node);
     // The control plane (aws lambda create-function, ...); not for ember rie's one function.

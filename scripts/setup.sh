@@ -15,8 +15,12 @@ packages=(
   python3 awscli python3-boto3 curl procps
   # promtool (`promtool check metrics`), which validates GET /metrics in tests/e2e/metrics_test.cpp
   prometheus
-  # examples/thumbnails: Pillow, which sandboxes see through /usr
+  # examples/thumbnails: Pillow, which sandboxes see through /usr (also checks the status
+  # page's screenshot in tests/e2e/status_page_test.cpp)
   python3-pil
+  # a real browser for the status page's test: headless Chromium loads GET / from a real node
+  # and screenshots it; a font so that its text is drawn (recommends are not installed)
+  chromium fonts-dejavu-core
   # container images without Docker, and the OCI runtimes of `isolation: oci`
   umoci skopeo busybox-static runc crun
 )

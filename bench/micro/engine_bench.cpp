@@ -1,15 +1,18 @@
 // Per-invocation work of the engine and the Invoke API besides HTTP: the REPORT line, the
-// base64 log tail, FunctionName parsing, and the JSON check of the payload.
+// status page's ring of recent REPORTs, the base64 log tail, FunctionName parsing, and the JSON
+// check of the payload.
 #include <benchmark/benchmark.h>
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "ember/engine/report.hpp"
 #include "ember/runtime_api/base64.hpp"
 #include "ember/runtime_api/function_ref.hpp"
 #include "payloads.hpp"
+#include "recent_reports.hpp"
 
 namespace {
 
@@ -22,6 +25,24 @@ void BM_ReportLine(benchmark::State& state) {
       .init_duration = std::chrono::microseconds(114490),
   };
   for (auto _ : state) benchmark::DoNotOptimize(ember::engine::report_line(fields));
+}
+
+// What the status page adds to every invocation that ends (node.metrics on): its REPORT's
+// figures copied into the next slot of the node's ring, and the wall-clock time.
+void BM_RecentReportsRecord(benchmark::State& state) {
+  const ember::engine::ReportFields fields{
+      .request_id = "8c919da8-b3a9-4eb7-a02e-b65b2271e0ba",
+      .duration = std::chrono::microseconds(2421),
+      .memory_size_mb = 128,
+      .max_memory_used_bytes = 36ULL << 20,
+      .init_duration = std::nullopt,
+  };
+  ember::engine::RecentReports ring;
+  for (auto _ : state) {
+    ring.record("hello", fields, ember::engine::Outcome::kSuccess, {},
+                std::chrono::system_clock::now());
+  }
+  benchmark::DoNotOptimize(ring.recorded());
 }
 
 void BM_Base64LogTail4K(benchmark::State& state) {
@@ -58,6 +79,7 @@ void BM_JsonValid(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_ReportLine);
+BENCHMARK(BM_RecentReportsRecord);
 BENCHMARK(BM_Base64LogTail4K);
 BENCHMARK(BM_FunctionRefName);
 BENCHMARK(BM_FunctionRefArn);

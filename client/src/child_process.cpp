@@ -136,6 +136,17 @@ struct CloseTheRest {
   }
 };
 
+// The child leads a new process group (ChildOptions::own_process_group), set before exec so
+// that every process it starts is in it.
+struct OwnProcessGroup {
+  bool wanted = false;
+  bp::error_code on_exec_setup(bp::posix::default_launcher& /*launcher*/, const fs::path& /*exe*/,
+                               const char* const* /*argv*/) const {
+    if (wanted && ::setpgid(0, 0) < 0) return {errno, bp::system_category()};
+    return {};
+  }
+};
+
 std::vector<std::string> environment_for(const ChildOptions& options) {
   std::vector<std::string> env;
   if (!options.replace_env) {
@@ -163,6 +174,7 @@ int status_of(int wait_status) {
 struct ChildProcess::State {
   boost::asio::io_context io;
   bp::process process{io};
+  bool group = false;              // it leads its own process group: signal the group
   bool waiting = false;            // an async_wait is pending on the pidfd
   std::optional<int> exit_status;  // set by that wait once the child was reaped
 };
@@ -191,17 +203,19 @@ ChildProcess::ChildProcess(const ChildOptions& options) : state_(std::make_uniqu
     throw std::runtime_error("fcntl F_DUPFD_CLOEXEC: " + errno_text());
   }
   const PassFd fd3{pass.get()};
+  const OwnProcessGroup group{options.own_process_group};
+  state_->group = options.own_process_group;
 
   bp::error_code ec;
   // The executor overloads: 1.81's io_context overload drops `ec` and throws instead.
   const auto executor = state_->io.get_executor();
   bp::default_process_launcher launch;
   if (options.cwd) {
-    state_->process = bp::process(launch(executor, ec, *exe, args, stdio, env, fd3,
+    state_->process = bp::process(launch(executor, ec, *exe, args, stdio, env, fd3, group,
                                          bp::process_start_dir{*options.cwd},
                                          ExitQuietlyOnExecError{}, CloseTheRest{}));
   } else {
-    state_->process = bp::process(launch(executor, ec, *exe, args, stdio, env, fd3,
+    state_->process = bp::process(launch(executor, ec, *exe, args, stdio, env, fd3, group,
                                          ExitQuietlyOnExecError{}, CloseTheRest{}));
   }
   if (ec) {
@@ -265,11 +279,22 @@ std::optional<int> ChildProcess::wait_for(std::chrono::milliseconds limit) {
 int ChildProcess::stop(std::chrono::milliseconds grace) {
   if (pid() <= 0) return 0;
   bp::error_code ec;
+  // The group's id is the leader's pid, which cannot be reused while the leader is unreaped,
+  // as it is until wait_for reaps it: the signal reaches only what this child started.
+  const auto signal = [&](int number) {
+    if (state_->group) {
+      ::kill(-pid(), number);
+    } else if (number == SIGTERM) {
+      state_->process.request_exit(ec);
+    } else {
+      state_->process.terminate(ec);
+    }
+  };
   if (grace.count() > 0) {
-    state_->process.request_exit(ec);  // SIGTERM
+    signal(SIGTERM);
     if (const auto status = wait_for(grace)) return *status;
   }
-  state_->process.terminate(ec);  // SIGKILL
+  signal(SIGKILL);
   return wait_for(std::chrono::hours(1)).value_or(128 + SIGKILL);
 }
 

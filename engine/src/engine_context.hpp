@@ -16,6 +16,7 @@
 #include "ember/isolation/sandbox.hpp"
 #include "function_metrics.hpp"
 #include "live_workers.hpp"
+#include "recent_reports.hpp"
 
 namespace ember::engine {
 
@@ -63,6 +64,8 @@ struct EngineContext {
   NodeCapacity capacity{};
   // Sandbox creation times, kept while node.metrics is on (this thread's; see NodeMetrics).
   NodeMetrics metrics{};
+  // The last REPORTs of every function, kept while node.metrics is on (this thread's).
+  RecentReports recent_reports{};
   // Records how long making a sandbox took; `ahead`: for a pool's prepared sandboxes.
   void sandbox_made(std::chrono::nanoseconds took, bool ahead) {
     if (!node.metrics) return;

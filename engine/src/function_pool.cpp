@@ -328,8 +328,11 @@ void FunctionPool::count(Outcome outcome) {
   if (context_.node.metrics) metrics_.count(outcome);
 }
 
-void FunctionPool::invocation_finished(const ReportFields& report, Outcome outcome) {
+void FunctionPool::invocation_finished(const ReportFields& report, Outcome outcome,
+                                       std::string_view error_type) {
   if (context_.node.metrics) {
+    context_.recent_reports.record(function_.name, report, outcome, error_type,
+                                   std::chrono::system_clock::now());
     metrics_.count(outcome);
     metrics_.duration.observe(std::chrono::duration<double>(report.duration).count());
     if (report.init_duration) {
@@ -517,6 +520,15 @@ boost::json::object FunctionPool::status(TimePoint now) const {
   auto idle_total = idle_time_;
   for (const auto& idle : idle_) idle_total += now - idle.since;
   out["idle_worker_seconds"] = seconds(idle_total);
+  // What the status page shows of its configuration.
+  if (function_.image.empty()) {
+    out["runtime"] = function_.runtime;
+  } else {
+    out["image"] = function_.image;
+  }
+  out["handler"] = function_.handler;
+  out["memory_mb"] = function_.memory_mb;
+  out["timeout_s"] = function_.timeout_s;
   out["reserved_concurrency"] = function_.reserved_concurrency;
   out["provisioned"] = function_.provisioned;
   out["provisioned_failures"] = provisioned_backoff_.failures();

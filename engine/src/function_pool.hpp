@@ -46,8 +46,10 @@ class FunctionPool final : public std::enable_shared_from_this<FunctionPool> {
   // its init just ended (its first turn).
   void worker_ready(const std::shared_ptr<Worker>& worker, bool first);
   // One of its invocations finished on a worker (answered, failed, timed out, crashed), with
-  // its REPORT: feeds the keep-alive policy and the metrics.
-  void invocation_finished(const ReportFields& report, Outcome outcome);
+  // its REPORT and, when it failed, its error type: feeds the keep-alive policy, the metrics
+  // and the node's recent reports.
+  void invocation_finished(const ReportFields& report, Outcome outcome,
+                           std::string_view error_type = {});
   // An invocation ended without a REPORT (a failed start, a shutdown): for the metrics.
   void count(Outcome outcome);
   // The worker ended. `failure` says why it never became ready, when that is what happened.

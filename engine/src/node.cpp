@@ -274,8 +274,11 @@ boost::json::object Node::snapshot() const {
                                             {"covered_usd", tier.covered.total_usd()}};
     cost["due_usd"] = tier.due.total_usd();
     out["cost"] = std::move(cost);
+    // The status page's recent invocations, newest first.
+    out["recent"] = context_->recent_reports.to_json();
   } else {
     out["cost"] = nullptr;
+    out["recent"] = nullptr;
   }
   const auto& capacity = context_->capacity;
   out["memory_budget_mb"] = capacity.budget_mb;

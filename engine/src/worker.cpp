@@ -385,11 +385,16 @@ void Worker::finish(InvokeResult result, Ending ending) {
                           : ending == Ending::kExited     ? Outcome::kCrash
                           : result.function_error.empty() ? Outcome::kSuccess
                                                           : Outcome::kError;
-  emit_invocation_telemetry(result, answered, report);
+  // The runtime's error-type header, else the errorType of the error document (a timeout's
+  // Sandbox.Timedout, a crash's Runtime.ExitError); only failures pay for reading it.
+  const std::string error_type = result.function_error.empty() ? std::string()
+                                 : result.error_type.empty()   ? error_type_in(result.payload)
+                                                               : result.error_type;
+  emit_invocation_telemetry(result, answered, report, error_type);
 
   ++invocations_;
   last_used_ = context_.clock.now();
-  if (auto pool = pool_.lock()) pool->invocation_finished(report, outcome);
+  if (auto pool = pool_.lock()) pool->invocation_finished(report, outcome, error_type);
   if (answered) {
     state_.answered();
     deadline_.set_after(std::chrono::seconds(function_.timeout_s));  // back to `next` by then
@@ -406,14 +411,10 @@ void Worker::finish(InvokeResult result, Ending ending) {
 }
 
 void Worker::emit_invocation_telemetry(const InvokeResult& result, bool answered,
-                                       const ReportFields& report) {
+                                       const ReportFields& report, const std::string& error_type) {
   if (!telemetry_->active()) return;
   std::string_view status = "success";
-  std::string error_type;
   if (!result.function_error.empty()) {
-    // The runtime's error-type header, else the errorType of the error document (a timeout's
-    // Sandbox.Timedout, a crash's Runtime.ExitError).
-    error_type = result.error_type.empty() ? error_type_in(result.payload) : result.error_type;
     status = !answered && error_type == "Sandbox.Timedout" ? "timeout" : "error";
   }
   telemetry_->runtime_done(report.request_id, status, error_type, report.duration,

@@ -151,7 +151,7 @@ class Worker final : public RuntimeApiEvents,
   void finish(runtime_api::InvokeResult result, Ending ending);
   // platform.runtimeDone and platform.report of the invocation `finish` ends.
   void emit_invocation_telemetry(const runtime_api::InvokeResult& result, bool answered,
-                                 const ReportFields& report);
+                                 const ReportFields& report, const std::string& error_type);
   // "on-demand" or "provisioned-concurrency", as Lambda names a worker's init.
   [[nodiscard]] std::string_view initialization_type() const;
   void fail_start(StartFailure failure);

@@ -1,6 +1,8 @@
 #include "ember/metrics/cost.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
 
 namespace ember::metrics {
 
@@ -25,6 +27,15 @@ FreeTier free_tier(const Usage& total, const Prices& prices) {
   tier.due = price(static_cast<double>(total.requests - tier.requests),
                    total.gb_seconds() - tier.gb_seconds, prices);
   return tier;
+}
+
+std::string price_text(double usd) {
+  std::array<char, 64> buffer{};
+  std::snprintf(buffer.data(), buffer.size(), "%.12f", usd);
+  std::string text(buffer.data());
+  text.erase(text.find_last_not_of('0') + 1);
+  if (text.back() == '.') text.pop_back();
+  return text;
 }
 
 }  // namespace ember::metrics

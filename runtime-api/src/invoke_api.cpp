@@ -314,6 +314,11 @@ bool is_status_request(const Request& req) {
   return req.method() == http::verb::get && req.target() == "/ember/v1/functions";
 }
 
+// GET /: the status page (a browser's reload sends the same target).
+bool is_status_page_request(const Request& req) {
+  return req.method() == http::verb::get && req.target() == "/";
+}
+
 // node.auth's verdict, before anything else looks at the request: nothing when it may go on,
 // else the refusal. A key must allow the function it invokes; the status route needs "*". A
 // request that names no function it could parse goes on, to be refused for that.
@@ -327,7 +332,8 @@ std::optional<Response> refusal_of(const Authenticator& auth, const Request& req
   std::optional<AuthRefusal> refusal;
   if (auto* refused = std::get_if<AuthRefusal>(&who)) {
     refusal = std::move(*refused);
-  } else if (is_status_request(req) || is_control_request(req) || is_reload_request(req)) {
+  } else if (is_status_request(req) || is_status_page_request(req) || is_control_request(req) ||
+             is_reload_request(req)) {
     // The node's state and its functions' code: keys that may invoke every function ("*").
     refusal = Authenticator::authorize_status(*std::get<const Credential*>(who));
   } else if (auto url = boost::urls::parse_origin_form(req.target())) {
@@ -492,6 +498,24 @@ boost::asio::awaitable<Response> reload_answer(ReloadService& reload) {
   co_return res;
 }
 
+// GET /: the same status as an HTML page. The page has no script and loads nothing: the
+// policy says so to the browser too, so even a text the page failed to escape could not run.
+boost::asio::awaitable<Response> status_page_answer(
+    StatusService& status, const std::function<void(boost::json::object&)>& add,
+    const std::function<std::string(const boost::json::object&)>& render) {
+  Response res{http::status::ok, 11};
+  res.set(http::field::content_type, "text/html; charset=utf-8");
+  res.set(http::field::cache_control, "no-store");
+  res.set("Content-Security-Policy",
+          "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+          "form-action 'none'; frame-ancestors 'none'");
+  res.set("X-Content-Type-Options", "nosniff");
+  boost::json::object out = co_await status.status();
+  if (add) add(out);
+  res.body() = render(out);
+  co_return res;
+}
+
 // GET /metrics in Prometheus' text exposition format, version 0.0.4.
 boost::asio::awaitable<Response> metrics_answer(MetricsService& metrics) {
   Response res{http::status::ok, 11};
@@ -554,6 +578,9 @@ HttpApi make_invoke_api(InvokeService& service, InvokeApiOptions options) {
     }
     if (options.status != nullptr && is_status_request(req)) {
       return status_answer(*options.status, options.add_to_status);
+    }
+    if (options.status != nullptr && options.status_page && is_status_page_request(req)) {
+      return status_page_answer(*options.status, options.add_to_status, options.status_page);
     }
     if (options.control != nullptr && is_control_request(req)) {
       return handle_control_request(*options.control, req);

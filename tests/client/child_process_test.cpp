@@ -9,6 +9,8 @@
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
+#include <string>
+#include <thread>
 
 #include "ember/client/temp_dir.hpp"
 
@@ -26,6 +28,15 @@ ChildOptions shell(const std::string& script) {
 }
 
 bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
+
+// Alive and not a zombie: an orphan is reaped by whoever pid 1 is, which may never do it.
+bool running(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto state_at = line.rfind(')') + 2;  // "PID (COMM) STATE ..."
+  return state_at < line.size() && line[state_at] != 'Z';
+}
 
 TEST(ChildProcess, ReportsTheExitStatusOfAProgramThatEnds) {
   ChildProcess child(shell("exit 7"));
@@ -146,6 +157,31 @@ TEST(ChildProcess, DestructionKillsAndReapsTheChild) {
     ASSERT_TRUE(alive(pid));
   }
   EXPECT_FALSE(alive(pid));  // not even a zombie: reaped
+}
+
+TEST(ChildProcess, OwnProcessGroupStopsWhatTheChildStarted) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  // The shell starts a sleep of its own and says its pid.
+  auto options = shell("sleep 30 & echo $! >&3; exec 3>&-; wait");
+  options.pass_fd = fds[1];
+  options.own_process_group = true;
+  ChildProcess child(options);
+  ::close(fds[1]);
+  char buf[32] = {};
+  ASSERT_GT(::read(fds[0], buf, sizeof buf - 1), 0);
+  ::close(fds[0]);
+  const pid_t grandchild = std::stoi(buf);
+  EXPECT_EQ(::getpgid(child.pid()), child.pid()) << "the child leads a group";
+  EXPECT_EQ(::getpgid(grandchild), child.pid()) << "what it starts is in that group";
+  EXPECT_NE(::getpgrp(), child.pid()) << "the test's own group is another";
+  EXPECT_EQ(child.stop(10s), 128 + SIGTERM);
+  // The orphaned sleep got the group's SIGTERM too (delivered asynchronously).
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (running(grandchild) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_FALSE(running(grandchild));
 }
 
 TEST(ChildProcess, ThrowsForAProgramThatIsNotThere) {

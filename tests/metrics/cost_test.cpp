@@ -57,5 +57,12 @@ TEST(Cost, ConfiguredPricesAndNoFreeTier) {
   EXPECT_DOUBLE_EQ(tier.covered.total_usd(), 0);
 }
 
+TEST(Cost, PriceTextIsAPlainDecimalWithoutTrailingZeros) {
+  EXPECT_EQ(price_text(0.0000166667), "0.0000166667");
+  EXPECT_EQ(price_text(0.20), "0.2");
+  EXPECT_EQ(price_text(3), "3");
+  EXPECT_EQ(price_text(0), "0");
+}
+
 }  // namespace
 }  // namespace ember::metrics

@@ -5,9 +5,13 @@
 #include <cstdio>
 #include <map>
 
+#include "ember/runtime_api/html.hpp"
+
 namespace ember::bench {
 
 namespace {
+
+using runtime_api::html_escape;
 
 // Colour-blind-safe palette (Okabe-Ito), cycled.
 constexpr const char* kColours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
@@ -18,29 +22,6 @@ std::string num(double v, int decimals = 1) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
-}
-
-std::string escape(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
 }
 
 const char* colour(std::size_t i) { return kColours[i % kColourCount]; }
@@ -87,7 +68,7 @@ std::string cdf_svg(const std::vector<const Series*>& all, const std::string& ax
            R"(" text-anchor="end" font-size="11">)" + num(f, 2) + "</text>\n";
   }
   svg += "<text x=\"" + num(kW / 2) + "\" y=\"" + num(kH - 12) +
-         R"(" text-anchor="middle" font-size="12">)" + escape(axis) + " (log scale)</text>\n";
+         R"(" text-anchor="middle" font-size="12">)" + html_escape(axis) + " (log scale)</text>\n";
   for (std::size_t i = 0; i < all.size(); ++i) {
     std::string points;
     double prev = 0;
@@ -104,7 +85,7 @@ std::string cdf_svg(const std::vector<const Series*>& all, const std::string& ax
            "\" y2=\"" + num(ly) + R"(" stroke-width="2" stroke=")" + colour(i) + "\"" +
            (dashed ? " stroke-dasharray=\"6,3\"" : "") + "/>\n";
     svg += "<text x=\"" + num(kLeft + 36) + "\" y=\"" + num(ly + 4) + R"(" font-size="12">)" +
-           escape(all[i]->label()) + "</text>\n";
+           html_escape(all[i]->label()) + "</text>\n";
   }
   return svg + "</svg>\n";
 }
@@ -123,7 +104,7 @@ std::string histogram_svg(const Series& s, std::size_t index) {
   std::string svg =
       R"(<svg class="histogram" width=")" + num(kW, 0) + "\" height=\"" + num(kH, 0) + "\">\n";
   svg += "<text x=\"" + num(kLeft) + "\" y=\"" + num(kTop + 2) + R"(" font-size="12">)" +
-         escape(s.label()) + "</text>\n";
+         html_escape(s.label()) + "</text>\n";
   for (std::size_t i = 0; i < bins.size(); ++i) {
     const double h =
         (kH - kTop - kBottom - 10) * static_cast<double>(bins[i].count) / static_cast<double>(top);
@@ -167,19 +148,19 @@ std::string phases_svg(const std::map<std::string, std::vector<const Series*>>& 
   double ly = 20 + static_cast<double>(groups.size()) * (kBar + 12);
   for (const auto& [group, phases] : groups) {
     svg += "<text x=\"" + num(kLeft - 6) + "\" y=\"" + num(y + kBar / 2 + 4) +
-           R"(" text-anchor="end" font-size="12">)" + escape(group) + "</text>\n";
+           R"(" text-anchor="end" font-size="12">)" + html_escape(group) + "</text>\n";
     double x = kLeft;
     for (std::size_t i = 0; i < phases.size(); ++i) {
       const double mean = std::max(0.0, summarize(phases[i]->values).mean);
       const double w = mean / widest * (kW - kLeft - 20);
       svg += "<rect x=\"" + num(x) + "\" y=\"" + num(y) + "\" width=\"" + num(w) + "\" height=\"" +
-             num(kBar) + "\" fill=\"" + colour(i) + "\"><title>" + escape(phases[i]->name) + ": " +
-             num(mean) + " us</title></rect>\n";
+             num(kBar) + "\" fill=\"" + colour(i) + "\"><title>" + html_escape(phases[i]->name) +
+             ": " + num(mean) + " us</title></rect>\n";
       x += w;
       legend += "<rect x=\"" + num(kLeft) + "\" y=\"" + num(ly - 10) + R"(" width="12" )" +
                 R"(height="12" fill=")" + colour(i) + "\"/><text x=\"" + num(kLeft + 18) +
-                "\" y=\"" + num(ly) + R"(" font-size="12">)" + escape(group) + " " +
-                escape(phases[i]->name) + ": mean " + num(mean) + " us</text>\n";
+                "\" y=\"" + num(ly) + R"(" font-size="12">)" + html_escape(group) + " " +
+                html_escape(phases[i]->name) + ": mean " + num(mean) + " us</text>\n";
       ly += 18;
     }
     y += kBar + 12;
@@ -194,7 +175,7 @@ std::string tables_html(const Report& report) {
       "<th>p50</th><th>p90</th><th>p99</th><th>max</th><th>mean</th></tr>\n";
   for (const auto& s : report.series) {
     const auto sum = summarize(s.values);
-    h += "<tr><td>" + escape(s.label()) + "</td><td>" + unit_name(s.unit) + "</td><td>" +
+    h += "<tr><td>" + html_escape(s.label()) + "</td><td>" + unit_name(s.unit) + "</td><td>" +
          std::to_string(sum.count) + "</td><td>" + num(sum.min) + "</td><td>" + num(sum.p50) +
          "</td><td>" + num(sum.p90) + "</td><td>" + num(sum.p99) + "</td><td>" + num(sum.max) +
          "</td><td>" + num(sum.mean) + "</td></tr>\n";
@@ -204,15 +185,15 @@ std::string tables_html(const Report& report) {
     h += "<h2>Ratios to the same-run baselines</h2>\n<table><tr><th>figure</th><th>baseline</th>"
          "<th>p50 ratio</th><th>p99 ratio</th></tr>\n";
     for (const auto& r : report.ratios) {
-      h += "<tr><td>" + escape(r.figure) + "</td><td>" + escape(r.baseline) + "</td><td>" +
-           num(r.p50, 2) + "</td><td>" + num(r.p99, 2) + "</td></tr>\n";
+      h += "<tr><td>" + html_escape(r.figure) + "</td><td>" + html_escape(r.baseline) +
+           "</td><td>" + num(r.p50, 2) + "</td><td>" + num(r.p99, 2) + "</td></tr>\n";
     }
     h += "</table>\n";
   }
   if (!report.figures.empty()) {
     h += "<h2>Figures</h2>\n<table>\n";
     for (const auto& [name, value] : report.figures) {
-      h += "<tr><td>" + escape(name) + "</td><td>" + num(value) + "</td></tr>\n";
+      h += "<tr><td>" + html_escape(name) + "</td><td>" + num(value) + "</td></tr>\n";
     }
     h += "</table>\n";
   }
@@ -267,7 +248,7 @@ std::string policies_and_notes_html(const Report& report) {
          "<th>invocations</th><th>errors</th><th>cold starts</th><th>cold share</th>"
          "<th>idle worker-seconds</th><th>max lateness (s)</th></tr>\n";
     for (const auto& p : report.policies) {
-      h += "<tr><td>" + escape(p.policy) + "</td><td>" + std::to_string(p.invocations) +
+      h += "<tr><td>" + html_escape(p.policy) + "</td><td>" + std::to_string(p.invocations) +
            "</td><td>" + std::to_string(p.errors) + "</td><td>" + std::to_string(p.cold) +
            "</td><td>" + num(p.cold_share * 100, 2) + "%</td><td>" +
            (p.idle_worker_seconds ? num(*p.idle_worker_seconds) : std::string("n/a")) +
@@ -277,7 +258,7 @@ std::string policies_and_notes_html(const Report& report) {
   }
   if (!report.notes.empty()) {
     h += "<h2>Notes</h2>\n<ul>\n";
-    for (const auto& n : report.notes) h += "<li>" + escape(n) + "</li>\n";
+    for (const auto& n : report.notes) h += "<li>" + html_escape(n) + "</li>\n";
     h += "</ul>\n";
   }
   return h;
@@ -288,14 +269,14 @@ std::string policies_and_notes_html(const Report& report) {
 std::string html_text(const Report& report) {
   std::string h =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>ember bench " +
-      escape(report.mode) +
+      html_escape(report.mode) +
       "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1000px}"
       "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:2px 8px;"
       "text-align:right}td:first-child,th:first-child{text-align:left}"
       "svg{display:block;margin:1em 0}.histograms svg{display:inline-block;margin:0 1em 1em 0}"
       "</style></head><body>\n";
-  h += "<h1>ember bench " + escape(report.mode) + "</h1>\n<p>" + escape(report.target) + "; " +
-       escape(report.payload) + "; " + escape(report.client) + " client.</p>\n";
+  h += "<h1>ember bench " + html_escape(report.mode) + "</h1>\n<p>" + html_escape(report.target) +
+       "; " + html_escape(report.payload) + "; " + html_escape(report.client) + " client.</p>\n";
   h += tables_html(report);
   h += charts_html(report);
   h += policies_and_notes_html(report);

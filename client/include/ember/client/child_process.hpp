@@ -23,6 +23,10 @@ struct ChildOptions {
   std::optional<std::filesystem::path> errors;  // stderr on its own
   int pass_fd = -1;                             // becomes fd 3 in the child when >= 0
   std::optional<std::filesystem::path> cwd;
+  // The child leads a process group of its own, and stopping it (stop(), the destructor)
+  // signals that whole group: for programs that start helpers of their own (a browser's
+  // renderer and GPU processes) that must not outlive it. Nothing else is ever signalled.
+  bool own_process_group = false;
 };
 
 // stdin is /dev/null and every other descriptor but 1, 2 (and 3, given pass_fd) is closed.
@@ -47,7 +51,8 @@ class ChildProcess {
   // Waits up to `limit` for the child to end; its exit status (128+signal when killed), or
   // nullopt while it still runs.
   std::optional<int> wait_for(std::chrono::milliseconds limit);
-  // SIGTERM, `grace` to end, then SIGKILL; returns the exit status.
+  // SIGTERM, `grace` to end, then SIGKILL (to its process group with own_process_group);
+  // returns the exit status.
   int stop(std::chrono::milliseconds grace);
 
  private:

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace ember::metrics {
 
@@ -50,5 +51,9 @@ struct FreeTier {
   Charge due;                  // the charge of what is beyond it
 };
 FreeTier free_tier(const Usage& total, const Prices& prices);
+
+// A price as a plain decimal without trailing zeros, as node.cost writes it: 0.0000166667, 0.2
+// (`ember cost` and the status page print the prices they used).
+std::string price_text(double usd);
 
 }  // namespace ember::metrics

@@ -142,6 +142,9 @@ struct InvokeApiOptions {
   MetricsService* metrics = nullptr;
   // Completes the status with what the node itself does not know (its HTTP routes' counts).
   std::function<void(boost::json::object&)> add_to_status;
+  // GET /, the status page, when set (and `status` is): the status above, completed, made into
+  // an HTML page by the engine (engine::render_status_page); runtime-api writes no HTML itself.
+  std::function<std::string(const boost::json::object& status)> status_page;
   // Every request goes to this function, as aws-lambda-rie serves its one function at
   // /2015-03-31/functions/function/invocations (ember rie); empty: the path names it.
   std::string only_function;
