@@ -14,6 +14,7 @@
 #include "ember/runtime_api/base64.hpp"
 #include "ember/runtime_api/control_api.hpp"
 #include "ember/runtime_api/event_stream.hpp"
+#include "ember/runtime_api/invoke_request.hpp"
 #include "ember/runtime_api/limits.hpp"
 #include "ember/runtime_api/response_stream.hpp"
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <variant>
 
-#include "ember/runtime_api/invoke_api.hpp"
+#include "ember/runtime_api/invoke_request.hpp"
 #include "http_input.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -9,7 +9,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "ember/runtime_api/function_ref.hpp"
@@ -128,17 +127,6 @@ class MetricsService {
 
 // A new request id (a random UUID), as the front door gives every request.
 std::string new_request_id();
-
-// Why an Invoke request is refused before anything runs.
-struct InvokeRejection {
-  ServiceError error;
-  std::string message;
-};
-
-// Everything an Invoke request's path, headers and body say, checked without I/O: the
-// InvokeRequest (its body moved into `payload`) or why not. `request_id` is the front door's.
-std::variant<InvokeRequest, InvokeRejection> parse_invoke_request(Request& req,
-                                                                  const std::string& request_id);
 
 // Parses and validates an Invoke API request; on success calls the service. When
 // `only_function` is set, the request goes to that function whatever name its path gives
