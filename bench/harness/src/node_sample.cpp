@@ -40,12 +40,37 @@ std::string read_text(const fs::path& file) {
   return out.str();
 }
 
+// The hierarchies a /proc/PID/cgroup line's CONTROLLERS field names: cgroup v2 (empty) is
+// /sys/fs/cgroup/unified on a hybrid host, else /sys/fs/cgroup; v1 "cpu,cpuacct" may be
+// mounted under that name or under each controller's.
+std::vector<fs::path> hierarchies_of(std::string controllers) {
+  const fs::path root = "/sys/fs/cgroup";
+  if (controllers.empty()) return {root / "unified", root};
+  if (controllers.starts_with("name=")) controllers = controllers.substr(5);
+  std::vector<fs::path> out{root / controllers};
+  for (std::size_t at = 0; at <= controllers.size();) {
+    const auto comma = std::min(controllers.find(',', at), controllers.size());
+    out.push_back(root / controllers.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return out;
+}
+
+// Adds the entries of `parent` whose name holds `mark` to `seen`.
+void add_marked(const fs::path& parent, const std::string& mark, std::set<fs::path>& seen) {
+  std::error_code ec;
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename().string().find(mark) != std::string::npos) {
+      seen.insert(fs::weakly_canonical(it->path(), ec));
+    }
+  }
+}
+
 // The sandbox cgroups `pid` made: "<hierarchy>/<its cgroup>/ember/<function>-<pid>-<n>" (and
 // "<hierarchy>/ember/..." when the hierarchy is mounted at its cgroup), in every hierarchy it
 // is in, v1 and v2 alike. One that outlives its sandbox shows here.
 std::size_t sandbox_cgroups(pid_t pid) {
   const std::string mark = "-" + std::to_string(pid) + "-";
-  const fs::path root = "/sys/fs/cgroup";
   std::set<fs::path> seen;
   std::istringstream lines(read_text("/proc/" + std::to_string(pid) + "/cgroup"));
   for (std::string line; std::getline(lines, line);) {
@@ -53,28 +78,10 @@ std::size_t sandbox_cgroups(pid_t pid) {
     const auto first = line.find(':');
     const auto second = line.find(':', first + 1);
     if (first == std::string::npos || second == std::string::npos) continue;
-    std::string controllers = line.substr(first + 1, second - first - 1);
     const fs::path own = fs::path(line.substr(second + 1)).relative_path();
-    if (controllers.starts_with("name=")) controllers = controllers.substr(5);
-    std::vector<fs::path> hierarchies;
-    if (controllers.empty()) {
-      hierarchies = {root / "unified", root};
-    } else {
-      hierarchies.push_back(root / controllers);
-      for (std::size_t at = 0; at <= controllers.size();) {
-        const auto comma = std::min(controllers.find(',', at), controllers.size());
-        hierarchies.push_back(root / controllers.substr(at, comma - at));
-        at = comma + 1;
-      }
-    }
-    for (const auto& h : hierarchies) {
-      for (const auto& parent : {h / own / "ember", h / "ember"}) {
-        std::error_code ec;
-        for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
-          if (it->path().filename().string().find(mark) == std::string::npos) continue;
-          seen.insert(fs::weakly_canonical(it->path(), ec));
-        }
-      }
+    for (const auto& h : hierarchies_of(line.substr(first + 1, second - first - 1))) {
+      add_marked(h / own / "ember", mark, seen);
+      add_marked(h / "ember", mark, seen);
     }
   }
   return seen.size();
