@@ -169,6 +169,20 @@ std::optional<double> parse_duration(const std::string& text) {
   return std::nullopt;
 }
 
+// --duration into o.duration_s (soak's default is 10 minutes); false (after saying why) when
+// it is not a duration.
+bool set_duration(bench::BenchOptions& o, const std::string& mode, const std::string& text,
+                  bool defaulted) {
+  const auto duration_s = parse_duration(text);
+  if (!duration_s) {
+    std::cerr << "ember bench: --duration must be seconds or a number with s, m or h (10m), got '"
+              << text << "'\n";
+    return false;
+  }
+  o.duration_s = mode == "soak" && defaulted ? 600 : *duration_s;
+  return true;
+}
+
 // Runs the bench, prints its table (or JSON) and writes the HTML report; the exit code.
 int run_and_print(const bench::BenchOptions& o, bool json, const std::string& report_file) {
   bench::Report report;
@@ -279,13 +293,7 @@ int bench_command(const std::vector<std::string>& args) {
   if (!check_mode_options(o, mode, endpoint, no_crash)) return 2;
   if (!set_concurrency(o, mode, concurrency)) return 2;
   o.mode = mode;
-  const auto duration_s = parse_duration(duration);
-  if (!duration_s) {
-    std::cerr << "ember bench: --duration must be seconds or a number with s, m or h (10m), got '"
-              << duration << "'\n";
-    return 2;
-  }
-  o.duration_s = mode == "soak" && vm["duration"].defaulted() ? 600 : *duration_s;
+  if (!set_duration(o, mode, duration, vm["duration"].defaulted())) return 2;
   if (mode == "http" && vm["n"].defaulted()) o.n = 2000;  // per kind and level
   if (mode == "throughput" && !vm["n"].defaulted() && vm["duration"].defaulted()) {
     o.duration_s = 0;  // -n alone bounds the run by count

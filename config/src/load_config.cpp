@@ -129,13 +129,14 @@ Config parse_config(const std::string& yaml_text, const fs::path& file) {
   absolute_file = absolute_file.lexically_normal();
 
   try {
-    detail::YamlDocuments documents;
-    try {
-      documents = detail::load_documents(yaml_text);
-    } catch (const YAML::ParserException& e) {
-      detail::throw_error(label, detail::position_of(e.mark), detail::kDocumentKey,
-                          "YAML syntax error: " + e.msg);
-    }
+    const detail::YamlDocuments documents = [&] {
+      try {
+        return detail::load_documents(yaml_text);
+      } catch (const YAML::ParserException& e) {
+        detail::throw_error(label, detail::position_of(e.mark), detail::kDocumentKey,
+                            "YAML syntax error: " + e.msg);
+      }
+    }();
     if (!documents.first || documents.first.IsNull()) {
       detail::throw_error(label, {}, detail::kDocumentKey,
                           "empty configuration; expected " + expected_document());

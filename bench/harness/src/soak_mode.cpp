@@ -149,6 +149,67 @@ bool is_flat(const std::string& figure, double after_warmup, double growth) {
   return growth <= 2;
 }
 
+// The figures of the samples (each at the start, after the warm-up, at the end, its max and
+// growth) and a note naming what grew.
+void add_samples(Report& report, const std::vector<NodeSample>& samples, double warmup_s) {
+  // After the warm-up and at the end: the median of a window of samples, so a sandbox being
+  // made or retired at the one second read does not decide.
+  std::vector<const NodeSample*> after;
+  for (const auto& s : samples) {
+    if (s.at_s >= warmup_s) after.push_back(&s);
+  }
+  const std::size_t window = std::clamp<std::size_t>(after.size() / 4, 1, 10);
+  report.figures.emplace_back("duration_s", samples.back().at_s);
+  report.figures.emplace_back("warmup_s", warmup_s);
+  report.figures.emplace_back("samples", static_cast<double>(samples.size()));
+  std::string growing;
+  const auto names = figures_of(samples.front());
+  for (std::size_t f = 0; f < names.size(); ++f) {
+    const auto& name = names[f].first;
+    auto value = [&](const NodeSample& s) { return figures_of(s)[f].second; };
+    std::vector<double> first_window;
+    std::vector<double> last_window;
+    for (std::size_t i = 0; i < after.size(); ++i) {
+      if (i < window) first_window.push_back(value(*after[i]));
+      if (i + window >= after.size()) last_window.push_back(value(*after[i]));
+    }
+    double max = 0;
+    for (const auto& s : samples) max = std::max(max, value(s));
+    const double at_warmup = after.empty() ? value(samples.back()) : median(first_window);
+    const double at_end = after.empty() ? value(samples.back()) : median(last_window);
+    const double growth = at_end - at_warmup;
+    const double span_s = after.empty() ? 0 : after.back()->at_s - after.front()->at_s;
+    report.figures.emplace_back(name + "_start", value(samples.front()));
+    report.figures.emplace_back(name + "_after_warmup", at_warmup);
+    report.figures.emplace_back(name + "_end", at_end);
+    report.figures.emplace_back(name + "_max", max);
+    report.figures.emplace_back(name + "_growth", growth);
+    if (span_s > 0) report.figures.emplace_back(name + "_growth_per_min", growth / span_s * 60);
+    const bool flat = is_flat(name, at_warmup, growth);
+    report.figures.emplace_back(name + "_flat", flat ? 1 : 0);
+    if (!flat) {
+      growing += (growing.empty() ? "" : ", ") + name + " +" +
+                 std::to_string(static_cast<long long>(growth));
+    }
+  }
+  report.notes.push_back(growing.empty() ? "flat after the warm-up: fds, rss_kib, threads, "
+                                           "cgroups, mounts, log_bytes"
+                                         : "GROWS after the warm-up: " + growing);
+}
+
+// Each kind's requests and those not answered as expected, with the first such answer.
+void add_counts(Report& report, const std::map<std::string, KindCount>& counts) {
+  for (const auto& [kind, c] : counts) {
+    report.figures.emplace_back(kind + "_requests", static_cast<double>(c.sent));
+    report.figures.emplace_back(kind + "_unexpected", static_cast<double>(c.unexpected));
+    if (c.unexpected > 0) {
+      report.notes.push_back(kind + ": " + std::to_string(c.unexpected) + " of " +
+                             std::to_string(c.sent) +
+                             " not as expected; first: " + c.first_unexpected);
+    }
+  }
+}
+
 }  // namespace
 
 void run_soak_mode(const BenchOptions& o, Report& report) {
@@ -225,62 +286,9 @@ void run_soak_mode(const BenchOptions& o, Report& report) {
   std::this_thread::sleep_for(std::chrono::seconds(1));  // the last answers' logs and retirements
   take_sample();
 
-  // After the warm-up and at the end: the median of a window of samples, so a sandbox being
-  // made or retired at the one second read does not decide.
-  std::vector<const NodeSample*> after;
-  for (const auto& s : samples) {
-    if (s.at_s >= warmup_s) after.push_back(&s);
-  }
-  const std::size_t window = std::clamp<std::size_t>(after.size() / 4, 1, 10);
-  report.figures.emplace_back("duration_s", samples.back().at_s);
-  report.figures.emplace_back("warmup_s", warmup_s);
-  report.figures.emplace_back("samples", static_cast<double>(samples.size()));
   report.figures.emplace_back("node_pid", static_cast<double>(node->pid()));
-  std::vector<std::string> growing;
-  const auto names = figures_of(samples.front());
-  for (std::size_t f = 0; f < names.size(); ++f) {
-    const auto& name = names[f].first;
-    auto value = [&](const NodeSample& s) { return figures_of(s)[f].second; };
-    std::vector<double> first_window;
-    std::vector<double> last_window;
-    for (std::size_t i = 0; i < after.size(); ++i) {
-      if (i < window) first_window.push_back(value(*after[i]));
-      if (i + window >= after.size()) last_window.push_back(value(*after[i]));
-    }
-    double max = 0;
-    for (const auto& s : samples) max = std::max(max, value(s));
-    const double at_warmup = after.empty() ? value(samples.back()) : median(first_window);
-    const double at_end = after.empty() ? value(samples.back()) : median(last_window);
-    const double growth = at_end - at_warmup;
-    const double span_s = after.empty() ? 0 : after.back()->at_s - after.front()->at_s;
-    report.figures.emplace_back(name + "_start", value(samples.front()));
-    report.figures.emplace_back(name + "_after_warmup", at_warmup);
-    report.figures.emplace_back(name + "_end", at_end);
-    report.figures.emplace_back(name + "_max", max);
-    report.figures.emplace_back(name + "_growth", growth);
-    if (span_s > 0) report.figures.emplace_back(name + "_growth_per_min", growth / span_s * 60);
-    const bool flat = is_flat(name, at_warmup, growth);
-    report.figures.emplace_back(name + "_flat", flat ? 1 : 0);
-    if (!flat) growing.push_back(name + " +" + std::to_string(static_cast<long long>(growth)));
-  }
-  report.notes.push_back(growing.empty()
-                             ? "flat after the warm-up: fds, rss_kib, threads, cgroups, mounts, "
-                               "log_bytes"
-                             : "GROWS after the warm-up: " + [&] {
-                                 std::string text;
-                                 for (const auto& g : growing)
-                                   text += (text.empty() ? "" : ", ") + g;
-                                 return text;
-                               }());
-  for (const auto& [kind, c] : counts.take()) {
-    report.figures.emplace_back(kind + "_requests", static_cast<double>(c.sent));
-    report.figures.emplace_back(kind + "_unexpected", static_cast<double>(c.unexpected));
-    if (c.unexpected > 0) {
-      report.notes.push_back(kind + ": " + std::to_string(c.unexpected) + " of " +
-                             std::to_string(c.sent) +
-                             " not as expected; first: " + c.first_unexpected);
-    }
-  }
+  add_samples(report, samples, warmup_s);
+  add_counts(report, counts.take());
   node->stop();
 }
 
