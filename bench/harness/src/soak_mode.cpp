@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "ember/bench/http_client.hpp"
@@ -149,48 +150,54 @@ bool is_flat(const std::string& figure, double after_warmup, double growth) {
   return growth <= 2;
 }
 
-// The figures of the samples (each at the start, after the warm-up, at the end, its max and
-// growth) and a note naming what grew.
-void add_samples(Report& report, const std::vector<NodeSample>& samples, double warmup_s) {
+// One figure's start, after-warm-up and end values, max, growth and flatness; `all` holds
+// its samples, and those from `first_after` on came after the warm-up. Returns the growth
+// when it is not flat.
+std::optional<double> add_figure(Report& report, const std::string& name,
+                                 const std::vector<double>& all, std::size_t first_after,
+                                 const std::vector<double>& at_s) {
   // After the warm-up and at the end: the median of a window of samples, so a sandbox being
   // made or retired at the one second read does not decide.
-  std::vector<const NodeSample*> after;
-  for (const auto& s : samples) {
-    if (s.at_s >= warmup_s) after.push_back(&s);
-  }
+  const std::vector<double> after(all.begin() + static_cast<std::ptrdiff_t>(first_after),
+                                  all.end());
   const std::size_t window = std::clamp<std::size_t>(after.size() / 4, 1, 10);
+  const auto n = static_cast<std::ptrdiff_t>(std::min(window, after.size()));
+  const double at_warmup = after.empty() ? all.back() : median({after.begin(), after.begin() + n});
+  const double at_end = after.empty() ? all.back() : median({after.end() - n, after.end()});
+  const double growth = at_end - at_warmup;
+  const double span_s = after.empty() ? 0 : at_s.back() - at_s[first_after];
+  report.figures.emplace_back(name + "_start", all.front());
+  report.figures.emplace_back(name + "_after_warmup", at_warmup);
+  report.figures.emplace_back(name + "_end", at_end);
+  report.figures.emplace_back(name + "_max", *std::max_element(all.begin(), all.end()));
+  report.figures.emplace_back(name + "_growth", growth);
+  if (span_s > 0) report.figures.emplace_back(name + "_growth_per_min", growth / span_s * 60);
+  const bool flat = is_flat(name, at_warmup, growth);
+  report.figures.emplace_back(name + "_flat", flat ? 1 : 0);
+  if (flat) return std::nullopt;
+  return growth;
+}
+
+// The figures of the samples (add_figure) and a note naming what grew.
+void add_samples(Report& report, const std::vector<NodeSample>& samples, double warmup_s) {
   report.figures.emplace_back("duration_s", samples.back().at_s);
   report.figures.emplace_back("warmup_s", warmup_s);
   report.figures.emplace_back("samples", static_cast<double>(samples.size()));
+  std::size_t first_after = 0;
+  while (first_after < samples.size() && samples[first_after].at_s < warmup_s) ++first_after;
+  std::vector<double> at_s;
+  at_s.reserve(samples.size());
+  for (const auto& s : samples) at_s.push_back(s.at_s);
   std::string growing;
   const auto names = figures_of(samples.front());
   for (std::size_t f = 0; f < names.size(); ++f) {
-    const auto& name = names[f].first;
-    auto value = [&](const NodeSample& s) { return figures_of(s)[f].second; };
-    std::vector<double> first_window;
-    std::vector<double> last_window;
-    for (std::size_t i = 0; i < after.size(); ++i) {
-      if (i < window) first_window.push_back(value(*after[i]));
-      if (i + window >= after.size()) last_window.push_back(value(*after[i]));
-    }
-    double max = 0;
-    for (const auto& s : samples) max = std::max(max, value(s));
-    const double at_warmup = after.empty() ? value(samples.back()) : median(first_window);
-    const double at_end = after.empty() ? value(samples.back()) : median(last_window);
-    const double growth = at_end - at_warmup;
-    const double span_s = after.empty() ? 0 : after.back()->at_s - after.front()->at_s;
-    report.figures.emplace_back(name + "_start", value(samples.front()));
-    report.figures.emplace_back(name + "_after_warmup", at_warmup);
-    report.figures.emplace_back(name + "_end", at_end);
-    report.figures.emplace_back(name + "_max", max);
-    report.figures.emplace_back(name + "_growth", growth);
-    if (span_s > 0) report.figures.emplace_back(name + "_growth_per_min", growth / span_s * 60);
-    const bool flat = is_flat(name, at_warmup, growth);
-    report.figures.emplace_back(name + "_flat", flat ? 1 : 0);
-    if (!flat) {
-      growing += (growing.empty() ? "" : ", ") + name + " +" +
-                 std::to_string(static_cast<long long>(growth));
-    }
+    std::vector<double> all;
+    all.reserve(samples.size());
+    for (const auto& s : samples) all.push_back(figures_of(s)[f].second);
+    const auto growth = add_figure(report, names[f].first, all, first_after, at_s);
+    if (!growth) continue;
+    growing += (growing.empty() ? "" : ", ") + names[f].first + " +" +
+               std::to_string(static_cast<long long>(*growth));
   }
   report.notes.push_back(growing.empty() ? "flat after the warm-up: fds, rss_kib, threads, "
                                            "cgroups, mounts, log_bytes"
