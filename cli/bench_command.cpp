@@ -1,5 +1,5 @@
-// ember bench: cold, warm, throughput, trace-replay, memory, sandbox-rate, unpack, async, http
-// and bucket
+// ember bench: cold, warm, throughput, trace-replay, memory, sandbox-rate, unpack, async, http,
+// bucket and soak
 // measurements (bench/harness does the work; this file only turns the command line into
 // BenchOptions and writes the outputs).
 #include <unistd.h>
@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -56,6 +58,10 @@ modes:
   bucket      object notifications: -n files written into a bucket one at a time, then -n at
               once; each file's close to the start of the Python handler it invokes, next to a
               plain inotify watcher's close -> event
+  soak        a mixed load for --duration (default 10m): warm and cold invocations, function
+              errors, timeouts, OOM kills, 1 MiB payloads and async events against one node,
+              whose fds, RSS, threads, sandbox cgroups, mounts and log bytes are sampled each
+              second: shown at the start, after the warm-up and at the end, growth flagged
 
 Without --endpoint the bench starts its own node (this ember binary) serving --code, by
 default the no-op C runtime built next to it, and stops it at the end.
@@ -65,7 +71,7 @@ default the no-op C runtime built next to it, and stops it at the end.
 bool is_mode(const std::string& mode) {
   return mode == "cold" || mode == "warm" || mode == "all" || mode == "throughput" ||
          mode == "trace" || mode == "memory" || mode == "rate" || mode == "unpack" ||
-         mode == "async" || mode == "http" || mode == "bucket";
+         mode == "async" || mode == "http" || mode == "bucket" || mode == "soak";
 }
 
 // Modes whose --concurrency is a list of levels.
@@ -129,10 +135,10 @@ bool check_mode_options(bench::BenchOptions& o, const std::string& mode,
                  "after the workers start); drop --endpoint\n";
     return false;
   }
-  if ((mode == "http" || mode == "bucket") && !endpoint.empty()) {
+  if ((mode == "http" || mode == "bucket" || mode == "soak") && !endpoint.empty()) {
     std::cerr << "ember bench " << mode
-              << ": starts its own node (with the routes or buckets it measures); drop "
-                 "--endpoint\n";
+              << ": starts its own node (with the routes, buckets or functions it measures, and "
+                 "the pid it samples); drop --endpoint\n";
     return false;
   }
   if (mode != "async") return true;
@@ -146,6 +152,34 @@ bool check_mode_options(bench::BenchOptions& o, const std::string& mode,
     return false;
   }
   o.crash = !no_crash;
+  return true;
+}
+
+// --duration: seconds, or a number with s, m or h (90, 90s, 10m, 1h); nullopt when not.
+std::optional<double> parse_duration(const std::string& text) {
+  double value = 0;
+  const auto* first = text.data();
+  const auto* last = text.data() + text.size();
+  const auto [stop, err] = std::from_chars(first, last, value);
+  if (err != std::errc{} || stop == first || value < 0) return std::nullopt;
+  const std::string_view unit(stop, static_cast<std::size_t>(last - stop));
+  if (unit.empty() || unit == "s") return value;
+  if (unit == "m") return value * 60;
+  if (unit == "h") return value * 3600;
+  return std::nullopt;
+}
+
+// --duration into o.duration_s (soak's default is 10 minutes); false (after saying why) when
+// it is not a duration.
+bool set_duration(bench::BenchOptions& o, const std::string& mode, const std::string& text,
+                  bool defaulted) {
+  const auto duration_s = parse_duration(text);
+  if (!duration_s) {
+    std::cerr << "ember bench: --duration must be seconds or a number with s, m or h (10m), got '"
+              << text << "'\n";
+    return false;
+  }
+  o.duration_s = mode == "soak" && defaulted ? 600 : *duration_s;
   return true;
 }
 
@@ -188,9 +222,11 @@ int bench_command(const std::vector<std::string>& args) {
   unsigned cold_gap_ms = 10;
   std::size_t trace_functions = 0;
   std::string concurrency;
+  std::string duration = "10";
   bool no_crash = false;
   po::options_description options(
-      "ember bench cold|warm|all|throughput|trace|memory|rate|unpack|async|http|bucket [options]");
+      "ember bench cold|warm|all|throughput|trace|memory|rate|unpack|async|http|bucket|soak "
+      "[options]");
   options.add_options()("help,h", "show this help")("function", po::value(&o.function),
                                                     "function to invoke on --endpoint")(
       "endpoint", po::value(&endpoint), "a running node's Invoke API, http://127.0.0.1:PORT")(
@@ -216,8 +252,9 @@ int bench_command(const std::vector<std::string>& args) {
       "crash-sleep-ms", po::value(&o.crash_sleep_ms)->default_value(30),
       "async: how long the crash check's function sleeps per event")(
       "no-crash", po::bool_switch(&no_crash), "async: skip the crash check")(
-      "duration", po::value(&o.duration_s)->default_value(10),
-      "throughput: seconds to run; 0 runs -n invocations instead")(
+      "duration", po::value(&duration)->default_value("10"),
+      "throughput: seconds to run (0 runs -n invocations instead); soak: how long (default "
+      "10m); a number of seconds or with s, m or h (90s, 10m)")(
       "payload-bytes", po::value(&o.payload_bytes)->default_value(1024), "event size")(
       "settle-ms", po::value(&o.settle_ms)->default_value(1000),
       "memory: milliseconds to wait before reading /proc/meminfo")(
@@ -249,13 +286,14 @@ int bench_command(const std::vector<std::string>& args) {
   if (const auto exit_code = parse_command_line(args, command_line, vm)) return *exit_code;
   if (!is_mode(mode)) {
     std::cerr << "ember bench: give a mode: cold, warm, all, throughput, trace, memory, rate, "
-                 "unpack, async, http or bucket\n"
+                 "unpack, async, http, bucket or soak\n"
               << options;
     return 2;
   }
   if (!check_mode_options(o, mode, endpoint, no_crash)) return 2;
   if (!set_concurrency(o, mode, concurrency)) return 2;
   o.mode = mode;
+  if (!set_duration(o, mode, duration, vm["duration"].defaulted())) return 2;
   if (mode == "http" && vm["n"].defaulted()) o.n = 2000;  // per kind and level
   if (mode == "throughput" && !vm["n"].defaulted() && vm["duration"].defaulted()) {
     o.duration_s = 0;  // -n alone bounds the run by count

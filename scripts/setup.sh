@@ -5,6 +5,8 @@ set -euo pipefail
 packages=(
   # build
   cmake ninja-build g++ clang pkg-config clang-format clang-tidy ccache
+  # libFuzzer (libclang_rt.fuzzer) for clang's -fsanitize=fuzzer: scripts/fuzz.sh, tests/fuzz
+  libclang-rt-14-dev
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   libyaml-cpp-dev libseccomp-dev libcurl4-openssl-dev libssl-dev libarchive-dev

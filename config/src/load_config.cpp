@@ -14,6 +14,7 @@
 #include "readers.hpp"
 #include "rules.hpp"
 #include "schema.hpp"
+#include "yaml_documents.hpp"
 
 namespace ember::config {
 namespace {
@@ -128,23 +129,26 @@ Config parse_config(const std::string& yaml_text, const fs::path& file) {
   absolute_file = absolute_file.lexically_normal();
 
   try {
-    std::vector<YAML::Node> documents;
-    try {
-      documents = YAML::LoadAll(yaml_text);
-    } catch (const YAML::ParserException& e) {
-      detail::throw_error(label, detail::position_of(e.mark), detail::kDocumentKey,
-                          "YAML syntax error: " + e.msg);
-    }
-    if (documents.empty() || documents.front().IsNull()) {
+    const detail::YamlDocuments documents = [&] {
+      try {
+        return detail::load_documents(yaml_text);
+      } catch (const YAML::ParserException& e) {
+        detail::throw_error(label, detail::position_of(e.mark), detail::kDocumentKey,
+                            "YAML syntax error: " + e.msg);
+      }
+    }();
+    if (!documents.first || documents.first.IsNull()) {
       detail::throw_error(label, {}, detail::kDocumentKey,
                           "empty configuration; expected " + expected_document());
     }
-    if (documents.size() > 1) {
-      detail::throw_error(
-          label, detail::position_of(documents[1].Mark()), detail::kDocumentKey,
-          "expected a single YAML document, found " + std::to_string(documents.size()));
+    if (documents.second) {
+      detail::throw_error(label, detail::position_of(*documents.second), detail::kDocumentKey,
+                          "expected a single YAML document, found " +
+                              (documents.count > detail::kMaxCountedDocuments
+                                   ? "more than " + std::to_string(detail::kMaxCountedDocuments)
+                                   : std::to_string(documents.count)));
     }
-    Config config = load_document(Walker(label, absolute_file.parent_path()), documents.front());
+    Config config = load_document(Walker(label, absolute_file.parent_path()), documents.first);
     config.file = absolute_file;
     return config;
   } catch (const YAML::Exception& e) {

@@ -11,6 +11,7 @@
 #include <map>
 #include <system_error>
 
+#include "archive_error.hpp"
 #include "ember/isolation/unique_fd.hpp"
 
 namespace ember::image {
@@ -80,7 +81,7 @@ ArchivePtr open_archive(const std::filesystem::path& file) {
   archive_read_support_format_tar(a.get());
   archive_read_support_filter_all(a.get());
   if (archive_read_open_filename(a.get(), file.c_str(), 1 << 16) != ARCHIVE_OK) {
-    throw ImageError("open " + file.string() + ": " + archive_error_string(a.get()));
+    throw ImageError("open " + file.string() + ": " + archive_error(a.get()));
   }
   return a;
 }
@@ -97,7 +98,7 @@ class ArchiveEntryStream final : public BlobStream {
     const la_ssize_t n = archive_read_data(archive_.get(), buffer, capacity);
     if (n < 0) {
       throw ImageError("read " + file_.string() + ": " + name_ + ": " +
-                       archive_error_string(archive_.get()));
+                       archive_error(archive_.get()));
     }
     return static_cast<std::size_t>(n);
   }
@@ -168,7 +169,7 @@ class ArchiveSource final : public ImageSource {
       entries_[name] = std::move(e);
     }
     if (status != ARCHIVE_EOF) {
-      throw ImageError("read " + file_.string() + ": " + archive_error_string(a.get()));
+      throw ImageError("read " + file_.string() + ": " + archive_error(a.get()));
     }
     listed_ = true;
   }

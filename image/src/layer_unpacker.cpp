@@ -15,6 +15,7 @@
 #include <system_error>
 #include <vector>
 
+#include "archive_error.hpp"
 #include "beneath.hpp"
 #include "sha256.hpp"
 
@@ -151,14 +152,14 @@ void LayerUnpacker::apply(BlobStream& blob, const LayerBlob& layer) {
   };
   if (archive_read_open(a.get(), &reader, nullptr, &HashingReader::read_callback, nullptr) !=
       ARCHIVE_OK) {
-    fail(archive_error_string(a.get()));
+    fail(archive_error(a.get()));
   }
   archive_entry* entry = nullptr;
   for (;;) {
     const int status = archive_read_next_header(a.get(), &entry);
     if (status == ARCHIVE_EOF) break;
     if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
-      fail(archive_error_string(a.get()));
+      fail(archive_error(a.get()));
     }
     apply_entry(a.get(), entry);
     if (ended_after_last_file_) break;
@@ -395,7 +396,7 @@ void LayerUnpacker::copy_data(archive* a, int fd, std::uint64_t size) {
         ended_after_last_file_ = true;
         return;
       }
-      refuse(archive_error_string(a));
+      refuse(archive_error(a));
     }
     const char* p = static_cast<const char*>(block);
     while (block_size > 0) {

@@ -12,6 +12,7 @@
 #include <system_error>
 #include <vector>
 
+#include "archive_error.hpp"
 #include "beneath.hpp"
 #include "ember/isolation/unique_fd.hpp"
 #include "sha256.hpp"
@@ -69,7 +70,7 @@ class ZipUnpacker {
     std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
     archive_read_support_format_zip(a.get());
     if (archive_read_open_memory(a.get(), zip.data(), zip.size()) != ARCHIVE_OK) {
-      throw Refusal(std::string("not a zip archive: ") + archive_error_string(a.get()));
+      throw Refusal(std::string("not a zip archive: ") + archive_error(a.get()));
     }
     archive_entry* entry = nullptr;
     for (;;) {
@@ -78,7 +79,7 @@ class ZipUnpacker {
       if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
         throw Refusal(std::string("corrupt zip archive") +
                       (done_.entries == 0 ? "" : " after entry \"" + entry_ + "\"") + ": " +
-                      archive_error_string(a.get()));
+                      archive_error(a.get()));
       }
       if (++done_.entries > limits_.max_entries) {
         throw Refusal("more than " + std::to_string(limits_.max_entries) +
@@ -165,7 +166,7 @@ class ZipUnpacker {
     for (;;) {
       const la_ssize_t n = archive_read_data(a, buffer.data(), buffer.size());
       if (n == 0) break;
-      if (n < 0) refuse(std::string("corrupt data: ") + archive_error_string(a));
+      if (n < 0) refuse(std::string("corrupt data: ") + archive_error(a));
       done_.unpacked_bytes += static_cast<std::uint64_t>(n);
       if (done_.unpacked_bytes > limits_.max_unpacked_bytes) {
         throw Refusal("Unzipped size must be smaller than " +

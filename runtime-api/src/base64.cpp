@@ -17,9 +17,19 @@ bool in_alphabet(char c) {
          c == '/';
 }
 
+// The value (0-63) of a character of the alphabet.
+unsigned sextet(char c) {
+  if (c >= 'A' && c <= 'Z') return static_cast<unsigned>(c - 'A');
+  if (c >= 'a' && c <= 'z') return static_cast<unsigned>(c - 'a') + 26;
+  if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0') + 52;
+  return c == '+' ? 62 : 63;
+}
+
 // The canonical form only: a multiple of 4 characters from the alphabet, then at most two
-// '=' at the very end. EVP_DecodeBlock alone would skip surrounding whitespace and accept
-// '=' elsewhere, so it only ever sees text that passed this.
+// '=' at the very end, and before the '=' a character whose bits past the last byte are zero
+// (RFC 4648 3.5: "QR==" would decode to "A" like "QQ==", found by tests/fuzz/base64_fuzz).
+// EVP_DecodeBlock alone would skip surrounding whitespace and accept '=' elsewhere and
+// those bits, so it only ever sees text that passed this.
 std::optional<std::size_t> padding_of(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
   const auto data_end = text.find_last_not_of('=') + 1;  // npos + 1 == 0: all '='
@@ -29,6 +39,9 @@ std::optional<std::size_t> padding_of(std::string_view text) {
                    in_alphabet)) {
     return std::nullopt;
   }
+  // One '=': the last character holds 4 bits of data and 2 unused; two: 2 and 4 unused.
+  const unsigned unused_bits = padding == 1 ? 0x3U : 0xFU;
+  if (padding > 0 && (sextet(text[data_end - 1]) & unused_bits) != 0) return std::nullopt;
   return padding;
 }
 

@@ -14,6 +14,7 @@
 #include "ember/runtime_api/base64.hpp"
 #include "ember/runtime_api/control_api.hpp"
 #include "ember/runtime_api/event_stream.hpp"
+#include "ember/runtime_api/invoke_request.hpp"
 #include "ember/runtime_api/limits.hpp"
 #include "ember/runtime_api/response_stream.hpp"
 
@@ -130,10 +131,7 @@ Response service_error_reply(const std::string& request_id, ServiceError error,
   return res;
 }
 
-struct Rejection {
-  ServiceError error;
-  std::string message;
-};
+using Rejection = InvokeRejection;
 
 using HeaderValue = boost::beast::string_view;
 
@@ -244,8 +242,10 @@ std::optional<InvokeRoute> route_of(const boost::urls::url_view& url) {
   return std::nullopt;
 }
 
-// Everything the path and headers say, checked before any state changes.
-std::variant<InvokeRequest, Rejection> parse_request(Request& req, const std::string& id) {
+}  // namespace
+
+std::variant<InvokeRequest, InvokeRejection> parse_invoke_request(Request& req,
+                                                                  const std::string& id) {
   auto bad = [](ServiceError e, std::string m) { return Rejection{e, std::move(m)}; };
   if (req.method() != http::verb::post) {
     return bad(ServiceError::kResourceNotFound, "No route for " + std::string(req.method_string()) +
@@ -293,6 +293,8 @@ std::variant<InvokeRequest, Rejection> parse_request(Request& req, const std::st
   }
   return out;
 }
+
+namespace {
 
 ServiceError service_error_of(AuthError error) {
   switch (error) {
@@ -458,7 +460,7 @@ boost::asio::awaitable<bool> handle_stream_request(InvokeService& service, Reque
     }
   }
   const std::string id = new_request_id();
-  auto parsed = parse_request(req, id);
+  auto parsed = parse_invoke_request(req, id);
   if (auto* rejection = std::get_if<Rejection>(&parsed)) {
     co_return co_await writer.send(service_error_reply(id, rejection->error, rejection->message));
   }
@@ -536,7 +538,7 @@ std::string new_request_id() {
 boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, Request& req,
                                                        const std::string& only_function) {
   const std::string id = new_request_id();
-  auto parsed = parse_request(req, id);
+  auto parsed = parse_invoke_request(req, id);
   if (auto* rejection = std::get_if<Rejection>(&parsed)) {
     co_return service_error_reply(id, rejection->error, rejection->message);
   }

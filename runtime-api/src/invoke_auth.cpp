@@ -16,8 +16,10 @@ using Clock = std::chrono::system_clock;
 
 AuthRefusal refuse(AuthError error, std::string message) { return {error, std::move(message)}; }
 
-// "YYYYMMDDTHHMMSSZ" (X-Amz-Date) as a time; nullopt for anything else.
-std::optional<Clock::time_point> parse_amz_date(std::string_view text) {
+// "YYYYMMDDTHHMMSSZ" (X-Amz-Date) as a time; nullopt for anything else. In whole seconds:
+// system_clock's nanoseconds end in 2262, and a later year overflowed them (UB, found by
+// tests/fuzz/sigv4_fuzz).
+std::optional<std::chrono::sys_seconds> parse_amz_date(std::string_view text) {
   if (text.size() != 16 || text[8] != 'T' || text[15] != 'Z') return std::nullopt;
   auto number = [&](std::size_t at, std::size_t digits) -> std::optional<int> {
     int value = 0;
@@ -75,13 +77,15 @@ std::optional<AuthRefusal> check_time(std::string_view amz_date, Clock::time_poi
     return refuse(AuthError::kIncompleteSignature,
                   "X-Amz-Date '" + std::string(amz_date) + "' is not of the form YYYYMMDDTHHMMSSZ");
   }
-  if (*at < now - skew) {
+  // Compared in seconds, where every year 0000-9999 fits.
+  const auto now_s = std::chrono::floor<std::chrono::seconds>(now);
+  if (*at < now_s - skew) {
     return refuse(AuthError::kInvalidSignature,
                   "Signature expired: " + std::string(amz_date) + " is now earlier than " +
                       format_amz_date(now - skew) + " (" + format_amz_date(now) + " - " +
                       skew_text(skew) + ")");
   }
-  if (*at > now + skew) {
+  if (*at > now_s + skew) {
     return refuse(AuthError::kInvalidSignature,
                   "Signature not yet current: " + std::string(amz_date) + " is still later than " +
                       format_amz_date(now + skew) + " (" + format_amz_date(now) + " + " +

@@ -363,3 +363,39 @@ TEST(BenchEndToEnd, AsyncModeRefusesBadOptionsNamingThem) {
 }
 
 }  // namespace
+
+// A short soak: the node's figures are read from the running node (a node has open fds,
+// resident memory, threads and mounts), every kind of the mix was sent and answered as
+// expected, and the report names each figure at the start, after the warm-up and at the end.
+TEST(BenchEndToEnd, SoakSamplesTheNodeUnderAMixedLoad) {
+  const auto out = run_bench("soak --duration 8s");
+  ASSERT_EQ(out.status, 0) << out.text;
+  const auto doc = json::parse(out.text).as_object();
+  EXPECT_GE(figure(doc, "samples"), 8);
+  EXPECT_GE(figure(doc, "duration_s"), 8);
+  for (const char* name : {"fds", "rss_kib", "threads", "mounts"}) {
+    for (const char* when : {"_start", "_after_warmup", "_end", "_max"}) {
+      EXPECT_GT(figure(doc, std::string(name) + when), 0) << name << when;
+    }
+  }
+  EXPECT_GE(figure(doc, "rss_kib_end"), 1024);  // a node is more than 1 MiB
+  EXPECT_GE(figure(doc, "threads_end"), 2);
+  // Logs: the platform's START/END/REPORT lines at least.
+  EXPECT_GT(figure(doc, "log_bytes_end"), figure(doc, "log_bytes_start"));
+  for (const char* kind : {"warm", "async", "cold", "error", "large", "python"}) {
+    EXPECT_GT(figure(doc, std::string(kind) + "_requests"), 0) << kind;
+    EXPECT_EQ(figure(doc, std::string(kind) + "_unexpected"), 0) << kind << ": " << out.text;
+  }
+  if (native_sandbox_possible()) {
+    // Sandboxes' cgroups were seen while they lived; timeouts and OOM kills were answered as
+    // function errors (an OOM kill needs the sandbox's memory cgroup).
+    EXPECT_GT(figure(doc, "cgroups_max"), 0);
+    for (const char* kind : {"timeout", "oom"}) {
+      EXPECT_GT(figure(doc, std::string(kind) + "_requests"), 0) << kind;
+      EXPECT_EQ(figure(doc, std::string(kind) + "_unexpected"), 0) << kind << ": " << out.text;
+    }
+  }
+  const auto bad = run_bench("soak --duration 10x");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.text.find("--duration must be"), std::string::npos) << bad.text;
+}

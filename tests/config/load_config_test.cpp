@@ -675,6 +675,10 @@ TEST_F(LoadConfig, RejectsEmptyFileAndNonMapDocument) {
             at(1, 1) + "<document>: expected a map with keys node, functions, got a list");
   EXPECT_EQ(error_for("node: {}\n---\nnode: {}\n"),
             at(3, 1) + "<document>: expected a single YAML document, found 2");
+  // yaml-cpp 0.7's LoadAll never returned on a lone ',' (null documents without end, memory
+  // growing by the second; found by tests/fuzz/config_fuzz, whose corpus keeps the input).
+  EXPECT_EQ(error_for(","),
+            at(1, 1) + "<document>: empty configuration; expected a map with keys node, functions");
 }
 
 TEST_F(LoadConfig, ReportsUnreadableFile) {

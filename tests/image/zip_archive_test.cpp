@@ -153,6 +153,20 @@ TEST_F(ZipArchive, NotAZipIsRefused) {
   EXPECT_NE(why.find("zip"), std::string::npos) << why;
 }
 
+// A corrupt zip for which libarchive sets no error text (its central directory cut short
+// after the first entry): refused with a reason, where appending libarchive's NULL text
+// crashed the node (found by tests/fuzz/zip_fuzz; the input is its corpus file).
+TEST_F(ZipArchive, CorruptZipWithoutLibarchiveTextIsRefusedNotACrash) {
+  std::ifstream in(std::string(EMBER_SOURCE_DIR) + "/tests/fuzz/corpus/zip/crash-no-error-text",
+                   std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  ASSERT_FALSE(bytes.str().empty());
+  const auto why = refusal(bytes.str());
+  EXPECT_NE(why.find("corrupt zip archive"), std::string::npos) << why;
+  EXPECT_NE(why.find("libarchive gave no reason"), std::string::npos) << why;
+}
+
 TEST(CodeSha256, IsTheDigestOfTheBytes) {
   EXPECT_EQ(hex(sha256_raw("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

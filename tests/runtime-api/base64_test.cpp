@@ -62,6 +62,24 @@ TEST(Base64, RejectsPaddingAnywhereButTheLastTwoPlaces) {
   EXPECT_FALSE(base64_decode("Zm=v"));
 }
 
+// Each byte string has one canonical encoding: the bits of the last character that fall
+// past the last byte must be zero, or "QR==" and "QQ==" would both decode to "A" (found by
+// tests/fuzz/base64_fuzz; its input is tests/fuzz/corpus/base64/crash-non-canonical).
+TEST(Base64, RejectsNonZeroBitsPastTheLastByte) {
+  EXPECT_EQ(base64_decode("QQ=="), "A");
+  EXPECT_EQ(base64_decode("QR=="), std::nullopt);
+  EXPECT_EQ(base64_decode("QV=="), std::nullopt);
+  EXPECT_EQ(base64_decode("QUI="), "AB");
+  EXPECT_EQ(base64_decode("QUJ="), std::nullopt);
+  EXPECT_EQ(base64_decode("QUL="), std::nullopt);
+  for (int b = 0; b < 256; ++b) {
+    const std::string one(1, static_cast<char>(b));
+    const std::string two = one + "z";
+    EXPECT_EQ(base64_decode(base64_encode(one)), one);
+    EXPECT_EQ(base64_decode(base64_encode(two)), two);
+  }
+}
+
 TEST(Base64, HandlesInputsLargerThanOneChunk) {
   // Longer than the codec's 3 MiB and 4 MiB chunks, and not a multiple of them.
   std::string big(7 * 1024 * 1024 + 5, '\0');

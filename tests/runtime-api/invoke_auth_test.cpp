@@ -163,6 +163,26 @@ TEST(Authenticator, ATimeOutsideTheSkewIsSignatureExpiredOrNotYetCurrent) {
       Authenticator(settings()).authenticate(signed_request(edge))));
 }
 
+// Years past 2262 do not fit system_clock's nanoseconds: X-Amz-Date is read in seconds, so
+// the far future is "not yet current" rather than an overflow (found by tests/fuzz/sigv4_fuzz;
+// its input is tests/fuzz/corpus/sigv4/crash-year-4052).
+TEST(Authenticator, AFarFutureOrPastDateIsOutsideTheSkewNotAnOverflow) {
+  Signing future;
+  future.amz_date = "99991231T235959Z";
+  const auto early = refusal(Authenticator(settings()), signed_request(future));
+  EXPECT_EQ(early.error, AuthError::kInvalidSignature);
+  EXPECT_EQ(early.message,
+            "Signature not yet current: 99991231T235959Z is still later than 20261203T100500Z "
+            "(20261203T100000Z + 5 min.)");
+  Signing past;
+  past.amz_date = "00010101T000000Z";
+  const auto expired = refusal(Authenticator(settings()), signed_request(past));
+  EXPECT_EQ(expired.error, AuthError::kInvalidSignature);
+  EXPECT_EQ(expired.message,
+            "Signature expired: 00010101T000000Z is now earlier than 20261203T095500Z "
+            "(20261203T100000Z - 5 min.)");
+}
+
 TEST(Authenticator, TheSkewIsConfigurable) {
   AuthSettings wide = settings();
   wide.max_skew = std::chrono::minutes(15);

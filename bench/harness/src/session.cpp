@@ -12,6 +12,7 @@
 #include "ember/client/http.hpp"
 #include "ember/runtime_api/runtime_environment.hpp"
 #include "modes.hpp"
+#include "soak_mode.hpp"
 
 namespace ember::bench {
 
@@ -430,6 +431,8 @@ Report run_bench(const BenchOptions& o) {
     detail::run_http_mode(o, report);
   } else if (o.mode == "bucket") {
     detail::run_bucket_mode(o, report);
+  } else if (o.mode == "soak") {
+    detail::run_soak_mode(o, report);
   } else {
     throw std::runtime_error("unknown mode '" + o.mode + "'");
   }
