@@ -9,6 +9,7 @@ namespace ember::cli {
 int serve_command(const std::vector<std::string>& args);
 int invoke_command(const std::vector<std::string>& args);
 int ps_command(const std::vector<std::string>& args);
+int logs_command(const std::vector<std::string>& args);
 int cost_command(const std::vector<std::string>& args);
 int bench_command(const std::vector<std::string>& args);
 int image_command(const std::vector<std::string>& args);

@@ -21,6 +21,7 @@ enum class InvocationType { kRequestResponse, kEvent, kDryRun };
 
 class ResponseStream;
 class ControlService;
+class LogService;
 
 // A validated Invoke call: the HTTP layer has checked the path, headers and payload.
 struct InvokeRequest {
@@ -150,6 +151,8 @@ struct InvokeApiOptions {
   // The control plane (CreateFunction, GetFunction, ...) on the same port when set; must
   // outlive the server.
   ControlService* control = nullptr;
+  // GET /ember/v1/logs/NAME (log_api.hpp) when set; must outlive the server.
+  LogService* logs = nullptr;
 };
 
 // The HttpApi of the Invoke API, for HttpServer. The service must outlive the server.
