@@ -90,6 +90,7 @@ LogStream::~LogStream() {
 
 void LogStream::begin_invocation(std::string_view request_id) {
   request_id_ = request_id;
+  in_invocation_ = true;
   invocation_bytes_ = 0;
   invocation_capped_ = false;
   invocation_dropped_lines_ = 0;
@@ -110,9 +111,10 @@ void LogStream::end_invocation() {
 }
 
 void LogStream::after_invocation() {
+  // Lines that come after REPORT (a pipe read the node took before END but had not split yet,
+  // a thread of the function that prints on) still count against the invocation's cap until
+  // the next one begins: a flood cannot slip past it between invocations.
   request_id_.clear();
-  invocation_bytes_ = 0;
-  invocation_capped_ = false;
 }
 
 bool LogStream::function_line(std::string_view line) {
@@ -120,7 +122,7 @@ bool LogStream::function_line(std::string_view line) {
   const std::time_t now = std::time(nullptr);
   if (second_dropped_lines_ != 0 && now != second_) close_second(now);
   auto& drops = shared_->drops();
-  if (!request_id_.empty() &&
+  if (in_invocation_ &&
       (invocation_capped_ || invocation_bytes_ + bytes > shared_->limits().bytes_per_invocation)) {
     // Once capped, the rest of the invocation is dropped: its log ends where the cap was.
     invocation_capped_ = true;

@@ -47,7 +47,8 @@ class LogStream {
   void begin_invocation(std::string_view request_id);
   // ... its output is drained: the markers of what its caps dropped are written (before END) ...
   void end_invocation();
-  // ... and its REPORT is written: lines are no longer its.
+  // ... and its REPORT is written: lines no longer carry its id (its cap still holds them
+  // until the next invocation begins).
   void after_invocation();
 
   // One line of the function's own output (without its newline), as its caps allow: false
@@ -78,7 +79,8 @@ class LogStream {
   bool disk_error_shown_ = false;
   std::string pending_;  // whole lines not yet written
 
-  std::string request_id_;
+  std::string request_id_;      // empty after REPORT
+  bool in_invocation_ = false;  // from the first invocation on: its cap applies
   std::uint64_t invocation_bytes_ = 0;
   bool invocation_capped_ = false;  // log_bytes_per_invocation reached: the rest is dropped
   std::uint64_t invocation_dropped_lines_ = 0;
