@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kJsonStart = "{\"timestamp\":\"";
+constexpr std::string_view kJsonStart = R"({"timestamp":")";
 constexpr std::size_t kIsoLength = 24;  // 2019-11-24T21:52:47.333Z
 constexpr std::size_t kReadBytes = std::size_t{256} * 1024;
 constexpr std::size_t kChunkBytes = std::size_t{64} * 1024;
@@ -41,7 +41,7 @@ struct FilePart {
 LogFilter::LogFilter(const runtime_api::LogQuery& query, std::chrono::system_clock::time_point now)
     : request_id_(query.request_id) {
   if (!request_id_.empty()) {
-    json_request_field_ = ",\"requestId\":\"" + request_id_ + "\"";
+    json_request_field_ = R"(,"requestId":")" + request_id_ + "\"";
   }
   if (query.since) {
     has_since_ = true;
@@ -113,6 +113,67 @@ std::vector<FilePart> parts_of(const FunctionLog& log, const LogFilter& filter) 
 
 }  // namespace
 
+namespace {
+
+// The kept lines of the files as they were when the request came, in chunks.
+asio::awaitable<bool> send_files(const std::vector<FilePart>& parts, LogFilter& filter,
+                                 runtime_api::ResponseWriter& writer) {
+  std::string out;
+  std::string buffer(kReadBytes, '\0');
+  for (const auto& part : parts) {
+    std::ifstream in(part.path, std::ios::binary);
+    std::string carry;
+    std::uint64_t left = part.size;
+    while (in && left > 0) {
+      in.read(buffer.data(),
+              static_cast<std::streamsize>(std::min<std::uint64_t>(left, kReadBytes)));
+      const auto got = static_cast<std::size_t>(in.gcount());
+      if (got == 0) break;
+      left -= got;
+      carry.append(buffer.data(), got);
+      std::string_view rest(carry);
+      for (auto end = rest.find('\n'); end != std::string_view::npos; end = rest.find('\n')) {
+        const auto line = rest.substr(0, end);
+        if (filter.keep(part.key, line)) out.append(line).push_back('\n');
+        rest.remove_prefix(end + 1);
+      }
+      carry.erase(0, carry.size() - rest.size());
+      if (out.size() >= kChunkBytes && !co_await writer.chunk(std::exchange(out, {}))) {
+        co_return false;
+      }
+    }
+  }
+  co_return out.empty() || co_await writer.chunk(out);
+}
+
+// The lines the function's streams write from now on, until the node closes or the reader
+// goes.
+asio::awaitable<bool> send_followed(const asio::any_io_executor& executor,
+                                    const std::shared_ptr<LogFollower>& follower, LogFilter& filter,
+                                    runtime_api::ResponseWriter& writer) {
+  asio::steady_timer timer(executor);
+  follower->wake = [&timer] { timer.cancel(); };
+  bool open = true;
+  while (open && !follower->closed) {
+    if (follower->pending.empty() && follower->dropped == 0) {
+      timer.expires_after(std::chrono::seconds(1));
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    std::string out;
+    filter_followed(filter, std::exchange(follower->pending, {}), out);
+    if (const auto dropped = std::exchange(follower->dropped, 0); dropped != 0) {
+      out.append("ember: " + std::to_string(dropped) +
+                 " bytes of log lines were not sent here (this reader did not keep up)\n");
+    }
+    open = out.empty() || co_await writer.chunk(out);
+  }
+  follower->wake = nullptr;
+  co_return open;
+}
+
+}  // namespace
+
 asio::awaitable<bool> serve_logs(asio::any_io_executor executor, std::shared_ptr<FunctionLog> log,
                                  runtime_api::LogQuery query, runtime_api::ResponseWriter& writer) {
   LogFilter filter(query, std::chrono::system_clock::now());
@@ -133,62 +194,8 @@ asio::awaitable<bool> serve_logs(asio::any_io_executor executor, std::shared_ptr
                                           ? "application/x-ndjson"
                                           : "text/plain; charset=utf-8");
   if (!co_await writer.begin(std::move(head))) co_return false;
-
-  std::string out;
-  std::string buffer(kReadBytes, '\0');
-  for (const auto& part : parts) {
-    std::ifstream in(part.path, std::ios::binary);
-    std::string carry;
-    std::uint64_t left = part.size;
-    while (in && left > 0) {
-      in.read(buffer.data(),
-              static_cast<std::streamsize>(std::min<std::uint64_t>(left, kReadBytes)));
-      const auto got = static_cast<std::size_t>(in.gcount());
-      if (got == 0) break;
-      left -= got;
-      carry.append(buffer.data(), got);
-      std::string_view rest(carry);
-      while (true) {
-        const auto end = rest.find('\n');
-        if (end == std::string_view::npos) break;
-        const auto line = rest.substr(0, end);
-        if (filter.keep(part.key, line)) out.append(line).push_back('\n');
-        rest.remove_prefix(end + 1);
-      }
-      carry.erase(0, carry.size() - rest.size());
-      if (out.size() >= kChunkBytes) {
-        if (!co_await writer.chunk(out)) co_return false;
-        out.clear();
-      }
-    }
-  }
-  if (!out.empty()) {
-    if (!co_await writer.chunk(out)) co_return false;
-    out.clear();
-  }
-
-  if (follower) {
-    asio::steady_timer timer(executor);
-    follower->wake = [&timer] { timer.cancel(); };
-    while (!follower->closed) {
-      if (follower->pending.empty() && follower->dropped == 0) {
-        timer.expires_after(std::chrono::seconds(1));
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-        continue;
-      }
-      filter_followed(filter, std::exchange(follower->pending, {}), out);
-      if (const auto dropped = std::exchange(follower->dropped, 0); dropped != 0) {
-        out.append("ember: " + std::to_string(dropped) +
-                   " bytes of log lines were not sent here (this reader did not keep up)\n");
-      }
-      if (!out.empty() && !co_await writer.chunk(out)) {
-        follower->wake = nullptr;
-        co_return false;
-      }
-      out.clear();
-    }
-    follower->wake = nullptr;
-  }
+  if (!co_await send_files(parts, filter, writer)) co_return false;
+  if (follower && !co_await send_followed(executor, follower, filter, writer)) co_return false;
   co_return co_await writer.end();
 }
 
