@@ -246,14 +246,14 @@ struct NodeConfig {
   bool metrics = true;                // GET /metrics, and the figures it and `ember cost` show
   CostConfig cost;
   AuthConfig auth;  // who may call the Invoke API
-  // How the node writes function logs to its files and stdout: text lines as Lambda's, or one
-  // JSON object per line (Lambda's JSON log format, with the function and the line's source).
-  LogFormat log_format = LogFormat::kText;
   // Defaults of the functions' log_* keys (FunctionConfig).
   std::uint64_t log_bytes_per_invocation = std::uint64_t{16} << 20U;
   std::uint64_t log_bytes_per_second = std::uint64_t{4} << 20U;
   std::uint64_t log_file_bytes = std::uint64_t{16} << 20U;
   std::uint32_t log_files = 100;
+  // How the node writes function logs to its files and stdout: text lines as Lambda's, or one
+  // JSON object per line (Lambda's JSON log format, with the function and the line's source).
+  LogFormat log_format = LogFormat::kText;
 };
 
 struct Config {
