@@ -10,6 +10,7 @@ int serve_command(const std::vector<std::string>& args);
 int invoke_command(const std::vector<std::string>& args);
 int ps_command(const std::vector<std::string>& args);
 int reload_command(const std::vector<std::string>& args);
+int logs_command(const std::vector<std::string>& args);
 int cost_command(const std::vector<std::string>& args);
 int bench_command(const std::vector<std::string>& args);
 int image_command(const std::vector<std::string>& args);

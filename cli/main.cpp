@@ -14,6 +14,7 @@ commands:
   serve    run a node serving the functions of a YAML file (ember serve --config ember.yaml)
   invoke   invoke a function on a running node (ember invoke NAME --payload '{...}')
   ps       list each function's workers on a running node
+  logs     print a function's log lines from a running node (ember logs NAME [--follow])
   reload   make a running node re-read its YAML file (as SIGHUP does)
   cost     what a running node's invocations would cost on Lambda, per function
   bench    measure cold and warm starts, throughput, trace replay (ember bench cold|warm|...)
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   if (command == "invoke") return ember::cli::invoke_command(args);
   if (command == "ps") return ember::cli::ps_command(args);
   if (command == "reload") return ember::cli::reload_command(args);
+  if (command == "logs") return ember::cli::logs_command(args);
   if (command == "cost") return ember::cli::cost_command(args);
   if (command == "bench") return ember::cli::bench_command(args);
   if (command == "image") return ember::cli::image_command(args);

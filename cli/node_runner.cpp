@@ -309,6 +309,7 @@ class Servers {
                                                runtime_api::ReloadService* reload) {
     runtime_api::InvokeApiOptions options;
     options.status = &node;
+    options.logs = &node;
     if (node.config().node.metrics) options.metrics = &node;
     // The node's status with each function's HTTP route and its counts.
     options.add_to_status = [stats = route_stats_, routes = listeners.route_table](

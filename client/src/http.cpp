@@ -24,8 +24,23 @@ struct CurlDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
+// Where a body goes: the reply, or the request's on_body for a 200.
+struct BodySink {
+  CURL* curl;
+  HttpReply* reply;
+  const HttpRequest* request;
+};
+
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
-  static_cast<HttpReply*>(user)->body.append(data, size * count);
+  const auto& sink = *static_cast<BodySink*>(user);
+  if (sink.request->on_body) {
+    long status = 0;
+    curl_easy_getinfo(sink.curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 200) {
+      return sink.request->on_body(std::string_view(data, size * count)) ? size * count : 0;
+    }
+  }
+  sink.reply->body.append(data, size * count);
   return size * count;
 }
 
@@ -70,7 +85,8 @@ HttpReply http_request(const HttpRequest& request) {
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list.get());
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
+  BodySink sink{c, &reply, &request};
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &reply);
   // Timeouts through the clock, not signals: callers have threads.

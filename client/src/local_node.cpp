@@ -165,6 +165,7 @@ void emit_function(YAML::Emitter& out, const NodeFunction& f) {
   emit_http(out, f.http);
   emit_logging(out, f.logging);
   emit_object_notifications(out, f);
+  for (const auto& [key, value] : f.keys) out << YAML::Key << key << YAML::Value << value;
   out << YAML::EndMap;
 }
 
@@ -214,6 +215,7 @@ std::string node_yaml(const std::vector<NodeFunction>& functions, const fs::path
   }
   emit_if(out, "region", settings.region);
   emit_auth(out, settings.auth);
+  for (const auto& [key, value] : settings.keys) out << YAML::Key << key << YAML::Value << value;
   if (!settings.buckets.empty()) {
     out << YAML::Key << "buckets" << YAML::Value << YAML::BeginSeq;
     for (const auto& bucket : settings.buckets) {

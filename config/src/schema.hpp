@@ -126,6 +126,12 @@ inline constexpr auto kAuthKeys = std::to_array<Key<AuthConfig>>({
 });
 static_assert(is_well_formed(kAuthKeys));
 
+inline constexpr auto kLogFormatWords =
+    std::to_array<Choice<LogFormat>>({{"text", LogFormat::kText}, {"json", LogFormat::kJson}});
+
+// The keys of node.log_* and of a function's log_*: the same bounds, the node's the default.
+inline constexpr std::uint64_t kMaxLogBytes = std::uint64_t{1} << 40U;
+
 inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
     {.name = "listen",
      .type = custom<&NodeConfig::listen_host, &read_listen, &default_listen>(
@@ -204,6 +210,22 @@ inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
      .type = section<&NodeConfig::auth, kAuthKeys>("a map; see [`node.auth`](#nodeauth)"),
      .default_note = "no checking; required when `listen` is not a loopback address",
      .doc = "Who may call the Invoke API: AWS Signature Version 4 credentials."},
+    {.name = "log_format",
+     .type = choice<&NodeConfig::log_format, kLogFormatWords>(),
+     .doc = "How function logs are written to their files and the node's stdout: Lambda's text "
+            "lines, or one JSON object per line that says whose line it is."},
+    {.name = "log_bytes_per_invocation",
+     .type = integer<&NodeConfig::log_bytes_per_invocation>(1024, kMaxLogBytes),
+     .doc = "Default `log_bytes_per_invocation` of every function that does not set its own."},
+    {.name = "log_bytes_per_second",
+     .type = integer<&NodeConfig::log_bytes_per_second>(1024, kMaxLogBytes),
+     .doc = "Default `log_bytes_per_second` of every function that does not set its own."},
+    {.name = "log_file_bytes",
+     .type = integer<&NodeConfig::log_file_bytes>(4096, kMaxLogBytes),
+     .doc = "Default `log_file_bytes` of every function that does not set its own."},
+    {.name = "log_files",
+     .type = integer<&NodeConfig::log_files>(1, 100000),
+     .doc = "Default `log_files` of every function that does not set its own."},
 });
 static_assert(is_well_formed(kNodeKeys));
 
@@ -384,8 +406,6 @@ inline constexpr auto kMountKeys = std::to_array<Key<MountConfig>>({
 });
 static_assert(is_well_formed(kMountKeys));
 
-inline constexpr auto kLogFormatWords =
-    std::to_array<Choice<LogFormat>>({{"text", LogFormat::kText}, {"json", LogFormat::kJson}});
 inline constexpr auto kApplicationLogLevelWords =
     std::to_array<Choice<LogLevel>>({{"trace", LogLevel::kTrace},
                                      {"debug", LogLevel::kDebug},
@@ -526,6 +546,27 @@ inline constexpr auto kFunctionKeys = std::to_array<Key<FunctionConfig>>({
      .doc = "Lambda layers: merged read-only at `/opt` in this order, later ones winning; "
             "executables in `/opt/extensions/` start as external extensions "
             "(docs/runtimes.md)."},
+    {.name = "log_bytes_per_invocation",
+     .type = integer<&FunctionConfig::log_bytes_per_invocation>(1024, kMaxLogBytes),
+     .inherit = from_node<&FunctionConfig::log_bytes_per_invocation,
+                          &NodeConfig::log_bytes_per_invocation>(),
+     .doc = "Most bytes of its own lines one invocation logs (START to END); past it they are "
+            "dropped, and one line after them says how many."},
+    {.name = "log_bytes_per_second",
+     .type = integer<&FunctionConfig::log_bytes_per_second>(1024, kMaxLogBytes),
+     .inherit =
+         from_node<&FunctionConfig::log_bytes_per_second, &NodeConfig::log_bytes_per_second>(),
+     .doc = "Most bytes of its own lines all the function's workers log in one second; past it "
+            "they are dropped, and one line per worker and second says how many."},
+    {.name = "log_file_bytes",
+     .type = integer<&FunctionConfig::log_file_bytes>(4096, kMaxLogBytes),
+     .inherit = from_node<&FunctionConfig::log_file_bytes, &NodeConfig::log_file_bytes>(),
+     .doc = "A worker's log file is closed and the next one begun once it is this big."},
+    {.name = "log_files",
+     .type = integer<&FunctionConfig::log_files>(1, 100000),
+     .inherit = from_node<&FunctionConfig::log_files, &NodeConfig::log_files>(),
+     .doc = "Most log files the function keeps in `STATE_DIR/logs/NAME/`; the oldest are "
+            "removed."},
     {.name = "logging",
      .type = section<&FunctionConfig::logging, kLoggingKeys>("a map; see [`logging`](#logging)"),
      .doc = "Log format and levels, as Lambda's advanced logging controls (docs/runtimes.md)."},

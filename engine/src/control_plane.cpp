@@ -227,6 +227,10 @@ std::variant<config::FunctionConfig, std::string> ControlPlane::to_config(
   f.reserved_concurrency = s.reserved_concurrency.value_or(default_concurrency());
   f.keep_alive = file_.node.keep_alive;
   f.isolation = file_.node.isolation;
+  f.log_bytes_per_invocation = file_.node.log_bytes_per_invocation;
+  f.log_bytes_per_second = file_.node.log_bytes_per_second;
+  f.log_file_bytes = file_.node.log_file_bytes;
+  f.log_files = file_.node.log_files;
   f.source = "control plane (" + store_.code_dir(s.code_sha256_hex).string() + ")";
   return f;
 }

@@ -14,6 +14,7 @@
 #include "ember/engine/clock.hpp"
 #include "ember/image/image.hpp"
 #include "ember/isolation/sandbox.hpp"
+#include "function_log.hpp"
 #include "function_metrics.hpp"
 #include "live_workers.hpp"
 #include "recent_reports.hpp"
@@ -57,6 +58,18 @@ struct EngineContext {
   std::filesystem::path runtimes_dir;
   std::filesystem::path log_dir;  // state_dir/logs
   std::function<void(std::string_view function, std::string_view line)> echo;
+  // What each function's log streams share (caps, files, drop counts, followers), by name; kept
+  // for the node's lifetime, so counts and files outlive a function's replacement.
+  std::map<std::string, std::shared_ptr<FunctionLog>, std::less<>> logs{};
+  std::shared_ptr<FunctionLog> function_log(const config::FunctionConfig& f) {
+    auto& log = logs[f.name];
+    if (!log) {
+      log = std::make_shared<FunctionLog>(log_dir / f.name, f.name, log_limits(f, node));
+    } else {
+      log->set_limits(log_limits(f, node));
+    }
+    return log;
+  }
   Clock& clock;  // the scheduler's: keep-alive, pre-warming, idle accounting (maybe sped up)
   // Timeouts (init, invocation, next-call, queued waiters) and freezing after idle: the wall
   // clock's pace even when the scheduler's runs faster; a ManualClock in tests.

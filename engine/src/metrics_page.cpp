@@ -176,6 +176,26 @@ void cost(TextWriter& out, const MetricsSnapshot& s, const metrics::Prices& pric
   out.sample("ember_node_price_usd", {{"unit", "gb_second"}}, prices.usd_per_gb_second);
 }
 
+void logs(TextWriter& out, const MetricsSnapshot& s) {
+  out.family("ember_function_log_lines_dropped_total", Type::kCounter,
+             "Log lines of the function not kept: past its log caps (cap; one LOGS_DROPPED line "
+             "says so in its log) or refused by the file (disk: a full disk, a quota).");
+  for (const auto& [function, f] : s.functions) {
+    out.sample("ember_function_log_lines_dropped_total",
+               {{"function", function}, {"reason", "cap"}}, f.logs.capped_lines);
+    out.sample("ember_function_log_lines_dropped_total",
+               {{"function", function}, {"reason", "disk"}}, f.logs.disk_lines);
+  }
+  out.family("ember_function_log_bytes_dropped_total", Type::kCounter,
+             "The bytes of those lines, newlines included.");
+  for (const auto& [function, f] : s.functions) {
+    out.sample("ember_function_log_bytes_dropped_total",
+               {{"function", function}, {"reason", "cap"}}, f.logs.capped_bytes);
+    out.sample("ember_function_log_bytes_dropped_total",
+               {{"function", function}, {"reason", "disk"}}, f.logs.disk_bytes);
+  }
+}
+
 void node(TextWriter& out, const MetricsSnapshot& s) {
   out.family("ember_node_sandbox_creation_seconds", Type::kHistogram,
              "Time to make a sandbox: ahead (prepared for a pool in the background) or at_start "
@@ -215,6 +235,7 @@ std::string render_metrics(const MetricsSnapshot& snapshot, const metrics::Price
   workers(out, snapshot);
   async(out, snapshot);
   cost(out, snapshot, prices);
+  logs(out, snapshot);
   node(out, snapshot);
   return out.take();
 }

@@ -10,6 +10,7 @@
 
 #include "async_dispatcher.hpp"
 #include "ember/metrics/cost.hpp"
+#include "function_log.hpp"
 #include "function_metrics.hpp"
 
 namespace ember::engine {
@@ -26,6 +27,7 @@ struct FunctionSnapshot {
   std::uint64_t waiting = 0;     // invocations queued for a worker
   std::uint64_t prepared = 0;    // sandboxes made ahead, waiting for a start
   std::optional<AsyncFigures> async;
+  LogDrops logs;  // log lines its caps and a full disk dropped
 };
 
 struct MetricsSnapshot {

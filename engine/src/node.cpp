@@ -13,6 +13,7 @@
 #include "engine_context.hpp"
 #include "function_pool.hpp"
 #include "function_registry.hpp"
+#include "log_reader.hpp"
 #include "metrics_snapshot.hpp"
 #include "object_notifier.hpp"
 #include "python_zygote.hpp"
@@ -22,6 +23,18 @@
 namespace ember::engine {
 
 namespace {
+
+// A function's log counters in the status (`ember ps`, docs/operating.md#logs).
+boost::json::object log_status(const EngineContext& context, std::string_view function) {
+  LogDrops drops;
+  if (const auto it = context.logs.find(function); it != context.logs.end()) {
+    drops = it->second->drops();
+  }
+  return {{"capped_lines", drops.capped_lines},
+          {"capped_bytes", drops.capped_bytes},
+          {"disk_dropped_lines", drops.disk_lines},
+          {"disk_dropped_bytes", drops.disk_bytes}};
+}
 
 metrics::Prices prices_of(const config::CostConfig& cost) {
   return {.usd_per_million_requests = cost.usd_per_million_requests,
@@ -223,6 +236,8 @@ void Node::tick() {
 void Node::drain() {
   if (draining_) return;
   draining_ = true;
+  // `ember logs --follow` readers end: the node is going away.
+  for (auto& [name, log] : context_->logs) log->close_followers();
   if (async_) async_->drain();
   functions_->for_each_with_retired([](FunctionPool& pool) { pool.drain(); });
 }
@@ -256,6 +271,7 @@ boost::json::object Node::snapshot() const {
   metrics::Usage total;
   functions_->for_each([&](FunctionPool& pool) {
     auto function = pool.status(now);
+    function["logs"] = log_status(*context_, pool.function().name);
     if (config_.node.metrics) function["billed"] = usage_json(pool.billed(), prices);
     total.add(pool.billed());
     functions.push_back(std::move(function));
@@ -293,8 +309,15 @@ boost::asio::awaitable<std::string> Node::metrics() {
   // This thread's figures; with shards, each shard's would be asked for (a post each) and
   // added the same way.
   MetricsSnapshot snapshot;
-  functions_->for_each(
-      [&](FunctionPool& pool) { pool.add_metrics(snapshot.functions[pool_key(pool.function())]); });
+  functions_->for_each([&](FunctionPool& pool) {
+    auto& function = snapshot.functions[pool_key(pool.function())];
+    pool.add_metrics(function);
+    // A function's log counters are its own, whichever version wrote: shown with $LATEST.
+    if (pool.function().version != "$LATEST") return;
+    if (const auto it = context_->logs.find(pool.function().name); it != context_->logs.end()) {
+      function.logs = it->second->drops();
+    }
+  });
   snapshot.node.merge(context_->metrics);
   const auto& capacity = context_->capacity;
   snapshot.memory_budget_mb = capacity.budget_mb;
@@ -337,6 +360,37 @@ void Node::put_function(config::FunctionConfig function) {
 bool Node::remove_function(std::string_view name) { return functions_->remove(name); }
 
 bool Node::has_function(std::string_view name) const { return functions_->contains(name); }
+
+// Not a coroutine: it returns the awaitable of the answer it picked.
+boost::asio::awaitable<bool> Node::logs(runtime_api::LogQuery query,
+                                        runtime_api::ResponseWriter& writer) {
+  std::shared_ptr<FunctionLog> log;
+  if (const auto* pool = functions_->find(query.function)) {
+    log = context_->function_log(pool->function());
+  } else if (const auto it = context_->logs.find(query.function); it != context_->logs.end()) {
+    log = it->second;
+  } else if (config::is_function_name(query.function)) {
+    std::error_code ec;
+    const auto dir = context_->log_dir / query.function;
+    if (std::filesystem::is_directory(dir, ec)) {
+      config::FunctionConfig defaults;
+      defaults.log_bytes_per_invocation = config_.node.log_bytes_per_invocation;
+      defaults.log_bytes_per_second = config_.node.log_bytes_per_second;
+      defaults.log_file_bytes = config_.node.log_file_bytes;
+      defaults.log_files = config_.node.log_files;
+      log = std::make_shared<FunctionLog>(dir, query.function, log_limits(defaults, config_.node));
+      context_->logs.emplace(query.function, log);
+    }
+  }
+  if (!log) {
+    return writer.send(runtime_api::log_error_reply(
+        boost::beast::http::status::not_found, "ResourceNotFoundException",
+        "Function not found: " + query.function +
+            " (the node serves no such function and has "
+            "no logs of it)"));
+  }
+  return serve_logs(context_->executor, std::move(log), std::move(query), writer);
+}
 
 std::size_t Node::retired_pools() const { return functions_->retired_count(); }
 
@@ -406,6 +460,7 @@ boost::asio::awaitable<InvokeResult> Node::invoke(runtime_api::InvokeRequest req
 void Node::shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
+  for (auto& [name, log] : context_->logs) log->close_followers();
   if (ticker_) ticker_->cancel();
   if (notifier_) notifier_->stop();
   preparer_->stop();

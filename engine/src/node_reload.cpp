@@ -54,9 +54,17 @@ std::vector<std::string> changed_node_keys(const config::NodeConfig& was,
   note(was.metrics == now.metrics, "node.metrics");
   note(was.cost == now.cost, "node.cost");
   note(was.auth == now.auth, "node.auth");
-  // Defaults for functions (keep_alive, isolation) reach them through their own settings,
-  // which are compared function by function.
-  if (keys.empty() && !(was == now)) keys.emplace_back("node");
+  note(was.log_format == now.log_format, "node.log_format");
+  // Defaults for functions (keep_alive, isolation, log_*) reach them through their own
+  // settings, which are compared function by function: not a node change.
+  config::NodeConfig rest = now;
+  rest.keep_alive = was.keep_alive;
+  rest.isolation = was.isolation;
+  rest.log_bytes_per_invocation = was.log_bytes_per_invocation;
+  rest.log_bytes_per_second = was.log_bytes_per_second;
+  rest.log_file_bytes = was.log_file_bytes;
+  rest.log_files = was.log_files;
+  if (keys.empty() && !(was == rest)) keys.emplace_back("node");
   return keys;
 }
 

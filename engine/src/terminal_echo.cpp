@@ -62,7 +62,7 @@ void TerminalEcho::operator()(std::string_view function, std::string_view lines)
   std::string text;
   while (!lines.empty()) {
     const auto end = lines.find('\n');
-    text.append("[").append(function).append("] ");
+    if (!function.empty()) text.append("[").append(function).append("] ");
     text.append(escape_controls(lines.substr(0, end))).push_back('\n');
     if (end == std::string_view::npos) break;
     lines.remove_prefix(end + 1);

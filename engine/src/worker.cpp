@@ -59,7 +59,7 @@ std::optional<StartFailure> Worker::start(std::optional<PreparedWorker> prepared
   deadline_.on_expiry(weak_from_this(), [this] { on_deadline(); });
   freeze_deadline_.on_expiry(weak_from_this(), [this] { on_freeze_deadline(); });
   try {
-    log_ = std::make_unique<LogStream>(context_.log_dir, function_.name, context_.echo);
+    log_ = std::make_unique<LogStream>(context_.function_log(function_), context_.echo);
   } catch (const std::exception& e) {
     return StartFailure::platform(e.what());
   }
@@ -149,7 +149,10 @@ std::optional<StartFailure> Worker::watch(isolation::UniqueFd output) {
   if (auto ec = output_.start(
           std::move(output), self,
           [this](std::string_view line) {
-            log(line, /*flush=*/false);
+            // Past the function's log caps a line is dropped (and counted) everywhere: file,
+            // echo, log tail and telemetry.
+            if (log_ && !log_->function_line(line)) return;
+            capture(line);
             telemetry_->function_line(line);
           },
           [this] { flush_log(); })) {
@@ -250,6 +253,7 @@ void Worker::assign(std::shared_ptr<Invocation> invocation, Turn turn) {
   current_ = std::move(invocation);
   figures_.assigned(Steady::now(), turn, kind_ == WorkerKind::kOnDemand);
   if (figures_.cold()) current_->capture_log(init_log_, /*raw=*/true);
+  log_->begin_invocation(current_->id());
   // Written once the event is handed out (see next_returns()), not before it.
   log(start_line(current_->id(), function_.version), /*flush=*/false);
   const auto timeout = std::chrono::seconds(function_.timeout_s);
@@ -371,6 +375,7 @@ std::optional<RuntimeRefusal> Worker::init_failed(StartFailure failure) {
 void Worker::finish(InvokeResult result, Ending ending) {
   const bool answered = ending == Ending::kAnswered;
   output_.drain();
+  log_->end_invocation();  // what its caps dropped, said before END
   const auto now = Steady::now();
   const bool handed_out = state_.state() == WorkerState::kBusy;
   if (sandbox_) figures_.sample_memory(sandbox_->peak_memory_bytes());
@@ -381,6 +386,7 @@ void Worker::finish(InvokeResult result, Ending ending) {
   }
   const auto report = figures_.report(current_->id(), function_.memory_mb, handed_out, now);
   log(report_line(report));
+  log_->after_invocation();
   const Outcome outcome = ending == Ending::kTimedOut     ? Outcome::kTimeout
                           : ending == Ending::kExited     ? Outcome::kCrash
                           : result.function_error.empty() ? Outcome::kSuccess
@@ -573,6 +579,10 @@ void Worker::flush_log() {
 
 void Worker::log(std::string_view line, bool flush) {
   if (log_) log_->write(line, flush);
+  capture(line);
+}
+
+void Worker::capture(std::string_view line) {
   if (current_) {
     current_->capture_log(line);
   } else if ((state_.state() == WorkerState::kStarting ||

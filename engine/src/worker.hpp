@@ -163,6 +163,8 @@ class Worker final : public RuntimeApiEvents,
   // Logs one line; `flush`: write it (and whatever is pending) now rather than with the
   // invocation's next line that is flushed: START once the event is out, END and REPORT together.
   void log(std::string_view line, bool flush = true);
+  // Keeps a logged line for the invocation's log tail, or the init's log.
+  void capture(std::string_view line);
   void flush_log();
 
   EngineContext& context_;

@@ -16,6 +16,7 @@
 #include "ember/runtime_api/event_stream.hpp"
 #include "ember/runtime_api/invoke_request.hpp"
 #include "ember/runtime_api/limits.hpp"
+#include "ember/runtime_api/log_api.hpp"
 #include "ember/runtime_api/response_stream.hpp"
 
 namespace ember::runtime_api {
@@ -335,7 +336,7 @@ std::optional<Response> refusal_of(const Authenticator& auth, const Request& req
   if (auto* refused = std::get_if<AuthRefusal>(&who)) {
     refusal = std::move(*refused);
   } else if (is_status_request(req) || is_status_page_request(req) || is_control_request(req) ||
-             is_reload_request(req)) {
+             is_reload_request(req) || is_logs_request(req)) {
     // The node's state and its functions' code: keys that may invoke every function ("*").
     refusal = Authenticator::authorize_status(*std::get<const Credential*>(who));
   } else if (auto url = boost::urls::parse_origin_form(req.target())) {
@@ -473,6 +474,15 @@ boost::asio::awaitable<bool> handle_stream_request(InvokeService& service, Reque
   co_return co_await write_event_stream(request, result, writer);
 }
 
+// GET /ember/v1/logs/NAME, after node.auth (which wants a "*" key, as the status does).
+boost::asio::awaitable<bool> handle_logs(LogService& logs, Request& req, ResponseWriter& writer,
+                                         const Authenticator* auth) {
+  if (auth != nullptr) {
+    if (auto refusal = refusal_of(*auth, req, {})) return writer.send(*std::move(refusal));
+  }
+  return handle_logs_request(logs, req, writer);
+}
+
 bool is_stream_request(const Request& req) {
   return std::string_view(req.target()).starts_with("/2021-11-15/functions/");
 }
@@ -550,9 +560,13 @@ boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, R
 
 HttpApi make_invoke_api(InvokeService& service, InvokeApiOptions options) {
   HttpApi api;
-  api.streams_response = is_stream_request;
-  api.handle_response_stream = [&service, only = options.only_function, auth = options.auth](
-                                   Request& req, const Peer& /*peer*/, ResponseWriter& writer) {
+  api.streams_response = [logs = options.logs](const Request& req) {
+    return is_stream_request(req) || (logs != nullptr && is_logs_request(req));
+  };
+  api.handle_response_stream = [&service, only = options.only_function, auth = options.auth,
+                                logs = options.logs](Request& req, const Peer& /*peer*/,
+                                                     ResponseWriter& writer) {
+    if (logs != nullptr && is_logs_request(req)) return handle_logs(*logs, req, writer, auth.get());
     return handle_stream_request(service, req, writer, only, auth.get());
   };
   if (options.control != nullptr) {

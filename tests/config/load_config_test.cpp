@@ -209,14 +209,16 @@ TEST_F(LoadConfig, RejectsUnknownTopLevelKey) {
 }
 
 TEST_F(LoadConfig, RejectsUnknownNodeKeyWithLineAndColumn) {
-  EXPECT_EQ(error_for("node:\n"
-                      "  listen: 127.0.0.1:9000\n"
-                      "  port: 9000\n"),
-            at(3, 3) +
-                "node.port: unknown key; allowed keys: listen, state_dir, region, account_id, "
-                "keep_alive_s, isolation, sandbox_uid, sandbox_gid, memory_budget_mb, max_workers, "
-                "freeze_idle, freeze_idle_after_ms, shutdown_grace_s, init_cpu_burst, oci_runtime, "
-                "max_image_mb, http, buckets, metrics, cost, auth");
+  EXPECT_EQ(
+      error_for("node:\n"
+                "  listen: 127.0.0.1:9000\n"
+                "  port: 9000\n"),
+      at(3, 3) +
+          "node.port: unknown key; allowed keys: listen, state_dir, region, account_id, "
+          "keep_alive_s, isolation, sandbox_uid, sandbox_gid, memory_budget_mb, max_workers, "
+          "freeze_idle, freeze_idle_after_ms, shutdown_grace_s, init_cpu_burst, oci_runtime, "
+          "max_image_mb, http, buckets, metrics, cost, auth, log_format, log_bytes_per_invocation, "
+          "log_bytes_per_second, log_file_bytes, log_files");
 }
 
 TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
@@ -228,7 +230,8 @@ TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {
           "keep_alive, "
           "provisioned, max_reuse, prepared_sandboxes, zygote, isolation, network, "
           "ephemeral_storage_mb, "
-          "seccomp, async, schedules, http, s3_events, mounts, layers, logging");
+          "seccomp, async, schedules, http, s3_events, mounts, layers, log_bytes_per_invocation, "
+          "log_bytes_per_second, log_file_bytes, log_files, logging");
 }
 
 TEST_F(LoadConfig, ReadsSchedulerAndIsolationKeys) {

@@ -60,6 +60,7 @@ client::LocalNodeSpec node_spec(const std::vector<FunctionSpec>& functions,
     function.http = f.http;
     function.logging = f.logging;
     function.mounts = f.mounts;
+    function.keys = f.keys;
     spec.functions.push_back(std::move(function));
   }
   return spec;

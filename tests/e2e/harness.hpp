@@ -50,6 +50,7 @@ struct FunctionSpec {
   client::NodeFunction::Http http;        // an HTTP route; none when its path is empty
   client::NodeFunction::Logging logging;  // log format and levels; the defaults when empty
   std::vector<client::NodeFunction::Mount> mounts;  // host directories bound at /mnt/...
+  std::map<std::string, std::string> keys;          // further keys, values as written
 };
 
 struct CommandResult {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,7 +17,11 @@ struct HttpRequest {
   std::optional<std::string> body;   // POST when set, GET otherwise
   std::vector<std::string> headers;  // "Name: value"
   std::chrono::milliseconds connect_timeout{5'000};
-  std::chrono::milliseconds timeout{60'000};  // the whole exchange
+  std::chrono::milliseconds timeout{60'000};  // the whole exchange; 0: none
+  // When set, a 200 answer's body goes here piece by piece as it arrives (a stream that does
+  // not end, `ember logs --follow`) instead of into HttpReply::body; false stops the exchange.
+  // Other answers' bodies still go to HttpReply::body.
+  std::function<bool(std::string_view piece)> on_body;
 };
 
 struct HttpReply {

@@ -91,6 +91,8 @@ struct NodeFunction {
     bool read_only = true;
   };
   std::vector<Mount> mounts;
+  // Further keys of the function, values as written (log_bytes_per_second: 65536, ...).
+  std::map<std::string, std::string> keys;
 };
 
 // One of node.buckets.
@@ -126,6 +128,8 @@ struct NodeSettings {
   std::map<std::string, std::string> cost;
   std::optional<std::string> region;  // node.region
   NodeAuth auth;                      // node.auth; none written when its mode is empty
+  // Further node keys, values as written (log_format: json, log_files: 3, ...).
+  std::map<std::string, std::string> keys;
   // Options of `ember serve` itself (--watch), not written to the file.
   std::vector<std::string> serve_args;
 };

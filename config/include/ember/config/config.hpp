@@ -178,6 +178,13 @@ struct FunctionConfig {
   // layers; executables in their extensions/ start as external extensions.
   std::vector<std::filesystem::path> layers;
   LoggingConfig logging;  // log format and levels (Lambda's LoggingConfig)
+  // What the node keeps of the function's output (docs/reliability.md#log-flooding): its own
+  // lines past a cap are dropped, with one marker line saying so; old files are removed.
+  // node.log_* unless the function sets them.
+  std::uint64_t log_bytes_per_invocation = std::uint64_t{16} << 20U;
+  std::uint64_t log_bytes_per_second = std::uint64_t{4} << 20U;  // all its workers together
+  std::uint64_t log_file_bytes = std::uint64_t{16} << 20U;       // a file is rotated past it
+  std::uint32_t log_files = 100;                                 // files kept per function
   std::string source;     // "file:line:col" of the function's entry, for messages
   // Not read from YAML: "$LATEST", or the number of a version published through the control
   // plane, whose frozen code and settings these are (its pool is "NAME:N").
@@ -257,6 +264,14 @@ struct NodeConfig {
   bool metrics = true;                // GET /metrics, and the figures it and `ember cost` show
   CostConfig cost;
   AuthConfig auth;  // who may call the Invoke API
+  // Defaults of the functions' log_* keys (FunctionConfig).
+  std::uint64_t log_bytes_per_invocation = std::uint64_t{16} << 20U;
+  std::uint64_t log_bytes_per_second = std::uint64_t{4} << 20U;
+  std::uint64_t log_file_bytes = std::uint64_t{16} << 20U;
+  std::uint32_t log_files = 100;
+  // How the node writes function logs to its files and stdout: text lines as Lambda's, or one
+  // JSON object per line (Lambda's JSON log format, with the function and the line's source).
+  LogFormat log_format = LogFormat::kText;
   bool operator==(const NodeConfig&) const = default;
 };
 

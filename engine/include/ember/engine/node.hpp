@@ -18,6 +18,7 @@
 #include "ember/queue/event_queue.hpp"
 #include "ember/runtime_api/control_api.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
+#include "ember/runtime_api/log_api.hpp"
 
 namespace ember::engine {
 
@@ -67,7 +68,8 @@ struct NodeOptions {
 
 class Node final : public runtime_api::InvokeService,
                    public runtime_api::StatusService,
-                   public runtime_api::MetricsService {
+                   public runtime_api::MetricsService,
+                   public runtime_api::LogService {
  public:
   Node(const boost::asio::any_io_executor& executor, config::Config config, Backends backends,
        NodeOptions options);
@@ -98,6 +100,10 @@ class Node final : public runtime_api::InvokeService,
   // GET /metrics: every pool's figures and the node's, the event store's queue depths, and the
   // cost at node.cost's prices (docs/operating.md#metrics).
   boost::asio::awaitable<std::string> metrics() override;
+  // GET /ember/v1/logs/NAME: the function's log lines (docs/operating.md#logs); a function
+  // the node no longer serves still has the files it left.
+  boost::asio::awaitable<bool> logs(runtime_api::LogQuery query,
+                                    runtime_api::ResponseWriter& writer) override;
 
   // The pools and the node's capacity, without asking the event store; for tests.
   [[nodiscard]] boost::json::object snapshot() const;

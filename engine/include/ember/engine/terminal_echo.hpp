@@ -16,10 +16,11 @@ namespace ember::engine {
 // `[function] ` prefix of its line or change the terminal's state. Other bytes pass unchanged.
 std::string escape_controls(std::string_view line);
 
-// Writes `[function] line` to a descriptor from a thread of its own, so a slow or full stdout
-// (a terminal scrolled back, a pipe nobody reads) never stalls the engine thread. Lines wait
-// in a buffer of at most `limit` bytes; past it they are dropped and counted, and the count is
-// printed once the descriptor takes output again. The log files keep every line regardless.
+// Writes `[function] line` (or the line alone, see operator()) to a descriptor from a thread of its
+// own, so a slow or full stdout (a terminal scrolled back, a pipe nobody reads) never stalls the
+// engine thread. Lines wait in a buffer of at most `limit` bytes; past it they are dropped and
+// counted, and the count is printed once the descriptor takes output again. The log files keep
+// every line regardless.
 class TerminalEcho {
  public:
   static constexpr std::size_t kDefaultLimit = std::size_t{4} << 20U;
@@ -32,7 +33,8 @@ class TerminalEcho {
   // Gives the writer up to a second to write what is buffered, then drops the rest.
   ~TerminalEcho();
 
-  // `lines`: one or more lines, each ending in a newline (the last one may lack it).
+  // `lines`: one or more lines, each ending in a newline (the last one may lack it). An empty
+  // `function`: the lines name it themselves (node.log_format json) and get no prefix.
   void operator()(std::string_view function, std::string_view lines);
 
   // Bytes dropped because the buffer was full, since the start.

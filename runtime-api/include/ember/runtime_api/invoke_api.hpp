@@ -22,6 +22,7 @@ enum class InvocationType { kRequestResponse, kEvent, kDryRun };
 
 class ResponseStream;
 class ControlService;
+class LogService;
 
 // A validated Invoke call: the HTTP layer has checked the path, headers and payload.
 struct InvokeRequest {
@@ -156,6 +157,8 @@ struct InvokeApiOptions {
   ControlService* control = nullptr;
   // POST /ember/v1/reload when set (ember serve's file); must outlive the server.
   ReloadService* reload = nullptr;
+  // GET /ember/v1/logs/NAME (log_api.hpp) when set; must outlive the server.
+  LogService* logs = nullptr;
 };
 
 // The HttpApi of the Invoke API, for HttpServer. The service must outlive the server.
