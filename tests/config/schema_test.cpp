@@ -187,7 +187,8 @@ std::string names_of(const SectionDescription& section) {
 
 TEST(Schema, DescribesExactlyTheKeysTheLoaderAccepts) {
   const auto sections = describe_schema();
-  const std::string function = "functions:\n  - name: a\n    runtime: provided\n    code: /usr/lib\n";
+  const std::string function =
+      "functions:\n  - name: a\n    runtime: provided\n    code: /usr/lib\n";
   const std::map<std::string, std::string> unknown_key_in = {
       {"", "no_such_key: 1\n"},
       {"node", "node: {no_such_key: 1}\n"},

@@ -185,7 +185,7 @@ struct FunctionConfig {
   std::uint64_t log_bytes_per_second = std::uint64_t{4} << 20U;  // all its workers together
   std::uint64_t log_file_bytes = std::uint64_t{16} << 20U;       // a file is rotated past it
   std::uint32_t log_files = 100;                                 // files kept per function
-  std::string source;     // "file:line:col" of the function's entry, for messages
+  std::string source;  // "file:line:col" of the function's entry, for messages
   // Not read from YAML: "$LATEST", or the number of a version published through the control
   // plane, whose frozen code and settings these are (its pool is "NAME:N").
   std::string version = "$LATEST";
