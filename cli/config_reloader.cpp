@@ -54,8 +54,13 @@ ConfigReloader::ConfigReloader(asio::io_context& io, engine::Node& node, Setup s
 }
 
 ConfigReloader::~ConfigReloader() {
-  stop();
-  thread_.join();
+  // A destructor cannot report: what went wrong is said on stderr.
+  try {
+    stop();
+    thread_.join();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: stopping the reloader: %s\n", setup_.command.c_str(), e.what());
+  }
 }
 
 void ConfigReloader::start() {
@@ -198,7 +203,7 @@ void ConfigReloader::look_for_changes() {
   if (!what.empty()) request(what, nullptr);
 }
 
-void ConfigReloader::apply(const std::string& origin, std::shared_ptr<Loaded> loaded) {
+void ConfigReloader::apply(const std::string& origin, const std::shared_ptr<Loaded>& loaded) {
   engine::ReloadOutcome outcome;
   if (loaded->problem) {
     outcome.refused = *loaded->problem;

@@ -73,8 +73,9 @@ class ConfigReloader final : public runtime_api::ReloadService {
   void load(const std::string& origin);  // on the thread
   void look_for_changes();               // on the thread
   [[nodiscard]] std::optional<std::string> unservable(const config::Config& next) const;
-  void apply(const std::string& origin, std::shared_ptr<Loaded> loaded);  // on the node's thread
-  void finish(const engine::ReloadOutcome& outcome);                      // on the node's thread
+  void apply(const std::string& origin,
+             const std::shared_ptr<Loaded>& loaded);  // on the node's thread
+  void finish(const engine::ReloadOutcome& outcome);  // on the node's thread
 
   boost::asio::io_context& io_;
   engine::Node& node_;

@@ -58,7 +58,7 @@ std::string message_of(const std::string& body) {
   boost::system::error_code ec;
   const auto value = boost::json::parse(body, ec);
   if (!ec && value.is_object()) {
-    if (const auto* m = value.as_object().if_contains("Message"); m && m->is_string()) {
+    if (const auto* m = value.as_object().if_contains("Message"); m != nullptr && m->is_string()) {
       return std::string(m->as_string());
     }
   }

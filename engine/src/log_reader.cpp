@@ -138,12 +138,15 @@ asio::awaitable<bool> send_files(const std::vector<FilePart>& parts, LogFilter& 
         rest.remove_prefix(end + 1);
       }
       carry.erase(0, carry.size() - rest.size());
-      if (out.size() >= kChunkBytes && !co_await writer.chunk(std::exchange(out, {}))) {
-        co_return false;
+      if (out.size() >= kChunkBytes) {
+        const bool sent = co_await writer.chunk(std::exchange(out, {}));
+        if (!sent) co_return false;
       }
     }
   }
-  co_return out.empty() || co_await writer.chunk(out);
+  if (out.empty()) co_return true;
+  const bool sent = co_await writer.chunk(out);
+  co_return sent;
 }
 
 // The lines the function's streams write from now on, until the node closes or the reader
@@ -166,7 +169,7 @@ asio::awaitable<bool> send_followed(const asio::any_io_executor& executor,
       out.append("ember: " + std::to_string(dropped) +
                  " bytes of log lines were not sent here (this reader did not keep up)\n");
     }
-    open = out.empty() || co_await writer.chunk(out);
+    if (!out.empty()) open = co_await writer.chunk(out);
   }
   follower->wake = nullptr;
   co_return open;
@@ -193,10 +196,16 @@ asio::awaitable<bool> serve_logs(asio::any_io_executor executor, std::shared_ptr
   head.set(http::field::content_type, log->limits().format == config::LogFormat::kJson
                                           ? "application/x-ndjson"
                                           : "text/plain; charset=utf-8");
-  if (!co_await writer.begin(std::move(head))) co_return false;
-  if (!co_await send_files(parts, filter, writer)) co_return false;
-  if (follower && !co_await send_followed(executor, follower, filter, writer)) co_return false;
-  co_return co_await writer.end();
+  const bool begun = co_await writer.begin(std::move(head));
+  if (!begun) co_return false;
+  const bool sent = co_await send_files(parts, filter, writer);
+  if (!sent) co_return false;
+  if (follower) {
+    const bool followed = co_await send_followed(executor, follower, filter, writer);
+    if (!followed) co_return false;
+  }
+  const bool ended = co_await writer.end();
+  co_return ended;
 }
 
 }  // namespace ember::engine

@@ -68,6 +68,37 @@ std::vector<std::string> changed_node_keys(const config::NodeConfig& was,
   return keys;
 }
 
+// Sorts the functions of the next file into outcome's lists; returns those to (re)start.
+std::vector<const config::FunctionConfig*> plan(
+    const std::vector<config::FunctionConfig>& served,
+    const std::vector<config::FunctionConfig>& next,
+    const std::set<std::string, std::less<>>& code_changed, ReloadOutcome& outcome) {
+  std::map<std::string, const config::FunctionConfig*, std::less<>> old_by_name;
+  for (const auto& f : served) old_by_name.emplace(f.name, &f);
+  std::vector<const config::FunctionConfig*> to_put;
+  for (const auto& f : next) {
+    const auto it = old_by_name.find(f.name);
+    if (it == old_by_name.end()) {
+      outcome.added.push_back(f.name);
+      to_put.push_back(&f);
+      continue;
+    }
+    const config::FunctionConfig& was = *it->second;
+    old_by_name.erase(it);
+    if (!(was.http == f.http)) {
+      outcome.not_applied.push_back("functions." + f.name + ".http");
+    }
+    if (config::same_settings(was, f) && !code_changed.contains(f.name)) {
+      ++outcome.unchanged;
+      continue;
+    }
+    outcome.replaced.push_back(f.name);
+    to_put.push_back(&f);
+  }
+  for (const auto& [name, was] : old_by_name) outcome.removed.push_back(name);
+  return to_put;
+}
+
 }  // namespace
 
 boost::json::object ReloadOutcome::to_json() const {
@@ -110,29 +141,7 @@ ReloadOutcome Node::reconfigure(config::Config next,
   }
   outcome.not_applied = changed_node_keys(config_.node, next.node);
 
-  std::map<std::string, const config::FunctionConfig*, std::less<>> old_by_name;
-  for (const auto& f : config_.functions) old_by_name.emplace(f.name, &f);
-  std::vector<const config::FunctionConfig*> to_put;
-  for (const auto& f : next.functions) {
-    const auto it = old_by_name.find(f.name);
-    if (it == old_by_name.end()) {
-      outcome.added.push_back(f.name);
-      to_put.push_back(&f);
-      continue;
-    }
-    const config::FunctionConfig& was = *it->second;
-    old_by_name.erase(it);
-    if (!(was.http == f.http)) {
-      outcome.not_applied.push_back("functions." + f.name + ".http");
-    }
-    if (config::same_settings(was, f) && !code_changed.contains(f.name)) {
-      ++outcome.unchanged;
-      continue;
-    }
-    outcome.replaced.push_back(f.name);
-    to_put.push_back(&f);
-  }
-  for (const auto& [name, was] : old_by_name) outcome.removed.push_back(name);
+  const auto to_put = plan(config_.functions, next.functions, code_changed, outcome);
 
   // What points into config_.functions goes before it changes, and is made again after.
   if (notifier_) notifier_->stop();

@@ -558,6 +558,37 @@ boost::asio::awaitable<Response> handle_invoke_request(InvokeService& service, R
   co_return result_reply(request, std::move(result));
 }
 
+namespace {
+
+// Not a coroutine: it picks the route and returns that route's awaitable, which the server
+// awaits (one coroutine fewer per request, and nothing for clang's analyzer to misread).
+boost::asio::awaitable<Response> route(InvokeService& service, const InvokeApiOptions& options,
+                                       Request& req) {
+  if (options.auth) {
+    if (auto refusal = refusal_of(*options.auth, req, options.only_function)) {
+      return answer_now(*std::move(refusal));
+    }
+  }
+  if (options.status != nullptr && is_status_request(req)) {
+    return status_answer(*options.status, options.add_to_status);
+  }
+  if (options.status != nullptr && options.status_page && is_status_page_request(req)) {
+    return status_page_answer(*options.status, options.add_to_status, options.status_page);
+  }
+  if (options.control != nullptr && is_control_request(req)) {
+    return handle_control_request(*options.control, req);
+  }
+  if (options.reload != nullptr && is_reload_request(req)) {
+    return reload_answer(*options.reload);
+  }
+  if (options.metrics != nullptr && req.method() == http::verb::get && req.target() == "/metrics") {
+    return metrics_answer(*options.metrics);
+  }
+  return handle_invoke_request(service, req, options.only_function);
+}
+
+}  // namespace
+
 HttpApi make_invoke_api(InvokeService& service, InvokeApiOptions options) {
   HttpApi api;
   api.streams_response = [logs = options.logs](const Request& req) {
@@ -583,32 +614,8 @@ HttpApi make_invoke_api(InvokeService& service, InvokeApiOptions options) {
       return handle_control_upload(*control, head, body, admit);
     };
   }
-  // Not a coroutine: it picks the route and returns that route's awaitable, which the server
-  // awaits (one coroutine fewer per request, and nothing for clang's analyzer to misread).
-  api.handle = [&service, options = std::move(options)](
-                   Request& req, const Peer& /*peer*/) -> boost::asio::awaitable<Response> {
-    if (options.auth) {
-      if (auto refusal = refusal_of(*options.auth, req, options.only_function)) {
-        return answer_now(*std::move(refusal));
-      }
-    }
-    if (options.status != nullptr && is_status_request(req)) {
-      return status_answer(*options.status, options.add_to_status);
-    }
-    if (options.status != nullptr && options.status_page && is_status_page_request(req)) {
-      return status_page_answer(*options.status, options.add_to_status, options.status_page);
-    }
-    if (options.control != nullptr && is_control_request(req)) {
-      return handle_control_request(*options.control, req);
-    }
-    if (options.reload != nullptr && is_reload_request(req)) {
-      return reload_answer(*options.reload);
-    }
-    if (options.metrics != nullptr && req.method() == http::verb::get &&
-        req.target() == "/metrics") {
-      return metrics_answer(*options.metrics);
-    }
-    return handle_invoke_request(service, req, options.only_function);
+  api.handle = [&service, options = std::move(options)](Request& req, const Peer& /*peer*/) {
+    return route(service, options, req);
   };
   api.too_large = [](const Request& req) {
     std::string length(req[http::field::content_length]);
