@@ -115,39 +115,61 @@ std::vector<FilePart> parts_of(const FunctionLog& log, const LogFilter& filter) 
 
 namespace {
 
-// The kept lines of the files as they were when the request came, in chunks.
-asio::awaitable<bool> send_files(const std::vector<FilePart>& parts, LogFilter& filter,
-                                 runtime_api::ResponseWriter& writer) {
-  std::string out;
-  std::string buffer(kReadBytes, '\0');
-  for (const auto& part : parts) {
-    std::ifstream in(part.path, std::ios::binary);
-    std::string carry;
-    std::uint64_t left = part.size;
-    while (in && left > 0) {
-      in.read(buffer.data(),
-              static_cast<std::streamsize>(std::min<std::uint64_t>(left, kReadBytes)));
-      const auto got = static_cast<std::size_t>(in.gcount());
-      if (got == 0) break;
-      left -= got;
-      carry.append(buffer.data(), got);
-      std::string_view rest(carry);
-      for (auto end = rest.find('\n'); end != std::string_view::npos; end = rest.find('\n')) {
-        const auto line = rest.substr(0, end);
-        if (filter.keep(part.key, line)) out.append(line).push_back('\n');
-        rest.remove_prefix(end + 1);
-      }
-      carry.erase(0, carry.size() - rest.size());
-      if (out.size() >= kChunkBytes) {
-        const bool sent = co_await writer.chunk(std::exchange(out, {}));
-        if (!sent) co_return false;
-      }
+// The kept lines of the files as they were when the request came, a chunk at a time: read
+// here, written by the coroutine that serves the request.
+class FileCursor {
+ public:
+  FileCursor(const std::vector<FilePart>& parts, LogFilter& filter)
+      : parts_(parts), filter_(filter), buffer_(kReadBytes, '\0') {}
+
+  // About kChunkBytes of kept lines (more when a block held more); empty at the end.
+  std::string next() {
+    std::string out;
+    while (out.size() < kChunkBytes && read_block(out)) {
     }
+    return out;
   }
-  if (out.empty()) co_return true;
-  const bool sent = co_await writer.chunk(out);
-  co_return sent;
-}
+
+ private:
+  // Reads one block of the current file, opening the next one when it is done; false at the
+  // end of the last. A file's last line without its newline is left out.
+  bool read_block(std::string& out) {
+    while (!in_.is_open() || !in_ || left_ == 0) {
+      if (index_ == parts_.size()) return false;
+      const FilePart& part = parts_[index_++];
+      in_ = std::ifstream(part.path, std::ios::binary);
+      key_ = part.key;
+      left_ = part.size;
+      carry_.clear();
+    }
+    in_.read(buffer_.data(),
+             static_cast<std::streamsize>(std::min<std::uint64_t>(left_, kReadBytes)));
+    const auto got = static_cast<std::size_t>(in_.gcount());
+    if (got == 0) {
+      left_ = 0;
+      return true;
+    }
+    left_ -= got;
+    carry_.append(buffer_.data(), got);
+    std::string_view rest(carry_);
+    for (auto end = rest.find('\n'); end != std::string_view::npos; end = rest.find('\n')) {
+      const auto line = rest.substr(0, end);
+      if (filter_.keep(key_, line)) out.append(line).push_back('\n');
+      rest.remove_prefix(end + 1);
+    }
+    carry_.erase(0, carry_.size() - rest.size());
+    return true;
+  }
+
+  const std::vector<FilePart>& parts_;
+  LogFilter& filter_;
+  std::string buffer_;
+  std::size_t index_ = 0;
+  std::ifstream in_;
+  std::string key_;
+  std::uint64_t left_ = 0;
+  std::string carry_;
+};
 
 // The lines the function's streams write from now on, until the node closes or the reader
 // goes.
@@ -169,16 +191,16 @@ asio::awaitable<bool> send_followed(const asio::any_io_executor& executor,
       out.append("ember: " + std::to_string(dropped) +
                  " bytes of log lines were not sent here (this reader did not keep up)\n");
     }
-    if (!out.empty()) open = co_await writer.chunk(out);
+    if (!out.empty()) {
+      open = co_await writer.chunk(out);
+    }
   }
   follower->wake = nullptr;
   co_return open;
 }
 
-}  // namespace
-
-asio::awaitable<bool> serve_logs(asio::any_io_executor executor, std::shared_ptr<FunctionLog> log,
-                                 runtime_api::LogQuery query, runtime_api::ResponseWriter& writer) {
+asio::awaitable<bool> serve(asio::any_io_executor executor, std::shared_ptr<FunctionLog> log,
+                            runtime_api::LogQuery query, runtime_api::ResponseWriter& writer) {
   LogFilter filter(query, std::chrono::system_clock::now());
   std::shared_ptr<LogFollower> follower;
   if (query.follow) {
@@ -198,14 +220,26 @@ asio::awaitable<bool> serve_logs(asio::any_io_executor executor, std::shared_ptr
                                           : "text/plain; charset=utf-8");
   const bool begun = co_await writer.begin(std::move(head));
   if (!begun) co_return false;
-  const bool sent = co_await send_files(parts, filter, writer);
-  if (!sent) co_return false;
+  FileCursor files(parts, filter);
+  for (auto chunk = files.next(); !chunk.empty(); chunk = files.next()) {
+    const bool sent = co_await writer.chunk(chunk);
+    if (!sent) co_return false;
+  }
   if (follower) {
     const bool followed = co_await send_followed(executor, follower, filter, writer);
     if (!followed) co_return false;
   }
   const bool ended = co_await writer.end();
   co_return ended;
+}
+
+}  // namespace
+
+// Not a coroutine: it returns the coroutine's awaitable (clang's analyzer misreads the awaits
+// of a coroutine with external linkage).
+asio::awaitable<bool> serve_logs(asio::any_io_executor executor, std::shared_ptr<FunctionLog> log,
+                                 runtime_api::LogQuery query, runtime_api::ResponseWriter& writer) {
+  return serve(std::move(executor), std::move(log), std::move(query), writer);
 }
 
 }  // namespace ember::engine

@@ -168,8 +168,11 @@ TEST_F(Reload, UnderSteadyLoadNoRequestIsLost) {
     std::vector<FunctionSpec> functions{versioned("steady", "stage" + std::to_string(i))};
     if (i % 2 == 0) functions.push_back(versioned("other"));
     node.rewrite_config(functions);
+    const auto served = ok.load();
     const auto result = ember_reload(node);
     EXPECT_EQ(result.exit_code, 0) << result.err;
+    // The clients are served between reloads too: every reload lands among invocations.
+    EXPECT_TRUE(eventually([&] { return ok.load() > served || failed.load() != 0; }));
   }
   // The last settings serve once the replaced pools drained.
   EXPECT_TRUE(
@@ -177,7 +180,7 @@ TEST_F(Reload, UnderSteadyLoadNoRequestIsLost) {
   done = true;
   for (auto& client : clients) client.join();
   EXPECT_EQ(failed.load(), 0U) << (failures.empty() ? "" : failures.front());
-  EXPECT_GT(ok.load(), 10U);
+  EXPECT_GE(ok.load(), 10U);
   RecordProperty("invocations", std::to_string(ok.load()));
   RecordProperty("lost", std::to_string(failed.load()));
 }
