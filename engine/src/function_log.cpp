@@ -62,7 +62,7 @@ void FunctionLog::file_closed(const fs::path& path) { open_.erase(path); }
 void FunctionLog::remove_beyond_retention() {
   auto it = files_.begin();
   while (files_.size() > limits_.files && it != files_.end()) {
-    if (open_.count(*it) != 0) {
+    if (open_.contains(*it)) {
       ++it;  // a worker still writes it: never removed under it
       continue;
     }

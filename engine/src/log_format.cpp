@@ -95,7 +95,7 @@ std::pair<std::string_view, std::string> record_of(std::string_view line) {
   if (line.starts_with("START RequestId: ")) {
     auto rest = line.substr(17);
     const auto space = rest.find(' ');
-    record.append("{\"requestId\":\"");
+    record.append(R"({"requestId":")");
     append_json_string(record, rest.substr(0, space));
     record.push_back('"');
     const auto version = rest.find("Version: ");
@@ -104,17 +104,17 @@ std::pair<std::string_view, std::string> record_of(std::string_view line) {
     return {"platform.start", std::move(record)};
   }
   if (line.starts_with("END RequestId: ")) {
-    record.append("{\"requestId\":\"");
+    record.append(R"({"requestId":")");
     append_json_string(record, line.substr(15));
-    record.append("\"}");
+    record.append(R"("})");
     return {"platform.runtimeDone", std::move(record)};
   }
   if (line.starts_with("REPORT RequestId: ")) {
     auto id = line.substr(18);
     id = id.substr(0, id.find('\t'));
-    record.append("{\"requestId\":\"");
+    record.append(R"({"requestId":")");
     append_json_string(record, id);
-    record.append("\",\"metrics\":{");
+    record.append(R"(","metrics":{)");
     bool first = true;
     append_number(record, first, "durationMs", field(line, "Duration"));
     append_number(record, first, "billedDurationMs", field(line, "Billed Duration"));
@@ -125,7 +125,7 @@ std::pair<std::string_view, std::string> record_of(std::string_view line) {
     return {"platform.report", std::move(record)};
   }
   if (line.starts_with("LOGS_DROPPED ")) {
-    record.append("{\"reason\":\"");
+    record.append(R"({"reason":")");
     append_json_string(record, field(line, "Reason"));
     record.push_back('"');
     bool first = false;
@@ -137,7 +137,7 @@ std::pair<std::string_view, std::string> record_of(std::string_view line) {
     return {"platform.logsDropped", std::move(record)};
   }
   if (line.starts_with("INIT_REPORT ")) {
-    record.append("{\"metrics\":{");
+    record.append(R"({"metrics":{)");
     bool first = true;
     append_number(record, first, "durationMs", field(line.substr(12), "Init Duration"));
     record.append("}");
@@ -196,7 +196,8 @@ std::string line_level(std::string_view line) {
     boost::system::error_code ec;
     const auto value = boost::json::parse(line, ec);
     if (ec || !value.is_object()) return {};
-    if (const auto* level = value.as_object().if_contains("level"); level && level->is_string()) {
+    if (const auto* level = value.as_object().if_contains("level");
+        level != nullptr && level->is_string()) {
       return std::string(level->as_string());
     }
   }
@@ -207,7 +208,7 @@ std::string json_log_line(std::chrono::system_clock::time_point when, std::strin
                           std::string_view request_id, LineSource source, std::string_view line) {
   std::string out;
   out.reserve(line.size() + 160);
-  out.append("{\"timestamp\":\"").append(iso8601_utc(when)).push_back('"');
+  out.append(R"({"timestamp":")").append(iso8601_utc(when)).push_back('"');
   std::pair<std::string_view, std::string> typed;
   if (source == LineSource::kFunction) {
     const auto level = line_level(line);
