@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ember/config/config.hpp"
+#include "ember/engine/function_image.hpp"
 #include "ember/image/image.hpp"
 
 namespace ember::cli {
@@ -17,9 +18,6 @@ struct FunctionImages {
   std::map<std::string, image::StoredImage> by_function;  // NodeOptions::images
   std::vector<image::ImageLease> leases;                  // prune leaves these alone
 };
-
-// The store of the node's state directory, with the node's limits.
-image::ImageStore node_image_store(const config::NodeConfig& node);
 
 // Unpacks (or finds) every image function's image and checks it can run: an entrypoint or a
 // command, and a first program the sandbox user can execute (a bare name is looked up in the

@@ -106,7 +106,7 @@ int image_command(const std::vector<std::string>& args) {
     return 2;
   }
   try {
-    auto store = node_image_store(config.node);
+    auto store = engine::node_image_store(config.node);
     return action == "ls" ? list(config, store) : prune(config, store);
   } catch (const image::ImageError& e) {
     std::cerr << "ember image " << action << ": " << e.what() << "\n";

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "control_fields.hpp"
+#include "control_images.hpp"
 #include "ember/engine/node.hpp"
 #include "ember/image/zip_archive.hpp"
 #include "ember/runtime_api/base64.hpp"
@@ -41,6 +42,21 @@ std::string raw_from_hex(std::string_view hex) {
 // Applies the settings CreateFunction and UpdateFunctionConfiguration share.
 std::optional<std::string> apply_settings(const boost::json::object& body, StoredFunction& f) {
   Fields fields(body);
+  if (f.is_image()) {
+    for (const char* key : {"Runtime", "Handler"}) {
+      const auto* v = body.if_contains(key);
+      if (v != nullptr && !v->is_null() && !(v->is_string() && v->as_string().empty())) {
+        return std::string(key) +
+               " is not for PackageType Image: the image's entrypoint and command say what "
+               "runs (change them with ImageConfig)";
+      }
+    }
+    if (const auto* v = body.if_contains("ImageConfig")) {
+      auto overrides = parse_image_config(*v);
+      if (auto* why = std::get_if<std::string>(&overrides)) return *why;
+      f.image_config = std::get<config::ImageOverrides>(std::move(overrides));
+    }
+  }
   if (auto v = fields.string("Runtime")) f.runtime = *v;
   if (auto v = fields.string("Handler")) f.handler = *v;
   if (auto v = fields.string("Description")) f.description = *v;
@@ -56,7 +72,10 @@ std::optional<std::string> apply_settings(const boost::json::object& body, Store
     const auto* v = body.if_contains(key);
     const bool empty = v == nullptr || v->is_null() || (v->is_array() && v->as_array().empty()) ||
                        (v->is_object() && v->as_object().empty());
-    if (!empty) return std::string(key) + " is not supported by ember's control plane";
+    if (empty || (f.is_image() && std::string_view(key) == "ImageConfig")) continue;
+    if (std::string_view(key) == "ImageConfig")
+      return std::string("ImageConfig is only for PackageType Image");
+    return std::string(key) + " is not supported by ember's control plane";
   }
   return std::nullopt;
 }
@@ -89,13 +108,18 @@ ControlPlane::ControlPlane(Node& node, boost::asio::any_io_executor executor,
       used.insert(f.code_sha256_hex);
       continue;
     }
+    if (auto why = load_image(f)) {
+      problems.push_back("function " + f.name + ": " + *why);
+      continue;
+    }
     auto made = to_config(f);
     if (auto* why = std::get_if<std::string>(&made)) {
       problems.push_back("function " + f.name + ": " + *why);
       used.insert(f.code_sha256_hex);
       continue;
     }
-    node_.put_function(std::get<config::FunctionConfig>(std::move(made)));
+    auto& runnable = std::get<Runnable>(made);
+    node_.put_function(std::move(runnable.config), std::move(runnable.image));
     used.insert(f.code_sha256_hex);
     std::string name = f.name;
     functions_.emplace(name, std::move(f));
@@ -153,8 +177,7 @@ boost::asio::awaitable<ControlResult> ControlPlane::control(Request request) {
                                                               : prepare_code_update(request);
       if (auto* refused = std::get_if<ControlResult>(&pending)) co_return std::move(*refused);
       auto& code = std::get<PendingCode>(pending);
-      std::string zip = std::move(code.base64_zip);
-      auto stored = co_await store_code(std::move(zip));
+      auto stored = co_await store_code(code);
       co_return finish_code(std::move(code), std::move(stored));
     }
     case ControlOp::kGetFunction:
@@ -191,21 +214,53 @@ boost::asio::awaitable<ControlResult> ControlPlane::control(Request request) {
   co_return ControlResult::fail(500, "ServiceException", "unknown operation");
 }
 
-std::variant<config::FunctionConfig, std::string> ControlPlane::to_config(
-    const StoredFunction& s, std::uint32_t version) const {
+std::variant<Runnable, std::string> ControlPlane::to_config(const StoredFunction& s,
+                                                            std::uint32_t version) const {
   auto made = to_config(s);
-  if (auto* f = std::get_if<config::FunctionConfig>(&made)) {
-    f->version = std::to_string(version);
-    f->source = "control plane, version " + f->version + " (" +
-                store_.code_dir(s.code_sha256_hex).string() + ")";
+  if (auto* r = std::get_if<Runnable>(&made)) {
+    auto& f = r->config;
+    f.version = std::to_string(version);
+    f.source = "control plane, version " + f.version + " (" +
+               (s.is_image() ? s.image_uri + " sha256:" + s.code_sha256_hex
+                             : store_.code_dir(s.code_sha256_hex).string()) +
+               ")";
   }
   return made;
 }
 
-std::variant<config::FunctionConfig, std::string> ControlPlane::to_config(
-    const StoredFunction& s) const {
+std::variant<Runnable, std::string> ControlPlane::to_config(const StoredFunction& s) const {
   config::FunctionConfig f;
   f.name = s.name;
+  f.memory_mb = s.memory_mb;
+  f.timeout_s = s.timeout_s;
+  f.environment = s.environment;
+  f.reserved_concurrency = s.reserved_concurrency.value_or(default_concurrency());
+  f.keep_alive = file_.node.keep_alive;
+  f.isolation = file_.node.isolation;
+  f.log_bytes_per_invocation = file_.node.log_bytes_per_invocation;
+  f.log_bytes_per_second = file_.node.log_bytes_per_second;
+  f.log_file_bytes = file_.node.log_file_bytes;
+  f.log_files = file_.node.log_files;
+  if (s.is_image()) {
+    f.runtime_kind = config::RuntimeKind::kImage;
+    f.image = s.image_uri;
+    f.image_config = s.image_config;
+    f.source = "control plane (" + s.image_uri + " sha256:" + s.code_sha256_hex + ")";
+    if (f.isolation == config::Isolation::kNone) {
+      return std::string(
+          "an image function needs node.isolation native or oci: the image is the sandbox's "
+          "root, which a plain process (isolation: none) does not have");
+    }
+    const auto it = images_.find("sha256:" + s.code_sha256_hex);
+    if (it == images_.end()) return "its image sha256:" + s.code_sha256_hex + " is not loaded";
+    image::StoredImage stored = it->second;
+    try {
+      check_image_launch(stored, f.image_config, file_.node.sandbox_uid);
+    } catch (const image::ImageError& e) {
+      return "ImageUri " + s.image_uri + ": " + e.what();
+    }
+    return Runnable{std::move(f), std::move(stored)};
+  }
   if (auto why = config::set_runtime(f, s.runtime)) return "Runtime: " + *why;
   f.handler = s.handler;
   if (f.runtime_kind == config::RuntimeKind::kPython) {
@@ -221,18 +276,8 @@ std::variant<config::FunctionConfig, std::string> ControlPlane::to_config(
     return "the deployment package has no executable bootstrap at its top, which runtime " +
            s.runtime + " starts";
   }
-  f.memory_mb = s.memory_mb;
-  f.timeout_s = s.timeout_s;
-  f.environment = s.environment;
-  f.reserved_concurrency = s.reserved_concurrency.value_or(default_concurrency());
-  f.keep_alive = file_.node.keep_alive;
-  f.isolation = file_.node.isolation;
-  f.log_bytes_per_invocation = file_.node.log_bytes_per_invocation;
-  f.log_bytes_per_second = file_.node.log_bytes_per_second;
-  f.log_file_bytes = file_.node.log_file_bytes;
-  f.log_files = file_.node.log_files;
   f.source = "control plane (" + store_.code_dir(s.code_sha256_hex).string() + ")";
-  return f;
+  return Runnable{std::move(f), std::nullopt};
 }
 
 boost::json::object ControlPlane::configuration(const StoredFunction& f, const std::string& version,
@@ -240,15 +285,19 @@ boost::json::object ControlPlane::configuration(const StoredFunction& f, const s
   boost::json::object o;
   o["FunctionName"] = f.name;
   o["FunctionArn"] = arn(f.name, qualifier);
-  o["Runtime"] = f.runtime;
+  if (!f.is_image()) {
+    o["Runtime"] = f.runtime;
+    o["Handler"] = f.handler;
+  }
   o["Role"] = f.role;
-  o["Handler"] = f.handler;
   o["CodeSize"] = f.code_size;
   o["Description"] = f.description;
   o["Timeout"] = f.timeout_s;
   o["MemorySize"] = f.memory_mb;
   o["LastModified"] = f.last_modified;
-  o["CodeSha256"] = runtime_api::base64_encode(raw_from_hex(f.code_sha256_hex));
+  // Of an image, Lambda's CodeSha256 is its manifest digest in hex.
+  o["CodeSha256"] = f.is_image() ? f.code_sha256_hex
+                                 : runtime_api::base64_encode(raw_from_hex(f.code_sha256_hex));
   o["Version"] = version;
   if (!f.environment.empty()) {
     boost::json::object vars;
@@ -259,7 +308,11 @@ boost::json::object ControlPlane::configuration(const StoredFunction& f, const s
   o["RevisionId"] = f.revision_id;
   o["State"] = "Active";
   o["LastUpdateStatus"] = "Successful";
-  o["PackageType"] = "Zip";
+  o["PackageType"] = f.is_image() ? "Image" : "Zip";
+  if (f.is_image() && !(f.image_config == config::ImageOverrides{})) {
+    o["ImageConfigResponse"] =
+        boost::json::object{{"ImageConfig", image_config_json(f.image_config)}};
+  }
   o["Architectures"] = boost::json::array{"x86_64"};
   o["EphemeralStorage"] = boost::json::object{{"Size", 512}};
   return o;
@@ -337,19 +390,74 @@ std::variant<StoredCode, ControlResult> store_package(FunctionStore& store,
   if (auto* why = std::get_if<std::string>(&stored)) {
     return invalid("Could not unpack the deployment package: " + *why);
   }
-  return StoredCode{hex, zip->size()};
+  return StoredCode{hex, zip->size(), std::nullopt};
+}
+
+}  // namespace
+
+image::ImageStore& ControlPlane::image_store() {
+  if (!image_store_) image_store_.emplace(node_image_store(file_.node));
+  return *image_store_;
+}
+
+std::optional<std::string> ControlPlane::load_image(const StoredFunction& f) {
+  if (!f.is_image()) return std::nullopt;
+  const std::string digest = "sha256:" + f.code_sha256_hex;
+  if (images_.contains(digest)) return std::nullopt;
+  try {
+    auto& store = image_store();
+    if (auto stored = store.find(digest)) {
+      auto lease = store.lease(digest);
+      leases_.push_back(std::move(lease));
+      images_.emplace(digest, std::move(*stored));
+      return std::nullopt;
+    }
+    // Pruned while the node was down: unpacked again when its reference still names it.
+    auto leased = lease_image(store, image::parse_image_ref(f.image_uri, "/"));
+    if (leased.stored.digest != digest) {
+      return "its image " + digest + " is no longer in " +
+             (file_.node.state_dir / "images").string() + " and " + f.image_uri + " now names " +
+             leased.stored.digest + "; update-function-code --image-uri to use it";
+    }
+    leases_.push_back(std::move(leased.lease));
+    images_.emplace(digest, std::move(leased.stored));
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    return "its image " + digest + " is not in the store and cannot be unpacked again: " + e.what();
+  }
+}
+
+namespace {
+
+// On the control plane's file thread: unpacks (or finds) and leases an image function's image
+// in the store `get_store()` gives (made on first use, which may fail too).
+template <class GetStore>
+std::variant<StoredCode, ControlResult> store_image(GetStore get_store,
+                                                    const image::ImageRef& ref) {
+  try {
+    auto leased = lease_image(get_store(), ref);
+    std::string hex = leased.stored.digest.substr(leased.stored.digest.find(':') + 1);
+    return StoredCode{std::move(hex), 0, std::move(leased)};
+  } catch (const std::exception& e) {
+    // The store's messages start with the reference already.
+    std::string message = e.what();
+    if (!message.starts_with(ref.to_string())) message = ref.to_string() + ": " + message;
+    return invalid("ImageUri " + message);
+  }
 }
 
 }  // namespace
 
 boost::asio::awaitable<std::variant<StoredCode, ControlResult>> ControlPlane::store_code(
-    std::string base64_zip) {
+    PendingCode& pending) {
   using Outcome = std::variant<StoredCode, ControlResult>;
   using Channel = boost::asio::experimental::channel<void(boost::system::error_code, Outcome)>;
   auto channel = std::make_shared<Channel>(executor_, 1);
-  boost::asio::post(files_, [this, channel, zip = std::move(base64_zip), used = code_storage_used(),
+  boost::asio::post(files_, [this, channel, zip = std::move(pending.base64_zip),
+                             ref = pending.image, used = code_storage_used(),
                              limit = code_storage_limit_]() {
-    auto outcome = store_package(store_, zip, used, limit);
+    auto outcome = ref ? store_image([this]() -> image::ImageStore& { return image_store(); }, *ref)
+                       : store_package(store_, zip, used, limit);
     // The channel belongs to the engine's thread: the answer is handed over there.
     boost::asio::post(executor_, [channel, outcome = std::move(outcome)]() mutable {
       channel->try_send(boost::system::error_code{}, std::move(outcome));
@@ -380,12 +488,13 @@ std::uint64_t ControlPlane::code_storage_used() const {
 std::optional<ControlResult> ControlPlane::commit(StoredFunction f) {
   auto made = to_config(f);
   if (auto* why = std::get_if<std::string>(&made)) return invalid(*why);
+  auto& runnable = std::get<Runnable>(made);
   f.last_modified = now_text();
   f.revision_id = runtime_api::new_request_id();
   if (auto failed = store_.save(f)) {
     return ControlResult::fail(500, "ServiceException", "Storing the function failed: " + *failed);
   }
-  node_.put_function(std::get<config::FunctionConfig>(std::move(made)));
+  node_.put_function(std::move(runnable.config), std::move(runnable.image));
   std::string name = f.name;
   functions_.insert_or_assign(std::move(name), std::move(f));
   return std::nullopt;
@@ -412,31 +521,49 @@ std::variant<PendingCode, ControlResult> ControlPlane::prepare_create(const Requ
                  ? " (defined in the config file " + file_.file.string() + ")"
                  : std::string()));
   }
-  if (const auto* type = body.if_contains("PackageType");
-      type != nullptr && type->is_string() && type->as_string() != "Zip") {
-    return invalid("PackageType " + std::string(type->as_string()) +
-                   " is not supported by ember's control plane yet; use Zip");
+  const auto package_type = fields.string("PackageType").value_or("Zip");
+  if (fields.problem()) return invalid(*fields.problem());
+  if (package_type != "Zip" && package_type != "Image") {
+    return invalid("PackageType " + package_type + " must be Zip or Image");
   }
   StoredFunction f;
   f.name = ref.name;
+  const auto* code = body.if_contains("Code");
+  const auto* code_fields = code != nullptr && code->is_object() ? &code->as_object() : nullptr;
+  if (package_type == "Image") {
+    const auto* uri = code_fields != nullptr ? code_fields->if_contains("ImageUri") : nullptr;
+    if (uri == nullptr || !uri->is_string()) {
+      return invalid(
+          "Code.ImageUri is required for PackageType Image (aws lambda create-function "
+          "--package-type Image --code ImageUri=oci:/DIR:TAG)");
+    }
+    if (code_fields->contains("ZipFile")) {
+      return invalid("Code.ZipFile is not for PackageType Image; give Code.ImageUri only");
+    }
+    auto parsed_uri = parse_image_uri(std::string(uri->as_string()));
+    if (auto* why = std::get_if<std::string>(&parsed_uri)) return invalid(*why);
+    auto image_ref = std::get<image::ImageRef>(std::move(parsed_uri));
+    f.image_uri = image_ref.to_string();
+    if (auto why = apply_settings(body, f)) return invalid(*why);
+    return PendingCode{std::move(f), {}, std::move(image_ref), true, false, publish(body)};
+  }
   if (auto why = apply_settings(body, f)) return invalid(*why);
   if (f.runtime.empty()) return invalid("Runtime is required for a Zip package");
-  const auto* code = body.if_contains("Code");
-  const auto* zip =
-      code != nullptr && code->is_object() ? code->as_object().if_contains("ZipFile") : nullptr;
+  const auto* zip = code_fields != nullptr ? code_fields->if_contains("ZipFile") : nullptr;
   if (zip == nullptr || !zip->is_string()) {
     return invalid(
-        "Code.ZipFile is required (aws lambda create-function --zip-file fileb://f.zip); "
-        "ember takes no S3 location or image");
+        "Code.ZipFile is required (aws lambda create-function --zip-file fileb://f.zip), or "
+        "Code.ImageUri with PackageType Image; ember takes no S3 location");
   }
-  return PendingCode{std::move(f), std::string(zip->as_string()), true, false, publish(body)};
+  return PendingCode{std::move(f), std::string(zip->as_string()), std::nullopt, true, false,
+                     publish(body)};
 }
 
 ControlResult ControlPlane::get(const Request& request, bool whole) const {
   auto found = find_api_function(request, false);
   boost::json::object config;
   std::optional<std::uint32_t> reserved;
-  std::string location;
+  std::optional<boost::json::object> code;
   const auto& qualifier = request.function.qualifier;
   if (auto* answer = std::get_if<ControlResult>(&found)) {
     if (answer->error) return *answer;
@@ -451,14 +578,18 @@ ControlResult ControlPlane::get(const Request& request, bool whole) const {
     auto qualified = qualified_configuration(f, request);
     if (auto* refused = std::get_if<ControlResult>(&qualified)) return *refused;
     config = std::get<boost::json::object>(std::move(qualified));
-    location = "file://" + store_.zip_path(f->code_sha256_hex).string();
+    if (f->is_image()) {
+      code = image_code(f->image_uri, "sha256:" + f->code_sha256_hex);
+    } else {
+      code = boost::json::object{
+          {"RepositoryType", "S3"},
+          {"Location", "file://" + store_.zip_path(f->code_sha256_hex).string()}};
+    }
   }
   if (!whole) return ok(std::move(config));
   boost::json::object out;
   out["Configuration"] = std::move(config);
-  if (!location.empty()) {
-    out["Code"] = boost::json::object{{"RepositoryType", "S3"}, {"Location", location}};
-  }
+  if (code) out["Code"] = std::move(*code);
   if (reserved) {
     out["Concurrency"] = boost::json::object{{"ReservedConcurrentExecutions", *reserved}};
   }
@@ -498,13 +629,30 @@ std::variant<PendingCode, ControlResult> ControlPlane::prepare_code_update(const
   StoredFunction f = *std::get<const StoredFunction*>(found);
   if (auto refused = check_revision(request.body, f.revision_id)) return *refused;
   const auto* zip = request.body.if_contains("ZipFile");
+  const auto* uri = request.body.if_contains("ImageUri");
+  if (f.is_image()) {
+    if (uri == nullptr || !uri->is_string() || (zip != nullptr && !zip->is_null())) {
+      return invalid(
+          "Please provide ImageUri when updating a function with packageType Image "
+          "(aws lambda update-function-code --image-uri oci:/DIR:TAG)");
+    }
+    auto parsed_uri = parse_image_uri(std::string(uri->as_string()));
+    if (auto* why = std::get_if<std::string>(&parsed_uri)) return invalid(*why);
+    auto image_ref = std::get<image::ImageRef>(std::move(parsed_uri));
+    f.image_uri = image_ref.to_string();
+    return PendingCode{std::move(f),         {}, std::move(image_ref), false, dry_run(request.body),
+                       publish(request.body)};
+  }
+  if (uri != nullptr && !uri->is_null()) {
+    return invalid("Please don't provide ImageUri when updating a function with packageType Zip");
+  }
   if (zip == nullptr || !zip->is_string()) {
     return invalid(
         "ZipFile is required (aws lambda update-function-code --zip-file fileb://f.zip); "
-        "ember takes no S3 location or image");
+        "ember takes no S3 location");
   }
-  return PendingCode{std::move(f), std::string(zip->as_string()), false, dry_run(request.body),
-                     publish(request.body)};
+  return PendingCode{std::move(f), std::string(zip->as_string()), std::nullopt,
+                     false,        dry_run(request.body),         publish(request.body)};
 }
 
 ControlResult ControlPlane::finish_code(PendingCode pending,
@@ -521,9 +669,15 @@ ControlResult ControlPlane::finish_code(PendingCode pending,
     return ControlResult::fail(404, "ResourceNotFoundException",
                                "Function not found: " + arn(f.name));
   }
-  const auto& stored = std::get<StoredCode>(code);
+  auto& stored = std::get<StoredCode>(code);
   f.code_sha256_hex = stored.sha256_hex;
   f.code_size = stored.size;
+  if (stored.image) {
+    // Kept leased until the node stops, also when the change below is refused or a dry run:
+    // `ember image prune` may remove it once no node runs.
+    leases_.push_back(std::move(stored.image->lease));
+    images_.insert_or_assign(stored.image->stored.digest, std::move(stored.image->stored));
+  }
   if (pending.dry_run) return ok(configuration(f));
   if (auto refused = commit(f)) return *refused;
   if (pending.publish) {

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "ember/config/config.hpp"
+#include "ember/engine/function_image.hpp"
+#include "ember/image/image.hpp"
 #include "ember/runtime_api/control_api.hpp"
 #include "function_store.hpp"
 #include "function_versions.hpp"
@@ -20,19 +22,27 @@ namespace ember::engine {
 
 class Node;
 
-// A package stored by its SHA-256.
+// A package stored by its SHA-256, or an image unpacked and leased (by its manifest digest).
 struct StoredCode {
   std::string sha256_hex;
   std::uint64_t size = 0;
+  std::optional<LeasedImage> image;
 };
 
 // A CreateFunction or UpdateFunctionCode checked, waiting for its package to be stored.
 struct PendingCode {
   StoredFunction function;
   std::string base64_zip;
+  std::optional<image::ImageRef> image;  // PackageType Image: unpacked instead of a zip
   bool create = false;
   bool dry_run = false;
   bool publish = false;  // Publish: a version of the new code once it is stored
+};
+
+// A stored function as the node runs it: its settings and, for an image, its checked image.
+struct Runnable {
+  config::FunctionConfig config;
+  std::optional<image::StoredImage> image;
 };
 
 // Where an invocation of NAME[:QUALIFIER] goes.
@@ -76,8 +86,15 @@ class ControlPlane final : public runtime_api::ControlService {
 
   std::variant<PendingCode, Result> prepare_create(const Request& request);
   std::variant<PendingCode, Result> prepare_code_update(const Request& request);
-  // Decodes, hashes and unpacks the zip on the file thread, so invocations go on meanwhile.
-  boost::asio::awaitable<std::variant<StoredCode, Result>> store_code(std::string base64_zip);
+  // Decodes, hashes and unpacks the zip, or unpacks and leases the image, on the file thread,
+  // so invocations go on meanwhile.
+  boost::asio::awaitable<std::variant<StoredCode, Result>> store_code(PendingCode& pending);
+  // The image store, made on first use (on the file thread, or while loading at start).
+  image::ImageStore& image_store();
+  // Makes sure the image of `f` (a stored image function or version) is loaded and leased:
+  // from the image store by its digest, else unpacked again from its reference (which must
+  // still name that digest). The problem, when it cannot be.
+  std::optional<std::string> load_image(const StoredFunction& f);
   Result finish_code(PendingCode pending, std::variant<StoredCode, Result> code);
   [[nodiscard]] Result get(const Request& request, bool whole) const;
   [[nodiscard]] Result list(const Request& request) const;
@@ -103,8 +120,7 @@ class ControlPlane final : public runtime_api::ControlService {
   [[nodiscard]] boost::json::object configuration(const config::FunctionConfig& f) const;
   // Checks the settings as the node would load them, saves and (re)starts the function.
   std::optional<Result> commit(StoredFunction f);
-  [[nodiscard]] std::variant<config::FunctionConfig, std::string> to_config(
-      const StoredFunction& s) const;
+  [[nodiscard]] std::variant<Runnable, std::string> to_config(const StoredFunction& s) const;
   [[nodiscard]] std::uint64_t code_storage_used() const;
 
   // Versions and aliases (control_versions.cpp).
@@ -129,8 +145,8 @@ class ControlPlane final : public runtime_api::ControlService {
                      std::vector<std::string>& problems);
   [[nodiscard]] std::optional<Result> save_versions(const std::string& name);
   // The version of `s` as the node runs it (its own pool, NAME:N).
-  [[nodiscard]] std::variant<config::FunctionConfig, std::string> to_config(
-      const StoredFunction& s, std::uint32_t version) const;
+  [[nodiscard]] std::variant<Runnable, std::string> to_config(const StoredFunction& s,
+                                                              std::uint32_t version) const;
   [[nodiscard]] std::string arn(std::string_view name, std::string_view qualifier) const;
   [[nodiscard]] Result not_found(std::string_view name, std::string_view qualifier) const;
 
@@ -142,6 +158,11 @@ class ControlPlane final : public runtime_api::ControlService {
   // Of API functions that have published a version or made an alias.
   std::map<std::string, FunctionVersions, std::less<>> versions_;
   std::uint64_t code_storage_limit_ = 75ULL * 1024 * 1024 * 1024;
+  // The images of image functions and versions, by digest, as stored (unchecked); their leases
+  // are kept until the node stops (a replaced function's workers may still run from one).
+  std::map<std::string, image::StoredImage, std::less<>> images_;
+  std::vector<image::ImageLease> leases_;
+  std::optional<image::ImageStore> image_store_;
   // Last: joined first, before what its jobs use goes.
   boost::asio::thread_pool files_{1};
 };

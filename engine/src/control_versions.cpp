@@ -79,13 +79,18 @@ void ControlPlane::load_versions(const std::string& name, std::set<std::string>&
   }
   for (const auto& [n, f] : versions.versions) {
     used.insert(f.code_sha256_hex);
-    auto made = to_config(f, n);
-    if (auto* why = std::get_if<std::string>(&made)) {
+    if (auto why = load_image(f)) {
       // Kept (its number is not given again); invoking it answers 404 until it is deleted.
       problems.push_back("function " + name + " version " + std::to_string(n) + ": " + *why);
       continue;
     }
-    node_.put_function(std::get<config::FunctionConfig>(std::move(made)));
+    auto made = to_config(f, n);
+    if (auto* why = std::get_if<std::string>(&made)) {
+      problems.push_back("function " + name + " version " + std::to_string(n) + ": " + *why);
+      continue;
+    }
+    auto& runnable = std::get<Runnable>(made);
+    node_.put_function(std::move(runnable.config), std::move(runnable.image));
   }
   versions_.insert_or_assign(name, std::move(versions));
 }
@@ -153,7 +158,8 @@ ControlResult ControlPlane::publish_latest(const std::string& name,
     versions.last_number = n - 1;
     return *failed;
   }
-  node_.put_function(std::get<config::FunctionConfig>(std::move(made)));
+  auto& runnable = std::get<Runnable>(made);
+  node_.put_function(std::move(runnable.config), std::move(runnable.image));
   const auto text = std::to_string(n);
   return ok(configuration(frozen, text, text), 201);
 }

@@ -45,6 +45,10 @@ struct NodeCapacity {
   }
 };
 
+// A pool's key: NAME for $LATEST, NAME:N for published version N (what `ember ps`, the status
+// JSON and the event queue's targets show). Defined in function_registry.cpp.
+std::string pool_key(std::string_view name, std::string_view version);
+
 struct EngineContext {
   boost::asio::any_io_executor executor;
   // Native sandboxes (null when no function uses them) and plain processes (`isolation: none`).
@@ -52,7 +56,8 @@ struct EngineContext {
   isolation::SandboxBackend& process_backend;
   // An OCI runtime's sandboxes (`isolation: oci`); null when no function uses them.
   isolation::SandboxBackend* oci_backend;
-  // The unpacked image of each image function, by function name (NodeOptions::images).
+  // The unpacked image of each image function, by pool key (NodeOptions::images, and the
+  // control plane's image functions and their versions).
   std::map<std::string, image::StoredImage> images;
   const config::NodeConfig& node;
   std::filesystem::path runtimes_dir;
@@ -121,7 +126,7 @@ struct EngineContext {
 
   // The image function `f` runs; null for code functions.
   [[nodiscard]] const image::StoredImage* image_for(const config::FunctionConfig& f) const {
-    const auto it = images.find(f.name);
+    const auto it = images.find(pool_key(f.name, f.version));
     return it == images.end() ? nullptr : &it->second;
   }
 };

@@ -17,9 +17,7 @@ namespace ember::engine {
 
 class FunctionPool;
 
-// A pool's key: NAME for $LATEST, NAME:N for published version N (what `ember ps`, the status
-// JSON and the event queue's targets show).
-std::string pool_key(std::string_view name, std::string_view version);
+// pool_key(name, version) is in engine_context.hpp.
 inline std::string pool_key(const config::FunctionConfig& f) { return pool_key(f.name, f.version); }
 
 // Owned by the node (one per engine thread once there are shards: docs/design.md#threading);

@@ -35,7 +35,31 @@ std::optional<std::string> write_atomically(const fs::path& path, std::string_vi
   return std::nullopt;
 }
 
+std::vector<std::string> strings(const boost::json::value& v) {
+  std::vector<std::string> out;
+  for (const auto& item : v.as_array()) out.emplace_back(item.as_string());
+  return out;
+}
+
 }  // namespace
+
+boost::json::object image_config_json(const config::ImageOverrides& c) {
+  boost::json::object o;
+  if (!c.entrypoint.empty()) {
+    o["EntryPoint"] = boost::json::array(c.entrypoint.begin(), c.entrypoint.end());
+  }
+  if (!c.command.empty()) o["Command"] = boost::json::array(c.command.begin(), c.command.end());
+  if (!c.working_directory.empty()) o["WorkingDirectory"] = c.working_directory;
+  return o;
+}
+
+config::ImageOverrides image_config_from_json(const boost::json::object& o) {
+  config::ImageOverrides c;
+  if (const auto* v = o.if_contains("EntryPoint")) c.entrypoint = strings(*v);
+  if (const auto* v = o.if_contains("Command")) c.command = strings(*v);
+  if (const auto* v = o.if_contains("WorkingDirectory")) c.working_directory = v->as_string();
+  return c;
+}
 
 boost::json::object to_json(const StoredFunction& f) {
   boost::json::object o;
@@ -52,6 +76,10 @@ boost::json::object to_json(const StoredFunction& f) {
   if (f.reserved_concurrency) o["ReservedConcurrentExecutions"] = *f.reserved_concurrency;
   o["CodeSha256Hex"] = f.code_sha256_hex;
   o["CodeSize"] = f.code_size;
+  if (f.is_image()) {
+    o["ImageUri"] = f.image_uri;
+    o["ImageConfig"] = image_config_json(f.image_config);
+  }
   o["LastModified"] = f.last_modified;
   o["RevisionId"] = f.revision_id;
   return o;
@@ -74,6 +102,10 @@ StoredFunction stored_function_from_json(const boost::json::object& o) {
   }
   f.code_sha256_hex = o.at("CodeSha256Hex").as_string();
   f.code_size = boost::json::value_to<std::uint64_t>(o.at("CodeSize"));
+  if (const auto* uri = o.if_contains("ImageUri")) {
+    f.image_uri = uri->as_string();
+    f.image_config = image_config_from_json(o.at("ImageConfig").as_object());
+  }
   f.last_modified = o.at("LastModified").as_string();
   f.revision_id = o.at("RevisionId").as_string();
   return f;
@@ -107,7 +139,8 @@ std::vector<StoredFunction> FunctionStore::load(std::vector<std::string>& proble
     text << in.rdbuf();
     try {
       auto f = stored_function_from_json(boost::json::parse(text.str()).as_object());
-      if (!fs::is_directory(code_dir(f.code_sha256_hex), ec)) {
+      // An image is looked for in the image store when the control plane loads it.
+      if (!f.is_image() && !fs::is_directory(code_dir(f.code_sha256_hex), ec)) {
         problems.push_back(file.string() + ": its code " + code_dir(f.code_sha256_hex).string() +
                            " is missing");
         continue;

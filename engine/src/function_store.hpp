@@ -1,7 +1,8 @@
 // Functions made through the control plane, kept in the node's state directory so they
 // survive a restart: STATE_DIR/functions/NAME.json (the settings), STATE_DIR/versions/NAME.json
 // (its published versions and aliases) and STATE_DIR/code/HEX.zip plus STATE_DIR/code/HEX/
-// (the package by its SHA-256, and what it unpacks to).
+// (the package by its SHA-256, and what it unpacks to). An image function's image is in the
+// node's image store (STATE_DIR/images/sha256-HEX), by its manifest digest.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -15,12 +16,15 @@
 #include <variant>
 #include <vector>
 
+#include "ember/config/config.hpp"
 #include "ember/image/zip_archive.hpp"
 
 namespace ember::engine {
 
 // What CreateFunction and the updates set, as stored.
 struct StoredFunction {
+  [[nodiscard]] bool is_image() const { return !image_uri.empty(); }
+
   std::string name;
   std::string runtime;
   std::string handler;
@@ -30,11 +34,21 @@ struct StoredFunction {
   std::uint32_t timeout_s = 3;
   std::vector<std::pair<std::string, std::string>> environment;  // by name
   std::optional<std::uint32_t> reserved_concurrency;             // none: ember's default
-  std::string code_sha256_hex;                                   // of the zip
-  std::uint64_t code_size = 0;                                   // bytes of the zip
-  std::string last_modified;                                     // 2019-10-18T22:34:13.123+0000
-  std::string revision_id;                                       // a UUID, new on every change
+  // Of the zip; of an image: its manifest's digest (the store's sha256-HEX, Lambda's CodeSha256).
+  std::string code_sha256_hex;
+  std::uint64_t code_size = 0;  // bytes of the zip; 0 for an image
+  // PackageType Image: the reference (image::ImageRef::to_string(), an absolute path) and
+  // ImageConfig as given; empty for a zip.
+  std::string image_uri;
+  config::ImageOverrides image_config;
+  std::string last_modified;  // 2019-10-18T22:34:13.123+0000
+  std::string revision_id;    // a UUID, new on every change
 };
+
+// Lambda's ImageConfig ({"EntryPoint": [...], "Command": [...], "WorkingDirectory": "..."}, the
+// keys set only), and back (throws on an object that does not read).
+boost::json::object image_config_json(const config::ImageOverrides& c);
+config::ImageOverrides image_config_from_json(const boost::json::object& o);
 
 // The settings as stored, and back (throws on a file that does not read).
 boost::json::object to_json(const StoredFunction& f);

@@ -12,7 +12,8 @@ namespace {
 bool same_code_and_settings(const StoredFunction& a, const StoredFunction& b) {
   return a.code_sha256_hex == b.code_sha256_hex && a.runtime == b.runtime &&
          a.handler == b.handler && a.role == b.role && a.memory_mb == b.memory_mb &&
-         a.timeout_s == b.timeout_s && a.environment == b.environment;
+         a.timeout_s == b.timeout_s && a.environment == b.environment &&
+         a.image_uri == b.image_uri && a.image_config == b.image_config;
 }
 
 }  // namespace

@@ -350,8 +350,14 @@ std::size_t Node::worker_count(std::string_view function) const {
   return pool == nullptr ? 0 : pool->worker_count();
 }
 
-void Node::put_function(config::FunctionConfig function) {
+void Node::put_function(config::FunctionConfig function, std::optional<image::StoredImage> image) {
   const std::string name = function.name;
+  // By pool key: a version may run another image than $LATEST.
+  if (image) {
+    context_->images.insert_or_assign(pool_key(function), std::move(*image));
+  } else {
+    context_->images.erase(pool_key(function));
+  }
   functions_->put(std::move(function));
   // Events that waited for a function of this name may run now.
   if (context_->async_room_opened) context_->async_room_opened(name);

@@ -216,6 +216,11 @@ ImageLease ImageStore::lease(const std::string& digest) const {
   return ImageLease(fd.release());
 }
 
+std::optional<StoredImage> ImageStore::find(const std::string& digest) const {
+  if (!is_sha256_digest(digest)) return std::nullopt;
+  return read_stored(options_.dir / dir_name(digest));
+}
+
 std::vector<StoredImage> ImageStore::list() const {
   std::vector<StoredImage> images;
   std::error_code ec;

@@ -114,7 +114,9 @@ class Node final : public runtime_api::InvokeService,
   // Adds a function, or replaces the one of that name, while the node runs: invocations
   // already admitted finish on the old code (its busy workers end after them), new ones
   // start workers with the new. The caller has validated `function` as load_config() would.
-  void put_function(config::FunctionConfig function);
+  // `image`: an image function's unpacked image (checked as check_image_launch() does).
+  void put_function(config::FunctionConfig function,
+                    std::optional<image::StoredImage> image = std::nullopt);
   // Removes a function: new invocations get 404, running ones finish. False: no such function.
   bool remove_function(std::string_view name);
   [[nodiscard]] bool has_function(std::string_view name) const;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -117,6 +118,10 @@ class ImageStore {
   // Marks the stored image `digest` in use until the lease ends. Throws ImageError when the
   // store does not have it.
   [[nodiscard]] ImageLease lease(const std::string& digest) const;
+
+  // The stored image `digest` ("sha256:HEX"), or nullopt when the store does not have it
+  // (never unpacks; the source it came from may be gone).
+  [[nodiscard]] std::optional<StoredImage> find(const std::string& digest) const;
 
   // Every complete image in the store.
   [[nodiscard]] std::vector<StoredImage> list() const;
