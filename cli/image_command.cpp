@@ -23,11 +23,14 @@ std::string megabytes(std::uint64_t bytes) {
   return text;
 }
 
-// The digest of each image function's image, when its reference can be read now.
+// The digest of each image function's image, when its reference can be read now, and of the
+// control plane's.
 std::map<std::string, std::vector<std::string>> functions_by_digest(const config::Config& config,
                                                                     const image::ImageStore& store,
                                                                     const char* command) {
-  std::map<std::string, std::vector<std::string>> out;
+  // The control plane's image functions (aws lambda create-function --package-type Image) by
+  // the digest they were stored with.
+  auto out = engine::control_plane_images(config.node.state_dir);
   for (const auto& function : config.functions) {
     if (function.image.empty()) continue;
     try {

@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "ember/isolation/unique_fd.hpp"
+#include "function_store.hpp"
+#include "function_versions.hpp"
 
 namespace ember::engine {
 namespace {
@@ -122,6 +124,29 @@ void check_image_launch(image::StoredImage& stored, config::ImageOverrides& over
                 : !overrides.command.empty()        ? overrides.command
                                                     : stored.config.cmd;
   first.front() = resolve_program(stored, first.front(), uid);
+}
+
+std::map<std::string, std::vector<std::string>> control_plane_images(
+    const std::filesystem::path& state_dir) {
+  std::map<std::string, std::vector<std::string>> out;
+  const FunctionStore store(state_dir);
+  std::vector<std::string> problems;
+  for (const auto& f : store.load(problems)) {
+    if (f.is_image()) out["sha256:" + f.code_sha256_hex].push_back(f.name);
+    std::string problem;
+    const auto json = store.load_versions(f.name, problem);
+    if (!json) continue;
+    try {
+      for (const auto& [n, v] : function_versions_from_json(*json).versions) {
+        if (v.is_image()) {
+          out["sha256:" + v.code_sha256_hex].push_back(f.name + ":" + std::to_string(n));
+        }
+      }
+    } catch (const std::exception&) {
+      // The node reports it when it loads the function.
+    }
+  }
+  return out;
 }
 
 }  // namespace ember::engine

@@ -328,6 +328,19 @@ TEST_F(ControlPlaneImage, ARestartKeepsTheFunctionEvenWhenItsSourceIsGone) {
   EXPECT_TRUE(fs::exists(state.path() / "state" / "functions" / "kept.json"));
   // The image the function runs is in the node's store; the layout it came from may go.
   fs::remove_all(copy);
+  // `ember image prune` keeps what the stored functions use, with no node running.
+  const fs::path config = state.path() / "ember.yaml";
+  {
+    std::ofstream out(config);
+    out << "node:\n  state_dir: \"" << (state.path() / "state").string() << "\"\nfunctions: []\n";
+  }
+  const auto ls = run({ember_exe().string(), "image", "ls", "--config", config.string()});
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_NE(ls.out.find(echo_digest().substr(0, 19) + "  "), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("kept,kept:1"), std::string::npos) << ls.out;
+  const auto pruned = run({ember_exe().string(), "image", "prune", "--config", config.string()});
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
+  EXPECT_NE(pruned.out.find("0 image(s) removed"), std::string::npos) << pruned.out;
   Node again({hello()}, {}, state.path() / "state");
   // Loaded without a warning (they go to stderr).
   const std::string warnings = read(again.dir() / "stderr");

@@ -5,6 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "ember/config/config.hpp"
 #include "ember/image/image.hpp"
@@ -29,5 +33,11 @@ LeasedImage lease_image(image::ImageStore& store, const image::ImageRef& ref);
 // Only looks at a few files of the unpacked root. Throws image::ImageError.
 void check_image_launch(image::StoredImage& stored, config::ImageOverrides& overrides,
                         std::uint32_t uid);
+
+// The images the control plane's image functions and their versions stored in `state_dir` use
+// (STATE_DIR/functions, STATE_DIR/versions), read without a running node: digest
+// ("sha256:HEX") -> the functions ("NAME", "NAME:N"). Files that do not read are left out.
+std::map<std::string, std::vector<std::string>> control_plane_images(
+    const std::filesystem::path& state_dir);
 
 }  // namespace ember::engine
