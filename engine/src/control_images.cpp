@@ -1,5 +1,6 @@
 #include "control_images.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -12,10 +13,7 @@ constexpr std::string_view kForms =
 
 bool is_transport(std::string_view name) {
   constexpr std::array<std::string_view, 3> kTransports = {"oci", "oci-archive", "docker-archive"};
-  for (const auto t : kTransports) {
-    if (t == name) return true;
-  }
-  return false;
+  return std::ranges::any_of(kTransports, [name](std::string_view t) { return t == name; });
 }
 
 // A registry's repository (docker://R/NAME:TAG or R/NAME:TAG) as the skopeo command that

@@ -39,23 +39,48 @@ std::string raw_from_hex(std::string_view hex) {
   return raw;
 }
 
+// An image function's own settings: ImageConfig (replaced whole when given); no Runtime or
+// Handler, which the image's entrypoint and command take the place of.
+std::optional<std::string> apply_image_settings(const boost::json::object& body,
+                                                StoredFunction& f) {
+  for (const char* key : {"Runtime", "Handler"}) {
+    const auto* v = body.if_contains(key);
+    if (v != nullptr && !v->is_null() && !(v->is_string() && v->as_string().empty())) {
+      return std::string(key) +
+             " is not for PackageType Image: the image's entrypoint and command say what "
+             "runs (change them with ImageConfig)";
+    }
+  }
+  if (const auto* v = body.if_contains("ImageConfig")) {
+    auto overrides = parse_image_config(*v);
+    if (auto* why = std::get_if<std::string>(&overrides)) return *why;
+    f.image_config = std::get<config::ImageOverrides>(std::move(overrides));
+  }
+  return std::nullopt;
+}
+
+// What ember cannot honour is refused rather than silently dropped.
+std::optional<std::string> unsupported_setting(const boost::json::object& body,
+                                               const StoredFunction& f) {
+  for (const std::string_view key : {"Layers", "VpcConfig", "FileSystemConfigs", "ImageConfig",
+                                     "KMSKeyArn", "SnapStart", "DeadLetterConfig"}) {
+    const auto* v = body.if_contains(key);
+    const bool empty = v == nullptr || v->is_null() || (v->is_array() && v->as_array().empty()) ||
+                       (v->is_object() && v->as_object().empty());
+    if (empty) continue;
+    if (key != "ImageConfig") {
+      return std::string(key) + " is not supported by ember's control plane";
+    }
+    if (!f.is_image()) return std::string("ImageConfig is only for PackageType Image");
+  }
+  return std::nullopt;
+}
+
 // Applies the settings CreateFunction and UpdateFunctionConfiguration share.
 std::optional<std::string> apply_settings(const boost::json::object& body, StoredFunction& f) {
   Fields fields(body);
   if (f.is_image()) {
-    for (const char* key : {"Runtime", "Handler"}) {
-      const auto* v = body.if_contains(key);
-      if (v != nullptr && !v->is_null() && !(v->is_string() && v->as_string().empty())) {
-        return std::string(key) +
-               " is not for PackageType Image: the image's entrypoint and command say what "
-               "runs (change them with ImageConfig)";
-      }
-    }
-    if (const auto* v = body.if_contains("ImageConfig")) {
-      auto overrides = parse_image_config(*v);
-      if (auto* why = std::get_if<std::string>(&overrides)) return *why;
-      f.image_config = std::get<config::ImageOverrides>(std::move(overrides));
-    }
+    if (auto why = apply_image_settings(body, f)) return why;
   }
   if (auto v = fields.string("Runtime")) f.runtime = *v;
   if (auto v = fields.string("Handler")) f.handler = *v;
@@ -66,18 +91,7 @@ std::optional<std::string> apply_settings(const boost::json::object& body, Store
   if (auto v = fields.environment()) f.environment = std::move(*v);
   if (f.description.size() > 256) return "Description is longer than 256 characters";
   if (fields.problem()) return fields.problem();
-  // What ember cannot honour is refused rather than silently dropped.
-  for (const char* key : {"Layers", "VpcConfig", "FileSystemConfigs", "ImageConfig", "KMSKeyArn",
-                          "SnapStart", "DeadLetterConfig"}) {
-    const auto* v = body.if_contains(key);
-    const bool empty = v == nullptr || v->is_null() || (v->is_array() && v->as_array().empty()) ||
-                       (v->is_object() && v->as_object().empty());
-    if (empty || (f.is_image() && std::string_view(key) == "ImageConfig")) continue;
-    if (std::string_view(key) == "ImageConfig")
-      return std::string("ImageConfig is only for PackageType Image");
-    return std::string(key) + " is not supported by ember's control plane";
-  }
-  return std::nullopt;
+  return unsupported_setting(body, f);
 }
 
 bool dry_run(const boost::json::object& body) {
@@ -88,6 +102,28 @@ bool dry_run(const boost::json::object& body) {
 bool publish(const boost::json::object& body) {
   const auto* v = body.if_contains("Publish");
   return v != nullptr && v->is_bool() && v->as_bool();
+}
+
+// CreateFunction of PackageType Image: Code.ImageUri and the settings, checked; the image is
+// unpacked after.
+std::variant<PendingCode, ControlResult> prepare_image_create(const boost::json::object& body,
+                                                              const boost::json::object* code,
+                                                              StoredFunction f) {
+  const auto* uri = code != nullptr ? code->if_contains("ImageUri") : nullptr;
+  if (uri == nullptr || !uri->is_string()) {
+    return invalid(
+        "Code.ImageUri is required for PackageType Image (aws lambda create-function "
+        "--package-type Image --code ImageUri=oci:/DIR:TAG)");
+  }
+  if (code->contains("ZipFile")) {
+    return invalid("Code.ZipFile is not for PackageType Image; give Code.ImageUri only");
+  }
+  auto parsed_uri = parse_image_uri(std::string(uri->as_string()));
+  if (auto* why = std::get_if<std::string>(&parsed_uri)) return invalid(*why);
+  auto image_ref = std::get<image::ImageRef>(std::move(parsed_uri));
+  f.image_uri = image_ref.to_string();
+  if (auto why = apply_settings(body, f)) return invalid(*why);
+  return PendingCode{std::move(f), {}, std::move(image_ref), true, false, publish(body)};
 }
 
 }  // namespace
@@ -530,23 +566,7 @@ std::variant<PendingCode, ControlResult> ControlPlane::prepare_create(const Requ
   f.name = ref.name;
   const auto* code = body.if_contains("Code");
   const auto* code_fields = code != nullptr && code->is_object() ? &code->as_object() : nullptr;
-  if (package_type == "Image") {
-    const auto* uri = code_fields != nullptr ? code_fields->if_contains("ImageUri") : nullptr;
-    if (uri == nullptr || !uri->is_string()) {
-      return invalid(
-          "Code.ImageUri is required for PackageType Image (aws lambda create-function "
-          "--package-type Image --code ImageUri=oci:/DIR:TAG)");
-    }
-    if (code_fields->contains("ZipFile")) {
-      return invalid("Code.ZipFile is not for PackageType Image; give Code.ImageUri only");
-    }
-    auto parsed_uri = parse_image_uri(std::string(uri->as_string()));
-    if (auto* why = std::get_if<std::string>(&parsed_uri)) return invalid(*why);
-    auto image_ref = std::get<image::ImageRef>(std::move(parsed_uri));
-    f.image_uri = image_ref.to_string();
-    if (auto why = apply_settings(body, f)) return invalid(*why);
-    return PendingCode{std::move(f), {}, std::move(image_ref), true, false, publish(body)};
-  }
+  if (package_type == "Image") return prepare_image_create(body, code_fields, std::move(f));
   if (auto why = apply_settings(body, f)) return invalid(*why);
   if (f.runtime.empty()) return invalid("Runtime is required for a Zip package");
   const auto* zip = code_fields != nullptr ? code_fields->if_contains("ZipFile") : nullptr;
