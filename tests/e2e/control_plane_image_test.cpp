@@ -297,8 +297,29 @@ TEST_F(ControlPlaneImage, BadImagesAreRefusedWithTheReasonAndTheNodeServesOn) {
   EXPECT_NE(bad.err.find("layer sha256:"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("digest mismatch"), std::string::npos) << bad.err;
 
+  // An image for another architecture.
+  const fs::path s390x_root = node.dir() / "s390x-root";
+  make_busybox_root(s390x_root);
+  build_oci_image(s390x_root, node.dir() / "s390x", "v1",
+                  ImageSpec{.entrypoint = {"/bin/sh"}, .architecture = "s390x"});
+  auto arch = create(cli, "arch", "oci:" + (node.dir() / "s390x").string() + ":v1");
+  EXPECT_NE(arch.err.find("(InvalidParameterValueException)"), std::string::npos) << arch.err;
+  EXPECT_NE(arch.err.find("image is for linux/s390x, this node is linux/"), std::string::npos)
+      << arch.err;
+
+  // A hostile layer on top of the first image: an entry that would write outside the root.
+  const fs::path hostile = node.dir() / "hostile";
+  fs::copy(images_->path() / "echo", hostile, fs::copy_options::recursive);
+  append_layer(hostile, "latest", {{.path = "../escaped", .data = "x"}});
+  auto escape = create(cli, "escape", "oci:" + hostile.string() + ":latest");
+  EXPECT_NE(escape.err.find("(InvalidParameterValueException)"), std::string::npos) << escape.err;
+  EXPECT_NE(escape.err.find("entry \"../escaped\": refused, '..' in the path"), std::string::npos)
+      << escape.err;
+  EXPECT_FALSE(fs::exists(node.state_dir() / "escaped"));
+  EXPECT_FALSE(fs::exists(node.state_dir() / "images" / "escaped"));
+
   // Nothing half made: no function, no unpacked leftovers; the node serves on.
-  for (const std::string name : {"reg", "rel", "absent", "tag", "bad"}) {
+  for (const std::string name : {"reg", "rel", "absent", "tag", "bad", "arch", "escape"}) {
     EXPECT_NE(cli.lambda({"get-function", "--function-name", name}).exit_code, 0) << name;
     EXPECT_FALSE(fs::exists(node.state_dir() / "functions" / (name + ".json"))) << name;
   }
