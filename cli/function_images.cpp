@@ -16,7 +16,7 @@ std::variant<FunctionImages, std::string> load_function_images(config::Config& c
       auto leased = engine::lease_image(*store, ref);
       out.leases.push_back(std::move(leased.lease));
       image::StoredImage stored = std::move(leased.stored);
-      engine::check_image_launch(stored, function.image_config, config.node.sandbox_uid);
+      engine::check_image_launch(stored, function.image_config, config.node);
       out.by_function.emplace(function.name, std::move(stored));
     } catch (const std::exception& e) {
       // The store's messages start with the reference already.

@@ -20,6 +20,7 @@
 #include <system_error>
 
 #include "config_reloader.hpp"
+#include "ember/config/host_ids.hpp"
 #include "ember/engine/node.hpp"
 #include "ember/engine/status_page.hpp"
 #include "ember/engine/terminal_echo.hpp"
@@ -67,6 +68,24 @@ bool pin_to_cpu(const std::string& who, int cpu) {
   return true;
 }
 
+std::optional<isolation::IdRange> sandbox_ids(const config::NodeConfig& node) {
+  if (!node.sandbox_uid_range) return std::nullopt;
+  return isolation::IdRange{node.sandbox_uid_range->first, node.sandbox_uid_range->count};
+}
+
+// The range was checked when the file was read, if it names one; the default is checked here,
+// and a written one again: a user may have been added since.
+std::optional<std::string> foreign_sandbox_ids(const config::Config& config) {
+  const auto& range = config.node.sandbox_uid_range;
+  if (!range) return std::nullopt;
+  auto used = config::host_use_of(*range);
+  if (!used) return std::nullopt;
+  return "node.sandbox_uid_range " + std::to_string(range->first) + "-" +
+         std::to_string(range->last()) + " (" + config.file.string() +
+         ") is not the node's own: " + *used +
+         "; set it to ids no user, group or subordinate range of the host has, or to `none`";
+}
+
 // The OCI runtime's sandboxes for the `isolation: oci` functions; null (after saying why, in
 // the runtime's own words) when it cannot start a container here.
 std::unique_ptr<isolation::SandboxBackend> make_oci(const config::Config& config,
@@ -77,6 +96,7 @@ std::unique_ptr<isolation::SandboxBackend> make_oci(const config::Config& config
   options.state_dir = config.node.state_dir / "oci";
   options.uid = config.node.sandbox_uid;
   options.gid = config.node.sandbox_gid;
+  options.ids = sandbox_ids(config.node);
   auto backend = isolation::make_oci_backend(options);
   if (!backend) {
     std::cerr << run.command << ": cannot run " << boost::algorithm::join(functions, ", ")
@@ -120,6 +140,12 @@ std::optional<engine::Backends> make_backends(const config::Config& config,
                   boost::algorithm::join(f.seccomp_allow, ", ").c_str());
     }
   }
+  if (!oci_functions.empty() || !isolated.empty()) {
+    if (auto foreign = foreign_sandbox_ids(config)) {
+      std::cerr << run.command << ": " << *foreign << "\n";
+      return std::nullopt;
+    }
+  }
   if (!oci_functions.empty()) {
     backends.oci = make_oci(config, oci_functions, run);
     if (!backends.oci) return std::nullopt;
@@ -130,6 +156,7 @@ std::optional<engine::Backends> make_backends(const config::Config& config,
   options.init_path = layout.sandbox_init;
   options.uid = config.node.sandbox_uid;
   options.gid = config.node.sandbox_gid;
+  options.ids = sandbox_ids(config.node);
   options.leftovers = [&run](const std::string& notice) {
     std::cout << run.command << ": " << notice << std::endl;
   };

@@ -11,6 +11,7 @@
 #include <string>
 #include <system_error>
 
+#include "ember/config/host_ids.hpp"
 #include "ember/image/image.hpp"
 #include "ember/schedule/schedule.hpp"
 #include "layers.hpp"
@@ -78,6 +79,44 @@ double read_price(const Walker& walker, const Entry& entry) {
 
 std::string default_request_price() { return "0.20"; }
 std::string default_gb_second_price() { return "0.0000166667"; }
+
+void read_sandbox_uid_range(const Walker& walker, const Entry& entry, NodeConfig& node) {
+  const std::string text = walker.string(entry);
+  if (text == "none") {
+    node.sandbox_uid_range.reset();
+    return;
+  }
+  constexpr std::uint64_t kLastId = 2147483646;  // tools that read ids as signed stay right
+  const auto dash = text.find('-');
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  const char* end = text.data() + text.size();
+  const char* middle = text.data() + (dash == std::string::npos ? text.size() : dash);
+  if (dash == std::string::npos || std::from_chars(text.data(), middle, first).ptr != middle ||
+      std::from_chars(middle + 1, end, last).ptr != end || first < 1 || first > last ||
+      last > kLastId) {
+    walker.fail(entry, "expected `FIRST-LAST` (ids 1.." + std::to_string(kLastId) +
+                           ", FIRST <= LAST) or `none`, got " + in_backticks(text));
+  }
+  const UidRange range{static_cast<std::uint32_t>(first),
+                       static_cast<std::uint32_t>(last - first + 1)};
+  for (const auto& [id, what] :
+       {std::pair{std::uint64_t{65534}, std::string("65534 (nobody)")},
+        std::pair{std::uint64_t{node.sandbox_gid},
+                  std::to_string(node.sandbox_gid) + " (node.sandbox_gid, the shared group)"}}) {
+    if (id >= first && id <= last) walker.fail(entry, in_backticks(text) + " holds " + what);
+  }
+  if (auto used = host_use_of(range)) {
+    walker.fail(entry, in_backticks(text) + " is not the node's own: " + *used +
+                           "; pick ids no user, group or subordinate range of the host has");
+  }
+  node.sandbox_uid_range = range;
+}
+
+std::string default_sandbox_uid_range() {
+  return std::to_string(kDefaultSandboxUids.first) + "-" +
+         std::to_string(kDefaultSandboxUids.last());
+}
 
 void read_state_dir(const Walker& walker, const Entry& entry, NodeConfig& node) {
   node.state_dir = walker.path(entry);

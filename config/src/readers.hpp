@@ -32,6 +32,10 @@ void read_price_into(const Walker& walker, const Entry& entry, CostConfig& cost)
 std::string default_request_price();
 std::string default_gb_second_price();
 
+// `FIRST-LAST` or `none`: ids of no host user or group, leaving out 65534 and sandbox_gid.
+void read_sandbox_uid_range(const Walker& walker, const Entry& entry, NodeConfig& node);
+std::string default_sandbox_uid_range();
+
 // A directory path, or one that does not exist yet.
 void read_state_dir(const Walker& walker, const Entry& entry, NodeConfig& node);
 

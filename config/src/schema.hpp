@@ -158,10 +158,17 @@ inline constexpr auto kNodeKeys = std::to_array<Key<NodeConfig>>({
      .doc = "Default `isolation` of every function that does not set its own."},
     {.name = "sandbox_uid",
      .type = integer<&NodeConfig::sandbox_uid>(1, 65534),
-     .doc = "User id the runtime runs as inside native sandboxes."},
+     .doc = "User id the runtime runs as inside sandboxes when `sandbox_uid_range` is `none`."},
     {.name = "sandbox_gid",
      .type = integer<&NodeConfig::sandbox_gid>(1, 65534),
-     .doc = "Group id of that user."},
+     .doc = "Group id of that user; with a `sandbox_uid_range`, a group every sandbox's user "
+            "also has, so code readable by it stays readable."},
+    {.name = "sandbox_uid_range",
+     .type = custom<&NodeConfig::sandbox_uid_range, &read_sandbox_uid_range,
+                    &default_sandbox_uid_range>(
+         "`FIRST-LAST` (ids no user, group or subordinate range of the host has) or `none`"),
+     .doc = "Ids of the node's own: each sandbox runs as a user and group of its own from "
+            "them, so the limits the kernel counts per user are its own."},
     {.name = "memory_budget_mb",
      .type =
          integer<&NodeConfig::memory_budget_mb>(128, 1ULL << 30U, "80 % of the machine's memory"),

@@ -291,7 +291,7 @@ std::variant<Runnable, std::string> ControlPlane::to_config(const StoredFunction
     if (it == images_.end()) return "its image sha256:" + s.code_sha256_hex + " is not loaded";
     image::StoredImage stored = it->second;
     try {
-      check_image_launch(stored, f.image_config, file_.node.sandbox_uid);
+      check_image_launch(stored, f.image_config, file_.node);
     } catch (const image::ImageError& e) {
       return "ImageUri " + s.image_uri + ": " + e.what();
     }

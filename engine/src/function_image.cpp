@@ -56,9 +56,15 @@ bool executable_by_others(const struct stat& st) {
   return S_ISREG(st.st_mode) && (st.st_mode & S_IXOTH) != 0 && (st.st_mode & S_IROTH) != 0;
 }
 
+// Who runs an image function's programs, for a message.
+std::string sandbox_users(const config::NodeConfig& node) {
+  return node.sandbox_uid_range ? std::string("the sandboxes' users (node.sandbox_uid_range)")
+                                : "the sandbox user " + std::to_string(node.sandbox_uid);
+}
+
 // What the image function runs first, as an absolute path inside the image.
 std::string resolve_program(const image::StoredImage& stored, const std::string& program,
-                            std::uint32_t uid) {
+                            const std::string& sandbox_user) {
   std::string path = program;
   if (program.find('/') == std::string::npos) {
     path.clear();
@@ -82,8 +88,8 @@ std::string resolve_program(const image::StoredImage& stored, const std::string&
   if (!st) throw image::ImageError(path + " does not exist in the image");
   if (!executable_by_others(*st)) {
     throw image::ImageError(path + " (mode " + octal_mode(st->st_mode) +
-                            ") cannot be read and executed by the sandbox user " +
-                            std::to_string(uid) + "; make it world-readable and executable");
+                            ") cannot be read and executed by " + sandbox_user +
+                            "; make it world-readable and executable");
   }
   return path;
 }
@@ -111,7 +117,7 @@ LeasedImage lease_image(image::ImageStore& store, const image::ImageRef& ref) {
 }
 
 void check_image_launch(image::StoredImage& stored, config::ImageOverrides& overrides,
-                        std::uint32_t uid) {
+                        const config::NodeConfig& node) {
   if (overrides.entrypoint.empty() && overrides.command.empty() &&
       stored.config.entrypoint.empty() && stored.config.cmd.empty()) {
     throw image::ImageError(
@@ -123,7 +129,7 @@ void check_image_launch(image::StoredImage& stored, config::ImageOverrides& over
                 : !stored.config.entrypoint.empty() ? stored.config.entrypoint
                 : !overrides.command.empty()        ? overrides.command
                                                     : stored.config.cmd;
-  first.front() = resolve_program(stored, first.front(), uid);
+  first.front() = resolve_program(stored, first.front(), sandbox_users(node));
 }
 
 std::map<std::string, std::vector<std::string>> control_plane_images(

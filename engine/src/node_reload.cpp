@@ -41,6 +41,7 @@ std::vector<std::string> changed_node_keys(const config::NodeConfig& was,
   note(was.account_id == now.account_id, "node.account_id");
   note(was.sandbox_uid == now.sandbox_uid && was.sandbox_gid == now.sandbox_gid,
        "node.sandbox_user");
+  note(was.sandbox_uid_range == now.sandbox_uid_range, "node.sandbox_uid_range");
   note(was.memory_budget_mb == now.memory_budget_mb, "node.memory_budget_mb");
   note(was.max_workers == now.max_workers, "node.max_workers");
   note(was.freeze_idle == now.freeze_idle && was.freeze_idle_after == now.freeze_idle_after,

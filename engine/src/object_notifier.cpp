@@ -1,5 +1,6 @@
 #include "object_notifier.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,6 +45,24 @@ std::vector<std::string> functions_of(const config::Config& config, const std::s
   return names;
 }
 
+// A writable bucket directory: the sandbox user's, or with a uid range (a user per sandbox)
+// the shared group's, group-writable and setgid, so every function's objects stay in that
+// group for the others to read. "" when done.
+std::string give_to_sandboxes(const fs::path& dir, const config::NodeConfig& node) {
+  const auto& gid = node.sandbox_gid;
+  if (::chown(dir.c_str(), node.sandbox_uid_range ? 0 : node.sandbox_uid, gid) < 0) {
+    return "cannot give bucket directory " + dir.string() + " to the sandbox " +
+           (node.sandbox_uid_range ? "group " + std::to_string(gid)
+                                   : "user " + std::to_string(node.sandbox_uid)) +
+           ": " + std::system_category().message(errno);
+  }
+  if (node.sandbox_uid_range && ::chmod(dir.c_str(), 02775) < 0) {
+    return "cannot make bucket directory " + dir.string() + " writable by group " +
+           std::to_string(gid) + ": " + std::system_category().message(errno);
+  }
+  return {};
+}
+
 }  // namespace
 
 void make_bucket_directories(const config::Config& config, const EngineContext& context) {
@@ -54,11 +73,8 @@ void make_bucket_directories(const config::Config& config, const EngineContext& 
     if (ec) {
       failure = "cannot make the directory of bucket " + bucket.name + ", " + bucket.path.string() +
                 ": " + ec.message();
-    } else if (made && mounted_writable_in_a_sandbox(config, bucket) &&
-               ::chown(bucket.path.c_str(), config.node.sandbox_uid, config.node.sandbox_gid) < 0) {
-      failure = "cannot give bucket directory " + bucket.path.string() + " to the sandbox user " +
-                std::to_string(config.node.sandbox_uid) + ": " +
-                std::system_category().message(errno);
+    } else if (made && mounted_writable_in_a_sandbox(config, bucket)) {
+      failure = give_to_sandboxes(bucket.path, config.node);
     }
     if (failure.empty() || !context.echo) continue;
     for (const auto& name : functions_of(config, bucket.name)) {

@@ -21,8 +21,10 @@
 namespace ember::engine {
 
 // Makes missing bucket directories. One that a sandboxed function mounts writable is given to
-// the sandbox user (node.sandbox_uid/gid), so the function can write into it; an existing one
-// is left as it is. Failures are logged: the function that needs it fails then, by name.
+// the sandbox user (node.sandbox_uid/gid), or with node.sandbox_uid_range made writable by
+// the group every sandbox has (node.sandbox_gid), so the function can write into it; an
+// existing one is left as it is. Failures are logged: the function that needs it fails then, by
+// name.
 void make_bucket_directories(const config::Config& config, const EngineContext& context);
 
 class ObjectNotifier {

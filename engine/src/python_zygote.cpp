@@ -131,6 +131,7 @@ Result<void> PythonZygote::spawn(isolation::SandboxEntry& entry) {
   request["cgroup_procs"] = std::move(procs);
   request["uid"] = entry.uid;
   request["gid"] = entry.gid;
+  request["group"] = entry.group;
   request["seccomp"] = runtime_api::base64_encode(entry.seccomp);
 
   std::array<int, 3> fds{entry.init_pidfd.get(), entry.output_fd, entry.launch_fd.get()};

@@ -22,6 +22,7 @@ enum Tag : unsigned char {
   kAdopt,
   kImageRoot,
   kMount,
+  kGroup,
   kReady = 32,
   kFailed,
   kExited,
@@ -96,6 +97,7 @@ std::string encode(const InitConfig& config) {
   put_number(out, kTmpMb, config.tmp_mb);
   put_number(out, kUid, config.uid);
   put_number(out, kGid, config.gid);
+  put_number(out, kGroup, config.group);
   put(out, kHostname, config.hostname);
   if (config.adopt) put(out, kAdopt, "1");
   put(out, kSeccomp,
@@ -141,6 +143,9 @@ std::optional<InitConfig> decode_config(std::string_view message) {
         break;
       case kGid:
         ok = parse_number(payload, config.gid);
+        break;
+      case kGroup:
+        ok = parse_number(payload, config.group);
         break;
       case kHostname:
         config.hostname = payload;

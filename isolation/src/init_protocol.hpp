@@ -46,6 +46,7 @@ struct InitConfig {
   std::uint32_t tmp_mb = 512;
   std::uint32_t uid = 993;
   std::uint32_t gid = 993;
+  std::uint32_t group = 993;  // the worker's supplementary group (NativeOptions::ids)
   std::string hostname;
   std::vector<sock_filter> seccomp;
   // No worker of init's own: a process from outside enters the sandbox and forks the worker

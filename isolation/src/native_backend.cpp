@@ -22,6 +22,7 @@
 #include "init_protocol.hpp"
 #include "loopback_listener.hpp"
 #include "netns_listener.hpp"
+#include "sandbox_ids.hpp"
 #include "sandbox_path.hpp"
 #include "seccomp_policy.hpp"
 
@@ -66,17 +67,24 @@ Result<init::Reply> receive_reply(int fd, std::chrono::milliseconds timeout) {
   return *reply;
 }
 
+// Who must be able to read the code and run the runtime: the sandbox's user, which with
+// NativeOptions::ids differs per sandbox and shares only the group options.gid.
+std::string sandbox_users(const NativeOptions& options) {
+  return options.ids ? "group " + std::to_string(options.gid) + " or others"
+                     : "uid " + std::to_string(options.uid);
+}
+
 std::string hint_for(const init::StepFailed& failed, const NativeOptions& options) {
   if (failed.step == "working directory" && failed.err == EACCES) {
-    return "the code directory must be readable by uid " + std::to_string(options.uid) +
-           " (chmod o+rx)";
+    return "the code directory must be readable by " + sandbox_users(options) +
+           (options.ids ? " (chmod g+rx or o+rx)" : " (chmod o+rx)");
   }
   if (failed.step == "exec runtime" && failed.err == ENOENT) {
     return "the program, or the interpreter its '#!' line names, does not exist inside the "
            "sandbox (the code is at /var/task; /usr, /bin and /lib come from the host)";
   }
   if (failed.step == "exec runtime" && failed.err == EACCES) {
-    return "the runtime must be executable by uid " + std::to_string(options.uid);
+    return "the runtime must be executable by " + sandbox_users(options);
   }
   return {};
 }
@@ -94,14 +102,16 @@ SysError launch_step_failed(const std::string& id, const init::StepFailed& faile
 // (with the exec's time) or StepFailed is read when asked for, or when init has exited.
 class NativeSandbox final : public Sandbox {
  public:
-  NativeSandbox(const SandboxSpec& spec, NativeOptions options, std::unique_ptr<Cgroup> cgroup,
-                InitProcess init, UniqueFd handshake, UniqueFd listener, SandboxTimings timings)
+  NativeSandbox(const SandboxSpec& spec, NativeOptions options, IdLease user,
+                std::unique_ptr<Cgroup> cgroup, InitProcess init, UniqueFd handshake,
+                UniqueFd listener, SandboxTimings timings)
       : id_(spec.id),
         memory_mb_(spec.memory_mb),
         burst_(spec.init_cpu_burst),
         own_network_(!spec.network_host),
         adopted_(static_cast<bool>(spec.adopter)),
         options_(std::move(options)),
+        user_(std::move(user)),
         cgroup_(std::move(cgroup)),
         init_(std::move(init)),
         handshake_(std::move(handshake)),
@@ -112,7 +122,8 @@ class NativeSandbox final : public Sandbox {
   NativeSandbox(NativeSandbox&&) = delete;
   NativeSandbox& operator=(NativeSandbox&&) = delete;
   // Members end in reverse order: listener, handshake, init (SIGKILL and reap, which takes
-  // the whole pid namespace down), then the cgroup (kill stragglers, rmdir).
+  // the whole pid namespace down), the cgroup (kill stragglers, rmdir), then the user's id,
+  // free again once no process of it is left.
   ~NativeSandbox() override = default;
 
   [[nodiscard]] pid_t pid() const override { return init_.pid(); }
@@ -209,6 +220,7 @@ class NativeSandbox final : public Sandbox {
   bool own_network_;  // its own network namespace (not `network: host`)
   bool adopted_;
   NativeOptions options_;
+  IdLease user_;  // before cgroup_: returned after the cgroup is empty and gone
   std::unique_ptr<Cgroup> cgroup_;
   InitProcess init_;
   UniqueFd handshake_;
@@ -223,12 +235,13 @@ class NativeSandbox final : public Sandbox {
 class NativePrepared final : public PreparedSandbox {
  public:
   NativePrepared(SandboxSpec spec, NativeOptions options,
-                 std::shared_ptr<const SeccompProgram> seccomp, std::unique_ptr<Cgroup> cgroup,
-                 InitProcess init, UniqueFd handshake, UniqueFd launch_read, UniqueFd launch,
-                 Listener listener, SandboxTimings timings)
+                 std::shared_ptr<const SeccompProgram> seccomp, SandboxUser user,
+                 std::unique_ptr<Cgroup> cgroup, InitProcess init, UniqueFd handshake,
+                 UniqueFd launch_read, UniqueFd launch, Listener listener, SandboxTimings timings)
       : spec_(std::move(spec)),
         seccomp_(std::move(seccomp)),
         options_(std::move(options)),
+        user_(std::move(user)),
         cgroup_(std::move(cgroup)),
         init_(std::move(init)),
         handshake_(std::move(handshake)),
@@ -247,8 +260,9 @@ class NativePrepared final : public PreparedSandbox {
     out.launch_fd = std::move(launch_read_);
     out.output_fd = spec_.output_fd;
     out.cgroup_procs = cgroup_->procs_files();
-    out.uid = options_.uid;
-    out.gid = options_.gid;
+    out.uid = user_.uid;
+    out.gid = user_.gid;
+    out.group = user_.group;
     out.seccomp.assign(reinterpret_cast<const char*>(seccomp_->instructions.data()),
                        seccomp_->instructions.size() * sizeof(sock_filter));
     return out;
@@ -270,9 +284,9 @@ class NativePrepared final : public PreparedSandbox {
       sent += static_cast<std::size_t>(n);
     }
     launch_.reset();
-    return std::unique_ptr<Sandbox>(
-        std::make_unique<NativeSandbox>(spec_, options_, std::move(cgroup_), std::move(init_),
-                                        std::move(handshake_), std::move(listener_.fd), timings_));
+    return std::unique_ptr<Sandbox>(std::make_unique<NativeSandbox>(
+        spec_, options_, std::move(user_.lease), std::move(cgroup_), std::move(init_),
+        std::move(handshake_), std::move(listener_.fd), timings_));
   }
 
   // Waits for init's Prepared, or the reason it failed.
@@ -298,6 +312,7 @@ class NativePrepared final : public PreparedSandbox {
   SandboxSpec spec_;  // for its id and host paths
   std::shared_ptr<const SeccompProgram> seccomp_;
   NativeOptions options_;  // a copy: a prepared sandbox may outlive its backend
+  SandboxUser user_;       // before cgroup_, as NativeSandbox's
   std::unique_ptr<Cgroup> cgroup_;
   InitProcess init_;
   UniqueFd handshake_;
@@ -310,7 +325,9 @@ class NativePrepared final : public PreparedSandbox {
 class NativeBackend final : public SandboxBackend {
  public:
   NativeBackend(NativeOptions options, std::unique_ptr<CgroupManager> cgroups)
-      : options_(std::move(options)), cgroups_(std::move(cgroups)) {}
+      : options_(std::move(options)),
+        cgroups_(std::move(cgroups)),
+        ids_(options_.ids ? std::make_shared<SandboxIds>(*options_.ids) : nullptr) {}
 
   [[nodiscard]] std::string name() const override { return "native"; }
 
@@ -324,6 +341,8 @@ class NativeBackend final : public SandboxBackend {
     t.create_begin = Clock::now();
     auto program = seccomp_.get(spec.seccomp);  // compiled on first use of a policy only
     if (!program) return program.error();
+    auto user = sandbox_user(ids_, options_.uid, options_.gid);
+    if (!user) return user.error();
 
     auto cgroup = cgroups_->create(
         spec.id, CgroupLimits{spec.memory_mb, options_.pids_max, spec.init_cpu_burst});
@@ -365,8 +384,9 @@ class NativeBackend final : public SandboxBackend {
       config.mounts.push_back({mount.source.string(), mount.target, mount.read_only});
     }
     config.tmp_mb = spec.tmp_mb;
-    config.uid = options_.uid;
-    config.gid = options_.gid;
+    config.uid = user->uid;
+    config.gid = user->gid;
+    config.group = user->group;
     config.hostname = "sandbox";
     config.seccomp = (*program)->instructions;
     config.adopt = static_cast<bool>(spec.adopter);
@@ -375,8 +395,9 @@ class NativeBackend final : public SandboxBackend {
       return last_error("send the sandbox its configuration");
     }
     auto prepared = std::make_unique<NativePrepared>(
-        spec, options_, *program, std::move(*cgroup), std::move(*init), std::move(handshake),
-        std::move(launch_read), std::move(launch_write), std::move(*listener), t);
+        spec, options_, *program, std::move(*user), std::move(*cgroup), std::move(*init),
+        std::move(handshake), std::move(launch_read), std::move(launch_write), std::move(*listener),
+        t);
     if (auto ready = prepared->wait_until_prepared(); !ready) return ready.error();
     if (spec.adopter) {
       auto entry = prepared->entry();
@@ -393,6 +414,7 @@ class NativeBackend final : public SandboxBackend {
  private:
   NativeOptions options_;
   std::unique_ptr<CgroupManager> cgroups_;
+  std::shared_ptr<SandboxIds> ids_;  // null: every sandbox runs as options_.uid
   SeccompProgramCache seccomp_;
 };
 

@@ -23,6 +23,8 @@
 #include "oci_config.hpp"
 #include "oci_host_root.hpp"
 #include "oci_runtime.hpp"
+#include "sandbox_identity.hpp"
+#include "sandbox_ids.hpp"
 #include "sandbox_path.hpp"
 
 namespace ember::isolation {
@@ -87,6 +89,7 @@ struct OciRemains {
   std::unique_ptr<Cgroup> cgroup;
   std::optional<SpawnedProcess> runtime_process;  // unreaped
   UniqueFd netns;
+  SandboxUser user;  // its id goes back once the container and its cgroups are gone
 
   [[nodiscard]] bool container_state_exists() const {
     return fs::exists(shared->runtime.state_root() / container_id);
@@ -111,6 +114,7 @@ struct OciRemains {
     netns.reset();
     std::error_code ec;
     fs::remove_all(bundle, ec);
+    user.lease = IdLease();
   }
 };
 
@@ -270,8 +274,19 @@ class OciPrepared final : public PreparedSandbox {
     }
     input.seccomp = seccomp_;
     input.host_root = &shared.host_root;
-    input.uid = shared.options.uid;
-    input.gid = shared.options.gid;
+    input.uid = remains_->user.uid;
+    input.gid = remains_->user.gid;
+    input.group = remains_->user.group;
+    if (shared.options.ids && spec_.image_root.empty()) {
+      input.passwd_file = remains_->bundle / "passwd";
+      input.group_file = remains_->bundle / "group";
+      if (auto r = write_text(input.passwd_file, sandbox_passwd(input.uid, input.gid)); !r) {
+        return in_context(r.error());
+      }
+      if (auto r = write_text(input.group_file, sandbox_group(input.gid, input.group)); !r) {
+        return in_context(r.error());
+      }
+    }
     input.pids_max = shared.options.pids_max;
     input.cgroups_path = remains_->cgroup_path + "/" + kOciContainerCgroup;
     input.cgroup_namespace = shared.cgroup_namespace;
@@ -309,7 +324,10 @@ class OciPrepared final : public PreparedSandbox {
 class OciBackend final : public SandboxBackend {
  public:
   OciBackend(std::shared_ptr<const OciShared> shared, std::unique_ptr<CgroupManager> cgroups)
-      : shared_(std::move(shared)), cgroups_(std::move(cgroups)) {}
+      : shared_(std::move(shared)),
+        cgroups_(std::move(cgroups)),
+        ids_(shared_->options.ids ? std::make_shared<SandboxIds>(*shared_->options.ids) : nullptr) {
+  }
 
   [[nodiscard]] std::string name() const override { return "oci"; }
   [[nodiscard]] const OciRuntime& runtime() const { return shared_->runtime; }
@@ -332,8 +350,11 @@ class OciBackend final : public SandboxBackend {
       return SysError{EINVAL, "sandbox " + spec.id + ": neither code_dir nor image_root given", {}};
     }
 
+    auto user = sandbox_user(ids_, shared_->options.uid, shared_->options.gid);
+    if (!user) return context(user.error());
     auto remains = std::make_shared<OciRemains>();
     remains->shared = shared_;
+    remains->user = std::move(*user);
     remains->container_id = std::string(kOciIdPrefix) + spec.id;
     remains->bundle = shared_->bundles / remains->container_id;
     std::error_code ec;
@@ -388,6 +409,7 @@ class OciBackend final : public SandboxBackend {
  private:
   std::shared_ptr<const OciShared> shared_;
   std::unique_ptr<CgroupManager> cgroups_;
+  std::shared_ptr<SandboxIds> ids_;  // null: every sandbox runs as options.uid
 };
 
 // Deletes what a node that was killed left: its containers (by the id prefix), their cgroups

@@ -4,6 +4,7 @@
 
 #include "cgroup.hpp"
 #include "ember_paths.hpp"
+#include "per_user_limits.hpp"
 #include "proc_masks.hpp"
 
 namespace ember::isolation {
@@ -50,6 +51,12 @@ json::array mounts(const OciContainerInput& in) {
   }
   if (!spec.image_root.empty()) return list;
   for (const auto& host : in.host_root->binds) list.emplace_back(read_only_bind(host, host));
+  if (!in.passwd_file.empty()) {
+    list.emplace_back(read_only_bind(in.passwd_file.string(), "/etc/passwd"));
+  }
+  if (!in.group_file.empty()) {
+    list.emplace_back(read_only_bind(in.group_file.string(), "/etc/group"));
+  }
   list.emplace_back(read_only_bind(spec.code_dir.string(), kTaskRoot));
   if (!spec.runtime_dir.empty()) {
     list.emplace_back(read_only_bind(spec.runtime_dir.string(), kRuntimeRoot));
@@ -76,7 +83,11 @@ json::object process(const OciContainerInput& in) {
   const json::array none;
   return {
       {"terminal", false},
-      {"user", {{"uid", in.uid}, {"gid", in.gid}, {"additionalGids", json::array{in.gid}}}},
+      {"user",
+       {{"uid", in.uid},
+        {"gid", in.gid},
+        {"additionalGids",
+         in.group == in.gid ? json::array{in.gid} : json::array{in.gid, in.group}}}},
       {"args", args},
       {"env", env},
       {"cwd", in.cwd},
@@ -89,8 +100,14 @@ json::object process(const OciContainerInput& in) {
       // As the native worker's: RLIMIT_NPROC would count across every sandbox of the uid;
       // pids.max bounds each sandbox instead.
       {"rlimits",
-       json::array{json::object{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}},
-                   json::object{{"type", "RLIMIT_CORE"}, {"hard", 0}, {"soft", 0}}}},
+       json::array{
+           json::object{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}},
+           json::object{{"type", "RLIMIT_CORE"}, {"hard", 0}, {"soft", 0}},
+           json::object{{"type", "RLIMIT_SIGPENDING"},
+                        {"hard", kSigPendingLimit},
+                        {"soft", kSigPendingLimit}},
+           json::object{
+               {"type", "RLIMIT_MSGQUEUE"}, {"hard", kMsgQueueBytes}, {"soft", kMsgQueueBytes}}}},
       {"noNewPrivileges", true},
   };
 }

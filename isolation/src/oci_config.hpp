@@ -30,6 +30,11 @@ struct OciContainerInput {
   const OciHostRoot* host_root = nullptr;  // used when spec->image_root is empty
   uid_t uid = 993;
   gid_t gid = 993;
+  gid_t group = 993;  // supplementary (OciOptions::ids); gid when none
+  // Files bound over the host root's /etc/passwd and /etc/group (a user of its own per
+  // sandbox); empty: the host root's.
+  std::filesystem::path passwd_file;
+  std::filesystem::path group_file;
   std::uint32_t pids_max = 1024;
   std::string cgroups_path;  // "/..." relative to each hierarchy's root
   std::string netns_path;    // the namespace the Runtime API listens in; empty = the host's

@@ -7,6 +7,7 @@
 
 #include "ember_paths.hpp"
 #include "host_root_paths.hpp"
+#include "sandbox_identity.hpp"
 
 namespace ember::isolation {
 namespace {
@@ -74,20 +75,11 @@ Result<void> add_etc(OciHostRoot& root) {
   return {};
 }
 
-// Only the sandbox user and root exist inside, as in the native root.
+// Only the sandbox user and root exist inside, as in the native root. With a user per sandbox
+// (OciOptions::ids) each bundle binds its own over these.
 Result<void> write_identity(const fs::path& dir, uid_t uid, gid_t gid) {
-  const std::string u = std::to_string(uid);
-  const std::string g = std::to_string(gid);
-  if (auto r = write_file(dir / "etc/passwd",
-                          "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-                          "sbx_user1051:x:" +
-                              u + ":" + g + "::/tmp:/usr/sbin/nologin\n");
-      !r) {
-    return r;
-  }
-  if (auto r = write_file(dir / "etc/group", "root:x:0:\nsbx_user1051:x:" + g + ":\n"); !r) {
-    return r;
-  }
+  if (auto r = write_file(dir / "etc/passwd", sandbox_passwd(uid, gid)); !r) return r;
+  if (auto r = write_file(dir / "etc/group", sandbox_group(gid, gid)); !r) return r;
   return write_file(dir / "etc/hostname", "sandbox\n");
 }
 

@@ -64,7 +64,7 @@ WORKER_PID = 3
 ARMED_FD = 3
 LAUNCH_FD = 4
 # EMBER_ARM_ABI_VERSION of isolation/src/arm_abi/ember_arm.h, whose struct this mirrors.
-ARM_ABI_VERSION = 1
+ARM_ABI_VERSION = 2
 # Launch records (isolation/src/init_protocol.cpp): tag byte, 4-byte little-endian size.
 TAG_ARGV, TAG_ENV, TAG_WORKING_DIR = 1, 2, 3
 
@@ -75,7 +75,8 @@ _libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
 class _ArmSpec(ctypes.Structure):
     """struct ember_arm_spec."""
     _fields_ = [("abi_version", ctypes.c_uint32), ("uid", ctypes.c_uint32),
-                ("gid", ctypes.c_uint32), ("seccomp", ctypes.c_void_p),
+                ("gid", ctypes.c_uint32), ("group", ctypes.c_uint32),
+                ("seccomp", ctypes.c_void_p),
                 ("seccomp_bytes", ctypes.c_size_t)]
 
 
@@ -218,7 +219,7 @@ def _arm(request, launch_fd, armed_fd):
     os.dup2(launch_fd, LAUNCH_FD)
     program = base64.b64decode(request["seccomp"])
     buffer = ctypes.create_string_buffer(program, len(program))
-    spec = _ArmSpec(ARM_ABI_VERSION, request["uid"], request["gid"],
+    spec = _ArmSpec(ARM_ABI_VERSION, request["uid"], request["gid"], request["group"],
                     ctypes.cast(buffer, ctypes.c_void_p), len(program))
     error = ctypes.create_string_buffer(512)
     err = _arm_library.ember_arm_worker(ctypes.byref(spec), error, len(error))

@@ -1,5 +1,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "ember/config/config.hpp"
+#include "ember/config/host_ids.hpp"
 
 namespace ember::config {
 namespace {
@@ -215,10 +217,80 @@ TEST_F(LoadConfig, RejectsUnknownNodeKeyWithLineAndColumn) {
                 "  port: 9000\n"),
       at(3, 3) +
           "node.port: unknown key; allowed keys: listen, state_dir, region, account_id, "
-          "keep_alive_s, isolation, sandbox_uid, sandbox_gid, memory_budget_mb, max_workers, "
+          "keep_alive_s, isolation, sandbox_uid, sandbox_gid, sandbox_uid_range, "
+          "memory_budget_mb, max_workers, "
           "freeze_idle, freeze_idle_after_ms, shutdown_grace_s, init_cpu_burst, oci_runtime, "
           "max_image_mb, http, buckets, metrics, cost, auth, log_format, log_bytes_per_invocation, "
           "log_bytes_per_second, log_file_bytes, log_files");
+}
+
+TEST_F(LoadConfig, SandboxUidRangeIsTheNodesOwnByDefaultAndCanBeNone) {
+  const auto defaults = load_config(write_config("node: {}\n")).node;
+  ASSERT_TRUE(defaults.sandbox_uid_range);
+  EXPECT_EQ(*defaults.sandbox_uid_range, kDefaultSandboxUids);
+  EXPECT_EQ(defaults.sandbox_uid_range->first, 1879048192U);
+  EXPECT_EQ(defaults.sandbox_uid_range->last(), 1879113727U);
+  // The default is no host user's or group's here either (the node checks it at start).
+  EXPECT_EQ(host_use_of(kDefaultSandboxUids), std::nullopt);
+  EXPECT_FALSE(
+      load_config(write_config("node: {sandbox_uid_range: none}\n")).node.sandbox_uid_range);
+  const auto written =
+      load_config(write_config("node: {sandbox_uid_range: 1879113728-1879113737}\n")).node;
+  ASSERT_TRUE(written.sandbox_uid_range);
+  EXPECT_EQ(written.sandbox_uid_range->first, 1879113728U);
+  EXPECT_EQ(written.sandbox_uid_range->count, 10U);
+}
+
+TEST_F(LoadConfig, RejectsASandboxUidRangeThatIsMalformedOrNotTheNodesOwn) {
+  const std::string expected =
+      "node.sandbox_uid_range: expected `FIRST-LAST` (ids 1..2147483646, FIRST <= LAST) or "
+      "`none`, got ";
+  EXPECT_EQ(error_for("node:\n  sandbox_uid_range: 5-\n"), at(2, 22) + expected + "`5-`");
+  EXPECT_EQ(error_for("node:\n  sandbox_uid_range: 2000000010-2000000000\n"),
+            at(2, 22) + expected + "`2000000010-2000000000`");
+  EXPECT_EQ(error_for("node:\n  sandbox_uid_range: 0-10\n"), at(2, 22) + expected + "`0-10`");
+  EXPECT_EQ(error_for("node:\n  sandbox_uid_range: 2147483000-2147483647\n"),
+            at(2, 22) + expected + "`2147483000-2147483647`");
+  EXPECT_EQ(error_for("node:\n  sandbox_uid_range: 60000-70000\n"),
+            at(2, 22) + "node.sandbox_uid_range: `60000-70000` holds 65534 (nobody)");
+  EXPECT_EQ(error_for("node:\n  sandbox_gid: 2000\n  sandbox_uid_range: 1990-2010\n"),
+            at(3, 22) +
+                "node.sandbox_uid_range: `1990-2010` holds 2000 (node.sandbox_gid, the shared "
+                "group)");
+  // A real user of this host: the first one after root.
+  const passwd* user = ::getpwnam("daemon");
+  ASSERT_NE(user, nullptr) << "Debian always has the user daemon";
+  const std::string uid = std::to_string(user->pw_uid);
+  const std::string range = uid + "-" + uid;
+  EXPECT_THAT(error_for("node:\n  sandbox_uid_range: " + range + "\n"),
+              ::testing::StartsWith(at(2, 22) + "node.sandbox_uid_range: `" + range +
+                                    "` is not the node's own: uid " + uid + " is user daemon"));
+}
+
+TEST_F(LoadConfig, HostIdsCountSubordinateRangesOfRootlessContainers) {
+  write_file(dir_ / "subuid", "alice:100000:65536\nbroken line\nbob:x:1\n");
+  write_file(dir_ / "subgid", "carol:300000:10\n");
+  const HostIdFiles files{.subuid = dir_ / "subuid", .subgid = dir_ / "subgid"};
+  EXPECT_EQ(host_use_of(UidRange{165535, 10}, files),
+            "uids 100000-165535 are subordinate ids of alice (" + (dir_ / "subuid").string() + ")");
+  EXPECT_EQ(host_use_of(UidRange{300009, 1}, files),
+            "gids 300000-300009 are subordinate ids of carol (" + (dir_ / "subgid").string() + ")");
+  EXPECT_EQ(host_use_of(UidRange{165536, 134464}, files), std::nullopt);
+  EXPECT_EQ(host_use_of(UidRange{300010, 5}, files), std::nullopt);
+}
+
+TEST_F(LoadConfig, HostIdsCountEveryUserAndGroupOfTheFiles) {
+  write_file(dir_ / "passwd", "root:x:0:0::/root:/bin/sh\nsvc:x:4000:4000::/:/bin/false\n");
+  write_file(dir_ / "group", "root:x:0:\nbuilders:x:5000:svc\n");
+  const HostIdFiles files{.passwd = dir_ / "passwd",
+                          .group = dir_ / "group",
+                          .subuid = dir_ / "none",
+                          .subgid = dir_ / "none"};
+  EXPECT_EQ(host_use_of(UidRange{3990, 20}, files),
+            "uid 4000 is user svc (" + (dir_ / "passwd").string() + ")");
+  EXPECT_EQ(host_use_of(UidRange{5000, 1}, files),
+            "gid 5000 is group builders (" + (dir_ / "group").string() + ")");
+  EXPECT_EQ(host_use_of(UidRange{4001, 999}, files), std::nullopt);
 }
 
 TEST_F(LoadConfig, RejectsUnknownFunctionKeyWithLineAndColumn) {

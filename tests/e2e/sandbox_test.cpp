@@ -10,12 +10,19 @@
 #include <set>
 
 #include "../support/eventually.hpp"
+#include "ember/config/config.hpp"
 #include "harness.hpp"
 
 namespace ember::test {
 namespace {
 
 namespace fs = std::filesystem;
+
+// A uid of node.sandbox_uid_range's default, the node's own ids.
+bool in_default_uid_range(const boost::json::value& uid) {
+  return uid.is_int64() && uid.as_int64() >= config::kDefaultSandboxUids.first &&
+         uid.as_int64() <= config::kDefaultSandboxUids.last();
+}
 
 boost::json::object json_object(const std::string& text) {
   return boost::json::parse(text).as_object();
@@ -101,9 +108,18 @@ TEST_P(Sandboxed, WorkerRunsUnprivilegedUnderSeccomp) {
   const auto result = probe(node, "status");
   expect_held(result);
   const std::string out(result.at("out").as_string());
-  for (const char* line : {"Uid:\t993\t993\t993\t993", "Gid:\t993\t993\t993\t993",
-                           "CapEff:\t0000000000000000", "CapPrm:\t0000000000000000",
-                           "CapBnd:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2"}) {
+  // A user and group of its own from node.sandbox_uid_range, and the shared group 993.
+  const auto uid_at = out.find("Uid:\t");
+  ASSERT_NE(uid_at, std::string::npos) << out;
+  const auto uid = std::stoll(out.substr(uid_at + 5));
+  EXPECT_TRUE(in_default_uid_range(boost::json::value(uid))) << out;
+  const std::string own = std::to_string(uid);
+  for (const std::string& line :
+       {"Uid:\t" + own + "\t" + own + "\t" + own + "\t" + own,
+        "Gid:\t" + own + "\t" + own + "\t" + own + "\t" + own, "Groups:\t993 " + own + " ",
+        std::string("CapEff:\t0000000000000000"), std::string("CapPrm:\t0000000000000000"),
+        std::string("CapBnd:\t0000000000000000"), std::string("NoNewPrivs:\t1"),
+        std::string("Seccomp:\t2")}) {
     EXPECT_NE(out.find(line), std::string::npos) << line << "\n" << out;
   }
 }
@@ -311,14 +327,20 @@ TEST(PythonZygote, ArmsItsWorkersExactlyAsInitArmsAnExecdWorker) {
   ASSERT_EQ(zygote.at("pid"), 3) << zygote_reply.body;
   // And armed at all, so that equal cannot mean equally unarmed.
   const auto& exec_status = exec.at("status").as_object();
-  EXPECT_EQ(exec_status.at("Uid"), "993\t993\t993\t993");
+  // Each its own user of node.sandbox_uid_range, in its own group and the shared one.
+  EXPECT_EQ(exec_status.at("Uid"), "own own own own");
+  EXPECT_EQ(exec_status.at("Gid"), "own own own own");
+  EXPECT_EQ(exec_status.at("Groups"), "993 own");
+  EXPECT_TRUE(in_default_uid_range(exec.at("uid")));
+  EXPECT_TRUE(in_default_uid_range(zygote.at("uid")));
+  EXPECT_NE(exec.at("uid"), zygote.at("uid"));
   EXPECT_EQ(exec_status.at("CapBnd"), "0000000000000000");
   EXPECT_EQ(exec_status.at("NoNewPrivs"), "1");
   EXPECT_EQ(exec_status.at("Seccomp"), "2");
   EXPECT_EQ(exec_status.at("Seccomp_filters"), "1");
   ASSERT_EQ(exec.size(), zygote.size());
   for (const auto& [key, value] : exec) {
-    if (key == "pid") continue;
+    if (key == "pid" || key == "uid") continue;
     if (key == "status") {
       const auto& zygote_status = zygote.at("status").as_object();
       EXPECT_EQ(zygote_status.size(), exec_status.size());

@@ -31,7 +31,7 @@ done
 marker=installed-by-install-test
 touch "$prefix/share/ember/runtimes/$marker"
 
-# The sandbox's user (uid 993) reads the code through its bind mount.
+# The sandbox's user (its own uid, group 993) reads the code through its bind mount.
 mkdir -m 755 "$work/code"
 install -m 644 "$here/lambda_function.py" "$work/code/"
 cat >"$work/ember.yaml" <<YAML

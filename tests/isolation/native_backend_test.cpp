@@ -118,6 +118,42 @@ class Sandboxes : public ::testing::TestWithParam<Kind> {
 
   [[nodiscard]] static bool oci() { return GetParam() == Kind::kOci; }
 
+  // A backend whose sandboxes each run as a user of their own from `count` ids. Each test
+  // process takes ids of its own: ctest runs several at once, and two backends handing out
+  // the same ids would make their sandboxes share users.
+  void use_own_ids(std::uint32_t count) { use_backend(IdRange{first_test_id(), count}, 993); }
+
+  // A backend whose sandboxes all run as one user, as without node.sandbox_uid_range, but one
+  // of this test process's own rather than 993, which other tests' sandboxes use meanwhile.
+  void use_one_user() { use_backend(std::nullopt, first_test_id() + 15); }
+
+  void use_backend(std::optional<IdRange> ids, uid_t uid) {
+    backend_.reset();
+    wait_for_cleanup();
+    if (oci()) {
+      auto options = oci_test_options();
+      options.ids = ids;
+      options.uid = uid;
+      options.gid = uid;
+      auto backend = make_oci_backend(options);
+      ASSERT_TRUE(backend) << backend.error().message();
+      backend_ = std::move(*backend);
+      wait_for_cleanup();  // the runtime's probe container, which held an id of the range
+    } else {
+      auto options = test_options();
+      options.ids = ids;
+      options.uid = uid;
+      options.gid = uid;
+      auto backend = make_native_backend(options);
+      ASSERT_TRUE(backend) << backend.error().message();
+      backend_ = std::move(*backend);
+    }
+  }
+
+  static std::uint32_t first_test_id() {
+    return 0x70100000U + static_cast<std::uint32_t>(::getpid() % 4096) * 16U;
+  }
+
   // The sandbox's cgroup in one v1 hierarchy (this host: cgroup v1).
   [[nodiscard]] static fs::path cgroup_dir(const std::string& controller, const std::string& id) {
     return oci() ? fs::path("/sys/fs/cgroup") / controller / "ember-test-oci" / ("ember-" + id)
@@ -215,6 +251,88 @@ TEST_P(Sandboxes, WorkerHasNoCapabilitiesNoNewPrivsAndSeccomp) {
         "CapAmb:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2", "Groups:\t993"}) {
     EXPECT_NE(result.output.find(line), std::string::npos) << line << "\n" << result.output;
   }
+}
+
+// The first of /proc/PID/status's "Uid:" or "Gid:" ids in `text`, or 0.
+std::uint32_t id_in(const std::string& text, const std::string& field) {
+  const auto at = text.find(field + ":\t");
+  if (at == std::string::npos) return 0;
+  return static_cast<std::uint32_t>(std::stoul(text.substr(at + field.size() + 2)));
+}
+
+TEST_P(Sandboxes, WithAnIdRangeEachSandboxRunsAsAUserOfItsOwnInTheSharedGroup) {
+  use_own_ids(4);
+  const auto first = run_args({"status"});
+  expect_exit(first, 0);
+  const auto first_uid = id_in(first.output, "Uid");
+  ASSERT_GE(first_uid, first_test_id()) << first.output;
+  ASSERT_LT(first_uid, first_test_id() + 4) << first.output;
+  EXPECT_EQ(id_in(first.output, "Gid"), first_uid) << first.output;
+  // Its own group and the shared one (options.gid), which keeps group-readable code readable.
+  const std::string own = std::to_string(first_uid);
+  EXPECT_NE(first.output.find("Groups:\t993 " + own), std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("Uid:\t" + own + "\t" + own + "\t" + own + "\t" + own),
+            std::string::npos)
+      << first.output;
+  ::ftruncate(output_.get(), 0);
+  ::lseek(output_.get(), 0, SEEK_SET);
+  const auto second = run_args({"status"});
+  expect_exit(second, 0);
+  const auto second_uid = id_in(second.output, "Uid");
+  EXPECT_NE(second_uid, first_uid) << second.output;
+  EXPECT_GE(second_uid, first_test_id()) << second.output;
+  EXPECT_LT(second_uid, first_test_id() + 4) << second.output;
+}
+
+// The kernel counts inotify instances, pipe buffer pages and pending signals per user: one
+// sandbox holding all a user may have of each leaves another sandbox nothing when they share a
+// user, and takes nothing from it when each has its own.
+TEST_P(Sandboxes, APerUserLimitExhaustedInOneSandboxIsUntouchedInAnotherWithAnIdRange) {
+  use_own_ids(4);
+  auto holder = backend_->create(spec({"per_user", "hold"}));
+  ASSERT_TRUE(holder) << holder.error().message();
+  ASSERT_TRUE(eventually_true([&] { return output().find("held ") != std::string::npos; }))
+      << output();
+  // It took every inotify instance and went past the pipe pages' soft limit, or the probe
+  // below would prove nothing.
+  EXPECT_EQ(output().find("held inotify=0 "), std::string::npos) << output();
+  const auto probe = run_args({"per_user", "probe"});
+  expect_exit(probe, 0);
+  EXPECT_NE(probe.output.find("probe inotify=ok pipe=65536 sigqueue=ok"), std::string::npos)
+      << probe.output;
+}
+
+TEST_P(Sandboxes, SandboxesThatShareAUserShareItsPerUserLimits) {
+  // Without a range every sandbox runs as options.uid: what the range is for.
+  use_one_user();
+  auto holder = backend_->create(spec({"per_user", "hold"}));
+  ASSERT_TRUE(holder) << holder.error().message();
+  ASSERT_TRUE(eventually_true([&] { return output().find("held ") != std::string::npos; }))
+      << output();
+  const auto probe = run_args({"per_user", "probe"});
+  expect_exit(probe, 1);
+  EXPECT_NE(probe.output.find("probe inotify=Too many open files pipe=8192 sigqueue=Resource "
+                              "temporarily unavailable"),
+            std::string::npos)
+      << probe.output;
+}
+
+TEST_P(Sandboxes, ASandboxsIdIsFreeAgainOnlyOnceTheSandboxIsGone) {
+  use_own_ids(1);
+  auto first = backend_->create(spec({"per_user", "hold"}));
+  ASSERT_TRUE(first) << first.error().message();
+  auto refused = backend_->prepare(spec({"hello"}));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().err, ENOSPC);
+  EXPECT_NE(refused.error().message().find("every id of the sandbox id range"), std::string::npos)
+      << refused.error().message();
+  (*first)->kill_all();
+  ASSERT_TRUE(wait(**first, 10s));
+  first->reset();
+  wait_for_cleanup();
+  const auto next = run_args({"status"});
+  expect_exit(next, 0);
+  EXPECT_EQ(id_in(next.output, "Uid"), first_test_id()) << next.output;
 }
 
 TEST_P(Sandboxes, CannotReadHostFilesOutsideItsMounts) {

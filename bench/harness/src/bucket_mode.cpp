@@ -13,6 +13,7 @@
 // - Baseline, in the same run: close -> the bench's own inotify read of IN_CLOSE_WRITE for a
 //   file in a directory it watches: the kernel's part of the path, which every watcher pays.
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -35,7 +36,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::size_t kWarmUpFiles = 3;
-constexpr unsigned kSandboxUid = 993;
+constexpr unsigned kSandboxGid = 993;  // node.sandbox_gid: every sandbox user has it
 constexpr std::chrono::milliseconds kPollEvery{1};
 constexpr std::chrono::seconds kRecordLimit{120};
 
@@ -140,9 +141,10 @@ void run_bucket_mode(const BenchOptions& o, Report& report) {
   const auto records_dir = work.path() / "stamps";
   fs::create_directories(uploads);
   fs::create_directories(records_dir);
-  // Written by the sandbox's user (node.sandbox_uid, 993 unless set).
-  if (::chown(records_dir.c_str(), kSandboxUid, kSandboxUid) != 0) {
-    throw std::runtime_error("chown " + records_dir.string() + ": " +
+  // Written by the sandbox's user: its own uid (node.sandbox_uid_range) in the shared group.
+  if (::chown(records_dir.c_str(), 0, kSandboxGid) != 0 ||
+      ::chmod(records_dir.c_str(), 0775) != 0) {
+    throw std::runtime_error("chown/chmod " + records_dir.string() + ": " +
                              std::generic_category().message(errno));
   }
   write_stamp_function(work.path() / "stamp");

@@ -41,6 +41,7 @@ __attribute__((visibility("default"))) int ember_arm_worker(const ember_arm_spec
   const ArmSpec arm{
       spec->uid,
       spec->gid,
+      spec->group,
       {static_cast<const sock_filter*>(spec->seccomp), spec->seccomp_bytes / sizeof(sock_filter)}};
   if (auto failed = ember::isolation::init::arm_worker(arm)) {
     return fail(failed->err, failed->step + ": " + failed->call, err, errlen);

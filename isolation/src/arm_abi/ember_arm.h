@@ -14,12 +14,13 @@ extern "C" {
 #endif
 
 /* Raised whenever struct ember_arm_spec or the calls' meaning changes. */
-#define EMBER_ARM_ABI_VERSION 1 /* NOLINT(cppcoreguidelines-macro-usage): C has no constexpr */
+#define EMBER_ARM_ABI_VERSION 2 /* NOLINT(cppcoreguidelines-macro-usage): C has no constexpr */
 
 struct ember_arm_spec {
   uint32_t abi_version; /* EMBER_ARM_ABI_VERSION */
-  uint32_t uid;         /* SandboxEntry::uid, gid */
+  uint32_t uid;         /* SandboxEntry::uid, gid, group */
   uint32_t gid;
+  uint32_t group;       /* supplementary besides gid; gid when none */
   const void* seccomp;  /* SandboxEntry::seccomp: struct sock_filter[], raw bytes */
   size_t seccomp_bytes; /* a multiple of sizeof(struct sock_filter) */
 };

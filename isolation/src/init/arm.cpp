@@ -56,7 +56,11 @@ StepResult limits(const ArmSpec& /*spec*/) {
   nofile = {files, files};
   if (auto r = check(::setrlimit(RLIMIT_NOFILE, &nofile), "setrlimit NOFILE 1024")) return r;
   const rlimit core{0, 0};
-  return check(::setrlimit(RLIMIT_CORE, &core), "setrlimit CORE 0");
+  if (auto r = check(::setrlimit(RLIMIT_CORE, &core), "setrlimit CORE 0")) return r;
+  const rlimit signals{kSigPendingLimit, kSigPendingLimit};
+  if (auto r = check(::setrlimit(RLIMIT_SIGPENDING, &signals), "setrlimit SIGPENDING")) return r;
+  const rlimit queues{kMsgQueueBytes, kMsgQueueBytes};
+  return check(::setrlimit(RLIMIT_MSGQUEUE, &queues), "setrlimit MSGQUEUE");
 }
 
 StepResult drop_bounding_set(const ArmSpec& /*spec*/) {
@@ -81,7 +85,13 @@ StepResult lock_securebits(const ArmSpec& /*spec*/) {
 
 StepResult change_ids(const ArmSpec& spec) {
   const gid_t gid = spec.gid;
-  if (auto r = check(::setgroups(1, &gid), "setgroups " + std::to_string(gid))) return r;
+  const gid_t groups[] = {gid, spec.group};
+  const std::size_t count = spec.group == gid ? 1 : 2;
+  if (auto r = check(::setgroups(count, groups),
+                     "setgroups " + std::to_string(gid) +
+                         (count == 2 ? "," + std::to_string(spec.group) : std::string()))) {
+    return r;
+  }
   if (auto r = check(::setresgid(gid, gid, gid), "setresgid " + std::to_string(gid))) return r;
   return check(::setresuid(spec.uid, spec.uid, spec.uid), "setresuid " + std::to_string(spec.uid));
 }

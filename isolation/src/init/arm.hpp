@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 
+#include "../per_user_limits.hpp"
 #include "step.hpp"
 
 namespace ember::isolation::init {
@@ -16,12 +17,13 @@ namespace ember::isolation::init {
 struct ArmSpec {
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
+  std::uint32_t group = 0;               // supplementary, besides gid (the same when there is none)
   std::span<const sock_filter> seccomp;  // the compiled policy (seccomp_policy.cpp)
 };
 
 // What ember-sandbox-init arms its worker and itself with.
 inline ArmSpec arm_spec(const InitConfig& config) {
-  return {config.uid, config.gid, config.seccomp};
+  return {config.uid, config.gid, config.group, config.seccomp};
 }
 
 // The fds an armed worker keeps: 0 (made /dev/null), 1 and 2 (the function's log), 3 (its
@@ -31,10 +33,11 @@ inline constexpr int kLastKeptFd = kLaunchFd;
 
 // On the calling process, which must be single-threaded, root, and inside the sandbox's
 // namespaces and cgroup, in this order: every signal's disposition to the default and none
-// blocked, a new session, stdin from /dev/null, SCHED_OTHER, RLIMIT_NOFILE 1024 and
-// RLIMIT_CORE 0, the capability bounding set dropped, securebits locked, setgroups/setresgid/
-// setresuid to the spec's ids, every capability cleared, no_new_privs, fds above kLastKeptFd
-// closed, and the seccomp filter loaded last. The first failure stops it.
+// blocked, a new session, stdin from /dev/null, SCHED_OTHER, RLIMIT_NOFILE 1024, RLIMIT_CORE 0
+// and the per-user limits (kSigPendingLimit, kMsgQueueBytes), the capability bounding set dropped,
+// securebits locked, setgroups/setresgid/ setresuid to the spec's ids, every capability cleared,
+// no_new_privs, fds above kLastKeptFd closed, and the seccomp filter loaded last. The first failure
+// stops it.
 std::optional<StepFailed> arm_worker(const ArmSpec& spec);
 
 // Every signal's disposition to the default (SIGKILL and SIGSTOP have no other), the signals

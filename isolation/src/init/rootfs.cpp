@@ -12,6 +12,7 @@
 #include "../ember_paths.hpp"
 #include "../host_root_paths.hpp"
 #include "../proc_masks.hpp"
+#include "../sandbox_identity.hpp"
 
 namespace ember::isolation::init {
 namespace {
@@ -144,17 +145,8 @@ StepResult populate_etc(const InitConfig& c) {
     if (auto r = bind_host(dir, in_root(c, dir), false)) return r;
   }
   // Only the sandbox user and root exist inside; /etc/ssl/private stays out.
-  const std::string uid = std::to_string(c.uid);
-  const std::string gid = std::to_string(c.gid);
-  if (auto r = make_file(in_root(c, "/etc/passwd"),
-                         "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-                         "sbx_user1051:x:" +
-                             uid + ":" + gid + "::/tmp:/usr/sbin/nologin\n")) {
-    return r;
-  }
-  if (auto r = make_file(in_root(c, "/etc/group"), "root:x:0:\nsbx_user1051:x:" + gid + ":\n")) {
-    return r;
-  }
+  if (auto r = make_file(in_root(c, "/etc/passwd"), sandbox_passwd(c.uid, c.gid))) return r;
+  if (auto r = make_file(in_root(c, "/etc/group"), sandbox_group(c.gid, c.group))) return r;
   return make_file(in_root(c, "/etc/hostname"), c.hostname + "\n");
 }
 

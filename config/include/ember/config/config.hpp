@@ -239,6 +239,20 @@ struct AuthConfig {
   bool operator==(const AuthConfig&) const = default;
 };
 
+// Ids of the node's own for its sandboxes' users: FIRST..FIRST+COUNT-1, one per sandbox.
+struct UidRange {
+  std::uint32_t first = 0;
+  std::uint32_t count = 0;
+
+  [[nodiscard]] std::uint32_t last() const { return first + count - 1; }
+  friend bool operator==(const UidRange&, const UidRange&) = default;
+};
+
+// node.sandbox_uid_range's default: 0x70000000 and up, which systemd's id ranges leave unused
+// (its containers' automatic ranges end below it, its "foreign" range is far above), and no
+// distribution hands out.
+inline constexpr UidRange kDefaultSandboxUids{0x70000000U, 65536};
+
 struct NodeConfig {
   std::string listen_host = "127.0.0.1";     // Invoke API address; IPv6 without brackets
   std::uint16_t listen_port = 9000;          // 0 picks a free port
@@ -247,8 +261,11 @@ struct NodeConfig {
   std::string account_id = "000000000000";   // used in ARNs
   std::chrono::seconds keep_alive{600};      // default for functions that do not set it
   Isolation isolation = Isolation::kNative;  // default for functions that do not set it
-  std::uint32_t sandbox_uid = 993;           // the worker's user inside native sandboxes
-  std::uint32_t sandbox_gid = 993;
+  std::uint32_t sandbox_uid = 993;  // the worker's user inside sandboxes without a uid range
+  std::uint32_t sandbox_gid = 993;  // its group; with a range, every worker's shared group
+  // A user and group of its own for each sandbox (per-user kernel limits stay its own);
+  // nullopt (`none`): every sandbox runs as sandbox_uid.
+  std::optional<UidRange> sandbox_uid_range = kDefaultSandboxUids;
   std::uint64_t memory_budget_mb = 0;  // sum of memory_mb of all workers; 0: 80 % of RAM
   std::uint32_t max_workers = 256;     // workers of all functions together
   bool freeze_idle = true;             // freeze parked workers, thaw them for an event

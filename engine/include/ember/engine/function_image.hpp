@@ -28,11 +28,11 @@ struct LeasedImage {
 LeasedImage lease_image(image::ImageStore& store, const image::ImageRef& ref);
 
 // Checks that `stored` with `overrides` can start: an entrypoint or a command, and a first
-// program the sandbox user `uid` can execute. A bare first program is looked up in the image's
+// program the sandbox users of `node` can execute. A bare first program is looked up in the image's
 // PATH and replaced by its path where it was found (in `overrides` or in `stored.config`).
 // Only looks at a few files of the unpacked root. Throws image::ImageError.
 void check_image_launch(image::StoredImage& stored, config::ImageOverrides& overrides,
-                        std::uint32_t uid);
+                        const config::NodeConfig& node);
 
 // The images the control plane's image functions and their versions stored in `state_dir` use
 // (STATE_DIR/functions, STATE_DIR/versions), read without a running node: digest

@@ -41,7 +41,20 @@ struct SandboxEntry {
   std::vector<std::filesystem::path> cgroup_procs;
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
-  std::string seccomp;  // the compiled filter: struct sock_filter[], raw bytes
+  std::uint32_t group = 0;  // a supplementary group (the shared one of IdRange); gid when none
+  std::string seccomp;      // the compiled filter: struct sock_filter[], raw bytes
+};
+
+// User and group ids of the node's own, one pair per sandbox: uid = gid = first + k. The
+// kernel counts some limits per user (inotify instances and watches, pending signals, pipe
+// buffer pages, POSIX message queue bytes): with a uid of its own a sandbox reaches only its
+// own. Ids must belong to no user or group of the host (config checks /etc/passwd, /etc/group,
+// /etc/subuid and /etc/subgid).
+struct IdRange {
+  std::uint32_t first = 0;
+  std::uint32_t count = 0;
+
+  friend bool operator==(const IdRange&, const IdRange&) = default;
 };
 
 // A host directory bound into the sandbox (a function's `mounts`, as Lambda's file system
@@ -245,8 +258,12 @@ struct NativeOptions {
   // The helper that runs as pid 1 inside each sandbox; empty = "ember-sandbox-init" in the
   // directory of the running executable (`ember serve` passes the one it found).
   std::filesystem::path init_path;
-  uid_t uid = 993;  // the worker's user and group inside the sandbox (Lambda's sbx_user1051)
+  // The worker's user and group inside the sandbox (Lambda's sbx_user1051) when ids is unset.
+  // With ids, each sandbox runs as a user and group of its own from that range, and gid stays
+  // a supplementary group of every worker, so code readable by that group stays readable.
+  uid_t uid = 993;
   gid_t gid = 993;
+  std::optional<IdRange> ids;
   std::uint32_t pids_max = 1024;        // per sandbox, contains fork bombs
   std::string cgroup_parent = "ember";  // cgroups are "<hierarchy>/<parent>/<spec.id>"
   // An empty host directory each sandbox mounts its new root on, inside its own mount
@@ -285,8 +302,11 @@ struct OciOptions {
   // Bundles, the runtime's state root (--root, STATE_DIR/<runtime>) and the shared root of code
   // functions. One node per directory: a new backend deletes every ember container it finds.
   std::filesystem::path state_dir = "/run/ember/oci";
-  uid_t uid = 993;  // the container process's user and group (Lambda's sbx_user1051)
+  // The container process's user and group (Lambda's sbx_user1051); with ids, as
+  // NativeOptions::ids: a user and group of its own per sandbox, gid supplementary.
+  uid_t uid = 993;
   gid_t gid = 993;
+  std::optional<IdRange> ids;
   std::uint32_t pids_max = 1024;                    // per sandbox, contains fork bombs
   std::string cgroup_parent = "ember-oci";          // sandbox cgroups: "<parent>/ember-<id>"
   std::chrono::milliseconds probe_timeout{10'000};  // the trivial container of detection
