@@ -91,6 +91,13 @@ std::size_t ExtensionRegistry::busy_count() const {
       extensions_.begin(), extensions_.end(), [](const auto& e) { return e->busy && !e->failed; }));
 }
 
+std::string ExtensionRegistry::failure() const {
+  for (const auto& extension : extensions_) {
+    if (extension->failed) return extension->error_type + " (extension " + extension->name + ")";
+  }
+  return {};
+}
+
 bool ExtensionRegistry::phase_complete() const { return all_idle() && missing().empty(); }
 
 std::string ExtensionRegistry::missing() const {

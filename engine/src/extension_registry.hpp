@@ -28,9 +28,10 @@ class ExtensionRegistry {
     std::string id;
     std::string name;
     unsigned events = runtime_api::kNoEvents;
-    bool external = false;  // started from /opt/extensions (else inside the runtime process)
-    bool busy = true;       // has not called `next` since registering or since its last event
-    bool failed = false;    // reported init/error or exit/error: takes no further calls
+    bool external = false;   // started from /opt/extensions (else inside the runtime process)
+    bool busy = true;        // has not called `next` since registering or since its last event
+    bool failed = false;     // reported init/error or exit/error: takes no further calls
+    std::string error_type;  // what it reported, when it failed
     // SHUTDOWN came while it still worked on INVOKE: its next `next` ends that, and only the
     // one after it ends the shutdown.
     bool owes_shutdown_next = false;
@@ -57,6 +58,9 @@ class ExtensionRegistry {
   // Names of expected extensions that have not registered yet, for the init timeout's message.
   [[nodiscard]] std::string missing() const;
   [[nodiscard]] bool empty() const { return extensions_.empty(); }
+  // "ERROR_TYPE (extension NAME)" of the first extension that failed, or empty. After the
+  // init, its worker ends once the phase is over, as Lambda resets the environment.
+  [[nodiscard]] std::string failure() const;
 
   // Hands the INVOKE event to every extension subscribed to it.
   void invoke(const runtime_api::NextEvent& event);

@@ -156,7 +156,7 @@ bool FunctionPool::start_worker(WorkerKind kind) {
         [weak = std::weak_ptr<Worker>(worker), requested = Worker::Steady::now(), id,
          context = &context_](isolation::Result<PreparedWorker> made) {
           auto starting = weak.lock();
-          if (!starting || starting->state() == WorkerState::kEnded) return;  // retired meanwhile
+          if (!starting || starting->retired()) return;  // retired meanwhile
           if (!made) {
             starting->retire("could not start", StartFailure::platform("start worker " + id + ": " +
                                                                        made.error().message()));
@@ -289,9 +289,8 @@ void FunctionPool::worker_ready(const std::shared_ptr<Worker>& worker, bool firs
     // fresh one starts just before the next invocation is due. While others still run (a
     // burst) this one stays for the whole window instead: the policy models one instance.
     const bool alone =
-        idle_.empty() && std::none_of(workers_.begin(), workers_.end(), [&](const auto& w) {
-          return w != worker && w->state() != WorkerState::kEnded;
-        });
+        idle_.empty() && std::none_of(workers_.begin(), workers_.end(),
+                                      [&](const auto& w) { return w != worker && !w->retired(); });
     if (alone && worker->kind() != WorkerKind::kProvisioned) {
       prewarm_at_ = now + window.prewarm;
       prewarm_keep_ = window.keep_alive;
@@ -549,7 +548,7 @@ void FunctionPool::add_metrics(FunctionSnapshot& out) const {
   out.memory_mb = function_.memory_mb;
   out.cold_starts += cold_starts_;
   for (const auto& worker : workers_) {
-    const auto state = static_cast<std::size_t>(worker->state());
+    const auto state = static_cast<std::size_t>(shown_state(worker->state()));
     if (state < out.workers.size()) ++out.workers[state];
     if (worker->state() == WorkerState::kAssigned || worker->state() == WorkerState::kBusy) {
       ++out.concurrent;

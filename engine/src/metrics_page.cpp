@@ -17,7 +17,7 @@ using metrics::Type;
 
 constexpr std::uint64_t kMiB = 1024 * 1024;
 
-// WorkerState order, without kEnded.
+// WorkerState order: the states shown_state() gives, without kEnded.
 constexpr std::array<std::string_view, kPooledStates> kStateNames = {
     "starting", "initialising", "idle", "frozen", "assigned", "busy", "answered"};
 constexpr std::array<Outcome, kOutcomes> kAllOutcomes = {

@@ -15,14 +15,14 @@
 
 namespace ember::engine {
 
-// Worker states a pool can hold (kEnded ones have left it), in WorkerState order.
+// Worker states a pool shows (shown_state; retired ones have left it): WorkerState's first seven.
 inline constexpr std::size_t kPooledStates = 7;
 
 struct FunctionSnapshot {
   FunctionMetrics figures;
   std::uint32_t memory_mb = 0;
   std::uint64_t cold_starts = 0;
-  std::array<std::uint64_t, kPooledStates> workers{};  // by WorkerState
+  std::array<std::uint64_t, kPooledStates> workers{};  // by shown WorkerState
   std::uint64_t concurrent = 0;  // workers holding an invocation (assigned or busy)
   std::uint64_t waiting = 0;     // invocations queued for a worker
   std::uint64_t prepared = 0;    // sandboxes made ahead, waiting for a start

@@ -206,10 +206,12 @@ void Worker::check_deadlines(Clock::TimePoint now) {
 void Worker::on_deadline() {
   switch (state_.state()) {
     case WorkerState::kInitialising:
+    case WorkerState::kInitHeld:
+    case WorkerState::kInitFailed:  // its exit has not come
       if (auto missing = extensions_->missing(); !missing.empty()) {
         log("ember: extensions that never registered: " + missing);
       }
-      kill_sandbox();
+      kill_init();
       fail_start(StartFailure::runtime(
           "Sandbox.Timedout",
           "Init phase timed out after " + std::to_string(kInitTimeout.count()) + ".00 seconds"));
@@ -219,20 +221,22 @@ void Worker::on_deadline() {
       on_invocation_timeout();
       return;
     case WorkerState::kAnswered:
+    case WorkerState::kAnswerHeld:
       // The pool counts on an answered worker coming back to `next`; one that never does is
       // hung, and is ended so it cannot hold a waiter.
-      // runtime_held_: the runtime is back in `next`; an extension is not.
-      log(std::string("ember: ") + (runtime_held_ ? "an extension" : "the runtime") +
+      log(std::string("ember: ") +
+          (state_.state() == WorkerState::kAnswerHeld ? "an extension" : "the runtime") +
           " did not call next within " + std::to_string(function_.timeout_s) +
           " s of answering; ending this worker");
       retire("did not return to next");
       return;
-    case WorkerState::kEnded:
-      if (shutdown_hold_) finish_shutdown();  // the shutdown phase's limit
+    case WorkerState::kShuttingDown:
+      finish_shutdown();  // the shutdown phase's limit
       return;
     case WorkerState::kStarting:
     case WorkerState::kIdle:
     case WorkerState::kFrozen:
+    case WorkerState::kEnded:
       return;
   }
 }
@@ -265,16 +269,14 @@ void Worker::assign(std::shared_ptr<Invocation> invocation, Turn turn) {
 }
 
 std::optional<RuntimeRefusal> Worker::next_called() {
-  const WorkerState before = state_.state();
-  if (before == WorkerState::kInitialising && !runtime_held_) {
+  if (auto refused = state_.check_next()) return refused;
+  if (state_.state() == WorkerState::kInitialising) {
     telemetry_->init_runtime_done(initialization_type(), "success", {});
   }
-  if ((before == WorkerState::kInitialising || before == WorkerState::kAnswered) &&
-      !extensions_->phase_complete()) {
+  if (!extensions_->phase_complete()) {
     // Lambda's init (and invoke) phase ends when the runtime and every extension called next:
     // this `next` waits for the last extension (extension_idle()).
-    if (runtime_held_) return RuntimeRefusal::kInvalidStateTransition;
-    runtime_held_ = true;
+    state_.hold();
     return std::nullopt;
   }
   return become_ready();
@@ -282,30 +284,31 @@ std::optional<RuntimeRefusal> Worker::next_called() {
 
 std::optional<RuntimeRefusal> Worker::become_ready() {
   auto self = shared_from_this();
-  const WorkerState before = state_.state();
-  if (!extension_failure_.empty() && before != WorkerState::kInitialising) {
-    retire("an extension reported exit/error " + extension_failure_);
-    return RuntimeRefusal::kWorkerGone;
+  const bool init = state_.initialising();
+  const bool answered = !init;  // kAnswered or kAnswerHeld
+  if (answered) {
+    if (auto failure = extensions_->failure(); !failure.empty()) {
+      retire("an extension reported exit/error " + failure);
+      return RuntimeRefusal::kWorkerGone;
+    }
   }
-  if (before == WorkerState::kInitialising && !end_init()) return RuntimeRefusal::kWorkerGone;
-  if (auto refused = state_.begin_next()) return refused;
+  if (init && !end_init()) return RuntimeRefusal::kWorkerGone;
+  if (!state_.ready()) return RuntimeRefusal::kInvalidStateTransition;
   // Neither an init nor an answered worker's wait for `next` runs on.
   deadline_.clear();
-  if (before == WorkerState::kAnswered && post_runtime_from_) {
+  if (answered && !extensions_->empty()) {
     // REPORT went out with the answer; what the extensions took after it is Lambda's
     // PostRuntimeExtensionsDuration, logged once the invoke phase is over.
-    const auto& [id, answered_at] = *post_runtime_from_;
-    log("ember: RequestId: " + id +
-        " PostRuntimeExtensionsDuration: " + format_ms(Steady::now() - answered_at) + " ms");
-    post_runtime_from_.reset();
+    log("ember: RequestId: " + state_.last_answered_id() + " PostRuntimeExtensionsDuration: " +
+        format_ms(figures_.since_answer(Steady::now())) + " ms");
   }
-  if (before == WorkerState::kInitialising) {
+  if (init) {
     const auto now = Steady::now();
     telemetry_->init_report(initialization_type(), "success", {}, figures_.init_duration(now));
     telemetry_->init_ended();
     figures_.init_done(now);
   }
-  if (auto pool = pool_.lock()) pool->worker_ready(self, before == WorkerState::kInitialising);
+  if (auto pool = pool_.lock()) pool->worker_ready(self, init);
   return std::nullopt;
 }
 
@@ -314,7 +317,7 @@ bool Worker::end_init() {
     // A worker that keeps the whole CPU would starve its neighbours: it ends (and its
     // start fails with the exit), rather than serve unlimited.
     log("ember: could not apply the CPU quota after init: " + limited.error().message());
-    kill_sandbox();  // its exit fails the start (Runtime.ExitError, signal: killed)
+    kill_init();  // its exit fails the start (Runtime.ExitError, signal: killed)
     return false;
   }
   return true;
@@ -403,8 +406,8 @@ void Worker::finish(InvokeResult result, Ending ending) {
   if (auto pool = pool_.lock()) pool->invocation_finished(report, outcome, error_type);
   if (answered) {
     state_.answered();
+    figures_.answered(now);
     deadline_.set_after(std::chrono::seconds(function_.timeout_s));  // back to `next` by then
-    if (!extensions_->empty()) post_runtime_from_.emplace(current_->id(), now);
   }
   std::exchange(current_, nullptr)->complete(std::move(result));
   if (answered && function_.max_reuse != 0 && invocations_ >= function_.max_reuse) {
@@ -461,7 +464,7 @@ void Worker::on_invocation_timeout() {
     // (retire() below), the kill after it.
     shutdown_reason_ = "timeout";
   } else {
-    kill_sandbox();
+    sandbox_->kill_all();  // retire() ends it without a shutdown phase: nobody wants SHUTDOWN
   }
   output_.drain();
   log(timeout_line(std::chrono::system_clock::now(), current_->id(), timeout));
@@ -479,6 +482,8 @@ void Worker::on_exit(const isolation::ExitStatus& status) {
   shutdown_reason_ = "failure";
   switch (state_.state()) {
     case WorkerState::kInitialising:
+    case WorkerState::kInitHeld:
+    case WorkerState::kInitFailed:
       // The sandbox could not exec the runtime: the function's fault (a missing or
       // unexecutable bootstrap) or the node's.
       if (auto failure = sandbox_->launch_failure()) {
@@ -511,6 +516,8 @@ void Worker::on_exit(const isolation::ExitStatus& status) {
     case WorkerState::kIdle:
     case WorkerState::kFrozen:
     case WorkerState::kAnswered:
+    case WorkerState::kAnswerHeld:
+    case WorkerState::kShuttingDown:
     case WorkerState::kEnded:
       break;
   }
@@ -518,7 +525,7 @@ void Worker::on_exit(const isolation::ExitStatus& status) {
 }
 
 void Worker::fail_start(StartFailure failure) {
-  if (state_.state() == WorkerState::kEnded) return;
+  if (state_.retired()) return;
   output_.drain();
   const auto init_duration = figures_.init_duration(Steady::now());
   log(init_error_report_line(init_duration, failure.error_type));
@@ -535,18 +542,24 @@ void Worker::fail_start(StartFailure failure) {
 }
 
 void Worker::retire(std::string_view why, std::optional<StartFailure> failure) {
+  if (state_.retired()) return;
   const WorkerState before = state_.state();
-  if (!state_.end()) return;
+  // Extensions subscribed to SHUTDOWN get a shutdown phase, unless the worker never got its
+  // sandbox or its init was given up (killed already): the machine refuses those.
+  const bool shutting_down =
+      sandbox_ && extensions_ && extensions_->wants_shutdown() && state_.shut_down();
+  if (!shutting_down) state_.end();
   auto self = shared_from_this();
   deadline_.cancel();
   freeze_deadline_.cancel();
   // What waits goes out now: the subscribers are gone once the sandbox is.
   if (telemetry_) telemetry_->flush();
-  const bool graceful = begin_shutdown(before, failure);
+  if (failure) shutdown_reason_ = "failure";
+  const bool graceful = shutting_down && begin_shutdown(before);
   if (!graceful) {
     if (telemetry_) telemetry_->close();
     // Kill first: a runtime that saw its Runtime API close would log a confusing last error.
-    if (sandbox_) kill_sandbox();
+    if (sandbox_) sandbox_->kill_all();
     if (before == WorkerState::kFrozen) (void)sandbox_->thaw();  // a frozen process dies thawed
     if (extensions_) extensions_->close();
     session_.close();
@@ -568,8 +581,8 @@ void Worker::retire(std::string_view why, std::optional<StartFailure> failure) {
   if (pool) pool->worker_ended(self, std::move(failure));
 }
 
-void Worker::kill_sandbox() {
-  killed_ = true;
+void Worker::kill_init() {
+  state_.fail_init();
   sandbox_->kill_all();
 }
 
@@ -585,8 +598,8 @@ void Worker::log(std::string_view line, bool flush) {
 void Worker::capture(std::string_view line) {
   if (current_) {
     current_->capture_log(line);
-  } else if ((state_.state() == WorkerState::kStarting ||
-              state_.state() == WorkerState::kInitialising) &&
+  } else if ((state_.state() == WorkerState::kStarting || state_.initialising() ||
+              state_.state() == WorkerState::kInitFailed) &&
              init_log_.size() < kMaxInitLogBytes) {
     init_log_.append(line).push_back('\n');
   }

@@ -91,6 +91,8 @@ class Worker final : public RuntimeApiEvents,
   [[nodiscard]] WorkerState state() const { return state_.state(); }
   // About to be ready without a new start (see WorkerStateMachine::pending).
   [[nodiscard]] bool pending() const { return state_.pending(); }
+  // In its shutdown phase or ended: it has left its pool.
+  [[nodiscard]] bool retired() const { return state_.retired(); }
   // Running an asynchronous event: no caller waits on it, so a synchronous caller may queue
   // behind it (it is back within the function's timeout) instead of being throttled.
   [[nodiscard]] bool serving_event() const {
@@ -126,17 +128,20 @@ class Worker final : public RuntimeApiEvents,
       const runtime_api::TelemetrySubscription& subscription) override;
   // An extension called `next`: the init or invoke phase may be complete now.
   void extension_idle();
-  // The runtime is in `next` and its phase is complete: the worker is ready (idle).
+  // The runtime is in `next` (kInitialising, kAnswered, or held) and its phase is complete:
+  // the worker is ready (idle).
   std::optional<Refusal> become_ready();
-  // Retiring with extensions subscribed to SHUTDOWN: they get it, and the sandbox is killed
-  // once they all called `next` again or kShutdownLimit passed (finish_shutdown).
-  bool begin_shutdown(WorkerState before, std::optional<StartFailure>& failure);
+  // Retiring (kShuttingDown) with extensions subscribed to SHUTDOWN: they get it, and the
+  // sandbox is killed once they all called `next` again or kShutdownLimit passed
+  // (finish_shutdown). False, and the worker ended, when the sandbox has no process left.
+  bool begin_shutdown(WorkerState before);
   // Extensions may end their shutdown by exiting, which no call tells: the sandbox's process
-  // count is checked every few milliseconds until as many have left as still owe a `next`.
-  void watch_shutdown_exits();
+  // count is checked every few milliseconds until as many have left, of the `processes` it had
+  // when SHUTDOWN went out (unknown: nullopt), as still owe a `next`.
+  void watch_shutdown_exits(std::optional<std::size_t> processes);
   void finish_shutdown();
-  // SIGKILL to the sandbox; no SHUTDOWN can be delivered after it.
-  void kill_sandbox();
+  // SIGKILL to the sandbox (its init given up: kInitFailed); its exit ends the start.
+  void kill_init();
 
   // Start, in steps.
   std::optional<StartFailure> launch(std::optional<PreparedWorker>& prepared, int output_fd);
@@ -187,8 +192,9 @@ class Worker final : public RuntimeApiEvents,
   ExitWatch exit_watch_;
   RuntimeApiSession session_;
   std::shared_ptr<Invocation> current_;
-  // The init timeout (kInitialising), the invocation's timeout (kAssigned, kBusy) or the
-  // answered worker's wait for `next` (kAnswered): which one is set follows from the state.
+  // The init timeout (kInitialising, kInitHeld; kInitFailed until its exit), the invocation's
+  // timeout (kAssigned, kBusy), the answered worker's wait for `next` (kAnswered, kAnswerHeld)
+  // or the shutdown phase's limit (kShuttingDown): which one is set follows from the state.
   Deadline deadline_;
   Deadline freeze_deadline_;  // kIdle with node.freeze_idle: freeze from then on
 
@@ -196,20 +202,10 @@ class Worker final : public RuntimeApiEvents,
   std::unique_ptr<ExtensionRegistry> extensions_;
   // Their Telemetry API subscriptions and the events for them (docs/runtimes.md, "Telemetry API").
   std::unique_ptr<WorkerTelemetry> telemetry_;
-  // The runtime called `next` but an extension has not finished the phase (init or invoke):
-  // its `next` waits, and the worker becomes ready when the last extension calls `next`.
-  bool runtime_held_ = false;
-  bool killed_ = false;
-  // The error of an extension that reported exit/error after init: the worker ends once its
-  // phase is over, as Lambda resets the environment.
-  std::string extension_failure_;
+  // The reason SHUTDOWN gives: spindown, or what retired the worker (timeout, failure).
   std::string shutdown_reason_ = "spindown";
-  // The answered request and when: the start of its post-runtime extension time.
-  std::optional<std::pair<std::string, Steady::time_point>> post_runtime_from_;
-  std::shared_ptr<Worker> shutdown_hold_;  // alive until the shutdown phase ends
-  // Processes of the sandbox when SHUTDOWN went out: an extension that exits instead of
-  // calling `next` again shows as one fewer (watch_shutdown_exits).
-  std::optional<std::size_t> processes_at_shutdown_;
+  // Paces watch_shutdown_exits(); its wait holds the worker (which has left its pool) for as
+  // long as its shutdown phase lasts.
   boost::asio::steady_timer shutdown_poll_;
 };
 

@@ -50,8 +50,8 @@ std::string message_of(std::string_view body, const std::string& name) {
 
 std::variant<runtime_api::ExtensionRegistration, ExtensionRefusal> Worker::register_extension(
     const std::string& name, unsigned events) {
-  if (state_.state() == WorkerState::kEnded) return worker_gone();
-  auto added = extensions_->add(name, events, state_.state() == WorkerState::kInitialising);
+  if (state_.retired()) return worker_gone();
+  auto added = extensions_->add(name, events, state_.initialising());
   if (auto* refused = std::get_if<ExtensionRefusal>(&added)) return std::move(*refused);
   runtime_api::ExtensionRegistration registration;
   registration.identifier = std::move(std::get<std::string>(added));
@@ -92,15 +92,14 @@ asio::awaitable<std::optional<runtime_api::NextEvent>> Worker::next_extension_ev
 }
 
 void Worker::extension_idle() {
-  if (state_.state() == WorkerState::kEnded) {
-    if (shutdown_hold_ && extensions_->all_idle()) {
+  if (state_.state() == WorkerState::kShuttingDown) {
+    if (extensions_->all_idle()) {
       // After the answer to this `next` is written, not before: SIGKILL would cut it.
       asio::post(context_.executor, [self = shared_from_this()] { self->finish_shutdown(); });
     }
     return;
   }
-  if (!runtime_held_ || !extensions_->phase_complete()) return;
-  runtime_held_ = false;
+  if (!state_.held() || !extensions_->phase_complete()) return;
   (void)become_ready();
 }
 
@@ -109,12 +108,13 @@ std::optional<ExtensionRefusal> Worker::extension_error(const std::string& ident
   auto found = extensions_->find(identifier);
   if (auto* refused = std::get_if<ExtensionRefusal>(&found)) return std::move(*refused);
   auto* extension = std::get<ExtensionRegistry::Extension*>(found);
-  const bool initialising = state_.state() == WorkerState::kInitialising;
+  const bool initialising = state_.initialising();
   if (at_init && !initialising) {
     return runtime_api::extension_forbidden("Extension.InvalidExtensionState",
                                             "init/error after the init phase ended");
   }
   extension->failed = true;
+  extension->error_type = error_type;
   log("EXTENSION\tName: " + extension->name + "\tState: " + (at_init ? "InitError" : "ExitError") +
       "\tError Type: " + error_type);
   if (initialising) {
@@ -123,10 +123,10 @@ std::optional<ExtensionRefusal> Worker::extension_error(const std::string& ident
     fail_start(StartFailure::runtime(error_type, std::move(message), std::move(body)));
     return std::nullopt;
   }
-  extension_failure_ = error_type + " (extension " + extension->name + ")";
+  // Once the phase is over (become_ready), or now for a worker between invocations.
   if (state_.state() == WorkerState::kIdle || state_.state() == WorkerState::kFrozen) {
     asio::post(context_.executor, [self = shared_from_this()] {
-      self->retire("an extension reported exit/error " + self->extension_failure_);
+      self->retire("an extension reported exit/error " + self->extensions_->failure());
     });
   } else {
     extension_idle();  // it will not call `next` again: the phase need not wait for it
@@ -138,7 +138,7 @@ std::optional<ExtensionRefusal> Worker::subscribe_telemetry(
     const std::string& identifier, const runtime_api::TelemetrySubscription& subscription) {
   auto found = extensions_->find(identifier);
   if (auto* refused = std::get_if<ExtensionRefusal>(&found)) return std::move(*refused);
-  if (state_.state() != WorkerState::kInitialising) {
+  if (!state_.initialising()) {
     // RIE's answer; Lambda's documentation has extensions subscribe during their init.
     return runtime_api::extension_forbidden("Telemetry.SubscriptionClosed",
                                             "Telemetry API subscription is closed: extensions "
@@ -151,44 +151,43 @@ std::optional<ExtensionRefusal> Worker::subscribe_telemetry(
   return std::nullopt;
 }
 
-bool Worker::begin_shutdown(WorkerState before, std::optional<StartFailure>& failure) {
-  if (!sandbox_ || killed_ || before == WorkerState::kStarting || !extensions_) return false;
-  if (failure) shutdown_reason_ = "failure";
+bool Worker::begin_shutdown(WorkerState before) {
   // A native sandbox whose init exited (its runtime did) has taken every process with it.
-  processes_at_shutdown_ = sandbox_->process_count();
-  if (processes_at_shutdown_ == std::size_t{0}) return false;
+  const auto processes = sandbox_->process_count();
+  if (processes == std::size_t{0}) {
+    state_.end();
+    return false;
+  }
   if (before == WorkerState::kFrozen) (void)sandbox_->thaw();
   const auto deadline = std::chrono::system_clock::now() + kShutdownLimit;
-  if (!extensions_->shut_down(shutdown_reason_, deadline)) return false;
-  shutdown_hold_ = shared_from_this();
+  extensions_->shut_down(shutdown_reason_, deadline);  // someone wants it: see retire()
   deadline_.set_after(kShutdownLimit);
-  if (processes_at_shutdown_) watch_shutdown_exits();
+  watch_shutdown_exits(processes);
   return true;
 }
 
-void Worker::watch_shutdown_exits() {
+void Worker::watch_shutdown_exits(std::optional<std::size_t> processes) {
   shutdown_poll_.expires_after(kShutdownPoll);
-  shutdown_poll_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self || !self->shutdown_hold_) return;
+  // `self`: nothing else holds a worker that has left its pool.
+  shutdown_poll_.async_wait([self = shared_from_this(), processes](boost::system::error_code ec) {
+    if (ec || self->state() != WorkerState::kShuttingDown) return;
     const auto now = self->sandbox_->process_count();
-    const auto left = now && *now <= *self->processes_at_shutdown_
-                          ? *self->processes_at_shutdown_ - *now
-                          : std::size_t{0};
-    if (left >= self->extensions_->busy_count()) {
+    const auto left = processes && now && *now <= *processes ? *processes - *now : std::size_t{0};
+    // An unknown count never ends the phase early: the extensions' `next` or the limit do.
+    if (processes && left >= self->extensions_->busy_count()) {
       self->finish_shutdown();
       return;
     }
-    self->watch_shutdown_exits();
+    self->watch_shutdown_exits(processes);
   });
 }
 
 void Worker::finish_shutdown() {
-  if (!shutdown_hold_) return;
-  auto self = std::exchange(shutdown_hold_, nullptr);
+  if (state_.state() != WorkerState::kShuttingDown) return;  // ended already
+  state_.end();
   deadline_.cancel();
   shutdown_poll_.cancel();
-  kill_sandbox();
+  sandbox_->kill_all();
   extensions_->close();
   telemetry_->close();
   session_.close();

@@ -51,6 +51,12 @@ class WorkerFigures {
     shows_init_ = turn == Turn::kFirst && shows_init;
   }
   void handed_out(Steady::time_point at) { handed_out_at_ = at; }
+  void answered(Steady::time_point at) { answered_at_ = at; }
+  // Since the last answer until `now`: with extensions, Lambda's PostRuntimeExtensionsDuration
+  // once they all finished the invocation.
+  [[nodiscard]] std::chrono::nanoseconds since_answer(Steady::time_point now) const {
+    return now - answered_at_;
+  }
   // The invocation waited for the start (the caller saw a cold start) and shows Init Duration.
   [[nodiscard]] bool cold() const { return shows_init_; }
   void sample_memory(std::uint64_t peak_bytes) {
@@ -74,6 +80,7 @@ class WorkerFigures {
   Steady::time_point init_done_at_{};
   Steady::time_point assigned_at_{};
   Steady::time_point handed_out_at_{};
+  Steady::time_point answered_at_{};
   bool shows_init_ = false;
   std::uint64_t peak_memory_bytes_ = 0;
 };

@@ -170,6 +170,22 @@ TEST_F(Extensions, InitErrorOfAnExtensionFailsTheInitWithItsErrorType) {
       << logs;
 }
 
+// Lambda resets the environment once the invocation during which an extension failed is over:
+// its caller is answered, and the next invocation gets a fresh worker.
+TEST_F(Extensions, AnExtensionsExitErrorEndsItsWorkerAfterTheInvocation) {
+  Node node({function({{"LOGGER_EXIT_ERROR", "Extension.LoggerCrashed"}})});
+  const auto first = node.invoke("layered", "{}");
+  ASSERT_EQ(first.status, 200) << first.body << first.error;
+  EXPECT_TRUE(first.header("x-amz-function-error").empty()) << first.body;
+  node.wait_for_log("layered", "State: ExitError\tError Type: Extension.LoggerCrashed");
+  const auto second = node.invoke("layered", "{}");
+  ASSERT_EQ(second.status, 200) << second.body << second.error;
+  const auto logs =
+      node.wait_for_log("layered", "[logger] INVOKE " + second.header("x-amzn-requestid"));
+  EXPECT_EQ(count(logs, "EXTENSION\tName: logger\tState: Registered"), 2U) << logs;
+  EXPECT_EQ(count(logs, "Init Duration: "), 2U) << logs;  // both invocations were cold
+}
+
 TEST_F(Extensions, AnExtensionThatNeverRegistersTimesTheInitOut) {
   Node node({function({{"LOGGER_NO_REGISTER", "1"}})});
   const auto started = Steady::now();
