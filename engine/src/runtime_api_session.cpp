@@ -2,8 +2,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
-#include <ctime>
-#include <random>
 
 #include "ember/runtime_api/limits.hpp"
 #include "ember/runtime_api/runtime_api.hpp"
@@ -32,29 +30,6 @@ std::string error_message_of(std::string_view body) {
                                                     : std::string();
 }
 
-// X-Ray style: Root=1-<epoch hex>-<96 random bits>;Parent=<64 bits>;Sampled=0. Trace ids need
-// not be secret: a generator seeded once per thread saves a getrandom() per invocation.
-std::string new_trace_id() {
-  thread_local std::mt19937_64 generator = [] {
-    std::random_device entropy;
-    std::seed_seq seed{entropy(), entropy(), entropy(), entropy()};
-    return std::mt19937_64(seed);
-  }();
-  static constexpr char kDigits[] = "0123456789abcdef";
-  char text[] = "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0";
-  const auto put_hex = [&](std::size_t at, std::uint64_t value, int digits) {
-    for (int i = digits - 1; i >= 0; --i) {
-      text[at + static_cast<std::size_t>(i)] = kDigits[value & 0xFU];
-      value >>= 4U;
-    }
-  };
-  put_hex(7, static_cast<std::uint64_t>(std::time(nullptr)) & 0xFFFFFFFFU, 8);
-  put_hex(16, generator() & 0xFFFFFFFFU, 8);
-  put_hex(24, generator(), 16);
-  put_hex(48, generator(), 16);
-  return {text, sizeof text - 1};
-}
-
 std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
@@ -75,7 +50,7 @@ runtime_api::NextEvent next_event_for(const Invocation& invocation, std::chrono:
   // The runtime's wall-clock view of the deadline (getRemainingTimeInMillis).
   event.deadline_epoch_ms = epoch_ms(std::chrono::system_clock::now() + timeout);
   event.invoked_function_arn = invocation.invoked_arn();
-  event.trace_id = new_trace_id();
+  event.trace_id = runtime_api::new_trace_id();
   event.client_context = request.client_context;
   event.payload = request.payload;
   return event;

@@ -10,22 +10,13 @@
 #include <fstream>
 #include <memory>
 
+#include "ember/runtime_api/hex.hpp"
+
 namespace ember::runtime_api {
 namespace {
 
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (const char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    out.push_back(kDigits[byte >> 4U]);
-    out.push_back(kDigits[byte & 0xFU]);
-  }
-  return out;
-}
-
 TEST(EventStream, PayloadChunkMatchesTheSpecVector) {
-  EXPECT_EQ(hex(payload_chunk_event("hello")),
+  EXPECT_EQ(hex_encode(payload_chunk_event("hello")),
             "0000006f0000005af5fe871f"
             "0b3a6576656e742d7479706507000c5061796c6f61644368756e6b"
             "0d3a636f6e74656e742d747970650700186170706c69636174696f6e2f6f637465742d73747265616d"
@@ -35,7 +26,7 @@ TEST(EventStream, PayloadChunkMatchesTheSpecVector) {
 }
 
 TEST(EventStream, EmptyInvokeCompleteMatchesTheSpecVector) {
-  EXPECT_EQ(hex(invoke_complete_event("", "", "")),
+  EXPECT_EQ(hex_encode(invoke_complete_event("", "", "")),
             "00000066000000541f56c869"
             "0b3a6576656e742d7479706507000e496e766f6b65436f6d706c657465"
             "0d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e"

@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
+#include <regex>
 #include <set>
 
 #include "ember/runtime_api/limits.hpp"
@@ -406,6 +407,14 @@ TEST(RuntimeApiErrorType, KeepsCategoryReasonAndNormalisesTheRest) {
   EXPECT_EQ(normalise_error_type("Runtime.lowercase"), "Runtime.Unknown");
   EXPECT_EQ(normalise_error_type("Other.Reason"), "Runtime.Unknown");
   EXPECT_EQ(normalise_error_type("Runtime.Two.Dots"), "Runtime.Unknown");
+}
+
+TEST(RuntimeApiTraceId, HasXRaysFormAndDiffersEachTime) {
+  const std::string id = new_trace_id();
+  EXPECT_TRUE(std::regex_match(
+      id, std::regex("Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0")))
+      << id;
+  EXPECT_NE(new_trace_id(), id);
 }
 
 TEST_F(RuntimeApi, InitErrorIsAcceptedBeforeTheFirstNextAndRefusedAfter) {
