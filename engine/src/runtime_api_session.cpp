@@ -19,17 +19,6 @@ bool is_json(std::string_view text) {
   return !ec;
 }
 
-// The errorMessage of a runtime's init/error body, when it has one.
-std::string error_message_of(std::string_view body) {
-  if (body.empty()) return {};
-  boost::system::error_code ec;
-  auto parsed = boost::json::parse(body, ec);
-  if (ec || !parsed.is_object()) return {};
-  const auto* message = parsed.as_object().if_contains("errorMessage");
-  return message != nullptr && message->is_string() ? std::string(message->as_string())
-                                                    : std::string();
-}
-
 std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
@@ -129,7 +118,8 @@ void RuntimeApiSession::stream_ended(const std::string& request_id,
 std::optional<RuntimeRefusal> RuntimeApiSession::init_error(std::string error_type,
                                                             std::string body) {
   // Lambda ends the environment after an init error; the runtime is expected to exit anyway.
-  auto message = error_message_of(body);
+  // No errorMessage, no message: the body itself still reaches the caller as the payload.
+  auto message = runtime_api::error_message_of(body, "");
   return events_.init_failed(
       StartFailure::runtime(std::move(error_type), std::move(message), std::move(body)));
 }

@@ -4,6 +4,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <ctime>
@@ -228,6 +229,18 @@ std::string error_body(std::string_view error_type, std::string_view message) {
   body["errorMessage"] = message;
   body["errorType"] = error_type;
   return boost::json::serialize(body);
+}
+
+std::string error_message_of(std::string_view body, std::string_view otherwise) {
+  boost::system::error_code ec;
+  const auto value = boost::json::parse(body, ec);
+  if (!ec && value.is_object()) {
+    if (const auto* message = value.as_object().if_contains("errorMessage");
+        message != nullptr && message->is_string()) {
+      return std::string(message->as_string());
+    }
+  }
+  return std::string(otherwise);
 }
 
 // X-Ray style: Root=1-<epoch hex>-<96 random bits>;Parent=<64 bits>;Sampled=0. Trace ids need

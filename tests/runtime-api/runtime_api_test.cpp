@@ -409,6 +409,17 @@ TEST(RuntimeApiErrorType, KeepsCategoryReasonAndNormalisesTheRest) {
   EXPECT_EQ(normalise_error_type("Runtime.Two.Dots"), "Runtime.Unknown");
 }
 
+TEST(RuntimeApiErrorBody, ItsMessageIsReadBackOrTheFallbackWhenItIsNotOne) {
+  EXPECT_EQ(error_message_of(error_body("T", "m \"quoted\""), "none"), "m \"quoted\"");
+  EXPECT_EQ(error_message_of(R"({"errorType":"T"})", "none"), "none");
+  EXPECT_EQ(error_message_of(R"({"errorMessage":7})", "none"), "none");
+  EXPECT_EQ(error_message_of(R"(["errorMessage"])", "none"), "none");
+  EXPECT_EQ(error_message_of("", "none"), "none");
+  // Without a fallback: the text itself.
+  EXPECT_EQ(error_message_of("Traceback: not JSON"), "Traceback: not JSON");
+  EXPECT_EQ(error_message_of(R"({"errorMessage":"m"})"), "m");
+}
+
 TEST(RuntimeApiTraceId, HasXRaysFormAndDiffersEachTime) {
   const std::string id = new_trace_id();
   EXPECT_TRUE(std::regex_match(
