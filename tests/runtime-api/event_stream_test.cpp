@@ -3,13 +3,15 @@
 #include "ember/runtime_api/event_stream.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdio>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <memory>
+#include <string>
+#include <vector>
 
+#include "ember/client/child_process.hpp"
+#include "ember/client/temp_dir.hpp"
 #include "ember/runtime_api/hex.hpp"
 
 namespace ember::runtime_api {
@@ -49,27 +51,31 @@ for message in buffer:
 print(json.dumps(out))
 )";
 
+// python3 (on PATH) with `arguments`; its exit status, its stdout in `out`.
+int python(const std::vector<std::string>& arguments, const std::filesystem::path& out) {
+  std::vector<std::string> argv{"python3"};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  client::ChildProcess child({.argv = argv, .output = out, .errors = "/dev/null"});
+  return child.wait_for(std::chrono::seconds(60)).value_or(-1);
+}
+
 TEST(EventStream, BotocoreDecodesChunksAndTheCompleteEvent) {
-  if (std::system("python3 -c 'import botocore.eventstream' 2>/dev/null") != 0) {
+  const client::TempDir dir("ember-event-stream-");
+  const auto output = dir.path() / "output";
+  if (python({"-c", "import botocore.eventstream"}, output) != 0) {
     GTEST_SKIP() << "python3 on PATH has no botocore";
   }
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("ember-event-stream-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto file = dir / "stream";
-  const auto script = dir / "decode.py";
+  const auto file = dir.path() / "stream";
+  const auto script = dir.path() / "decode.py";
   std::ofstream(script) << kDecode;
   {
     std::ofstream out(file, std::ios::binary);
     out << payload_chunk_event("hello") << payload_chunk_event(std::string(100000, '\0'))
         << invoke_complete_event("Runtime.StreamError", R"({"errorMessage":"x"})", "TG9n");
   }
-  const std::string command = "python3 " + script.string() + " " + file.string();
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  ASSERT_TRUE(pipe);
-  std::string text(4096, '\0');
-  text.resize(std::fread(text.data(), 1, text.size(), pipe.get()));
-  std::filesystem::remove_all(dir);
+  std::filesystem::remove(output);
+  ASSERT_EQ(python({script.string(), file.string()}, output), 0) << client::read_file(output);
+  const std::string text = client::read_file(output);
   EXPECT_EQ(text,
             R"([["PayloadChunk", 5, "hello"], ["PayloadChunk", 100000, 100000], )"
             R"(["InvokeComplete", 96, "{\"ErrorCode\":\"Runtime.StreamError\",)"
