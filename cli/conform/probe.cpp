@@ -2,10 +2,10 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
-#include <cstdio>
-#include <random>
 
+#include "ember/runtime_api/hex.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
+#include "ember/runtime_api/runtime_api.hpp"
 
 namespace ember::cli::conform {
 
@@ -13,14 +13,6 @@ namespace {
 
 std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-std::string random_hex(std::size_t digits) {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  static constexpr std::string_view kHex = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < digits; ++i) out += kHex[generator() % kHex.size()];
-  return out;
 }
 
 constexpr std::string_view kLengthHead = R"({"conform":"length","data":")";
@@ -34,12 +26,7 @@ runtime_api::NextEvent probe_event(std::string payload, std::chrono::millisecond
   const auto now = std::chrono::system_clock::now();
   event.deadline_epoch_ms = epoch_ms(now + deadline_in);
   event.invoked_function_arn = std::string(kInvokedArn);
-  // X-Ray's form: Root=1-<epoch seconds, hex>-<96 random bits>;Parent=<64 bits>;Sampled=0
-  char seconds[17];
-  std::snprintf(seconds, sizeof seconds, "%08llx",
-                static_cast<unsigned long long>(epoch_ms(now) / 1000));  // NOLINT: printf's type
-  event.trace_id = "Root=1-" + std::string(seconds) + "-" + random_hex(24) +
-                   ";Parent=" + random_hex(16) + ";Sampled=0";
+  event.trace_id = runtime_api::new_trace_id();
   event.payload = std::move(payload);
   return event;
 }
@@ -79,9 +66,8 @@ std::string excerpt(std::string_view text, std::size_t limit) {
   for (const char c : text.substr(0, limit)) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
-      out += escaped;
+      out += "\\x";
+      runtime_api::append_hex(out, byte, 2);
     } else {
       out += c;
     }

@@ -196,7 +196,7 @@ std::string node_yaml(const std::vector<NodeFunction>& functions, const fs::path
   YAML::Emitter out;
   out << YAML::BeginMap;
   out << YAML::Key << "node" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "listen" << YAML::Value << "127.0.0.1:0";
+  out << YAML::Key << "listen" << YAML::Value << settings.listen.value_or("127.0.0.1:0");
   out << YAML::Key << "http" << YAML::Value << YAML::BeginMap << YAML::Key << "listen"
       << YAML::Value << "127.0.0.1:0" << YAML::EndMap;
   out << YAML::Key << "state_dir" << YAML::Value << YAML::DoubleQuoted << state_dir.string();

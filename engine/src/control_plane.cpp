@@ -17,6 +17,7 @@
 #include "ember/engine/node.hpp"
 #include "ember/image/zip_archive.hpp"
 #include "ember/runtime_api/base64.hpp"
+#include "ember/runtime_api/hex.hpp"
 #include "ember/runtime_api/invoke_api.hpp"
 
 namespace ember::engine {
@@ -414,7 +415,7 @@ std::variant<StoredCode, ControlResult> store_package(FunctionStore& store,
         413, "RequestEntityTooLargeException",
         "Zipped size must be smaller than " + std::to_string(kMaxZippedBytes) + " bytes");
   }
-  const std::string hex = image::hex(image::sha256_raw(*zip));
+  const std::string hex = runtime_api::hex_encode(image::sha256_raw(*zip));
   const bool known = std::filesystem::exists(store.zip_path(hex));
   if (!known && storage_used + zip->size() > storage_limit) {
     return ControlResult::fail(400, "CodeStorageExceededException",

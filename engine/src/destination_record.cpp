@@ -73,16 +73,4 @@ std::string dead_letter_message(const queue::Event& event, std::string_view erro
   return json::serialize(message);
 }
 
-std::string error_message_of(std::string_view error_document) {
-  boost::system::error_code ec;
-  const auto value = json::parse(error_document, ec);
-  if (!ec && value.is_object()) {
-    if (const auto* message = value.as_object().if_contains("errorMessage");
-        message != nullptr && message->is_string()) {
-      return std::string(message->as_string());
-    }
-  }
-  return std::string(error_document);
-}
-
 }  // namespace ember::engine

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "ember/queue/event_queue.hpp"
+#include "ember/runtime_api/runtime_api.hpp"
 
 namespace ember::engine {
 
@@ -34,7 +35,8 @@ std::string invocation_record(Condition condition, const queue::Event& event,
 // "ErrorMessage"}} with SQS's attribute shape ({"dataType","stringValue"}).
 std::string dead_letter_message(const queue::Event& event, std::string_view error_message);
 
-// errorMessage of a Runtime API error document, or the text itself when it is not one.
-std::string error_message_of(std::string_view error_document);
+// runtime_api's: errorMessage of an error document, or the text itself when it is not one.
+// The engine's callers (async_dispatcher.cpp, worker_extensions.cpp) name it unqualified.
+using runtime_api::error_message_of;
 
 }  // namespace ember::engine

@@ -5,17 +5,15 @@
 #include <utility>
 
 #include "ember/engine/report.hpp"
+#include "ember/runtime_api/hex.hpp"
 
 namespace ember::engine {
 
 namespace {
 
-constexpr std::string_view kHex = "0123456789abcdef";
-
 void append_u00(std::string& out, unsigned value) {
   out.append("\\u00");
-  out.push_back(kHex[(value >> 4U) & 0xFU]);
-  out.push_back(kHex[value & 0xFU]);
+  runtime_api::append_hex(out, value, 2);
 }
 
 // Length of the UTF-8 sequence at `i`, 0 when it is not one.

@@ -9,10 +9,12 @@
 #include <cerrno>
 #include <chrono>
 #include <ctime>
+#include <span>
 #include <stdexcept>
 #include <system_error>
 
 #include "ember/engine/report.hpp"
+#include "ember/runtime_api/hex.hpp"
 
 namespace ember::engine {
 namespace {
@@ -23,14 +25,7 @@ constexpr std::size_t kMaxPending = std::size_t{64} * 1024;
 std::string random_hex32() {
   thread_local boost::uuids::random_generator generator;
   const boost::uuids::uuid id = generator();
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(32);
-  for (const auto byte : id) {
-    hex.push_back(kDigits[byte >> 4U]);
-    hex.push_back(kDigits[byte & 0xFU]);
-  }
-  return hex;
+  return runtime_api::hex_encode(std::span<const unsigned char>(id.begin(), id.end()));
 }
 
 // "LOGS_DROPPED RequestId: ID\tReason: ...\tDroppedRecords: N\tDroppedBytes: M": what a cap

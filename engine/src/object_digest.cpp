@@ -8,8 +8,10 @@
 #include <array>
 #include <cerrno>
 #include <memory>
+#include <span>
 
 #include "ember/isolation/unique_fd.hpp"
+#include "ember/runtime_api/hex.hpp"
 
 namespace ember::engine {
 namespace {
@@ -41,11 +43,7 @@ std::optional<ObjectDigest> digest_object(const std::filesystem::path& file) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int length = 0;
   if (EVP_DigestFinal_ex(context.get(), md.data(), &length) != 1) return std::nullopt;
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned int i = 0; i < length; ++i) {
-    out.etag.push_back(kHex[md.at(i) >> 4U]);
-    out.etag.push_back(kHex[md.at(i) & 0xFU]);
-  }
+  out.etag = runtime_api::hex_encode(std::span(md.data(), length));
   return out;
 }
 

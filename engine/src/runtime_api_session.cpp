@@ -2,8 +2,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
-#include <ctime>
-#include <random>
 
 #include "ember/runtime_api/limits.hpp"
 #include "ember/runtime_api/runtime_api.hpp"
@@ -19,40 +17,6 @@ bool is_json(std::string_view text) {
   boost::system::error_code ec;
   boost::json::parse(text, ec);
   return !ec;
-}
-
-// The errorMessage of a runtime's init/error body, when it has one.
-std::string error_message_of(std::string_view body) {
-  if (body.empty()) return {};
-  boost::system::error_code ec;
-  auto parsed = boost::json::parse(body, ec);
-  if (ec || !parsed.is_object()) return {};
-  const auto* message = parsed.as_object().if_contains("errorMessage");
-  return message != nullptr && message->is_string() ? std::string(message->as_string())
-                                                    : std::string();
-}
-
-// X-Ray style: Root=1-<epoch hex>-<96 random bits>;Parent=<64 bits>;Sampled=0. Trace ids need
-// not be secret: a generator seeded once per thread saves a getrandom() per invocation.
-std::string new_trace_id() {
-  thread_local std::mt19937_64 generator = [] {
-    std::random_device entropy;
-    std::seed_seq seed{entropy(), entropy(), entropy(), entropy()};
-    return std::mt19937_64(seed);
-  }();
-  static constexpr char kDigits[] = "0123456789abcdef";
-  char text[] = "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0";
-  const auto put_hex = [&](std::size_t at, std::uint64_t value, int digits) {
-    for (int i = digits - 1; i >= 0; --i) {
-      text[at + static_cast<std::size_t>(i)] = kDigits[value & 0xFU];
-      value >>= 4U;
-    }
-  };
-  put_hex(7, static_cast<std::uint64_t>(std::time(nullptr)) & 0xFFFFFFFFU, 8);
-  put_hex(16, generator() & 0xFFFFFFFFU, 8);
-  put_hex(24, generator(), 16);
-  put_hex(48, generator(), 16);
-  return {text, sizeof text - 1};
 }
 
 std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
@@ -75,7 +39,7 @@ runtime_api::NextEvent next_event_for(const Invocation& invocation, std::chrono:
   // The runtime's wall-clock view of the deadline (getRemainingTimeInMillis).
   event.deadline_epoch_ms = epoch_ms(std::chrono::system_clock::now() + timeout);
   event.invoked_function_arn = invocation.invoked_arn();
-  event.trace_id = new_trace_id();
+  event.trace_id = runtime_api::new_trace_id();
   event.client_context = request.client_context;
   event.payload = request.payload;
   return event;
@@ -154,7 +118,8 @@ void RuntimeApiSession::stream_ended(const std::string& request_id,
 std::optional<RuntimeRefusal> RuntimeApiSession::init_error(std::string error_type,
                                                             std::string body) {
   // Lambda ends the environment after an init error; the runtime is expected to exit anyway.
-  auto message = error_message_of(body);
+  // No errorMessage, no message: the body itself still reaches the caller as the payload.
+  auto message = runtime_api::error_message_of(body, "");
   return events_.init_failed(
       StartFailure::runtime(std::move(error_type), std::move(message), std::move(body)));
 }

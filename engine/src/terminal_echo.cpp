@@ -9,6 +9,8 @@
 #include <climits>
 #include <utility>
 
+#include "ember/runtime_api/hex.hpp"
+
 namespace ember::engine {
 
 namespace {
@@ -18,11 +20,9 @@ constexpr int kPollMs = 100;
 // How long the destructor lets the writer drain the buffer.
 constexpr auto kDrainLimit = std::chrono::seconds(1);
 
-void append_hex(std::string& out, std::string_view prefix, unsigned value) {
-  static constexpr std::string_view kDigits = "0123456789abcdef";
+void append_escape(std::string& out, std::string_view prefix, unsigned char byte) {
   out.append(prefix);
-  out.push_back(kDigits[(value >> 4U) & 0xFU]);
-  out.push_back(kDigits[value & 0xFU]);
+  runtime_api::append_hex(out, byte, 2);
 }
 
 }  // namespace
@@ -33,12 +33,12 @@ std::string escape_controls(std::string_view line) {
   for (std::size_t i = 0; i < line.size(); ++i) {
     const auto byte = static_cast<unsigned char>(line[i]);
     if ((byte < 0x20U && byte != '\t') || byte == 0x7FU) {
-      append_hex(out, "\\x", byte);
+      append_escape(out, "\\x", byte);
     } else if (byte == 0xC2U && i + 1 < line.size() &&
                static_cast<unsigned char>(line[i + 1]) >= 0x80U &&
                static_cast<unsigned char>(line[i + 1]) <= 0x9FU) {
       // U+0080..U+009F: C1 controls (CSI among them), which UTF-8 terminals obey.
-      append_hex(out, "\\u00", static_cast<unsigned char>(line[++i]));
+      append_escape(out, "\\u00", static_cast<unsigned char>(line[++i]));
     } else {
       out.push_back(static_cast<char>(byte));
     }

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 
 namespace ember::image {
@@ -33,17 +34,25 @@ void Sha256::update(const void* data, std::size_t size) {
   }
 }
 
-std::string Sha256::digest() {
-  unsigned char md[EVP_MAX_MD_SIZE];
+std::string Sha256::raw_digest() {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int length = 0;
-  if (EVP_DigestFinal_ex(context_->ctx, md, &length) != 1) {
+  if (EVP_DigestFinal_ex(context_->ctx, md.data(), &length) != 1) {
     throw std::runtime_error("EVP_DigestFinal_ex sha256 failed");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
+  return {md.begin(), md.begin() + length};
+}
+
+// image's own hex loop, the one copy besides runtime_api::hex_encode. image sits below the
+// Lambda APIs, beside isolation (config links it too); linking runtime-api for these lines
+// would put the HTTP APIs and Boost.URL under the image store and the config loader.
+std::string Sha256::digest() {
+  static constexpr std::string_view kHex = "0123456789abcdef";
   std::string out = "sha256:";
-  for (unsigned int i = 0; i < length; ++i) {
-    out += kHex[md[i] >> 4U];
-    out += kHex[md[i] & 0xfU];
+  for (const char c : raw_digest()) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += kHex[byte >> 4U];
+    out += kHex[byte & 0xFU];
   }
   return out;
 }

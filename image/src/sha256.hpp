@@ -18,6 +18,8 @@ class Sha256 {
 
   void update(const void* data, std::size_t size);
   void update(std::string_view data) { update(data.data(), data.size()); }
+  // The 32 bytes of the sum; the object cannot be updated after this.
+  std::string raw_digest();
   // "sha256:<64 lowercase hex>"; the object cannot be updated after this.
   std::string digest();
 

@@ -208,23 +208,9 @@ std::variant<UnpackedZip, std::string> unpack_zip(std::string_view zip,
 }
 
 std::string sha256_raw(std::string_view bytes) {
-  const std::string digest = sha256_digest(bytes);  // "sha256:<hex>"
-  std::string raw;
-  for (std::size_t i = 7; i + 1 < digest.size(); i += 2) {
-    raw.push_back(static_cast<char>(std::stoi(digest.substr(i, 2), nullptr, 16)));
-  }
-  return raw;
-}
-
-std::string hex(std::string_view raw) {
-  constexpr std::string_view kDigits = "0123456789abcdef";
-  std::string out;
-  for (const char c : raw) {
-    const auto byte = static_cast<unsigned char>(c);
-    out.push_back(kDigits[byte >> 4U]);
-    out.push_back(kDigits[byte & 0xfU]);
-  }
-  return out;
+  Sha256 hash;
+  hash.update(bytes);
+  return hash.raw_digest();
 }
 
 }  // namespace ember::image

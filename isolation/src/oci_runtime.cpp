@@ -79,6 +79,8 @@ Result<SpawnedProcess> OciRuntime::run(const std::string& id, const fs::path& bu
   if (name() == "runc") argv.emplace_back("--keep");
   argv.insert(argv.end(),
               {"--bundle", bundle.string(), "--pid-file", (bundle / "pid").string(), id});
+  // isolation's spawner, not ember::client's ChildProcess (spawn_process.hpp says why): a
+  // session of its own, the sandbox's output fd as stdout and stderr, normal scheduling.
   SpawnRequest request{argv, runtime_env(), {}, output_fd};
   request.normal_scheduling = true;  // a prepared sandbox's thread may run at SCHED_IDLE
   return spawn_in_new_session(request);

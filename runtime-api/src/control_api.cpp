@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <charconv>
+#include <optional>
 #include <variant>
 #include <vector>
 
@@ -92,8 +93,69 @@ ControlResult bad_request(std::string message) {
   return ControlResult::fail(400, "InvalidParameterValueException", std::move(message));
 }
 
+// Each parse_* below fills its part of the request; the error answer when it cannot.
+using ParseError = std::optional<ControlResult>;
+
+// {FunctionName} of the path, and ?Qualifier=, which must agree with a qualifier in the name.
+ParseError parse_function(const std::string& segment, const boost::urls::params_view& params,
+                          FunctionRef& out) {
+  auto parsed = parse_function_ref(segment);
+  if (auto* why = std::get_if<std::string>(&parsed)) {
+    return bad_request("Invalid FunctionName: " + *why);
+  }
+  out = std::get<FunctionRef>(std::move(parsed));
+  const auto q = params.find("Qualifier");
+  if (q == params.end() || (*q).value.empty()) return std::nullopt;
+  if (auto why = qualifier_error((*q).value)) return bad_request("Invalid Qualifier: " + *why);
+  if (out.qualifier && *out.qualifier != (*q).value) {
+    return bad_request(
+        "The derived qualifier from the function name does not match the specified qualifier.");
+  }
+  out.qualifier = (*q).value;
+  return std::nullopt;
+}
+
+// The List routes' ?Marker= and ?MaxItems= (1 to 10000), and ListAliases' ?FunctionVersion=.
+ParseError parse_listing(const boost::urls::params_view& params, ControlRequest& out) {
+  if (out.op == ControlOp::kListAliases) {
+    const auto version = params.find("FunctionVersion");
+    if (version != params.end()) out.function_version = (*version).value;
+  }
+  if (out.op != ControlOp::kListFunctions && out.op != ControlOp::kListVersionsByFunction &&
+      out.op != ControlOp::kListAliases) {
+    return std::nullopt;
+  }
+  const auto marker = params.find("Marker");
+  if (marker != params.end()) out.marker = (*marker).value;
+  const auto max = params.find("MaxItems");
+  if (max == params.end()) return std::nullopt;
+  const std::string text((*max).value);
+  int n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > 10000) {
+    return bad_request("MaxItems '" + text + "' must be an integer from 1 to 10000");
+  }
+  out.max_items = n;
+  return std::nullopt;
+}
+
+// The body, a JSON object when there is one; moved out of `req` (a 70 MB upload is not kept
+// twice).
+ParseError parse_body(Request& req, ControlRequest& out) {
+  if (req.body().empty()) return std::nullopt;
+  boost::system::error_code ec;
+  auto body = boost::json::parse(req.body(), ec);
+  if (ec || !body.is_object()) {
+    return ControlResult::fail(400, "InvalidRequestContentException",
+                               "Could not parse request body into json: " +
+                                   (ec ? ec.message() : std::string("not an object")));
+  }
+  out.body = std::move(body.as_object());
+  req.body().clear();
+  return std::nullopt;
+}
+
 // Parses the target and body into a request; the error answer when they do not make one.
-// NOLINTNEXTLINE(readability-function-cognitive-complexity): one branch per route, to be split
 std::variant<ControlRequest, ControlResult> parse(Request& req, const std::string& id) {
   auto url = boost::urls::parse_origin_form(req.target());
   if (!url) return bad_request("Malformed request target");
@@ -107,54 +169,13 @@ std::variant<ControlRequest, ControlResult> parse(Request& req, const std::strin
   ControlRequest out;
   out.request_id = id;
   out.op = route->op;
+  const auto params = url->params();
   if (route->names_function) {
-    auto parsed = parse_function_ref(segments[2]);
-    if (auto* why = std::get_if<std::string>(&parsed)) {
-      return bad_request("Invalid FunctionName: " + *why);
-    }
-    out.function = std::get<FunctionRef>(std::move(parsed));
-    const auto q = url->params().find("Qualifier");
-    if (q != url->params().end() && !(*q).value.empty()) {
-      if (auto why = qualifier_error((*q).value)) return bad_request("Invalid Qualifier: " + *why);
-      if (out.function.qualifier && *out.function.qualifier != (*q).value) {
-        return bad_request(
-            "The derived qualifier from the function name does not match the specified "
-            "qualifier.");
-      }
-      out.function.qualifier = (*q).value;
-    }
+    if (auto error = parse_function(segments[2], params, out.function)) return std::move(*error);
   }
   if (route->names_alias) out.alias = segments[4];
-  if (out.op == ControlOp::kListAliases) {
-    const auto version = url->params().find("FunctionVersion");
-    if (version != url->params().end()) out.function_version = (*version).value;
-  }
-  if (out.op == ControlOp::kListFunctions || out.op == ControlOp::kListVersionsByFunction ||
-      out.op == ControlOp::kListAliases) {
-    const auto marker = url->params().find("Marker");
-    if (marker != url->params().end()) out.marker = (*marker).value;
-    const auto max = url->params().find("MaxItems");
-    if (max != url->params().end()) {
-      const std::string text((*max).value);
-      int n = 0;
-      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-      if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > 10000) {
-        return bad_request("MaxItems '" + text + "' must be an integer from 1 to 10000");
-      }
-      out.max_items = n;
-    }
-  }
-  if (!req.body().empty()) {
-    boost::system::error_code ec;
-    auto body = boost::json::parse(req.body(), ec);
-    if (ec || !body.is_object()) {
-      return ControlResult::fail(400, "InvalidRequestContentException",
-                                 "Could not parse request body into json: " +
-                                     (ec ? ec.message() : std::string("not an object")));
-    }
-    out.body = std::move(body.as_object());
-    req.body().clear();  // a 70 MB upload is not kept twice
-  }
+  if (auto error = parse_listing(params, out)) return std::move(*error);
+  if (auto error = parse_body(req, out)) return std::move(*error);
   return out;
 }
 

@@ -6,8 +6,10 @@
 #include <boost/beast/core/string.hpp>
 #include <cctype>
 #include <random>
+#include <span>
 
 #include "ember/runtime_api/base64.hpp"
+#include "ember/runtime_api/hex.hpp"
 
 namespace ember::runtime_api::http_event {
 
@@ -70,12 +72,12 @@ bool is_utf8(std::string_view text) {
 std::string trace_id(std::chrono::system_clock::time_point at) {
   thread_local std::mt19937_64 random{std::random_device{}()};
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch());
-  std::array<char, 64> text{};
-  std::snprintf(text.data(), text.size(), "Root=1-%08llx-%08llx%016llx",
-                static_cast<unsigned long long>(seconds.count()),
-                static_cast<unsigned long long>(random() & 0xFFFFFFFFULL),
-                static_cast<unsigned long long>(random()));
-  return text.data();
+  std::string text = "Root=1-";
+  append_hex(text, static_cast<std::uint64_t>(seconds.count()), 8);
+  text.push_back('-');
+  append_hex(text, random(), 8);
+  append_hex(text, random(), 16);
+  return text;
 }
 
 }  // namespace
@@ -180,12 +182,7 @@ std::string hex_id(std::string_view text, std::size_t length) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int size = 0;
   EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr);
-  constexpr std::string_view kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < size && out.size() < length; ++i) {
-    out.push_back(kHex.at(digest.at(i) >> 4U));
-    out.push_back(kHex.at(digest.at(i) & 0x0FU));
-  }
+  std::string out = hex_encode(std::span(digest.data(), size));
   out.resize(std::min(out.size(), length));
   return out;
 }

@@ -4,11 +4,15 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <ctime>
+#include <random>
 #include <regex>
 
 #include "ember/runtime_api/extensions_api.hpp"
+#include "ember/runtime_api/hex.hpp"
 #include "ember/runtime_api/limits.hpp"
 #include "ember/runtime_api/telemetry_api.hpp"
 #include "streamed_response.hpp"
@@ -225,6 +229,38 @@ std::string error_body(std::string_view error_type, std::string_view message) {
   body["errorMessage"] = message;
   body["errorType"] = error_type;
   return boost::json::serialize(body);
+}
+
+std::string error_message_of(std::string_view body, std::string_view otherwise) {
+  boost::system::error_code ec;
+  const auto value = boost::json::parse(body, ec);
+  if (!ec && value.is_object()) {
+    if (const auto* message = value.as_object().if_contains("errorMessage");
+        message != nullptr && message->is_string()) {
+      return std::string(message->as_string());
+    }
+  }
+  return std::string(otherwise);
+}
+
+// X-Ray style: Root=1-<epoch hex>-<96 random bits>;Parent=<64 bits>;Sampled=0. Trace ids need
+// not be secret: a generator seeded once per thread saves a getrandom() per invocation.
+std::string new_trace_id() {
+  thread_local std::mt19937_64 generator = [] {
+    std::random_device entropy;
+    std::seed_seq seed{entropy(), entropy(), entropy(), entropy()};
+    return std::mt19937_64(seed);
+  }();
+  std::string text = "Root=1-";
+  text.reserve(sizeof "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0");
+  append_hex(text, static_cast<std::uint64_t>(std::time(nullptr)), 8);
+  text.push_back('-');
+  append_hex(text, generator(), 8);
+  append_hex(text, generator(), 16);
+  text.append(";Parent=");
+  append_hex(text, generator(), 16);
+  text.append(";Sampled=0");
+  return text;
 }
 
 std::string normalise_error_type(std::string_view header_value) {

@@ -9,7 +9,9 @@
 #include <ctime>
 #include <memory>
 #include <optional>
+#include <span>
 
+#include "ember/runtime_api/hex.hpp"
 #include "http_event.hpp"
 
 namespace ember::runtime_api::sigv4 {
@@ -304,7 +306,7 @@ Key signing_key(std::string_view secret_access_key, std::string_view date, std::
 
 std::string signature(const Key& key, std::string_view string_to_sign) {
   const Key mac = hmac(as_text(key), string_to_sign);
-  return to_hex(mac.data(), mac.size());
+  return hex_encode(mac);
 }
 
 std::string amz_date(std::chrono::system_clock::time_point when) {
@@ -341,17 +343,7 @@ std::string sha256_hex(std::string_view data) {
       EVP_DigestFinal_ex(ctx, digest.data(), &size) != 1) {
     return {};  // matches no hash a client sends: fails closed
   }
-  return to_hex(digest.data(), size);
-}
-
-std::string to_hex(const unsigned char* data, std::size_t size) {
-  static constexpr std::string_view kHex = "0123456789abcdef";
-  std::string out(size * 2, '\0');
-  for (std::size_t i = 0; i < size; ++i) {
-    out[2 * i] = kHex[data[i] >> 4U];
-    out[2 * i + 1] = kHex[data[i] & 0xFU];
-  }
-  return out;
+  return hex_encode(std::span(digest.data(), size));
 }
 
 bool equal_in_constant_time(std::string_view a, std::string_view b) {

@@ -325,8 +325,9 @@ TEST(SigV4EmberCli, InvokeAndPsSignWithTheEnvironmentsKeysAndNeverShowASecret) {
 TEST(SigV4Serve, RefusesANonLoopbackListenWithoutAnAuthSection) {
   TempDir dir("ember-auth-test-");
   const auto config = dir.path() / "ember.yaml";
-  std::ofstream(config) << "node:\n  listen: 0.0.0.0:0\n  state_dir: " << (dir.path() / "state")
-                        << "\n";
+  client::NodeSettings settings;
+  settings.listen = "0.0.0.0:0";
+  std::ofstream(config) << client::node_yaml({}, dir.path() / "state", settings);
   auto refused = run({ember_exe().string(), "serve", "--config", config.string()});
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.err.find(config.string() +

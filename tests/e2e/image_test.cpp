@@ -213,10 +213,10 @@ TEST_F(ImageFunction, ImageLsAndPruneFollowTheFunctionsAndTheRunningNode) {
   const TempDir dir("ember-test-image-cli-");
   const std::string config = (dir.path() / "ember.yaml").string();
   const auto write_config = [&](bool with_function) {
-    std::ofstream out(config);
-    out << "node:\n  state_dir: \"" << (node->dir() / "state").string() << "\"\n";
-    out << (with_function ? "functions:\n  - name: echo\n    image: \"" + echo_layout() + "\"\n"
-                          : "functions: []\n");
+    std::ofstream(config) << client::node_yaml(with_function
+                                                   ? std::vector<client::NodeFunction>{echo}
+                                                   : std::vector<client::NodeFunction>{},
+                                               node->dir() / "state");
   };
   const auto image = [&](const std::string& action) {
     return run({ember_exe().string(), "image", action, "--config", config});

@@ -10,6 +10,7 @@
 
 #include "ember/client/child_process.hpp"
 #include "ember/client/temp_dir.hpp"
+#include "ember/runtime_api/hex.hpp"
 
 namespace ember::image {
 namespace {
@@ -168,7 +169,7 @@ TEST_F(ZipArchive, CorruptZipWithoutLibarchiveTextIsRefusedNotACrash) {
 }
 
 TEST(CodeSha256, IsTheDigestOfTheBytes) {
-  EXPECT_EQ(hex(sha256_raw("abc")),
+  EXPECT_EQ(runtime_api::hex_encode(sha256_raw("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 

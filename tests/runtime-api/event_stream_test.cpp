@@ -3,29 +3,22 @@
 #include "ember/runtime_api/event_stream.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdio>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <memory>
+#include <string>
+#include <vector>
+
+#include "ember/client/child_process.hpp"
+#include "ember/client/temp_dir.hpp"
+#include "ember/runtime_api/hex.hpp"
 
 namespace ember::runtime_api {
 namespace {
 
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (const char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    out.push_back(kDigits[byte >> 4U]);
-    out.push_back(kDigits[byte & 0xFU]);
-  }
-  return out;
-}
-
 TEST(EventStream, PayloadChunkMatchesTheSpecVector) {
-  EXPECT_EQ(hex(payload_chunk_event("hello")),
+  EXPECT_EQ(hex_encode(payload_chunk_event("hello")),
             "0000006f0000005af5fe871f"
             "0b3a6576656e742d7479706507000c5061796c6f61644368756e6b"
             "0d3a636f6e74656e742d747970650700186170706c69636174696f6e2f6f637465742d73747265616d"
@@ -35,7 +28,7 @@ TEST(EventStream, PayloadChunkMatchesTheSpecVector) {
 }
 
 TEST(EventStream, EmptyInvokeCompleteMatchesTheSpecVector) {
-  EXPECT_EQ(hex(invoke_complete_event("", "", "")),
+  EXPECT_EQ(hex_encode(invoke_complete_event("", "", "")),
             "00000066000000541f56c869"
             "0b3a6576656e742d7479706507000e496e766f6b65436f6d706c657465"
             "0d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e"
@@ -58,27 +51,31 @@ for message in buffer:
 print(json.dumps(out))
 )";
 
+// python3 (on PATH) with `arguments`; its exit status, its stdout in `out`.
+int python(const std::vector<std::string>& arguments, const std::filesystem::path& out) {
+  std::vector<std::string> argv{"python3"};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  client::ChildProcess child({.argv = argv, .output = out, .errors = "/dev/null"});
+  return child.wait_for(std::chrono::seconds(60)).value_or(-1);
+}
+
 TEST(EventStream, BotocoreDecodesChunksAndTheCompleteEvent) {
-  if (std::system("python3 -c 'import botocore.eventstream' 2>/dev/null") != 0) {
+  const client::TempDir dir("ember-event-stream-");
+  const auto output = dir.path() / "output";
+  if (python({"-c", "import botocore.eventstream"}, output) != 0) {
     GTEST_SKIP() << "python3 on PATH has no botocore";
   }
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("ember-event-stream-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto file = dir / "stream";
-  const auto script = dir / "decode.py";
+  const auto file = dir.path() / "stream";
+  const auto script = dir.path() / "decode.py";
   std::ofstream(script) << kDecode;
   {
     std::ofstream out(file, std::ios::binary);
     out << payload_chunk_event("hello") << payload_chunk_event(std::string(100000, '\0'))
         << invoke_complete_event("Runtime.StreamError", R"({"errorMessage":"x"})", "TG9n");
   }
-  const std::string command = "python3 " + script.string() + " " + file.string();
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  ASSERT_TRUE(pipe);
-  std::string text(4096, '\0');
-  text.resize(std::fread(text.data(), 1, text.size(), pipe.get()));
-  std::filesystem::remove_all(dir);
+  std::filesystem::remove(output);
+  ASSERT_EQ(python({script.string(), file.string()}, output), 0) << client::read_file(output);
+  const std::string text = client::read_file(output);
   EXPECT_EQ(text,
             R"([["PayloadChunk", 5, "hello"], ["PayloadChunk", 100000, 100000], )"
             R"(["InvokeComplete", 96, "{\"ErrorCode\":\"Runtime.StreamError\",)"

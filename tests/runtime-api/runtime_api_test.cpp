@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
+#include <regex>
 #include <set>
 
 #include "ember/runtime_api/limits.hpp"
@@ -406,6 +407,25 @@ TEST(RuntimeApiErrorType, KeepsCategoryReasonAndNormalisesTheRest) {
   EXPECT_EQ(normalise_error_type("Runtime.lowercase"), "Runtime.Unknown");
   EXPECT_EQ(normalise_error_type("Other.Reason"), "Runtime.Unknown");
   EXPECT_EQ(normalise_error_type("Runtime.Two.Dots"), "Runtime.Unknown");
+}
+
+TEST(RuntimeApiErrorBody, ItsMessageIsReadBackOrTheFallbackWhenItIsNotOne) {
+  EXPECT_EQ(error_message_of(error_body("T", "m \"quoted\""), "none"), "m \"quoted\"");
+  EXPECT_EQ(error_message_of(R"({"errorType":"T"})", "none"), "none");
+  EXPECT_EQ(error_message_of(R"({"errorMessage":7})", "none"), "none");
+  EXPECT_EQ(error_message_of(R"(["errorMessage"])", "none"), "none");
+  EXPECT_EQ(error_message_of("", "none"), "none");
+  // Without a fallback: the text itself.
+  EXPECT_EQ(error_message_of("Traceback: not JSON"), "Traceback: not JSON");
+  EXPECT_EQ(error_message_of(R"({"errorMessage":"m"})"), "m");
+}
+
+TEST(RuntimeApiTraceId, HasXRaysFormAndDiffersEachTime) {
+  const std::string id = new_trace_id();
+  EXPECT_TRUE(std::regex_match(
+      id, std::regex("Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0")))
+      << id;
+  EXPECT_NE(new_trace_id(), id);
 }
 
 TEST_F(RuntimeApi, InitErrorIsAcceptedBeforeTheFirstNextAndRefusedAfter) {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ember/runtime_api/hex.hpp"
+
 namespace ember::runtime_api::sigv4 {
 namespace {
 
@@ -109,8 +111,7 @@ TEST(SigV4Botocore, InvokeOfAQualifiedNameSignsThePathEncodedTwice) {
   EXPECT_EQ(sha256_hex(std::get<std::string>(canonical)),
             "2e34d0951bdf4d2bae6c48a062deae3c7911b0ffb2902962c6c4b78dae41db76");
   const Key key = signing_key(kSecret, "20150830", "us-east-1", "lambda");
-  EXPECT_EQ(to_hex(key.data(), key.size()),
-            "3106a83fe4d44212160af579a59cf1055851bea14b6ce0713413fb777d6ff7ed");
+  EXPECT_EQ(hex_encode(key), "3106a83fe4d44212160af579a59cf1055851bea14b6ce0713413fb777d6ff7ed");
   EXPECT_EQ(signature_of(request, signed_headers, "lambda"),
             "7ecef464150249866dd880973f5cb84fc9ebed839c4660736925bacc9ab7dfcf");
   EXPECT_EQ(authorization_header({.access_key_id = kKeyId,

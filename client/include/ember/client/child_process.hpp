@@ -1,5 +1,8 @@
-// A child process that is not a sandbox (a test node, the AWS CLI, the bench's baselines, an
-// OCI runtime's CLI), started with Boost.Process v2 and owned until it is reaped.
+// A child process started from outside the engine (a test node, the AWS CLI, the bench's
+// baselines, skopeo), started with Boost.Process v2 and owned until it is reaped. What the
+// engine starts for a sandbox, the OCI runtime (runc, crun) included, is isolation's
+// spawn_in_new_session (ember/isolation/spawn_process.hpp): isolation sits below this library
+// and cannot link it.
 #pragma once
 
 #include <sys/types.h>

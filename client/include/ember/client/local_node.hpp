@@ -113,8 +113,11 @@ struct NodeAuth {
   std::optional<std::uint32_t> max_clock_skew_s;
 };
 
-// Node keys; the node's defaults when unset. It always listens on 127.0.0.1:0.
+// Node keys; the node's defaults when unset.
 struct NodeSettings {
+  // node.listen; 127.0.0.1:0 when unset (what every started node uses: a test that sets
+  // another address only checks that the node refuses it).
+  std::optional<std::string> listen;
   std::optional<std::uint64_t> memory_budget_mb;
   std::optional<std::uint32_t> max_workers;
   std::optional<std::uint32_t> freeze_idle_after_ms;

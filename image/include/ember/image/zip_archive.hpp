@@ -30,8 +30,8 @@ std::variant<UnpackedZip, std::string> unpack_zip(std::string_view zip,
                                                   const std::filesystem::path& root,
                                                   const ZipLimits& limits = {});
 
-// The SHA-256 of `bytes`, as 32 raw bytes (CodeSha256 is their base64) and as hex.
+// The SHA-256 of `bytes`, as 32 raw bytes (CodeSha256 is their base64; runtime_api::hex_encode
+// gives the hex that names the stored code).
 std::string sha256_raw(std::string_view bytes);
-std::string hex(std::string_view raw);
 
 }  // namespace ember::image

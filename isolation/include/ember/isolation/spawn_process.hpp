@@ -1,9 +1,14 @@
 // Starting a child process cheaply and owning it until it is reaped.
 //
-// For the processes that stand in for a sandbox: a runtime with `isolation: none` (the
-// process backend) and the Python zygote. Every other child (test nodes, the bench's
-// nodes, the AWS CLI, runc) is started with Boost.Process v2 by ember::client. Process v2
-// (Boost 1.81) cannot serve here: its default launcher forks, copying the engine's page
+// For the children the engine starts for a sandbox: a runtime with `isolation: none` (the
+// process backend), the Python zygote, and the OCI runtime (runc, crun: `run` and its short
+// commands, oci_runtime.cpp). Children started from outside the engine (test nodes, the
+// bench's baselines, the AWS CLI, skopeo) are ember::client's ChildProcess, on Boost.Process
+// v2. isolation cannot use that one: ember::client is the outside's library (the CLI, tests
+// and bench link it, above the engine) and isolation sits below the engine. The OCI runtime
+// needs what this spawner gives anyway: a session of its own (killing the group ends runc and
+// what it started), exactly its output fd and no other, and the normal scheduling policy.
+// Nor could Process v2 serve here: its default launcher forks, copying the engine's page
 // tables on the engine thread (measured at 4-80x a posix_spawn, growing with the parent's
 // memory), and its vfork launcher runs Asio's fork notification inside the vfork child, on
 // memory the engine shares. The new session, the reset signal dispositions and mask and the

@@ -87,6 +87,16 @@ std::string normalise_error_type(std::string_view header_value);
 // API refuses a call and as a caller gets a function or platform error.
 std::string error_body(std::string_view error_type, std::string_view message);
 
+// The errorMessage of such a body (as a runtime or an extension posts it to an error route),
+// or `otherwise` when `body` is not one: not JSON, not an object, no string errorMessage.
+std::string error_message_of(std::string_view body, std::string_view otherwise);
+// ... or `body` itself, for what a log line or a dead letter shows of any error document.
+inline std::string error_message_of(std::string_view body) { return error_message_of(body, body); }
+
+// A new Lambda-Runtime-Trace-Id, X-Ray's form:
+// "Root=1-<epoch seconds, 8 hex>-<96 random bits>;Parent=<64 random bits>;Sampled=0".
+std::string new_trace_id();
+
 // Builds the HttpApi for one worker. The handler is held weakly: once the worker is gone
 // every call gets a 500 and the connection closes.
 HttpApi make_runtime_api(const std::weak_ptr<RuntimeApiHandler>& handler);

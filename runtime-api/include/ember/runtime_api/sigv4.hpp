@@ -104,9 +104,6 @@ std::string amz_date(std::chrono::system_clock::time_point when);
 // Lower-case hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
 
-// Lower-case hex of any bytes.
-std::string to_hex(const unsigned char* data, std::size_t size);
-
 // Equal text, compared in time that depends only on the lengths (CRYPTO_memcmp).
 bool equal_in_constant_time(std::string_view a, std::string_view b);
 
