@@ -106,8 +106,7 @@ void LogStream::end_invocation() {
 }
 
 void LogStream::after_invocation() {
-  // Lines that come after REPORT (a pipe read the node took before END but had not split yet,
-  // a thread of the function that prints on) still count against the invocation's cap until
+  // Lines that come after REPORT (a thread of the function that prints on) still count against the invocation's cap until
   // the next one begins: a flood cannot slip past it between invocations.
   request_id_.clear();
 }

@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 
 namespace ember::engine {
 
@@ -28,36 +29,43 @@ boost::system::error_code OutputPipe::start(isolation::UniqueFd read_end,
   read_ = std::move(read);
   boost::system::error_code ec;
   pipe_.assign(read_end.release(), ec);
-  // Non-blocking once, here: drain() reads until the pipe is empty, and Asio's reads would
-  // set it anyway; doing it per drain would be a syscall on the warm path.
+  // Non-blocking once, here: every read is until the pipe is empty.
   if (!ec) pipe_.non_blocking(true, ec);
   if (ec) return ec;
   asio::co_spawn(pipe_.get_executor(), read_loop(std::move(owner)), asio::detached);
   return {};
 }
 
+// Waits for the pipe to be readable and reads it here, never with async_read_some: Asio's
+// reactor performs that read itself and queues its completion, so bytes could leave the pipe
+// before drain() at the invocation's end and reach the splitter after it, cutting a line in
+// two and logging its halves out of order.
 asio::awaitable<void> OutputPipe::read_loop(std::shared_ptr<void> owner) {
-  std::array<char, kReadBytes> buffer{};
   while (pipe_.is_open()) {
-    auto [ec, n] =
-        co_await pipe_.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
-    if (ec) break;
-    splitter_.feed({buffer.data(), n}, lines_);
+    auto [ec] = co_await pipe_.async_wait(asio::posix::stream_descriptor::wait_read,
+                                          asio::as_tuple(asio::use_awaitable));
+    if (ec || !read_available()) break;
     read_();
   }
   owner.reset();  // held until the pipe ends
 }
 
+bool OutputPipe::read_available() {
+  std::array<char, kReadBytes> buffer{};
+  while (true) {
+    const auto n = ::read(pipe_.native_handle(), buffer.data(), buffer.size());
+    if (n > 0) {
+      splitter_.feed({buffer.data(), static_cast<std::size_t>(n)}, lines_);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);  // else end of file or error
+  }
+}
+
 void OutputPipe::drain() {
   if (!lines_) return;  // never started
-  if (pipe_.is_open()) {
-    std::array<char, kReadBytes> buffer{};
-    while (true) {
-      const auto n = ::read(pipe_.native_handle(), buffer.data(), buffer.size());
-      if (n <= 0) break;
-      splitter_.feed({buffer.data(), static_cast<std::size_t>(n)}, lines_);
-    }
-  }
+  if (pipe_.is_open()) (void)read_available();
   splitter_.flush(lines_);
 }
 

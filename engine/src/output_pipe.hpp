@@ -33,6 +33,8 @@ class OutputPipe {
 
  private:
   boost::asio::awaitable<void> read_loop(std::shared_ptr<void> owner);
+  // Feeds the splitter what the pipe holds; false at its end (or a read error).
+  bool read_available();
 
   boost::asio::posix::stream_descriptor pipe_;
   LineSplitter splitter_;

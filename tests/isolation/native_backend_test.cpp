@@ -130,24 +130,19 @@ class Sandboxes : public ::testing::TestWithParam<Kind> {
   void use_backend(std::optional<IdRange> ids, uid_t uid) {
     backend_.reset();
     wait_for_cleanup();
-    if (oci()) {
-      auto options = oci_test_options();
-      options.ids = ids;
-      options.uid = uid;
-      options.gid = uid;
-      auto backend = make_oci_backend(options);
-      ASSERT_TRUE(backend) << backend.error().message();
-      backend_ = std::move(*backend);
-      wait_for_cleanup();  // the runtime's probe container, which held an id of the range
-    } else {
-      auto options = test_options();
-      options.ids = ids;
-      options.uid = uid;
-      options.gid = uid;
-      auto backend = make_native_backend(options);
-      ASSERT_TRUE(backend) << backend.error().message();
-      backend_ = std::move(*backend);
-    }
+    auto backend = oci() ? make_oci_backend(with_user(oci_test_options(), ids, uid))
+                         : make_native_backend(with_user(test_options(), ids, uid));
+    ASSERT_TRUE(backend) << backend.error().message();
+    backend_ = std::move(*backend);
+    wait_for_cleanup();  // OCI: the runtime's probe container, which held an id of the range
+  }
+
+  template <class Options>
+  static Options with_user(Options options, std::optional<IdRange> ids, uid_t uid) {
+    options.ids = ids;
+    options.uid = uid;
+    options.gid = uid;
+    return options;
   }
 
   static std::uint32_t first_test_id() {
