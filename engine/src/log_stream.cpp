@@ -106,8 +106,8 @@ void LogStream::end_invocation() {
 }
 
 void LogStream::after_invocation() {
-  // Lines that come after REPORT (a thread of the function that prints on) still count against the invocation's cap until
-  // the next one begins: a flood cannot slip past it between invocations.
+  // Lines that come after REPORT (a thread of the function that prints on) still count against the
+  // invocation's cap until the next one begins: a flood cannot slip past it between invocations.
   request_id_.clear();
 }
 

@@ -227,10 +227,15 @@ TEST(Workers, ANodeRemovesTheSandboxesADeadNodeLeftAndNotALiveOnes) {
   EXPECT_TRUE(worker_cgroups("left", dead_pid).empty());
   EXPECT_FALSE(worker_cgroups("kept", live.pid()).empty());
   const auto said = next.stdout_text();
-  EXPECT_NE(said.find("sandbox cgroup(s) left by nodes that no longer run: left-" +
-                      std::to_string(dead_pid) + "-"),
-            std::string::npos)
-      << said;
+  // Every node that starts removes what dead nodes left: under `ctest -j` another test's node
+  // may start between the kill and `next` (seen under ASan), and then `next` has nothing to
+  // say. Their removal is checked above either way.
+  if (said.find("left by nodes that no longer run") != std::string::npos) {
+    EXPECT_NE(said.find("sandbox cgroup(s) left by nodes that no longer run: left-" +
+                        std::to_string(dead_pid) + "-"),
+              std::string::npos)
+        << said;
+  }
   EXPECT_EQ(said.find("kept-"), std::string::npos) << said;
   EXPECT_EQ(live.invoke("kept", R"({"k":2})").status, 200);
   dead.reset();
