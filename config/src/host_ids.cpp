@@ -16,35 +16,21 @@ bool holds(const UidRange& range, std::uint64_t id) {
   return id >= range.first && id <= range.last();
 }
 
-// fgetpwent_r and fgetgrent_r read the files themselves: reentrant, unlike the getpwent
-// family's one shared cursor (the node reads its file on a reload thread too).
-std::optional<std::string> user_in(const UidRange& range, const std::filesystem::path& file) {
-  const std::unique_ptr<FILE, int (*)(FILE*)> in(std::fopen(file.c_str(), "re"), &std::fclose);
-  if (in == nullptr) return std::nullopt;
-  std::array<char, 4096> buffer{};
-  passwd entry{};
-  passwd* result = nullptr;
-  while (::fgetpwent_r(in.get(), &entry, buffer.data(), buffer.size(), &result) == 0 &&
-         result != nullptr) {
-    if (holds(range, entry.pw_uid)) {
-      return "uid " + std::to_string(entry.pw_uid) + " is user " + entry.pw_name + " (" +
-             file.string() + ")";
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> group_in(const UidRange& range, const std::filesystem::path& file) {
+// Each entry of /etc/passwd or /etc/group (Next: fgetpwent_r or fgetgrent_r, which read the
+// file themselves: reentrant, unlike the getpwent family's one shared cursor, and the node
+// reads its file on a reload thread too), described when its id is in `range`.
+template <class Entry, auto Next, auto Id, auto Name>
+std::optional<std::string> entry_in(const UidRange& range, const std::filesystem::path& file,
+                                    const char* id_kind, const char* name_kind) {
   const std::unique_ptr<FILE, int (*)(FILE*)> in(std::fopen(file.c_str(), "re"), &std::fclose);
   if (in == nullptr) return std::nullopt;
   std::array<char, 16384> buffer{};
-  group entry{};
-  group* result = nullptr;
-  while (::fgetgrent_r(in.get(), &entry, buffer.data(), buffer.size(), &result) == 0 &&
-         result != nullptr) {
-    if (holds(range, entry.gr_gid)) {
-      return "gid " + std::to_string(entry.gr_gid) + " is group " + entry.gr_name + " (" +
-             file.string() + ")";
+  Entry entry{};
+  Entry* result = nullptr;
+  while (Next(in.get(), &entry, buffer.data(), buffer.size(), &result) == 0 && result != nullptr) {
+    if (holds(range, entry.*Id)) {
+      return std::string(id_kind) + " " + std::to_string(entry.*Id) + " is " + name_kind + " " +
+             entry.*Name + " (" + file.string() + ")";
     }
   }
   return std::nullopt;
@@ -77,8 +63,14 @@ std::optional<std::string> subordinate_in(const UidRange& range, const std::file
 }  // namespace
 
 std::optional<std::string> host_use_of(const UidRange& range, const HostIdFiles& files) {
-  if (auto user = user_in(range, files.passwd)) return user;
-  if (auto group = group_in(range, files.group)) return group;
+  if (auto found = entry_in<passwd, &::fgetpwent_r, &passwd::pw_uid, &passwd::pw_name>(
+          range, files.passwd, "uid", "user")) {
+    return found;
+  }
+  if (auto found = entry_in<::group, &::fgetgrent_r, &group::gr_gid, &group::gr_name>(
+          range, files.group, "gid", "group")) {
+    return found;
+  }
   if (auto sub = subordinate_in(range, files.subuid, "uids")) return sub;
   return subordinate_in(range, files.subgid, "gids");
 }
