@@ -20,6 +20,7 @@
 #include "commands.hpp"
 #include "ember/bench/html_report.hpp"
 #include "ember/bench/session.hpp"
+#include "ember/client/aws_credentials.hpp"
 #include "install_layout.hpp"
 
 namespace ember::cli {
@@ -64,7 +65,10 @@ modes:
               second: shown at the start, after the warm-up and at the end, growth flagged
 
 Without --endpoint the bench starts its own node (this ember binary) serving --code, by
-default the no-op C runtime built next to it, and stops it at the end.
+default the no-op C runtime built next to it, and stops it at the end. With --endpoint and
+AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set (region: AWS_REGION, else AWS_DEFAULT_REGION,
+else us-east-1), every request is signed with SigV4 before its clock starts, for a node with
+node.auth.
 
 )";
 
@@ -120,6 +124,7 @@ bool set_endpoint(bench::BenchOptions& o, const std::string& endpoint) {
     std::cerr << "ember bench: --endpoint needs --function\n";
     return false;
   }
+  o.endpoint->sign_as = client::aws_credentials_from_environment();
   return true;
 }
 

@@ -62,13 +62,11 @@ void append_header_value(std::string& out, std::string_view value) {
   }
 }
 
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           const auto lower = [](char c) {
-             return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-           };
-           return lower(x) == lower(y);
-         });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 // SHA-256 is fetched once, HMAC once per thread (below). In OpenSSL 3 every call that names an
@@ -332,6 +330,30 @@ std::string authorization_header(const Signer& signer, const SignedRequest& requ
   return std::string(kAlgorithm) + " Credential=" + std::string(signer.access_key_id) + "/" +
          scope + ", SignedHeaders=" + std::string(signed_headers) +
          ", Signature=" + signature(key, string_to_sign(amz_date, scope, text));
+}
+
+ClientSignature sign(const Signer& signer, std::string_view method, std::string_view target,
+                     const std::vector<Header>& headers, std::string_view body,
+                     std::chrono::system_clock::time_point now) {
+  ClientSignature out{.amz_date = amz_date(now), .authorization = {}};
+  SignedRequest request{.method = method, .target = target, .headers = {}, .payload_hash = {}};
+  std::vector<std::string> names;
+  for (const auto& [name, value] : headers) {
+    if (value.empty()) continue;
+    request.headers.emplace_back(name, value);
+    names.emplace_back(name);
+  }
+  request.headers.emplace_back("X-Amz-Date", out.amz_date);
+  names.emplace_back("x-amz-date");
+  for (auto& name : names) std::transform(name.begin(), name.end(), name.begin(), lower);
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::string signed_headers;
+  for (const auto& name : names) signed_headers.append(signed_headers.empty() ? "" : ";") += name;
+  const std::string payload_hash = sha256_hex(body);
+  request.payload_hash = payload_hash;
+  out.authorization = authorization_header(signer, request, out.amz_date, signed_headers);
+  return out;
 }
 
 std::string sha256_hex(std::string_view data) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "harness.hpp"
@@ -320,6 +321,43 @@ TEST(SigV4EmberCli, InvokeAndPsSignWithTheEnvironmentsKeysAndNeverShowASecret) {
     EXPECT_EQ(node.stdout_text().find(secret), std::string::npos);
     EXPECT_EQ(node.logs("hello").find(secret), std::string::npos);
   }
+}
+
+// ember bench against a node with node.auth: with the environment's keys every request is
+// signed (both of its clients); without them, or with a wrong secret, it fails saying why
+// rather than printing a table of nothing.
+TEST(SigV4EmberCli, BenchSignsEachRequestWithTheEnvironmentsKeys) {
+  const FunctionSpec noop{.name = "noop",
+                          .runtime = "provided",
+                          .handler = "",
+                          .code = ember_exe().parent_path() / "bench" / "runtimes" / "noop"};
+  Node node({noop}, sigv4());
+  const std::string ember = ember_exe().string();
+  for (const char* client : {"beast", "curl"}) {
+    auto bench = run({ember, "bench", "warm", "--endpoint", node.endpoint(), "--function", "noop",
+                      "-n", "20", "--no-baselines", "--client", client},
+                     env_with(kAdminKey, kAdminSecret));
+    ASSERT_EQ(bench.exit_code, 0) << client << ": " << bench.err << bench.out;
+    EXPECT_NE(bench.out.find("signed (SigV4) as AKIDADMIN"), std::string::npos) << bench.out;
+    EXPECT_TRUE(std::regex_search(bench.out, std::regex(R"(warm: client total +20 )")))
+        << bench.out;
+    EXPECT_EQ(bench.out.find(kAdminSecret), std::string::npos) << bench.out;
+  }
+  auto unsigned_run = run({ember, "bench", "warm", "--endpoint", node.endpoint(), "--function",
+                           "noop", "-n", "5", "--no-baselines"},
+                          {{"AWS_ACCESS_KEY_ID", ""}});
+  EXPECT_EQ(unsigned_run.exit_code, 1);
+  EXPECT_NE(
+      unsigned_run.err.find("warm: all 5 invocations failed; first: HTTP 403: "
+                            "{\"Type\":\"User\",\"Message\":\"Missing Authentication Token\"}"),
+      std::string::npos)
+      << unsigned_run.err;
+  auto wrong = run({ember, "bench", "warm", "--endpoint", node.endpoint(), "--function", "noop",
+                    "-n", "5", "--no-baselines"},
+                   env_with(kAdminKey, "not-the-secret"));
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.err.find("The request signature we calculated does not match"), std::string::npos)
+      << wrong.err;
 }
 
 TEST(SigV4Serve, RefusesANonLoopbackListenWithoutAnAuthSection) {

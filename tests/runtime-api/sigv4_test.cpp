@@ -124,6 +124,27 @@ TEST(SigV4Botocore, InvokeOfAQualifiedNameSignsThePathEncodedTwice) {
             "Signature=7ecef464150249866dd880973f5cb84fc9ebed839c4660736925bacc9ab7dfcf");
 }
 
+// A client's side: the same request given as ember's clients hold it (any order and case, a
+// header without a value that is not sent) signs to what botocore sent, X-Amz-Date included.
+TEST(SigV4Botocore, SignAddsTheDateAndSignsEveryHeaderSentInLowerCaseOrder) {
+  const std::vector<Header> headers = {{"X-Amz-Invocation-Type", "RequestResponse"},
+                                       {"Expect", ""},
+                                       {"host", "lambda.us-east-1.amazonaws.com"},
+                                       {"Content-Type", "application/json"}};
+  const auto at = std::chrono::system_clock::time_point(std::chrono::seconds(1440938160));
+  const auto signed_request = sign({.access_key_id = kKeyId,
+                                    .secret_access_key = kSecret,
+                                    .region = "us-east-1",
+                                    .service = "lambda"},
+                                   "POST", "/2015-03-31/functions/my-function%3Aprod/invocations",
+                                   headers, R"({"k":"v"})", at);
+  EXPECT_EQ(signed_request.amz_date, kDate);
+  EXPECT_EQ(signed_request.authorization,
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/lambda/aws4_request, "
+            "SignedHeaders=content-type;host;x-amz-date;x-amz-invocation-type, "
+            "Signature=7ecef464150249866dd880973f5cb84fc9ebed839c4660736925bacc9ab7dfcf");
+}
+
 // ?Qualifier=$LATEST arrives as %24LATEST and is signed that way.
 TEST(SigV4Botocore, QualifierQueryIsSignedEncoded) {
   EXPECT_EQ(canonical_query("Qualifier=%24LATEST"), "Qualifier=%24LATEST");

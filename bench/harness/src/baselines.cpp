@@ -336,7 +336,7 @@ std::vector<double> loopback_rtt_us(ClientKind client, const std::string& payloa
 
   std::vector<double> out;
   {
-    auto http = make_client(client, {"127.0.0.1", port});
+    auto http = make_client(client, {.host = "127.0.0.1", .port = port, .sign_as = std::nullopt});
     for (std::size_t i = 0; i < n + 1; ++i) {
       const auto reply = http->post("/", payload, false);
       if (!reply.ok) break;

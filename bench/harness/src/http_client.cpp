@@ -10,6 +10,9 @@
 #include <charconv>
 #include <chrono>
 #include <mutex>
+#include <vector>
+
+#include "ember/runtime_api/sigv4.hpp"
 
 namespace ember::bench {
 
@@ -27,11 +30,24 @@ double us_since(Clock::time_point start) {
   return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
 }
 
+namespace sigv4 = runtime_api::sigv4;
+
+sigv4::ClientSignature sign(const client::AwsCredentials& as, std::string_view method,
+                            std::string_view target, const std::vector<sigv4::Header>& headers,
+                            std::string_view body) {
+  const sigv4::Signer signer{.access_key_id = as.access_key_id,
+                             .secret_access_key = as.secret_access_key,
+                             .region = as.region,
+                             .service = "lambda"};
+  return sigv4::sign(signer, method, target, headers, body, std::chrono::system_clock::now());
+}
+
 class BeastClient final : public HttpClient {
  public:
   explicit BeastClient(const Endpoint& endpoint)
       : endpoint_(asio::ip::make_address_v4(endpoint.host), endpoint.port),
-        host_(endpoint.host + ":" + std::to_string(endpoint.port)) {}
+        host_(endpoint.host + ":" + std::to_string(endpoint.port)),
+        sign_as_(endpoint.sign_as) {}
 
   HttpResult post(const std::string& target, std::string_view body, bool want_timings) override {
     http::request<http::string_body> req{http::verb::post, target, 11};
@@ -58,6 +74,13 @@ class BeastClient final : public HttpClient {
   HttpResult exchange(http::request<http::string_body>& req) {
     req.set(http::field::host, host_);
     req.prepare_payload();
+    if (sign_as_) {
+      std::vector<sigv4::Header> headers;
+      for (const auto& field : req) headers.emplace_back(field.name_string(), field.value());
+      auto signature = sign(*sign_as_, req.method_string(), req.target(), headers, req.body());
+      req.set("X-Amz-Date", signature.amz_date);
+      req.set(http::field::authorization, signature.authorization);
+    }
     HttpResult out;
     for (int attempt = 0; attempt < 2; ++attempt) {
       boost::system::error_code ec;
@@ -106,54 +129,90 @@ class BeastClient final : public HttpClient {
   asio::io_context io_;
   tcp::endpoint endpoint_;
   std::string host_;
+  std::optional<client::AwsCredentials> sign_as_;
   tcp::socket socket_{io_};
   beast::flat_buffer buffer_;
 };
 
+struct FreeHeaderList {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+using HeaderList = std::unique_ptr<curl_slist, FreeHeaderList>;
+
+// "Name: value" lines as libcurl takes them.
+HeaderList header_list(const std::vector<std::string>& lines) {
+  curl_slist* list = nullptr;
+  for (const auto& line : lines) list = curl_slist_append(list, line.c_str());
+  return HeaderList(list);
+}
+
 class CurlClient final : public HttpClient {
  public:
-  explicit CurlClient(const Endpoint& endpoint) : base_(endpoint.url()), curl_(new_handle()) {
+  explicit CurlClient(const Endpoint& endpoint)
+      : base_(endpoint.url()),
+        host_(endpoint.host + ":" + std::to_string(endpoint.port)),
+        sign_as_(endpoint.sign_as),
+        curl_(new_handle()),
+        plain_(header_list(kPlain)),
+        timed_(header_list(kTimed)),
+        event_(header_list(kEvent)) {
     curl_easy_setopt(curl_, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl_, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, on_header);
-    // No "Expect: 100-continue" round trip for larger bodies.
-    plain_ = curl_slist_append(plain_, "Expect:");
-    plain_ = curl_slist_append(plain_, "Content-Type: application/json");
-    timed_ = curl_slist_append(timed_, "Expect:");
-    timed_ = curl_slist_append(timed_, "Content-Type: application/json");
-    timed_ = curl_slist_append(timed_, "X-Ember-Timings: 1");
-    event_ = curl_slist_append(event_, "Expect:");
-    event_ = curl_slist_append(event_, "Content-Type: application/json");
-    event_ = curl_slist_append(event_, "X-Amz-Invocation-Type: Event");
   }
   CurlClient(const CurlClient&) = delete;
   CurlClient& operator=(const CurlClient&) = delete;
   CurlClient(CurlClient&&) = delete;
   CurlClient& operator=(CurlClient&&) = delete;
-  ~CurlClient() override {
-    curl_slist_free_all(plain_);
-    curl_slist_free_all(timed_);
-    curl_slist_free_all(event_);
-    curl_easy_cleanup(curl_);
-  }
+  ~CurlClient() override { curl_easy_cleanup(curl_); }
 
   HttpResult post(const std::string& target, std::string_view body, bool want_timings) override {
-    return post_with(target, body, want_timings ? timed_ : plain_);
+    return want_timings ? post_with(target, body, kTimed, timed_.get())
+                        : post_with(target, body, kPlain, plain_.get());
   }
 
   HttpResult post_event(const std::string& target, std::string_view body) override {
-    return post_with(target, body, event_);
+    return post_with(target, body, kEvent, event_.get());
   }
 
   HttpResult get(const std::string& target) override {
     curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, plain_);
+    const HeaderList signed_list = signed_headers("GET", target, "", kPlain);
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, signed_list ? signed_list.get() : plain_.get());
     return perform(target);
   }
 
  private:
+  // "Expect:" drops libcurl's "Expect: 100-continue" round trip for larger bodies.
+  inline static const std::vector<std::string> kPlain = {"Expect:",
+                                                         "Content-Type: application/json"};
+  inline static const std::vector<std::string> kTimed = {
+      "Expect:", "Content-Type: application/json", "X-Ember-Timings: 1"};
+  inline static const std::vector<std::string> kEvent = {
+      "Expect:", "Content-Type: application/json", "X-Amz-Invocation-Type: Event"};
+
+  // `lines` with Host, X-Amz-Date and Authorization signing them, when the endpoint wants
+  // signed requests; else none, and the prepared list is used.
+  HeaderList signed_headers(std::string_view method, std::string_view target, std::string_view body,
+                            const std::vector<std::string>& lines) const {
+    if (!sign_as_) return nullptr;
+    std::vector<std::string> all = lines;
+    all.push_back("Host: " + host_);
+    std::vector<sigv4::Header> headers;
+    for (const auto& line : all) {
+      const auto colon = line.find(':');
+      std::string_view value = std::string_view(line).substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      headers.emplace_back(std::string_view(line).substr(0, colon), value);
+    }
+    const auto signature = sign(*sign_as_, method, target, headers, body);
+    all.push_back("X-Amz-Date: " + signature.amz_date);
+    all.push_back("Authorization: " + signature.authorization);
+    return header_list(all);
+  }
+
   // curl_global_init once per process, before the first handle (curl_easy_init would do it
   // itself, but not thread-safely).
   static CURL* new_handle() {
@@ -182,11 +241,13 @@ class CurlClient final : public HttpClient {
     return size * n;
   }
 
-  HttpResult post_with(const std::string& target, std::string_view body, curl_slist* headers) {
+  HttpResult post_with(const std::string& target, std::string_view body,
+                       const std::vector<std::string>& lines, curl_slist* prepared) {
     curl_easy_setopt(curl_, CURLOPT_POST, 1L);
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
+    const HeaderList signed_list = signed_headers("POST", target, body, lines);
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, signed_list ? signed_list.get() : prepared);
     return perform(target);
   }
 
@@ -211,10 +272,12 @@ class CurlClient final : public HttpClient {
   }
 
   std::string base_;
+  std::string host_;
+  std::optional<client::AwsCredentials> sign_as_;
   CURL* curl_ = nullptr;
-  curl_slist* plain_ = nullptr;
-  curl_slist* timed_ = nullptr;
-  curl_slist* event_ = nullptr;
+  HeaderList plain_;
+  HeaderList timed_;
+  HeaderList event_;
 };
 
 }  // namespace

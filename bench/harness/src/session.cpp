@@ -118,6 +118,11 @@ void add_measured(Report& report, const std::string& group, const std::vector<Me
       report.series.push_back(std::move(to_next_made));
     }
   }
+  if (!runs.empty() && failed == runs.size()) {
+    // Nothing was measured: a report of empty rows would read as a result.
+    throw std::runtime_error(group + ": all " + std::to_string(failed) +
+                             " invocations failed; first: " + first_error);
+  }
   if (!expect_cold) report.series.push_back(std::move(added));
   for (auto& p : phases) report.series.push_back(std::move(p));
   if (failed > 0) {
@@ -167,7 +172,11 @@ constexpr const char* kRuncBaseline = "baseline: runc run->first next";
 constexpr const char* kLoopBaseline = "baseline: loopback round trip";
 
 std::string target_text(const BenchOptions& o) {
-  if (o.endpoint) return "function " + o.function + " at " + o.endpoint->url();
+  if (o.endpoint) {
+    return "function " + o.function + " at " + o.endpoint->url() +
+           (o.endpoint->sign_as ? ", signed (SigV4) as " + o.endpoint->sign_as->access_key_id
+                                : std::string());
+  }
   std::string text = o.runtime + " " + o.code.string();
   if (!o.handler.empty()) text += " (" + o.handler + ")";
   return text + " on a node started by the bench";

@@ -101,6 +101,17 @@ std::string authorization_header(const Signer& signer, const SignedRequest& requ
 // The X-Amz-Date of `when` ("20261203T091500Z", UTC), for a signer.
 std::string amz_date(std::chrono::system_clock::time_point when);
 
+// What a client adds to a request to sign it as the AWS CLI does: the body, every header in
+// `headers` (Host among them; those without a value are left out, as they are not sent) and
+// X-Amz-Date are signed.
+struct ClientSignature {
+  std::string amz_date;       // X-Amz-Date's value
+  std::string authorization;  // Authorization's value
+};
+ClientSignature sign(const Signer& signer, std::string_view method, std::string_view target,
+                     const std::vector<Header>& headers, std::string_view body,
+                     std::chrono::system_clock::time_point now);
+
 // Lower-case hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
 

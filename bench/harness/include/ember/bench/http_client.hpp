@@ -8,11 +8,15 @@
 #include <string>
 #include <string_view>
 
+#include "ember/client/aws_credentials.hpp"
+
 namespace ember::bench {
 
 struct Endpoint {
   std::string host;  // numeric IPv4 address
   std::uint16_t port = 0;
+  // Set for a node with node.auth: every request is signed (SigV4) before its clock starts.
+  std::optional<client::AwsCredentials> sign_as;
   [[nodiscard]] std::string url() const { return "http://" + host + ":" + std::to_string(port); }
 };
 
