@@ -10,6 +10,7 @@
 #include <charconv>
 #include <chrono>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "ember/runtime_api/sigv4.hpp"
@@ -140,10 +141,18 @@ struct FreeHeaderList {
 using HeaderList = std::unique_ptr<curl_slist, FreeHeaderList>;
 
 // "Name: value" lines as libcurl takes them.
-HeaderList header_list(const std::vector<std::string>& lines) {
+HeaderList header_list(std::span<const std::string> lines) {
   curl_slist* list = nullptr;
   for (const auto& line : lines) list = curl_slist_append(list, line.c_str());
   return HeaderList(list);
+}
+
+// What every request the curl client sends carries; "Expect:" drops libcurl's
+// "Expect: 100-continue" round trip for larger bodies.
+std::vector<std::string> header_lines(std::string_view extra) {
+  std::vector<std::string> lines{"Expect:", "Content-Type: application/json"};
+  if (!extra.empty()) lines.emplace_back(extra);
+  return lines;
 }
 
 class CurlClient final : public HttpClient {
@@ -153,9 +162,12 @@ class CurlClient final : public HttpClient {
         host_(endpoint.host + ":" + std::to_string(endpoint.port)),
         sign_as_(endpoint.sign_as),
         curl_(new_handle()),
-        plain_(header_list(kPlain)),
-        timed_(header_list(kTimed)),
-        event_(header_list(kEvent)) {
+        plain_lines_(header_lines("")),
+        timed_lines_(header_lines("X-Ember-Timings: 1")),
+        event_lines_(header_lines("X-Amz-Invocation-Type: Event")),
+        plain_(header_list(plain_lines_)),
+        timed_(header_list(timed_lines_)),
+        event_(header_list(event_lines_)) {
     curl_easy_setopt(curl_, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl_, CURLOPT_TIMEOUT, 60L);
@@ -169,34 +181,27 @@ class CurlClient final : public HttpClient {
   ~CurlClient() override { curl_easy_cleanup(curl_); }
 
   HttpResult post(const std::string& target, std::string_view body, bool want_timings) override {
-    return want_timings ? post_with(target, body, kTimed, timed_.get())
-                        : post_with(target, body, kPlain, plain_.get());
+    return want_timings ? post_with(target, body, timed_lines_, timed_.get())
+                        : post_with(target, body, plain_lines_, plain_.get());
   }
 
   HttpResult post_event(const std::string& target, std::string_view body) override {
-    return post_with(target, body, kEvent, event_.get());
+    return post_with(target, body, event_lines_, event_.get());
   }
 
   HttpResult get(const std::string& target) override {
     curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
-    const HeaderList signed_list = signed_headers("GET", target, "", kPlain);
+    const HeaderList signed_list = signed_headers("GET", target, "", plain_lines_);
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, signed_list ? signed_list.get() : plain_.get());
     return perform(target);
   }
 
  private:
-  // "Expect:" drops libcurl's "Expect: 100-continue" round trip for larger bodies.
-  inline static const std::vector<std::string> kPlain = {"Expect:",
-                                                         "Content-Type: application/json"};
-  inline static const std::vector<std::string> kTimed = {
-      "Expect:", "Content-Type: application/json", "X-Ember-Timings: 1"};
-  inline static const std::vector<std::string> kEvent = {
-      "Expect:", "Content-Type: application/json", "X-Amz-Invocation-Type: Event"};
-
   // `lines` with Host, X-Amz-Date and Authorization signing them, when the endpoint wants
   // signed requests; else none, and the prepared list is used.
-  HeaderList signed_headers(std::string_view method, std::string_view target, std::string_view body,
-                            const std::vector<std::string>& lines) const {
+  [[nodiscard]] HeaderList signed_headers(std::string_view method, std::string_view target,
+                                          std::string_view body,
+                                          const std::vector<std::string>& lines) const {
     if (!sign_as_) return nullptr;
     std::vector<std::string> all = lines;
     all.push_back("Host: " + host_);
@@ -275,6 +280,9 @@ class CurlClient final : public HttpClient {
   std::string host_;
   std::optional<client::AwsCredentials> sign_as_;
   CURL* curl_ = nullptr;
+  std::vector<std::string> plain_lines_;
+  std::vector<std::string> timed_lines_;
+  std::vector<std::string> event_lines_;
   HeaderList plain_;
   HeaderList timed_;
   HeaderList event_;

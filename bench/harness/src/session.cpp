@@ -74,6 +74,19 @@ std::string wrong_kind_note(const std::string& group, std::size_t wrong_kind, bo
          (expect_cold ? "warm" : "cold") + " starts, not " + (expect_cold ? "cold" : "warm");
 }
 
+// A note of how many invocations failed; when all did, the run's failure: nothing was
+// measured, and a report of empty rows would read as a result.
+void note_failures(Report& report, const std::string& group, std::size_t failed, std::size_t runs,
+                   const std::string& first_error) {
+  if (failed == 0) return;
+  if (failed == runs) {
+    throw std::runtime_error(group + ": all " + std::to_string(failed) +
+                             " invocations failed; first: " + first_error);
+  }
+  report.notes.push_back(group + ": " + std::to_string(failed) + " of " + std::to_string(runs) +
+                         " invocations failed; first: " + first_error);
+}
+
 }  // namespace
 
 void add_measured(Report& report, const std::string& group, const std::vector<Measured>& runs,
@@ -118,18 +131,9 @@ void add_measured(Report& report, const std::string& group, const std::vector<Me
       report.series.push_back(std::move(to_next_made));
     }
   }
-  if (!runs.empty() && failed == runs.size()) {
-    // Nothing was measured: a report of empty rows would read as a result.
-    throw std::runtime_error(group + ": all " + std::to_string(failed) +
-                             " invocations failed; first: " + first_error);
-  }
   if (!expect_cold) report.series.push_back(std::move(added));
   for (auto& p : phases) report.series.push_back(std::move(p));
-  if (failed > 0) {
-    report.notes.push_back(group + ": " + std::to_string(failed) + " of " +
-                           std::to_string(runs.size()) +
-                           " invocations failed; first: " + first_error);
-  }
+  note_failures(report, group, failed, runs.size(), first_error);
   if (wrong_kind > 0) report.notes.push_back(wrong_kind_note(group, wrong_kind, expect_cold));
 }
 
