@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include "ember/client/aws_credentials.hpp"
 #include "ember/runtime_api/sigv4.hpp"
@@ -25,19 +23,13 @@ void sign_from_environment(client::HttpRequest& request) {
       target_begin < request.url.size() ? request.url.substr(target_begin) : std::string("/");
   request.headers.push_back("Host: " + authority);
 
-  std::vector<runtime_api::sigv4::Header> headers;
-  for (const std::string& header : request.headers) {
-    const auto colon = header.find(':');
-    std::string_view value = std::string_view(header).substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    headers.emplace_back(std::string_view(header).substr(0, colon), value);
-  }
   const runtime_api::sigv4::Signer signer{.access_key_id = credentials->access_key_id,
                                           .secret_access_key = credentials->secret_access_key,
                                           .region = credentials->region,
                                           .service = "lambda"};
   auto signature =
-      runtime_api::sigv4::sign(signer, request.body ? "POST" : "GET", target, headers,
+      runtime_api::sigv4::sign(signer, request.body ? "POST" : "GET", target,
+                               runtime_api::sigv4::header_views(request.headers),
                                request.body.value_or(""), std::chrono::system_clock::now());
   request.headers.push_back("X-Amz-Date: " + signature.amz_date);
   request.headers.push_back("Authorization: " + signature.authorization);

@@ -356,6 +356,18 @@ ClientSignature sign(const Signer& signer, std::string_view method, std::string_
   return out;
 }
 
+std::vector<Header> header_views(std::span<const std::string> lines) {
+  std::vector<Header> out;
+  out.reserve(lines.size());
+  for (const std::string& line : lines) {
+    const auto colon = std::min(line.find(':'), line.size());
+    std::string_view value = std::string_view(line).substr(std::min(colon + 1, line.size()));
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    out.emplace_back(std::string_view(line).substr(0, colon), value);
+  }
+  return out;
+}
+
 std::string sha256_hex(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int size = 0;

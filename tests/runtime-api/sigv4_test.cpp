@@ -145,6 +145,14 @@ TEST(SigV4Botocore, SignAddsTheDateAndSignsEveryHeaderSentInLowerCaseOrder) {
             "Signature=7ecef464150249866dd880973f5cb84fc9ebed839c4660736925bacc9ab7dfcf");
 }
 
+TEST(SigV4Botocore, HeaderLinesSplitAtTheFirstColonWithoutLeadingBlanks) {
+  const std::vector<std::string> lines = {"Host: 127.0.0.1:9000", "Expect:", "X-Odd:   v: w",
+                                          "no colon"};
+  const std::vector<Header> expected = {
+      {"Host", "127.0.0.1:9000"}, {"Expect", ""}, {"X-Odd", "v: w"}, {"no colon", ""}};
+  EXPECT_EQ(header_views(lines), expected);
+}
+
 // ?Qualifier=$LATEST arrives as %24LATEST and is signed that way.
 TEST(SigV4Botocore, QualifierQueryIsSignedEncoded) {
   EXPECT_EQ(canonical_query("Qualifier=%24LATEST"), "Qualifier=%24LATEST");

@@ -205,14 +205,7 @@ class CurlClient final : public HttpClient {
     if (!sign_as_) return nullptr;
     std::vector<std::string> all = lines;
     all.push_back("Host: " + host_);
-    std::vector<sigv4::Header> headers;
-    for (const auto& line : all) {
-      const auto colon = line.find(':');
-      std::string_view value = std::string_view(line).substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-      headers.emplace_back(std::string_view(line).substr(0, colon), value);
-    }
-    const auto signature = sign(*sign_as_, method, target, headers, body);
+    const auto signature = sign(*sign_as_, method, target, sigv4::header_views(all), body);
     all.push_back("X-Amz-Date: " + signature.amz_date);
     all.push_back("Authorization: " + signature.authorization);
     return header_list(all);

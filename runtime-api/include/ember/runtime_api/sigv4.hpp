@@ -5,6 +5,7 @@
 
 #include <array>
 #include <chrono>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -111,6 +112,9 @@ struct ClientSignature {
 ClientSignature sign(const Signer& signer, std::string_view method, std::string_view target,
                      const std::vector<Header>& headers, std::string_view body,
                      std::chrono::system_clock::time_point now);
+
+// `Name: value` lines, as libcurl takes headers, as Headers (views into `lines`).
+std::vector<Header> header_views(std::span<const std::string> lines);
 
 // Lower-case hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
